@@ -1,0 +1,49 @@
+# Duet: `make run` starts everything on embedded defaults; `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha256sum requirements.lock | cut -c1-16)
+
+.PHONY: run test lint typecheck pytest check-migrations check-schema install clean lock bench
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Duet needs Python >= 3.11")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+## make run: migrate, load demo data, then serve the API with a Celery worker and beat (Ctrl-C stops all).
+run: install
+	@mkdir -p var/mail var/broker/queue var/broker/processed
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py seed_demo
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
+
+## make test: ruff, mypy, migrations and schema checks, then the whole pytest suite.
+test: install lint typecheck check-migrations check-schema pytest
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/mypy .
+
+check-migrations:
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+
+check-schema:
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py spectacular --fail-on-warn --validate --file /dev/null
+
+pytest:
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make lock: re-resolve pyproject.toml into requirements.lock (needs uv on PATH).
+lock:
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

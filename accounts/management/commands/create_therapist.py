@@ -1,0 +1,44 @@
+"""`manage.py create_therapist`: a verified therapist account, for operators and scripts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User, normalize_email
+
+
+class Command(BaseCommand):
+    help = "Create (or promote) a verified therapist account."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--email", required=True)
+        parser.add_argument("--password", required=True)
+        parser.add_argument("--name", required=True, help="Display name (1-80 characters).")
+
+    @transaction.atomic
+    def handle(self, *args: Any, **options: Any) -> None:
+        email = normalize_email(options["email"])
+        name = options["name"].strip()
+        if not 1 <= len(name) <= 80:
+            raise CommandError("--name must be 1 to 80 characters.")
+        user = User.objects.filter(email=email).first()
+        try:
+            validate_password(options["password"], user=user)
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from exc
+        created = user is None
+        if user is None:
+            user = User(email=email)
+        user.display_name = name
+        user.is_therapist = True
+        user.email_verified_at = user.email_verified_at or timezone.now()
+        user.set_password(options["password"])
+        user.save()
+        verb = "Created" if created else "Updated"
+        self.stdout.write(f"{verb} therapist {user.email} ({user.id}).")

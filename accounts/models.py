@@ -1,0 +1,114 @@
+"""The user: UUID id, email as the login (case-insensitive unique), and digest preferences."""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone as django_timezone
+
+
+def validate_timezone(value: str) -> None:
+    """Only IANA names that zoneinfo knows."""
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"'{value}' is not a known IANA timezone.", code="invalid_timezone")
+
+
+def normalize_email(email: str) -> str:
+    """Emails compare case-insensitively; store them trimmed and lower-cased."""
+    return email.strip().lower()
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An email is required.")
+        user = self.model(email=normalize_email(email), **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        extra.setdefault("email_verified_at", django_timezone.now())
+        return self.create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email=normalize_email(username or ""))
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person using Duet: a partner, or a therapist once an admin grants it."""
+
+    class DigestDetail(models.TextChoices):
+        FULL = "full", "Full"
+        MINIMAL = "minimal", "Minimal"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(max_length=254, unique=True)
+    display_name = models.CharField(max_length=80)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    is_therapist = models.BooleanField(default=False)
+    weekly_digest = models.BooleanField(default=True)
+    digest_detail = models.CharField(
+        max_length=8, choices=DigestDetail.choices, default=DigestDetail.FULL
+    )
+    digest_weekday = models.PositiveSmallIntegerField(
+        default=0, validators=[MinValueValidator(0), MaxValueValidator(6)]
+    )
+    digest_hour = models.PositiveSmallIntegerField(
+        default=8, validators=[MinValueValidator(0), MaxValueValidator(23)]
+    )
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    # Every JWT carries the generation it was issued in; bumping it (password change or reset,
+    # theft detection, erasure) makes every earlier token fail at once.
+    token_generation = models.PositiveIntegerField(default=0)
+    erased_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=django_timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["display_name"]
+
+    class Meta:
+        ordering = ("date_joined", "id")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(digest_weekday__gte=0, digest_weekday__lte=6),
+                name="user_digest_weekday_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(digest_hour__gte=0, digest_hour__lte=23),
+                name="user_digest_hour_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} <{self.email}>"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
+
+    @property
+    def is_email_verified(self) -> bool:
+        return self.email_verified_at is not None

@@ -1,0 +1,1 @@
+"""API plumbing shared by every app: pagination, parsers, fields, exceptions, health and meta."""

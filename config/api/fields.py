@@ -1,0 +1,44 @@
+"""Serializer fields shared by the API: timestamps in UTC with `Z`, refused without an offset."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """Accepts only ISO 8601 with an offset; writes UTC with `Z` (SPEC section 2)."""
+
+    default_error_messages = {
+        "naive": "Datetime must include a UTC offset, e.g. 2026-11-23T18:00:00Z.",
+    }
+
+    def to_internal_value(self, value: Any) -> datetime:
+        if isinstance(value, str):
+            try:
+                raw = parse_datetime(value)
+            except ValueError:
+                raw = None
+            if raw is not None and timezone.is_naive(raw):
+                self.fail("naive")
+        result = super().to_internal_value(value)
+        return result.astimezone(UTC)
+
+    def to_representation(self, value: Any) -> Any:
+        if value is None:
+            return None
+        return str(value.astimezone(UTC).isoformat().replace("+00:00", "Z"))
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """The project's base ModelSerializer: its datetimes follow AwareDateTimeField's rules."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: AwareDateTimeField,
+    }

@@ -1,0 +1,87 @@
+"""Endpoints of the service itself: liveness, readiness and client metadata."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.celery import app as celery_app
+
+logger = logging.getLogger(__name__)
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers."""
+    return JsonResponse({"status": "ok"})
+
+
+def _database_ready() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:
+        logger.exception("readiness: database unreachable")
+        return False
+    return True
+
+
+def _broker_ready() -> bool:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception:
+        logger.exception("readiness: broker unreachable")
+        return False
+    return True
+
+
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: the database and the broker both answer."""
+    checks = {"database": _database_ready(), "broker": _broker_ready()}
+    ready = all(checks.values())
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks},
+        status=200 if ready else 503,
+    )
+
+
+class MetaView(APIView):
+    """What a client needs before signing in: server time, minimum versions, backfill window."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+
+    @extend_schema(
+        operation_id="meta_retrieve",
+        responses=inline_serializer(
+            "Meta",
+            {
+                "server_time": serializers.DateTimeField(),
+                "min_client_version": inline_serializer(
+                    "MinClientVersion",
+                    {"ios": serializers.CharField(), "android": serializers.CharField()},
+                ),
+                "checkin_backfill_days": serializers.IntegerField(),
+            },
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        now = timezone.now().isoformat().replace("+00:00", "Z")
+        return Response(
+            {
+                "server_time": now,
+                "min_client_version": settings.MIN_CLIENT_VERSION,
+                "checkin_backfill_days": settings.CHECKIN_BACKFILL_DAYS,
+            }
+        )

@@ -1,0 +1,53 @@
+"""The Celery app: JSON only, time limits, queues `reports` and `email`, beat schedule in code."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+from kombu import Exchange, Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+
+QUEUES = ("default", "reports", "email")
+
+app = Celery("duet")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+app.conf.update(
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    task_ignore_result=True,
+    timezone="UTC",
+    enable_utc=True,
+    task_default_queue="default",
+    task_queues=tuple(Queue(name, Exchange(name), routing_key=name) for name in QUEUES),
+    task_default_exchange="default",
+    task_default_routing_key="default",
+    task_routes={
+        "engagement.reports.*": {"queue": "reports", "routing_key": "reports"},
+        "engagement.digests.*": {"queue": "email", "routing_key": "email"},
+        "accounts.*": {"queue": "email", "routing_key": "email"},
+    },
+    # No task may run for ever; the Redis visibility_timeout (settings) stays above these.
+    task_soft_time_limit=10 * 60,
+    task_time_limit=15 * 60,
+    worker_prefetch_multiplier=1,
+    worker_max_tasks_per_child=500,
+    broker_connection_retry_on_startup=True,
+    beat_schedule={
+        "worker-heartbeat": {
+            "task": "config.tasks.heartbeat",
+            "schedule": 60.0,
+        },
+        "jwt-blacklist-flush": {
+            "task": "accounts.tasks.flush_expired_tokens",
+            "schedule": crontab(minute=23, hour=3),
+        },
+    },
+)
+
+app.conf.imports = ("config.tasks",)
+app.autodiscover_tasks()

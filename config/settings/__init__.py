@@ -1,0 +1,1 @@
+"""Settings split by environment: base, dev (make run), test (pytest) and prod."""

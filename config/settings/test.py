@@ -1,0 +1,28 @@
+"""Settings for the test suite: SQLite in memory unless DATABASE_URL names PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+
+from config.settings.base import *
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; Argon2 is prod's
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Each test run gets its own cache so throttles never leak between tests.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if os.environ.get("DUET_TEST_REDIS_CACHE") and REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "duet-test",
+        }
+    }
+LOGGING["root"] = {"handlers": ["console"], "level": "WARNING"}
+STATIC_ROOT = None  # type: ignore[assignment]  # static files come from the finders in tests

@@ -1,0 +1,1 @@
+"""Engagement: couples, invitations, sessions, commitments, check-ins, reports and digests."""

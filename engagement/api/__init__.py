@@ -1,0 +1,1 @@
+"""HTTP API of engagement: serializers, viewsets, permissions, filters and routes."""

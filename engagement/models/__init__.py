@@ -1,0 +1,23 @@
+"""Models of engagement, one module per aggregate."""
+
+from engagement.models.checkins import CheckIn, Visibility
+from engagement.models.commitments import Commitment
+from engagement.models.couples import Couple, CoupleStatusChange, Invitation, Membership
+from engagement.models.reports import WeeklyReport
+from engagement.models.sessions import Attendance, TherapySession
+from engagement.models.sync import IdempotencyRecord, Removal
+
+__all__ = [
+    "Attendance",
+    "CheckIn",
+    "Commitment",
+    "Couple",
+    "CoupleStatusChange",
+    "IdempotencyRecord",
+    "Invitation",
+    "Membership",
+    "Removal",
+    "TherapySession",
+    "Visibility",
+    "WeeklyReport",
+]

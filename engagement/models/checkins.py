@@ -1,0 +1,75 @@
+"""Daily check-ins: one per partner, couple and local date, with a visibility chosen each time."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from engagement.models.couples import Couple
+
+SCALES = ("mood", "effort", "connection", "resentment", "wellbeing")
+
+
+class Visibility(models.TextChoices):
+    PRIVATE = "private", "Private"
+    THERAPIST = "therapist", "Therapist"
+    COUPLE = "couple", "Couple"
+
+
+def _scale() -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+
+
+class CheckIn(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="checkins")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkins"
+    )
+    date = models.DateField()
+    mood = _scale()
+    effort = _scale()
+    connection = _scale()
+    resentment = _scale()
+    wellbeing = _scale()
+    note = models.TextField(max_length=2_000, blank=True, default="")
+    visibility = models.CharField(max_length=9, choices=Visibility.choices)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ("-date", "id")
+        indexes = [
+            models.Index(fields=["couple", "date"]),
+            models.Index(fields=["author", "date"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["couple", "author", "date"], name="checkin_one_per_partner_and_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(mood__isnull=False)
+                | Q(effort__isnull=False)
+                | Q(connection__isnull=False)
+                | Q(resentment__isnull=False)
+                | Q(wellbeing__isnull=False),
+                name="checkin_at_least_one_rating",
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{scale}__isnull": True})
+                    | Q(**{f"{scale}__gte": 1, f"{scale}__lte": 5}),
+                    name=f"checkin_{scale}_range",
+                )
+                for scale in SCALES
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Check-in {self.date} ({self.visibility})"

@@ -1,0 +1,52 @@
+"""Commitments: homework or a promise one partner makes, kept, missed, released or renewed."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from engagement.models.couples import Couple
+
+
+class Commitment(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        KEPT = "kept", "Kept"
+        MISSED = "missed", "Missed"
+        RELEASED = "released", "Released"
+
+    class Visibility(models.TextChoices):
+        COUPLE = "couple", "Couple"
+        THERAPIST = "therapist", "Therapist"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="commitments")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="commitments"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    title = models.CharField(max_length=200)
+    details = models.TextField(max_length=2_000, blank=True, default="")
+    due_on = models.DateField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    renewed_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="renewals"
+    )
+    visibility = models.CharField(max_length=9, choices=Visibility.choices)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ("due_on", "id")
+        indexes = [
+            models.Index(fields=["couple", "due_on"]),
+            models.Index(fields=["owner", "due_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (due {self.due_on}, {self.status})"

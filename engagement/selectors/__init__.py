@@ -1,0 +1,1 @@
+"""Reads that matter: what a user may see (visibility) and how lists are ordered."""

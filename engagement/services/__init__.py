@@ -1,0 +1,1 @@
+"""Writes: one service function per domain operation, keyword-only and atomic."""

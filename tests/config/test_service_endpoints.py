@@ -1,0 +1,89 @@
+"""Health, readiness, metadata, API docs and the headers every response carries."""
+
+from __future__ import annotations
+
+import re
+from unittest import mock
+
+import pytest
+import time_machine
+from django.test import Client
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_answers_ok_without_signing_in(api_client: APIClient) -> None:
+    response = api_client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_reports_database_and_broker(api_client: APIClient) -> None:
+    response = api_client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": True, "broker": True}}
+
+
+def test_readyz_is_unavailable_when_the_broker_is_down(api_client: APIClient) -> None:
+    with mock.patch("config.api.views._broker_ready", return_value=False):
+        response = api_client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": True, "broker": False}
+
+
+@time_machine.travel("2026-11-23T12:00:03.5+00:00", tick=False)
+def test_meta_tells_clients_the_server_time_in_utc_and_the_backfill_window(
+    api_client: APIClient, settings: object
+) -> None:
+    response = api_client.get("/api/v1/meta/")
+    assert response.status_code == 200
+    assert response.json() == {
+        "server_time": "2026-11-23T12:00:03.500000Z",
+        "min_client_version": {"ios": "1.0.0", "android": "1.0.0"},
+        "checkin_backfill_days": 14,
+    }
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/api/v1/meta/", "/api/v1/schema/", "/admin/login/"])
+def test_every_response_forbids_caching(api_client: APIClient, path: str) -> None:
+    response = api_client.get(path)
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_a_sane_request_id_is_echoed_and_a_hostile_one_replaced(api_client: APIClient) -> None:
+    echoed = api_client.get("/healthz", HTTP_X_REQUEST_ID="abc-123")
+    assert echoed["X-Request-ID"] == "abc-123"
+    replaced = api_client.get("/healthz", HTTP_X_REQUEST_ID="evil\nheader")
+    assert re.fullmatch(r"[0-9a-f]{32}", replaced["X-Request-ID"])
+
+
+def test_unknown_api_path_answers_404_in_the_standard_error_shape(api_client: APIClient) -> None:
+    response = api_client.get("/api/v1/meta/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    missing = api_client.post("/api/v1/meta/", {}, format="json")
+    assert missing.status_code == 405
+    body = missing.json()
+    assert body["type"] == "client_error"
+    assert body["errors"][0]["code"] == "method_not_allowed"
+    assert body["errors"][0]["attr"] is None
+
+
+def test_schema_is_openapi_3(api_client: APIClient) -> None:
+    response = api_client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    assert "/api/v1/meta/" in schema["paths"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/docs/", "/api/v1/redoc/", "/admin/login/"])
+def test_docs_and_admin_pages_load_no_outside_asset(path: str) -> None:
+    response = Client().get(path)
+    assert response.status_code == 200
+    html = response.content.decode()
+    # Every script, stylesheet and image is served by the app itself (no internet needed).
+    for url in re.findall(r"""(?:src|href)=["']([^"']+)["']""", html):
+        assert not re.match(r"^(https?:)?//", url), f"{path} loads an outside asset: {url}"
+    assert "/static/" in html

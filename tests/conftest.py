@@ -1,0 +1,84 @@
+"""Shared fixtures: API clients signed in as any user, and the integration-test gate."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Iterator
+from urllib.parse import urlparse
+
+import pytest
+from django.core import mail
+from rest_framework.test import APIClient
+
+from accounts.authentication import issue_tokens
+from accounts.models import User
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), 1
+        ):
+            return True
+    except OSError:
+        return False
+
+
+def integration_unavailable_reason() -> str | None:
+    """Why the integration tests cannot run here, or None when PostgreSQL and Redis answer."""
+    database_url = os.environ.get("DATABASE_URL", "")
+    redis_url = os.environ.get("REDIS_URL", "")
+    if not database_url.startswith(("postgres://", "postgresql://", "pgsql://")):
+        return "needs DATABASE_URL pointing at PostgreSQL (see .ci/run)"
+    if not redis_url:
+        return "needs REDIS_URL pointing at Redis (see .ci/run)"
+    if not _reachable(database_url, 5432):
+        return f"PostgreSQL at {urlparse(database_url).hostname} does not answer"
+    if not _reachable(redis_url, 6379):
+        return f"Redis at {urlparse(redis_url).hostname} does not answer"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = integration_unavailable_reason()
+    if reason is None:
+        return
+    skip = pytest.mark.skip(reason=f"integration test skipped: {reason}")
+    for item in items:
+        if "integration" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> Iterator[None]:
+    """Throttle counters and cached state never leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def client_for() -> Callable[[User | None], APIClient]:
+    """An APIClient signed in as the given user with a real JWT (None: anonymous)."""
+
+    def make(user: User | None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user)['access']}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def outbox() -> list[mail.EmailMessage]:
+    return mail.outbox
