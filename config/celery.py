@@ -42,6 +42,10 @@ app.conf.update(
             "task": "config.tasks.heartbeat",
             "schedule": 60.0,
         },
+        "idempotency-keys-purge": {
+            "task": "engagement.tasks.purge_expired_idempotency_keys",
+            "schedule": crontab(minute=17, hour="*/6"),
+        },
         "jwt-blacklist-flush": {
             "task": "accounts.tasks.flush_expired_tokens",
             "schedule": crontab(minute=23, hour=3),

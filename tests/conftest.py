@@ -82,3 +82,33 @@ def client_for() -> Callable[[User | None], APIClient]:
 @pytest.fixture
 def outbox() -> list[mail.EmailMessage]:
     return mail.outbox
+
+
+class World:
+    """Everyone the permission matrix asks about, around one couple with a therapist.
+
+    `couple` has `partner` and `other_partner` and `therapist`; `outsider` is a partner in
+    another couple (`other_couple`) whose therapist is `other_therapist`.
+    """
+
+    def __init__(self) -> None:
+        from tests.factories import make_couple
+
+        self.couple, self.partner, self.other_partner, therapist = make_couple()
+        self.other_couple, self.outsider, self.outsider_partner, other_therapist = make_couple()
+        assert therapist is not None
+        assert other_therapist is not None
+        self.therapist = therapist
+        self.other_therapist = other_therapist
+
+    def actor(self, name: str) -> User | None:
+        """'anonymous', 'outsider', 'partner', 'other_partner', 'therapist', 'other_therapist'."""
+        return None if name == "anonymous" else getattr(self, name)
+
+
+ACTORS = ("anonymous", "outsider", "partner", "other_partner", "therapist", "other_therapist")
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return World()
