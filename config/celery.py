@@ -40,7 +40,7 @@ app.conf.update(
     beat_schedule={
         "worker-heartbeat": {
             "task": "config.tasks.heartbeat",
-            "schedule": 60.0,
+            "schedule": float(os.environ.get("HEARTBEAT_INTERVAL_SECONDS", "60")),
         },
         "idempotency-keys-purge": {
             "task": "engagement.tasks.purge_expired_idempotency_keys",

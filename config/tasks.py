@@ -14,4 +14,7 @@ def heartbeat(token: str = "") -> str:
     """Record when a worker last ran a task (and for whom), for readiness checks and tests."""
     stamp = timezone.now().isoformat()
     cache.set(HEARTBEAT_CACHE_KEY, {"at": stamp, "token": token}, timeout=24 * 3600)
+    if token:
+        # Its own key too, so a concurrent beat heartbeat cannot overwrite a caller's proof.
+        cache.set(f"{HEARTBEAT_CACHE_KEY}:{token}", stamp, timeout=3600)
     return stamp
