@@ -1,0 +1,1089 @@
+"""Exact-number tests of the weekly report methodology v1 (SPEC section 5, docs/reports.md)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from engagement.reports.scoring import (
+    CheckinRatings,
+    CoupleWeekInput,
+    PartnerWeekInput,
+    SelfReportRatings,
+    compute_balance,
+    compute_partner_figures,
+    compute_week_report,
+    gap_trend,
+    self_report_ratings,
+    urgency_key,
+)
+
+W = date(2026, 11, 16)  # the reported week, a Monday
+
+
+def week_before(n: int) -> date:
+    return W - timedelta(weeks=n)
+
+
+def week(n: int, *partners: PartnerWeekInput, target: int = 0) -> CoupleWeekInput:
+    """Week w-n of a couple; with no check-in target, partners with only ratings have no score."""
+    return CoupleWeekInput(week_start=week_before(n), checkin_target=target, partners=partners)
+
+
+def engaged(pid: str, **overrides: Any) -> PartnerWeekInput:
+    """A partner scoring 100: attended, fully engaged, checked in 4 days, kept a promise."""
+    p = PartnerWeekInput(
+        pid, sessions_attended=1, participation_ratings=(3,), checkin_days=4, commitments_kept=1
+    )
+    return replace(p, **overrides)
+
+
+def absent(pid: str, **overrides: Any) -> PartnerWeekInput:
+    """A partner scoring 0: missed the session and the promise, no check-in."""
+    return replace(PartnerWeekInput(pid, sessions_missed=1, commitments_missed=1), **overrides)
+
+
+def attending(pid: str, attended: int, expected: int) -> PartnerWeekInput:
+    """With a check-in target of 0 and no commitments, the score is the attendance rate."""
+    return PartnerWeekInput(pid, sessions_attended=attended, sessions_missed=expected - attended)
+
+
+def scores_week(n: int, a: tuple[int, int], b: tuple[int, int]) -> CoupleWeekInput:
+    """Week w-n where partner a and b score 100 * attended / expected."""
+    return week(n, attending("a", *a), attending("b", *b))
+
+
+def wellbeing(pid: str, *ratings: int) -> PartnerWeekInput:
+    """A partner who checked in once a day with these wellbeing ratings."""
+    reports = SelfReportRatings(wellbeing=ratings)
+    return PartnerWeekInput(pid, checkin_days=min(7, len(ratings)), self_reports=reports)
+
+
+def resentment(pid: str, *ratings: int) -> PartnerWeekInput:
+    """A partner who checked in once a day with these resentment ratings."""
+    reports = SelfReportRatings(resentment=ratings)
+    return PartnerWeekInput(pid, checkin_days=min(7, len(ratings)), self_reports=reports)
+
+
+def codes(history: list[CoupleWeekInput]) -> list[tuple[str, str | None]]:
+    return [(f.code, f.partner) for f in compute_week_report(history).flags]
+
+
+# --- 5.2 per-partner figures ---------------------------------------------------------
+
+
+def test_partner_who_did_everything_scores_100() -> None:
+    figures = compute_partner_figures(engaged("a"), 4)
+
+    assert figures.engagement_score == 100.0
+    assert figures.attendance_rate == 1.0
+    assert figures.participation == 1.0
+    assert figures.checkin_rate == 1.0
+    assert figures.follow_through == 1.0
+
+
+def test_partner_who_did_nothing_scores_0() -> None:
+    assert compute_partner_figures(absent("a"), 4).engagement_score == 0.0
+
+
+def test_score_renormalises_the_weights_of_components_that_are_not_null() -> None:
+    # attendance 1/2 (0.35) and follow-through 1 (0.30); participation and check-ins null:
+    # 100 * (0.35 * 0.5 + 0.30 * 1) / 0.65 = 73.0769...
+    p = PartnerWeekInput("a", sessions_attended=1, sessions_missed=1, commitments_kept=1)
+
+    figures = compute_partner_figures(p, 0)
+
+    assert figures.participation is None
+    assert figures.checkin_rate is None
+    assert figures.engagement_score == 73.1
+
+
+def test_the_worked_example_of_docs_reports_scores_81_8() -> None:
+    # 100 * (0.35 * 1 + 0.20 * 0.5) / (0.35 + 0.20) = 81.818...
+    p = PartnerWeekInput("a", sessions_attended=1, checkin_days=2)
+
+    assert compute_partner_figures(p, 4).engagement_score == 81.8
+
+
+def test_score_weighs_all_four_components() -> None:
+    # 100 * (0.35 * 1/2 + 0.15 * 2/3 + 0.20 * 1/4 + 0.30 * 1/3) / 1.0 = 42.5
+    p = PartnerWeekInput(
+        "a",
+        sessions_attended=1,
+        sessions_missed=1,
+        participation_ratings=(2,),
+        checkin_days=1,
+        commitments_kept=1,
+        commitments_missed=2,
+    )
+
+    assert compute_partner_figures(p, 4).engagement_score == 42.5
+
+
+def test_score_is_null_when_every_component_is_null() -> None:
+    p = PartnerWeekInput("a", commitments_unreported=2, joined_before_week_end=False)
+
+    figures = compute_partner_figures(p, 4)
+
+    assert figures.engagement_score is None
+    assert figures.attendance_rate is None
+    assert figures.follow_through is None
+
+
+@pytest.mark.parametrize(
+    ("p", "target", "expected"),
+    [
+        # 100 * (0.35 * 1/2 + 0.15 * 0 + 0.30 * 1/4) / 0.80 = 31.25 exactly
+        (
+            PartnerWeekInput(
+                "a",
+                sessions_attended=1,
+                sessions_missed=1,
+                participation_ratings=(0,),
+                commitments_kept=1,
+                commitments_missed=3,
+            ),
+            0,
+            31.3,
+        ),
+        # 100 * (0.35 * 1 + 0.15 * 0 + 0.30 * 1/3) / 0.80 = 56.25 exactly
+        (
+            PartnerWeekInput(
+                "a",
+                sessions_attended=1,
+                participation_ratings=(0,),
+                commitments_kept=1,
+                commitments_missed=2,
+            ),
+            0,
+            56.3,
+        ),
+        # 100 * (0.35 * 1/4 + 0.15 * 0 + 0.20 * 0 + 0.30 * 1/4) / 1.0 = 16.25 exactly
+        (
+            PartnerWeekInput(
+                "a",
+                sessions_attended=1,
+                sessions_missed=3,
+                participation_ratings=(0,),
+                commitments_kept=1,
+                commitments_missed=3,
+            ),
+            4,
+            16.3,
+        ),
+    ],
+)
+def test_score_exactly_half_way_between_tenths_rounds_up(
+    p: PartnerWeekInput, target: int, expected: float
+) -> None:
+    # Python's round() would give 31.2, 56.2 and 16.2 (half to even).
+    assert compute_partner_figures(p, target).engagement_score == expected
+
+
+def test_score_below_half_way_rounds_down() -> None:
+    # 100 * 0.35 / 0.55 = 63.636...
+    p = PartnerWeekInput("a", sessions_attended=1)
+
+    assert compute_partner_figures(p, 4).engagement_score == 63.6
+
+
+def test_attendance_rate_is_attended_over_expected_rounded_to_four_places() -> None:
+    figures = compute_partner_figures(attending("a", 2, 3), 4)
+
+    assert figures.sessions_expected == 3
+    assert figures.sessions_attended == 2
+    assert figures.attendance_rate == 0.6667
+
+
+def test_participation_is_the_mean_rating_over_three() -> None:
+    p = PartnerWeekInput("a", sessions_attended=2, participation_ratings=(3, 2))
+
+    assert compute_partner_figures(p, 4).participation == 0.8333
+
+
+def test_participation_of_zero_is_a_rating_not_a_null() -> None:
+    p = PartnerWeekInput("a", sessions_attended=1, participation_ratings=(0,))
+
+    assert compute_partner_figures(p, 4).participation == 0.0
+
+
+def test_participation_is_null_when_no_entry_has_a_rating() -> None:
+    p = PartnerWeekInput("a", sessions_attended=2)
+
+    assert compute_partner_figures(p, 4).participation is None
+
+
+def test_checkin_rate_is_days_over_target() -> None:
+    p = PartnerWeekInput("a", checkin_days=3)
+
+    assert compute_partner_figures(p, 4).checkin_rate == 0.75
+
+
+def test_checkin_rate_stops_at_one_above_the_target() -> None:
+    p = PartnerWeekInput("a", checkin_days=6)
+
+    figures = compute_partner_figures(p, 4)
+
+    assert figures.checkin_rate == 1.0
+    assert figures.checkin_days == 6
+
+
+def test_checkin_rate_is_null_when_the_target_is_zero_even_with_checkins() -> None:
+    p = PartnerWeekInput("a", checkin_days=3, sessions_attended=1)
+
+    figures = compute_partner_figures(p, 0)
+
+    assert figures.checkin_rate is None
+    assert figures.engagement_score == 100.0
+
+
+def test_checkin_rate_is_null_for_a_week_that_ended_before_the_partner_joined() -> None:
+    p = PartnerWeekInput("a", sessions_attended=1, joined_before_week_end=False)
+
+    figures = compute_partner_figures(p, 4)
+
+    assert figures.checkin_rate is None
+    assert figures.engagement_score == 100.0
+
+
+def test_checkin_rate_counts_checkins_of_a_week_that_ended_before_the_partner_joined() -> None:
+    p = PartnerWeekInput("a", checkin_days=2, joined_before_week_end=False)
+
+    assert compute_partner_figures(p, 4).checkin_rate == 0.5
+
+
+def test_no_checkin_in_a_week_after_joining_is_a_checkin_rate_of_zero() -> None:
+    p = PartnerWeekInput("a", sessions_attended=1)
+
+    figures = compute_partner_figures(p, 4)
+
+    assert figures.checkin_rate == 0.0
+    assert figures.engagement_score == 63.6
+
+
+def test_unreported_commitments_are_left_out_of_follow_through() -> None:
+    p = PartnerWeekInput("a", commitments_kept=1, commitments_missed=1, commitments_unreported=5)
+
+    figures = compute_partner_figures(p, 4)
+
+    assert figures.follow_through == 0.5
+    assert figures.commitments_due == 2
+    assert figures.commitments_unreported == 5
+
+
+def test_follow_through_is_null_when_nothing_was_due() -> None:
+    p = PartnerWeekInput("a", commitments_unreported=1)
+
+    figures = compute_partner_figures(p, 4)
+
+    assert figures.follow_through is None
+    assert figures.commitments_due == 0
+
+
+def test_self_report_averages_are_rounded_half_up_to_two_places() -> None:
+    reports = SelfReportRatings(
+        mood=(4, 4, 5),
+        effort=(5, 4, 4, 4, 4, 4, 4, 4),  # 33/8 = 4.125; round() would give 4.12
+        connection=(1, 2),
+        resentment=(2, 2, 3),
+        wellbeing=(3,),
+    )
+
+    figures = compute_partner_figures(PartnerWeekInput("a", self_reports=reports), 4)
+
+    assert figures.mood_avg == 4.33
+    assert figures.effort_avg == 4.13
+    assert figures.connection_avg == 1.5
+    assert figures.resentment_avg == 2.33
+    assert figures.wellbeing_avg == 3.0
+
+
+def test_self_report_averages_are_null_without_ratings() -> None:
+    figures = compute_partner_figures(PartnerWeekInput("a", checkin_days=3), 4)
+
+    assert figures.mood_avg is None
+    assert figures.effort_avg is None
+    assert figures.connection_avg is None
+    assert figures.resentment_avg is None
+    assert figures.wellbeing_avg is None
+
+
+def test_private_checkins_never_reach_the_self_report_ratings() -> None:
+    ratings = self_report_ratings(
+        [
+            CheckinRatings("couple", mood=4, resentment=2),
+            CheckinRatings("therapist", mood=2, wellbeing=3),
+            CheckinRatings("private", mood=1, effort=1, connection=1, resentment=5, wellbeing=1),
+        ]
+    )
+
+    assert ratings == SelfReportRatings(mood=(4, 2), resentment=(2,), wellbeing=(3,))
+
+
+def test_a_visibility_the_methodology_does_not_know_is_kept_out_of_averages() -> None:
+    ratings = self_report_ratings([CheckinRatings("public", mood=5)])
+
+    assert ratings == SelfReportRatings()
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: PartnerWeekInput("a", participation_ratings=(2,)),  # no attended entry
+        lambda: PartnerWeekInput("a", sessions_attended=1, participation_ratings=(4,)),
+        lambda: PartnerWeekInput("a", checkin_days=8),
+        lambda: PartnerWeekInput("a", sessions_missed=-1),
+        lambda: PartnerWeekInput("a", missed_renewals_of_missed=1),
+        lambda: SelfReportRatings(mood=(0,)),
+        lambda: SelfReportRatings(wellbeing=(6,)),
+        lambda: CoupleWeekInput(W + timedelta(days=1), 4, ()),
+        lambda: CoupleWeekInput(W, 8, ()),
+        lambda: CoupleWeekInput(W, 4, (PartnerWeekInput("a"), PartnerWeekInput("a"))),
+        lambda: CoupleWeekInput(
+            W, 4, (PartnerWeekInput("a"), PartnerWeekInput("b"), PartnerWeekInput("c"))
+        ),
+    ],
+)
+def test_inputs_that_cannot_come_from_real_data_are_refused(build: Callable[[], object]) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 (each case has its own message)
+        build()
+
+
+def test_week_start_must_be_a_date_not_a_datetime() -> None:
+    with pytest.raises(TypeError):
+        CoupleWeekInput(datetime(2026, 11, 16), 4, ())
+
+
+# --- 5.3 balance -----------------------------------------------------------------------
+
+
+def test_gap_just_below_15_is_balanced() -> None:
+    result = compute_balance({"a": 60.0, "b": 45.1})
+
+    assert result.balance == "balanced"
+    assert result.gap == 14.9
+    assert result.less_engaged_partner is None
+
+
+def test_gap_of_exactly_15_is_leaning() -> None:
+    # In binary floating point 16.4 - 1.4 is 14.999999999999998.
+    result = compute_balance({"a": 16.4, "b": 1.4})
+
+    assert result.balance == "leaning"
+    assert result.gap == 15.0
+    assert result.less_engaged_partner == "b"
+
+
+def test_gap_just_below_35_is_leaning() -> None:
+    result = compute_balance({"a": 80.0, "b": 45.1})
+
+    assert result.balance == "leaning"
+    assert result.gap == 34.9
+
+
+def test_gap_of_exactly_35_is_one_sided() -> None:
+    # In binary floating point 64.1 - 29.1 is 34.99999999999999.
+    result = compute_balance({"a": 29.1, "b": 64.1})
+
+    assert result.balance == "one_sided"
+    assert result.gap == 35.0
+    assert result.less_engaged_partner == "a"
+
+
+def test_gap_is_between_the_rounded_scores() -> None:
+    # Exact scores 78.571... and 63.636... are 14.94 apart; rounded, 78.6 and 63.6 are 15.0.
+    a = PartnerWeekInput("a", sessions_attended=1, participation_ratings=(0,), checkin_days=4)
+    b = PartnerWeekInput("b", sessions_attended=1)
+
+    report = compute_week_report([week(0, a, b, target=4)])
+
+    assert [p.engagement_score for p in report.partners] == [78.6, 63.6]
+    assert report.balance == "leaning"
+    assert report.gap == 15.0
+    assert report.less_engaged_partner == "b"
+
+
+def test_balance_is_insufficient_data_when_a_score_is_null() -> None:
+    result = compute_balance({"a": 80.0, "b": None})
+
+    assert result.balance == "insufficient_data"
+    assert result.gap is None
+    assert result.less_engaged_partner is None
+
+
+def test_balance_is_insufficient_data_with_a_single_partner() -> None:
+    report = compute_week_report([week(0, engaged("a"))])
+
+    assert report.balance == "insufficient_data"
+    assert report.gap is None
+    assert [p.partner for p in report.partners] == ["a"]
+
+
+def test_equal_scores_are_balanced_with_a_gap_of_zero() -> None:
+    result = compute_balance({"a": 50.0, "b": 50.0})
+
+    assert (result.balance, result.gap, result.less_engaged_partner) == ("balanced", 0.0, None)
+
+
+# --- 5.3 gap trend ---------------------------------------------------------------------
+
+
+def test_gap_trend_slope_of_exactly_5_is_widening() -> None:
+    assert gap_trend([10.0, 15.0, 20.0, 25.0]) == "widening"
+
+
+def test_gap_trend_slope_of_4_99_is_stable() -> None:
+    # slope = (3 * (26.6 - 10) + (20.1 - 20)) / 10 = 4.99
+    assert gap_trend([10.0, 20.0, 20.1, 26.6]) == "stable"
+
+
+def test_gap_trend_slope_of_exactly_minus_5_is_narrowing() -> None:
+    assert gap_trend([25.0, 20.0, 15.0, 10.0]) == "narrowing"
+
+
+def test_gap_trend_slope_of_minus_4_99_is_stable() -> None:
+    assert gap_trend([26.6, 20.1, 20.0, 10.0]) == "stable"
+
+
+def test_gap_trend_with_three_gaps_uses_their_slope() -> None:
+    # (1, 55), (2, 100), (3, 100): slope 22.5
+    assert gap_trend([None, 55.0, 100.0, 100.0]) == "widening"
+
+
+def test_gap_trend_is_null_with_fewer_than_three_gaps() -> None:
+    assert gap_trend([None, 10.0, None, 50.0]) is None
+
+
+def test_a_week_without_a_gap_keeps_its_place_in_the_trend() -> None:
+    # Points (0, 0), (2, 8), (3, 12) have slope 4: stable. Closing ranks to
+    # (0, 0), (1, 8), (2, 12) would give 6: widening.
+    assert gap_trend([0.0, None, 8.0, 12.0]) == "stable"
+
+
+def test_report_gap_trend_counts_a_missing_week_by_its_date() -> None:
+    history = [
+        scores_week(3, (100, 100), (100, 100)),  # gap 0
+        # w-2 missing (paused)
+        scores_week(1, (100, 100), (92, 100)),  # gap 8
+        scores_week(0, (100, 100), (88, 100)),  # gap 12
+    ]
+
+    assert compute_week_report(history).gap_trend == "stable"
+
+
+def test_report_gap_trend_looks_at_w_minus_3_to_w_only() -> None:
+    history = [
+        scores_week(5, (100, 100), (0, 100)),  # gap 100, outside the trend
+        scores_week(4, (100, 100), (0, 100)),  # gap 100, outside the trend
+        scores_week(2, (100, 100), (100, 100)),
+        scores_week(1, (100, 100), (90, 100)),
+        scores_week(0, (100, 100), (80, 100)),
+    ]
+
+    report = compute_week_report(history)
+
+    assert report.gap == 20.0
+    assert report.gap_trend == "widening"
+
+
+# --- 5.4 flags: low engagement ---------------------------------------------------------
+
+
+def test_three_weeks_below_40_is_a_low_engagement_streak() -> None:
+    history = [
+        scores_week(2, (100, 100), (399, 1000)),
+        scores_week(1, (100, 100), (0, 1)),
+        scores_week(0, (100, 100), (1, 4)),
+    ]
+
+    report = compute_week_report(history)
+
+    low = [f for f in report.flags if f.code == "low_engagement_streak"]
+    assert [(f.partner, dict(f.evidence)) for f in low] == [
+        (
+            "b",
+            {
+                "weeks": ["2026-11-02", "2026-11-09", "2026-11-16"],
+                "scores": [39.9, 0.0, 25.0],
+            },
+        )
+    ]
+
+
+def test_a_score_of_exactly_40_breaks_a_low_engagement_streak() -> None:
+    history = [
+        scores_week(2, (100, 100), (40, 100)),
+        scores_week(1, (100, 100), (0, 1)),
+        scores_week(0, (100, 100), (0, 1)),
+    ]
+
+    assert "low_engagement_streak" not in [code for code, _ in codes(history)]
+
+
+def test_a_score_rounding_up_to_40_breaks_a_low_engagement_streak() -> None:
+    history = [
+        scores_week(2, (100, 100), (3996, 10000)),  # 39.96 is shown, and counted, as 40.0
+        scores_week(1, (100, 100), (0, 1)),
+        scores_week(0, (100, 100), (0, 1)),
+    ]
+
+    assert "low_engagement_streak" not in [code for code, _ in codes(history)]
+
+
+def test_a_null_score_is_not_below_40() -> None:
+    history = [
+        week(2, engaged("a"), PartnerWeekInput("b", commitments_unreported=1)),
+        scores_week(1, (100, 100), (0, 1)),
+        scores_week(0, (100, 100), (0, 1)),
+    ]
+
+    assert "low_engagement_streak" not in [code for code, _ in codes(history)]
+
+
+def test_a_week_missing_from_history_breaks_a_low_engagement_streak() -> None:
+    history = [
+        scores_week(3, (100, 100), (0, 1)),
+        scores_week(1, (100, 100), (0, 1)),
+        scores_week(0, (100, 100), (0, 1)),
+    ]
+
+    assert "low_engagement_streak" not in [code for code, _ in codes(history)]
+
+
+def test_both_partners_can_have_a_low_engagement_streak() -> None:
+    history = [scores_week(n, (1, 10), (2, 10)) for n in (2, 1, 0)]
+
+    assert codes(history) == [("low_engagement_streak", "a"), ("low_engagement_streak", "b")]
+
+
+# --- 5.4 flags: engagement gap -----------------------------------------------------------
+
+
+def test_three_one_sided_weeks_with_the_same_less_engaged_partner_is_a_gap_streak() -> None:
+    history = [
+        scores_week(2, (50, 100), (85, 100)),
+        scores_week(1, (40, 100), (90, 100)),
+        scores_week(0, (40, 100), (100, 100)),
+    ]
+
+    report = compute_week_report(history)
+
+    assert [f.to_dict() for f in report.flags] == [
+        {
+            "code": "engagement_gap_streak",
+            "partner": "a",
+            "evidence": {
+                "weeks": ["2026-11-02", "2026-11-09", "2026-11-16"],
+                "gaps": [35.0, 50.0, 60.0],
+            },
+        }
+    ]
+
+
+def test_a_gap_streak_needs_the_same_less_engaged_partner() -> None:
+    history = [
+        scores_week(2, (100, 100), (50, 100)),
+        scores_week(1, (40, 100), (90, 100)),
+        scores_week(0, (40, 100), (100, 100)),
+    ]
+
+    assert codes(history) == []
+
+
+def test_a_leaning_week_breaks_a_gap_streak() -> None:
+    history = [
+        scores_week(2, (40, 100), (749, 1000)),  # gap 34.9
+        scores_week(1, (40, 100), (90, 100)),
+        scores_week(0, (40, 100), (100, 100)),
+    ]
+
+    assert codes(history) == []
+
+
+# --- 5.4 flags: rising resentment --------------------------------------------------------
+
+
+def test_pooled_resentment_of_3_5_and_0_75_above_earlier_is_rising() -> None:
+    history = [
+        week(5, resentment("a", 3, 3)),
+        week(3, resentment("a", 3, 2)),  # earlier: 3, 3, 3, 2 = 2.75
+        week(1, resentment("a", 3, 4)),
+        week(0, resentment("a", 3, 4)),  # recent: 3, 4, 3, 4 = 3.5
+    ]
+
+    report = compute_week_report(history)
+
+    assert [f.to_dict() for f in report.flags] == [
+        {
+            "code": "rising_resentment",
+            "partner": "a",
+            "evidence": {
+                "recent_weeks": ["2026-11-09", "2026-11-16"],
+                "recent_count": 4,
+                "recent_avg": 3.5,
+                "earlier_weeks": ["2026-10-12", "2026-10-19", "2026-10-26", "2026-11-02"],
+                "earlier_count": 4,
+                "earlier_avg": 2.75,
+            },
+        }
+    ]
+
+
+def test_two_recent_resentment_ratings_are_not_enough() -> None:
+    history = [week(3, resentment("a", 1, 1, 1)), week(0, resentment("a", 5, 5))]
+
+    assert codes(history) == []
+
+
+def test_two_earlier_resentment_ratings_are_not_enough() -> None:
+    history = [week(3, resentment("a", 1, 1)), week(0, resentment("a", 5, 5, 5))]
+
+    assert codes(history) == []
+
+
+def test_resentment_rising_by_less_than_0_75_is_not_flagged() -> None:
+    history = [week(2, resentment("a", 3, 3, 3)), week(0, resentment("a", 3, 4, 3, 4))]
+
+    assert codes(history) == []
+
+
+def test_resentment_below_3_5_is_not_flagged_however_much_it_rose() -> None:
+    history = [week(2, resentment("a", 1, 1, 1)), week(0, resentment("a", 3, 4, 3))]
+
+    assert codes(history) == []
+
+
+def test_resentment_ratings_are_pooled_not_averaged_week_by_week() -> None:
+    # Weekly averages 5 and 3 would average 4; the five ratings pooled average 3.4.
+    history = [
+        week(2, resentment("a", 1, 1, 1)),
+        week(1, resentment("a", 5)),
+        week(0, resentment("a", 3, 3, 3, 3)),
+    ]
+
+    assert codes(history) == []
+
+
+def test_resentment_before_w_minus_5_is_not_looked_at() -> None:
+    history = [week(6, resentment("a", 1, 1, 1)), week(0, resentment("a", 5, 5, 5))]
+
+    assert codes(history) == []
+
+
+# --- 5.4 flags: commitments unkept -------------------------------------------------------
+
+
+def commitments(pid: str, kept: int, missed: int, **overrides: Any) -> PartnerWeekInput:
+    p = PartnerWeekInput(pid, commitments_kept=kept, commitments_missed=missed)
+    return replace(p, **overrides)
+
+
+def test_three_missed_and_follow_through_below_half_over_four_weeks_is_unkept() -> None:
+    history = [
+        week(3, commitments("a", 1, 1)),
+        week(2, commitments("a", 0, 1)),
+        week(0, commitments("a", 1, 1)),
+    ]
+
+    report = compute_week_report(history)
+
+    assert [f.to_dict() for f in report.flags] == [
+        {
+            "code": "commitments_unkept",
+            "partner": "a",
+            "evidence": {
+                "weeks": ["2026-10-26", "2026-11-02", "2026-11-09", "2026-11-16"],
+                "kept": 2,
+                "missed": 3,
+                "follow_through": 0.4,
+                "missed_renewals_of_missed": 0,
+            },
+        }
+    ]
+
+
+def test_follow_through_of_exactly_half_is_not_unkept() -> None:
+    history = [week(3, commitments("a", 3, 2)), week(0, commitments("a", 0, 1))]
+
+    assert codes(history) == []
+
+
+def test_two_missed_commitments_are_not_a_pattern() -> None:
+    history = [week(1, commitments("a", 0, 1)), week(0, commitments("a", 0, 1))]
+
+    assert codes(history) == []
+
+
+def test_unreported_commitments_are_not_missed_ones() -> None:
+    history = [
+        week(1, commitments("a", 0, 1, commitments_unreported=3)),
+        week(0, commitments("a", 0, 1, commitments_unreported=3)),
+    ]
+
+    assert codes(history) == []
+
+
+def test_commitments_before_w_minus_3_do_not_count() -> None:
+    history = [week(4, commitments("a", 0, 5)), week(0, commitments("a", 0, 1))]
+
+    assert codes(history) == []
+
+
+def test_a_missed_renewal_of_a_missed_commitment_is_unkept() -> None:
+    history = [
+        week(1, commitments("a", 0, 1)),
+        week(0, commitments("a", 4, 1, missed_renewals_of_missed=1)),
+    ]
+
+    report = compute_week_report(history)
+
+    assert [(f.code, f.partner) for f in report.flags] == [("commitments_unkept", "a")]
+    assert report.flags[0].evidence["missed_renewals_of_missed"] == 1
+    assert report.flags[0].evidence["follow_through"] == 0.6667
+
+
+def test_a_missed_renewal_in_an_earlier_week_does_not_flag_this_week() -> None:
+    history = [
+        week(1, commitments("a", 0, 1, missed_renewals_of_missed=1)),
+        week(0, commitments("a", 1, 0)),
+    ]
+
+    assert codes(history) == []
+
+
+# --- 5.4 flags: wellbeing decline --------------------------------------------------------
+
+
+def test_wellbeing_a_point_below_the_mean_of_earlier_weekly_averages_is_a_decline() -> None:
+    # Weekly averages 4 and 3 have mean 3.5; this week 2.5 is 1.0 below. Pooled,
+    # the earlier ratings (4, 3, 3, 3) would average 3.25, only 0.75 above.
+    history = [
+        week(4, wellbeing("a", 4)),
+        week(2, wellbeing("a", 3, 3, 3)),
+        week(0, wellbeing("a", 2, 3)),
+    ]
+
+    report = compute_week_report(history)
+
+    assert [f.to_dict() for f in report.flags] == [
+        {
+            "code": "wellbeing_decline",
+            "partner": "a",
+            "evidence": {
+                "week": "2026-11-16",
+                "wellbeing_avg": 2.5,
+                "previous_week_avg": None,
+                "earlier_weeks": ["2026-10-19", "2026-11-02"],
+                "earlier_avgs": [4.0, 3.0],
+                "earlier_mean": 3.5,
+            },
+        }
+    ]
+
+
+def test_wellbeing_decline_needs_two_earlier_weekly_averages() -> None:
+    history = [week(2, wellbeing("a", 5, 5, 5)), week(0, wellbeing("a", 3))]
+
+    assert codes(history) == []
+
+
+def test_wellbeing_less_than_a_point_below_earlier_is_not_a_decline() -> None:
+    history = [
+        week(3, wellbeing("a", 4)),
+        week(2, wellbeing("a", 4)),
+        week(0, wellbeing("a", 3, 3, 3, 4)),  # 3.25, 0.75 below
+    ]
+
+    assert codes(history) == []
+
+
+def test_wellbeing_before_w_minus_4_is_not_looked_at() -> None:
+    history = [
+        week(5, wellbeing("a", 5)),
+        week(2, wellbeing("a", 5)),
+        week(0, wellbeing("a", 3)),
+    ]
+
+    assert codes(history) == []
+
+
+def test_wellbeing_of_2_or_less_in_two_weeks_running_is_a_decline() -> None:
+    history = [week(1, wellbeing("a", 2)), week(0, wellbeing("a", 1, 3))]
+
+    report = compute_week_report(history)
+
+    assert [(f.code, f.partner) for f in report.flags] == [("wellbeing_decline", "a")]
+    assert report.flags[0].evidence["previous_week_avg"] == 2.0
+    assert report.flags[0].evidence["wellbeing_avg"] == 2.0
+    assert report.flags[0].evidence["earlier_mean"] is None
+
+
+def test_low_wellbeing_in_one_week_only_is_not_a_decline() -> None:
+    history = [week(1, wellbeing("a", 3)), week(0, wellbeing("a", 1))]
+
+    assert codes(history) == []
+
+
+def test_low_wellbeing_with_a_gap_week_between_is_not_two_weeks_running() -> None:
+    history = [week(2, wellbeing("a", 1)), week(0, wellbeing("a", 1))]
+
+    assert codes(history) == []
+
+
+# --- 5.5 recommendations and ordering ---------------------------------------------------
+
+
+def recommendations(history: list[CoupleWeekInput]) -> list[tuple[str, str]]:
+    return [(r.code, r.partner) for r in compute_week_report(history).recommendations]
+
+
+def test_low_engagement_streak_recommends_assessing_commitment_and_individual_sessions() -> None:
+    history = [scores_week(n, (10, 100), (30, 100)) for n in (2, 1, 0)]
+
+    assert recommendations(history) == [
+        ("assess_commitment", "a"),
+        ("assess_commitment", "b"),
+        ("consider_individual_sessions", "a"),
+        ("consider_individual_sessions", "b"),
+    ]
+
+
+def test_gap_streak_recommends_support_for_the_more_engaged_partner_once() -> None:
+    # b has both a low-engagement and a gap streak: each recommendation appears once.
+    history = [scores_week(n, (100, 100), (0, 100)) for n in (2, 1, 0)]
+
+    assert codes(history) == [("low_engagement_streak", "b"), ("engagement_gap_streak", "b")]
+    assert recommendations(history) == [
+        ("assess_commitment", "b"),
+        ("consider_individual_sessions", "b"),
+        ("support_engaged_partner", "a"),
+    ]
+
+
+def test_each_flag_leads_to_its_recommendation() -> None:
+    history = [
+        week(4, PartnerWeekInput("a"), wellbeing("b", 4)),
+        week(3, commitments("a", 0, 2), wellbeing("b", 4)),
+        week(2, resentment("a", 1, 1, 1)),
+        week(1, commitments("a", 0, 1)),
+        week(0, resentment("a", 4, 4, 4), wellbeing("b", 2)),
+    ]
+
+    assert codes(history) == [
+        ("rising_resentment", "a"),
+        ("commitments_unkept", "a"),
+        ("wellbeing_decline", "b"),
+    ]
+    assert recommendations(history) == [
+        ("support_engaged_partner", "b"),
+        ("revisit_commitments", "a"),
+        ("address_resentment", "a"),
+    ]
+
+
+def test_flags_follow_the_spec_order_then_partner_order() -> None:
+    # b (listed first) has felt low two weeks running; a scored 0 three weeks
+    # running and felt low too.
+    low_a = PartnerWeekInput(
+        "a", sessions_missed=1, checkin_days=1, self_reports=SelfReportRatings(wellbeing=(1,))
+    )
+    history = [
+        week(2, wellbeing("b", 1), PartnerWeekInput("a", sessions_missed=1)),
+        week(1, wellbeing("b", 1), low_a),
+        week(0, wellbeing("b", 1), low_a),
+    ]
+
+    assert codes(history) == [
+        ("low_engagement_streak", "a"),
+        ("wellbeing_decline", "b"),
+        ("wellbeing_decline", "a"),
+    ]
+
+
+# --- the report as a whole ---------------------------------------------------------------
+
+SPEC_EXAMPLE = """
+{
+  "id": "6f1c…", "couple": "0b9e…", "week_start": "2026-11-16",
+  "methodology": "v1", "view": "full", "revision": 1, "computed_at": "2026-11-23T12:00:03Z",
+  "balance": "one_sided", "gap": 100.0, "gap_trend": "widening", "less_engaged_partner": "a41d…",
+  "partners": [
+    {"partner": "93c2…", "engagement_score": 100.0,
+     "attendance_rate": 1.0, "participation": 1.0, "checkin_rate": 1.0, "follow_through": 1.0,
+     "sessions_expected": 1, "sessions_attended": 1, "checkin_days": 5,
+     "commitments_due": 1, "commitments_kept": 1, "commitments_missed": 0,
+     "commitments_unreported": 0,
+     "mood_avg": null, "effort_avg": 5.0, "connection_avg": null,
+     "resentment_avg": 4.0, "wellbeing_avg": 2.0},
+    {"partner": "a41d…", "engagement_score": 0.0,
+     "attendance_rate": 0.0, "participation": null, "checkin_rate": null, "follow_through": 0.0,
+     "sessions_expected": 1, "sessions_attended": 0, "checkin_days": 0,
+     "commitments_due": 1, "commitments_kept": 0, "commitments_missed": 1,
+     "commitments_unreported": 0,
+     "mood_avg": null, "effort_avg": null, "connection_avg": null,
+     "resentment_avg": null, "wellbeing_avg": null}
+  ],
+  "flags": [{"code": "engagement_gap_streak", "partner": "a41d…",
+             "evidence": {"weeks": ["2026-11-02", "2026-11-09", "2026-11-16"],
+                          "gaps": [55.0, 100.0, 100.0]}}],
+  "recommendations": [{"code": "assess_commitment", "partner": "a41d…"},
+                      {"code": "consider_individual_sessions", "partner": "a41d…"},
+                      {"code": "support_engaged_partner", "partner": "93c2…"}]
+}
+"""
+
+ENGAGED = "93c2…"
+RELUCTANT = "a41d…"
+
+
+def spec_example_history() -> list[CoupleWeekInput]:
+    """Weeks 2026-10-12 to 2026-11-16 of a couple whose second partner has not joined yet."""
+    not_joined: dict[str, Any] = {"joined_before_week_end": False}
+    return [
+        # w-5: two resentment ratings are too few to be a baseline
+        week(5, resentment(ENGAGED, 2, 2), PartnerWeekInput(RELUCTANT, **not_joined), target=4),
+        # w-3: the reluctant partner has no figures at all, so no gap
+        week(3, wellbeing(ENGAGED, 3), PartnerWeekInput(RELUCTANT, **not_joined), target=4),
+        # w-2: 100 against 100 * (0.35 * 1/2 + 0.15 * 1/3) / 0.5 = 45, a gap of 55
+        week(
+            2,
+            engaged(ENGAGED),
+            PartnerWeekInput(
+                RELUCTANT,
+                sessions_attended=1,
+                sessions_missed=1,
+                participation_ratings=(1,),
+                **not_joined,
+            ),
+            target=4,
+        ),
+        week(1, engaged(ENGAGED), absent(RELUCTANT, **not_joined), target=4),
+        week(
+            0,
+            engaged(
+                ENGAGED,
+                checkin_days=5,
+                # Private check-ins count as days, never in an average.
+                self_reports=self_report_ratings(
+                    [
+                        CheckinRatings("couple", effort=5, resentment=4, wellbeing=2),
+                        CheckinRatings("therapist", effort=5, resentment=4),
+                        CheckinRatings("couple", effort=5),
+                        CheckinRatings("private", mood=1, effort=1, resentment=5, wellbeing=5),
+                        CheckinRatings("private", connection=1),
+                    ]
+                ),
+            ),
+            absent(RELUCTANT, **not_joined),
+            target=4,
+        ),
+    ]
+
+
+def test_the_spec_example_report_is_reproduced_exactly() -> None:
+    expected = json.loads(SPEC_EXAMPLE)
+    for key in ("id", "couple", "view", "revision", "computed_at"):
+        del expected[key]
+
+    result = compute_week_report(spec_example_history()).to_dict()
+
+    assert result == expected
+    assert list(result) == list(expected)
+    partners = result["partners"]
+    assert isinstance(partners, list)
+    assert [list(p) for p in partners] == [list(p) for p in expected["partners"]]
+
+
+def test_the_report_is_plain_json() -> None:
+    result = compute_week_report(spec_example_history()).to_dict()
+
+    assert json.loads(json.dumps(result)) == result
+
+
+def test_the_report_is_the_same_whatever_the_order_of_history() -> None:
+    history = spec_example_history()
+
+    assert compute_week_report(history[::-1]) == compute_week_report(history)
+
+
+def test_the_report_is_of_the_latest_week_and_ignores_weeks_before_w_minus_5() -> None:
+    history = [
+        scores_week(7, (0, 1), (1, 1)),
+        scores_week(6, (0, 1), (1, 1)),
+        scores_week(0, (1, 1), (1, 1)),
+    ]
+
+    report = compute_week_report(history)
+
+    assert report.week_start == W
+    assert report.gap_trend is None
+    assert report.flags == ()
+
+
+def test_partners_keep_the_order_of_the_reported_week() -> None:
+    history = [week(1, engaged("a"), absent("b")), week(0, absent("b"), engaged("a"))]
+
+    assert [p.partner for p in compute_week_report(history).partners] == ["b", "a"]
+
+
+def test_a_history_without_weeks_is_refused() -> None:
+    with pytest.raises(ValueError, match="history"):
+        compute_week_report([])
+
+
+def test_a_week_given_twice_is_refused() -> None:
+    with pytest.raises(ValueError, match="twice"):
+        compute_week_report([week(0, engaged("a")), week(0, engaged("a"))])
+
+
+# --- 5.8 urgency -------------------------------------------------------------------------
+
+
+def test_caseload_is_ordered_by_urgency_level_then_larger_gap_first() -> None:
+    couples = {
+        "no report": urgency_key(safety_hold=False, report_flags=None, gap=None),
+        "quiet": urgency_key(safety_hold=False, report_flags=[], gap=10.0),
+        "unkept": urgency_key(safety_hold=False, report_flags=["commitments_unkept"], gap=5.0),
+        "streak small gap": urgency_key(
+            safety_hold=False, report_flags=["low_engagement_streak"], gap=20.0
+        ),
+        "streak large gap": urgency_key(
+            safety_hold=False,
+            report_flags=["engagement_gap_streak", "commitments_unkept"],
+            gap=60.0,
+        ),
+        "streak no gap": urgency_key(
+            safety_hold=False, report_flags=["low_engagement_streak"], gap=None
+        ),
+        "resentment": urgency_key(
+            safety_hold=False,
+            report_flags=["commitments_unkept", "rising_resentment"],
+            gap=0.0,
+        ),
+        "wellbeing": urgency_key(safety_hold=False, report_flags=["wellbeing_decline"], gap=30.0),
+        "hold": urgency_key(safety_hold=True, report_flags=[], gap=0.0),
+    }
+
+    assert sorted(couples, key=lambda name: couples[name]) == [
+        "hold",
+        "wellbeing",
+        "resentment",
+        "streak large gap",
+        "streak small gap",
+        "streak no gap",
+        "unkept",
+        "quiet",
+        "no report",
+    ]
+
+
+def test_a_safety_hold_comes_first_even_without_a_report() -> None:
+    hold = urgency_key(safety_hold=True, report_flags=None, gap=None)
+    wellbeing = urgency_key(safety_hold=False, report_flags=["wellbeing_decline"], gap=100.0)
+
+    assert hold < wellbeing
