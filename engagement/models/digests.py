@@ -1,0 +1,54 @@
+"""Digest deliveries: one row per (user, kind, week), claimed before sending so mail goes once."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class DigestDelivery(models.Model):
+    """The exactly-once ledger of weekly digests (SPEC section 7)."""
+
+    class Kind(models.TextChoices):
+        PARTNER = "partner", "Partner"
+        THERAPIST = "therapist", "Therapist"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CLAIMED = "claimed", "Claimed"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_deliveries"
+    )
+    kind = models.CharField(max_length=9, choices=Kind.choices)
+    week_start = models.DateField()
+    status = models.CharField(max_length=7, choices=Status.choices, default=Status.PENDING)
+    # Compare-and-set claim: a worker owns the row while claim_token is its own.
+    claim_token = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=255, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-week_start", "user_id")
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "week_start"], name="digest_once_per_user_kind_week"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} digest {self.week_start} ({self.status})"
