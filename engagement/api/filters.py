@@ -1,0 +1,98 @@
+"""Filters of the session, commitment, check-in and removal lists.
+
+Range filters are inclusive (`*_after` is ≥, `*_before` is ≤, `updated_since` and `since` are ≥).
+Datetimes must carry an offset, as everywhere in the API. An id the caller cannot see filters
+the caller's own visible rows, so it simply yields an empty list.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import django_filters
+from django import forms
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from engagement.models import CheckIn, Commitment, Removal, TherapySession
+
+# `?updated_since=2026-11-23T10:00:00+01:00` sent without encoding the `+` arrives with a space
+# in its place; mobile clients get this wrong often enough to read it as meant.
+_UNENCODED_PLUS = re.compile(r"(T[\d:.]+) (\d{2}(?::?\d{2})?)$")
+
+
+class AwareDateTimeFormField(forms.Field):
+    """ISO 8601 with a UTC offset, or 400 naming the filter."""
+
+    default_error_messages = {
+        "invalid": "Enter an ISO 8601 datetime with an offset, e.g. 2026-11-23T18:00:00Z.",
+        "naive": "Datetime must include a UTC offset, e.g. 2026-11-23T18:00:00Z.",
+    }
+
+    def to_python(self, value: Any) -> datetime | None:
+        if value in self.empty_values:
+            return None
+        text = _UNENCODED_PLUS.sub(r"\1+\2", str(value).strip())
+        try:
+            parsed = parse_datetime(text)
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if timezone.is_naive(parsed):
+            raise forms.ValidationError(self.error_messages["naive"], code="naive")
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class AwareDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = AwareDateTimeFormField
+
+
+class SessionFilter(django_filters.FilterSet):
+    couple = django_filters.UUIDFilter(field_name="couple_id")
+    status = django_filters.ChoiceFilter(choices=TherapySession.Status.choices)
+    starts_after = AwareDateTimeFilter(field_name="starts_at", lookup_expr="gte")
+    starts_before = AwareDateTimeFilter(field_name="starts_at", lookup_expr="lte")
+    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = TherapySession
+        fields: list[str] = []
+
+
+class CommitmentFilter(django_filters.FilterSet):
+    couple = django_filters.UUIDFilter(field_name="couple_id")
+    owner = django_filters.UUIDFilter(field_name="owner_id")
+    status = django_filters.ChoiceFilter(choices=Commitment.Status.choices)
+    due_after = django_filters.DateFilter(field_name="due_on", lookup_expr="gte")
+    due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte")
+    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Commitment
+        fields: list[str] = []
+
+
+class CheckInFilter(django_filters.FilterSet):
+    couple = django_filters.UUIDFilter(field_name="couple_id")
+    author = django_filters.UUIDFilter(field_name="author_id")
+    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = CheckIn
+        fields: list[str] = []
+
+
+class RemovalFilter(django_filters.FilterSet):
+    since = AwareDateTimeFilter(field_name="removed_at", lookup_expr="gte")
+
+    class Meta:
+        model = Removal
+        fields: list[str] = []
