@@ -1,0 +1,1 @@
+"""Synthetic data at benchmark scale: realistic couples written with bulk inserts."""
