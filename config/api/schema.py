@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from rest_framework import serializers
@@ -52,3 +53,9 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         if status_code == "422":
             return method == "POST" and super()._should_add_error_response(responses, status_code)
         return bool(super()._should_add_error_response(responses, status_code))
+
+
+class JWTAuthenticationScheme(SimpleJWTScheme):
+    """Documents the project's JWT authentication (a simplejwt subclass) as bearer auth."""
+
+    target_class = "accounts.authentication.JWTAuthentication"

@@ -256,6 +256,11 @@ SPECTACULAR_SETTINGS = {
             "ErrorCode429Enum",
             "ErrorCode500Enum",
         )
+    }
+    | {
+        # Several resources have a `status`; name each set after its resource.
+        "CoupleStatusEnum": "engagement.models.Couple.Status",
+        "InvitationStatusEnum": "engagement.models.Invitation.Status",
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
