@@ -31,8 +31,14 @@ class RequestIdMiddleware:
         return response
 
 
+# The docs pages run Swagger UI and Redoc scripts; every other API answer is data only.
+_PAGES_WITH_SCRIPTS = ("/api/v1/docs/", "/api/v1/redoc/")
+API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+
+
 class NoStoreMiddleware:
-    """Health data must not sit in shared or device caches (SPEC section 3)."""
+    """Health data must not sit in shared or device caches (SPEC section 3); API answers
+    also get a Content-Security-Policy that lets nothing run if a browser renders one."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -41,4 +47,6 @@ class NoStoreMiddleware:
         response = self.get_response(request)
         if not request.path.startswith("/static/"):
             response["Cache-Control"] = "no-store"
+        if request.path.startswith("/api/") and not request.path.startswith(_PAGES_WITH_SCRIPTS):
+            response.setdefault("Content-Security-Policy", API_CONTENT_SECURITY_POLICY)
         return response

@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import django_stubs_ext
 import environ
+
+# Lets generic classes such as ModelAdmin[User] be subscripted at runtime, as the stubs type them.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -151,6 +155,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Product settings ---
 CHECKIN_BACKFILL_DAYS = env.int("CHECKIN_BACKFILL_DAYS", default=14)
 REFRESH_REUSE_GRACE_SECONDS = env.int("REFRESH_REUSE_GRACE_SECONDS", default=60)
+# How long a link to confirm an address (registration or email change) stays valid.
+EMAIL_VERIFICATION_TIMEOUT = env.int("EMAIL_VERIFICATION_TIMEOUT", default=2 * 24 * 3600)
 MIN_CLIENT_VERSION = {
     "ios": env.str("MIN_CLIENT_VERSION_IOS", default="1.0.0"),
     "android": env.str("MIN_CLIENT_VERSION_ANDROID", default="1.0.0"),

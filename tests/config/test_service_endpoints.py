@@ -87,3 +87,17 @@ def test_docs_and_admin_pages_load_no_outside_asset(path: str) -> None:
     for url in re.findall(r"""(?:src|href)=["']([^"']+)["']""", html):
         assert not re.match(r"^(https?:)?//", url), f"{path} loads an outside asset: {url}"
     assert "/static/" in html
+
+
+def test_api_answers_carry_security_headers(api_client: APIClient) -> None:
+    response = api_client.get("/api/v1/meta/")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+
+
+def test_docs_pages_may_run_their_own_scripts(api_client: APIClient) -> None:
+    response = api_client.get("/api/v1/docs/")
+    assert response.status_code == 200
+    assert "Content-Security-Policy" not in response
