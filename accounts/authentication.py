@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from uuid import uuid4
 
+from django.utils import timezone
 from rest_framework_simplejwt.authentication import JWTAuthentication as BaseJWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
-from rest_framework_simplejwt.tokens import RefreshToken, Token
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.state import token_backend
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+from rest_framework_simplejwt.tokens import Token
 
 from accounts.models import User
 
 TOKEN_GENERATION_CLAIM = "gen"  # noqa: S105 - a claim name, not a secret
+
+Claims = dict[str, Any]
 
 
 def token_is_current(user: User, token: Token) -> bool:
@@ -22,11 +30,66 @@ def user_can_sign_in(user: User) -> bool:
     return user.is_active and user.erased_at is None and user.is_email_verified
 
 
+def pair_claims(
+    *, user_id: str, generation: int, issued_at: int, refresh_jti: str, access_jti: str
+) -> dict[str, Claims]:
+    """The claims of a refresh/access pair, in one fixed key order.
+
+    JWT signing is deterministic, so the same claims always encode to the same strings: that is
+    how a refresh retried within the grace window gets the very same pair back without the pair
+    ever being stored (accounts/tokens.py).
+    """
+
+    def claims(token_type: str, lifetime: dt.timedelta, jti: str) -> Claims:
+        payload = {
+            api_settings.TOKEN_TYPE_CLAIM: token_type,
+            "exp": issued_at + int(lifetime.total_seconds()),
+            "iat": issued_at,
+            api_settings.JTI_CLAIM: jti,
+            api_settings.USER_ID_CLAIM: user_id,
+            TOKEN_GENERATION_CLAIM: generation,
+        }
+        return dict(sorted(payload.items()))
+
+    return {
+        "refresh": claims("refresh", api_settings.REFRESH_TOKEN_LIFETIME, refresh_jti),
+        "access": claims("access", api_settings.ACCESS_TOKEN_LIFETIME, access_jti),
+    }
+
+
+def encode_pair(claims: dict[str, Claims]) -> dict[str, str]:
+    return {
+        "access": token_backend.encode(claims["access"]),
+        "refresh": token_backend.encode(claims["refresh"]),
+    }
+
+
+def record_outstanding(user: User, refresh_claims: Claims) -> None:
+    """Register a refresh token with the blacklist app, so logout and revocation can reach it.
+
+    The `token` column is left empty on purpose: the blacklist needs only the jti, and a copy of
+    every live refresh token in the database would let anyone who reads a backup sign in.
+    """
+    OutstandingToken.objects.create(
+        user=user,
+        jti=refresh_claims[api_settings.JTI_CLAIM],
+        token="",
+        created_at=dt.datetime.fromtimestamp(refresh_claims["iat"], tz=dt.UTC),
+        expires_at=dt.datetime.fromtimestamp(refresh_claims["exp"], tz=dt.UTC),
+    )
+
+
 def issue_tokens(user: User) -> dict[str, str]:
     """A fresh refresh/access pair stamped with the user's current token generation."""
-    refresh = RefreshToken.for_user(user)
-    refresh[TOKEN_GENERATION_CLAIM] = user.token_generation
-    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+    claims = pair_claims(
+        user_id=str(user.pk),
+        generation=user.token_generation,
+        issued_at=int(timezone.now().timestamp()),
+        refresh_jti=uuid4().hex,
+        access_jti=uuid4().hex,
+    )
+    record_outstanding(user, claims["refresh"])
+    return encode_pair(claims)
 
 
 class JWTAuthentication(BaseJWTAuthentication):

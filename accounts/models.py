@@ -112,3 +112,56 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_email_verified(self) -> bool:
         return self.email_verified_at is not None
+
+
+class EmailVerification(models.Model):
+    """A link that proves an address: at registration, or to change the account's email.
+
+    Only the token's hash is stored. The token itself is made by the mail task (so it never
+    travels through the broker), which writes its hash here; a retried task makes a new one.
+    """
+
+    class Purpose(models.TextChoices):
+        REGISTER = "register", "Registration"
+        EMAIL_CHANGE = "email_change", "Email change"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_verifications")
+    email = models.EmailField(max_length=254)
+    purpose = models.CharField(max_length=12, choices=Purpose.choices)
+    # A registration's chosen password waits here (hashed, like the user's own) and is applied
+    # when its link is opened: if two people register one address, each link carries its own.
+    password_hash = models.CharField(max_length=128, blank=True, default="")
+    # Null until the mail task has made and sent the token.
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        indexes = [models.Index(fields=["user", "purpose"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} verification for {self.user_id}"
+
+
+class RefreshRotation(models.Model):
+    """A refresh token that was exchanged for a new pair (SPEC section 3).
+
+    Within the grace window the same token gets the same pair again; later it is treated as
+    stolen. The new pair is not stored: it is re-derived from the presented token and
+    `rotated_at` (accounts/tokens.py), so nothing here can be replayed as a credential.
+    """
+
+    jti = models.CharField(max_length=255, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_rotations")
+    rotated_at = models.DateTimeField()
+    replacement_jti = models.CharField(max_length=255)
+    # When the rotated token would have expired anyway: the row is useless after that.
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ("rotated_at", "id")
+
+    def __str__(self) -> str:
+        return f"refresh {self.jti} rotated {self.rotated_at:%Y-%m-%d %H:%M:%S}"
