@@ -1,12 +1,96 @@
-"""Background work of accounts: housekeeping of the JWT blacklist."""
+"""Background work of accounts: the account emails (queue `email`) and token housekeeping."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from uuid import UUID
+
 from celery import shared_task
 from django.core.management import call_command
+from django.utils import timezone
+
+from accounts import emails
+from accounts.models import EmailVerification, User
+from accounts.tokens import rotations_purge
+
+# SMTP failures (smtplib.SMTPException is an OSError) and network errors are retried with
+# exponential backoff, at most MAX_RETRIES times; anything else is a bug and fails at once.
+MAX_RETRIES = 5
+BACKOFF_MAX_SECONDS = 10 * 60
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _reachable_user(user_id: str) -> User | None:
+    """The user, unless the account was erased or disabled since the mail was queued."""
+    user = User.objects.filter(pk=UUID(user_id)).first()
+    if user is None or user.erased_at is not None or not user.is_active:
+        return None
+    return user
+
+
+@shared_task(
+    name="accounts.tasks.send_verification_email",
+    ignore_result=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=BACKOFF_MAX_SECONDS,
+    retry_jitter=True,
+    max_retries=MAX_RETRIES,
+)
+def send_verification_email(verification_id: str) -> None:
+    """Make the link's token here, so it never travels through the broker; store its hash."""
+    verification = (
+        EmailVerification.objects.select_related("user")
+        .filter(pk=UUID(verification_id), expires_at__gt=timezone.now())
+        .first()
+    )
+    if verification is None or _reachable_user(str(verification.user_id)) is None:
+        return
+    token = secrets.token_urlsafe(32)
+    # A retry replaces the hash: only the link in the mail that actually left works.
+    verification.token_hash = token_hash(token)
+    verification.save(update_fields=["token_hash"])
+    emails.verification_message(verification, token).send()
+
+
+@shared_task(
+    name="accounts.tasks.send_password_reset_email",
+    ignore_result=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=BACKOFF_MAX_SECONDS,
+    retry_jitter=True,
+    max_retries=MAX_RETRIES,
+)
+def send_password_reset_email(user_id: str) -> None:
+    user = _reachable_user(user_id)
+    if user is not None:
+        emails.password_reset_message(user).send()
+
+
+@shared_task(
+    name="accounts.tasks.send_account_note",
+    ignore_result=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=BACKOFF_MAX_SECONDS,
+    retry_jitter=True,
+    max_retries=MAX_RETRIES,
+)
+def send_account_note(name: str, user_id: str) -> None:
+    """One of emails.ACCOUNT_NOTES to the user's current address."""
+    user = _reachable_user(user_id)
+    if user is not None:
+        emails.account_note(name, user).send()
 
 
 @shared_task(name="accounts.tasks.flush_expired_tokens", ignore_result=True)
 def flush_expired_tokens() -> None:
-    """Drop expired refresh tokens from the blacklist tables."""
+    """Drop expired refresh tokens, rotation records and verification links."""
     call_command("flushexpiredtokens")
+    rotations_purge()
+    EmailVerification.objects.filter(expires_at__lt=timezone.now()).delete()

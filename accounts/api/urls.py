@@ -2,6 +2,24 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from accounts.api import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("auth/register/", views.RegisterView.as_view(), name="auth-register"),
+    path("auth/verify/", views.VerifyEmailView.as_view(), name="auth-verify"),
+    path("auth/token/", views.TokenObtainView.as_view(), name="auth-token"),
+    path("auth/token/refresh/", views.TokenRefreshView.as_view(), name="auth-token-refresh"),
+    path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
+    path("auth/password/change/", views.PasswordChangeView.as_view(), name="auth-password-change"),
+    path("auth/password/reset/", views.PasswordResetView.as_view(), name="auth-password-reset"),
+    path(
+        "auth/password/reset/confirm/",
+        views.PasswordResetConfirmView.as_view(),
+        name="auth-password-reset-confirm",
+    ),
+    path("me/", views.MeView.as_view(), name="me"),
+    path("me/email/", views.EmailChangeView.as_view(), name="me-email"),
+    path("me/export/", views.ExportView.as_view(), name="me-export"),
+]

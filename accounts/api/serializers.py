@@ -1,0 +1,259 @@
+"""Serializers of the accounts API: they validate input (credentials included) and shape output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from rest_framework import serializers
+from rest_framework.fields import get_error_detail
+
+from accounts.models import User, normalize_email, validate_timezone
+from config.api.fields import AwareDateTimeField, ModelSerializer
+from engagement.models import (
+    Attendance,
+    Commitment,
+    Membership,
+    TherapySession,
+    Visibility,
+    WeeklyReport,
+)
+
+# Long enough for any passphrase, short enough that hashing it is no denial of service.
+PASSWORD_MAX_LENGTH = 256
+
+
+def password_field() -> serializers.CharField:
+    return serializers.CharField(
+        write_only=True,
+        max_length=PASSWORD_MAX_LENGTH,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+    )
+
+
+def _validate_new_password(field: str, password: str, user: User) -> None:
+    """Django's password validators, their errors named after the field (SPEC section 3)."""
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError({field: get_error_detail(exc)}) from exc
+
+
+class CurrentPasswordMixin:
+    """Checks a `password`-like field against the signed-in user."""
+
+    context: dict[str, Any]
+
+    def _check_current(self, value: str) -> str:
+        user = self.context["request"].user
+        if not user.check_password(value):
+            raise serializers.ValidationError(
+                "The password is not correct.", code="incorrect_password"
+            )
+        return value
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField(read_only=True)
+    refresh = serializers.CharField(read_only=True)
+
+
+class RegisterSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = password_field()
+    display_name = serializers.CharField(min_length=1, max_length=80)
+    timezone = serializers.CharField(
+        max_length=64, required=False, default="UTC", validators=[validate_timezone]
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Judged against the would-be account alone, so the answer cannot depend on whether
+        # an account already exists.
+        candidate = User(email=normalize_email(attrs["email"]), display_name=attrs["display_name"])
+        _validate_new_password("password", attrs["password"], candidate)
+        return attrs
+
+
+class VerifyEmailSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=256, write_only=True)
+
+
+class TokenObtainSerializer(serializers.Serializer):
+    # Not an EmailField: a malformed address is just wrong credentials (401), like any other.
+    email = serializers.CharField(max_length=254, write_only=True)
+    password = password_field()
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=4096, write_only=True)
+
+
+class PasswordChangeSerializer(CurrentPasswordMixin, serializers.Serializer):
+    old_password = password_field()
+    new_password = password_field()
+
+    def validate_old_password(self, value: str) -> str:
+        return self._check_current(value)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        _validate_new_password("new_password", attrs["new_password"], self.context["request"].user)
+        return attrs
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254, write_only=True)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64, write_only=True)
+    token = serializers.CharField(max_length=128, write_only=True)
+    new_password = password_field()
+
+
+class PasswordConfirmSerializer(CurrentPasswordMixin, serializers.Serializer):
+    """`DELETE /me/` asks for the password once more."""
+
+    password = password_field()
+
+    def validate_password(self, value: str) -> str:
+        return self._check_current(value)
+
+
+class EmailChangeSerializer(CurrentPasswordMixin, serializers.Serializer):
+    email = serializers.EmailField(max_length=254, write_only=True)
+    password = password_field()
+
+    def validate_password(self, value: str) -> str:
+        return self._check_current(value)
+
+    def validate_email(self, value: str) -> str:
+        if normalize_email(value) == self.context["request"].user.email:
+            raise serializers.ValidationError(
+                "This is already the account's email address.", code="same_email"
+            )
+        return value
+
+
+class MeSerializer(ModelSerializer):
+    """The caller's profile and preferences (SPEC section 2, User)."""
+
+    display_name = serializers.CharField(min_length=1, max_length=80)
+
+    class Meta:
+        model = User
+        fields: tuple[str, ...] = (
+            "id",
+            "email",
+            "display_name",
+            "timezone",
+            "is_therapist",
+            "weekly_digest",
+            "digest_detail",
+            "digest_weekday",
+            "digest_hour",
+            "date_joined",
+        )
+        read_only_fields = ("id", "email", "is_therapist", "date_joined")
+
+
+# --- The export, for the schema: accounts/export.py builds the document itself. ---
+
+
+def _enum(choices: type[models.TextChoices], **kwargs: Any) -> serializers.CharField:
+    """A string documented with its values. Not an enum component: many models share field
+    names like `status`, and the schema's enum names would collide across them."""
+    values = ", ".join(f"`{value}`" for value in choices.values)
+    return serializers.CharField(help_text=f"One of {values}.", **kwargs)
+
+
+class _ExportUserSerializer(MeSerializer):
+    email_verified_at = AwareDateTimeField(allow_null=True)
+
+    class Meta(MeSerializer.Meta):
+        fields = (*MeSerializer.Meta.fields, "email_verified_at")
+
+
+class _ExportCoupleSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    role = _enum(Membership.Role)
+    joined_at = AwareDateTimeField()
+    left_at = AwareDateTimeField(allow_null=True)
+    shares_balance = serializers.BooleanField(allow_null=True)
+
+
+class _ExportAttendanceSerializer(serializers.Serializer):
+    status = _enum(Attendance.Status)
+    participation = serializers.IntegerField(allow_null=True, min_value=0, max_value=3)
+
+
+class _ExportSessionSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    couple = serializers.UUIDField()
+    kind = _enum(TherapySession.Kind)
+    focus_partner = serializers.UUIDField(allow_null=True)
+    starts_at = AwareDateTimeField()
+    duration_minutes = serializers.IntegerField()
+    status = _enum(TherapySession.Status)
+    attendance = _ExportAttendanceSerializer(allow_null=True, help_text="The caller's own entry.")
+
+
+class _ExportCommitmentSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    couple = serializers.UUIDField()
+    title = serializers.CharField()
+    details = serializers.CharField()
+    due_on = serializers.DateField()
+    status = _enum(Commitment.Status)
+    resolved_at = AwareDateTimeField(allow_null=True)
+    renewed_from = serializers.UUIDField(allow_null=True)
+    visibility = _enum(Commitment.Visibility)
+    created_at = AwareDateTimeField()
+    updated_at = AwareDateTimeField()
+
+
+class _ExportCheckInSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    couple = serializers.UUIDField()
+    date = serializers.DateField()
+    mood = serializers.IntegerField(allow_null=True)
+    effort = serializers.IntegerField(allow_null=True)
+    connection = serializers.IntegerField(allow_null=True)
+    resentment = serializers.IntegerField(allow_null=True)
+    wellbeing = serializers.IntegerField(allow_null=True)
+    note = serializers.CharField()
+    visibility = _enum(Visibility)
+    created_at = AwareDateTimeField()
+    updated_at = AwareDateTimeField()
+
+
+class _ExportReportSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    couple = serializers.UUIDField()
+    week_start = serializers.DateField()
+    methodology = serializers.CharField()
+    view = serializers.ChoiceField(choices=["partner"])
+    computed_at = AwareDateTimeField()
+    revision = serializers.IntegerField()
+    balance = _enum(WeeklyReport.Balance, allow_null=True)
+    gap = serializers.FloatField(allow_null=True)
+    gap_trend = _enum(WeeklyReport.GapTrend, allow_null=True)
+    less_engaged_partner = serializers.UUIDField(allow_null=True)
+    partners = serializers.ListField(child=serializers.DictField())
+    flags = serializers.ListField(child=serializers.DictField())
+    recommendations = serializers.ListField(child=serializers.DictField())
+
+
+class ExportSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=["duet-export"])
+    version = serializers.IntegerField()
+    exported_at = AwareDateTimeField()
+    user = _ExportUserSerializer()
+    couples = _ExportCoupleSerializer(many=True)
+    sessions = _ExportSessionSerializer(many=True)
+    commitments = _ExportCommitmentSerializer(many=True)
+    checkins = _ExportCheckInSerializer(many=True)
+    reports = _ExportReportSerializer(many=True)

@@ -1,0 +1,297 @@
+"""Views of the accounts API: /auth/* (sign-up, sign-in, tokens, passwords) and /me/*."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_standardized_errors.openapi_serializers import ErrorResponse401Serializer
+from rest_framework import status
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, BaseThrottle, UserRateThrottle
+from rest_framework.views import APIView
+
+from accounts import services, tokens
+from accounts.api import serializers as s
+from accounts.export import export_for
+from accounts.models import User
+from accounts.throttling import AuthEmailThrottle, AuthIPThrottle, ExportThrottle
+from config.api.schema import AutoSchema
+
+ACCEPTED = OpenApiResponse(description="Accepted. The same answer whatever the address.")
+NO_CONTENT = OpenApiResponse(description="Done.")
+
+# Sign-in, sign-up, verification and recovery: per client address and per email (SPEC 3).
+AUTH_THROTTLES: list[type[BaseThrottle]] = [AnonRateThrottle, AuthIPThrottle, AuthEmailThrottle]
+
+
+def _user(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+class PublicAuthView(APIView):
+    """No bearer token needed, and a stale one sent along is ignored rather than refused."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    throttle_classes = AUTH_THROTTLES
+
+    def get_authenticate_header(self, request: Request) -> str:
+        # Keeps 401 a 401: DRF turns it into 403 for views without an authentication scheme.
+        return 'Bearer realm="api"'
+
+
+class SignedInView(APIView):
+    permission_classes = [IsAuthenticated]
+
+
+class BodyOnDeleteSchema(AutoSchema):
+    """`DELETE /me/` takes the password in its body; document it (OpenAPI allows it)."""
+
+    def _get_request_body(self, direction: str = "request") -> Any:
+        if self.method != "DELETE":
+            return super()._get_request_body(direction)
+        self.method = "POST"
+        try:
+            return super()._get_request_body(direction)
+        finally:
+            self.method = "DELETE"
+
+
+class RegisterView(PublicAuthView):
+    @extend_schema(
+        operation_id="auth_register",
+        request=s.RegisterSerializer,
+        responses={202: ACCEPTED},
+        description=(
+            "Start a registration. Answers 202 whatever the address: a new address receives a "
+            "verification link, one that already has an account a note saying so."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        services.user_register(
+            email=data["email"],
+            password=data["password"],
+            display_name=data["display_name"],
+            timezone_name=data["timezone"],
+        )
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class VerifyEmailView(PublicAuthView):
+    throttle_classes = [AnonRateThrottle, AuthIPThrottle]
+
+    @extend_schema(
+        operation_id="auth_verify",
+        request=s.VerifyEmailSerializer,
+        responses={200: s.TokenPairSerializer},
+        description="Open a verification link: confirms the address and signs in.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.VerifyEmailSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        pair = services.user_verify_email(token=serializer.validated_data["token"])
+        return Response(pair)
+
+
+class TokenObtainView(PublicAuthView):
+    @extend_schema(
+        operation_id="auth_token",
+        request=s.TokenObtainSerializer,
+        responses={200: s.TokenPairSerializer, 401: ErrorResponse401Serializer},
+        description="Sign in. 401 alike for wrong credentials and for an unverified email.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.TokenObtainSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        pair = services.user_sign_in(
+            email=serializer.validated_data["email"],
+            password=serializer.validated_data["password"],
+            request=request._request,
+        )
+        if pair is None:
+            raise AuthenticationFailed(
+                "No active account found with the given credentials.", code="no_active_account"
+            )
+        return Response(pair)
+
+
+class TokenRefreshView(PublicAuthView):
+    # Refresh tokens are unguessable; the general anonymous rate is enough here.
+    throttle_classes = [AnonRateThrottle]
+
+    @extend_schema(
+        operation_id="auth_token_refresh",
+        request=s.RefreshSerializer,
+        responses={200: s.TokenPairSerializer, 401: ErrorResponse401Serializer},
+        description=(
+            "Rotate a refresh token. Presented again within the grace window it returns the "
+            "same pair; later it is treated as stolen and every token of the account is revoked."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.RefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            pair = tokens.refresh_rotate(raw=serializer.validated_data["refresh"])
+        except tokens.RefreshRejected:
+            raise AuthenticationFailed(
+                "Token is invalid or expired.", code="token_not_valid"
+            ) from None
+        return Response(pair)
+
+
+class LogoutView(PublicAuthView):
+    throttle_classes = [AnonRateThrottle]
+
+    @extend_schema(
+        operation_id="auth_logout",
+        request=s.RefreshSerializer,
+        responses={204: NO_CONTENT},
+        description="Revoke a refresh token. Idempotent: an already revoked one answers 204 too.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.RefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tokens.refresh_revoke(raw=serializer.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(SignedInView):
+    throttle_classes = [UserRateThrottle, AuthIPThrottle]
+
+    @extend_schema(
+        operation_id="auth_password_change",
+        request=s.PasswordChangeSerializer,
+        responses={204: NO_CONTENT},
+        description="Change the password. Every token issued before stops working.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.PasswordChangeSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        services.password_change(
+            user=_user(request), new_password=serializer.validated_data["new_password"]
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetView(PublicAuthView):
+    @extend_schema(
+        operation_id="auth_password_reset",
+        request=s.PasswordResetSerializer,
+        responses={202: ACCEPTED},
+        description="Mail a reset link valid one hour, if the address has an account.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.PasswordResetSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_request(email=serializer.validated_data["email"])
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(PublicAuthView):
+    throttle_classes = [AnonRateThrottle, AuthIPThrottle]
+
+    @extend_schema(
+        operation_id="auth_password_reset_confirm",
+        request=s.PasswordResetConfirmSerializer,
+        responses={204: NO_CONTENT},
+        description="Set a new password from a reset link. Every earlier token stops working.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.PasswordResetConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        services.password_reset_confirm(
+            uid=data["uid"], token=data["token"], new_password=data["new_password"]
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(SignedInView):
+    schema = BodyOnDeleteSchema()
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        throttles = super().get_throttles()
+        if self.request.method == "DELETE":
+            throttles.append(AuthIPThrottle())  # it takes a password
+        return throttles
+
+    @extend_schema(operation_id="me_retrieve", responses={200: s.MeSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(s.MeSerializer(_user(request)).data)
+
+    @extend_schema(
+        operation_id="me_partial_update",
+        request=s.MeSerializer,
+        responses={200: s.MeSerializer},
+    )
+    def patch(self, request: Request) -> Response:
+        serializer = s.MeSerializer(_user(request), data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_profile_update(user=_user(request), data=serializer.validated_data)
+        return Response(s.MeSerializer(user).data)
+
+    @extend_schema(
+        operation_id="me_destroy",
+        request=s.PasswordConfirmSerializer,
+        responses={204: NO_CONTENT},
+        description=(
+            "Erase the account and its personal data, and revoke its tokens. What is kept, "
+            "anonymised, is listed in docs/privacy.md."
+        ),
+    )
+    def delete(self, request: Request) -> Response:
+        serializer = s.PasswordConfirmSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        services.user_erase(user=_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EmailChangeView(SignedInView):
+    # Per address too: nobody may use this to flood someone else's inbox.
+    throttle_classes = [UserRateThrottle, AuthIPThrottle, AuthEmailThrottle]
+
+    @extend_schema(
+        operation_id="me_email_change",
+        request=s.EmailChangeSerializer,
+        responses={202: ACCEPTED},
+        description=(
+            "The new address gets a verification link (the change happens when it is opened), "
+            "the current one a notice. The same answer if the new address is taken."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.EmailChangeSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        services.email_change_request(
+            user=_user(request), new_email=serializer.validated_data["email"]
+        )
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class ExportView(SignedInView):
+    throttle_classes = [UserRateThrottle, ExportThrottle]
+
+    @extend_schema(
+        operation_id="me_export",
+        responses={200: s.ExportSerializer},
+        description=(
+            "Everything stored about the caller, shaped by the same visibility rules as the "
+            "API: never therapist notes, nor anything private of anyone else."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        document: dict[str, Any] = export_for(_user(request))
+        return Response(
+            document,
+            headers={"Content-Disposition": 'attachment; filename="duet-export.json"'},
+        )

@@ -1,0 +1,378 @@
+"""Writes of accounts: registration, verification, sign-in, passwords, email change, profile,
+and erasure. Keyword-only, atomic; mails leave through tasks queued after commit, with ids."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
+from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.fields import get_error_detail
+
+from accounts import tasks
+from accounts.authentication import issue_tokens, user_can_sign_in
+from accounts.models import EmailVerification, RefreshRotation, User, normalize_email
+from accounts.tokens import tokens_revoke_all
+from engagement.models import (
+    CheckIn,
+    Commitment,
+    Couple,
+    IdempotencyRecord,
+    Invitation,
+    Membership,
+    Removal,
+    Visibility,
+)
+
+INVALID_LINK = "This link is invalid or has expired."
+ERASED_DISPLAY_NAME = "Former partner"
+ERASED_THERAPIST_DISPLAY_NAME = "Former therapist"
+PROFILE_FIELDS = (
+    "display_name",
+    "timezone",
+    "weekly_digest",
+    "digest_detail",
+    "digest_weekday",
+    "digest_hour",
+)
+
+
+def _after_commit(task: Any, *args: str) -> None:
+    """Queue a mail task once the transaction commits. Robust: the data is committed by then,
+    and a broker hiccup must not turn a success into a 500 (the user can ask again)."""
+    send: Callable[[], Any] = functools.partial(task.delay, *args)
+    transaction.on_commit(send, robust=True)
+
+
+def _note(name: str, user: User) -> None:
+    _after_commit(tasks.send_account_note, name, str(user.pk))
+
+
+def _invalid(
+    field: str, message: str = INVALID_LINK, code: str = "invalid_token"
+) -> ValidationError:
+    return ValidationError({field: [ErrorDetail(message, code=code)]})
+
+
+def _verification_send(*, user: User, email: str, purpose: str, password_hash: str = "") -> None:
+    verification = EmailVerification.objects.create(
+        user=user,
+        email=email,
+        purpose=purpose,
+        password_hash=password_hash,
+        expires_at=timezone.now() + dt.timedelta(seconds=settings.EMAIL_VERIFICATION_TIMEOUT),
+    )
+    _after_commit(tasks.send_verification_email, str(verification.pk))
+
+
+# --- registration and sign-in ---
+
+
+@transaction.atomic
+def user_register(
+    *, email: str, password: str, display_name: str, timezone_name: str = "UTC"
+) -> None:
+    """Start a registration. Same outcome for the caller whatever the address (no enumeration):
+    a new address gets a verification link, one with an account a note saying so."""
+    email = normalize_email(email)
+    # Every branch hashes the password once, so the answer takes as long either way.
+    password_hash = make_password(password)
+    user = User.objects.select_for_update().filter(email=email).first()
+    if user is None:
+        user = User(email=email, display_name=display_name, timezone=timezone_name)
+        # The password waits on the verification: an unconfirmed account cannot sign in.
+        user.set_unusable_password()
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            # A concurrent registration of the same address won; answer as for that one.
+            user = User.objects.select_for_update().get(email=email)
+        else:
+            _verification_send(
+                user=user,
+                email=email,
+                purpose=EmailVerification.Purpose.REGISTER,
+                password_hash=password_hash,
+            )
+            return
+    if user.is_email_verified or not user.is_active or user.erased_at is not None:
+        _note("account-exists", user)
+        return
+    # Nobody has confirmed this address yet: another registration of it. Each link carries
+    # the password chosen with it, so whoever holds the mailbox decides which one counts.
+    user.display_name = display_name
+    user.timezone = timezone_name
+    user.save(update_fields=["display_name", "timezone", "updated_at"])
+    _verification_send(
+        user=user,
+        email=email,
+        purpose=EmailVerification.Purpose.REGISTER,
+        password_hash=password_hash,
+    )
+
+
+@transaction.atomic
+def user_verify_email(*, token: str) -> dict[str, str]:
+    """Open a verification link: confirm the address (or move the account to it) and sign in."""
+    verification = (
+        EmailVerification.objects.select_for_update()
+        .select_related("user")
+        .filter(token_hash=tasks.token_hash(token), expires_at__gt=timezone.now())
+        .first()
+    )
+    if verification is None:
+        raise _invalid("token")
+    user = verification.user
+    if not user.is_active or user.erased_at is not None:
+        raise _invalid("token")
+    now = timezone.now()
+    if verification.purpose == EmailVerification.Purpose.REGISTER:
+        if verification.email != user.email:
+            raise _invalid("token")
+        if verification.password_hash:
+            user.password = verification.password_hash
+        user.email_verified_at = user.email_verified_at or now
+        user.save(update_fields=["password", "email_verified_at", "updated_at"])
+    else:
+        if User.objects.filter(email=verification.email).exclude(pk=user.pk).exists():
+            raise _invalid("token")  # the address was taken since the link was sent
+        user.email = verification.email
+        user.email_verified_at = now
+        try:
+            with transaction.atomic():
+                user.save(update_fields=["email", "email_verified_at", "updated_at"])
+        except IntegrityError:
+            raise _invalid("token") from None
+    # Single use: this link and any other of the same kind stop working.
+    EmailVerification.objects.filter(user=user, purpose=verification.purpose).delete()
+    return issue_tokens(user)
+
+
+@transaction.atomic
+def user_sign_in(
+    *, email: str, password: str, request: HttpRequest | None
+) -> dict[str, str] | None:
+    """A token pair, or None for wrong credentials and unverified, inactive or erased accounts
+    alike (the caller answers the same 401 for all of them)."""
+    user = authenticate(request, email=email, password=password)
+    if not isinstance(user, User) or not user_can_sign_in(user):
+        return None
+    return issue_tokens(user)
+
+
+# --- passwords ---
+
+
+def _password_errors(field: str, password: str, user: User) -> None:
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise ValidationError({field: get_error_detail(exc)}) from exc
+
+
+def _password_set(user: User, password: str) -> None:
+    """New password: every earlier token ends, and pending email changes are dropped (the notice
+    of a change tells an owner who did not ask for it to reset their password)."""
+    user.set_password(password)
+    user.save(update_fields=["password", "email_verified_at", "updated_at"])
+    EmailVerification.objects.filter(user=user).delete()
+    tokens_revoke_all(user=user)
+    _note("password-changed", user)
+
+
+@transaction.atomic
+def password_change(*, user: User, new_password: str) -> None:
+    """The caller proved the old password (serializer); every earlier token stops working."""
+    _password_set(user, new_password)
+
+
+@transaction.atomic
+def password_reset_request(*, email: str) -> None:
+    """Mail a reset link if the address has an account; the caller learns nothing either way."""
+    user = User.objects.filter(
+        email=normalize_email(email), is_active=True, erased_at__isnull=True
+    ).first()
+    if user is not None:
+        _after_commit(tasks.send_password_reset_email, str(user.pk))
+
+
+def _user_from_uid(uid: str) -> User | None:
+    try:
+        pk = uuid.UUID(force_str(urlsafe_base64_decode(uid)))
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return None
+    return User.objects.select_for_update().filter(pk=pk, is_active=True, erased_at=None).first()
+
+
+@transaction.atomic
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> None:
+    """Set a new password from a reset link. Opening a link mailed to the address proves it,
+    so an unconfirmed account becomes confirmed too."""
+    user = _user_from_uid(uid)
+    if user is None or not default_token_generator.check_token(user, token):
+        raise _invalid("token")
+    _password_errors("new_password", new_password, user)
+    user.email_verified_at = user.email_verified_at or timezone.now()
+    _password_set(user, new_password)
+
+
+# --- profile and email ---
+
+
+@transaction.atomic
+def user_profile_update(*, user: User, data: dict[str, Any]) -> User:
+    """Preferences and display name; everything else of the profile is read-only here."""
+    fields = [name for name in PROFILE_FIELDS if name in data]
+    for name in fields:
+        setattr(user, name, data[name])
+    if fields:
+        user.save(update_fields=[*fields, "updated_at"])
+    return user
+
+
+@transaction.atomic
+def email_change_request(*, user: User, new_email: str) -> None:
+    """Send a link to the new address (the change happens when it is opened) and a notice to
+    the current one. A taken address gets a note instead, and the caller the same answer."""
+    new_email = normalize_email(new_email)
+    EmailVerification.objects.filter(
+        user=user, purpose=EmailVerification.Purpose.EMAIL_CHANGE
+    ).delete()
+    holder = User.objects.filter(email=new_email).exclude(pk=user.pk).first()
+    if holder is None:
+        _verification_send(
+            user=user, email=new_email, purpose=EmailVerification.Purpose.EMAIL_CHANGE
+        )
+    else:
+        _note("email-taken", holder)
+    _note("email-change-notice", user)
+
+
+# --- erasure (docs/privacy.md says what goes and what stays, and why) ---
+
+
+def _removals_for_deleted(
+    user: User, checkins: list[CheckIn], commitments: list[Commitment]
+) -> list[Removal]:
+    """Tell the remaining members' apps to drop what they could see of the erased user."""
+    couple_ids = {c.couple_id for c in checkins} | {c.couple_id for c in commitments}
+    members: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = defaultdict(list)
+    for couple_id, member_id, role in (
+        Membership.objects.filter(couple_id__in=couple_ids, left_at__isnull=True)
+        .exclude(user=user)
+        .values_list("couple_id", "user_id", "role")
+    ):
+        members[couple_id].append((member_id, role))
+    now = timezone.now()
+    removals = []
+    for checkin in checkins:
+        for member_id, role in members[checkin.couple_id]:
+            sees = (
+                checkin.visibility == Visibility.COUPLE
+                if role == Membership.Role.PARTNER
+                else checkin.visibility in (Visibility.COUPLE, Visibility.THERAPIST)
+            )
+            if sees:
+                removals.append(
+                    Removal(
+                        user_id=member_id,
+                        type=Removal.Type.CHECKIN,
+                        object_id=checkin.id,
+                        removed_at=now,
+                    )
+                )
+    for commitment in commitments:
+        for member_id, role in members[commitment.couple_id]:
+            if (
+                role == Membership.Role.THERAPIST
+                or commitment.visibility == Commitment.Visibility.COUPLE
+            ):
+                removals.append(
+                    Removal(
+                        user_id=member_id,
+                        type=Removal.Type.COMMITMENT,
+                        object_id=commitment.id,
+                        removed_at=now,
+                    )
+                )
+    return removals
+
+
+@transaction.atomic
+def user_erase(*, user: User) -> None:
+    """Erase the account and its personal data; keep, anonymised, what belongs to others.
+
+    Goes: check-ins, the commitments the user set themselves, profile and preferences, pending
+    email changes, tokens, idempotency records, sync removals, couples nobody else ever joined.
+    Stays: sessions and attendance, commitments set by a therapist, stored reports, invitations
+    (pending ones sent by the user are revoked), attached to a row shown as "Former partner".
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    now = timezone.now()
+
+    # Couples nobody else ever joined hold nothing but the user's own data.
+    couple_ids = set(Membership.objects.filter(user=user).values_list("couple_id", flat=True))
+    shared_couples = set(
+        Membership.objects.filter(couple_id__in=couple_ids)
+        .exclude(user=user)
+        .values_list("couple_id", flat=True)
+    )
+    Couple.objects.filter(id__in=couple_ids - shared_couples).delete()
+
+    checkins = list(CheckIn.objects.filter(author=user))
+    own_commitments = list(Commitment.objects.filter(owner=user, created_by=user))
+    Removal.objects.bulk_create(_removals_for_deleted(user, checkins, own_commitments))
+    CheckIn.objects.filter(id__in=[c.id for c in checkins]).delete()
+    Commitment.objects.filter(id__in=[c.id for c in own_commitments]).delete()
+
+    Membership.objects.filter(user=user, left_at__isnull=True).update(
+        left_at=now, partner_slot=None, shares_balance=False
+    )
+    Invitation.objects.filter(invited_by=user, status=Invitation.Status.PENDING).update(
+        status=Invitation.Status.REVOKED, updated_at=now
+    )
+
+    placeholder = f"erased-{uuid.uuid4().hex}@invalid"
+    # The address the user was invited at would tie the anonymised row back to them.
+    Invitation.objects.filter(accepted_by=user).update(email=placeholder, updated_at=now)
+    IdempotencyRecord.objects.filter(user=user).delete()
+    Removal.objects.filter(user=user).delete()
+    EmailVerification.objects.filter(user=user).delete()
+    RefreshRotation.objects.filter(user=user).delete()
+
+    user.display_name = ERASED_THERAPIST_DISPLAY_NAME if user.is_therapist else ERASED_DISPLAY_NAME
+    user.email = placeholder
+    user.set_unusable_password()
+    user.is_active = False
+    user.is_staff = False
+    user.is_superuser = False
+    user.is_therapist = False
+    user.erased_at = now
+    user.email_verified_at = None
+    user.last_login = None
+    user.timezone = "UTC"
+    # No digest may ever go out for an erased account.
+    user.weekly_digest = False
+    user.digest_detail = User.DigestDetail.MINIMAL
+    user.digest_weekday = 0
+    user.digest_hour = 8
+    user.save()
+    user.groups.clear()
+    user.user_permissions.clear()
+    tokens_revoke_all(user=user)

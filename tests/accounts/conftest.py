@@ -1,0 +1,55 @@
+"""Fixtures of the accounts tests: a real SMTP server, and API clients whose requests run their
+on-commit callbacks (the mail tasks) as a real commit would."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from accounts.authentication import issue_tokens
+from accounts.models import User
+from tests.accounts.client import CommittingAPIClient, bearer
+from tests.smtp import Mailbox, smtp_server
+
+FRONTEND_URL = "https://app.duet.test"
+
+
+@pytest.fixture(autouse=True)
+def _frontend(settings: SettingsWrapper) -> None:
+    settings.FRONTEND_URL = FRONTEND_URL
+
+
+@pytest.fixture
+def mailbox(settings: SettingsWrapper) -> Iterator[Mailbox]:
+    """Mail goes through Django's SMTP backend to a real server on localhost."""
+    with smtp_server() as box:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = box.port
+        settings.EMAIL_HOST_USER = ""
+        settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_USE_SSL = False
+        settings.EMAIL_TIMEOUT = 5
+        yield box
+
+
+@pytest.fixture
+def api() -> CommittingAPIClient:
+    return CommittingAPIClient()
+
+
+SignedIn = Callable[[User], tuple[CommittingAPIClient, dict[str, str]]]
+
+
+@pytest.fixture
+def signed_in() -> SignedIn:
+    """A client signed in as the user, and the token pair it uses."""
+
+    def make(user: User) -> tuple[CommittingAPIClient, dict[str, str]]:
+        pair = issue_tokens(user)
+        return bearer(pair["access"]), pair
+
+    return make

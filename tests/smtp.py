@@ -1,0 +1,109 @@
+"""A real SMTP server for tests: aiosmtpd on a free localhost port, collecting parsed messages."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from aiosmtpd.controller import Controller
+
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+@dataclass(frozen=True)
+class Received:
+    """One message as the server received it: envelope recipients and the parsed message."""
+
+    recipients: tuple[str, ...]
+    message: EmailMessage
+
+    @property
+    def subject(self) -> str:
+        return str(self.message["Subject"])
+
+    @property
+    def text(self) -> str:
+        part = self.message.get_body(("plain",))
+        assert part is not None, "the message has no plain-text part"
+        return str(part.get_content())
+
+    @property
+    def html(self) -> str:
+        part = self.message.get_body(("html",))
+        assert part is not None, "the message has no HTML part"
+        return str(part.get_content())
+
+    def links(self) -> list[str]:
+        return _URL.findall(self.text)
+
+    def link(self, path: str) -> str:
+        """The one link in the text part whose path is `path` (e.g. '/verify')."""
+        found = [url for url in self.links() if urlparse(url).path == path]
+        assert len(found) == 1, f"expected one {path} link, found {found}"
+        return found[0]
+
+    def link_params(self, path: str) -> dict[str, str]:
+        return {key: values[0] for key, values in parse_qs(urlparse(self.link(path)).query).items()}
+
+
+class Mailbox:
+    """aiosmtpd handler: keeps every message it accepts, in order."""
+
+    def __init__(self) -> None:
+        self.port = 0
+        self._messages: list[Received] = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        raw = envelope.original_content or envelope.content
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        with self._lock:
+            self._messages.append(Received(tuple(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+    @property
+    def messages(self) -> list[Received]:
+        with self._lock:
+            return list(self._messages)
+
+    def to(self, address: str) -> list[Received]:
+        return [m for m in self.messages if address.lower() in (r.lower() for r in m.recipients)]
+
+    def only(self, address: str) -> Received:
+        """The single message sent to `address`."""
+        received = self.to(address)
+        assert len(received) == 1, f"expected one message to {address}, got {len(received)}"
+        return received[0]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._messages.clear()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def smtp_server() -> Iterator[Mailbox]:
+    """Run an SMTP server on 127.0.0.1 for the duration of the block."""
+    mailbox = Mailbox()
+    mailbox.port = _free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port)
+    controller.start()
+    try:
+        yield mailbox
+    finally:
+        controller.stop()
