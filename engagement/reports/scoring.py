@@ -112,18 +112,58 @@ def _check_ratings(name: str, values: tuple[int, ...], low: int, high: int) -> N
 
 
 @dataclass(frozen=True, slots=True)
-class SelfReportRatings:
-    """One partner's 1-5 ratings for one week, from check-ins a therapist may read."""
+class RatingTally:
+    """The sum and the number of some ratings of one scale.
 
-    mood: tuple[int, ...] = ()
-    effort: tuple[int, ...] = ()
-    connection: tuple[int, ...] = ()
-    resentment: tuple[int, ...] = ()
-    wellbeing: tuple[int, ...] = ()
+    The aggregation layer counts ratings with SQL (SUM and COUNT), never one by
+    one, so averages are carried as tallies: a pooled mean over several weeks is
+    sum of totals / sum of counts, exactly as if the ratings had been pooled.
+    """
+
+    total: int = 0
+    count: int = 0
+
+    def __post_init__(self) -> None:
+        _check_count("total", self.total)
+        _check_count("count", self.count)
+
+    @classmethod
+    def of(cls, ratings: Iterable[int]) -> RatingTally:
+        """The tally of these ratings."""
+        values = tuple(ratings)
+        _check_ratings("ratings", values, 1, 5)
+        return cls(total=sum(values), count=len(values))
+
+    def __add__(self, other: RatingTally) -> RatingTally:
+        return RatingTally(self.total + other.total, self.count + other.count)
+
+    def mean(self) -> Fraction | None:
+        return None if self.count == 0 else Fraction(self.total, self.count)
+
+
+def _check_tally(name: str, tally: RatingTally, low: int, high: int) -> None:
+    if not isinstance(tally, RatingTally):
+        raise TypeError(f"{name} must be a RatingTally, got {type(tally).__name__}")
+    # Only totals that some ratings from low to high could add up to.
+    if not low * tally.count <= tally.total <= high * tally.count:
+        raise ValueError(
+            f"{name} cannot total {tally.total} over {tally.count} ratings from {low} to {high}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SelfReportRatings:
+    """One partner's 1-5 ratings for one week, from check-ins a therapist may read, tallied."""
+
+    mood: RatingTally = RatingTally()
+    effort: RatingTally = RatingTally()
+    connection: RatingTally = RatingTally()
+    resentment: RatingTally = RatingTally()
+    wellbeing: RatingTally = RatingTally()
 
     def __post_init__(self) -> None:
         for name in ("mood", "effort", "connection", "resentment", "wellbeing"):
-            _check_ratings(name, getattr(self, name), 1, 5)
+            _check_tally(name, getattr(self, name), 1, 5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +182,11 @@ def self_report_ratings(checkins: Iterable[CheckinRatings]) -> SelfReportRatings
     """Ratings of the check-ins a therapist may read; private ones never reach an average."""
     visible = [c for c in checkins if c.visibility in SELF_REPORT_VISIBILITIES]
     return SelfReportRatings(
-        mood=tuple(c.mood for c in visible if c.mood is not None),
-        effort=tuple(c.effort for c in visible if c.effort is not None),
-        connection=tuple(c.connection for c in visible if c.connection is not None),
-        resentment=tuple(c.resentment for c in visible if c.resentment is not None),
-        wellbeing=tuple(c.wellbeing for c in visible if c.wellbeing is not None),
+        mood=RatingTally.of(c.mood for c in visible if c.mood is not None),
+        effort=RatingTally.of(c.effort for c in visible if c.effort is not None),
+        connection=RatingTally.of(c.connection for c in visible if c.connection is not None),
+        resentment=RatingTally.of(c.resentment for c in visible if c.resentment is not None),
+        wellbeing=RatingTally.of(c.wellbeing for c in visible if c.wellbeing is not None),
     )
 
 
@@ -419,11 +459,11 @@ def compute_partner_figures(p: PartnerWeekInput, checkin_target: int) -> Partner
         commitments_kept=p.commitments_kept,
         commitments_missed=p.commitments_missed,
         commitments_unreported=p.commitments_unreported,
-        mood_avg=_shown(_mean(reports.mood), AVERAGE_PLACES),
-        effort_avg=_shown(_mean(reports.effort), AVERAGE_PLACES),
-        connection_avg=_shown(_mean(reports.connection), AVERAGE_PLACES),
-        resentment_avg=_shown(_mean(reports.resentment), AVERAGE_PLACES),
-        wellbeing_avg=_shown(_mean(reports.wellbeing), AVERAGE_PLACES),
+        mood_avg=_shown(reports.mood.mean(), AVERAGE_PLACES),
+        effort_avg=_shown(reports.effort.mean(), AVERAGE_PLACES),
+        connection_avg=_shown(reports.connection.mean(), AVERAGE_PLACES),
+        resentment_avg=_shown(reports.resentment.mean(), AVERAGE_PLACES),
+        wellbeing_avg=_shown(reports.wellbeing.mean(), AVERAGE_PLACES),
     )
 
 
@@ -539,17 +579,17 @@ class _Lookback:
         week = self.weeks.get(start)
         return None if week is None else week.balance
 
-    def resentment(self, weeks: Iterable[date], partner: PartnerId) -> list[int]:
-        ratings: list[int] = []
+    def resentment(self, weeks: Iterable[date], partner: PartnerId) -> RatingTally:
+        pooled = RatingTally()
         for start in weeks:
             p = self.partner_input(start, partner)
             if p is not None:
-                ratings.extend(p.self_reports.resentment)
-        return ratings
+                pooled += p.self_reports.resentment
+        return pooled
 
     def wellbeing_average(self, start: date, partner: PartnerId) -> Fraction | None:
         p = self.partner_input(start, partner)
-        return None if p is None else _mean(p.self_reports.wellbeing)
+        return None if p is None else p.self_reports.wellbeing.mean()
 
 
 def _low_engagement_streak(look: _Lookback, partner: PartnerId) -> Flag | None:
@@ -581,16 +621,16 @@ def _engagement_gap_streak(look: _Lookback) -> Flag | None:
 
 
 def _rising_resentment(look: _Lookback, partner: PartnerId) -> Flag | None:
-    # Raw ratings pooled over the weeks, not an average of weekly averages:
-    # a week with one rating weighs as much as one rating (SPEC 5.4).
+    # Ratings pooled over the weeks (their tallies added), not an average of weekly
+    # averages: a week with one rating weighs as much as one rating (SPEC 5.4).
     recent_weeks = _weeks_before(look.week_start, 1)
     earlier_weeks = _weeks_before(look.week_start, LOOKBACK_WEEKS, 2)
     recent = look.resentment(recent_weeks, partner)
     earlier = look.resentment(earlier_weeks, partner)
-    if len(recent) < RESENTMENT_MIN_RATINGS or len(earlier) < RESENTMENT_MIN_RATINGS:
+    if recent.count < RESENTMENT_MIN_RATINGS or earlier.count < RESENTMENT_MIN_RATINGS:
         return None
-    recent_avg = Fraction(sum(recent), len(recent))
-    earlier_avg = Fraction(sum(earlier), len(earlier))
+    recent_avg = Fraction(recent.total, recent.count)
+    earlier_avg = Fraction(earlier.total, earlier.count)
     if recent_avg < RESENTMENT_HIGH or recent_avg - earlier_avg < RESENTMENT_RISE:
         return None
     return Flag(
@@ -598,10 +638,10 @@ def _rising_resentment(look: _Lookback, partner: PartnerId) -> Flag | None:
         partner,
         {
             "recent_weeks": _iso(recent_weeks),
-            "recent_count": len(recent),
+            "recent_count": recent.count,
             "recent_avg": _round_half_up(recent_avg, AVERAGE_PLACES),
             "earlier_weeks": _iso(earlier_weeks),
-            "earlier_count": len(earlier),
+            "earlier_count": earlier.count,
             "earlier_avg": _round_half_up(earlier_avg, AVERAGE_PLACES),
         },
     )

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from engagement.reports.scoring import (
     CheckinRatings,
     CoupleWeekInput,
     PartnerWeekInput,
+    RatingTally,
     SelfReportRatings,
     compute_balance,
     compute_partner_figures,
@@ -60,13 +62,13 @@ def scores_week(n: int, a: tuple[int, int], b: tuple[int, int]) -> CoupleWeekInp
 
 def wellbeing(pid: str, *ratings: int) -> PartnerWeekInput:
     """A partner who checked in once a day with these wellbeing ratings."""
-    reports = SelfReportRatings(wellbeing=ratings)
+    reports = SelfReportRatings(wellbeing=RatingTally.of(ratings))
     return PartnerWeekInput(pid, checkin_days=min(7, len(ratings)), self_reports=reports)
 
 
 def resentment(pid: str, *ratings: int) -> PartnerWeekInput:
     """A partner who checked in once a day with these resentment ratings."""
-    reports = SelfReportRatings(resentment=ratings)
+    reports = SelfReportRatings(resentment=RatingTally.of(ratings))
     return PartnerWeekInput(pid, checkin_days=min(7, len(ratings)), self_reports=reports)
 
 
@@ -287,11 +289,11 @@ def test_follow_through_is_null_when_nothing_was_due() -> None:
 
 def test_self_report_averages_are_rounded_half_up_to_two_places() -> None:
     reports = SelfReportRatings(
-        mood=(4, 4, 5),
-        effort=(5, 4, 4, 4, 4, 4, 4, 4),  # 33/8 = 4.125; round() would give 4.12
-        connection=(1, 2),
-        resentment=(2, 2, 3),
-        wellbeing=(3,),
+        mood=RatingTally(total=13, count=3),
+        effort=RatingTally(total=33, count=8),  # 33/8 = 4.125; round() would give 4.12
+        connection=RatingTally(total=3, count=2),
+        resentment=RatingTally(total=7, count=3),
+        wellbeing=RatingTally(total=3, count=1),
     )
 
     figures = compute_partner_figures(PartnerWeekInput("a", self_reports=reports), 4)
@@ -322,7 +324,21 @@ def test_private_checkins_never_reach_the_self_report_ratings() -> None:
         ]
     )
 
-    assert ratings == SelfReportRatings(mood=(4, 2), resentment=(2,), wellbeing=(3,))
+    assert ratings == SelfReportRatings(
+        mood=RatingTally(total=6, count=2),
+        resentment=RatingTally(total=2, count=1),
+        wellbeing=RatingTally(total=3, count=1),
+    )
+
+
+def test_a_tally_counts_its_ratings_and_pools_exactly() -> None:
+    first = RatingTally.of([3, 4])
+    second = RatingTally.of([3, 4, 4])
+
+    assert first == RatingTally(total=7, count=2)
+    assert first + second == RatingTally.of([3, 4, 3, 4, 4])
+    assert (first + second).mean() == Fraction(18, 5)
+    assert RatingTally().mean() is None
 
 
 def test_a_visibility_the_methodology_does_not_know_is_kept_out_of_averages() -> None:
@@ -339,8 +355,12 @@ def test_a_visibility_the_methodology_does_not_know_is_kept_out_of_averages() ->
         lambda: PartnerWeekInput("a", checkin_days=8),
         lambda: PartnerWeekInput("a", sessions_missed=-1),
         lambda: PartnerWeekInput("a", missed_renewals_of_missed=1),
-        lambda: SelfReportRatings(mood=(0,)),
-        lambda: SelfReportRatings(wellbeing=(6,)),
+        lambda: RatingTally.of([0]),
+        lambda: RatingTally.of([6]),
+        lambda: RatingTally(total=-1, count=0),
+        lambda: SelfReportRatings(mood=RatingTally(total=0, count=1)),  # a rating below 1
+        lambda: SelfReportRatings(wellbeing=RatingTally(total=6, count=1)),  # above 5
+        lambda: SelfReportRatings(effort=RatingTally(total=3, count=0)),  # a total of nothing
         lambda: CoupleWeekInput(W + timedelta(days=1), 4, ()),
         lambda: CoupleWeekInput(W, 8, ()),
         lambda: CoupleWeekInput(W, 4, (PartnerWeekInput("a"), PartnerWeekInput("a"))),
@@ -352,6 +372,11 @@ def test_a_visibility_the_methodology_does_not_know_is_kept_out_of_averages() ->
 def test_inputs_that_cannot_come_from_real_data_are_refused(build: Callable[[], object]) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 (each case has its own message)
         build()
+
+
+def test_self_reports_must_be_tallies_not_raw_ratings() -> None:
+    with pytest.raises(TypeError):
+        SelfReportRatings(mood=(4, 2))  # type: ignore[arg-type]
 
 
 def test_week_start_must_be_a_date_not_a_datetime() -> None:
@@ -890,7 +915,10 @@ def test_flags_follow_the_spec_order_then_partner_order() -> None:
     # b (listed first) has felt low two weeks running; a scored 0 three weeks
     # running and felt low too.
     low_a = PartnerWeekInput(
-        "a", sessions_missed=1, checkin_days=1, self_reports=SelfReportRatings(wellbeing=(1,))
+        "a",
+        sessions_missed=1,
+        checkin_days=1,
+        self_reports=SelfReportRatings(wellbeing=RatingTally.of([1])),
     )
     history = [
         week(2, wellbeing("b", 1), PartnerWeekInput("a", sessions_missed=1)),

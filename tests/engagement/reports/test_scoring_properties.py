@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import date, timedelta
+from fractions import Fraction
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,6 +15,7 @@ from engagement.reports.scoring import (
     CoupleWeekInput,
     Flag,
     PartnerWeekInput,
+    RatingTally,
     SelfReportRatings,
     WeekReport,
     compute_balance,
@@ -30,7 +32,7 @@ thorough = settings(deadline=None, max_examples=200)
 W = date(2026, 11, 16)
 SWAP = {"a": "b", "b": "a"}
 
-ratings_1_to_5 = st.lists(st.integers(1, 5), max_size=7).map(tuple)
+ratings_1_to_5 = st.lists(st.integers(1, 5), max_size=7).map(RatingTally.of)
 targets = st.integers(0, 7)
 
 
@@ -165,6 +167,16 @@ def test_an_absence_turned_into_attendance_never_lowers_the_score(
     assert before is not None
     assert after is not None
     assert after >= before
+
+
+@thorough
+@given(st.lists(st.integers(1, 5)), st.lists(st.integers(1, 5)))
+def test_adding_tallies_is_pooling_the_ratings(first: list[int], second: list[int]) -> None:
+    pooled = RatingTally.of(first) + RatingTally.of(second)
+
+    assert pooled == RatingTally.of(first + second)
+    if first or second:
+        assert pooled.mean() == Fraction(sum(first + second), len(first + second))
 
 
 checkins = st.builds(
