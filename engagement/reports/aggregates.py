@@ -1,0 +1,434 @@
+"""Rows of a chunk of couples turned into scoring inputs, one SQL query per kind of row."""
+
+# SPEC 6 and docs/reports.md, "How it is computed": whatever the number of couples in a
+# chunk, aggregation runs six queries (couples, memberships, status changes, attendance,
+# check-ins, commitments). Everything else happens in Python over those rows:
+#
+# - Check-in dates and commitment due dates are already local dates, so SQL groups them by
+#   week (TruncWeek, a Monday on SQLite and PostgreSQL alike).
+# - Sessions start at a UTC instant: their few attendance rows are fetched in the UTC
+#   envelope of the weeks and put in weeks in Python, in each couple's own timezone, so a
+#   week is always Monday 00:00 to Monday 00:00 local time, DST or not.
+# - Weeks during which the couple was paused or ended, weeks before it existed and weeks
+#   without any partner are absent from the history: no figures, no report (scoring.py).
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from django.db.models import Aggregate, Count, Q, Sum
+from django.db.models.functions import TruncWeek
+
+from engagement.models import (
+    Attendance,
+    CheckIn,
+    Commitment,
+    Couple,
+    CoupleStatusChange,
+    Membership,
+    TherapySession,
+)
+from engagement.models.checkins import SCALES
+from engagement.reports.scoring import (
+    LOOKBACK_WEEKS,
+    SELF_REPORT_VISIBILITIES,
+    CoupleWeekInput,
+    PartnerWeekInput,
+    RatingTally,
+    SelfReportRatings,
+)
+
+WEEK = timedelta(weeks=1)
+ATTENDED = frozenset({Attendance.Status.ATTENDED, Attendance.Status.LATE})
+# A week touched by either status at any moment gets no report (SPEC 5, section 2).
+NOT_REPORTED_STATUSES = frozenset({Couple.Status.PAUSED, Couple.Status.ENDED})
+
+
+# --- local weeks --------------------------------------------------------------------------
+
+
+def monday_of(day: date) -> date:
+    """The Monday that names the week of ``day``."""
+    return day - timedelta(days=day.weekday())
+
+
+def local_midnight(zone: ZoneInfo, day: date) -> datetime:
+    """The UTC instant at which ``day`` begins in ``zone``.
+
+    Where a DST change skips midnight, fold=0 reads it with the offset in force before the
+    change, which lands exactly on the first instant of the day.
+    """
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class LocalWeek:
+    """A week of a couple: its Monday, and the UTC instants it starts and ends at."""
+
+    start: date
+    starts_at: datetime
+    ends_at: datetime
+
+    @classmethod
+    def of(cls, zone: ZoneInfo, start: date) -> LocalWeek:
+        return cls(start, local_midnight(zone, start), local_midnight(zone, start + WEEK))
+
+
+def local_week_start(timezone_name: str, instant: datetime) -> date:
+    """The Monday of the local week ``instant`` falls in."""
+    return monday_of(instant.astimezone(ZoneInfo(timezone_name)).date())
+
+
+def last_completed_week(timezone_name: str, now: datetime) -> date:
+    """The Monday of the latest week that has ended in this timezone."""
+    return local_week_start(timezone_name, now) - WEEK
+
+
+def lookback(week_start: date) -> list[date]:
+    """w-5 .. w, the weeks a report of w looks at (SPEC 5.4)."""
+    return [week_start - n * WEEK for n in range(LOOKBACK_WEEKS, -1, -1)]
+
+
+# --- what one chunk of couples looks like -----------------------------------------------
+
+
+@dataclass(slots=True)
+class _Tenure:
+    joined_at: datetime
+    left_at: datetime | None
+
+    def overlaps(self, week: LocalWeek) -> bool:
+        return self.joined_at < week.ends_at and (
+            self.left_at is None or self.left_at > week.starts_at
+        )
+
+
+@dataclass(slots=True)
+class _Partner:
+    user_id: UUID
+    tenures: list[_Tenure] = field(default_factory=list)
+    slot: int | None = None  # of the active membership; former partners have none
+
+    def order(self) -> tuple[int, datetime, str]:
+        """The couple lists its partners by slot; former partners follow, by joining."""
+        return (self.slot or 3, self.first_joined_at, str(self.user_id))
+
+    @property
+    def first_joined_at(self) -> datetime:
+        return min(t.joined_at for t in self.tenures)
+
+    def joined_before(self, moment: datetime) -> bool:
+        return any(t.joined_at < moment for t in self.tenures)
+
+    def present_at_end(self, week: LocalWeek) -> bool:
+        return any(
+            t.joined_at < week.ends_at and (t.left_at is None or t.left_at >= week.ends_at)
+            for t in self.tenures
+        )
+
+
+@dataclass(slots=True)
+class _Couple:
+    id: UUID
+    zone: ZoneInfo
+    timezone: str
+    checkin_target: int
+    created_at: datetime
+    status: str
+    weeks: dict[date, LocalWeek] = field(default_factory=dict)
+    partners: list[_Partner] = field(default_factory=list)
+    status_changes: list[tuple[datetime, str]] = field(default_factory=list)
+
+    def touched_by_pause(self, week: LocalWeek) -> bool:
+        """Whether the couple was paused or ended at any moment of the week."""
+        if not self.status_changes:
+            # No history recorded: the current status is all we know.
+            return self.status in NOT_REPORTED_STATUSES
+        status_at_start: str | None = None
+        for changed_at, status in self.status_changes:  # ordered by changed_at
+            if changed_at <= week.starts_at:
+                status_at_start = status
+            elif changed_at < week.ends_at:
+                if status in NOT_REPORTED_STATUSES:
+                    return True
+            else:
+                break
+        return status_at_start in NOT_REPORTED_STATUSES
+
+    def partners_of(self, week: LocalWeek) -> list[_Partner]:
+        """The partners a week reports on, in the order the couple lists them.
+
+        Partners who were members at some moment of the week; then, while a place is free,
+        partners who joined later (data from before joining counts, SPEC 5.1). A partner who
+        left before the week began is not part of it.
+        """
+        present = [p for p in self.partners if any(t.overlaps(week) for t in p.tenures)]
+        # A partner left and another joined within the week: keep who was there at its end.
+        present.sort(key=lambda p: not p.present_at_end(week))
+        chosen = present[:2]
+        later = [
+            p
+            for p in self.partners
+            if p not in chosen and all(t.joined_at >= week.ends_at for t in p.tenures)
+        ]
+        chosen += later[: 2 - len(chosen)]
+        return sorted(chosen, key=_Partner.order)
+
+    def is_present(self, week: LocalWeek) -> bool:
+        """Whether the week belongs to the couple's history (docs/reports.md, missing weeks)."""
+        return (
+            week.ends_at > self.created_at
+            and not self.touched_by_pause(week)
+            and bool(self.partners_of(week))
+        )
+
+
+@dataclass(slots=True)
+class _PartnerTally:
+    attended: int = 0
+    missed: int = 0
+    ratings: list[int] = field(default_factory=list)
+    checkin_days: int = 0
+    self_reports: dict[str, RatingTally] = field(default_factory=dict)
+    kept: int = 0
+    commitments_missed: int = 0
+    unreported: int = 0
+    renewals_of_missed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CoupleHistory:
+    """A couple's weeks as scoring reads them; weeks that are absent have no entry."""
+
+    couple_id: UUID
+    timezone: str
+    weeks: Mapping[date, CoupleWeekInput]
+
+    def history_for(self, week_start: date) -> list[CoupleWeekInput] | None:
+        """The weeks w-5 .. w that are present, or None when week w itself is absent."""
+        if week_start not in self.weeks:
+            return None
+        return [self.weeks[w] for w in lookback(week_start) if w in self.weeks]
+
+
+def _load_couples(
+    couple_weeks: Mapping[UUID, Collection[date]], *, with_lookback: bool = True
+) -> dict[UUID, _Couple]:
+    """The couples, each with the local weeks it needs: w-5 .. w of every requested w."""
+    couples: dict[UUID, _Couple] = {}
+    rows = Couple.objects.filter(id__in=list(couple_weeks)).values_list(
+        "id", "timezone", "checkin_target_per_week", "created_at", "status"
+    )
+    for couple_id, timezone_name, target, created_at, status in rows:
+        zone = ZoneInfo(timezone_name)
+        couple = _Couple(couple_id, zone, timezone_name, target, created_at, status)
+        for week_start in couple_weeks[couple_id]:
+            starts = lookback(monday_of(week_start)) if with_lookback else [week_start]
+            for start in starts:
+                couple.weeks.setdefault(start, LocalWeek.of(zone, start))
+        couples[couple_id] = couple
+    return couples
+
+
+def _load_members(couples: Mapping[UUID, _Couple]) -> None:
+    partners: dict[tuple[UUID, UUID], _Partner] = {}
+    rows = (
+        Membership.objects.filter(couple_id__in=list(couples), role=Membership.Role.PARTNER)
+        .order_by("joined_at", "id")
+        .values_list("couple_id", "user_id", "joined_at", "left_at", "partner_slot")
+    )
+    for couple_id, user_id, joined_at, left_at, slot in rows:
+        partner = partners.get((couple_id, user_id))
+        if partner is None:
+            partner = partners[(couple_id, user_id)] = _Partner(user_id)
+            couples[couple_id].partners.append(partner)
+        partner.tenures.append(_Tenure(joined_at, left_at))
+        if left_at is None:
+            partner.slot = slot
+
+
+def _load_status_changes(couples: Mapping[UUID, _Couple], until: datetime) -> None:
+    rows = (
+        CoupleStatusChange.objects.filter(couple_id__in=list(couples), changed_at__lt=until)
+        .order_by("changed_at", "id")
+        .values_list("couple_id", "changed_at", "status")
+    )
+    for couple_id, changed_at, status in rows:
+        couples[couple_id].status_changes.append((changed_at, status))
+
+
+def _envelope(couples: Iterable[_Couple]) -> tuple[date, date, datetime, datetime]:
+    """The smallest date range and UTC range that hold every week of every couple."""
+    weeks = [week for couple in couples for week in couple.weeks.values()]
+    return (
+        min(w.start for w in weeks),
+        max(w.start for w in weeks) + WEEK,
+        min(w.starts_at for w in weeks),
+        max(w.ends_at for w in weeks),
+    )
+
+
+def couple_histories(
+    couple_weeks: Mapping[UUID, Collection[date]], *, now: datetime
+) -> dict[UUID, CoupleHistory]:
+    """The history w-5 .. w of every requested week of every couple, in six queries.
+
+    ``couple_weeks`` maps couple ids to the Mondays to be reported; ``now`` decides which
+    open commitments are unreported (their week has ended, SPEC 5.1). Unknown couples are
+    left out of the answer.
+    """
+    couples = _load_couples(couple_weeks)
+    if not any(couple.weeks for couple in couples.values()):
+        return {
+            couple.id: CoupleHistory(couple.id, couple.timezone, {}) for couple in couples.values()
+        }
+    first_day, end_day, first_instant, end_instant = _envelope(couples.values())
+    _load_members(couples)
+    _load_status_changes(couples, end_instant)
+
+    partners_by_week: dict[tuple[UUID, date], dict[UUID, _PartnerTally]] = {}
+    for couple in couples.values():
+        for start, week in couple.weeks.items():
+            if couple.is_present(week):
+                partners_by_week[(couple.id, start)] = {
+                    p.user_id: _PartnerTally() for p in couple.partners_of(week)
+                }
+
+    def tally(couple_id: UUID, week_start: date, partner_id: UUID) -> _PartnerTally | None:
+        week = partners_by_week.get((couple_id, week_start))
+        return None if week is None else week.get(partner_id)
+
+    ids = list(couples)
+    for couple_id, partner_id, status, rating, starts_at in (
+        Attendance.objects.filter(
+            session__couple_id__in=ids,
+            session__status=TherapySession.Status.COMPLETED,
+            session__starts_at__gte=first_instant,
+            session__starts_at__lt=end_instant,
+        )
+        .order_by()
+        .values_list(
+            "session__couple_id", "partner_id", "status", "participation", "session__starts_at"
+        )
+    ):
+        # The start in the couple's own timezone decides the week (SPEC 5.1).
+        week_start = monday_of(starts_at.astimezone(couples[couple_id].zone).date())
+        t = tally(couple_id, week_start, partner_id)
+        if t is None:
+            continue
+        if status in ATTENDED:
+            t.attended += 1
+            if rating is not None:
+                t.ratings.append(rating)
+        elif status == Attendance.Status.ABSENT:
+            t.missed += 1
+
+    # Private check-ins count as days (SPEC section 1); only therapist-readable ones enter
+    # a sum or a count of ratings (the allow-list of scoring.py).
+    shared = Q(visibility__in=sorted(SELF_REPORT_VISIBILITIES))
+    scale_aggregates: dict[str, Aggregate] = {}
+    for scale in SCALES:
+        scale_aggregates[f"{scale}_total"] = Sum(scale, filter=shared)
+        scale_aggregates[f"{scale}_count"] = Count(scale, filter=shared)
+    for row in (
+        CheckIn.objects.filter(couple_id__in=ids, date__gte=first_day, date__lt=end_day)
+        .annotate(week=TruncWeek("date"))
+        .order_by()
+        .values("couple_id", "author_id", "week")
+        .annotate(days=Count("id"), **scale_aggregates)
+    ):
+        t = tally(row["couple_id"], row["week"], row["author_id"])
+        if t is None:
+            continue
+        t.checkin_days += row["days"]
+        for scale in SCALES:
+            t.self_reports[scale] = RatingTally(
+                total=row[f"{scale}_total"] or 0, count=row[f"{scale}_count"]
+            )
+
+    missed = Commitment.Status.MISSED
+    for row in (
+        Commitment.objects.filter(couple_id__in=ids, due_on__gte=first_day, due_on__lt=end_day)
+        .exclude(status=Commitment.Status.RELEASED)
+        .annotate(week=TruncWeek("due_on"))
+        .order_by()
+        .values("couple_id", "owner_id", "week", "status")
+        .annotate(
+            n=Count("id"),
+            # A promise made again and broken again (SPEC 5.4), whenever the first was due.
+            renewals_of_missed=Count("id", filter=Q(status=missed, renewed_from__status=missed)),
+        )
+    ):
+        t = tally(row["couple_id"], row["week"], row["owner_id"])
+        if t is None:
+            continue
+        status = row["status"]
+        if status == Commitment.Status.KEPT:
+            t.kept += row["n"]
+        elif status == missed:
+            t.commitments_missed += row["n"]
+            t.renewals_of_missed += row["renewals_of_missed"]
+        elif couples[row["couple_id"]].weeks[row["week"]].ends_at <= now:
+            # Still open once the week has ended: a forgotten tap, not a broken promise.
+            t.unreported += row["n"]
+
+    return {
+        couple.id: CoupleHistory(
+            couple.id,
+            couple.timezone,
+            {
+                start: _week_input(couple, start, partners_by_week[(couple.id, start)])
+                for start in sorted(couple.weeks)
+                if (couple.id, start) in partners_by_week
+            },
+        )
+        for couple in couples.values()
+    }
+
+
+def _week_input(
+    couple: _Couple, start: date, tallies: Mapping[UUID, _PartnerTally]
+) -> CoupleWeekInput:
+    week = couple.weeks[start]
+    return CoupleWeekInput(
+        week_start=start,
+        checkin_target=couple.checkin_target,
+        partners=tuple(
+            _partner_input(p, week, tallies[p.user_id]) for p in couple.partners_of(week)
+        ),
+    )
+
+
+def _partner_input(partner: _Partner, week: LocalWeek, t: _PartnerTally) -> PartnerWeekInput:
+    return PartnerWeekInput(
+        partner=str(partner.user_id),
+        sessions_attended=t.attended,
+        sessions_missed=t.missed,
+        # Sorted, so the input does not depend on the order rows came back in.
+        participation_ratings=tuple(sorted(t.ratings)),
+        checkin_days=t.checkin_days,
+        joined_before_week_end=partner.joined_before(week.ends_at),
+        commitments_kept=t.kept,
+        commitments_missed=t.commitments_missed,
+        commitments_unreported=t.unreported,
+        missed_renewals_of_missed=t.renewals_of_missed,
+        self_reports=SelfReportRatings(**t.self_reports),
+    )
+
+
+def present_weeks(couple_weeks: Mapping[UUID, Collection[date]]) -> dict[UUID, set[date]]:
+    """Which of the requested weeks get a report at all, in three queries (for planning)."""
+    couples = _load_couples(couple_weeks, with_lookback=False)
+    weeks = [week for couple in couples.values() for week in couple.weeks.values()]
+    if not weeks:
+        return {}
+    _load_members(couples)
+    _load_status_changes(couples, max(week.ends_at for week in weeks))
+    return {
+        couple.id: {start for start, week in couple.weeks.items() if couple.is_present(week)}
+        for couple in couples.values()
+    }

@@ -1,0 +1,113 @@
+"""Rows for report tests, written straight to the database (the API tests build theirs through
+the API): couples in a timezone, completed sessions with attendance, check-ins, commitments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from accounts.models import User
+from engagement.models import (
+    Attendance,
+    CheckIn,
+    Commitment,
+    Couple,
+    CoupleStatusChange,
+    TherapySession,
+)
+from tests.factories import make_couple
+
+
+def couple_in(
+    timezone: str = "UTC",
+    *,
+    created_at: dt.datetime,
+    joined_at: dt.datetime | None = None,
+    checkin_target_per_week: int = 4,
+    **fields: Any,
+) -> tuple[Couple, User, User, User]:
+    """A couple with two partners and a therapist, created (and joined) at the given time."""
+    couple, a, b, therapist = make_couple(
+        timezone=timezone,
+        created_at=created_at,
+        joined_at=joined_at or created_at,
+        checkin_target_per_week=checkin_target_per_week,
+        **fields,
+    )
+    assert therapist is not None
+    return couple, a, b, therapist
+
+
+def session(
+    couple: Couple,
+    starts_at: dt.datetime,
+    attendance: dict[User, tuple[str, int | None]],
+    *,
+    status: str = TherapySession.Status.COMPLETED,
+    focus_partner: User | None = None,
+) -> TherapySession:
+    """A session with one attendance entry per partner: {partner: (status, participation)}."""
+    kind = TherapySession.Kind.INDIVIDUAL if focus_partner else TherapySession.Kind.JOINT
+    row = TherapySession.objects.create(
+        couple=couple, kind=kind, focus_partner=focus_partner, starts_at=starts_at, status=status
+    )
+    Attendance.objects.bulk_create(
+        Attendance(session=row, partner=partner, status=entry_status, participation=rating)
+        for partner, (entry_status, rating) in attendance.items()
+    )
+    return row
+
+
+def checkin(
+    couple: Couple,
+    author: User,
+    day: dt.date,
+    visibility: str = "couple",
+    *,
+    mood: int | None = None,
+    effort: int | None = None,
+    connection: int | None = None,
+    resentment: int | None = None,
+    wellbeing: int | None = None,
+    note: str = "",
+) -> CheckIn:
+    """A check-in; with no rating given, a mood of 3 (a check-in rates something)."""
+    ratings = {
+        "mood": mood,
+        "effort": effort,
+        "connection": connection,
+        "resentment": resentment,
+        "wellbeing": wellbeing,
+    }
+    if all(value is None for value in ratings.values()):
+        ratings["mood"] = 3
+    return CheckIn.objects.create(
+        couple=couple, author=author, date=day, visibility=visibility, note=note, **ratings
+    )
+
+
+def commitment(
+    couple: Couple,
+    owner: User,
+    due_on: dt.date,
+    status: str = Commitment.Status.OPEN,
+    *,
+    renewed_from: Commitment | None = None,
+) -> Commitment:
+    return Commitment.objects.create(
+        couple=couple,
+        owner=owner,
+        created_by=owner,
+        title=f"Promise due {due_on}",
+        due_on=due_on,
+        status=status,
+        renewed_from=renewed_from,
+        visibility=Commitment.Visibility.COUPLE,
+    )
+
+
+def status_change(couple: Couple, status: str, at: dt.datetime) -> None:
+    """Record a pause, a resumption or an end at ``at`` (and keep the couple's status)."""
+    CoupleStatusChange.objects.create(couple=couple, status=status, changed_at=at)
+    Couple.objects.filter(pk=couple.pk).update(status=status)
+    couple.refresh_from_db()
