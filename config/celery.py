@@ -50,8 +50,15 @@ app.conf.update(
             "task": "accounts.tasks.flush_expired_tokens",
             "schedule": crontab(minute=23, hour=3),
         },
+        # Hourly, so every timezone's week is reported soon after its Monday 00:00 (SPEC 6).
+        "weekly-reports": {
+            "task": "engagement.reports.tasks.schedule_weekly_reports",
+            "schedule": crontab(minute=5),
+        },
     },
 )
 
 app.conf.imports = ("config.tasks",)
 app.autodiscover_tasks()
+# Weekly report tasks live with the pipeline they drive (engagement/reports/tasks.py).
+app.autodiscover_tasks(["engagement.reports"])
