@@ -29,6 +29,7 @@ app.conf.update(
     task_routes={
         "engagement.reports.*": {"queue": "reports", "routing_key": "reports"},
         "engagement.digests.*": {"queue": "email", "routing_key": "email"},
+        "engagement.invitations.*": {"queue": "email", "routing_key": "email"},
         "accounts.*": {"queue": "email", "routing_key": "email"},
     },
     # No task may run for ever; the Redis visibility_timeout (settings) stays above these.
@@ -60,5 +61,7 @@ app.conf.update(
 
 app.conf.imports = ("config.tasks",)
 app.autodiscover_tasks()
+# Invitation emails live in their own package, outside engagement/tasks.py.
+app.autodiscover_tasks(["engagement.invitations"])
 # Weekly report tasks live with the pipeline they drive (engagement/reports/tasks.py).
 app.autodiscover_tasks(["engagement.reports"])

@@ -1,0 +1,1 @@
+"""Invitation emails: composing them (emails.py) and the Celery tasks that send them (tasks.py)."""

@@ -1,0 +1,122 @@
+"""Compose and send the invitation emails: plain text and HTML, names escaped, neutral subjects.
+
+Subjects never mention therapy: a shared inbox shows them to whoever looks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from accounts.models import User
+from engagement.models import Invitation, Membership
+
+Role = Membership.Role
+
+
+def invitation_url(token: str) -> str:
+    """The link the invitee follows: the apps' page, which posts the token to accept."""
+    return f"{settings.FRONTEND_URL}/invite?{urlencode({'token': token})}"
+
+
+def _send(template: str, to: str, context: dict[str, Any]) -> None:
+    """One message per recipient, so that no one sees another's address."""
+    context = {**context, "frontend_url": settings.FRONTEND_URL}
+    # A subject is one line whatever a template or a name contains (no header injection).
+    subject = " ".join(render_to_string(f"emails/{template}-subject.txt", context).split())
+    text = render_to_string(f"emails/{template}-body.txt", context)
+    html = render_to_string(f"emails/{template}-body.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+def _reachable(user: User | None) -> bool:
+    return user is not None and user.is_active and user.erased_at is None
+
+
+def _is_active_member(user: User, invitation: Invitation) -> bool:
+    return Membership.objects.filter(
+        couple_id=invitation.couple_id, user=user, left_at__isnull=True
+    ).exists()
+
+
+def send_invitation_email(*, invitation_id: str, token: str) -> bool:
+    """The link to the invited address; nothing when the invitation was revoked meanwhile."""
+    invitation = Invitation.objects.select_related("invited_by").filter(pk=invitation_id).first()
+    if invitation is None or invitation.effective_status != Invitation.Status.PENDING:
+        return False
+    inviter = invitation.invited_by
+    _send(
+        "invitation",
+        invitation.email,
+        {
+            "inviter_name": inviter.display_name if inviter else "",
+            "as_therapist": invitation.role == Role.THERAPIST,
+            "url": invitation_url(token),
+            "expires_at": invitation.expires_at,
+        },
+    )
+    return True
+
+
+def send_acceptance_email(*, invitation_id: str) -> bool:
+    """Tell the inviter who accepted (the account may differ from the invited address), as
+    long as the inviter still belongs to the couple: a former member learns nothing new."""
+    invitation = (
+        Invitation.objects.select_related("invited_by", "accepted_by")
+        .filter(pk=invitation_id, status=Invitation.Status.ACCEPTED)
+        .first()
+    )
+    if invitation is None or invitation.accepted_by is None:
+        return False
+    inviter = invitation.invited_by
+    if inviter is None or not _reachable(inviter) or not _is_active_member(inviter, invitation):
+        return False
+    _send(
+        "invitation-accepted",
+        inviter.email,
+        {
+            "inviter_name": inviter.display_name,
+            "member_name": invitation.accepted_by.display_name,
+            "member_email": invitation.accepted_by.email,
+            "invited_email": invitation.email,
+            "as_therapist": invitation.role == Role.THERAPIST,
+        },
+    )
+    return True
+
+
+def send_therapist_joined_emails(*, invitation_id: str) -> int:
+    """Both partners learn when a therapist joins their couple (SPEC section 1). A partner who
+    sent the invitation already heard it from the acceptance email and gets no second one."""
+    invitation = (
+        Invitation.objects.select_related("accepted_by")
+        .filter(pk=invitation_id, status=Invitation.Status.ACCEPTED, role=Role.THERAPIST)
+        .first()
+    )
+    if invitation is None or invitation.accepted_by is None:
+        return 0
+    partners = Membership.objects.filter(
+        couple_id=invitation.couple_id, role=Role.PARTNER, left_at__isnull=True
+    ).select_related("user")
+    if invitation.invited_by_id is not None:
+        partners = partners.exclude(user_id=invitation.invited_by_id)
+    sent = 0
+    for membership in partners:
+        if not _reachable(membership.user):
+            continue
+        _send(
+            "therapist-joined",
+            membership.user.email,
+            {
+                "partner_name": membership.user.display_name,
+                "therapist_name": invitation.accepted_by.display_name,
+            },
+        )
+        sent += 1
+    return sent

@@ -1,0 +1,218 @@
+"""Writes on couples: create, change settings, leave, remove a member, consent to the balance.
+
+Who may call each one is checked by the API before (engagement/api/permissions.py); these
+functions keep the couple's own invariants: an ended couple is read-only, at most two partners.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+from uuid import UUID
+
+from django.db import transaction
+from django.utils import timezone
+from rest_framework import status
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
+
+from accounts.models import User
+from engagement.models import Couple, CoupleStatusChange, Invitation, Membership, Removal
+from engagement.selectors.visibility import (
+    checkins_visible_to,
+    commitments_visible_to,
+    invitations_visible_to,
+    reports_visible_to,
+    sessions_visible_to,
+)
+
+Role = Membership.Role
+PARTNER_SLOTS = (1, 2)
+
+
+class InvalidTransition(APIException):
+    """A change the object's current state does not allow (SPEC section 3: 409)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This change is not allowed in the object's current state."
+    default_code = "invalid_transition"
+
+
+class PartnerLimitReached(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This couple already has two partners."
+    default_code = "partner_limit"
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the couple."
+    default_code = "conflict"
+
+
+class CoupleChanges(TypedDict, total=False):
+    name: str
+    timezone: str
+    checkin_target_per_week: int
+    partners_see_balance: bool
+    status: str
+    safety_hold: bool
+
+
+ENDED_DETAIL = "This couple has ended; it is read-only."
+
+
+def lock_couple(couple_id: UUID) -> Couple:
+    """The couple's row, locked until the transaction ends: writes that depend on its
+    memberships (a free partner slot, the pending invitations) queue up behind each other."""
+    return Couple.objects.select_for_update().get(pk=couple_id)
+
+
+def ensure_not_ended(couple: Couple) -> None:
+    if couple.status == Couple.Status.ENDED:
+        raise InvalidTransition(ENDED_DETAIL)
+
+
+def free_partner_slot(couple: Couple) -> int | None:
+    """A partner slot no active partner holds, or None when the couple has two partners."""
+    taken = set(
+        Membership.objects.filter(
+            couple=couple, left_at__isnull=True, partner_slot__isnull=False
+        ).values_list("partner_slot", flat=True)
+    )
+    return next((slot for slot in PARTNER_SLOTS if slot not in taken), None)
+
+
+def _record_status(couple: Couple) -> None:
+    CoupleStatusChange.objects.create(couple=couple, status=couple.status)
+
+
+def _revoke_pending_invitations(couple: Couple) -> None:
+    # An ended couple takes no one in: outstanding tokens stop working at once.
+    Invitation.objects.filter(couple=couple, status=Invitation.Status.PENDING).update(
+        status=Invitation.Status.REVOKED, updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def couple_create(
+    *,
+    creator: User,
+    name: str = "",
+    timezone_name: str | None = None,
+    checkin_target_per_week: int = 4,
+    partners_see_balance: bool | None = None,
+    safety_hold: bool = False,
+) -> Couple:
+    """A new couple that its creator joins: as therapist if `is_therapist`, else as partner."""
+    if safety_hold and not creator.is_therapist:
+        raise PermissionDenied("Only a therapist can put a couple on safety hold.")
+    if partners_see_balance is None:
+        # The balance is the therapist's to share (SPEC section 2): off when a therapist creates.
+        partners_see_balance = not creator.is_therapist
+    couple = Couple.objects.create(
+        name=name,
+        timezone=timezone_name or creator.timezone,
+        checkin_target_per_week=checkin_target_per_week,
+        partners_see_balance=partners_see_balance,
+        safety_hold=safety_hold,
+    )
+    _record_status(couple)
+    if creator.is_therapist:
+        Membership.objects.create(couple=couple, user=creator, role=Role.THERAPIST)
+    else:
+        Membership.objects.create(couple=couple, user=creator, role=Role.PARTNER, partner_slot=1)
+    return couple
+
+
+@transaction.atomic
+def couple_update(*, couple: Couple, changes: CoupleChanges) -> Couple:
+    """Change settings; a status change is recorded, and `ended` is final."""
+    couple = lock_couple(couple.pk)
+    ensure_not_ended(couple)
+    old_status = couple.status
+    changed: list[str] = []
+    for field, value in changes.items():
+        if getattr(couple, field) != value:
+            setattr(couple, field, value)
+            changed.append(field)
+    if changed:
+        couple.save(update_fields=[*changed, "updated_at"])
+    if couple.status != old_status:
+        _record_status(couple)
+        if couple.status == Couple.Status.ENDED:
+            _revoke_pending_invitations(couple)
+    return couple
+
+
+def _removals_for(user: User, couple: Couple) -> list[Removal]:
+    """Everything of this couple the user sees now and will not once their membership ends,
+    so that their apps can drop it on the next sync (GET /removals/)."""
+    now = timezone.now()
+    rows = [Removal(user=user, type=Removal.Type.COUPLE, object_id=couple.pk, removed_at=now)]
+    for kind, visible in (
+        (Removal.Type.INVITATION, invitations_visible_to(user)),
+        (Removal.Type.SESSION, sessions_visible_to(user)),
+        (Removal.Type.COMMITMENT, commitments_visible_to(user)),
+        (Removal.Type.CHECKIN, checkins_visible_to(user)),
+        (Removal.Type.REPORT, reports_visible_to(user)),
+    ):
+        ids = visible.filter(couple_id=couple.pk).values_list("id", flat=True)
+        rows.extend(Removal(user=user, type=kind, object_id=pk, removed_at=now) for pk in ids)
+    return rows
+
+
+def _end_membership(*, couple: Couple, user: User) -> bool:
+    """End the user's active membership; False when they had none (left in the meantime)."""
+    membership = (
+        Membership.objects.select_for_update()
+        .filter(couple=couple, user=user, left_at__isnull=True)
+        .first()
+    )
+    if membership is None:
+        return False
+    Removal.objects.bulk_create(_removals_for(user, couple), batch_size=500)
+    membership.left_at = timezone.now()
+    membership.partner_slot = None  # the slot is free for the next partner to accept
+    membership.save(update_fields=["left_at", "partner_slot"])
+    if not Membership.objects.filter(couple=couple, left_at__isnull=True).exists():
+        # No one is left to see or change it: end it so no report or digest is made for it.
+        if couple.status != Couple.Status.ENDED:
+            couple.status = Couple.Status.ENDED
+            couple.save(update_fields=["status", "updated_at"])
+            _record_status(couple)
+        _revoke_pending_invitations(couple)
+    return True
+
+
+@transaction.atomic
+def couple_leave(*, couple: Couple, user: User) -> None:
+    """The user leaves; allowed in an ended couple too, so that it can leave their list."""
+    couple = lock_couple(couple.pk)
+    if not _end_membership(couple=couple, user=user):
+        # A second, concurrent leave: the couple is out of the caller's reach by now.
+        raise NotFound()
+
+
+@transaction.atomic
+def couple_remove_member(*, couple: Couple, user: User) -> None:
+    """A therapist takes a member out of the couple (the API checked who asks)."""
+    couple = lock_couple(couple.pk)
+    ensure_not_ended(couple)
+    if not _end_membership(couple=couple, user=user):
+        raise ValidationError(
+            {"user": ["This user is not a member of the couple."]}, code="does_not_exist"
+        )
+
+
+@transaction.atomic
+def couple_share_balance(*, couple: Couple, partner: User, share: bool) -> Couple:
+    """A partner gives or withdraws their consent to see the couple's balance (SPEC 5.6)."""
+    couple = lock_couple(couple.pk)
+    ensure_not_ended(couple)
+    updated = Membership.objects.filter(
+        couple=couple, user=partner, role=Role.PARTNER, left_at__isnull=True
+    ).update(shares_balance=share)
+    if not updated:
+        raise PermissionDenied("Only a partner of the couple can share the balance.")
+    # Other members' cached copies of the couple must see the change on their next sync.
+    couple.save(update_fields=["updated_at"])
+    return couple
