@@ -173,12 +173,16 @@ def _end_membership(*, couple: Couple, user: User) -> bool:
     membership.left_at = timezone.now()
     membership.partner_slot = None  # the slot is free for the next partner to accept
     membership.save(update_fields=["left_at", "partner_slot"])
-    if not Membership.objects.filter(couple=couple, left_at__isnull=True).exists():
+    ends = couple.status != Couple.Status.ENDED and not (
+        Membership.objects.filter(couple=couple, left_at__isnull=True).exists()
+    )
+    if ends:
         # No one is left to see or change it: end it so no report or digest is made for it.
-        if couple.status != Couple.Status.ENDED:
-            couple.status = Couple.Status.ENDED
-            couple.save(update_fields=["status", "updated_at"])
-            _record_status(couple)
+        couple.status = Couple.Status.ENDED
+    # Saved either way: its member lists changed, and the others' apps sync by `updated_at`.
+    couple.save(update_fields=["status", "updated_at"])
+    if ends:
+        _record_status(couple)
         _revoke_pending_invitations(couple)
     return True
 
