@@ -105,3 +105,58 @@ def reports_visible_to(user: User) -> QuerySet[WeeklyReport]:
 def reads_full_report(user: User, couple_id: UUID) -> bool:
     """Only therapists read the full comparison (SPEC 5.6)."""
     return role_in_couple(user, couple_id) == Role.THERAPIST
+
+
+# --- Sessions, commitments and check-ins: roles in bulk, and who sees one object ---------------
+# The audience functions restate the querysets above for a single object (or a hypothetical
+# visibility), so that a deletion or a narrowing can tell exactly who just lost sight of it.
+
+
+def roles_by_couple(user: User) -> dict[UUID, str]:
+    """The user's active role in each of their couples, in one query (for list serializers)."""
+    return dict(active_memberships(user).values_list("couple_id", "role"))
+
+
+def active_partner_ids(couple_id: UUID) -> set[UUID]:
+    return set(
+        Membership.objects.filter(
+            couple_id=couple_id, role=Role.PARTNER, left_at__isnull=True
+        ).values_list("user_id", flat=True)
+    )
+
+
+def _members_by_role(couple_id: UUID) -> tuple[set[UUID], set[UUID]]:
+    partners: set[UUID] = set()
+    therapists: set[UUID] = set()
+    for user_id, role in Membership.objects.filter(
+        couple_id=couple_id, left_at__isnull=True
+    ).values_list("user_id", "role"):
+        (therapists if role == Role.THERAPIST else partners).add(user_id)
+    return partners, therapists
+
+
+def session_audience(*, couple_id: UUID, kind: str, focus_partner_id: UUID | None) -> set[UUID]:
+    """Who sees a session: as `sessions_visible_to`, for one session."""
+    partners, therapists = _members_by_role(couple_id)
+    if kind == TherapySession.Kind.JOINT:
+        return partners | therapists
+    return therapists | {user_id for user_id in partners if user_id == focus_partner_id}
+
+
+def commitment_audience(*, couple_id: UUID, owner_id: UUID, visibility: str) -> set[UUID]:
+    """Who sees a commitment with this visibility: as `commitments_visible_to`."""
+    partners, therapists = _members_by_role(couple_id)
+    if visibility == Commitment.Visibility.COUPLE:
+        return partners | therapists
+    return therapists | ({owner_id} & partners)
+
+
+def checkin_audience(*, couple_id: UUID, author_id: UUID, visibility: str) -> set[UUID]:
+    """Who sees a check-in with this visibility: as `checkins_visible_to`."""
+    partners, therapists = _members_by_role(couple_id)
+    audience = {author_id} & partners
+    if visibility == Visibility.COUPLE:
+        audience |= partners
+    if visibility in (Visibility.THERAPIST, Visibility.COUPLE):
+        audience |= therapists
+    return audience
