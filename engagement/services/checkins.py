@@ -1,0 +1,112 @@
+"""Writes on check-ins: one per partner, couple and local date, created or replaced by PUT."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from engagement.models import CheckIn, Couple, Removal
+from engagement.reports.staleness import mark_stale
+from engagement.selectors.visibility import checkin_audience
+from engagement.services.couples import ensure_not_ended
+
+
+def checkin_date_window(*, couple: Couple) -> tuple[date, date]:
+    """The dates a check-in may carry: today - CHECKIN_BACKFILL_DAYS to today + 1, with today
+    the couple's local date (a couple in Auckland is a day ahead of one in UTC)."""
+    today = timezone.now().astimezone(ZoneInfo(couple.timezone)).date()
+    return today - timedelta(days=settings.CHECKIN_BACKFILL_DAYS), today + timedelta(days=1)
+
+
+@transaction.atomic
+def checkin_upsert(
+    *,
+    couple: Couple,
+    author: User,
+    date: date,
+    visibility: str,
+    mood: int | None = None,
+    effort: int | None = None,
+    connection: int | None = None,
+    resentment: int | None = None,
+    wellbeing: int | None = None,
+    note: str = "",
+) -> tuple[CheckIn, bool]:
+    """Create the author's check-in for that couple and date, or replace it whole (PUT).
+
+    Returns (check-in, created). Replacing with the same values writes nothing, so a retried
+    PUT leaves `updated_at` and the answer unchanged.
+    """
+    ensure_not_ended(couple)
+    values: dict[str, object] = {
+        "visibility": visibility,
+        "mood": mood,
+        "effort": effort,
+        "connection": connection,
+        "resentment": resentment,
+        "wellbeing": wellbeing,
+        "note": note,
+    }
+    lookup = {"couple": couple, "author": author, "date": date}
+    checkin = CheckIn.objects.select_for_update().filter(**lookup).first()
+    if checkin is None:
+        try:
+            with transaction.atomic():
+                created = CheckIn.objects.create(**lookup, **values)
+                # SPEC 5.7: a check-in written after its week's report makes it stale.
+                mark_stale(couple_id=couple.pk, dates=[date])
+                return created, True
+        except IntegrityError:
+            # Two PUTs for the same day raced and the other one inserted first: replace it.
+            checkin = CheckIn.objects.select_for_update().filter(**lookup).first()
+            if checkin is None:
+                raise
+    changed = [name for name, value in values.items() if getattr(checkin, name) != value]
+    if not changed:
+        return checkin, False
+    if "visibility" in changed:
+        _record_narrowing(checkin, new_visibility=visibility)
+    for name in changed:
+        setattr(checkin, name, values[name])
+    checkin.save(update_fields=[*changed, "updated_at"])
+    # SPEC 5.7: a check-in written after its week's report makes that report stale (a note
+    # alone never reaches a report).
+    if set(changed) - {"note"}:
+        mark_stale(couple_id=checkin.couple_id, dates=[checkin.date])
+    return checkin, False
+
+
+def _audience(checkin: CheckIn, visibility: str) -> set[UUID]:
+    return checkin_audience(
+        couple_id=checkin.couple_id, author_id=checkin.author_id, visibility=visibility
+    )
+
+
+def _record_narrowing(checkin: CheckIn, *, new_visibility: str) -> None:
+    """couple → therapist: the other partner loses it; → private: the therapists too."""
+    lost = _audience(checkin, checkin.visibility) - _audience(checkin, new_visibility)
+    now = timezone.now()
+    Removal.objects.bulk_create(
+        Removal(user_id=user_id, type=Removal.Type.CHECKIN, object_id=checkin.pk, removed_at=now)
+        for user_id in lost
+    )
+
+
+@transaction.atomic
+def checkin_delete(*, checkin: CheckIn) -> None:
+    """Delete a check-in; everyone who could see it (its author included) gets a removal."""
+    ensure_not_ended(checkin.couple)
+    now = timezone.now()
+    Removal.objects.bulk_create(
+        Removal(user_id=user_id, type=Removal.Type.CHECKIN, object_id=checkin.pk, removed_at=now)
+        for user_id in _audience(checkin, checkin.visibility)
+    )
+    # SPEC 5.7: a deleted check-in changes its week's report.
+    mark_stale(couple_id=checkin.couple_id, dates=[checkin.date])
+    checkin.delete()

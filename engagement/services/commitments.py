@@ -1,0 +1,140 @@
+"""Writes on commitments: create, edit, resolve (keep, miss, release) and renew."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from engagement.models import Commitment, Couple, Removal
+from engagement.reports.staleness import mark_stale
+from engagement.selectors.visibility import commitment_audience
+from engagement.services.couples import InvalidTransition, ensure_not_ended
+
+Status = Commitment.Status
+
+RESOLUTIONS = (Status.KEPT, Status.MISSED, Status.RELEASED)
+
+
+def _lock(commitment: Commitment) -> Commitment:
+    """The commitment's row, locked, with its couple; an ended couple is read-only (409)."""
+    locked = Commitment.objects.select_for_update().select_related("couple").get(pk=commitment.pk)
+    ensure_not_ended(locked.couple)
+    return locked
+
+
+@transaction.atomic
+def commitment_create(
+    *,
+    couple: Couple,
+    owner_id: UUID,
+    created_by: User,
+    title: str,
+    due_on: date,
+    visibility: str,
+    details: str = "",
+    renewed_from: Commitment | None = None,
+) -> Commitment:
+    """A new open commitment (past due dates allowed: homework recorded after the fact)."""
+    ensure_not_ended(couple)
+    commitment = Commitment.objects.create(
+        couple=couple,
+        owner_id=owner_id,
+        created_by=created_by,
+        title=title,
+        details=details,
+        due_on=due_on,
+        visibility=visibility,
+        renewed_from=renewed_from,
+    )
+    # SPEC 5.7: one due in a week already reported counts there (as unreported while open).
+    mark_stale(couple_id=couple.pk, dates=[due_on])
+    return commitment
+
+
+@transaction.atomic
+def commitment_update(
+    *,
+    commitment: Commitment,
+    title: str | None = None,
+    details: str | None = None,
+    due_on: date | None = None,
+    visibility: str | None = None,
+) -> Commitment:
+    """Edit what may change (None: unchanged); a narrowing tells who lost sight of it."""
+    commitment = _lock(commitment)
+    changes = {"title": title, "details": details, "due_on": due_on, "visibility": visibility}
+    changed = [
+        name
+        for name, value in changes.items()
+        if value is not None and getattr(commitment, name) != value
+    ]
+    if not changed:
+        return commitment
+    if "visibility" in changed:
+        _record_narrowing(commitment, new_visibility=str(visibility))
+    was_due_on = commitment.due_on
+    for name in changed:
+        setattr(commitment, name, changes[name])
+    commitment.save(update_fields=[*changed, "updated_at"])
+    # SPEC 5.7: a commitment moved to another due date changes two weeks' reports.
+    if "due_on" in changed:
+        mark_stale(couple_id=commitment.couple_id, dates=[was_due_on, commitment.due_on])
+    return commitment
+
+
+def _record_narrowing(commitment: Commitment, *, new_visibility: str) -> None:
+    before = commitment_audience(
+        couple_id=commitment.couple_id,
+        owner_id=commitment.owner_id,
+        visibility=commitment.visibility,
+    )
+    after = commitment_audience(
+        couple_id=commitment.couple_id, owner_id=commitment.owner_id, visibility=new_visibility
+    )
+    now = timezone.now()
+    Removal.objects.bulk_create(
+        Removal(
+            user_id=user_id, type=Removal.Type.COMMITMENT, object_id=commitment.pk, removed_at=now
+        )
+        for user_id in before - after
+    )
+
+
+@transaction.atomic
+def commitment_resolve(*, commitment: Commitment, status: str) -> Commitment:
+    """Keep, miss or release an open commitment; the same resolution again changes nothing."""
+    if status not in RESOLUTIONS:
+        raise ValueError(f"Not a resolution: {status}")
+    commitment = _lock(commitment)
+    if commitment.status == status:
+        return commitment
+    if commitment.status != Status.OPEN:
+        raise InvalidTransition(f"This commitment is already {commitment.status}.")
+    commitment.status = status
+    commitment.resolved_at = timezone.now()
+    commitment.save(update_fields=["status", "resolved_at", "updated_at"])
+    # SPEC 5.7: a commitment resolved after its week's report makes that report stale.
+    mark_stale(couple_id=commitment.couple_id, dates=[commitment.due_on])
+    return commitment
+
+
+@transaction.atomic
+def commitment_renew(
+    *, commitment: Commitment, created_by: User, due_on: date, title: str | None = None
+) -> Commitment:
+    """Make the promise again: a new open commitment with `renewed_from`, whatever the
+    original's status (SPEC section 2). Owner, couple, details and visibility carry over."""
+    return commitment_create(
+        couple=commitment.couple,
+        owner_id=commitment.owner_id,
+        created_by=created_by,
+        title=title or commitment.title,
+        details=commitment.details,
+        due_on=due_on,
+        visibility=commitment.visibility,
+        renewed_from=commitment,
+    )

@@ -1,0 +1,163 @@
+"""Writes on therapy sessions and their attendance."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from engagement.models import Attendance, Couple, Removal, TherapySession
+from engagement.reports.staleness import local_date, mark_stale
+from engagement.selectors.visibility import session_audience
+from engagement.services.couples import ensure_not_ended
+
+
+@dataclass(frozen=True)
+class AttendanceEntry:
+    """One expected partner's attendance as recorded: status and (therapists only) rating."""
+
+    partner_id: UUID
+    status: str
+    participation: int | None
+
+
+def _lock(session: TherapySession) -> TherapySession:
+    """The session's row, locked, with its couple; an ended couple is read-only (409)."""
+    locked = TherapySession.objects.select_for_update().select_related("couple").get(pk=session.pk)
+    ensure_not_ended(locked.couple)
+    return locked
+
+
+@transaction.atomic
+def session_create(
+    *,
+    couple: Couple,
+    created_by: User,
+    kind: str,
+    focus_partner_id: UUID | None,
+    starts_at: datetime,
+    duration_minutes: int = 50,
+    status: str = TherapySession.Status.SCHEDULED,
+    therapist_notes: str = "",
+) -> TherapySession:
+    """Schedule a session, or log one after the fact (past sessions are allowed)."""
+    ensure_not_ended(couple)
+    return TherapySession.objects.create(
+        couple=couple,
+        created_by=created_by,
+        kind=kind,
+        focus_partner_id=focus_partner_id,
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        status=status,
+        therapist_notes=therapist_notes,
+    )
+
+
+@transaction.atomic
+def session_update(
+    *,
+    session: TherapySession,
+    starts_at: datetime | None = None,
+    duration_minutes: int | None = None,
+    status: str | None = None,
+    therapist_notes: str | None = None,
+) -> TherapySession:
+    """Change what may change (None: unchanged); `kind` and `focus_partner` never do."""
+    session = _lock(session)
+    changes = {
+        "starts_at": starts_at,
+        "duration_minutes": duration_minutes,
+        "status": status,
+        "therapist_notes": therapist_notes,
+    }
+    changed = [
+        name
+        for name, value in changes.items()
+        if value is not None and getattr(session, name) != value
+    ]
+    if not changed:
+        return session
+    was_completed, started_at = session.status == TherapySession.Status.COMPLETED, session.starts_at
+    for name in changed:
+        setattr(session, name, changes[name])
+    session.save(update_fields=[*changed, "updated_at"])
+    # SPEC 5.7: moving or cancelling a completed session changes the reports of its old and
+    # new weeks.
+    if was_completed or session.status == TherapySession.Status.COMPLETED:
+        tz = session.couple.timezone
+        mark_stale(
+            couple_id=session.couple_id,
+            dates=[local_date(tz, started_at), local_date(tz, session.starts_at)],
+        )
+    return session
+
+
+@transaction.atomic
+def session_delete(*, session: TherapySession) -> None:
+    """Delete a session; everyone who could see it gets a removal for their sync."""
+    session = _lock(session)
+    audience = session_audience(
+        couple_id=session.couple_id, kind=session.kind, focus_partner_id=session.focus_partner_id
+    )
+    now = timezone.now()
+    Removal.objects.bulk_create(
+        Removal(user_id=user_id, type=Removal.Type.SESSION, object_id=session.pk, removed_at=now)
+        for user_id in audience
+    )
+    # SPEC 5.7: a deleted completed session changes its week's report.
+    if session.status == TherapySession.Status.COMPLETED:
+        mark_stale(
+            couple_id=session.couple_id,
+            dates=[local_date(session.couple.timezone, session.starts_at)],
+        )
+    session.delete()
+
+
+@transaction.atomic
+def attendance_record(
+    *, session: TherapySession, entries: Sequence[AttendanceEntry]
+) -> TherapySession:
+    """Record (or re-record) attendance for the given partners and mark the session completed.
+
+    Entries of partners not given are left as they are: a partner without a therapist records
+    only their own attendance, never the other's.
+    """
+    session = _lock(session)
+    now = timezone.now()
+    existing = {entry.partner_id: entry for entry in session.attendance.all()}
+    changed = session.status != TherapySession.Status.COMPLETED
+    for entry in entries:
+        row = existing.get(entry.partner_id)
+        if row is None:
+            Attendance.objects.create(
+                session=session,
+                partner_id=entry.partner_id,
+                status=entry.status,
+                participation=entry.participation,
+                recorded_at=now,
+            )
+            changed = True
+        elif (row.status, row.participation) != (entry.status, entry.participation):
+            row.status = entry.status
+            row.participation = entry.participation
+            row.recorded_at = now
+            row.save(update_fields=["status", "participation", "recorded_at"])
+            changed = True
+    if not changed:
+        # A retried PUT changes nothing, not even updated_at.
+        return session
+    session.status = TherapySession.Status.COMPLETED
+    # updated_at moves with any attendance change, so sync clients refetch the session.
+    session.save(update_fields=["status", "updated_at"])
+    # SPEC 5.7: attendance recorded after a report makes the report of its week stale.
+    mark_stale(
+        couple_id=session.couple_id,
+        dates=[local_date(session.couple.timezone, session.starts_at)],
+    )
+    return session
