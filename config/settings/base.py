@@ -267,6 +267,12 @@ SPECTACULAR_SETTINGS = {
         # Several resources have a `status`; name each set after its resource.
         "CoupleStatusEnum": "engagement.models.Couple.Status",
         "InvitationStatusEnum": "engagement.models.Invitation.Status",
+        "SessionStatusEnum": "engagement.models.TherapySession.Status",
+        "AttendanceStatusEnum": "engagement.models.Attendance.Status",
+        "CommitmentStatusEnum": "engagement.models.Commitment.Status",
+        "CommitmentVisibilityEnum": "engagement.models.Commitment.Visibility",
+        "CheckInVisibilityEnum": "engagement.models.Visibility",
+        "SessionKindEnum": "engagement.models.TherapySession.Kind",
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }

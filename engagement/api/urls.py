@@ -5,6 +5,15 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver
 from rest_framework.routers import SimpleRouter
 
+from engagement.api.checkins import CheckInViewSet
+from engagement.api.commitments import CommitmentViewSet
+from engagement.api.removals import RemovalViewSet
+from engagement.api.sessions import SessionViewSet
+
 router = SimpleRouter()
+router.register("sessions", SessionViewSet, basename="session")
+router.register("commitments", CommitmentViewSet, basename="commitment")
+router.register("checkins", CheckInViewSet, basename="checkin")
+router.register("removals", RemovalViewSet, basename="removal")
 
 urlpatterns: list[URLPattern | URLResolver] = [*router.urls]

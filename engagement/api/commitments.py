@@ -1,0 +1,253 @@
+"""Commitments API: list, create, read, edit, keep, miss, release and renew.
+
+Order of answers: 401 without a token; 404 for a commitment outside the caller's reach; 403
+for one they see but may not change (only its owner and the couple's therapists change it);
+400 for a bad body; 409 for a transition its state refuses (`invalid_transition`) or an
+ended couple.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import User
+from engagement.api.body_limit import RequestBodyLimitMixin
+from engagement.api.conditional import ConditionalRetrieveMixin
+from engagement.api.filters import CommitmentFilter
+from engagement.api.idempotency import idempotent
+from engagement.api.permissions import role_of
+from engagement.api.serializers.commitments import (
+    CommitmentCreateSerializer,
+    CommitmentRenewSerializer,
+    CommitmentSerializer,
+    CommitmentUpdateSerializer,
+)
+from engagement.api.sessions import IDEMPOTENCY_KEY_PARAMETER
+from engagement.models import Commitment, Membership
+from engagement.selectors.visibility import commitments_visible_to
+from engagement.services.commitments import (
+    commitment_create,
+    commitment_renew,
+    commitment_resolve,
+    commitment_update,
+)
+
+Role = Membership.Role
+Status = Commitment.Status
+
+_COMMITMENT_EXAMPLE = {
+    "id": "c7d6e5f4-a3b2-4c1d-8e9f-0a1b2c3d4e5f",
+    "couple": "0b9e6a52-3f1d-4e8a-9c7b-2d1e0f9a8b7c",
+    "owner": "a41d7c6b-5e4f-4a3b-9c2d-8e7f6a5b4c3d",
+    "created_by": "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b",
+    "title": "Ten minutes of undistracted talk after dinner",
+    "details": "Phones in another room.",
+    "due_on": "2026-11-29",
+    "status": "open",
+    "resolved_at": None,
+    "renewed_from": None,
+    "visibility": "couple",
+    "created_at": "2026-11-23T19:05:00Z",
+    "updated_at": "2026-11-23T19:05:00Z",
+}
+
+
+def _caller(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)  # every route here requires authentication
+    return user
+
+
+def _resolution(target: str, summary: str) -> Any:
+    return extend_schema(
+        summary=summary,
+        description=(
+            f"The owner or a therapist: an open commitment becomes `{target}` (200). The same "
+            "action again changes nothing (200); any other transition of a resolved "
+            "commitment answers 409 `invalid_transition`."
+        ),
+        request=None,
+        responses={200: CommitmentSerializer},
+    )
+
+
+class CommitmentViewSet(
+    RequestBodyLimitMixin,
+    ConditionalRetrieveMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[Commitment],
+):
+    """Homework, or promises partners make; earliest due first."""
+
+    serializer_class = CommitmentSerializer
+    filterset_class = CommitmentFilter
+    # Earliest due first; with `updated_since`, (updated_at, id) ascending for sync.
+    list_ordering = ("due_on", "id")
+
+    def get_queryset(self) -> QuerySet[Commitment]:
+        if getattr(self, "swagger_fake_view", False):
+            return Commitment.objects.none()
+        return commitments_visible_to(_caller(self.request))
+
+    def _answer(self, commitment: Commitment, code: int = status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(commitment).data, status=code)
+
+    def _changeable(self, user: User) -> tuple[Commitment, str | None]:
+        """The commitment in the path and the caller's role, if they may change it (else 403)."""
+        commitment = self.get_object()
+        role = role_of(user, commitment.couple)
+        if role != Role.THERAPIST and commitment.owner_id != user.pk:
+            raise PermissionDenied("Only its owner and the couple's therapist change it.")
+        return commitment, role
+
+    @extend_schema(
+        summary="List the commitments the caller may see",
+        description=(
+            "Partners: the couple-visible commitments of their couples and their own of any "
+            "visibility; therapists: every commitment of their couples. Earliest `due_on` "
+            "first; with `updated_since`, by (`updated_at`, `id`) ascending."
+        ),
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Read a commitment",
+        examples=[OpenApiExample("An open commitment", value=_COMMITMENT_EXAMPLE)],
+    )
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Create a commitment",
+        description=(
+            "A therapist, for either partner; a partner, for themselves only (`owner` may be "
+            "left out). `visibility` is required. Past due dates are allowed."
+        ),
+        request=CommitmentCreateSerializer,
+        responses={201: CommitmentSerializer},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        examples=[
+            OpenApiExample(
+                "A therapist sets homework",
+                request_only=True,
+                value={
+                    "couple": "0b9e6a52-3f1d-4e8a-9c7b-2d1e0f9a8b7c",
+                    "owner": "a41d7c6b-5e4f-4a3b-9c2d-8e7f6a5b4c3d",
+                    "title": "Ten minutes of undistracted talk after dinner",
+                    "details": "Phones in another room.",
+                    "due_on": "2026-11-29",
+                    "visibility": "couple",
+                },
+            ),
+            OpenApiExample("Created", response_only=True, value=_COMMITMENT_EXAMPLE),
+        ],
+    )
+    @idempotent()
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = _caller(request)
+        body = CommitmentCreateSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        couple = data["couple"]
+        if role_of(user, couple) != Role.THERAPIST and data["owner"] != user.pk:
+            raise PermissionDenied("A partner makes commitments for themselves only.")
+        commitment = commitment_create(
+            couple=couple,
+            owner_id=data["owner"],
+            created_by=user,
+            title=data["title"],
+            details=data["details"],
+            due_on=data["due_on"],
+            visibility=data["visibility"],
+        )
+        return self._answer(commitment, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Edit a commitment",
+        description=(
+            "The owner or a therapist: `title`, `details`, `due_on`, `visibility`. `status`, "
+            "`resolved_at`, `owner`, `couple` and `renewed_from` are read-only and ignored. "
+            "Only the owner may widen `visibility` from `therapist` to `couple`."
+        ),
+        request=CommitmentUpdateSerializer,
+        responses={200: CommitmentSerializer},
+    )
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = _caller(request)
+        commitment, _ = self._changeable(user)
+        body = CommitmentUpdateSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        widening = (
+            data.get("visibility") == Commitment.Visibility.COUPLE
+            and commitment.visibility == Commitment.Visibility.THERAPIST
+        )
+        if widening and commitment.owner_id != user.pk:
+            # Showing a promise to the other partner is its owner's choice, not the therapist's.
+            raise PermissionDenied("Only its owner can show a commitment to the couple.")
+        commitment = commitment_update(
+            commitment=commitment,
+            title=data.get("title"),
+            details=data.get("details"),
+            due_on=data.get("due_on"),
+            visibility=data.get("visibility"),
+        )
+        return self._answer(commitment)
+
+    def _resolve(self, request: Request, target: str) -> Response:
+        commitment, _ = self._changeable(_caller(request))
+        return self._answer(commitment_resolve(commitment=commitment, status=target))
+
+    @_resolution(Status.KEPT, "Keep a commitment")
+    @action(detail=True, methods=["post"])
+    def keep(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._resolve(request, Status.KEPT)
+
+    @_resolution(Status.MISSED, "Miss a commitment")
+    @action(detail=True, methods=["post"])
+    def miss(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._resolve(request, Status.MISSED)
+
+    @_resolution(Status.RELEASED, "Release a commitment (no longer expected of its owner)")
+    @action(detail=True, methods=["post"])
+    def release(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._resolve(request, Status.RELEASED)
+
+    @extend_schema(
+        summary="Renew a commitment: make the promise again",
+        description=(
+            "The owner or a therapist; any commitment, open or resolved. Creates a new open "
+            "commitment with `renewed_from` set, the same owner, couple, details and "
+            "visibility, and the given `due_on` (and `title`, by default the same)."
+        ),
+        request=CommitmentRenewSerializer,
+        responses={201: CommitmentSerializer},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        examples=[
+            OpenApiExample("Again next week", request_only=True, value={"due_on": "2026-12-06"}),
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent()
+    def renew(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = _caller(request)
+        commitment, _ = self._changeable(user)
+        body = CommitmentRenewSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        renewal = commitment_renew(
+            commitment=commitment,
+            created_by=user,
+            due_on=body.validated_data["due_on"],
+            title=body.validated_data.get("title"),
+        )
+        return self._answer(renewal, status.HTTP_201_CREATED)

@@ -1,0 +1,1 @@
+"""Serializers of the engagement API, one module per resource."""

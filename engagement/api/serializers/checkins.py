@@ -1,0 +1,77 @@
+"""Check-ins: the representation, and the body of the PUT that creates or replaces one."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from rest_framework import serializers
+
+from config.api.fields import ModelSerializer
+from engagement.api.serializers.fields import ChoiceField, VisibleCoupleField
+from engagement.models import CheckIn, Visibility
+from engagement.models.checkins import SCALES
+from engagement.services.checkins import checkin_date_window
+
+NOTE_MAX_LENGTH = 2_000
+
+
+class CheckInSerializer(ModelSerializer):
+    class Meta:
+        model = CheckIn
+        fields = [
+            "id",
+            "couple",
+            "author",
+            "date",
+            *SCALES,
+            "note",
+            "visibility",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+def _scale() -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=5, allow_null=True, default=None)
+
+
+class CheckInPutSerializer(serializers.Serializer):
+    """The whole check-in of the caller for one couple and the date in the path.
+
+    `couple` and `visibility` are required: a missing field must never widen who reads a note.
+    A scale left out is null, a note left out is empty (PUT replaces the whole check-in).
+    """
+
+    couple = VisibleCoupleField()
+    visibility = ChoiceField(choices=Visibility.choices)
+    mood = _scale()
+    effort = _scale()
+    connection = _scale()
+    resentment = _scale()
+    wellbeing = _scale()
+    note = serializers.CharField(max_length=NOTE_MAX_LENGTH, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if all(attrs[scale] is None for scale in SCALES):
+            # Named on every scale: any one of them fixes it.
+            detail = serializers.ErrorDetail(
+                f"At least one of {', '.join(SCALES)} is required.", code="at_least_one_rating"
+            )
+            raise serializers.ValidationError({scale: [detail] for scale in SCALES})
+        day: date = self.context["date"]
+        earliest, latest = checkin_date_window(couple=attrs["couple"])
+        if not earliest <= day <= latest:
+            raise serializers.ValidationError(
+                {
+                    "date": [
+                        serializers.ErrorDetail(
+                            f"In this couple's timezone a check-in may be dated from {earliest} "
+                            f"to {latest}.",
+                            code="out_of_window",
+                        )
+                    ]
+                }
+            )
+        return attrs

@@ -1,0 +1,79 @@
+"""Commitments: the representation, and what a create, edit or renewal may say."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from config.api.fields import ModelSerializer
+from engagement.api.serializers.fields import (
+    CalendarDateField,
+    ChoiceField,
+    VisibleCoupleField,
+    does_not_exist,
+)
+from engagement.models import Commitment
+from engagement.selectors.visibility import active_partner_ids
+
+TITLE_MAX_LENGTH = 200
+DETAILS_MAX_LENGTH = 2_000
+
+
+class CommitmentSerializer(ModelSerializer):
+    class Meta:
+        model = Commitment
+        fields = [
+            "id",
+            "couple",
+            "owner",
+            "created_by",
+            "title",
+            "details",
+            "due_on",
+            "status",
+            "resolved_at",
+            "renewed_from",
+            "visibility",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class CommitmentCreateSerializer(serializers.Serializer):
+    """A new commitment. `visibility` is required: a default could show a promise to someone
+    its owner did not mean to show it to. A partner may leave out `owner` (themselves)."""
+
+    couple = VisibleCoupleField()
+    owner = serializers.UUIDField(
+        required=False, help_text="An active partner of the couple; defaults to the caller."
+    )
+    title = serializers.CharField(max_length=TITLE_MAX_LENGTH)
+    details = serializers.CharField(max_length=DETAILS_MAX_LENGTH, allow_blank=True, default="")
+    due_on = CalendarDateField()
+    visibility = ChoiceField(choices=Commitment.Visibility.choices)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        owner = attrs.setdefault("owner", self.context["request"].user.pk)
+        if owner not in active_partner_ids(attrs["couple"].pk):
+            # A therapist (who owns nothing) or anyone outside the couple: as if unknown.
+            raise serializers.ValidationError({"owner": [does_not_exist(owner)]})
+        return attrs
+
+
+class CommitmentUpdateSerializer(serializers.Serializer):
+    """A PATCH: title, details, due date and visibility. `status`, `resolved_at`, `owner`,
+    `couple` and `renewed_from` are read-only: sent, they are ignored (SPEC section 2)."""
+
+    title = serializers.CharField(max_length=TITLE_MAX_LENGTH, required=False)
+    details = serializers.CharField(max_length=DETAILS_MAX_LENGTH, allow_blank=True, required=False)
+    due_on = CalendarDateField(required=False)
+    visibility = ChoiceField(choices=Commitment.Visibility.choices, required=False)
+
+
+class CommitmentRenewSerializer(serializers.Serializer):
+    """`{due_on, title?}`: the promise made again, by default under the same title."""
+
+    due_on = CalendarDateField()
+    title = serializers.CharField(max_length=TITLE_MAX_LENGTH, required=False)

@@ -1,0 +1,311 @@
+"""Sessions API: list, schedule or log, read, edit, delete, and record attendance.
+
+Order of answers: 401 without a token; 404 for a session outside the caller's reach (a
+partner never learns of the other partner's individual sessions); 403 for one they see but
+may not change; 400 for a bad body; 409 for a change the couple's state refuses (ended).
+Who changes sessions: the couple's therapists; its partners only while the couple has no
+therapist, and then only joint sessions and their own attendance, never a rating or notes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import User
+from engagement.api.body_limit import RequestBodyLimitMixin
+from engagement.api.conditional import ConditionalRetrieveMixin
+from engagement.api.filters import SessionFilter
+from engagement.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from engagement.api.idempotency import idempotent
+from engagement.api.permissions import has_therapist, may_manage, role_of
+from engagement.api.serializers.sessions import (
+    AttendanceRecordSerializer,
+    SessionCreateSerializer,
+    SessionSerializer,
+    SessionUpdateSerializer,
+)
+from engagement.models import Membership, TherapySession
+from engagement.selectors.visibility import (
+    active_partner_ids,
+    roles_by_couple,
+    sessions_visible_to,
+)
+from engagement.services.sessions import (
+    AttendanceEntry,
+    attendance_record,
+    session_create,
+    session_delete,
+    session_update,
+)
+
+Role = Membership.Role
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        "Up to 255 characters. A retry with the same key and body answers the first answer "
+        "and creates nothing; the same key with another body answers 422."
+    ),
+)
+
+_SESSION_EXAMPLE = {
+    "id": "5d0c2f9e-8a1b-4c3d-9e2f-1a2b3c4d5e6f",
+    "couple": "0b9e6a52-3f1d-4e8a-9c7b-2d1e0f9a8b7c",
+    "kind": "joint",
+    "focus_partner": None,
+    "starts_at": "2026-11-23T18:00:00Z",
+    "duration_minutes": 50,
+    "status": "completed",
+    "therapist_notes": "Both arrived on time; B spoke first for once.",
+    "attendance": [
+        {
+            "partner": "93c2d1e0-6b5a-4f3e-8d2c-1b0a9f8e7d6c",
+            "status": "attended",
+            "participation": 2,
+        },
+        {"partner": "a41d7c6b-5e4f-4a3b-9c2d-8e7f6a5b4c3d", "status": "late", "participation": 1},
+    ],
+    "created_at": "2026-11-20T09:12:00Z",
+    "updated_at": "2026-11-23T19:02:41Z",
+}
+
+
+def _caller(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)  # every route here requires authentication
+    return user
+
+
+class SessionViewSet(
+    RequestBodyLimitMixin,
+    ConditionalRetrieveMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[TherapySession],
+):
+    """Therapy sessions, joint or individual, newest first."""
+
+    serializer_class = SessionSerializer
+    filterset_class = SessionFilter
+    # Newest first; with `updated_since`, (updated_at, id) ascending for sync.
+    list_ordering = ("-starts_at", "id")
+
+    def get_queryset(self) -> QuerySet[TherapySession]:
+        if getattr(self, "swagger_fake_view", False):
+            return TherapySession.objects.none()
+        return sessions_visible_to(_caller(self.request)).prefetch_related("attendance")
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False):
+            # One query for every couple of the page: who reads notes and ratings.
+            context["roles"] = roles_by_couple(_caller(self.request))
+        return context
+
+    def _answer(self, session: TherapySession, code: int = status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(session).data, status=code)
+
+    def _require_manager(self, user: User, session: TherapySession) -> str | None:
+        """The caller's role, once it is clear they may change this session (else 403)."""
+        couple = session.couple
+        role = role_of(user, couple)
+        if not may_manage(user, couple):
+            raise PermissionDenied("Sessions of this couple are managed by its therapist.")
+        if role != Role.THERAPIST and session.kind == TherapySession.Kind.INDIVIDUAL:
+            raise PermissionDenied("Individual sessions are managed by the therapist.")
+        return role
+
+    @extend_schema(
+        summary="List the sessions the caller may see",
+        description=(
+            "Joint sessions of the caller's couples, their own individual sessions, and for "
+            "therapists every session of their couples. Newest `starts_at` first; with "
+            "`updated_since`, by (`updated_at`, `id`) ascending. Range filters are inclusive."
+        ),
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Read a session",
+        description="Partners never see `therapist_notes` nor the other partner's attendance.",
+        responses={200: SessionSerializer},
+        examples=[OpenApiExample("As the therapist reads it", value=_SESSION_EXAMPLE)],
+    )
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Schedule a session, or log a past one",
+        description=(
+            "Therapists, for either kind. Partners only in a couple with no therapist, and only "
+            "joint sessions, without notes. `focus_partner` is required for an individual "
+            "session and must be an active partner of the couple."
+        ),
+        request=SessionCreateSerializer,
+        responses={201: SessionSerializer},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        examples=[
+            OpenApiExample(
+                "An individual session",
+                request_only=True,
+                value={
+                    "couple": "0b9e6a52-3f1d-4e8a-9c7b-2d1e0f9a8b7c",
+                    "kind": "individual",
+                    "focus_partner": "a41d7c6b-5e4f-4a3b-9c2d-8e7f6a5b4c3d",
+                    "starts_at": "2026-11-30T17:00:00Z",
+                    "duration_minutes": 50,
+                },
+            ),
+        ],
+    )
+    @idempotent()
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = _caller(request)
+        body = SessionCreateSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        couple = data["couple"]
+        if not may_manage(user, couple):
+            raise PermissionDenied("Sessions of this couple are scheduled by its therapist.")
+        if role_of(user, couple) != Role.THERAPIST:
+            if data["kind"] == TherapySession.Kind.INDIVIDUAL:
+                raise PermissionDenied("Individual sessions are scheduled by a therapist.")
+            if data["therapist_notes"]:
+                raise PermissionDenied("Only therapists write session notes.")
+        session = session_create(
+            couple=couple,
+            created_by=user,
+            kind=data["kind"],
+            focus_partner_id=data["focus_partner"],
+            starts_at=data["starts_at"],
+            duration_minutes=data["duration_minutes"],
+            therapist_notes=data["therapist_notes"],
+        )
+        return self._answer(session, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Edit a session",
+        description=(
+            "`starts_at`, `duration_minutes`, `status` (`scheduled` or `cancelled`) and, for "
+            "therapists, `therapist_notes`. `kind`, `focus_partner` and `couple` cannot change: "
+            "a different value answers 400 naming the field."
+        ),
+        request=SessionUpdateSerializer,
+        responses={200: SessionSerializer},
+        examples=[
+            OpenApiExample(
+                "Move a session", request_only=True, value={"starts_at": "2026-12-01T17:30:00Z"}
+            ),
+        ],
+    )
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = _caller(request)
+        session = self.get_object()
+        role = self._require_manager(user, session)
+        body = SessionUpdateSerializer(
+            data=request.data, context={"request": request, "session": session}
+        )
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        # Any value at all from a partner is refused, so that no answer can confirm a guess.
+        if "therapist_notes" in data and role != Role.THERAPIST:
+            raise PermissionDenied("Only therapists write session notes.")
+        session = session_update(
+            session=session,
+            starts_at=data.get("starts_at"),
+            duration_minutes=data.get("duration_minutes"),
+            status=data.get("status"),
+            therapist_notes=data.get("therapist_notes"),
+        )
+        return self._answer(session)
+
+    @extend_schema(
+        summary="Delete a session",
+        description="Everyone who could see it finds it in their removals.",
+        responses={204: None},
+    )
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        session = self.get_object()
+        self._require_manager(_caller(request), session)
+        session_delete(session=session)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Record attendance; the session becomes completed",
+        description=(
+            '`{"attendance": [{partner, status, participation}]}` (a bare list is accepted '
+            "too). A therapist gives exactly one entry per expected partner (both partners of "
+            "a joint session, the focus partner of an individual one) and may rate "
+            "participation (0 to 3) of an attended or late partner. In a couple with no therapist, "
+            "a partner records only their own entry, never a rating. Recording again replaces "
+            "the entries given."
+        ),
+        request=AttendanceRecordSerializer,
+        responses={200: SessionSerializer},
+        examples=[
+            OpenApiExample(
+                "A therapist records a joint session",
+                request_only=True,
+                value={
+                    "attendance": [
+                        {
+                            "partner": "93c2d1e0-6b5a-4f3e-8d2c-1b0a9f8e7d6c",
+                            "status": "attended",
+                            "participation": 2,
+                        },
+                        {
+                            "partner": "a41d7c6b-5e4f-4a3b-9c2d-8e7f6a5b4c3d",
+                            "status": "absent",
+                            "participation": None,
+                        },
+                    ]
+                },
+            ),
+        ],
+    )
+    @action(detail=True, methods=["put"], url_path="attendance")
+    def attendance(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = _caller(request)
+        session = self.get_object()
+        couple = session.couple
+        role = role_of(user, couple)
+        if role != Role.THERAPIST and (role != Role.PARTNER or has_therapist(couple)):
+            raise PermissionDenied("Attendance is recorded by the couple's therapist.")
+        expected = (
+            {session.focus_partner_id}
+            if session.kind == TherapySession.Kind.INDIVIDUAL
+            else active_partner_ids(couple.pk)
+        )
+        raw = request.data
+        body = AttendanceRecordSerializer(
+            data={"attendance": raw} if isinstance(raw, list) else raw,
+            context={
+                "request": request,
+                "session": session,
+                "expected": expected,
+                "recorder_role": role,
+            },
+        )
+        body.is_valid(raise_exception=True)
+        entries = [
+            AttendanceEntry(
+                partner_id=entry["partner_id"],
+                status=entry["status"],
+                participation=entry["participation"],
+            )
+            for entry in body.validated_data["attendance"]
+        ]
+        session = attendance_record(session=session, entries=entries)
+        return self._answer(session)
