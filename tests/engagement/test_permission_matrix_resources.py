@@ -1,0 +1,266 @@
+"""Who may read and change sessions, commitments, check-ins and removals: one table per resource.
+
+Every row is an endpoint; every column an actor of the `world` fixture, in the order of
+`ACTORS`: anonymous, outsider, partner, other_partner, therapist, other_therapist. The objects
+belong to `world.couple`; `partner` owns the commitments and authors the check-in.
+
+Reading the table: 401 before anything else; 404 for what the actor cannot see (so ids cannot
+be probed); 403 for what they see but may not change. Where the couple travels in the *body*
+(creating a session or commitment, putting a check-in) an unknown couple is a 400
+`does_not_exist` on `couple`, as SPEC section 3 says for ids in a body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from engagement.models import CheckIn, Commitment, TherapySession
+from tests.conftest import ACTORS, World
+from tests.factories import CheckInFactory, CommitmentFactory, TherapySessionFactory
+
+pytestmark = pytest.mark.django_db
+
+ClientFor = Callable[[User | None], APIClient]
+
+
+@dataclass
+class Objects:
+    joint: TherapySession
+    individual: TherapySession
+    shared: Commitment
+    hidden: Commitment
+    checkin: CheckIn
+
+
+def _objects(world: World) -> Objects:
+    earlier = timezone.now() - timedelta(hours=2)
+    return Objects(
+        joint=TherapySessionFactory.create(couple=world.couple, starts_at=earlier),
+        individual=TherapySessionFactory.create(
+            couple=world.couple, kind="individual", focus_partner=world.partner, starts_at=earlier
+        ),
+        shared=CommitmentFactory.create(
+            couple=world.couple, owner=world.partner, visibility="couple"
+        ),
+        hidden=CommitmentFactory.create(
+            couple=world.couple, owner=world.partner, visibility="therapist"
+        ),
+        checkin=CheckInFactory.create(
+            couple=world.couple, author=world.partner, visibility="couple"
+        ),
+    )
+
+
+Request = tuple[str, str, Any]  # method, path, body
+Build = Callable[[World, Objects], Request]
+
+
+def _attendance_body(world: World) -> dict[str, Any]:
+    """What the caller may record: a therapist both partners; a partner only themselves."""
+    return {
+        "attendance": [
+            {"partner": str(world.partner.pk), "status": "attended", "participation": None},
+            {"partner": str(world.other_partner.pk), "status": "attended", "participation": None},
+        ]
+    }
+
+
+def _checkin_path(world: World, o: Objects) -> str:
+    return f"/api/v1/checkins/{o.checkin.date}/?couple={world.couple.pk}"
+
+
+READS: dict[str, tuple[Build, tuple[int, ...]]] = {
+    #                                    anonymous outsider partner other therapist other_th
+    "list sessions": (
+        lambda w, o: ("get", "/api/v1/sessions/", None),
+        (401, 200, 200, 200, 200, 200),
+    ),
+    "read a joint session": (
+        lambda w, o: ("get", f"/api/v1/sessions/{o.joint.pk}/", None),
+        (401, 404, 200, 200, 200, 404),
+    ),
+    "read partner's individual session": (
+        lambda w, o: ("get", f"/api/v1/sessions/{o.individual.pk}/", None),
+        (401, 404, 200, 404, 200, 404),
+    ),
+    "list commitments": (
+        lambda w, o: ("get", "/api/v1/commitments/", None),
+        (401, 200, 200, 200, 200, 200),
+    ),
+    "read a couple-visible commitment": (
+        lambda w, o: ("get", f"/api/v1/commitments/{o.shared.pk}/", None),
+        (401, 404, 200, 200, 200, 404),
+    ),
+    "read a therapist-only commitment": (
+        lambda w, o: ("get", f"/api/v1/commitments/{o.hidden.pk}/", None),
+        (401, 404, 200, 404, 200, 404),
+    ),
+    "list check-ins": (
+        lambda w, o: ("get", "/api/v1/checkins/", None),
+        (401, 200, 200, 200, 200, 200),
+    ),
+    # The by-date route is always the caller's own check-in: nobody else's is there.
+    "read partner's check-in by date": (
+        lambda w, o: ("get", _checkin_path(w, o), None),
+        (401, 404, 200, 404, 404, 404),
+    ),
+    "list removals": (
+        lambda w, o: ("get", "/api/v1/removals/", None),
+        (401, 200, 200, 200, 200, 200),
+    ),
+}
+
+WRITES: dict[str, tuple[Build, tuple[int, ...]]] = {
+    #                                    anonymous outsider partner other therapist other_th
+    "create a session": (
+        lambda w, o: (
+            "post",
+            "/api/v1/sessions/",
+            {"couple": str(w.couple.pk), "kind": "joint", "starts_at": "2026-11-20T18:00:00Z"},
+        ),
+        (401, 400, 403, 403, 201, 400),
+    ),
+    "edit a joint session": (
+        lambda w, o: ("patch", f"/api/v1/sessions/{o.joint.pk}/", {"duration_minutes": 60}),
+        (401, 404, 403, 403, 200, 404),
+    ),
+    "edit partner's individual session": (
+        lambda w, o: ("patch", f"/api/v1/sessions/{o.individual.pk}/", {"duration_minutes": 60}),
+        (401, 404, 403, 404, 200, 404),
+    ),
+    "delete a joint session": (
+        lambda w, o: ("delete", f"/api/v1/sessions/{o.joint.pk}/", None),
+        (401, 404, 403, 403, 204, 404),
+    ),
+    "record attendance": (
+        lambda w, o: ("put", f"/api/v1/sessions/{o.joint.pk}/attendance/", _attendance_body(w)),
+        (401, 404, 403, 403, 200, 404),
+    ),
+    "create a commitment for partner": (
+        lambda w, o: (
+            "post",
+            "/api/v1/commitments/",
+            {
+                "couple": str(w.couple.pk),
+                "owner": str(w.partner.pk),
+                "title": "Walk together",
+                "due_on": "2026-11-29",
+                "visibility": "couple",
+            },
+        ),
+        (401, 400, 201, 403, 201, 400),
+    ),
+    "edit partner's commitment": (
+        lambda w, o: ("patch", f"/api/v1/commitments/{o.shared.pk}/", {"title": "Walk twice"}),
+        (401, 404, 200, 403, 200, 404),
+    ),
+    "keep partner's commitment": (
+        lambda w, o: ("post", f"/api/v1/commitments/{o.shared.pk}/keep/", None),
+        (401, 404, 200, 403, 200, 404),
+    ),
+    "miss partner's commitment": (
+        lambda w, o: ("post", f"/api/v1/commitments/{o.shared.pk}/miss/", None),
+        (401, 404, 200, 403, 200, 404),
+    ),
+    "release partner's commitment": (
+        lambda w, o: ("post", f"/api/v1/commitments/{o.shared.pk}/release/", None),
+        (401, 404, 200, 403, 200, 404),
+    ),
+    "renew partner's commitment": (
+        lambda w, o: (
+            "post",
+            f"/api/v1/commitments/{o.shared.pk}/renew/",
+            {"due_on": "2026-12-06"},
+        ),
+        (401, 404, 201, 403, 201, 404),
+    ),
+    "keep partner's therapist-only commitment": (
+        lambda w, o: ("post", f"/api/v1/commitments/{o.hidden.pk}/keep/", None),
+        (401, 404, 200, 404, 200, 404),
+    ),
+    # Each partner puts their own check-in: partner replaces theirs (200), the other partner
+    # creates their own (201); therapists never check in.
+    "put a check-in in the couple": (
+        lambda w, o: (
+            "put",
+            f"/api/v1/checkins/{o.checkin.date}/",
+            {"couple": str(w.couple.pk), "visibility": "couple", "mood": 2},
+        ),
+        (401, 400, 200, 201, 403, 400),
+    ),
+    "delete partner's check-in by date": (
+        lambda w, o: ("delete", _checkin_path(w, o), None),
+        (401, 404, 204, 404, 404, 404),
+    ),
+}
+
+
+def _cases(table: dict[str, tuple[Build, tuple[int, ...]]]) -> list[Any]:
+    return [
+        pytest.param(build, actor, expected, id=f"{name} as {actor}")
+        for name, (build, statuses) in table.items()
+        for actor, expected in zip(ACTORS, statuses, strict=True)
+    ]
+
+
+def _call(client: APIClient, request: Request) -> Any:
+    method, path, body = request
+    return (
+        getattr(client, method)(path, body, format="json")
+        if body is not None
+        else getattr(client, method)(path)
+    )
+
+
+@pytest.mark.parametrize(("build", "actor", "expected"), _cases(READS))
+def test_who_may_read_sessions_commitments_check_ins_and_removals(
+    world: World, client_for: ClientFor, build: Build, actor: str, expected: int
+) -> None:
+    objects = _objects(world)
+    response = _call(client_for(world.actor(actor)), build(world, objects))
+    assert response.status_code == expected, response.content
+
+
+@pytest.mark.parametrize(("build", "actor", "expected"), _cases(WRITES))
+def test_who_may_change_sessions_commitments_and_check_ins(
+    world: World, client_for: ClientFor, build: Build, actor: str, expected: int
+) -> None:
+    objects = _objects(world)
+    response = _call(client_for(world.actor(actor)), build(world, objects))
+    assert response.status_code == expected, response.content
+
+
+def test_lists_hold_only_what_each_actor_may_see(world: World, client_for: ClientFor) -> None:
+    o = _objects(world)
+    visible = {
+        "outsider": (set(), set(), set()),
+        "partner": (
+            {o.joint.pk, o.individual.pk},
+            {o.shared.pk, o.hidden.pk},
+            {o.checkin.pk},
+        ),
+        "other_partner": ({o.joint.pk}, {o.shared.pk}, {o.checkin.pk}),
+        "therapist": (
+            {o.joint.pk, o.individual.pk},
+            {o.shared.pk, o.hidden.pk},
+            {o.checkin.pk},
+        ),
+        "other_therapist": (set(), set(), set()),
+    }
+    for actor, (sessions, commitments, checkins) in visible.items():
+        client = client_for(world.actor(actor))
+        for path, expected in (
+            ("/api/v1/sessions/", sessions),
+            ("/api/v1/commitments/", commitments),
+            ("/api/v1/checkins/", checkins),
+        ):
+            listed = {r["id"] for r in client.get(path).json()["results"]}
+            assert listed == {str(pk) for pk in expected}, (actor, path)
