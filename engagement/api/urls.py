@@ -7,10 +7,14 @@ from rest_framework.routers import SimpleRouter
 
 from engagement.api.checkins import CheckInViewSet
 from engagement.api.commitments import CommitmentViewSet
+from engagement.api.couples import CoupleViewSet
+from engagement.api.invitations import InvitationViewSet
 from engagement.api.removals import RemovalViewSet
 from engagement.api.sessions import SessionViewSet
 
 router = SimpleRouter()
+router.register("couples", CoupleViewSet, basename="couple")
+router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("sessions", SessionViewSet, basename="session")
 router.register("commitments", CommitmentViewSet, basename="commitment")
 router.register("checkins", CheckInViewSet, basename="checkin")

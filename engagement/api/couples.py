@@ -1,0 +1,210 @@
+"""Couples API: list, create, read, change settings, share the balance, leave, remove a member.
+
+Order of answers: 401 without a token; 404 for a couple outside the caller's reach; 403 for
+one they see but may not change; 400 for a bad body; 409 for a change its state refuses
+(`ended` couples are read-only, except that members may still leave them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import django_filters
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+
+from accounts.models import User
+from engagement.api.conditional import ConditionalRetrieveMixin
+from engagement.api.filters import AwareDateTimeFilter
+from engagement.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from engagement.api.idempotency import idempotent
+from engagement.api.permissions import (
+    members_prefetch,
+    require_partner,
+    require_settings_manager,
+    require_therapist,
+    role_of,
+)
+from engagement.api.serializers.couples import (
+    CoupleCreateSerializer,
+    CoupleSerializer,
+    CoupleSettingsSerializer,
+    RemoveMemberSerializer,
+    ShareBalanceSerializer,
+)
+from engagement.models import Couple, Membership
+from engagement.selectors.visibility import active_memberships, couples_visible_to
+from engagement.services.couples import (
+    couple_create,
+    couple_leave,
+    couple_remove_member,
+    couple_share_balance,
+    couple_update,
+)
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        "Up to 255 characters. A retry with the same key and body answers the first answer "
+        "and creates nothing; the same key with another body answers 422."
+    ),
+)
+
+
+class CoupleFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Couple.Status.choices)
+    role = django_filters.ChoiceFilter(
+        choices=Membership.Role.choices,
+        method="filter_role",
+        label="The caller's own role in the couple.",
+    )
+    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Couple
+        fields: list[str] = []
+
+    def filter_role(self, queryset: QuerySet[Couple], name: str, value: str) -> QuerySet[Couple]:
+        mine = active_memberships(self.request.user).filter(role=value).values("couple_id")
+        return queryset.filter(id__in=mine)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Couples the caller belongs to",
+        description=(
+            "Newest first (`-created_at`, `id`); with `updated_since`, by "
+            "(`updated_at`, `id`) ascending, for sync."
+        ),
+    ),
+    retrieve=extend_schema(summary="A couple", description="With an ETag (If-None-Match → 304)."),
+)
+class CoupleViewSet(
+    ConditionalRetrieveMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[Couple],
+):
+    serializer_class = CoupleSerializer
+    filterset_class = CoupleFilter
+    list_ordering = ("-created_at", "id")
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Couple]:
+        if getattr(self, "swagger_fake_view", False):
+            return Couple.objects.none()
+        return couples_visible_to(self._user).prefetch_related(members_prefetch())
+
+    @property
+    def _user(self) -> User:
+        user = self.request.user
+        assert isinstance(user, User)
+        return user
+
+    def _answer(self, couple_id: UUID, status_code: int = status.HTTP_200_OK) -> Response:
+        couple = self.get_queryset().get(pk=couple_id)
+        return Response(self.get_serializer(couple).data, status=status_code)
+
+    def _body(self, serializer_class: type[BaseSerializer[Any]], **context: Any) -> Any:
+        serializer = serializer_class(
+            data=self.request.data, context={**self.get_serializer_context(), **context}
+        )
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    @extend_schema(
+        summary="Create a couple",
+        description=(
+            "The creator joins it: as therapist if `is_therapist`, else as partner. "
+            "`timezone` defaults to the creator's; `partners_see_balance` to true, or false "
+            "when a therapist creates it."
+        ),
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        request=CoupleCreateSerializer,
+        responses={201: CoupleSerializer},
+    )
+    @idempotent()
+    def create(self, request: Request) -> Response:
+        data = self._body(CoupleCreateSerializer, is_therapist=self._user.is_therapist)
+        couple = couple_create(
+            creator=self._user,
+            name=data.get("name", ""),
+            timezone_name=data.get("timezone"),
+            checkin_target_per_week=data.get("checkin_target_per_week", 4),
+            partners_see_balance=data.get("partners_see_balance"),
+            safety_hold=data.get("safety_hold", False),
+        )
+        return self._answer(couple.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change a couple's settings",
+        description=(
+            "Therapists; partners only while the couple has no therapist (and is not held), "
+            "else 403. Partners cannot send `safety_hold` (ignored). Setting `status` records "
+            "the change; `ended` is final: later writes answer 409 `invalid_transition`."
+        ),
+        request=CoupleSettingsSerializer,
+        responses={200: CoupleSerializer},
+    )
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        couple = self.get_object()
+        require_settings_manager(self._user, couple)
+        is_therapist = role_of(self._user, couple) == Membership.Role.THERAPIST
+        changes = self._body(CoupleSettingsSerializer, is_therapist=is_therapist)
+        couple_update(couple=couple, changes=changes)
+        return self._answer(couple.pk)
+
+    @extend_schema(
+        summary="Consent to see the couple's balance, or withdraw it",
+        description="Partners only (403 for therapists). Sets the caller's `shares_balance`.",
+        request=ShareBalanceSerializer,
+        responses={200: CoupleSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="share-balance")
+    def share_balance(self, request: Request, pk: str | None = None) -> Response:
+        couple = self.get_object()
+        require_partner(self._user, couple, "Only partners consent to seeing the balance.")
+        data = self._body(ShareBalanceSerializer)
+        couple_share_balance(couple=couple, partner=self._user, share=data["share"])
+        return self._answer(couple.pk)
+
+    @extend_schema(
+        summary="Leave a couple",
+        description=(
+            "Ends the caller's membership (a partner's place is freed); they keep appearing "
+            "in `former_members`. What they can no longer see is listed by GET /removals/."
+        ),
+        request=None,
+        responses={204: None},
+    )
+    @action(detail=True, methods=["post"])
+    def leave(self, request: Request, pk: str | None = None) -> Response:
+        couple = self.get_object()
+        couple_leave(couple=couple, user=self._user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Remove a member from a couple",
+        description=(
+            "Therapists only (403 for partners). `user` must be an active member "
+            "(else 400 `does_not_exist`)."
+        ),
+        request=RemoveMemberSerializer,
+        responses={204: None},
+    )
+    @action(detail=True, methods=["post"], url_path="remove-member")
+    def remove_member(self, request: Request, pk: str | None = None) -> Response:
+        couple = self.get_object()
+        require_therapist(self._user, couple, "Only the couple's therapist can remove members.")
+        data = self._body(RemoveMemberSerializer, couple=couple)
+        couple_remove_member(couple=couple, user=data["user"])
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,209 @@
+"""Invitations API: list, issue (the token shown once), accept by token, revoke.
+
+Who may invite: the couple's therapists, and its partners while it has no therapist (SPEC
+section 1); other members get 403. Throttled per inviter (`invite_user`) and per invited
+address (`invite_email`), 429 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
+
+from accounts.models import User, normalize_email
+from accounts.throttling import CountingThrottle
+from engagement.api.conditional import ConditionalRetrieveMixin
+from engagement.api.couples import IDEMPOTENCY_KEY_PARAMETER
+from engagement.api.filters import AwareDateTimeFilter
+from engagement.api.idempotency import idempotent
+from engagement.api.permissions import members_prefetch, require_manager
+from engagement.api.serializers.couples import CoupleSerializer
+from engagement.api.serializers.invitations import (
+    InvitationAcceptSerializer,
+    InvitationCreatedSerializer,
+    InvitationCreateSerializer,
+    InvitationSerializer,
+)
+from engagement.invitations.emails import invitation_url
+from engagement.models import Invitation, Membership
+from engagement.selectors.visibility import couples_visible_to, invitations_visible_to
+from engagement.services.invitations import (
+    invitation_accept,
+    invitation_create,
+    invitation_revoke,
+)
+
+MAY_NOT_INVITE = "Invitations for this couple are sent by its therapist."
+
+
+class InviteUserThrottle(CountingThrottle):
+    """Invitations sent per inviter."""
+
+    scope = "invite_user"
+
+    def identity(self, request: Request, view: Any) -> str | None:
+        return str(request.user.pk) if request.user.is_authenticated else None
+
+
+class InviteEmailThrottle(CountingThrottle):
+    """Invitations sent per invited address, keyed on a hash (the cache never holds addresses).
+    The view counts only invitations about to be sent, so no one can use up an address's
+    quota with requests that were refused anyway."""
+
+    scope = "invite_email"
+
+    def __init__(self, email: str) -> None:
+        super().__init__()
+        self.email = email
+
+    def identity(self, request: Request, view: Any) -> str | None:
+        return hashlib.sha256(normalize_email(self.email).encode()).hexdigest()
+
+
+class InvitationFilter(django_filters.FilterSet):
+    couple = django_filters.UUIDFilter(field_name="couple_id")
+    role = django_filters.ChoiceFilter(choices=Membership.Role.choices)
+    status = django_filters.ChoiceFilter(
+        choices=Invitation.Status.choices, method="filter_status", label="Effective status."
+    )
+    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Invitation
+        fields: list[str] = []
+
+    def filter_status(
+        self, queryset: QuerySet[Invitation], name: str, value: str
+    ) -> QuerySet[Invitation]:
+        # `expired` is not stored: it is a pending invitation past its expiry.
+        now = timezone.now()
+        pending = Q(status=Invitation.Status.PENDING)
+        if value == Invitation.Status.PENDING:
+            return queryset.filter(pending, expires_at__gt=now)
+        if value == Invitation.Status.EXPIRED:
+            return queryset.filter(pending, expires_at__lte=now)
+        return queryset.filter(status=value)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Invitations of the caller's couples",
+        description=(
+            "Newest first (`-created_at`, `id`); with `updated_since`, by "
+            "(`updated_at`, `id`) ascending, for sync. Expiry does not change `updated_at`."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="An invitation", description="With an ETag (If-None-Match → 304)."
+    ),
+)
+class InvitationViewSet(
+    ConditionalRetrieveMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[Invitation],
+):
+    serializer_class = InvitationSerializer
+    filterset_class = InvitationFilter
+    list_ordering = ("-created_at", "id")
+
+    def get_queryset(self) -> QuerySet[Invitation]:
+        if getattr(self, "swagger_fake_view", False):
+            return Invitation.objects.none()
+        return invitations_visible_to(self._user)
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        throttles = list(super().get_throttles())
+        if self.action == "create":
+            throttles.append(InviteUserThrottle())
+        return throttles
+
+    @property
+    def _user(self) -> User:
+        user = self.request.user
+        assert isinstance(user, User)
+        return user
+
+    @extend_schema(
+        summary="Invite someone to a couple",
+        description=(
+            "Therapists of the couple; its partners while it has no therapist (else 403). "
+            "A couple the caller cannot see: 400 `does_not_exist` on `couple`. The token and "
+            "link are in this answer only (a replay answers them null) and go by email once "
+            "the invitation is stored. 409: the couple ended (`invalid_transition`), a partner "
+            "invitation to a couple with two partners (`partner_limit`), or 10 invitations "
+            "already pending (`conflict`). Expires after 7 days."
+        ),
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        request=InvitationCreateSerializer,
+        responses={201: InvitationCreatedSerializer},
+    )
+    @idempotent(replay_body=lambda body: {**body, "token": None, "url": None})
+    def create(self, request: Request) -> Response:
+        serializer = InvitationCreateSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        require_manager(self._user, data["couple"], MAY_NOT_INVITE)
+        email_throttle = InviteEmailThrottle(data["email"])
+        if not email_throttle.allow_request(request, self):
+            self.throttled(request, email_throttle.wait() or 1.0)
+        issued = invitation_create(
+            couple=data["couple"], invited_by=self._user, email=data["email"], role=data["role"]
+        )
+        body = {
+            **InvitationSerializer(issued.invitation).data,
+            "token": issued.token,
+            "url": invitation_url(issued.token),
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Accept an invitation",
+        description=(
+            "Any signed-in user holding the token (the invited address need not match). "
+            "Answers the couple joined. Unknown token: 400 on `token`. Used by someone else, "
+            "revoked, expired, or the couple ended: 409 `invalid_transition`; accepting again "
+            "by the same user answers 200. Already a member: 409 `conflict`. Two partners "
+            "already: 409 `partner_limit`. A therapist invitation and the caller is not a "
+            "therapist: 403."
+        ),
+        request=InvitationAcceptSerializer,
+        responses={200: CoupleSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def accept(self, request: Request) -> Response:
+        serializer = InvitationAcceptSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        # The token is the capability: it is looked up among all invitations, not only
+        # those of the caller's couples (they belong to none of them yet).
+        couple = invitation_accept(token=serializer.validated_data["token"], user=self._user)
+        joined = couples_visible_to(self._user).prefetch_related(members_prefetch())
+        answer = CoupleSerializer(joined.get(pk=couple.pk), context={"request": request})
+        return Response(answer.data)
+
+    @extend_schema(
+        summary="Revoke an invitation",
+        description=(
+            "Those who may invite (else 403). Revoking again answers 200 and changes nothing; "
+            "an accepted invitation: 409 `invalid_transition`."
+        ),
+        request=None,
+        responses={200: InvitationSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, pk: str | None = None) -> Response:
+        invitation = self.get_object()
+        require_manager(self._user, invitation.couple, "Only those who may invite can revoke.")
+        return Response(InvitationSerializer(invitation_revoke(invitation=invitation)).data)
