@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 from typing import Any
 
 import factory
@@ -15,6 +17,7 @@ from engagement.models import (
     Commitment,
     Couple,
     CoupleStatusChange,
+    Invitation,
     Membership,
     TherapySession,
 )
@@ -122,3 +125,26 @@ class CheckInFactory(factory.django.DjangoModelFactory):
     date = factory.LazyFunction(lambda: timezone.now().date())
     mood = 3
     visibility = "couple"
+
+
+def make_invitation(
+    *,
+    couple: Couple,
+    invited_by: User,
+    role: str = "partner",
+    email: str = "invitee@example.com",
+    token: str | None = None,
+    **fields: Any,
+) -> tuple[Invitation, str]:
+    """A pending invitation stored as the service stores it: (invitation, raw token)."""
+    raw = token or secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        couple=couple,
+        invited_by=invited_by,
+        role=role,
+        email=email,
+        token_hash=hashlib.sha256(raw.encode()).hexdigest(),
+        expires_at=fields.pop("expires_at", timezone.now() + dt.timedelta(days=7)),
+        **fields,
+    )
+    return invitation, raw

@@ -1,0 +1,730 @@
+"""Invitations through the API: issue (token once), email after commit, accept, revoke, throttle."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.mail import EmailMultiAlternatives
+from django.test import override_settings
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from config.celery import app as celery_app
+from engagement.invitations import tasks
+from engagement.models import Couple, IdempotencyRecord, Invitation, Membership
+from tests.factories import TherapistFactory, UserFactory, make_couple, make_invitation
+
+pytestmark = pytest.mark.django_db
+
+ClientFor = Callable[[User | None], APIClient]
+INVITATIONS = "/api/v1/invitations/"
+ACCEPT = "/api/v1/invitations/accept/"
+
+
+def revoke_url(invitation: Invitation) -> str:
+    return f"{INVITATIONS}{invitation.pk}/revoke/"
+
+
+def first_error(response: Any) -> dict[str, Any]:
+    errors: list[dict[str, Any]] = response.json()["errors"]
+    return errors[0]
+
+
+@pytest.fixture
+def on_commit(django_capture_on_commit_callbacks: Any) -> Callable[[], Any]:
+    """Run what the request queued for after commit (the emails), as a real commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def couple_with_one_partner() -> tuple[Couple, User, User]:
+    """A couple with a therapist and one partner: one partner slot is free."""
+    couple, partner, other, therapist = make_couple()
+    assert therapist is not None
+    Membership.objects.filter(couple=couple, user=other).update(
+        left_at=timezone.now(), partner_slot=None
+    )
+    return couple, partner, therapist
+
+
+# --- issue ------------------------------------------------------------------------------------
+
+
+def test_the_therapist_invites_a_partner_and_sees_the_token_once(client_for: ClientFor) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+
+    response = client_for(therapist).post(
+        INVITATIONS, {"couple": str(couple.pk), "email": "New@Example.com", "role": "partner"}
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    token = body["token"]
+    assert body["url"] == f"http://127.0.0.1:8000/invite?token={token}"
+    assert (body["status"], body["role"], body["email"]) == (
+        "pending",
+        "partner",
+        "new@example.com",
+    )
+    assert body["invited_by"] == str(therapist.pk)
+    invitation = Invitation.objects.get(pk=body["id"])
+    assert invitation.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in str(Invitation.objects.values().get(pk=body["id"]))
+    assert invitation.expires_at - invitation.created_at == timedelta(days=7)
+
+
+def test_the_token_is_not_shown_again_when_reading_invitations(client_for: ClientFor) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    client = client_for(therapist)
+    created = client.post(
+        INVITATIONS, {"couple": str(couple.pk), "email": "a@example.com", "role": "partner"}
+    ).json()
+
+    listed = client.get(INVITATIONS).json()["results"][0]
+    read = client.get(f"{INVITATIONS}{created['id']}/").json()
+
+    for body in (listed, read):
+        assert "token" not in body
+        assert "url" not in body
+        assert created["token"] not in str(body)
+
+
+def test_the_invitation_email_carries_the_link_and_a_neutral_subject(
+    client_for: ClientFor, on_commit: Callable[[], Any]
+) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+
+    with on_commit():
+        response = client_for(therapist).post(
+            INVITATIONS, {"couple": str(couple.pk), "email": "x@example.com", "role": "partner"}
+        )
+
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["x@example.com"]
+    assert response.json()["url"] in str(message.body)
+    assert isinstance(message, EmailMultiAlternatives)
+    html = message.alternatives[0][0]
+    assert response.json()["url"].replace("&", "&amp;") in str(html)
+    assert "therap" not in message.subject.lower()
+    assert couple.name not in message.subject
+
+
+def test_the_token_never_reaches_the_logs(
+    client_for: ClientFor, on_commit: Callable[[], Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+
+    with caplog.at_level(logging.DEBUG), on_commit():
+        response = client_for(therapist).post(
+            INVITATIONS, {"couple": str(couple.pk), "email": "x@example.com", "role": "partner"}
+        )
+
+    token = response.json()["token"]
+    assert len(mail.outbox) == 1
+    assert caplog.records, "the task should have logged something"
+    for record in caplog.records:
+        assert token not in record.getMessage()
+        assert token not in str(record.__dict__)
+
+
+def test_no_email_leaves_when_the_invitation_is_refused(
+    client_for: ClientFor, on_commit: Callable[[], Any]
+) -> None:
+    couple, _partner, _other, therapist = make_couple()  # two partners already
+
+    with on_commit():
+        response = client_for(therapist).post(
+            INVITATIONS, {"couple": str(couple.pk), "email": "x@example.com", "role": "partner"}
+        )
+
+    assert response.status_code == 409
+    assert first_error(response)["code"] == "partner_limit"
+    assert mail.outbox == []
+    assert not Invitation.objects.exists()
+
+
+def test_no_invitation_email_goes_out_once_it_was_revoked(client_for: ClientFor) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    invitation, token = make_invitation(couple=couple, invited_by=therapist, status="revoked")
+
+    tasks.send_invitation.delay(str(invitation.pk), token)
+
+    assert mail.outbox == []
+
+
+def test_partners_invite_while_their_couple_has_no_therapist(client_for: ClientFor) -> None:
+    couple, partner, _other, _none = make_couple(therapist=False)
+
+    response = client_for(partner).post(
+        INVITATIONS, {"couple": str(couple.pk), "email": "dr@example.com", "role": "therapist"}
+    )
+
+    assert response.status_code == 201
+    assert Invitation.objects.get().invited_by == partner
+
+
+def test_partners_do_not_invite_once_their_couple_has_a_therapist(client_for: ClientFor) -> None:
+    couple, partner, _other, _therapist = make_couple()
+
+    response = client_for(partner).post(
+        INVITATIONS, {"couple": str(couple.pk), "email": "dr@example.com", "role": "therapist"}
+    )
+
+    assert response.status_code == 403
+    assert not Invitation.objects.exists()
+
+
+def test_inviting_to_a_couple_the_caller_cannot_see_answers_does_not_exist(
+    client_for: ClientFor,
+) -> None:
+    couple, *_ = make_couple()
+
+    response = client_for(TherapistFactory.create()).post(
+        INVITATIONS, {"couple": str(couple.pk), "email": "x@example.com", "role": "therapist"}
+    )
+
+    assert response.status_code == 400
+    error = first_error(response)
+    assert (error["attr"], error["code"]) == ("couple", "does_not_exist")
+    assert not Invitation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("email", "not-an-address"),
+        ("email", "a\x00b@example.com"),
+        ("role", "admin"),
+        ("couple", "not-a-uuid"),
+    ],
+)
+def test_issuing_an_invitation_refuses_bad_input_and_writes_nothing(
+    client_for: ClientFor, field: str, value: str
+) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    body = {"couple": str(couple.pk), "email": "x@example.com", "role": "therapist", field: value}
+
+    response = client_for(therapist).post(INVITATIONS, body)
+
+    assert response.status_code == 400
+    assert first_error(response)["attr"] == field
+    assert not Invitation.objects.exists()
+
+
+def test_a_couple_holds_at_most_ten_pending_invitations(client_for: ClientFor) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    for n in range(10):
+        make_invitation(couple=couple, invited_by=therapist, email=f"p{n}@example.com")
+
+    response = client_for(therapist).post(
+        INVITATIONS, {"couple": str(couple.pk), "email": "x@example.com", "role": "therapist"}
+    )
+
+    assert response.status_code == 409
+    assert first_error(response)["code"] == "conflict"
+    assert Invitation.objects.count() == 10
+
+
+def test_expired_and_revoked_invitations_do_not_count_as_pending(client_for: ClientFor) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    for n in range(5):
+        make_invitation(
+            couple=couple,
+            invited_by=therapist,
+            email=f"old{n}@example.com",
+            expires_at=timezone.now() - timedelta(seconds=1),
+        )
+        make_invitation(
+            couple=couple, invited_by=therapist, email=f"r{n}@example.com", status="revoked"
+        )
+
+    response = client_for(therapist).post(
+        INVITATIONS, {"couple": str(couple.pk), "email": "x@example.com", "role": "therapist"}
+    )
+
+    assert response.status_code == 201
+
+
+def test_an_ended_couple_sends_no_invitations(client_for: ClientFor) -> None:
+    couple, _partner, _other, therapist = make_couple(status="ended")
+
+    response = client_for(therapist).post(
+        INVITATIONS, {"couple": str(couple.pk), "email": "x@example.com", "role": "therapist"}
+    )
+
+    assert response.status_code == 409
+    assert first_error(response)["code"] == "invalid_transition"
+    assert not Invitation.objects.exists()
+
+
+def test_invitations_to_one_address_are_throttled(client_for: ClientFor) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    client = client_for(therapist)
+    body = {"couple": str(couple.pk), "email": "same@example.com", "role": "therapist"}
+    for _ in range(5):  # invite_email: 5/day
+        assert client.post(INVITATIONS, body).status_code == 201
+
+    response = client.post(INVITATIONS, {**body, "email": "SAME@example.com"})
+
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert Invitation.objects.count() == 5
+
+
+def test_invitations_refused_anyway_do_not_use_up_an_addresss_quota(
+    client_for: ClientFor,
+) -> None:
+    couple, partner, _other, _therapist = make_couple()
+    body = {"couple": str(couple.pk), "email": "victim@example.com", "role": "therapist"}
+    for _ in range(6):
+        assert client_for(partner).post(INVITATIONS, body).status_code == 403
+
+    _c, _p, therapist = couple_with_one_partner()
+    response = client_for(therapist).post(INVITATIONS, {**body, "couple": str(_c.pk)})
+
+    assert response.status_code == 201
+
+
+def test_invitations_from_one_inviter_are_throttled(client_for: ClientFor) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    client = client_for(therapist)
+    rates = {"invite_user": "2/hour", "invite_email": "100/day", "user": "1000/min"}
+
+    with override_settings(REST_FRAMEWORK={**_rest_framework(), "DEFAULT_THROTTLE_RATES": rates}):
+        statuses = [
+            client.post(
+                INVITATIONS,
+                {"couple": str(couple.pk), "email": f"p{n}@example.com", "role": "therapist"},
+            ).status_code
+            for n in range(3)
+        ]
+
+    assert statuses == [201, 201, 429]
+    assert Invitation.objects.count() == 2
+
+
+def _rest_framework() -> dict[str, Any]:
+    from django.conf import settings
+
+    return dict(settings.REST_FRAMEWORK)
+
+
+def test_an_invitation_replayed_with_its_idempotency_key_answers_no_token(
+    client_for: ClientFor, on_commit: Callable[[], Any]
+) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    client = client_for(therapist)
+    body = {"couple": str(couple.pk), "email": "x@example.com", "role": "partner"}
+
+    with on_commit():
+        first = client.post(INVITATIONS, body, HTTP_IDEMPOTENCY_KEY="inv-1")
+    with on_commit():
+        again = client.post(INVITATIONS, body, HTTP_IDEMPOTENCY_KEY="inv-1")
+
+    assert first.status_code == again.status_code == 201
+    assert first.json()["token"]
+    assert again.json() == {**first.json(), "token": None, "url": None}
+    assert Invitation.objects.count() == 1
+    assert len(mail.outbox) == 1
+    assert first.json()["token"] not in str(IdempotencyRecord.objects.values().get())
+
+
+def test_an_invitation_key_reused_with_another_body_answers_422(client_for: ClientFor) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    client = client_for(therapist)
+    body = {"couple": str(couple.pk), "email": "x@example.com", "role": "partner"}
+    client.post(INVITATIONS, body, HTTP_IDEMPOTENCY_KEY="inv-1")
+
+    response = client.post(
+        INVITATIONS, {**body, "email": "y@example.com"}, HTTP_IDEMPOTENCY_KEY="inv-1"
+    )
+
+    assert response.status_code == 422
+    assert Invitation.objects.count() == 1
+
+
+# --- list -------------------------------------------------------------------------------------
+
+
+def test_members_list_the_invitations_of_their_couples_newest_first(
+    client_for: ClientFor,
+) -> None:
+    couple, partner, therapist = couple_with_one_partner()
+    older, _ = make_invitation(
+        couple=couple, invited_by=therapist, created_at=timezone.now() - timedelta(hours=1)
+    )
+    newer, _ = make_invitation(couple=couple, invited_by=therapist, role="therapist")
+    other_couple, _p, _o, other_therapist = make_couple()
+    assert other_therapist is not None
+    make_invitation(couple=other_couple, invited_by=other_therapist, role="therapist")
+
+    response = client_for(partner).get(INVITATIONS)
+
+    assert [i["id"] for i in response.json()["results"]] == [str(newer.pk), str(older.pk)]
+
+
+def test_an_invitation_past_its_expiry_reads_expired(client_for: ClientFor) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    expired, _ = make_invitation(
+        couple=couple, invited_by=therapist, expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    make_invitation(couple=couple, invited_by=therapist, role="therapist")
+
+    response = client_for(therapist).get(INVITATIONS, {"status": "expired"})
+
+    assert [(i["id"], i["status"]) for i in response.json()["results"]] == [
+        (str(expired.pk), "expired")
+    ]
+
+
+def test_filtering_invitations_by_a_couple_the_caller_cannot_see_lists_nothing(
+    client_for: ClientFor,
+) -> None:
+    couple, _partner, _other, therapist = make_couple()
+    assert therapist is not None
+    make_invitation(couple=couple, invited_by=therapist, role="therapist")
+
+    response = client_for(TherapistFactory.create()).get(INVITATIONS, {"couple": str(couple.pk)})
+
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+
+
+@pytest.mark.parametrize("page_size", [1, 100])
+def test_listing_invitations_takes_the_same_few_queries_whatever_the_page_size(
+    client_for: ClientFor, django_assert_max_num_queries: Any, page_size: int
+) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    for n in range(10):
+        make_invitation(couple=couple, invited_by=therapist, email=f"p{n}@example.com")
+    client = client_for(therapist)
+
+    with django_assert_max_num_queries(2):  # the user, the page
+        response = client.get(INVITATIONS, {"page_size": page_size})
+
+    assert len(response.json()["results"]) == min(page_size, 10)
+
+
+# --- accept -----------------------------------------------------------------------------------
+
+
+def test_accepting_joins_the_couple_in_the_free_partner_slot(client_for: ClientFor) -> None:
+    couple, partner, therapist = couple_with_one_partner()
+    invitation, token = make_invitation(couple=couple, invited_by=therapist)
+    newcomer = UserFactory.create()
+
+    response = client_for(newcomer).post(ACCEPT, {"token": token})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["id"] == str(couple.pk)
+    assert [p["id"] for p in body["partners"]] == [str(partner.pk), str(newcomer.pk)]
+    assert "safety_hold" not in body
+    membership = Membership.objects.get(couple=couple, user=newcomer, left_at=None)
+    assert (membership.role, membership.partner_slot) == ("partner", 2)
+    invitation.refresh_from_db()
+    assert (invitation.status, invitation.accepted_by) == ("accepted", newcomer)
+    assert invitation.accepted_at is not None
+
+
+def test_the_invited_address_need_not_match_the_accepting_account(
+    client_for: ClientFor,
+) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    _invitation, token = make_invitation(
+        couple=couple, invited_by=therapist, email="work@example.com"
+    )
+
+    response = client_for(UserFactory.create(email="home@example.com")).post(
+        ACCEPT, {"token": token}
+    )
+
+    assert response.status_code == 200
+
+
+def test_the_inviter_is_told_who_accepted(
+    client_for: ClientFor, on_commit: Callable[[], Any]
+) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    _invitation, token = make_invitation(couple=couple, invited_by=therapist)
+    newcomer = UserFactory.create(display_name="Jo <Smith>", email="jo@example.com")
+
+    with on_commit():
+        client_for(newcomer).post(ACCEPT, {"token": token})
+
+    assert [m.to for m in mail.outbox] == [[therapist.email]]
+    message = mail.outbox[0]
+    assert "Jo <Smith>" in str(message.body)
+    assert "jo@example.com" in str(message.body)
+    assert isinstance(message, EmailMultiAlternatives)
+    html = str(message.alternatives[0][0])
+    assert "Jo &lt;Smith&gt;" in html
+    assert "<Smith>" not in html
+
+
+def test_both_partners_are_told_when_a_therapist_joins(
+    client_for: ClientFor, on_commit: Callable[[], Any]
+) -> None:
+    couple, partner, other, therapist = make_couple()
+    assert therapist is not None
+    _invitation, token = make_invitation(couple=couple, invited_by=therapist, role="therapist")
+    newcomer = TherapistFactory.create(display_name="Dr. New")
+
+    with on_commit():
+        response = client_for(newcomer).post(ACCEPT, {"token": token})
+
+    assert response.status_code == 200
+    assert response.json()["safety_hold"] is False  # the therapist's view
+    recipients = sorted(m.to[0] for m in mail.outbox)
+    assert recipients == sorted([therapist.email, partner.email, other.email])
+    for message in mail.outbox:
+        if message.to[0] != therapist.email:
+            assert "Dr. New" in str(message.body)
+            assert "therap" not in message.subject.lower()
+
+
+def test_a_partner_who_invited_the_therapist_gets_one_email_not_two(
+    client_for: ClientFor, on_commit: Callable[[], Any]
+) -> None:
+    couple, partner, other, _none = make_couple(therapist=False)
+    _invitation, token = make_invitation(couple=couple, invited_by=partner, role="therapist")
+
+    with on_commit():
+        client_for(TherapistFactory.create()).post(ACCEPT, {"token": token})
+
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([partner.email, other.email])
+
+
+def test_a_former_member_who_invited_is_not_told_who_accepted(
+    client_for: ClientFor, on_commit: Callable[[], Any]
+) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    _invitation, token = make_invitation(couple=couple, invited_by=therapist)
+    Membership.objects.filter(couple=couple, user=therapist).update(left_at=timezone.now())
+
+    with on_commit():
+        response = client_for(UserFactory.create()).post(ACCEPT, {"token": token})
+
+    assert response.status_code == 200
+    assert mail.outbox == []
+
+
+def test_only_a_therapist_account_accepts_a_therapist_invitation(client_for: ClientFor) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    invitation, token = make_invitation(couple=couple, invited_by=therapist, role="therapist")
+    user = UserFactory.create()
+
+    response = client_for(user).post(ACCEPT, {"token": token})
+
+    assert response.status_code == 403
+    invitation.refresh_from_db()
+    assert invitation.status == "pending"
+    assert not Membership.objects.filter(couple=couple, user=user).exists()
+
+
+def test_a_token_works_once(client_for: ClientFor) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    invitation, token = make_invitation(couple=couple, invited_by=therapist)
+    first = UserFactory.create()
+    client_for(first).post(ACCEPT, {"token": token})
+    second = UserFactory.create()
+
+    response = client_for(second).post(ACCEPT, {"token": token})
+
+    assert response.status_code == 409
+    assert first_error(response)["code"] == "invalid_transition"
+    assert not Membership.objects.filter(user=second).exists()
+    invitation.refresh_from_db()
+    assert invitation.accepted_by == first
+
+
+def test_accepting_again_after_a_lost_answer_answers_the_couple_again(
+    client_for: ClientFor,
+) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    _invitation, token = make_invitation(couple=couple, invited_by=therapist)
+    client = client_for(UserFactory.create())
+    first = client.post(ACCEPT, {"token": token})
+
+    again = client.post(ACCEPT, {"token": token})
+
+    assert again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    assert Membership.objects.filter(couple=couple).count() == 4
+
+
+def test_an_expired_invitation_cannot_be_accepted(client_for: ClientFor) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    _invitation, token = make_invitation(couple=couple, invited_by=therapist)
+    user = UserFactory.create()
+
+    with time_machine.travel(timezone.now() + timedelta(days=7, seconds=1)):
+        response = client_for(user).post(ACCEPT, {"token": token})
+
+    assert response.status_code == 409
+    assert first_error(response)["code"] == "invalid_transition"
+    assert "expired" in first_error(response)["detail"]
+    assert not Membership.objects.filter(user=user).exists()
+
+
+def test_a_revoked_invitation_cannot_be_accepted(client_for: ClientFor) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    _invitation, token = make_invitation(couple=couple, invited_by=therapist, status="revoked")
+    user = UserFactory.create()
+
+    response = client_for(user).post(ACCEPT, {"token": token})
+
+    assert response.status_code == 409
+    assert not Membership.objects.filter(user=user).exists()
+
+
+def test_an_unknown_token_is_refused_on_the_token_field(client_for: ClientFor) -> None:
+    response = client_for(UserFactory.create()).post(ACCEPT, {"token": "made-up"})
+
+    assert response.status_code == 400
+    assert first_error(response)["attr"] == "token"
+
+
+def test_accepting_needs_a_token(client_for: ClientFor) -> None:
+    response = client_for(UserFactory.create()).post(ACCEPT, {})
+
+    assert response.status_code == 400
+    assert first_error(response)["attr"] == "token"
+
+
+def test_a_member_accepting_an_invitation_to_their_own_couple_gets_409(
+    client_for: ClientFor,
+) -> None:
+    couple, partner, therapist = couple_with_one_partner()
+    invitation, token = make_invitation(couple=couple, invited_by=therapist)
+
+    response = client_for(partner).post(ACCEPT, {"token": token})
+
+    assert response.status_code == 409
+    assert first_error(response)["code"] == "conflict"
+    invitation.refresh_from_db()
+    assert invitation.status == "pending"
+
+
+def test_a_third_partner_is_refused_with_partner_limit(client_for: ClientFor) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    _first, first_token = make_invitation(couple=couple, invited_by=therapist)
+    second, second_token = make_invitation(couple=couple, invited_by=therapist)
+    client_for(UserFactory.create()).post(ACCEPT, {"token": first_token})
+    third = UserFactory.create()
+
+    response = client_for(third).post(ACCEPT, {"token": second_token})
+
+    assert response.status_code == 409
+    assert first_error(response)["code"] == "partner_limit"
+    assert Membership.objects.filter(couple=couple, role="partner", left_at=None).count() == 2
+    second.refresh_from_db()
+    assert second.status == "pending"
+
+
+def test_no_one_joins_an_ended_couple(client_for: ClientFor) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    _invitation, token = make_invitation(couple=couple, invited_by=therapist)
+    Couple.objects.filter(pk=couple.pk).update(status="ended")
+    user = UserFactory.create()
+
+    response = client_for(user).post(ACCEPT, {"token": token})
+
+    assert response.status_code == 409
+    assert not Membership.objects.filter(user=user).exists()
+
+
+# --- revoke -----------------------------------------------------------------------------------
+
+
+def test_the_therapist_revokes_a_pending_invitation(client_for: ClientFor) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    invitation, _token = make_invitation(couple=couple, invited_by=therapist)
+
+    response = client_for(therapist).post(revoke_url(invitation))
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "revoked"
+    invitation.refresh_from_db()
+    assert invitation.status == "revoked"
+
+
+def test_revoking_again_changes_nothing(client_for: ClientFor) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    invitation, _token = make_invitation(couple=couple, invited_by=therapist, status="revoked")
+    updated_at = invitation.updated_at
+
+    response = client_for(therapist).post(revoke_url(invitation))
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "revoked"
+    invitation.refresh_from_db()
+    assert invitation.updated_at == updated_at
+
+
+def test_an_accepted_invitation_cannot_be_revoked(client_for: ClientFor) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    invitation, token = make_invitation(couple=couple, invited_by=therapist)
+    client_for(UserFactory.create()).post(ACCEPT, {"token": token})
+
+    response = client_for(therapist).post(revoke_url(invitation))
+
+    assert response.status_code == 409
+    assert first_error(response)["code"] == "invalid_transition"
+    invitation.refresh_from_db()
+    assert invitation.status == "accepted"
+
+
+def test_a_partner_revokes_in_a_couple_without_therapist(client_for: ClientFor) -> None:
+    couple, partner, other, _none = make_couple(therapist=False)
+    invitation, _token = make_invitation(couple=couple, invited_by=partner, role="therapist")
+
+    response = client_for(other).post(revoke_url(invitation))
+
+    assert response.status_code == 200
+    invitation.refresh_from_db()
+    assert invitation.status == "revoked"
+
+
+# --- background -------------------------------------------------------------------------------
+
+
+def test_invitation_tasks_are_registered_and_routed_to_the_email_queue() -> None:
+    celery_app.loader.import_default_modules()
+    names = [
+        "engagement.invitations.send_invitation",
+        "engagement.invitations.notify_inviter_of_acceptance",
+        "engagement.invitations.notify_partners_of_therapist",
+    ]
+
+    for name in names:
+        assert name in celery_app.tasks
+        route = celery_app.amqp.router.route({}, name)
+        assert route["queue"].name == "email"
+
+
+def test_task_messages_show_workers_no_token_not_even_on_retry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[tuple[Any, dict[str, Any]]] = []
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+    monkeypatch.setattr(
+        celery_app,
+        "send_task",
+        lambda name, args=None, kwargs=None, **options: sent.append((args, options)),
+    )
+
+    tasks.send_invitation.delay("invitation-id", "the-token")
+    # A retry re-sends the task through a signature, which recomputes what workers log.
+    tasks.send_invitation.s("invitation-id", "the-token").apply_async(countdown=30)
+
+    assert [args for args, _options in sent] == [("invitation-id", "the-token")] * 2
+    assert [options["argsrepr"] for _args, options in sent] == ["('invitation-id', '<secret>')"] * 2
