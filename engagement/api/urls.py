@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 from rest_framework.routers import SimpleRouter
 
 from engagement.api.checkins import CheckInViewSet
@@ -10,6 +10,7 @@ from engagement.api.commitments import CommitmentViewSet
 from engagement.api.couples import CoupleViewSet
 from engagement.api.invitations import InvitationViewSet
 from engagement.api.removals import RemovalViewSet
+from engagement.api.reports import CaseloadView, ReportViewSet
 from engagement.api.sessions import SessionViewSet
 
 router = SimpleRouter()
@@ -19,5 +20,10 @@ router.register("sessions", SessionViewSet, basename="session")
 router.register("commitments", CommitmentViewSet, basename="commitment")
 router.register("checkins", CheckInViewSet, basename="checkin")
 router.register("removals", RemovalViewSet, basename="removal")
+# reports/current/ and reports/recompute/ are list-level actions: routed before reports/{id}/.
+router.register("reports", ReportViewSet, basename="report")
 
-urlpatterns: list[URLPattern | URLResolver] = [*router.urls]
+urlpatterns: list[URLPattern | URLResolver] = [
+    *router.urls,
+    path("caseload/", CaseloadView.as_view(), name="caseload"),
+]

@@ -28,11 +28,20 @@ def balance_shared_with_partners(couple: Couple) -> bool:
     and there is no safety hold (SPEC 5.6 and section 1)."""
     if not couple.partners_see_balance or couple.safety_hold:
         return False
-    consents = list(
-        Membership.objects.filter(
-            couple=couple, role=Membership.Role.PARTNER, left_at__isnull=True
-        ).values_list("shares_balance", flat=True)
-    )
+    # Lists prefetch the couple's memberships, so a page of reports costs no query per couple.
+    prefetched = getattr(couple, "_prefetched_objects_cache", {}).get("memberships")
+    if prefetched is not None:
+        consents = [
+            m.shares_balance
+            for m in prefetched
+            if m.role == Membership.Role.PARTNER and m.left_at is None
+        ]
+    else:
+        consents = list(
+            Membership.objects.filter(
+                couple=couple, role=Membership.Role.PARTNER, left_at__isnull=True
+            ).values_list("shares_balance", flat=True)
+        )
     return len(consents) == 2 and all(consents)
 
 
@@ -57,7 +66,8 @@ def report_for_viewer(
         role = role_in_couple(viewer, report.couple_id)
     full = role == Membership.Role.THERAPIST
     shaped: dict[str, Any] = {
-        "id": str(report.id),
+        # None for the week so far, computed on request and never stored (SPEC section 4).
+        "id": None if report.id is None else str(report.id),
         "couple": str(report.couple_id),
         "week_start": report.week_start.isoformat(),
         "methodology": report.methodology,

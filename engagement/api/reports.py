@@ -1,0 +1,341 @@
+"""Reports API: weekly reports (stored, and the week so far), recomputation, the caseload.
+
+Order of answers: 401 without a token; 404 for a report or couple outside the caller's
+reach; 403 for what the caller may see but not do (a partner asking for a recomputation or
+for a caseload); 400 for a bad body. Every list costs the same few queries whatever its size.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import django_filters
+from django.db import transaction
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.fields import empty
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from engagement.api.body_limit import RequestBodyLimitMixin
+from engagement.api.conditional import ConditionalRetrieveMixin
+from engagement.api.filters import AwareDateTimeFilter
+from engagement.api.permissions import role_of
+from engagement.api.serializers.fields import VisibleCoupleField
+from engagement.api.serializers.reports import (
+    CaseloadSerializer,
+    RecomputeAcceptedSerializer,
+    RecomputeSerializer,
+    WeeklyReportSerializer,
+)
+from engagement.models import Couple, Membership, WeeklyReport
+from engagement.reports.pipeline import compute_current_report
+from engagement.reports.scoring import urgency_key
+from engagement.reports.tasks import compute_report_chunk
+from engagement.selectors.visibility import (
+    couples_visible_to,
+    couples_with_role,
+    reports_visible_to,
+    roles_by_couple,
+)
+
+Role = Membership.Role
+
+URGENCY_LEVELS = ("safety_hold", "wellbeing", "engagement", "commitments", "other", "no_report")
+
+_PARTNER_A = "93c2d1e0-6b5a-4f3e-8d2c-1b0a9f8e7d6c"
+_PARTNER_B = "a41d7c6b-5e4f-4a3b-9c2d-8e7f6a5b4c3d"
+_FIGURES = {
+    "engagement_score": 100.0,
+    "attendance_rate": 1.0,
+    "participation": 1.0,
+    "checkin_rate": 1.0,
+    "follow_through": 1.0,
+    "sessions_expected": 1,
+    "sessions_attended": 1,
+    "checkin_days": 5,
+    "commitments_due": 1,
+    "commitments_kept": 1,
+    "commitments_missed": 0,
+    "commitments_unreported": 0,
+    "mood_avg": None,
+    "effort_avg": 5.0,
+    "connection_avg": None,
+    "resentment_avg": 4.0,
+    "wellbeing_avg": 2.0,
+}
+_REPORT_EXAMPLE = {
+    "id": "6f1c0d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f",
+    "couple": "0b9e6a52-3f1d-4e8a-9c7b-2d1e0f9a8b7c",
+    "week_start": "2026-11-16",
+    "methodology": "v1",
+    "view": "partner",
+    "computed_at": "2026-11-23T00:05:03Z",
+    "revision": 1,
+    "balance": None,
+    "gap": None,
+    "gap_trend": None,
+    "less_engaged_partner": None,
+    "partners": [
+        {"partner": _PARTNER_A, **_FIGURES},
+        {"partner": _PARTNER_B, **dict.fromkeys(_FIGURES)},
+    ],
+    "flags": [],
+    "recommendations": [],
+}
+
+COUPLE_PARAMETER = OpenApiParameter(
+    "couple",
+    OpenApiTypes.UUID,
+    OpenApiParameter.QUERY,
+    required=True,
+    description="The couple whose week so far to compute.",
+)
+
+
+def _caller(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)  # every route here requires authentication
+    return user
+
+
+class ReportFilter(django_filters.FilterSet):
+    couple = django_filters.UUIDFilter(field_name="couple_id")
+    week_start = django_filters.DateFilter(field_name="week_start")
+    week_after = django_filters.DateFilter(field_name="week_start", lookup_expr="gte")
+    week_before = django_filters.DateFilter(field_name="week_start", lookup_expr="lte")
+    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = WeeklyReport
+        fields: list[str] = []
+
+
+class _RecomputeCoupleSerializer(serializers.Serializer):
+    couple = VisibleCoupleField()
+
+
+class ReportViewSet(
+    RequestBodyLimitMixin,
+    ConditionalRetrieveMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[WeeklyReport],
+):
+    """Weekly reports, newest week first, in the view the caller may read (SPEC 5.6)."""
+
+    serializer_class = WeeklyReportSerializer
+    filterset_class = ReportFilter
+    # Newest week first; with `updated_since`, (updated_at, id) ascending for sync.
+    list_ordering = ("-week_start", "id")
+
+    def get_queryset(self) -> QuerySet[WeeklyReport]:
+        if getattr(self, "swagger_fake_view", False):
+            return WeeklyReport.objects.none()
+        # The couple and its memberships come with the page: whether the balance is shared
+        # is decided from them without a query per report.
+        return (
+            reports_visible_to(_caller(self.request))
+            .select_related("couple")
+            .prefetch_related(
+                Prefetch("couple__memberships", queryset=Membership.objects.order_by("joined_at"))
+            )
+        )
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False):
+            # One query for every couple of the page: who reads the full view.
+            context["roles"] = roles_by_couple(_caller(self.request))
+        return context
+
+    @extend_schema(
+        summary="List the weekly reports the caller may see",
+        description=(
+            "Reports of the caller's couples: the full view for their therapists, the partner "
+            "view for partners (own figures only; balance only when both partners share it "
+            "and there is no safety hold). Newest `week_start` first; with `updated_since`, by "
+            "(`updated_at`, `id`) ascending. Range filters are inclusive."
+        ),
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Read a weekly report",
+        examples=[OpenApiExample("As a partner reads it", value=_REPORT_EXAMPLE)],
+    )
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().retrieve(request, *args, **kwargs)
+
+    def _couple_param(self) -> UUID:
+        field = serializers.UUIDField()
+        try:
+            couple_id: UUID = field.run_validation(self.request.query_params.get("couple", empty))
+            return couple_id
+        except ValidationError as exc:
+            raise ValidationError({"couple": exc.detail}) from None
+
+    @extend_schema(
+        summary="The week so far",
+        description=(
+            "The current week of the couple, in its timezone, computed on request by the same "
+            "methodology and never stored: `id` and `revision` are null. 404 when the couple "
+            "is paused or ended this week, or has no partner (such weeks get no report)."
+        ),
+        parameters=[COUPLE_PARAMETER],
+        responses={200: WeeklyReportSerializer},
+    )
+    @action(detail=False, methods=["get"], url_path="current")
+    def current(self, request: Request) -> Response:
+        couple = couples_visible_to(_caller(request)).filter(pk=self._couple_param()).first()
+        if couple is None:
+            raise NotFound()
+        report = compute_current_report(couple)
+        if report is None:
+            raise NotFound("The couple has no report this week (paused, ended or no partner).")
+        return Response(self.get_serializer(report).data)
+
+    @extend_schema(
+        summary="Compute a week's report again",
+        description=(
+            "Therapists of the couple: queue the computation of a week that has ended. The "
+            "report's `revision` goes up only if anything in it changes; a week in which the "
+            "couple was paused or ended stays without a report. Partners: 403."
+        ),
+        request=RecomputeSerializer,
+        responses={202: RecomputeAcceptedSerializer},
+        examples=[
+            OpenApiExample(
+                "Recompute a week",
+                request_only=True,
+                value={
+                    "couple": "0b9e6a52-3f1d-4e8a-9c7b-2d1e0f9a8b7c",
+                    "week_start": "2026-11-16",
+                },
+            )
+        ],
+    )
+    @action(detail=False, methods=["post"], url_path="recompute")
+    def recompute(self, request: Request) -> Response:
+        user = _caller(request)
+        context = {"request": request}
+        # The couple first: an invisible one is 400, a partner's own is 403, then the week.
+        target = _RecomputeCoupleSerializer(data=request.data, context=context)
+        target.is_valid(raise_exception=True)
+        if role_of(user, target.validated_data["couple"]) != Role.THERAPIST:
+            raise PermissionDenied("Reports are recomputed by the couple's therapist.")
+        body = RecomputeSerializer(data=request.data, context=context)
+        body.is_valid(raise_exception=True)
+        couple: Couple = body.validated_data["couple"]
+        week = body.validated_data["week_start"].isoformat()
+        transaction.on_commit(lambda: compute_report_chunk.delay([str(couple.pk)], week))
+        return Response(
+            {"couple": str(couple.pk), "week_start": week}, status=status.HTTP_202_ACCEPTED
+        )
+
+
+def _latest_reports(couple_ids: QuerySet[Couple, UUID]) -> dict[UUID, WeeklyReport]:
+    """The latest report of each couple, in one query."""
+    latest_week = (
+        WeeklyReport.objects.filter(couple_id=OuterRef("couple_id"))
+        .order_by("-week_start")
+        .values("week_start")[:1]
+    )
+    return {
+        report.couple_id: report
+        for report in WeeklyReport.objects.filter(
+            couple_id__in=couple_ids, week_start=Subquery(latest_week)
+        )
+    }
+
+
+def _summary(report: WeeklyReport | None) -> dict[str, Any] | None:
+    if report is None:
+        return None
+    return {
+        "id": str(report.pk),
+        "week_start": report.week_start.isoformat(),
+        "revision": report.revision,
+        "balance": report.balance,
+        "gap": report.gap,
+        "gap_trend": report.gap_trend,
+        "less_engaged_partner": (
+            None if report.less_engaged_partner_id is None else str(report.less_engaged_partner_id)
+        ),
+        "flags": [flag["code"] for flag in report.flags],
+    }
+
+
+class CaseloadView(APIView):
+    """A therapist's couples with their latest report, most urgent first (SPEC 5.8).
+
+    One object, not a paginated list: the order is the point, and a caseload is small.
+    """
+
+    def _couples(self, user: User) -> list[Couple]:
+        partners = Membership.objects.filter(
+            role=Role.PARTNER, left_at__isnull=True
+        ).select_related("user")
+        return list(
+            couples_with_role(user, Role.THERAPIST).prefetch_related(
+                Prefetch(
+                    "memberships", queryset=partners.order_by("partner_slot"), to_attr="partners"
+                )
+            )
+        )
+
+    @extend_schema(
+        summary="The caller's caseload, most urgent first",
+        description=(
+            "Therapists only (partners: 403). Every couple in which the caller is a therapist, "
+            "with a summary of its latest report, ordered as SPEC 5.8 says: safety hold; then "
+            "`wellbeing_decline` or `rising_resentment`; then an engagement streak; then "
+            "`commitments_unkept`; then the rest; couples with no report last. Within a level, "
+            "the larger gap first. Not paginated."
+        ),
+        responses={200: CaseloadSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        user = _caller(request)
+        if not user.is_therapist:
+            raise PermissionDenied("The caseload is the therapists'.")
+        couples = self._couples(user)
+        latest = _latest_reports(
+            couples_with_role(user, Role.THERAPIST).values_list("id", flat=True)
+        )
+        entries = []
+        for couple in couples:
+            report = latest.get(couple.pk)
+            codes = None if report is None else [flag["code"] for flag in report.flags]
+            key = urgency_key(
+                safety_hold=couple.safety_hold,
+                report_flags=codes,
+                gap=None if report is None else report.gap,
+            )
+            entries.append(
+                (
+                    (*key, str(couple.pk)),
+                    {
+                        "couple": str(couple.pk),
+                        "name": couple.name,
+                        "status": couple.status,
+                        "safety_hold": couple.safety_hold,
+                        "partners": [
+                            {"id": str(m.user_id), "display_name": m.user.display_name}
+                            for m in couple.partners  # type: ignore[attr-defined]
+                        ],
+                        "urgency": URGENCY_LEVELS[key[0]],
+                        "latest_report": _summary(report),
+                    },
+                )
+            )
+        entries.sort(key=lambda entry: entry[0])
+        return Response({"results": [entry for _, entry in entries]})

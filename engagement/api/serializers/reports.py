@@ -1,0 +1,185 @@
+"""Weekly reports: the representation (full or partner view), a recompute request, the caseload."""
+
+# The shape of a report for a viewer is decided once, in engagement.selectors.reports (SPEC
+# 5.6); these serializers only describe it for the schema and hand it over.
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from config.api.fields import AwareDateTimeField
+from engagement.api.serializers.fields import CalendarDateField, VisibleCoupleField
+from engagement.models import WeeklyReport
+from engagement.reports.aggregates import LocalWeek
+from engagement.selectors.reports import report_for_viewer
+
+
+def _ratio() -> serializers.FloatField:
+    return serializers.FloatField(allow_null=True, min_value=0.0, max_value=1.0)
+
+
+def _average() -> serializers.FloatField:
+    return serializers.FloatField(allow_null=True, min_value=1.0, max_value=5.0)
+
+
+class PartnerFiguresSerializer(serializers.Serializer):
+    """One partner's figures of SPEC 5.2. In the partner view, every figure of the other
+    partner is null (only `partner` stays)."""
+
+    partner = serializers.UUIDField()
+    engagement_score = serializers.FloatField(allow_null=True, min_value=0.0, max_value=100.0)
+    attendance_rate = _ratio()
+    participation = _ratio()
+    checkin_rate = _ratio()
+    follow_through = _ratio()
+    sessions_expected = serializers.IntegerField(allow_null=True, min_value=0)
+    sessions_attended = serializers.IntegerField(allow_null=True, min_value=0)
+    checkin_days = serializers.IntegerField(allow_null=True, min_value=0, max_value=7)
+    commitments_due = serializers.IntegerField(allow_null=True, min_value=0)
+    commitments_kept = serializers.IntegerField(allow_null=True, min_value=0)
+    commitments_missed = serializers.IntegerField(allow_null=True, min_value=0)
+    commitments_unreported = serializers.IntegerField(allow_null=True, min_value=0)
+    mood_avg = _average()
+    effort_avg = _average()
+    connection_avg = _average()
+    resentment_avg = _average()
+    wellbeing_avg = _average()
+
+
+class FlagSerializer(serializers.Serializer):
+    """A pattern found in the data (SPEC 5.4); codes name patterns, not people."""
+
+    code = serializers.ChoiceField(
+        choices=[
+            "low_engagement_streak",
+            "engagement_gap_streak",
+            "rising_resentment",
+            "commitments_unkept",
+            "wellbeing_decline",
+        ]
+    )
+    partner = serializers.UUIDField(allow_null=True)
+    evidence = serializers.DictField(help_text="The numbers the flag was decided on.")
+
+
+class RecommendationSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(
+        choices=[
+            "assess_commitment",
+            "consider_individual_sessions",
+            "support_engaged_partner",
+            "revisit_commitments",
+            "address_resentment",
+        ]
+    )
+    partner = serializers.UUIDField()
+
+
+class WeeklyReportSerializer(serializers.Serializer):
+    """A weekly report as the caller may read it: `view` is `full` for the couple's therapists
+    and `partner` for everyone else (SPEC 5.6)."""
+
+    id = serializers.UUIDField(allow_null=True, help_text="Null for the week so far.")
+    couple = serializers.UUIDField()
+    week_start = serializers.DateField(help_text="The Monday that names the week.")
+    methodology = serializers.CharField()
+    view = serializers.ChoiceField(choices=["full", "partner"])
+    computed_at = AwareDateTimeField()
+    revision = serializers.IntegerField(
+        allow_null=True, min_value=1, help_text="Null for the week so far."
+    )
+    balance = serializers.ChoiceField(
+        choices=WeeklyReport.Balance.choices,
+        allow_null=True,
+        help_text="Null in the partner view unless both partners share the balance.",
+    )
+    gap = serializers.FloatField(allow_null=True, min_value=0.0, max_value=100.0)
+    gap_trend = serializers.ChoiceField(choices=WeeklyReport.GapTrend.choices, allow_null=True)
+    less_engaged_partner = serializers.UUIDField(allow_null=True)
+    partners = PartnerFiguresSerializer(many=True)
+    flags = FlagSerializer(many=True)
+    recommendations = RecommendationSerializer(many=True)
+
+    def to_representation(self, instance: WeeklyReport) -> dict[str, Any]:
+        """The one shaping of SPEC 5.6, with what the view already knows passed in."""
+        viewer = self.context["request"].user
+        roles: dict[Any, str] = self.context.get("roles", {})
+        shared: dict[Any, bool] = self.context.get("balance_shared", {})
+        return report_for_viewer(
+            instance,
+            viewer,
+            role=roles.get(instance.couple_id),
+            balance_shared=shared.get(instance.couple_id),
+        )
+
+
+class RecomputeSerializer(serializers.Serializer):
+    """A week of a couple to compute again: a Monday whose week has ended for the couple."""
+
+    couple = VisibleCoupleField()
+    week_start = CalendarDateField(help_text="A Monday.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        week_start = attrs["week_start"]
+        if week_start.weekday() != 0:
+            raise serializers.ValidationError(
+                {"week_start": ["Must be a Monday."]}, code="not_a_monday"
+            )
+        week = LocalWeek.of(ZoneInfo(attrs["couple"].timezone), week_start)
+        now: datetime = timezone.now()
+        if week.ends_at > now:
+            # SPEC section 5: a week is reported once it has ended (see /reports/current/).
+            raise serializers.ValidationError(
+                {"week_start": ["This week has not ended yet in the couple's timezone."]},
+                code="week_not_ended",
+            )
+        return attrs
+
+
+class RecomputeAcceptedSerializer(serializers.Serializer):
+    couple = serializers.UUIDField()
+    week_start = serializers.DateField()
+
+
+class ReportSummarySerializer(serializers.Serializer):
+    """The latest report of a couple, in short."""
+
+    id = serializers.UUIDField()
+    week_start = serializers.DateField()
+    revision = serializers.IntegerField(min_value=1)
+    balance = serializers.ChoiceField(choices=WeeklyReport.Balance.choices)
+    gap = serializers.FloatField(allow_null=True)
+    gap_trend = serializers.ChoiceField(choices=WeeklyReport.GapTrend.choices, allow_null=True)
+    less_engaged_partner = serializers.UUIDField(allow_null=True)
+    flags = serializers.ListField(
+        child=serializers.CharField(), help_text="The codes of the report's flags."
+    )
+
+
+class CaseloadPartnerSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    display_name = serializers.CharField()
+
+
+class CaseloadEntrySerializer(serializers.Serializer):
+    """A couple of the therapist's caseload, with its latest report (SPEC 5.8)."""
+
+    couple = serializers.UUIDField()
+    name = serializers.CharField(allow_blank=True)
+    status = serializers.CharField()
+    safety_hold = serializers.BooleanField()
+    partners = CaseloadPartnerSerializer(many=True)
+    urgency = serializers.ChoiceField(
+        choices=["safety_hold", "wellbeing", "engagement", "commitments", "other", "no_report"],
+        help_text="The level of SPEC 5.8 the couple ranks at, most urgent first.",
+    )
+    latest_report = ReportSummarySerializer(allow_null=True)
+
+
+class CaseloadSerializer(serializers.Serializer):
+    results = CaseloadEntrySerializer(many=True)
