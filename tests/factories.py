@@ -44,6 +44,7 @@ class TherapistFactory(UserFactory):
 class CoupleFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Couple
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Couple {n}")
     timezone = "UTC"

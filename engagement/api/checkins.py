@@ -22,7 +22,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from engagement.api.body_limit import RequestBodyLimitMixin
 from engagement.api.conditional import ConditionalRetrieveMixin
 from engagement.api.filters import CheckInFilter
 from engagement.api.permissions import role_of
@@ -63,7 +62,6 @@ def _caller(request: Request) -> User:
 
 
 class CheckInViewSet(
-    RequestBodyLimitMixin,
     ConditionalRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

@@ -19,7 +19,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from engagement.api.body_limit import RequestBodyLimitMixin
 from engagement.api.conditional import ConditionalRetrieveMixin
 from engagement.api.filters import CommitmentFilter
 from engagement.api.idempotency import idempotent
@@ -80,7 +79,6 @@ def _resolution(target: str, summary: str) -> Any:
 
 
 class CommitmentViewSet(
-    RequestBodyLimitMixin,
     ConditionalRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

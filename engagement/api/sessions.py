@@ -21,7 +21,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from engagement.api.body_limit import RequestBodyLimitMixin
 from engagement.api.conditional import ConditionalRetrieveMixin
 from engagement.api.filters import SessionFilter
 from engagement.api.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -88,7 +87,6 @@ def _caller(request: Request) -> User:
 
 
 class SessionViewSet(
-    RequestBodyLimitMixin,
     ConditionalRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

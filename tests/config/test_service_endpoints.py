@@ -101,3 +101,33 @@ def test_docs_pages_may_run_their_own_scripts(api_client: APIClient) -> None:
     response = api_client.get("/api/v1/docs/")
     assert response.status_code == 200
     assert "Content-Security-Policy" not in response
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/token/", "/api/v1/couples/"])
+def test_an_oversized_body_answers_413_never_500(api_client: APIClient, path: str) -> None:
+    from tests.factories import UserFactory
+
+    api_client.force_authenticate(UserFactory.create())
+    body = '{"name": "' + "x" * (300 * 1024) + '"}'
+    response = api_client.post(path, body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["code"] == "request_too_large"
+
+
+@pytest.mark.parametrize(
+    ("body", "attr"),
+    [
+        ('{"name": "\\ud800"}', "name"),
+        ('{"name": "ok", "tags": ["fine", "\\udfff"]}', "tags.1"),
+        ('{"a": {"b": "\\ud800x"}}', "a.b"),
+    ],
+)
+def test_json_with_a_lone_surrogate_is_refused_naming_the_field(
+    api_client: APIClient, body: str, attr: str
+) -> None:
+    from tests.factories import UserFactory
+
+    api_client.force_authenticate(UserFactory.create())
+    response = api_client.post("/api/v1/couples/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == attr
