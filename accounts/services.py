@@ -164,12 +164,15 @@ def user_verify_email(*, token: str) -> dict[str, str]:
     return issue_tokens(user)
 
 
-@transaction.atomic
 def user_sign_in(
     *, email: str, password: str, request: HttpRequest | None
 ) -> dict[str, str] | None:
     """A token pair, or None for wrong credentials and unverified, inactive or erased accounts
-    alike (the caller answers the same 401 for all of them)."""
+    alike (the caller answers the same 401 for all of them).
+
+    Not wrapped in a transaction: its one write is the outstanding-token row, and a failed
+    attempt (the common case under attack) then only reads.
+    """
     user = authenticate(request, email=email, password=password)
     if not isinstance(user, User) or not user_can_sign_in(user):
         return None

@@ -1,0 +1,150 @@
+"""Sign-in, registration, verification and reset are throttled per IP and per email (SPEC §3)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import time_machine
+from django.db import connections
+from django.utils import timezone
+
+from tests.accounts.client import CommittingAPIClient
+from tests.factories import PASSWORD, UserFactory
+
+SIGN_IN = "/api/v1/auth/token/"
+REGISTER = "/api/v1/auth/register/"
+VERIFY = "/api/v1/auth/verify/"
+RESET = "/api/v1/auth/password/reset/"
+CONFIRM = "/api/v1/auth/password/reset/confirm/"
+
+
+@pytest.fixture(autouse=True)
+def _mid_window() -> Iterator[None]:
+    """Windows are aligned to the clock: hold it still mid-window so none rolls over mid-test."""
+    now = timezone.now().replace(minute=30, second=30)
+    with time_machine.travel(now, tick=False):
+        yield
+
+
+def set_rates(settings: Any, **rates: str) -> None:
+    merged = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **rates}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": merged}
+
+
+def attempt(api: CommittingAPIClient, email: str, ip: str = "10.0.0.1") -> Any:
+    return api.post(SIGN_IN, {"email": email, "password": "wrong-password"}, REMOTE_ADDR=ip)
+
+
+@pytest.mark.django_db
+def test_sign_in_is_throttled_per_email_whatever_the_address_it_comes_from(
+    api: CommittingAPIClient, settings: Any
+) -> None:
+    set_rates(settings, auth_email="3/hour", auth_ip="100/min")
+    UserFactory.create(email="target@example.com")
+
+    answers = [attempt(api, "target@example.com", ip=f"10.0.0.{n}").status_code for n in range(4)]
+
+    assert answers == [401, 401, 401, 429]
+    throttled = attempt(api, "TARGET@example.com ", ip="10.9.9.9")  # normalised: same bucket
+    assert throttled.status_code == 429
+    assert 1 <= int(throttled.headers["Retry-After"]) <= 3600
+    assert throttled.json()["errors"][0]["code"] == "throttled"
+    assert attempt(api, "someone.else@example.com").status_code == 401
+
+
+@pytest.mark.django_db
+def test_sign_in_is_throttled_per_ip_whatever_the_email(
+    api: CommittingAPIClient, settings: Any
+) -> None:
+    set_rates(settings, auth_ip="3/min", auth_email="100/hour")
+
+    answers = [attempt(api, f"person{n}@example.com").status_code for n in range(4)]
+
+    assert answers == [401, 401, 401, 429]
+    assert int(attempt(api, "another@example.com").headers["Retry-After"]) <= 60
+    assert attempt(api, "another@example.com", ip="10.0.0.2").status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_throttled_sign_in_is_refused_even_with_the_right_password(
+    api: CommittingAPIClient, settings: Any
+) -> None:
+    set_rates(settings, auth_email="2/hour")
+    UserFactory.create(email="guessed@example.com")
+    attempt(api, "guessed@example.com")
+    attempt(api, "guessed@example.com")
+
+    response = api.post(SIGN_IN, {"email": "guessed@example.com", "password": PASSWORD})
+
+    assert response.status_code == 429
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (REGISTER, {"email": "flood@example.com", "password": PASSWORD, "display_name": "F"}),
+        (RESET, {"email": "flood@example.com"}),
+    ],
+)
+def test_registration_and_reset_are_throttled_per_email(
+    api: CommittingAPIClient, settings: Any, path: str, body: dict[str, str]
+) -> None:
+    set_rates(settings, auth_email="2/hour", auth_ip="100/min")
+
+    answers = [api.post(path, body, REMOTE_ADDR=f"10.1.0.{n}").status_code for n in range(3)]
+
+    assert answers == [202, 202, 429]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (VERIFY, {"token": "guess"}),
+        (CONFIRM, {"uid": "MTIz", "token": "guess", "new_password": PASSWORD}),
+    ],
+)
+def test_verification_and_reset_confirmation_are_throttled_per_ip(
+    api: CommittingAPIClient, settings: Any, path: str, body: dict[str, str]
+) -> None:
+    set_rates(settings, auth_ip="2/min")
+
+    answers = [api.post(path, body).status_code for _ in range(3)]
+
+    assert answers == [400, 400, 429]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sign_in_attempts_cannot_all_pass_the_throttle(settings: Any) -> None:
+    set_rates(settings, auth_email="5/hour", auth_ip="1000/min", anon="1000/min")
+    UserFactory.create(email="race@example.com")
+    threads_count = 20
+    barrier = threading.Barrier(threads_count)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def attempt_in_thread(n: int) -> None:
+        client = CommittingAPIClient()
+        barrier.wait()
+        try:
+            response = attempt(client, "race@example.com", ip=f"10.2.0.{n}")
+            with lock:
+                statuses.append(response.status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=attempt_in_thread, args=(n,)) for n in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    counts = Counter(statuses)
+    assert sum(counts.values()) == threads_count
+    assert counts[429] == threads_count - 5
+    assert counts[401] == 5
