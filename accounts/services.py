@@ -179,6 +179,24 @@ def user_sign_in(
     return issue_tokens(user)
 
 
+@transaction.atomic
+def unverified_users_purge(*, older_than: dt.timedelta) -> int:
+    """Forget registrations nobody confirmed: a stored address alone says someone tried to join.
+
+    Only accounts that were never verified, never erased, hold no membership and are not staff;
+    `older_than` should exceed EMAIL_VERIFICATION_TIMEOUT so no live link is orphaned.
+    """
+    stale = User.objects.filter(
+        email_verified_at__isnull=True,
+        erased_at__isnull=True,
+        is_staff=False,
+        date_joined__lt=timezone.now() - older_than,
+        memberships__isnull=True,
+    )
+    deleted, _ = User.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).delete()
+    return deleted
+
+
 # --- passwords ---
 
 

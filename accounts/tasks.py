@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 from uuid import UUID
 
 from celery import shared_task
+from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -17,6 +19,7 @@ from accounts.tokens import rotations_purge
 # SMTP failures (smtplib.SMTPException is an OSError) and network errors are retried with
 # exponential backoff, at most MAX_RETRIES times; anything else is a bug and fails at once.
 MAX_RETRIES = 5
+UNVERIFIED_RETENTION = timedelta(days=7)
 BACKOFF_MAX_SECONDS = 10 * 60
 
 
@@ -90,7 +93,14 @@ def send_account_note(name: str, user_id: str) -> None:
 
 @shared_task(name="accounts.tasks.flush_expired_tokens", ignore_result=True)
 def flush_expired_tokens() -> None:
-    """Drop expired refresh tokens, rotation records and verification links."""
+    """Daily housekeeping: expired refresh tokens, rotation records and verification links, and
+    registrations nobody confirmed within a week (docs/privacy.md)."""
+    # Imported here: services import this module to queue their mails.
+    from accounts.services import unverified_users_purge
+
     call_command("flushexpiredtokens")
     rotations_purge()
     EmailVerification.objects.filter(expires_at__lt=timezone.now()).delete()
+    unverified_users_purge(
+        older_than=max(UNVERIFIED_RETENTION, timedelta(seconds=settings.EMAIL_VERIFICATION_TIMEOUT))
+    )

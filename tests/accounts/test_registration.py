@@ -221,3 +221,22 @@ def test_registration_makes_a_partner_never_a_therapist(
     user = User.objects.get(email="keen@example.com")
     assert not user.is_therapist
     assert not user.is_staff
+
+
+def test_registrations_nobody_confirmed_are_forgotten_after_a_week(
+    api: CommittingAPIClient, mailbox: Mailbox
+) -> None:
+    from accounts.tasks import flush_expired_tokens
+
+    register(api, "never@example.com")
+    register(api, "recent@example.com")
+    User.objects.filter(email="never@example.com").update(
+        date_joined=timezone.now() - dt.timedelta(days=8)
+    )
+    verified = UserFactory.create(date_joined=timezone.now() - dt.timedelta(days=30))
+
+    flush_expired_tokens.delay()
+
+    assert not User.objects.filter(email="never@example.com").exists()
+    assert User.objects.filter(email="recent@example.com").exists()
+    assert User.objects.filter(pk=verified.pk).exists()
