@@ -1,0 +1,1 @@
+"""Weekly email digests for partners and therapists, sent exactly once (SPEC section 7)."""
