@@ -1,0 +1,465 @@
+"""What a digest says (SPEC section 7), rendered as a subject, a plain-text and an HTML part.
+
+A partner reads their own week, what is coming, encouragement and a chart of their own last
+eight weeks; the couple's balance only when shared (the partner view of
+engagement/selectors/reports.py decides). Nothing of the other partner but their display
+name, and not even that under a safety hold. A therapist reads one line per couple: its name,
+balance and number of new flags, most urgent first, with no scores, evidence or notes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from accounts.models import User
+from engagement.digests.sources import CHART_WEEKS, DigestSources
+from engagement.models import Couple, Membership, TherapySession, WeeklyReport
+from engagement.reports.aggregates import WEEK
+from engagement.reports.scoring import urgency_key
+from engagement.selectors.reports import report_for_viewer
+
+Role = Membership.Role
+
+EN_DASH = "\N{EN DASH}"
+
+# Chart cells: a day checked in, a day of the target not (yet) reached, nothing.
+CELL_DONE = "#3b5bdb"
+CELL_TARGET = "#dbe4ff"
+CELL_EMPTY = "transparent"
+
+BALANCE_FOR_PARTNERS: dict[str, str] = {
+    WeeklyReport.Balance.BALANCED: "Balanced: this week the work was shared about evenly.",
+    WeeklyReport.Balance.LEANING: "Leaning: this week the work leaned a little to one side.",
+    WeeklyReport.Balance.ONE_SIDED: "One-sided: this week most of the work fell on one side.",
+    WeeklyReport.Balance.INSUFFICIENT_DATA: "There was not enough this week to tell a balance.",
+}
+TREND_FOR_PARTNERS: dict[str, str] = {
+    WeeklyReport.GapTrend.NARROWING: "Over the last few weeks the gap has been narrowing.",
+    WeeklyReport.GapTrend.STABLE: "Over the last few weeks it has held steady.",
+    WeeklyReport.GapTrend.WIDENING: "Over the last few weeks the gap has been growing.",
+}
+BALANCE_FOR_THERAPISTS: dict[str, str] = {
+    WeeklyReport.Balance.BALANCED: "Balanced",
+    WeeklyReport.Balance.LEANING: "Leaning",
+    WeeklyReport.Balance.ONE_SIDED: "One-sided",
+    WeeklyReport.Balance.INSUFFICIENT_DATA: "Not enough data",
+}
+# The willing partner's well-being is not a footnote (the essay Duet grew from). One line a
+# week, in turn, so the email does not repeat itself.
+WELLBEING_LINES = (
+    "Your own well-being matters here too, not only the work you do together. "
+    "Make a little room for yourself this week.",
+    "This work takes energy. If you are carrying a lot right now, it is worth saying so, "
+    "to your therapist or to someone you trust.",
+    "Change is rarely a straight line. Be as patient with yourself as you try to be "
+    "with the people you love.",
+    "Looking after yourself is part of the work, not a break from it. Some people find "
+    "that time of their own, or a session of their own, helps.",
+)
+
+
+# --- links -------------------------------------------------------------------------------
+# Deep links into the apps (docs/operations.md lists them); the API serves none of these.
+
+
+def report_url(couple_id: UUID, week_start: dt.date) -> str:
+    return f"{settings.FRONTEND_URL}/couples/{couple_id}/reports/{week_start.isoformat()}"
+
+
+def week_url(week_start: dt.date) -> str:
+    return f"{settings.FRONTEND_URL}/reports/{week_start.isoformat()}"
+
+
+def caseload_url() -> str:
+    return f"{settings.FRONTEND_URL}/caseload"
+
+
+def preferences_url() -> str:
+    return f"{settings.FRONTEND_URL}/settings/notifications"
+
+
+# --- wording ----------------------------------------------------------------------------
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def _join(parts: Sequence[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def week_label(week_start: dt.date) -> str:
+    """'5-11 January 2026', or across months '29 December 2025 - 4 January 2026' (en dashes)."""
+    end = week_start + dt.timedelta(days=6)
+    if week_start.month == end.month:
+        return f"{week_start.day}{EN_DASH}{end.day} {end:%B %Y}"
+    if week_start.year == end.year:
+        return f"{week_start.day} {week_start:%B} {EN_DASH} {end.day} {end:%B %Y}"
+    return f"{week_start.day} {week_start:%B %Y} {EN_DASH} {end.day} {end:%B %Y}"
+
+
+def _short_date(day: dt.date) -> str:
+    return f"{day.day} {day:%b}"
+
+
+def _day(day: dt.date) -> str:
+    """'Tue 10 Feb'."""
+    return f"{day:%a} {_short_date(day)}"
+
+
+# --- the partner digest -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    """The recipient's own figures of the week, from their entry in the partner view."""
+
+    sessions_expected: int
+    sessions_attended: int
+    commitments_kept: int
+    commitments_missed: int
+    commitments_unreported: int
+    checkin_days: int
+    checkin_target: int
+
+    @classmethod
+    def of(cls, entry: dict[str, Any], checkin_target: int) -> WeekFigures:
+        def count(key: str) -> int:
+            return int(entry.get(key) or 0)
+
+        return cls(
+            sessions_expected=count("sessions_expected"),
+            sessions_attended=count("sessions_attended"),
+            commitments_kept=count("commitments_kept"),
+            commitments_missed=count("commitments_missed"),
+            commitments_unreported=count("commitments_unreported"),
+            checkin_days=count("checkin_days"),
+            checkin_target=checkin_target,
+        )
+
+    def lines(self) -> list[tuple[str, str]]:
+        """(label, value) rows of 'your week', worded for both parts of the email."""
+        if self.sessions_expected:
+            sessions = f"you attended {self.sessions_attended} of {self.sessions_expected}"
+        else:
+            sessions = "none this week"
+        resolved = [
+            f"{self.commitments_kept} kept",
+            f"{self.commitments_missed} missed",
+        ]
+        if self.commitments_unreported:
+            resolved.append(f"{self.commitments_unreported} waiting for your answer")
+        commitments = (
+            ", ".join(resolved)
+            if any((self.commitments_kept, self.commitments_missed, self.commitments_unreported))
+            else "none were due"
+        )
+        checkins = _plural(self.checkin_days, "day")
+        if self.checkin_target:
+            checkins += f" (your target: {self.checkin_target} a week)"
+        return [("Sessions", sessions), ("Commitments", commitments), ("Check-ins", checkins)]
+
+
+def encouragement(figures: WeekFigures, week_start: dt.date) -> list[str]:
+    """Plain, warm words about the recipient's own week: never a comparison, never blame."""
+    done: list[str] = []
+    if figures.checkin_days:
+        done.append(f"checked in on {_plural(figures.checkin_days, 'day')}")
+    if figures.sessions_attended:
+        done.append(f"came to {_plural(figures.sessions_attended, 'session')}")
+    if figures.commitments_kept:
+        done.append(f"kept {_plural(figures.commitments_kept, 'commitment')}")
+    if done:
+        lines = [f"You {_join(done)}. That counts, whatever the week felt like."]
+    else:
+        lines = [
+            "This week was a quiet one here, and that is all right. When you are ready, a "
+            "short check-in is an easy way back in; there is nothing to catch up on."
+        ]
+    waiting = figures.commitments_unreported
+    if waiting:
+        lines.append(
+            f"{_plural(waiting, 'commitment')} of yours {'is' if waiting == 1 else 'are'} "
+            "still waiting for your answer. Marking one kept or missed takes a moment, and a "
+            "missed one is not a failure: it is something to talk about."
+        )
+    lines.append(WELLBEING_LINES[week_start.toordinal() // 7 % len(WELLBEING_LINES)])
+    return lines
+
+
+@dataclass(frozen=True)
+class ChartColumn:
+    label: str
+    days: int | None  # None: no report that week (paused, or before the couple began)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """Check-in days of the last eight weeks, drawn as a grid of table cells (no images)."""
+
+    target: int
+    columns: list[ChartColumn]
+    # Top row first; one colour per column: HTML tables are laid out row by row.
+    rows: list[list[str]]
+
+    @classmethod
+    def of(cls, days_by_week: Sequence[tuple[dt.date, int | None]], target: int) -> Chart:
+        columns = [ChartColumn(_short_date(week), days) for week, days in days_by_week]
+        height = max([target, 1, *(c.days or 0 for c in columns)])
+        rows = [
+            [
+                CELL_DONE
+                if (c.days or 0) >= level
+                else CELL_TARGET
+                if c.days is not None and level <= target
+                else CELL_EMPTY
+                for c in columns
+            ]
+            for level in range(height, 0, -1)
+        ]
+        return cls(target, columns, rows)
+
+    def text_lines(self) -> list[str]:
+        """The same chart for the plain-text part: '#' a day checked in, '.' one to go."""
+        lines = []
+        for column in self.columns:
+            if column.days is None:
+                lines.append(f"{column.label:>7}  -")
+                continue
+            bar = "#" * column.days + "." * max(0, self.target - column.days)
+            lines.append(f"{column.label:>7}  {bar:<7}  {column.days}")
+        return lines
+
+
+@dataclass(frozen=True)
+class UpcomingItem:
+    when: str
+    what: str
+
+
+@dataclass(frozen=True)
+class PartnerSection:
+    couple_name: str
+    other_partner_name: str  # empty when there is none, or under a safety hold
+    figures: WeekFigures
+    balance: list[str]  # empty unless the couple's balance is shared (SPEC 5.6)
+    chart: Chart
+    upcoming: list[UpcomingItem]
+    encouragement: list[str]
+    url: str
+
+
+def _own_entry(view: dict[str, Any], user_id: UUID) -> dict[str, Any] | None:
+    return next((p for p in view["partners"] if str(p.get("partner")) == str(user_id)), None)
+
+
+def _own_checkin_days(report: WeeklyReport | None, user: User) -> int | None:
+    if report is None:
+        return None
+    # Own figures only: the balance is not read here, so it is not asked for.
+    entry = _own_entry(
+        report_for_viewer(report, user, role=Role.PARTNER, balance_shared=False), user.id
+    )
+    return None if entry is None else int(entry.get("checkin_days") or 0)
+
+
+def _upcoming(
+    sources: DigestSources, couple: Couple, user: User, *, joint: bool
+) -> list[UpcomingItem]:
+    zone = ZoneInfo(user.timezone)
+    items = []
+    for session in sources.upcoming_sessions(couple.id, user.id, joint=joint):
+        kind = (
+            "Joint session"
+            if session.kind == TherapySession.Kind.JOINT
+            else "Your individual session"
+        )
+        starts = session.starts_at.astimezone(zone)
+        items.append(UpcomingItem(f"{_day(starts)}, {starts:%H:%M}", kind))
+    for commitment in sources.upcoming_commitments(couple, user.id):
+        items.append(UpcomingItem(f"by {_day(commitment.due_on)}", commitment.title))
+    return items
+
+
+def partner_section(
+    sources: DigestSources, seat: Membership, week_start: dt.date
+) -> PartnerSection | None:
+    """One couple's part of a partner digest, or None when the week has no report of them."""
+    couple, user = seat.couple, seat.user
+    report = sources.report(couple.id, week_start)
+    if report is None:
+        return None
+    # During a safety hold: the partner's own figures and encouragement, no couple content.
+    on_hold = couple.safety_hold
+    view = report_for_viewer(
+        report,
+        user,
+        role=Role.PARTNER,
+        balance_shared=False if on_hold else sources.balance_shared(couple),
+    )
+    own = _own_entry(view, user.id)
+    if own is None:
+        return None
+    figures = WeekFigures.of(own, couple.checkin_target_per_week)
+    balance: list[str] = []
+    if view["balance"] is not None and not on_hold:
+        balance.append(BALANCE_FOR_PARTNERS.get(view["balance"], ""))
+        if view["gap_trend"] is not None:
+            balance.append(TREND_FOR_PARTNERS.get(view["gap_trend"], ""))
+    others = [] if on_hold else sources.other_partners(couple.id, user.id)
+    weeks = [week_start - n * WEEK for n in range(CHART_WEEKS - 1, -1, -1)]
+    chart = Chart.of(
+        [(week, _own_checkin_days(sources.report(couple.id, week), user)) for week in weeks],
+        couple.checkin_target_per_week,
+    )
+    return PartnerSection(
+        couple_name=str(couple),
+        other_partner_name=others[0].user.display_name if others else "",
+        figures=figures,
+        balance=[line for line in balance if line],
+        chart=chart,
+        upcoming=_upcoming(sources, couple, user, joint=not on_hold),
+        encouragement=encouragement(figures, week_start),
+        url=report_url(couple.id, week_start),
+    )
+
+
+# --- the therapist digest -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    couple_name: str
+    safety_hold: bool
+    paused: bool
+    balance: str  # empty when the week has no report
+    new_flags: int
+    url: str
+
+
+def _flag_keys(report: WeeklyReport | None, therapist: User) -> set[tuple[str, str]]:
+    if report is None:
+        return set()
+    view = report_for_viewer(report, therapist, role=Role.THERAPIST)
+    return {(str(f.get("code")), str(f.get("partner"))) for f in view["flags"]}
+
+
+def caseload_rows(
+    sources: DigestSources, seats: Sequence[Membership], week_start: dt.date
+) -> list[CaseloadRow]:
+    """The therapist's couples, most urgent first (SPEC 5.8, scoring.urgency_key).
+
+    A flag is new when last week's report did not hold the same code about the same partner.
+    """
+    keyed = []
+    for seat in seats:
+        couple, therapist = seat.couple, seat.user
+        report = sources.report(couple.id, week_start)
+        flags = _flag_keys(report, therapist)
+        new_flags = flags - _flag_keys(sources.report(couple.id, week_start - WEEK), therapist)
+        key = urgency_key(
+            safety_hold=couple.safety_hold,
+            report_flags=None if report is None else [code for code, _ in flags],
+            gap=None if report is None else report.gap,
+        )
+        row = CaseloadRow(
+            couple_name=str(couple),
+            safety_hold=couple.safety_hold,
+            paused=couple.status == Couple.Status.PAUSED,
+            balance="" if report is None else BALANCE_FOR_THERAPISTS.get(report.balance, ""),
+            new_flags=len(new_flags) if report is not None else 0,
+            url=report_url(couple.id, week_start),
+        )
+        keyed.append(((*key, str(couple.id)), row))
+    return [row for _, row in sorted(keyed, key=lambda pair: pair[0])]
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    subject: str
+    text: str
+    html: str
+
+
+def render(template: str, context: dict[str, Any]) -> RenderedDigest:
+    """The three parts of ``emails/<template>-*``; the HTML autoescapes every name."""
+    context = {**context, "preferences_url": preferences_url()}
+    # A subject is one line whatever a template or a name holds (no header injection).
+    subject = " ".join(render_to_string(f"emails/{template}-subject.txt", context).split())
+    context["subject"] = subject
+    return RenderedDigest(
+        subject=subject,
+        text=render_to_string(f"emails/{template}-body.txt", context),
+        html=render_to_string(f"emails/{template}-body.html", context),
+    )
+
+
+def partner_digest(
+    user: User, sections: Sequence[PartnerSection], week_start: dt.date, unsubscribe_url: str
+) -> RenderedDigest:
+    if user.digest_detail == User.DigestDetail.MINIMAL:
+        return minimal_digest(week_url(week_start), unsubscribe_url)
+    return render(
+        "partner-digest",
+        {
+            "name": user.display_name,
+            "week_label": week_label(week_start),
+            "sections": sections,
+            "unsubscribe_url": unsubscribe_url,
+        },
+    )
+
+
+def therapist_digest(
+    user: User, rows: Sequence[CaseloadRow], week_start: dt.date, unsubscribe_url: str
+) -> RenderedDigest:
+    if user.digest_detail == User.DigestDetail.MINIMAL:
+        return minimal_digest(caseload_url(), unsubscribe_url)
+    return render(
+        "therapist-digest",
+        {
+            "name": user.display_name,
+            "week_label": week_label(week_start),
+            "rows": rows,
+            "with_new_flags": sum(1 for row in rows if row.new_flags),
+            "caseload_url": caseload_url(),
+            "unsubscribe_url": unsubscribe_url,
+        },
+    )
+
+
+def minimal_digest(url: str, unsubscribe_url: str) -> RenderedDigest:
+    """`digest_detail: minimal`: only that the summary is ready, and the link (SPEC 7)."""
+    return render("minimal-digest", {"url": url, "unsubscribe_url": unsubscribe_url})
+
+
+def email_message(
+    digest: RenderedDigest, *, to: str, message_id: str, unsubscribe_url: str
+) -> EmailMultiAlternatives:
+    """Both parts, the Message-ID known before sending, and one-click unsubscribe (RFC 8058)."""
+    message = EmailMultiAlternatives(
+        subject=digest.subject,
+        body=digest.text,
+        to=[to],
+        headers={
+            "Message-ID": message_id,
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    message.attach_alternative(digest.html, "text/html")
+    return message

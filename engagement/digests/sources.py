@@ -1,0 +1,129 @@
+"""What a chunk of digests summarises, loaded with a fixed number of queries per chunk."""
+
+# Four queries whatever the number of users in the chunk: the memberships of their couples
+# (with the couples and members' names), the reports of weeks w-7 .. w, the sessions of the
+# coming week and the recipients' own open commitments. The one exception is whether a
+# couple's balance is shared (engagement/selectors/reports.py), asked once per couple, and
+# only for partner digests that could show it.
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q
+
+from engagement.models import Commitment, Couple, Membership, TherapySession, WeeklyReport
+from engagement.reports.aggregates import WEEK
+from engagement.selectors.reports import balance_shared_with_partners
+
+# The partner digest charts the recipient's own last eight weeks.
+CHART_WEEKS = 8
+UPCOMING = dt.timedelta(days=7)
+Role = Membership.Role
+
+
+@dataclass
+class DigestSources:
+    """Rows behind the digests of one chunk of users, indexed for composing them."""
+
+    now: dt.datetime
+    memberships: list[Membership]
+    reports: dict[tuple[UUID, dt.date], WeeklyReport]
+    sessions: dict[UUID, list[TherapySession]]
+    commitments: dict[tuple[UUID, UUID], list[Commitment]]
+    _balance_shared: dict[UUID, bool] = field(default_factory=dict)
+
+    @classmethod
+    def load(
+        cls, *, user_ids: Collection[UUID], weeks: Collection[dt.date], now: dt.datetime
+    ) -> DigestSources:
+        ids = list(user_ids)
+        memberships = list(
+            Membership.objects.filter(
+                left_at__isnull=True,
+                couple_id__in=Membership.objects.filter(
+                    user_id__in=ids, left_at__isnull=True
+                ).values("couple_id"),
+            )
+            .exclude(couple__status=Couple.Status.ENDED)
+            .select_related("couple", "user")
+            .order_by("couple_id", "joined_at", "id")
+        )
+        couple_ids = {m.couple_id for m in memberships}
+        partner_couple_ids = {
+            m.couple_id for m in memberships if m.role == Role.PARTNER and m.user_id in ids
+        }
+        reports: dict[tuple[UUID, dt.date], WeeklyReport] = {}
+        if weeks:
+            for report in WeeklyReport.objects.filter(
+                couple_id__in=couple_ids,
+                week_start__gte=min(weeks) - (CHART_WEEKS - 1) * WEEK,
+                week_start__lte=max(weeks),
+            ):
+                reports[(report.couple_id, report.week_start)] = report
+        sessions: dict[UUID, list[TherapySession]] = defaultdict(list)
+        for session in TherapySession.objects.filter(
+            Q(kind=TherapySession.Kind.JOINT) | Q(focus_partner_id__in=ids),
+            couple_id__in=partner_couple_ids,
+            status=TherapySession.Status.SCHEDULED,
+            starts_at__gte=now,
+            starts_at__lt=now + UPCOMING,
+        ).order_by("starts_at", "id"):
+            sessions[session.couple_id].append(session)
+        commitments: dict[tuple[UUID, UUID], list[Commitment]] = defaultdict(list)
+        # Due dates are local to each couple: fetch a day either side, trim per couple later.
+        for commitment in Commitment.objects.filter(
+            couple_id__in=partner_couple_ids,
+            owner_id__in=ids,
+            status=Commitment.Status.OPEN,
+            due_on__gte=(now - dt.timedelta(days=1)).date(),
+            due_on__lte=(now + UPCOMING + dt.timedelta(days=1)).date(),
+        ).order_by("due_on", "id"):
+            commitments[(commitment.couple_id, commitment.owner_id)].append(commitment)
+        return cls(now, memberships, reports, dict(sessions), dict(commitments))
+
+    def seats(self, user_id: UUID, role: str) -> list[Membership]:
+        """The user's active memberships in this role, couples not ended, by couple name."""
+        seats = [m for m in self.memberships if m.user_id == user_id and m.role == role]
+        return sorted(seats, key=lambda m: (m.couple.name.casefold(), str(m.couple_id)))
+
+    def other_partners(self, couple_id: UUID, user_id: UUID) -> list[Membership]:
+        return [
+            m
+            for m in self.memberships
+            if m.couple_id == couple_id and m.role == Role.PARTNER and m.user_id != user_id
+        ]
+
+    def report(self, couple_id: UUID, week_start: dt.date) -> WeeklyReport | None:
+        return self.reports.get((couple_id, week_start))
+
+    def balance_shared(self, couple: Couple) -> bool:
+        if couple.id not in self._balance_shared:
+            self._balance_shared[couple.id] = balance_shared_with_partners(couple)
+        return self._balance_shared[couple.id]
+
+    def upcoming_sessions(
+        self, couple_id: UUID, user_id: UUID, *, joint: bool
+    ) -> list[TherapySession]:
+        """Sessions the partner may see (visibility.sessions_visible_to): the couple's joint
+        ones (when ``joint``) and their own individual ones, never the other partner's."""
+        return [
+            s
+            for s in self.sessions.get(couple_id, [])
+            if s.focus_partner_id == user_id or (joint and s.kind == TherapySession.Kind.JOINT)
+        ]
+
+    def upcoming_commitments(self, couple: Couple, user_id: UUID) -> list[Commitment]:
+        """The partner's own open commitments due in the coming seven local days. Only their
+        own: the other partner's promises are theirs, and a digest never keeps score."""
+        today = self.now.astimezone(ZoneInfo(couple.timezone)).date()
+        return [
+            c
+            for c in self.commitments.get((couple.id, user_id), [])
+            if today <= c.due_on < today + UPCOMING
+        ]
