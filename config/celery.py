@@ -51,6 +51,11 @@ app.conf.update(
             "task": "accounts.tasks.flush_expired_tokens",
             "schedule": crontab(minute=23, hour=3),
         },
+        # Each user's digest goes out at their own local weekday and hour (SPEC section 6).
+        "digests-send-due": {
+            "task": "engagement.digests.tasks.send_due_digests",
+            "schedule": crontab(minute="*/15"),
+        },
         # Hourly, so every timezone's week is reported soon after its Monday 00:00 (SPEC 6).
         "weekly-reports": {
             "task": "engagement.reports.tasks.schedule_weekly_reports",
@@ -65,3 +70,5 @@ app.autodiscover_tasks()
 app.autodiscover_tasks(["engagement.invitations"])
 # Weekly report tasks live with the pipeline they drive (engagement/reports/tasks.py).
 app.autodiscover_tasks(["engagement.reports"])
+# Digest tasks live with the ledger they drive (engagement/digests/tasks.py).
+app.autodiscover_tasks(["engagement.digests"])

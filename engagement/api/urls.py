@@ -12,6 +12,7 @@ from engagement.api.invitations import InvitationViewSet
 from engagement.api.removals import RemovalViewSet
 from engagement.api.reports import CaseloadView, ReportViewSet
 from engagement.api.sessions import SessionViewSet
+from engagement.digests.views import DigestUnsubscribeView
 
 router = SimpleRouter()
 router.register("couples", CoupleViewSet, basename="couple")
@@ -25,5 +26,6 @@ router.register("reports", ReportViewSet, basename="report")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     *router.urls,
+    path("digests/unsubscribe/", DigestUnsubscribeView.as_view(), name="digest-unsubscribe"),
     path("caseload/", CaseloadView.as_view(), name="caseload"),
 ]

@@ -1,0 +1,116 @@
+"""One-click unsubscribe from the weekly digest (RFC 8058), served by the API itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from config.api.schema import AutoSchema
+from engagement.digests.unsubscribe import digest_unsubscribe, user_for_token
+
+PAGE = "emails/digest-unsubscribe-page.html"
+
+
+# The body mail clients POST (RFC 8058); the confirmation page's form sends the same.
+_ONE_CLICK_BODY = inline_serializer(
+    name="OneClickUnsubscribe",
+    fields={
+        "List-Unsubscribe": serializers.CharField(
+            required=False, help_text="`One-Click`, as RFC 8058 has mail clients send it."
+        )
+    },
+)
+
+
+class UnsubscribeSchema(AutoSchema):
+    """Only the errors this endpoint can answer: its own HTML 400 (documented on each
+    operation) and the anonymous throttle's 429; it has no object to miss, and reads no body
+    it could refuse."""
+
+    def _should_add_error_response(self, responses: dict[str, Any], status_code: str) -> bool:
+        return status_code == "429" and super()._should_add_error_response(responses, status_code)
+
+
+_TOKEN = OpenApiParameter(
+    "token",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    required=True,
+    description="The signed token of the digest's List-Unsubscribe link.",
+)
+_HTML = OpenApiResponse(OpenApiTypes.STR, description="An HTML page.")
+
+
+def _page(state: str, *, token: str = "", status: int = 200) -> HttpResponse:
+    return HttpResponse(
+        render_to_string(PAGE, {"state": state, "token": token}),
+        status=status,
+        content_type="text/html; charset=utf-8",
+    )
+
+
+class DigestUnsubscribeView(APIView):
+    """Anyone holding the link may turn that user's weekly digest off: no sign-in, no CSRF
+    (there is no session to ride on), and a GET never changes anything, since mail scanners
+    and link previews follow links on their own."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    # Mail clients post form-encoded or multipart (RFC 8058 section 3.1).
+    parser_classes = [FormParser, MultiPartParser]
+    schema = UnsubscribeSchema()
+
+    @extend_schema(
+        operation_id="digests_unsubscribe_confirm",
+        summary="Confirm unsubscribing from the weekly digest",
+        description=(
+            "Answers an HTML page with a button that POSTs to the same URL. Changes nothing: "
+            "mail scanners and link previews open links by themselves."
+        ),
+        parameters=[_TOKEN],
+        responses={(200, "text/html"): _HTML, (400, "text/html"): _HTML},
+        auth=[],
+        tags=["digests"],
+    )
+    def get(self, request: Request) -> HttpResponse:
+        token = request.query_params.get("token", "")
+        if user_for_token(token) is None:
+            return _page("invalid", status=400)
+        return _page("confirm", token=token)
+
+    @extend_schema(
+        operation_id="digests_unsubscribe",
+        summary="Unsubscribe from the weekly digest in one click (RFC 8058)",
+        description=(
+            "Mail clients POST `List-Unsubscribe=One-Click`, form-encoded, to the URL of the "
+            "digest's `List-Unsubscribe` header. Turns `weekly_digest` off; idempotent."
+        ),
+        parameters=[_TOKEN],
+        request={
+            "application/x-www-form-urlencoded": _ONE_CLICK_BODY,
+            "multipart/form-data": _ONE_CLICK_BODY,
+        },
+        responses={(200, "text/html"): _HTML, (400, "text/html"): _HTML},
+        auth=[],
+        tags=["digests"],
+    )
+    def post(self, request: Request) -> HttpResponse:
+        user = user_for_token(request.query_params.get("token", ""))
+        if user is None:
+            return _page("invalid", status=400)
+        digest_unsubscribe(user_id=user.pk)
+        return _page("done")

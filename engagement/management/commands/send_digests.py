@@ -1,0 +1,78 @@
+"""`manage.py send_digests [--week YYYY-MM-DD] [--async]`: send a week's digests now."""
+
+from __future__ import annotations
+
+import datetime as dt
+from argparse import ArgumentParser
+from collections import Counter
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from engagement.digests import delivery, pipeline, schedule
+from engagement.digests.tasks import send_digest_chunk
+from engagement.management.commands.compute_reports import monday
+
+# What each count means, in the order they are printed.
+OUTCOMES = {
+    "sent": "sent",
+    "retrying": "refused for now, will retry",
+    "failed": "failed (see the error on its delivery row)",
+    "unknown": "failed, outcome unknown (not resent; see docs/operations.md)",
+    "skipped": "skipped: their report never came",
+    "waiting": "waiting for their report",
+    "backing_off": "waiting to retry",
+    "done": "already sent or settled",
+    "taken": "being sent by another worker",
+}
+
+
+class Command(BaseCommand):
+    help = (
+        "Send now every digest summarising a week that was not sent yet, whatever the "
+        "recipients' send times. Safe to run again: a digest is never sent twice."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--week",
+            type=monday,
+            help="the Monday of the week (default: each recipient's last completed week)",
+        )
+        parser.add_argument(
+            "--async",
+            dest="run_async",
+            action="store_true",
+            help="hand the work to the Celery workers instead of sending in this process",
+        )
+
+    def handle(self, *args: Any, week: dt.date | None, run_async: bool, **options: Any) -> None:
+        now = timezone.now()
+        which = f"the week of {week}" if week else "each recipient's last completed week"
+        released = delivery.release_abandoned_claims(now=now)
+        if released:
+            self.stdout.write(
+                f"{released} abandoned claim(s) marked failed, outcome unknown (not resent)."
+            )
+        if run_async:
+            users = chunks = 0
+            for page in schedule.user_pages(pipeline.CHUNK_SIZE):
+                send_digest_chunk.delay(
+                    [str(user.id) for user in page], week.isoformat() if week else None, False
+                )
+                users += len(page)
+                chunks += 1
+            self.stdout.write(f"Queued digests of {which} for {users} user(s) in {chunks} task(s).")
+            return
+        counts: Counter[str] = Counter()
+        for page in schedule.user_pages(pipeline.CHUNK_SIZE):
+            counts += pipeline.send_digests(page, now=now, week=week, on_schedule=False)
+        self.stdout.write(f"Digests of {which}:")
+        if not counts:
+            self.stdout.write(
+                "  nothing to send (no verified, subscribed user in an active couple)"
+            )
+        for key, label in OUTCOMES.items():
+            if counts[key]:
+                self.stdout.write(f"  {counts[key]:>5}  {label}")
