@@ -1,0 +1,102 @@
+"""Rows for digest tests: couples with stored weekly reports, and the week they summarise."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from accounts.models import User
+from engagement.models import Couple, WeeklyReport
+from tests.factories import make_couple
+
+FRONTEND_URL = "https://app.duet.test"
+SITE_URL = "https://api.duet.test"
+# The week the tests summarise, and the Monday after it, when digests go out by default.
+WEEK = dt.date(2026, 2, 2)
+NEXT_MONDAY = dt.date(2026, 2, 9)
+
+
+def figures(partner: User, **values: Any) -> dict[str, Any]:
+    """One partner's entry of a stored report (SPEC 5.2), with plausible defaults."""
+    entry: dict[str, Any] = {
+        "partner": str(partner.id),
+        "engagement_score": 72.5,
+        "attendance_rate": 1.0,
+        "participation": 0.6667,
+        "checkin_rate": 0.75,
+        "follow_through": 0.5,
+        "sessions_expected": 1,
+        "sessions_attended": 1,
+        "checkin_days": 3,
+        "commitments_due": 2,
+        "commitments_kept": 1,
+        "commitments_missed": 1,
+        "commitments_unreported": 1,
+        "mood_avg": 3.5,
+        "effort_avg": 4.0,
+        "connection_avg": 3.0,
+        "resentment_avg": 2.0,
+        "wellbeing_avg": 3.25,
+    }
+    entry.update(values)
+    return entry
+
+
+def store_report(
+    couple: Couple,
+    week: dt.date,
+    partners: Sequence[dict[str, Any]],
+    *,
+    balance: str = WeeklyReport.Balance.LEANING,
+    gap: float | None = 20.0,
+    gap_trend: str | None = WeeklyReport.GapTrend.STABLE,
+    flags: Sequence[dict[str, Any]] = (),
+    less_engaged_partner: User | None = None,
+) -> WeeklyReport:
+    """A report as the pipeline stores it, written straight to the database."""
+    return WeeklyReport.objects.create(
+        couple=couple,
+        week_start=week,
+        balance=balance,
+        gap=gap,
+        gap_trend=gap_trend,
+        partners=list(partners),
+        flags=list(flags),
+        less_engaged_partner=less_engaged_partner,
+        recommendations=[],
+    )
+
+
+def local(day: dt.date, hour: int, tz: str = "UTC", minute: int = 0) -> dt.datetime:
+    """An aware datetime: that day and hour in that timezone."""
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZoneInfo(tz))
+
+
+def reported_couple(
+    tz: str = "UTC", *, therapist: User | bool = True, **couple_fields: Any
+) -> tuple[Couple, User, User, User | None]:
+    """A couple (partners ``a`` and ``b``) with a stored report of WEEK.
+
+    ``b``'s figures are distinctive numbers that must never reach ``a``'s digest.
+    """
+    couple, a, b, therapist_user = make_couple(therapist=therapist, timezone=tz, **couple_fields)
+    store_report(couple, WEEK, [figures(a), other_figures(b)])
+    return couple, a, b, therapist_user
+
+
+def other_figures(partner: User) -> dict[str, Any]:
+    """Figures of the partner who is not the recipient: numbers found nowhere else."""
+    return figures(
+        partner,
+        engagement_score=12.3,
+        sessions_expected=2,
+        sessions_attended=0,
+        checkin_days=6,
+        commitments_kept=0,
+        commitments_missed=4,
+        commitments_unreported=5,
+        resentment_avg=4.75,
+        wellbeing_avg=1.25,
+    )

@@ -1,0 +1,62 @@
+"""Fixtures of the digest tests: a real SMTP server that can refuse, and the apps' URLs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from tests.engagement.digests.builders import FRONTEND_URL, SITE_URL
+from tests.smtp import Mailbox, smtp_server
+
+
+@pytest.fixture(autouse=True)
+def _urls(settings: SettingsWrapper) -> None:
+    settings.FRONTEND_URL = FRONTEND_URL
+    settings.SITE_URL = SITE_URL
+
+
+class RefusingMailbox:
+    """A real SMTP server's mailbox that refuses the next messages with the replies queued in
+    ``refusals`` (say "451 4.3.0 Try again later"), as a busy server would."""
+
+    def __init__(self, box: Mailbox) -> None:
+        self.box = box
+        self.port = box.port
+        self.refusals: list[str] = []
+        accept = box.handle_DATA
+
+        async def handle_data(server: Any, session: Any, envelope: Any) -> str:
+            if self.refusals:
+                return self.refusals.pop(0)
+            return await accept(server, session, envelope)
+
+        # aiosmtpd looks its hooks up on the handler instance.
+        box.handle_DATA = handle_data  # type: ignore[method-assign]
+
+    def to(self, address: str) -> list[Any]:
+        return self.box.to(address)
+
+    def only(self, address: str) -> Any:
+        return self.box.only(address)
+
+    @property
+    def messages(self) -> list[Any]:
+        return self.box.messages
+
+
+@pytest.fixture
+def mailbox(settings: SettingsWrapper) -> Iterator[RefusingMailbox]:
+    """Digests go through Django's SMTP backend to a real server on localhost."""
+    with smtp_server() as box:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = box.port
+        settings.EMAIL_HOST_USER = ""
+        settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_USE_SSL = False
+        settings.EMAIL_TIMEOUT = 5
+        yield RefusingMailbox(box)

@@ -1,0 +1,274 @@
+"""A digest goes once per user and week: tasks run twice, servers refuse, workers die."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from celery.exceptions import Retry
+from django.core.management import call_command
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from accounts.models import User
+from engagement.digests import delivery
+from engagement.digests.delivery import DeliveryKey
+from engagement.digests.tasks import send_due_digests
+from engagement.models import DigestDelivery
+from tests.engagement.digests.builders import NEXT_MONDAY, WEEK, local, reported_couple
+from tests.engagement.digests.conftest import RefusingMailbox
+
+pytestmark = pytest.mark.django_db
+
+SEND = local(NEXT_MONDAY, 8)
+Status = DigestDelivery.Status
+
+
+def run_at(at: dt.datetime) -> None:
+    with time_machine.travel(at, tick=False):
+        send_due_digests()
+
+
+@pytest.fixture
+def only_a() -> User:
+    """One couple whose partner `a` is the only recipient: the other has unsubscribed and
+    there is no therapist, so the server's first refusal is a's."""
+    _, a, b, _ = reported_couple(therapist=False)
+    User.objects.filter(pk=b.pk).update(weekly_digest=False)
+    return a
+
+
+def row_of(user: User) -> DigestDelivery:
+    return DigestDelivery.objects.get(user=user, kind="partner", week_start=WEEK)
+
+
+def test_task_run_twice_sends_one_message_per_user(mailbox: RefusingMailbox) -> None:
+    _, a, b, therapist = reported_couple()
+    assert therapist is not None
+
+    run_at(SEND)
+    run_at(SEND)
+    run_at(SEND + dt.timedelta(minutes=15))
+    run_at(SEND + dt.timedelta(hours=30))
+
+    for user in (a, b, therapist):
+        message = mailbox.only(user.email)
+        row = DigestDelivery.objects.get(user=user, week_start=WEEK)
+        assert row.status == Status.SENT
+        assert row.attempts == 1
+        assert message.message["Message-ID"] == row.message_id
+    assert len(mailbox.messages) == 3
+
+
+def test_command_after_the_task_and_twice_sends_nothing_more(mailbox: RefusingMailbox) -> None:
+    _, a, b, _ = reported_couple()
+
+    run_at(SEND)
+    with time_machine.travel(SEND + dt.timedelta(minutes=1), tick=False):
+        call_command("send_digests", stdout=None)
+        call_command("send_digests", stdout=None)
+
+    assert len(mailbox.to(a.email)) == 1
+    assert len(mailbox.to(b.email)) == 1
+
+
+def test_refused_send_is_retried_later_and_sent_once(
+    mailbox: RefusingMailbox, only_a: User
+) -> None:
+    mailbox.refusals.append("451 4.3.0 Try again later")
+
+    run_at(SEND)
+    row = row_of(only_a)
+    assert mailbox.to(only_a.email) == []
+    assert row.status == Status.FAILED
+    assert row.attempts == 1
+    assert "451" in row.error
+    assert row.next_attempt_at == SEND + delivery.RETRY_BASE
+
+    run_at(SEND + dt.timedelta(minutes=4))  # backing off
+    assert mailbox.to(only_a.email) == []
+
+    run_at(SEND + dt.timedelta(minutes=15))
+    run_at(SEND + dt.timedelta(minutes=30))
+    message = mailbox.only(only_a.email)
+    row.refresh_from_db()
+    assert row.status == Status.SENT
+    assert row.attempts == 2
+    assert row.error == ""
+    # The same Message-ID on every attempt, so any copy can be traced.
+    assert message.message["Message-ID"] == row.message_id
+
+
+def test_permanent_refusal_fails_at_once_and_keeps_the_error(
+    mailbox: RefusingMailbox, only_a: User
+) -> None:
+    mailbox.refusals.append("550 5.1.1 Mailbox unavailable")
+
+    run_at(SEND)
+    run_at(SEND + dt.timedelta(hours=2))
+
+    row = row_of(only_a)
+    assert mailbox.to(only_a.email) == []
+    assert row.status == Status.FAILED
+    assert row.next_attempt_at is None
+    assert "550" in row.error
+    assert row.attempts == 1
+
+
+def test_retries_back_off_and_stop_after_the_last_attempt(
+    mailbox: RefusingMailbox, only_a: User
+) -> None:
+    mailbox.refusals.extend(["421 4.7.0 Busy"] * delivery.MAX_ATTEMPTS)
+    at = SEND
+    delays = []
+    for _ in range(delivery.MAX_ATTEMPTS):
+        run_at(at)
+        row = row_of(only_a)
+        if row.next_attempt_at is None:
+            break
+        delays.append(row.next_attempt_at - at)
+        at = row.next_attempt_at
+    run_at(at + dt.timedelta(hours=3))
+
+    row = row_of(only_a)
+    assert delays == [dt.timedelta(minutes=m) for m in (5, 10, 20, 40)]
+    assert row.status == Status.FAILED
+    assert row.attempts == delivery.MAX_ATTEMPTS
+    assert row.next_attempt_at is None
+    assert "421" in row.error
+    assert mailbox.to(only_a.email) == []
+
+
+def test_a_claim_abandoned_before_sending_is_never_resent(
+    mailbox: RefusingMailbox, only_a: User
+) -> None:
+    # A worker claimed the row, then died (before or after the server took the message:
+    # nobody can tell which).
+    key = DeliveryKey(only_a.id, "partner", WEEK)
+    with time_machine.travel(SEND, tick=False):
+        row = delivery.ledger([key], create=[key])[key]
+        assert delivery.claim(row.id, message_id=row.message_id) is not None
+
+    run_at(SEND + dt.timedelta(minutes=15))  # a live claim: left alone
+    assert row_of(only_a).status == Status.CLAIMED
+    run_at(SEND + delivery.CLAIM_TIMEOUT + dt.timedelta(minutes=1))
+    run_at(SEND + dt.timedelta(hours=3))
+
+    row = row_of(only_a)
+    assert mailbox.to(only_a.email) == []
+    assert row.status == Status.FAILED
+    assert row.error.startswith("outcome unknown")
+    assert row.next_attempt_at is None
+
+
+class WorkerDied(BaseException):
+    """The process is killed: nothing after this line runs."""
+
+
+def test_a_worker_dying_after_the_server_took_the_message_causes_no_second_copy(
+    mailbox: RefusingMailbox, only_a: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def die(*args: object, **kwargs: object) -> None:
+        raise WorkerDied
+
+    monkeypatch.setattr(delivery, "mark_sent", die)
+    with pytest.raises(WorkerDied):
+        run_at(SEND)
+    monkeypatch.undo()
+    assert len(mailbox.to(only_a.email)) == 1
+    assert row_of(only_a).status == Status.CLAIMED
+
+    for minutes in (15, 30, 45, 60, 24 * 60):
+        run_at(SEND + dt.timedelta(minutes=minutes))
+
+    assert len(mailbox.to(only_a.email)) == 1
+    row = row_of(only_a)
+    assert row.status == Status.FAILED
+    assert row.error.startswith("outcome unknown")
+
+
+def test_a_connection_dropped_mid_send_is_not_retried(
+    mailbox: RefusingMailbox, only_a: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.mail.backends.smtp import EmailBackend
+
+    def drop(self: EmailBackend, messages: object) -> int:
+        raise ConnectionResetError("connection reset by peer")
+
+    monkeypatch.setattr(EmailBackend, "send_messages", drop)
+    run_at(SEND)
+    monkeypatch.undo()
+    run_at(SEND + dt.timedelta(hours=1))
+
+    row = row_of(only_a)
+    assert row.status == Status.FAILED
+    assert row.error.startswith("outcome unknown")
+    assert mailbox.to(only_a.email) == []
+
+
+def test_two_workers_cannot_both_claim_a_digest(db: None) -> None:
+    _, a, _, _ = reported_couple()
+    key = DeliveryKey(a.id, "partner", WEEK)
+    delivery.ledger([key], create=[key])
+    row = delivery.ledger([key], create=[key])[key]  # a second insert is a no-op
+
+    first = delivery.claim(row.id, message_id=row.message_id)
+    second = delivery.claim(row.id, message_id=row.message_id)
+
+    assert first is not None
+    assert second is None
+    assert DigestDelivery.objects.filter(user=a).count() == 1
+
+
+def test_an_unreachable_server_claims_nothing(
+    mailbox: RefusingMailbox, settings: SettingsWrapper, only_a: User
+) -> None:
+    port = settings.EMAIL_PORT
+    settings.EMAIL_PORT = 1  # nothing listens there
+
+    with pytest.raises(Retry):  # the chunk task asks Celery to try again later
+        run_at(SEND)
+    row = row_of(only_a)
+    assert row.status == Status.PENDING
+    assert row.attempts == 0
+
+    settings.EMAIL_PORT = port
+    run_at(SEND + dt.timedelta(minutes=15))
+    assert len(mailbox.to(only_a.email)) == 1
+
+
+def test_a_late_report_is_waited_for(mailbox: RefusingMailbox) -> None:
+    from tests.engagement.digests.builders import figures, store_report
+    from tests.factories import make_couple
+
+    couple, a, b, _ = make_couple(therapist=False)
+
+    run_at(SEND)
+    assert mailbox.messages == []
+    assert row_of(a).status == Status.PENDING
+
+    store_report(couple, WEEK, [figures(a), figures(b)])
+    run_at(SEND + dt.timedelta(hours=5))
+    assert len(mailbox.to(a.email)) == 1
+    assert len(mailbox.to(b.email)) == 1
+
+
+def test_a_report_that_never_comes_is_skipped_after_a_day_with_the_reason(
+    mailbox: RefusingMailbox,
+) -> None:
+    from tests.factories import make_couple
+
+    couple, a, _, therapist = make_couple()
+    assert therapist is not None
+
+    run_at(SEND)
+    run_at(SEND + dt.timedelta(hours=23, minutes=45))
+    assert mailbox.messages == []
+    run_at(SEND + dt.timedelta(hours=24))
+
+    row = row_of(a)
+    assert row.status == Status.SKIPPED
+    assert f"no report of week {WEEK} for couple {couple.id}" in row.error
+    assert mailbox.to(a.email) == []
+    # The therapist's digest goes without it: the rest of a caseload cannot wait.
+    assert "No report this week" in mailbox.only(therapist.email).html

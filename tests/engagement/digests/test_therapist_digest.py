@@ -1,0 +1,190 @@
+"""The therapist digest: one email for the caseload, most urgent first, new flags counted,
+with links to the details and no scores, evidence or notes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+import time_machine
+
+from accounts.models import User
+from engagement.digests.tasks import send_due_digests
+from engagement.models import Couple, WeeklyReport
+from tests.engagement.digests.builders import (
+    FRONTEND_URL,
+    NEXT_MONDAY,
+    WEEK,
+    figures,
+    local,
+    store_report,
+)
+from tests.engagement.digests.conftest import RefusingMailbox
+from tests.factories import TherapistFactory, TherapySessionFactory, make_couple
+
+pytestmark = pytest.mark.django_db
+
+PREVIOUS = WEEK - dt.timedelta(weeks=1)
+
+
+def flag(code: str, partner: User, **evidence: Any) -> dict[str, Any]:
+    return {"code": code, "partner": str(partner.id), "evidence": evidence}
+
+
+def send() -> None:
+    with time_machine.travel(local(NEXT_MONDAY, 8), tick=False):
+        send_due_digests()
+
+
+@pytest.fixture
+def therapist() -> User:
+    user: User = TherapistFactory.create(display_name="Dr. Rivera")
+    return user
+
+
+def couple_of(therapist: User, name: str, **fields: Any) -> tuple[Couple, User, User]:
+    couple, a, b, _ = make_couple(therapist=therapist, name=name, **fields)
+    # Only the therapist's email is under test here.
+    User.objects.filter(pk__in=[a.pk, b.pk]).update(weekly_digest=False)
+    return couple, a, b
+
+
+def test_one_email_for_the_whole_caseload_most_urgent_first(
+    mailbox: RefusingMailbox, therapist: User
+) -> None:
+    calm, a, b = couple_of(therapist, "Calm couple")
+    store_report(calm, WEEK, [figures(a), figures(b)], balance="balanced", gap=5.0)
+    streak, c, d = couple_of(therapist, "Streak couple")
+    store_report(
+        streak,
+        WEEK,
+        [figures(c), figures(d)],
+        balance="one_sided",
+        gap=60.0,
+        flags=[flag("low_engagement_streak", d, weeks=[], scores=[])],
+    )
+    wellbeing, e, f = couple_of(therapist, "Wellbeing couple")
+    store_report(
+        wellbeing,
+        WEEK,
+        [figures(e), figures(f)],
+        balance="leaning",
+        gap=20.0,
+        flags=[flag("wellbeing_decline", e, wellbeing_avg=1.5)],
+    )
+    held, g, h = couple_of(therapist, "Held couple", safety_hold=True)
+    store_report(held, WEEK, [figures(g), figures(h)], balance="insufficient_data", gap=None)
+    paused, _, _ = couple_of(therapist, "Paused couple", status=Couple.Status.PAUSED)
+
+    send()
+
+    message = mailbox.only(therapist.email)
+    order = ["Held couple", "Wellbeing couple", "Streak couple", "Calm couple", "Paused couple"]
+    for part in (message.text, message.html):
+        positions = [part.index(name) for name in order]
+        assert positions == sorted(positions)
+        assert "Safety hold" in part or "safety hold" in part
+    text = message.text
+    assert "Balance: One-sided" in text
+    assert "Balance: Balanced" in text
+    for couple in (calm, streak, wellbeing, held, paused):
+        assert f"{FRONTEND_URL}/couples/{couple.id}/reports/{WEEK}" in text
+    assert f"{FRONTEND_URL}/caseload" in text
+
+
+def test_new_flags_are_those_not_raised_the_week_before(
+    mailbox: RefusingMailbox, therapist: User
+) -> None:
+    couple, a, b = couple_of(therapist, "Couple")
+    store_report(
+        couple,
+        PREVIOUS,
+        [figures(a), figures(b)],
+        flags=[flag("engagement_gap_streak", b), flag("wellbeing_decline", a)],
+    )
+    store_report(
+        couple,
+        WEEK,
+        [figures(a), figures(b)],
+        flags=[
+            flag("engagement_gap_streak", b),  # raised last week too
+            flag("wellbeing_decline", b),  # the same code, about the other partner: new
+            flag("commitments_unkept", b),  # new
+        ],
+    )
+
+    send()
+
+    text = mailbox.only(therapist.email).text
+    assert "New flags: 2" in text
+    assert "1 with new flags" in text
+
+
+def test_no_scores_flag_evidence_or_notes_in_the_email(
+    mailbox: RefusingMailbox, therapist: User
+) -> None:
+    couple, a, b = couple_of(therapist, "Couple")
+    store_report(
+        couple,
+        WEEK,
+        [figures(a, engagement_score=87.6), figures(b, engagement_score=12.3)],
+        balance="one_sided",
+        gap=75.3,
+        less_engaged_partner=b,
+        flags=[flag("engagement_gap_streak", b, weeks=["2026-01-19"], gaps=[55.5, 66.6, 75.3])],
+    )
+    TherapySessionFactory.create(
+        couple=couple, starts_at=local(WEEK, 18), therapist_notes="session-notes-5e2a"
+    )
+
+    send()
+
+    message = mailbox.only(therapist.email)
+    for part in (message.text, message.html):
+        for secret in ("87.6", "12.3", "75.3", "55.5", "66.6", "session-notes-5e2a"):
+            assert secret not in part
+        assert "engagement_gap_streak" not in part
+        assert a.display_name not in part
+        assert b.display_name not in part
+        assert "New flags" in part or "NEW FLAGS" in part.upper()
+
+
+def test_couple_names_are_escaped(mailbox: RefusingMailbox, therapist: User) -> None:
+    couple, a, b = couple_of(therapist, '<img src=x onerror=alert(1)> & "Co"')
+    store_report(couple, WEEK, [figures(a), figures(b)])
+    User.objects.filter(pk=therapist.pk).update(display_name="Dr. <b>Bold</b>")
+
+    send()
+
+    html = mailbox.only(therapist.email).html
+    assert "<img" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt; &amp; &quot;Co&quot;" in html
+    assert "Dr. &lt;b&gt;Bold&lt;/b&gt;" in html
+
+
+def test_minimal_detail_links_to_the_caseload_only(
+    mailbox: RefusingMailbox, therapist: User
+) -> None:
+    couple, a, b = couple_of(therapist, "Couple with a name")
+    store_report(couple, WEEK, [figures(a), figures(b)], balance=WeeklyReport.Balance.ONE_SIDED)
+    User.objects.filter(pk=therapist.pk).update(digest_detail="minimal")
+
+    send()
+
+    message = mailbox.only(therapist.email)
+    assert "Your weekly summary is ready" in message.text
+    assert f"{FRONTEND_URL}/caseload" in message.text
+    for part in (message.text, message.html):
+        assert "Couple with a name" not in part
+        assert "One-sided" not in part
+
+
+def test_a_therapist_with_only_paused_couples_gets_none(
+    mailbox: RefusingMailbox, therapist: User
+) -> None:
+    couple_of(therapist, "Paused couple", status=Couple.Status.PAUSED)
+
+    send()
+
+    assert mailbox.to(therapist.email) == []
