@@ -41,6 +41,13 @@ check-schema:
 pytest:
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## make bench: benchmarks on PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL), results
+## in docs/benchmarks.md. Needs wrk for the API figures (Debian package, installed when root).
+bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } \
+		|| echo "bench: wrk is missing; the API benchmarks will be skipped"
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 ## make lock: re-resolve pyproject.toml into requirements.lock (needs uv on PATH).
 lock:
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock

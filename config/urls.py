@@ -21,7 +21,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("engagement.api.urls")),
 ]
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("admin/", admin.site.urls),

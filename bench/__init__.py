@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` measures the weekly run, the API and digests against baselines."""

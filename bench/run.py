@@ -1,0 +1,660 @@
+"""`make bench`: every benchmark of docs/benchmarks.md, end to end, on PostgreSQL and Redis.
+
+Prints one line per benchmark,
+`BENCH name=<name> value=<number> unit=<unit> baseline=<number> ratio=<number>`, and rewrites
+docs/benchmarks.md with the machine, the commands and the results. Figures are measured here,
+never asserted in tests (the machine is shared and noisy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/duet_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
+
+
+@dataclass
+class Result:
+    name: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    ratio: float | None = None
+    target: str = ""
+    notes: str = ""
+
+    def line(self) -> str:
+        def fmt(x: float | None) -> str:
+            return "-" if x is None else f"{x:.4g}"
+
+        return (
+            f"BENCH name={self.name} value={fmt(self.value)} unit={self.unit} "
+            f"baseline={fmt(self.baseline)} ratio={fmt(self.ratio)}"
+        )
+
+
+def log(message: str) -> None:
+    sys.stderr.write(f"[bench {time.strftime('%H:%M:%S')}] {message}\n")
+    sys.stderr.flush()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.database_url = args.database_url
+        self.redis_url = args.redis_url
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url,
+            "THROTTLE_USER_RATE": "10000000/min",
+            "THROTTLE_ANON_RATE": "10000000/min",
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
+        }
+        os.environ.update(
+            {
+                k: self.env[k]
+                for k in (
+                    "DJANGO_SETTINGS_MODULE",
+                    "DATABASE_URL",
+                    "REDIS_URL",
+                    "THROTTLE_USER_RATE",
+                    "THROTTLE_ANON_RATE",
+                    "CELERY_TASK_ALWAYS_EAGER",
+                )
+            }
+        )
+        self.results: list[Result] = []
+        self.facts: dict[str, Any] = {}
+
+    # --- set-up -----------------------------------------------------------------------------
+
+    def manage(self, *argv: str, quiet: bool = False) -> str:
+        completed = subprocess.run(
+            [sys.executable, "manage.py", *argv],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if completed.returncode != 0:
+            raise SystemExit(f"manage.py {' '.join(argv)} failed:\n{completed.stderr[-4000:]}")
+        if not quiet:
+            for line in completed.stdout.strip().splitlines()[-3:]:
+                log(f"  {line}")
+        return completed.stdout
+
+    def recreate_database(self) -> None:
+        import psycopg
+
+        url = urlparse(self.database_url)
+        name = url.path.lstrip("/")
+        admin_url = self.database_url.rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        import redis
+
+        redis.Redis.from_url(self.redis_url).flushdb()
+
+    def django(self) -> None:
+        import django
+
+        django.setup()
+
+    # --- processes ----------------------------------------------------------------------------
+
+    @contextmanager
+    def process(
+        self, argv: list[str], name: str, env: dict[str, str] | None = None
+    ) -> Iterator[subprocess.Popen[bytes]]:
+        logfile = open(Path(tempfile.gettempdir()) / f"duet-bench-{name}.log", "wb")  # noqa: SIM115
+        proc = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=env or self.env,
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            yield proc
+        finally:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=30)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                with suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+            logfile.close()
+
+    def wait_http(self, url: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise SystemExit(f"{url} did not answer")
+
+
+def process_tree(pid: int) -> list[int]:
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            pids.extend(process_tree(int(child)))
+    return pids
+
+
+def pss_kib(pid: int) -> int:
+    """Proportional set size: shared pages split between the processes that share them."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def parse_wrk(output: str) -> dict[str, float]:
+    def duration_ms(text: str) -> float:
+        value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    figures: dict[str, float] = {}
+    figures["rps"] = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    for pct in ("50", "99"):
+        match = re.search(rf"^\s+{pct}(?:\.000)?%\s+(\S+)", output, re.M)
+        if match:
+            figures[f"p{pct}_ms"] = duration_ms(match.group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    figures["non_2xx"] = float(bad.group(1)) if bad else 0.0
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    figures["socket_errors"] = float(sum(int(x) for x in errors.groups())) if errors else 0.0
+    figures["requests"] = float(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    return figures
+
+
+# --- the benchmarks ---------------------------------------------------------------------------
+
+
+def last_completed_week() -> date:
+    today = date.today()
+    return today - timedelta(days=today.weekday()) - timedelta(weeks=1)
+
+
+class Benchmarks(Bench):
+    def seed(self, couples: int, seed: int, name: str) -> None:
+        log(f"seeding {couples} couples x {self.args.weeks} weeks (seed {seed})")
+        started = time.monotonic()
+        self.manage(
+            "seed_synthetic",
+            "--couples",
+            str(couples),
+            "--weeks",
+            str(self.args.weeks),
+            "--seed",
+            str(seed),
+            "--quiet",
+        )
+        elapsed = time.monotonic() - started
+        self.add(Result(name, elapsed, "s", target="< 120 s for 10k x 12 weeks"))
+
+    def add(self, result: Result) -> None:
+        self.results.append(result)
+        print(result.line(), flush=True)
+
+    @contextmanager
+    def worker(self, concurrency: int) -> Iterator[subprocess.Popen[bytes]]:
+        argv = [
+            str(BIN / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            "reports,default,email",
+            f"--concurrency={concurrency}",
+            "--pool=prefork",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=WARNING",
+        ]
+        with self.process(argv, "worker") as proc:
+            from django.core.cache import cache
+
+            from config.celery import app
+            from config.tasks import HEARTBEAT_CACHE_KEY
+
+            token = f"bench-{time.time()}"
+            app.send_task("config.tasks.heartbeat", args=[token], queue="default")
+            deadline = time.monotonic() + 60
+            while not cache.get(f"{HEARTBEAT_CACHE_KEY}:{token}"):
+                if time.monotonic() > deadline:
+                    raise SystemExit("the worker did not start")
+                time.sleep(0.2)
+            yield proc
+
+    def weekly_run(self, label: str) -> tuple[float, int, float, float]:
+        """The hourly task end to end through a real worker: (seconds, reports, peak PSS MB,
+        peak RSS MB of the largest worker process)."""
+        from config.celery import app
+        from engagement.models import WeeklyReport
+        from engagement.reports.pipeline import reports_due
+
+        WeeklyReport.objects.all().delete()
+        expected = sum(len(ids) for ids in reports_due().values())
+        log(f"{label}: {expected} reports due")
+        peak_pss = peak_rss = 0
+        with self.worker(self.args.worker_processes) as proc:
+            started = time.monotonic()
+            app.send_task("engagement.reports.tasks.schedule_weekly_reports", queue="reports")
+            next_count = 0.0
+            while True:
+                tree = process_tree(proc.pid)
+                peak_pss = max(peak_pss, sum(pss_kib(pid) for pid in tree))
+                peak_rss = max(peak_rss, max((rss_kib(pid) for pid in tree), default=0))
+                now = time.monotonic()
+                if now >= next_count:
+                    done = WeeklyReport.objects.count()
+                    if done >= expected:
+                        break
+                    next_count = now + 0.25
+                if now - started > 1800:
+                    raise SystemExit(f"{label}: only {done}/{expected} reports after 30 min")
+                time.sleep(0.05)
+            elapsed = time.monotonic() - started
+        return elapsed, expected, peak_pss / 1024, peak_rss / 1024
+
+    def reports_10k(self) -> float:
+        from bench.floor import run_floor
+
+        week = last_completed_week()
+        elapsed, count, pss_mb, rss_mb = self.weekly_run("reports_10k")
+        floors = []
+        for _ in range(3):
+            started = time.monotonic()
+            rows = run_floor(week)
+            floors.append(time.monotonic() - started)
+        floor = sorted(floors)[1]
+        self.facts["floor_rows"] = rows
+        self.facts["reports_10k_count"] = count
+        naive = self.per_couple_loop(week)
+        self.add(
+            Result(
+                "reports_10k",
+                elapsed,
+                "s",
+                floor,
+                elapsed / floor,
+                "<= 4 x floor; < 10 s",
+                f"{count} reports; floor: one SQL statement, {rows} partner-week rows",
+            )
+        )
+        self.add(
+            Result(
+                "reports_10k_vs_per_couple",
+                elapsed,
+                "s",
+                naive,
+                naive / elapsed,
+                ">= 10 x faster than the per-couple ORM loop",
+                "per-couple loop timed on 500 couples and scaled",
+            )
+        )
+        self.add(
+            Result(
+                "worker_rss",
+                pss_mb,
+                "MB",
+                None,
+                None,
+                "< 300 MB",
+                f"peak PSS of the worker pool ({self.args.worker_processes} processes "
+                f"+ parent); largest single process peak RSS {rss_mb:.0f} MB",
+            )
+        )
+        return elapsed
+
+    def per_couple_loop(self, week: date) -> float:
+        from bench.naive import compute_couple_naively
+        from engagement.models import Couple
+
+        sample = list(Couple.objects.order_by("id").values_list("id", flat=True)[:500])
+        total = Couple.objects.count()
+        started = time.monotonic()
+        for couple_id in sample:
+            compute_couple_naively(couple_id, week)
+        elapsed = time.monotonic() - started
+        log(f"per-couple loop: {len(sample)} couples in {elapsed:.1f} s")
+        return elapsed * total / len(sample)
+
+    def reports_50k(self, ten_k: float) -> None:
+        from engagement.models import Couple
+
+        more = self.args.couples_large - Couple.objects.count()
+        self.seed(more, seed=2, name="seed_more")
+        elapsed, count, _, _ = self.weekly_run("reports_50k")
+        self.add(
+            Result(
+                "reports_50k",
+                elapsed,
+                "s",
+                ten_k,
+                elapsed / ten_k,
+                "<= 5.5 x reports_10k",
+                f"{count} reports",
+            )
+        )
+
+    def _targets(self, lines: list[str]) -> str:
+        handle = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False)  # noqa: SIM115
+        handle.write("\n".join(lines) + "\n")
+        handle.close()
+        return handle.name
+
+    def _wrk(self, script: str, targets: str, port: int, seconds: int) -> dict[str, float]:
+        env = {**os.environ, "BENCH_TARGETS": targets}
+        argv = [
+            "wrk",
+            "-t2",
+            f"-c{self.args.connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(ROOT / "bench" / "wrk" / script),
+            f"http://127.0.0.1:{port}",
+        ]
+        output = subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout
+        figures = parse_wrk(output)
+        if figures["non_2xx"] or figures["socket_errors"]:
+            log(f"wrk {script}: {figures}")
+        return figures
+
+    def api(self) -> None:
+        from accounts.authentication import issue_tokens
+        from accounts.models import User
+        from engagement.models import Membership
+
+        if shutil.which("wrk") is None:
+            log("wrk is missing (apt-get install wrk): skipping api_read and api_write")
+            return
+        memberships = list(
+            Membership.objects.filter(role="partner", partner_slot=1)
+            .select_related("user", "couple")
+            .order_by("couple_id")[:50]
+        )
+        read = [
+            f"/api/v1/checkins/?couple={m.couple_id}&page_size=50 {issue_tokens(m.user)['access']}"
+            for m in memberships
+        ]
+        bare = [
+            f"/bench/bare-checkins/?couple={m.couple_id}&viewer={m.user_id} -" for m in memberships
+        ]
+        day = (date.today() - timedelta(days=1)).isoformat()
+        write = [
+            f"/api/v1/checkins/{day}/ {issue_tokens(m.user)['access']} "
+            + json.dumps(
+                {
+                    "couple": str(m.couple_id),
+                    "visibility": "private",
+                    "mood": 3,
+                    "effort": 4,
+                    "resentment": 2,
+                    "note": "bench",
+                },
+                separators=(",", ":"),
+            )
+            for m in memberships
+        ]
+        del User
+        port = free_port()
+        argv = [
+            str(BIN / "gunicorn"),
+            "config.wsgi",
+            "--workers",
+            str(self.args.web_workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            "-" if False else "/dev/null",
+        ]
+        env = {**self.env}
+        with self.process(argv, "gunicorn", env):
+            self.wait_http(f"http://127.0.0.1:{port}/healthz")
+            seconds = self.args.api_seconds
+            read_t, bare_t, write_t = self._targets(read), self._targets(bare), self._targets(write)
+            self._wrk("read.lua", read_t, port, 5)  # warm up both paths
+            self._wrk("read.lua", bare_t, port, 5)
+            api = self._wrk("read.lua", read_t, port, seconds)
+            baseline = self._wrk("read.lua", bare_t, port, seconds)
+            self.add(
+                Result(
+                    "api_read",
+                    api["rps"],
+                    "req/s",
+                    baseline["rps"],
+                    api["rps"] / baseline["rps"],
+                    "ratio >= 0.6",
+                    f"p50 {api.get('p50_ms', 0):.1f} ms, p99 {api.get('p99_ms', 0):.1f} ms; "
+                    f"bare Django p50 {baseline.get('p50_ms', 0):.1f} ms, "
+                    f"p99 {baseline.get('p99_ms', 0):.1f} ms; "
+                    f"non-2xx {api['non_2xx']:.0f}",
+                )
+            )
+            put = self._wrk("write.lua", write_t, port, seconds)
+            self.add(
+                Result(
+                    "api_write",
+                    put["rps"],
+                    "req/s",
+                    None,
+                    None,
+                    "p99 reported",
+                    f"p50 {put.get('p50_ms', 0):.1f} ms, p99 {put.get('p99_ms', 0):.1f} ms; "
+                    f"non-2xx {put['non_2xx']:.0f}",
+                )
+            )
+
+    def digests(self) -> None:
+        from engagement.models import DigestDelivery
+
+        port = free_port()
+        sink = [
+            sys.executable,
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            f"127.0.0.1:{port}",
+            "-c",
+            "aiosmtpd.handlers.Sink",
+        ]
+        week = last_completed_week()
+        with self.process(sink, "smtp-sink"):
+            time.sleep(1.0)
+            env = {**self.env, "EMAIL_URL": f"smtp://127.0.0.1:{port}"}
+            started = time.monotonic()
+            completed = subprocess.run(
+                [sys.executable, "manage.py", "send_digests", "--week", week.isoformat()],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            elapsed = time.monotonic() - started
+        if completed.returncode != 0:
+            log(f"send_digests failed: {completed.stderr[-2000:]}")
+            return
+        sent = DigestDelivery.objects.filter(status="sent").count()
+        self.add(
+            Result(
+                "digests_10k",
+                sent / elapsed,
+                "msg/s",
+                None,
+                None,
+                ">= 200 msg/s",
+                f"{sent} digests rendered and sent over SMTP in {elapsed:.1f} s, one process",
+            )
+        )
+
+    def run(self) -> None:
+        self.recreate_database()
+        self.manage("migrate", "--no-input", quiet=True)
+        self.django()
+        self.seed(self.args.couples, seed=1, name="seed_10k")
+        ten_k = self.reports_10k()
+        if not self.args.skip_api:
+            self.api()
+        if not self.args.skip_digests:
+            self.digests()
+        if not self.args.skip_large:
+            self.reports_50k(ten_k)
+        write_markdown(self)
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = "unknown"
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f"{kib / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError):
+        pass
+
+    def version(argv: list[str]) -> str:
+        try:
+            return (
+                subprocess.run(argv, capture_output=True, text=True, check=False)
+                .stdout.strip()
+                .splitlines()[0]
+            )
+        except (OSError, IndexError):
+            return "unknown"
+
+    return {
+        "cpu": f"{cpu}, {os.cpu_count()} cores",
+        "memory": memory,
+        "python": platform.python_version(),
+        "postgres": version(["psql", "--version"]),
+        "redis": version(["redis-server", "--version"]),
+        "wrk": version(["wrk", "--version"]) if shutil.which("wrk") else "missing",
+    }
+
+
+START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
+
+
+def write_markdown(bench: Bench) -> None:
+    facts = machine()
+    lines = [
+        START,
+        f"Last run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, with "
+        f"`make bench` ({' '.join(sys.argv[1:]) or 'defaults'}).",
+        "",
+        f"Machine: {facts['cpu']}, {facts['memory']}; Python {facts['python']}; "
+        f"{facts['postgres']}; {facts['redis']}; {facts['wrk']}.",
+        "",
+        "| benchmark | value | unit | baseline | ratio | target | notes |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in bench.results:
+
+        def fmt(x: float | None) -> str:
+            return "" if x is None else f"{x:.3g}"
+
+        lines.append(
+            f"| {r.name} | {fmt(r.value)} | {r.unit} | {fmt(r.baseline)} | "
+            f"{fmt(r.ratio)} | {r.target} | {r.notes} |"
+        )
+    lines += ["", "```", *(r.line() for r in bench.results), "```", END]
+    path = ROOT / "docs" / "benchmarks.md"
+    text = path.read_text() if path.exists() else "# Benchmarks\n\n" + START + "\n" + END + "\n"
+    if START not in text:
+        text += "\n" + START + "\n" + END + "\n"
+    before, rest = text.split(START, 1)
+    after = rest.split(END, 1)[1]
+    path.write_text(before + "\n".join(lines) + after)
+    log(f"wrote {path}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    )
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL))
+    parser.add_argument("--couples", type=int, default=10_000)
+    parser.add_argument("--couples-large", type=int, default=50_000)
+    parser.add_argument("--weeks", type=int, default=12)
+    parser.add_argument("--worker-processes", type=int, default=2)
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--api-seconds", type=int, default=30)
+    parser.add_argument("--skip-api", action="store_true")
+    parser.add_argument("--skip-digests", action="store_true")
+    parser.add_argument("--skip-large", action="store_true")
+    args = parser.parse_args(argv)
+    Benchmarks(args).run()
+
+
+if __name__ == "__main__":
+    main()
