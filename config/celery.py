@@ -38,6 +38,8 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     worker_max_tasks_per_child=500,
     broker_connection_retry_on_startup=True,
+    # Workers log through Django's LOGGING (JSON lines, secrets redacted), not Celery's own.
+    worker_hijack_root_logger=False,
     beat_schedule={
         "worker-heartbeat": {
             "task": "config.tasks.heartbeat",
