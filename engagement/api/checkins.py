@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
+from engagement.api.audit import record_therapist_reads
 from engagement.api.conditional import ConditionalRetrieveMixin
 from engagement.api.filters import CheckInFilter
 from engagement.api.permissions import role_of
@@ -119,6 +120,14 @@ class CheckInViewSet(
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
+
+    def paginate_queryset(self, queryset: QuerySet[CheckIn]) -> list[CheckIn] | None:
+        page = super().paginate_queryset(queryset)
+        # A therapist reading partners' check-ins leaves a trace (docs/security.md).
+        record_therapist_reads(
+            self.request, action="checkin.list", object_type="checkin", objects=page or []
+        )
+        return page
 
     @extend_schema(
         summary="Read the caller's own check-in for a date",

@@ -1,0 +1,61 @@
+"""Therapist reads of check-ins leave an audit trail; partners reading their own do not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from engagement.models import AuditEvent, CheckIn
+from tests.conftest import World
+
+pytestmark = pytest.mark.django_db
+
+ClientFor = Callable[[User | None], APIClient]
+
+
+def _checkin(world: World, author: User, visibility: str) -> CheckIn:
+    return CheckIn.objects.create(
+        couple=world.couple,
+        author=author,
+        date=timezone.now().date(),
+        mood=3,
+        visibility=visibility,
+    )
+
+
+def test_a_therapist_listing_checkins_is_recorded_with_what_they_read(
+    world: World, client_for: ClientFor
+) -> None:
+    shared = _checkin(world, world.partner, "therapist")
+    _checkin(world, world.other_partner, "private")
+
+    response = client_for(world.therapist).get("/api/v1/checkins/")
+
+    assert response.status_code == 200
+    event = AuditEvent.objects.get()
+    assert event.actor == world.therapist
+    assert event.channel == "api"
+    assert event.action == "checkin.list"
+    assert event.couple_id == world.couple.id
+    # Only what was shown: the private check-in was never read, so it is not in the trail.
+    assert event.object_ids == [str(shared.id)]
+
+
+def test_a_partner_reading_their_own_couples_checkins_is_not_audited(
+    world: World, client_for: ClientFor
+) -> None:
+    _checkin(world, world.other_partner, "couple")
+    response = client_for(world.partner).get("/api/v1/checkins/")
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 1
+    assert not AuditEvent.objects.exists()
+
+
+def test_an_empty_page_leaves_no_audit_event(world: World, client_for: ClientFor) -> None:
+    response = client_for(world.therapist).get("/api/v1/checkins/")
+    assert response.status_code == 200
+    assert not AuditEvent.objects.exists()
