@@ -2,7 +2,7 @@
 
 # docs/reports.md, "How it is computed". Per chunk, whatever its size: one query for the
 # reports that exist, at most one to clear their stale marks, six to aggregate, and one
-# upsert (INSERT .. ON CONFLICT DO UPDATE; SQLite splits it into batches of ~50 rows).
+# upsert (INSERT .. ON CONFLICT DO UPDATE; SQLite splits it into batches of ~60 rows).
 # A report's revision grows only when its results change; running a chunk twice leaves one
 # report per couple and week, with the same revision.
 
