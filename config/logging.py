@@ -44,4 +44,4 @@ class RedactingJsonFormatter(JsonFormatter):
         return redact(super().format(record))
 
     def formatException(self, ei: Any) -> str:
-        return redact(super().formatException(ei))
+        return redact(str(super().formatException(ei)))
