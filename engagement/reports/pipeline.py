@@ -116,7 +116,11 @@ def compute_reports(
 ) -> RunSummary:
     """Compute and store the reports of these weeks (Mondays) of these couples."""
     now = now or timezone.now()
-    targets = {cid: {monday_of(w) for w in weeks} for cid, weeks in couple_weeks.items() if weeks}
+    targets = {
+        UUID(str(cid)): {monday_of(w) for w in weeks}
+        for cid, weeks in couple_weeks.items()
+        if weeks
+    }
     summary = RunSummary()
     if not targets:
         return summary
