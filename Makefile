@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.lock | cut -c1-16)
 
-.PHONY: run test lint typecheck pytest check-migrations check-schema install clean lock bench
+.PHONY: run test lint typecheck pytest check-migrations check-schema install clean lock bench loadtest
 
 install: $(STAMP)
 
@@ -47,6 +47,12 @@ bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } \
 		|| echo "bench: wrk is missing; the API benchmarks will be skipped"
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+## make loadtest: 100 concurrent mobile users for 60 s against gunicorn (production settings) on
+## PostgreSQL and Redis; fails on any error (LOAD_DATABASE_URL, LOAD_REDIS_URL).
+loadtest: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 ## make lock: re-resolve pyproject.toml into requirements.lock (needs uv on PATH).
 lock:

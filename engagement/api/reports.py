@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from engagement.api.body_limit import RequestBodyLimitMixin
+from engagement.api.audit import record_therapist_reads
 from engagement.api.conditional import ConditionalRetrieveMixin
 from engagement.api.filters import AwareDateTimeFilter
 from engagement.api.permissions import role_of
@@ -123,7 +123,6 @@ class _RecomputeCoupleSerializer(serializers.Serializer):
 
 
 class ReportViewSet(
-    RequestBodyLimitMixin,
     ConditionalRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -175,6 +174,21 @@ class ReportViewSet(
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().retrieve(request, *args, **kwargs)
 
+    def paginate_queryset(self, queryset: Any) -> Any:
+        page = super().paginate_queryset(queryset)
+        # A therapist reading the full comparison leaves a trace (docs/security.md).
+        record_therapist_reads(
+            self.request, action="report.list", object_type="report", objects=page or []
+        )
+        return page
+
+    def get_object(self) -> WeeklyReport:
+        report: WeeklyReport = super().get_object()
+        record_therapist_reads(
+            self.request, action="report.retrieve", object_type="report", objects=[report]
+        )
+        return report
+
     def _couple_param(self) -> UUID:
         field = serializers.UUIDField()
         try:
@@ -201,6 +215,9 @@ class ReportViewSet(
         report = compute_current_report(couple)
         if report is None:
             raise NotFound("The couple has no report this week (paused, ended or no partner).")
+        record_therapist_reads(
+            request, action="report.current", object_type="report", objects=[report]
+        )
         return Response(self.get_serializer(report).data)
 
     @extend_schema(

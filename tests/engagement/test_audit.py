@@ -59,3 +59,24 @@ def test_an_empty_page_leaves_no_audit_event(world: World, client_for: ClientFor
     response = client_for(world.therapist).get("/api/v1/checkins/")
     assert response.status_code == 200
     assert not AuditEvent.objects.exists()
+
+
+def test_a_therapist_reading_reports_is_recorded_and_a_partner_is_not(
+    world: World, client_for: ClientFor
+) -> None:
+    from engagement.models import WeeklyReport
+
+    report = WeeklyReport.objects.create(
+        couple=world.couple, week_start="2026-11-16", balance="insufficient_data"
+    )
+    assert client_for(world.partner).get(f"/api/v1/reports/{report.id}/").status_code == 200
+    assert client_for(world.partner).get("/api/v1/reports/").status_code == 200
+    assert not AuditEvent.objects.exists()
+
+    assert client_for(world.therapist).get("/api/v1/reports/").status_code == 200
+    assert client_for(world.therapist).get(f"/api/v1/reports/{report.id}/").status_code == 200
+    events = list(AuditEvent.objects.order_by("at").values_list("action", "object_ids"))
+    assert events == [
+        ("report.list", [str(report.id)]),
+        ("report.retrieve", [str(report.id)]),
+    ]

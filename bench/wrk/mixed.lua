@@ -1,0 +1,22 @@
+-- 100 simulated mobile users: mostly reading their check-ins, sometimes checking in.
+-- Each line of BENCH_TARGETS: "<couple_id> <access_token> <date>".
+local users = {}
+for line in io.lines(os.getenv("BENCH_TARGETS")) do
+  local couple, token, day = line:match("^(%S+)%s+(%S+)%s+(%S+)$")
+  table.insert(users, {couple = couple, token = token, day = day})
+end
+local counter = 0
+
+request = function()
+  counter = counter + 1
+  local u = users[(counter % #users) + 1]
+  local headers = {["Authorization"] = "Bearer " .. u.token}
+  if counter % 10 < 3 then
+    headers["Content-Type"] = "application/json"
+    local body = string.format(
+      '{"couple":"%s","visibility":"therapist","mood":%d,"effort":4,"note":"load test"}',
+      u.couple, (counter % 5) + 1)
+    return wrk.format("PUT", "/api/v1/checkins/" .. u.day .. "/", headers, body)
+  end
+  return wrk.format("GET", "/api/v1/checkins/?couple=" .. u.couple .. "&page_size=20", headers)
+end
