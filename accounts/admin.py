@@ -1,18 +1,27 @@
-"""A basic admin for users: who they are, their role and whether their email is confirmed."""
+"""The admin of accounts: users with their role, therapist status granted or withdrawn, and
+the sign-in records to read (never a password hash, token or token hash)."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 
-from accounts.models import User
+from accounts.models import EmailVerification, RefreshRotation, User
+from engagement.admin.read_only import ViewOnlyAdmin
+from engagement.models import Membership
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
-    list_display = ("email", "display_name", "is_therapist", "is_staff", "verified")
-    list_filter = ("is_therapist", "is_staff", "is_active")
+class UserAdmin(admin.ModelAdmin[User]):
+    list_display = ("email", "display_name", "is_therapist", "is_staff", "verified", "date_joined")
+    list_filter = ("is_therapist", "is_staff", "is_active", "weekly_digest")
     search_fields = ("email", "display_name")
     ordering = ("-date_joined",)
+    date_hierarchy = "date_joined"
     # The password hash and the token generation are never edited by hand.
     fields = (
         "id",
@@ -32,7 +41,85 @@ class UserAdmin(admin.ModelAdmin):
         "erased_at",
     )
     readonly_fields = ("id", "email_verified_at", "date_joined", "last_login", "erased_at")
+    actions = ("grant_therapist", "withdraw_therapist")
 
     @admin.display(boolean=True, description="verified")
     def verified(self, user: User) -> bool:
         return user.is_email_verified
+
+    @admin.action(description="Grant therapist status", permissions=["change"])
+    def grant_therapist(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        # SPEC section 1: a user becomes a therapist only when an admin grants it. An erased
+        # account is no one any more and stays as it is.
+        users = list(queryset.filter(is_therapist=False, erased_at__isnull=True))
+        User.objects.filter(pk__in=[u.pk for u in users]).update(
+            is_therapist=True, updated_at=timezone.now()
+        )
+        for user in users:
+            self.log_change(request, user, "Granted therapist status.")
+        self.message_user(
+            request, f"{len(users)} user(s) granted therapist status.", messages.SUCCESS
+        )
+
+    @admin.action(description="Withdraw therapist status", permissions=["change"])
+    def withdraw_therapist(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        users = list(queryset.filter(is_therapist=True))
+        User.objects.filter(pk__in=[u.pk for u in users]).update(
+            is_therapist=False, updated_at=timezone.now()
+        )
+        for user in users:
+            self.log_change(request, user, "Withdrew therapist status.")
+        self.message_user(
+            request, f"{len(users)} user(s) no longer have therapist status.", messages.SUCCESS
+        )
+        # The status decides who may accept a therapist invitation; it does not take anyone
+        # out of a couple (that writes removals and changes what partners see), so staff are
+        # told where such users still sit, and decide.
+        seats = Membership.objects.filter(
+            user__in=[u.pk for u in users],
+            role=Membership.Role.THERAPIST,
+            left_at__isnull=True,
+        )
+        if seats.exists():
+            url = reverse("admin:engagement_membership_changelist")
+            self.message_user(
+                request,
+                format_html(
+                    "{} of them still hold a therapist's place in {} couple(s), and still see "
+                    'those couples as their therapist: <a href="{}?role__exact=therapist&amp;'
+                    'current=yes&amp;q={}">see their memberships</a>. Remove them from a couple '
+                    "in the app if they should no longer see it.",
+                    seats.values("user").distinct().count(),
+                    seats.values("couple").distinct().count(),
+                    url,
+                    users[0].email if len(users) == 1 else "",
+                ),
+                messages.WARNING,
+            )
+
+
+@admin.register(EmailVerification)
+class EmailVerificationAdmin(ViewOnlyAdmin[EmailVerification]):
+    # The token's hash and a pending password's hash stay off the page.
+    list_display = ("created_at", "user", "email", "purpose", "link_sent", "expires_at")
+    list_filter = ("purpose",)
+    list_select_related = ("user",)
+    search_fields = ("email", "user__email", "user__display_name")
+    date_hierarchy = "created_at"
+    autocomplete_fields = ("user",)
+    fields = ("id", "user", "email", "purpose", "link_sent", "created_at", "expires_at")
+
+    @admin.display(boolean=True, description="link sent")
+    def link_sent(self, verification: EmailVerification) -> bool:
+        return verification.token_hash is not None
+
+
+@admin.register(RefreshRotation)
+class RefreshRotationAdmin(ViewOnlyAdmin[RefreshRotation]):
+    # Token ids are left out: staff need when a session was refreshed, not which token.
+    list_display = ("rotated_at", "user", "expires_at")
+    list_select_related = ("user",)
+    search_fields = ("user__email", "user__display_name")
+    date_hierarchy = "rotated_at"
+    autocomplete_fields = ("user",)
+    fields = ("user", "rotated_at", "expires_at")

@@ -1,0 +1,12 @@
+"""The Django admin of engagement for staff, one module per area; importing it registers them."""
+
+from engagement.admin import (  # noqa: F401 - imported to register their ModelAdmins
+    audit,
+    checkins,
+    commitments,
+    couples,
+    digests,
+    reports,
+    sessions,
+    sync,
+)

@@ -1,0 +1,97 @@
+"""Admin of check-ins: ratings for staff, the text of private ones never (SPEC section 1)."""
+
+# A private check-in's note is its author's alone: staff never read it, in any page, search,
+# filter, sort, log or export. So `note` is in no form, column or search field; a filter on it
+# in the URL (`?note__icontains=...`, which Django would otherwise allow on a local field) is
+# refused, since which rows it matched would tell what they say; and the admin's querysets
+# leave the column unread (`defer`), loading it only to show a note that is not private.
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.db.models.constants import LOOKUP_SEP
+from django.http import HttpRequest
+
+from engagement.admin.audit import AuditedReadsMixin
+from engagement.admin.read_only import ViewOnlyAdmin
+from engagement.models import CheckIn, Couple, Visibility
+from engagement.services.checkins import checkin_delete
+
+PRIVATE_NOTE_SHOWN_AS = "(private — not shown)"
+
+
+def note_for_staff(checkin: CheckIn) -> str:
+    """The note as staff may read it: a private check-in's stays out, empty or not (whether
+    there is one is already something)."""
+    if checkin.visibility == Visibility.PRIVATE:
+        return PRIVATE_NOTE_SHOWN_AS
+    return checkin.note or "-"
+
+
+@admin.register(CheckIn)
+class CheckInAdmin(AuditedReadsMixin, ViewOnlyAdmin[CheckIn]):
+    audit_object_type = "checkin"
+    list_display = (
+        "date",
+        "couple",
+        "author",
+        "visibility",
+        "mood",
+        "effort",
+        "connection",
+        "resentment",
+        "wellbeing",
+        "updated_at",
+    )
+    list_filter = ("visibility",)
+    list_select_related = ("couple", "author")
+    search_fields = ("couple__name", "author__email", "author__display_name")
+    date_hierarchy = "date"
+    autocomplete_fields = ("couple", "author")
+    exclude = ("note",)
+    fields = (
+        "id",
+        "couple",
+        "author",
+        "date",
+        "visibility",
+        "mood",
+        "effort",
+        "connection",
+        "resentment",
+        "wellbeing",
+        "note_shown",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = ("note_shown",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CheckIn]:
+        return super().get_queryset(request).defer("note")
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        if "note" in lookup.split(LOOKUP_SEP):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description="note")
+    def note_shown(self, checkin: CheckIn) -> str:
+        return note_for_staff(checkin)
+
+    def has_delete_permission(self, request: HttpRequest, obj: CheckIn | None = None) -> bool:
+        # Deleting goes through checkin_delete (removals for the devices that synced it, stale
+        # reports); an ended couple is read-only.
+        if obj is not None and obj.couple.status == Couple.Status.ENDED:
+            return False
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # one at a time, each through the service
+        return actions
+
+    def delete_model(self, request: HttpRequest, obj: CheckIn) -> None:
+        checkin_delete(checkin=obj)

@@ -1,0 +1,33 @@
+"""Admin of commitments: promises and homework, read-only (they change through the app)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from engagement.admin.read_only import ViewOnlyAdmin
+from engagement.models import Commitment
+
+
+@admin.register(Commitment)
+class CommitmentAdmin(ViewOnlyAdmin[Commitment]):
+    list_display = ("title", "couple", "owner", "due_on", "status", "visibility", "resolved_at")
+    list_filter = ("status", "visibility")
+    list_select_related = ("couple", "owner")
+    search_fields = ("title", "couple__name", "owner__email", "owner__display_name")
+    date_hierarchy = "due_on"
+    autocomplete_fields = ("couple", "owner", "created_by", "renewed_from")
+    fields = (
+        "id",
+        "couple",
+        "owner",
+        "created_by",
+        "title",
+        "details",
+        "due_on",
+        "status",
+        "resolved_at",
+        "renewed_from",
+        "visibility",
+        "created_at",
+        "updated_at",
+    )

@@ -1,0 +1,86 @@
+"""Admin of therapy sessions and attendance: read-only, audited; deleted through the service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from engagement.admin.audit import AuditedReadsMixin
+from engagement.admin.read_only import ViewOnlyAdmin, ViewOnlyTabularInline
+from engagement.models import Attendance, Couple, TherapySession
+from engagement.services.sessions import session_delete
+
+
+class AttendanceInline(ViewOnlyTabularInline[Attendance, TherapySession]):
+    """Recorded by the therapist in the app (attendance_record checks who is expected and marks
+    the week's report stale); shown here as it is."""
+
+    model = Attendance
+    fields = ("partner", "status", "participation", "recorded_at")
+    autocomplete_fields = ("partner",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Attendance]:
+        return super().get_queryset(request).select_related("partner")
+
+
+@admin.register(TherapySession)
+class TherapySessionAdmin(AuditedReadsMixin, ViewOnlyAdmin[TherapySession]):
+    # Therapist notes are shown to staff (SPEC section 1 withholds only private check-ins),
+    # read-only, on the session's own page: never in the list nor searchable, and every page
+    # view is recorded in the audit log ("session.view").
+    audit_object_type = "session"
+    audit_lists = False
+    list_display = ("starts_at", "couple", "kind", "focus_partner", "status", "duration_minutes")
+    list_filter = ("status", "kind")
+    list_select_related = ("couple", "focus_partner")
+    search_fields = ("couple__name", "focus_partner__email", "focus_partner__display_name")
+    date_hierarchy = "starts_at"
+    autocomplete_fields = ("couple", "focus_partner", "created_by")
+    inlines = (AttendanceInline,)
+    fields = (
+        "id",
+        "couple",
+        "kind",
+        "focus_partner",
+        "starts_at",
+        "duration_minutes",
+        "status",
+        "therapist_notes",
+        "created_by",
+        "created_at",
+        "updated_at",
+    )
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: TherapySession | None = None
+    ) -> bool:
+        # Deleting goes through session_delete (removals for every device that synced it,
+        # stale reports); an ended couple is read-only.
+        if obj is not None and obj.couple.status == Couple.Status.ENDED:
+            return False
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # one at a time, each through the service
+        return actions
+
+    def delete_model(self, request: HttpRequest, obj: TherapySession) -> None:
+        session_delete(session=obj)
+
+
+@admin.register(Attendance)
+class AttendanceAdmin(ViewOnlyAdmin[Attendance]):
+    list_display = ("session", "couple", "partner", "status", "participation", "recorded_at")
+    list_filter = ("status", "participation")
+    list_select_related = ("session__couple", "partner")
+    search_fields = ("partner__email", "partner__display_name", "session__couple__name")
+    date_hierarchy = "recorded_at"
+    autocomplete_fields = ("session", "partner")
+
+    @admin.display(description="couple", ordering="session__couple__name")
+    def couple(self, attendance: Attendance) -> Couple:
+        return attendance.session.couple
