@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, ClassVar
 from uuid import UUID
@@ -19,30 +20,33 @@ from engagement.admin.read_only import ViewOnlyAdmin
 from engagement.models import AuditEvent
 
 
-def record_admin_read(
-    request: HttpRequest,
-    *,
-    action: str,
-    object_type: str,
-    object_ids: Iterable[UUID],
-    couple_id: UUID | None,
-) -> AuditEvent:
-    """One AuditEvent for a staff member reading clinical data in the admin (one INSERT)."""
+def record_admin_reads(
+    request: HttpRequest, *, action: str, object_type: str, objects: Iterable[Model]
+) -> None:
+    """A staff member read these objects in the admin: one AuditEvent per couple they belong
+    to, as the API writes them (engagement/api/audit.py), in one INSERT."""
+    by_couple: dict[UUID | None, list[str]] = defaultdict(list)
+    for obj in objects:
+        by_couple[getattr(obj, "couple_id", None)].append(str(obj.pk))
     actor = request.user if request.user.is_authenticated else None
-    return AuditEvent.objects.create(
-        actor=actor,
-        channel=AuditEvent.Channel.ADMIN,
-        action=action,
-        object_type=object_type,
-        object_ids=[str(pk) for pk in object_ids],
-        couple_id=couple_id,
-        request_id=request_id_var.get(),
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            actor=actor,
+            channel=AuditEvent.Channel.ADMIN,
+            action=action,
+            object_type=object_type,
+            object_ids=ids,
+            couple_id=couple_id,
+            request_id=request_id_var.get(),
+        )
+        for couple_id, ids in by_couple.items()
     )
 
 
 class AuditedReadsMixin:
-    """Every rendered change page (and changelist page) of this model writes an AuditEvent:
-    staff see clinical data, and who looked at whose is kept (`<type>.view`, `<type>.list`)."""
+    """Every rendered change page of this model, and every changelist page unless
+    `audit_lists` is off, is audited (`<type>.view`, `<type>.list`): staff see clinical
+    data, and who looked at whose is kept."""
 
     audit_object_type: ClassVar[str]
     audit_lists: ClassVar[bool] = True
@@ -59,12 +63,11 @@ class AuditedReadsMixin:
         if isinstance(response, TemplateResponse) and response.status_code == 200:
             shown = (response.context_data or {}).get("original")
             if isinstance(shown, Model):
-                record_admin_read(
+                record_admin_reads(
                     request,
                     action=f"{self.audit_object_type}.view",
                     object_type=self.audit_object_type,
-                    object_ids=[shown.pk],
-                    couple_id=getattr(shown, "couple_id", None),
+                    objects=[shown],
                 )
         return response
 
@@ -74,16 +77,12 @@ class AuditedReadsMixin:
         response = super().changelist_view(request, extra_context)  # type: ignore[misc]
         if self.audit_lists and isinstance(response, TemplateResponse):
             changelist = (response.context_data or {}).get("cl")
-            rows = list(getattr(changelist, "result_list", []))
-            if rows:
-                couples = {getattr(row, "couple_id", None) for row in rows}
-                record_admin_read(
-                    request,
-                    action=f"{self.audit_object_type}.list",
-                    object_type=self.audit_object_type,
-                    object_ids=[row.pk for row in rows],
-                    couple_id=couples.pop() if len(couples) == 1 else None,
-                )
+            record_admin_reads(
+                request,
+                action=f"{self.audit_object_type}.list",
+                object_type=self.audit_object_type,
+                objects=getattr(changelist, "result_list", []),
+            )
         return response
 
 
