@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import smtplib
+import time
 import uuid
 from collections import Counter
 from collections.abc import Collection, Sequence
@@ -44,6 +45,8 @@ RETRY_BASE = dt.timedelta(minutes=5)  # then 10, 20, 40 minutes
 # a worker that is gone, never to one still sending.
 CLAIM_TIMEOUT = dt.timedelta(minutes=30)
 SMTP_TIMEOUT_SECONDS = 30
+# A connection idle this long is asked whether it is still there before the next claim.
+IDLE_CHECK_SECONDS = 5.0
 OUTCOME_UNKNOWN = (
     "outcome unknown: {reason}. The server may have accepted it; not resent, since a digest "
     "is never sent twice. Look for the Message-ID in the mail server's log."
@@ -203,12 +206,20 @@ def open_connection() -> BaseEmailBackend:
     return connection
 
 
-def _ensure_open(connection: BaseEmailBackend) -> None:
+def _ensure_open(connection: BaseEmailBackend, *, idle_seconds: float) -> None:
     """An SMTP connection that still answers, reopened if the server dropped it between
-    messages; checked before a claim so that a dead connection never costs a message."""
+    messages; checked before a claim so that a dead connection never costs a message.
+
+    A connection that answered a moment ago is taken as alive: servers drop idle connections
+    after minutes (RFC 5321 suggests five), and a NOOP before every message would cost a round
+    trip each. A server that closes without a reply within that moment costs at most one
+    message, marked outcome unknown, never a second copy.
+    """
     if not isinstance(connection, SMTPEmailBackend):
         return
     if connection.connection is not None:
+        if idle_seconds < IDLE_CHECK_SECONDS:
+            return
         try:
             if connection.connection.noop()[0] == 250:
                 return
@@ -238,15 +249,18 @@ def deliver(outgoing: Sequence[Outgoing], *, respect_backoff: bool = True) -> Co
     if not outgoing:
         return counts
     connection = open_connection()
+    answered_at = time.monotonic()
     try:
         for item in outgoing:
-            _ensure_open(connection)  # raises: the rest of the chunk stays pending
+            # Raises when the server is gone: the rest of the chunk stays pending.
+            _ensure_open(connection, idle_seconds=time.monotonic() - answered_at)
             row = item.delivery
             token = claim(row.id, message_id=item.message_id, respect_backoff=respect_backoff)
             if token is None:
                 counts["taken"] += 1  # another worker has it, or has sent it
                 continue
             counts[_send(connection, item, token)] += 1
+            answered_at = time.monotonic()
     finally:
         with contextlib.suppress(smtplib.SMTPException, OSError):
             connection.close()
@@ -257,6 +271,11 @@ def _send(connection: BaseEmailBackend, item: Outgoing, token: UUID) -> str:
     row = item.delivery
     try:
         connection.send_messages([item.message])
+    except (ValueError, TypeError) as exc:
+        # The message could not be built (a header no server would take): the backend builds
+        # it before it talks to the server, so nothing went out; trying again would not help.
+        mark_failed(row.id, token, error=f"could not build the message: {exc!r}", retry_in=None)
+        return "failed"
     except (smtplib.SMTPException, OSError) as exc:
         code = refusal_code(exc)
         if code is None:

@@ -76,8 +76,6 @@ def _compose(plan: Plan, sources: DigestSources, row: DigestDelivery) -> Outgoin
     message = compose.email_message(
         digest, to=user.email, message_id=message_id, unsubscribe_url=link
     )
-    # Serialise now: a message that cannot be built fails here, before any claim.
-    message.message()
     return Outgoing(row, message, message_id)
 
 

@@ -37,17 +37,24 @@ class DigestSources:
     sessions: dict[UUID, list[TherapySession]]
     commitments: dict[tuple[UUID, UUID], list[Commitment]]
     _balance_shared: dict[UUID, bool] = field(default_factory=dict)
+    _by_user: dict[UUID, list[Membership]] = field(default_factory=dict)
+    _by_couple: dict[UUID, list[Membership]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for membership in self.memberships:
+            self._by_user.setdefault(membership.user_id, []).append(membership)
+            self._by_couple.setdefault(membership.couple_id, []).append(membership)
 
     @classmethod
     def load(
         cls, *, user_ids: Collection[UUID], weeks: Collection[dt.date], now: dt.datetime
     ) -> DigestSources:
-        ids = list(user_ids)
+        ids = set(user_ids)
         memberships = list(
             Membership.objects.filter(
                 left_at__isnull=True,
                 couple_id__in=Membership.objects.filter(
-                    user_id__in=ids, left_at__isnull=True
+                    user_id__in=list(ids), left_at__isnull=True
                 ).values("couple_id"),
             )
             .exclude(couple__status=Couple.Status.ENDED)
@@ -68,7 +75,7 @@ class DigestSources:
                 reports[(report.couple_id, report.week_start)] = report
         sessions: dict[UUID, list[TherapySession]] = defaultdict(list)
         for session in TherapySession.objects.filter(
-            Q(kind=TherapySession.Kind.JOINT) | Q(focus_partner_id__in=ids),
+            Q(kind=TherapySession.Kind.JOINT) | Q(focus_partner_id__in=list(ids)),
             couple_id__in=partner_couple_ids,
             status=TherapySession.Status.SCHEDULED,
             starts_at__gte=now,
@@ -79,7 +86,7 @@ class DigestSources:
         # Due dates are local to each couple: fetch a day either side, trim per couple later.
         for commitment in Commitment.objects.filter(
             couple_id__in=partner_couple_ids,
-            owner_id__in=ids,
+            owner_id__in=list(ids),
             status=Commitment.Status.OPEN,
             due_on__gte=(now - dt.timedelta(days=1)).date(),
             due_on__lte=(now + UPCOMING + dt.timedelta(days=1)).date(),
@@ -89,14 +96,14 @@ class DigestSources:
 
     def seats(self, user_id: UUID, role: str) -> list[Membership]:
         """The user's active memberships in this role, couples not ended, by couple name."""
-        seats = [m for m in self.memberships if m.user_id == user_id and m.role == role]
+        seats = [m for m in self._by_user.get(user_id, []) if m.role == role]
         return sorted(seats, key=lambda m: (m.couple.name.casefold(), str(m.couple_id)))
 
     def other_partners(self, couple_id: UUID, user_id: UUID) -> list[Membership]:
         return [
             m
-            for m in self.memberships
-            if m.couple_id == couple_id and m.role == Role.PARTNER and m.user_id != user_id
+            for m in self._by_couple.get(couple_id, [])
+            if m.role == Role.PARTNER and m.user_id != user_id
         ]
 
     def report(self, couple_id: UUID, week_start: dt.date) -> WeeklyReport | None:

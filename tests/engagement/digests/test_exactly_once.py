@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
 
 import pytest
 import time_machine
@@ -272,3 +273,27 @@ def test_a_report_that_never_comes_is_skipped_after_a_day_with_the_reason(
     assert mailbox.to(a.email) == []
     # The therapist's digest goes without it: the rest of a caseload cannot wait.
     assert "No report this week" in mailbox.only(therapist.email).html
+
+
+def test_a_connection_the_server_dropped_while_idle_is_reopened_without_losing_a_message(
+    mailbox: RefusingMailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.mail.backends.smtp import EmailBackend
+
+    _, a, b, _ = reported_couple(therapist=False)
+    monkeypatch.setattr(delivery, "IDLE_CHECK_SECONDS", 0.0)  # always ask before a claim
+    send = EmailBackend.send_messages
+
+    def send_then_drop(self: EmailBackend, messages: list[object]) -> int:
+        sent = send(self, messages)  # type: ignore[arg-type]
+        assert self.connection is not None
+        assert self.connection.sock is not None
+        self.connection.sock.shutdown(socket.SHUT_RDWR)  # the connection is gone
+        return sent
+
+    monkeypatch.setattr(EmailBackend, "send_messages", send_then_drop)
+    run_at(SEND)
+
+    assert len(mailbox.to(a.email)) == 1
+    assert len(mailbox.to(b.email)) == 1
+    assert set(DigestDelivery.objects.values_list("status", flat=True)) == {Status.SENT}
