@@ -25,7 +25,7 @@ from engagement.digests.sources import CHART_WEEKS, DigestSources
 from engagement.models import Couple, Membership, TherapySession, WeeklyReport
 from engagement.reports.aggregates import WEEK
 from engagement.reports.scoring import urgency_key
-from engagement.selectors.reports import report_for_viewer
+from engagement.selectors.reports import balance_shared_with_partners, report_for_viewer
 
 Role = Membership.Role
 
@@ -305,7 +305,7 @@ def partner_section(
         report,
         user,
         role=Role.PARTNER,
-        balance_shared=False if on_hold else sources.balance_shared(couple),
+        balance_shared=False if on_hold else balance_shared_with_partners(couple),
     )
     own = _own_entry(view, user.id)
     if own is None:

@@ -1,10 +1,9 @@
 """What a chunk of digests summarises, loaded with a fixed number of queries per chunk."""
 
-# Four queries whatever the number of users in the chunk: the memberships of their couples
-# (with the couples and members' names), the reports of weeks w-7 .. w, the sessions of the
-# coming week and the recipients' own open commitments. The one exception is whether a
-# couple's balance is shared (engagement/selectors/reports.py), asked once per couple, and
-# only for partner digests that could show it.
+# Five queries whatever the number of users in the chunk: their couples, those couples' active
+# memberships with members' names (prefetched onto each couple, which is also where the
+# partner view reads the balance consents from, engagement/selectors/reports.py), the reports
+# of weeks w-7 .. w, the sessions of the coming week and the recipients' own open commitments.
 
 from __future__ import annotations
 
@@ -15,11 +14,10 @@ from dataclasses import dataclass, field
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 
 from engagement.models import Commitment, Couple, Membership, TherapySession, WeeklyReport
 from engagement.reports.aggregates import WEEK
-from engagement.selectors.reports import balance_shared_with_partners
 
 # The partner digest charts the recipient's own last eight weeks.
 CHART_WEEKS = 8
@@ -36,7 +34,6 @@ class DigestSources:
     reports: dict[tuple[UUID, dt.date], WeeklyReport]
     sessions: dict[UUID, list[TherapySession]]
     commitments: dict[tuple[UUID, UUID], list[Commitment]]
-    _balance_shared: dict[UUID, bool] = field(default_factory=dict)
     _by_user: dict[UUID, list[Membership]] = field(default_factory=dict)
     _by_couple: dict[UUID, list[Membership]] = field(default_factory=dict)
 
@@ -50,17 +47,21 @@ class DigestSources:
         cls, *, user_ids: Collection[UUID], weeks: Collection[dt.date], now: dt.datetime
     ) -> DigestSources:
         ids = set(user_ids)
-        memberships = list(
-            Membership.objects.filter(
-                left_at__isnull=True,
-                couple_id__in=Membership.objects.filter(
-                    user_id__in=list(ids), left_at__isnull=True
-                ).values("couple_id"),
+        couples = Couple.objects.filter(
+            id__in=Membership.objects.filter(user_id__in=list(ids), left_at__isnull=True).values(
+                "couple_id"
             )
-            .exclude(couple__status=Couple.Status.ENDED)
-            .select_related("couple", "user")
-            .order_by("couple_id", "joined_at", "id")
+        ).exclude(status=Couple.Status.ENDED)
+        active_members = (
+            Membership.objects.filter(left_at__isnull=True)
+            .select_related("user")
+            .order_by("joined_at", "id")
         )
+        memberships = [
+            membership
+            for couple in couples.prefetch_related(Prefetch("memberships", active_members))
+            for membership in couple.memberships.all()
+        ]
         couple_ids = {m.couple_id for m in memberships}
         partner_couple_ids = {
             m.couple_id for m in memberships if m.role == Role.PARTNER and m.user_id in ids
@@ -108,11 +109,6 @@ class DigestSources:
 
     def report(self, couple_id: UUID, week_start: dt.date) -> WeeklyReport | None:
         return self.reports.get((couple_id, week_start))
-
-    def balance_shared(self, couple: Couple) -> bool:
-        if couple.id not in self._balance_shared:
-            self._balance_shared[couple.id] = balance_shared_with_partners(couple)
-        return self._balance_shared[couple.id]
 
     def upcoming_sessions(
         self, couple_id: UUID, user_id: UUID, *, joint: bool

@@ -139,7 +139,8 @@ def test_a_chunk_costs_the_same_queries_for_few_or_many_users(
     def queries_for(couples: int) -> int:
         ids = []
         for _ in range(couples):
-            _, a, b, _ = reported_couple(therapist=False, partners_see_balance=False)
+            couple, a, b, _ = reported_couple(therapist=False)
+            Membership.objects.filter(couple=couple).update(shares_balance=True)
             ids += [a.id, b.id]
         users = list(schedule.eligible_users().filter(id__in=ids))
         now = local(NEXT_MONDAY, 8)
@@ -149,5 +150,6 @@ def test_a_chunk_costs_the_same_queries_for_few_or_many_users(
         # Claiming and recording each message are its own two UPDATEs, by design.
         return len(ctx.captured_queries) - 2 * counts["sent"]
 
-    # Memberships, reports, sessions, commitments; the ledger's insert and read.
-    assert queries_for(2) == queries_for(7) == 6
+    # Couples, their memberships, reports, sessions, commitments; the ledger's insert and read.
+    # Balances shared: the partner view reads the consents from the prefetched memberships.
+    assert queries_for(2) == queries_for(7) == 7
