@@ -107,3 +107,15 @@ def smtp_server() -> Iterator[Mailbox]:
         yield mailbox
     finally:
         controller.stop()
+
+
+def send_mail_to(settings: Any, box: Mailbox) -> None:
+    """Point Django's SMTP backend at `box` for the rest of the test (pytest-django settings)."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = box.port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5

@@ -11,7 +11,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from accounts.authentication import issue_tokens
 from accounts.models import User
 from tests.accounts.client import CommittingAPIClient, bearer
-from tests.smtp import Mailbox, smtp_server
+from tests.smtp import Mailbox, send_mail_to, smtp_server
 
 FRONTEND_URL = "https://app.duet.test"
 
@@ -25,14 +25,7 @@ def _frontend(settings: SettingsWrapper) -> None:
 def mailbox(settings: SettingsWrapper) -> Iterator[Mailbox]:
     """Mail goes through Django's SMTP backend to a real server on localhost."""
     with smtp_server() as box:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = box.port
-        settings.EMAIL_HOST_USER = ""
-        settings.EMAIL_HOST_PASSWORD = ""
-        settings.EMAIL_USE_TLS = False
-        settings.EMAIL_USE_SSL = False
-        settings.EMAIL_TIMEOUT = 5
+        send_mail_to(settings, box)
         yield box
 
 

@@ -82,6 +82,11 @@ def reported_couple(
     ``b``'s figures are distinctive numbers that must never reach ``a``'s digest.
     """
     couple, a, b, therapist_user = make_couple(therapist=therapist, timezone=tz, **couple_fields)
+    # Names no template word contains (random first names like "Will" could), so that
+    # "the name is absent" means what it says.
+    for person, name in ((a, "Arvessa"), (b, "Quillon")):
+        person.display_name = name
+        person.save(update_fields=["display_name"])
     store_report(couple, WEEK, [figures(a), other_figures(b)])
     return couple, a, b, therapist_user
 

@@ -9,7 +9,7 @@ import pytest
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from tests.engagement.digests.builders import FRONTEND_URL, SITE_URL
-from tests.smtp import Mailbox, smtp_server
+from tests.smtp import Mailbox, send_mail_to, smtp_server
 
 
 @pytest.fixture(autouse=True)
@@ -51,12 +51,5 @@ class RefusingMailbox:
 def mailbox(settings: SettingsWrapper) -> Iterator[RefusingMailbox]:
     """Digests go through Django's SMTP backend to a real server on localhost."""
     with smtp_server() as box:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = box.port
-        settings.EMAIL_HOST_USER = ""
-        settings.EMAIL_HOST_PASSWORD = ""
-        settings.EMAIL_USE_TLS = False
-        settings.EMAIL_USE_SSL = False
-        settings.EMAIL_TIMEOUT = 5
+        send_mail_to(settings, box)
         yield RefusingMailbox(box)
