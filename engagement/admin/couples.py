@@ -45,6 +45,7 @@ class MembershipInline(ViewOnlyTabularInline[Membership, Couple]):
 
     model = Membership
     fields = ("user", "role", "partner_slot", "shares_balance", "joined_at", "left_at")
+    show_change_link = False  # the user links to their page; a membership has nothing more
     autocomplete_fields = ("user",)
     ordering = ("left_at", "joined_at")
 
@@ -74,6 +75,7 @@ class CoupleAdmin(admin.ModelAdmin[Couple]):
     search_fields = ("name", "memberships__user__email", "memberships__user__display_name")
     date_hierarchy = "created_at"
     inlines = (MembershipInline, StatusChangeInline)
+    change_form_template = "admin/engagement/change_form_read_only_inlines.html"
     fields = ("id", *COUPLE_SETTINGS, "related", "created_at", "updated_at")
     readonly_fields = ("id", "related", "created_at", "updated_at")
 

@@ -30,11 +30,10 @@ OUTCOME_UNKNOWN_PREFIX = "outcome unknown"
 class DigestDeliveryAdmin(ViewOnlyAdmin[DigestDelivery]):
     list_display = (
         "week_start",
-        "user",
+        "recipient",
         "kind",
         "status",
         "attempts",
-        "next_attempt_at",
         "sent_at",
         "short_error",
     )
@@ -60,9 +59,13 @@ class DigestDeliveryAdmin(ViewOnlyAdmin[DigestDelivery]):
     )
     actions = ("resend_failed",)
 
+    @admin.display(description="recipient", ordering="user__email")
+    def recipient(self, row: DigestDelivery) -> str:
+        return row.user.email
+
     @admin.display(description="error")
     def short_error(self, row: DigestDelivery) -> str:
-        return row.error if len(row.error) <= 80 else row.error[:79] + "…"
+        return row.error if len(row.error) <= 40 else row.error[:39] + "…"
 
     def has_resend_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("engagement.change_digestdelivery")

@@ -75,13 +75,16 @@ def engagement_chart(
     height = legend_top + LEGEND_ROW_HEIGHT * len(series) + 8
     parts: list[SafeString] = []
     if current in weeks:
-        band = min(frame.step, frame.plot_width)
+        # Half a week either side of the current one, kept inside the plot.
+        middle = frame.x(weeks.index(current))
+        half = min(frame.step, frame.plot_width) / 2
+        start, end = max(LEFT, middle - half), min(WIDTH - RIGHT, middle + half)
         parts.append(
             format_html(
                 '<rect x="{}" y="{}" width="{}" height="{}" style="{}"/>',
-                _n(frame.x(weeks.index(current)) - band / 2),
+                _n(start),
                 TOP,
-                _n(band),
+                _n(end - start),
                 PLOT_HEIGHT,
                 CURRENT_WEEK,
             )

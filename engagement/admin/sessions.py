@@ -21,6 +21,7 @@ class AttendanceInline(ViewOnlyTabularInline[Attendance, TherapySession]):
     model = Attendance
     fields = ("partner", "status", "participation", "recorded_at")
     autocomplete_fields = ("partner",)
+    show_change_link = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Attendance]:
         return super().get_queryset(request).select_related("partner")
@@ -40,6 +41,7 @@ class TherapySessionAdmin(AuditedReadsMixin, ViewOnlyAdmin[TherapySession]):
     date_hierarchy = "starts_at"
     autocomplete_fields = ("couple", "focus_partner", "created_by")
     inlines = (AttendanceInline,)
+    change_form_template = "admin/engagement/change_form_read_only_inlines.html"
     fields = (
         "id",
         "couple",
