@@ -42,6 +42,7 @@ class DigestDelivery(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name_plural = "digest deliveries"
         ordering = ("-week_start", "user_id")
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
         constraints = [
