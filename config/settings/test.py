@@ -17,13 +17,8 @@ STORAGES = {
 }
 # Each test run gets its own cache so throttles never leak between tests.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-if os.environ.get("DUET_TEST_REDIS_CACHE") and REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "duet-test",
-        }
-    }
+if not os.environ.get("DATABASE_URL"):
+    # Nothing on disk: a fresh clone has no var/ folder, and the test database is in memory.
+    DATABASES["default"]["NAME"] = ":memory:"
 LOGGING["root"] = {"handlers": ["console"], "level": "WARNING"}
 STATIC_ROOT = None  # type: ignore[assignment]  # static files come from the finders in tests
