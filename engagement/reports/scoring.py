@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from fractions import Fraction
-from typing import Final, Literal, TypeAlias
+from typing import Final, Literal, TypeAlias, TypeVar
 
 PartnerId: TypeAlias = str
 Balance: TypeAlias = Literal["balanced", "leaning", "one_sided", "insufficient_data"]
@@ -99,7 +99,11 @@ SCORE_PLACES: Final = 1
 
 
 def _check_count(name: str, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    # `type(...) is int` first: inputs are built by the thousand per chunk, and a plain int
+    # (never a bool) is the common case; anything else takes the full check.
+    if (
+        type(value) is not int and (isinstance(value, bool) or not isinstance(value, int))
+    ) or value < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
 
 
@@ -287,7 +291,10 @@ class PartnerFigures:
 
     def to_dict(self) -> dict[str, JsonValue]:
         """The partner's entry of a report, keys in SPEC 5.2's order."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in _PARTNER_FIGURE_NAMES}
+
+
+_PARTNER_FIGURE_NAMES: Final = tuple(f.name for f in fields(PartnerFigures))
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,21 +367,37 @@ def _to_json(value: JsonValue) -> JsonValue:
 
 
 # --- exact arithmetic and rounding (docs/reports.md, "Rounding") -------------
+#
+# Figures are ratios of small integers, so the hot paths keep them as integer
+# numerators and denominators and round with integer floor division: the same
+# exact values as fractions.Fraction, without building one per figure (a chunk
+# of 500 couples rounds tens of thousands of figures).
 
 
-def _rounded(value: Fraction, places: int) -> Fraction:
-    """The exact value rounded half away from zero to ``places`` decimals."""
+# Exact numbers: scores in tenths of a point as ints, or any value as a Fraction.
+_Exact = TypeVar("_Exact", int, Fraction)
+
+
+def _half_up(numerator: int, denominator: int, places: int) -> float:
+    """numerator / denominator (denominator > 0), rounded half away from zero to ``places``
+    decimals: floor(|n| / d * 10**places + 1/2), computed exactly in integers."""
     scale = 10**places
-    magnitude = math.floor(abs(value) * scale + Fraction(1, 2))
-    return Fraction(magnitude if value >= 0 else -magnitude, scale)
+    magnitude = (2 * abs(numerator) * scale + denominator) // (2 * denominator)
+    # int / int is correctly rounded, as float(Fraction(magnitude, scale)) is.
+    return (magnitude if numerator >= 0 else -magnitude) / scale
 
 
 def _round_half_up(value: Fraction, places: int) -> float:
-    return float(_rounded(value, places))
+    return _half_up(value.numerator, value.denominator, places)
 
 
 def _shown(value: Fraction | None, places: int) -> float | None:
-    return None if value is None else _round_half_up(value, places)
+    return None if value is None else _half_up(value.numerator, value.denominator, places)
+
+
+def _shown_ratio(part: int, whole: int, places: int) -> float | None:
+    """part / whole shown to ``places`` decimals, None when whole is 0."""
+    return None if whole == 0 else _half_up(part, whole, places)
 
 
 def _exact(value: float) -> Fraction:
@@ -397,61 +420,94 @@ def _ratio(part: int, whole: int) -> Fraction | None:
 # --- SPEC 5.2: per-partner figures -------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Components:
-    attendance: Fraction | None
-    participation: Fraction | None
-    checkins: Fraction | None
-    follow_through: Fraction | None
-
-    def score(self) -> Fraction | None:
-        """100 * sum weight*value / sum weight over the components that are not null, exactly."""
-        weighted = [
-            (ATTENDANCE_WEIGHT, self.attendance),
-            (PARTICIPATION_WEIGHT, self.participation),
-            (CHECKIN_WEIGHT, self.checkins),
-            (FOLLOW_THROUGH_WEIGHT, self.follow_through),
-        ]
-        present = [(weight, value) for weight, value in weighted if value is not None]
-        if not present:
-            return None
-        total_weight = sum((weight for weight, _ in present), Fraction(0))
-        return 100 * sum((weight * value for weight, value in present), Fraction(0)) / total_weight
+def _percent(weight: Fraction) -> int:
+    percent = weight * 100
+    if percent.denominator != 1:
+        raise ValueError(f"a weight is a whole percentage, got {weight}")
+    return int(percent)
 
 
-def _components(p: PartnerWeekInput, checkin_target: int) -> _Components:
-    ratings_mean = _mean(p.participation_ratings)
-    checkins: Fraction | None
+# The weights as integers: 100 * sum(w * v) / sum(w) is the same with every
+# weight multiplied by 100.
+_ATTENDANCE_PERCENT: Final = _percent(ATTENDANCE_WEIGHT)
+_PARTICIPATION_PERCENT: Final = _percent(PARTICIPATION_WEIGHT)
+_CHECKIN_PERCENT: Final = _percent(CHECKIN_WEIGHT)
+_FOLLOW_THROUGH_PERCENT: Final = _percent(FOLLOW_THROUGH_WEIGHT)
+_SCORE_SCALE: Final = 10**SCORE_PLACES
+
+
+def _checkin_ratio(p: PartnerWeekInput, checkin_target: int) -> tuple[int, int] | None:
+    """min(1, checkin_days / target) as (numerator, denominator), or None (SPEC 5.2)."""
     if checkin_target == 0:
-        checkins = None
-    elif not p.joined_before_week_end and p.checkin_days == 0:
+        return None
+    if not p.joined_before_week_end and p.checkin_days == 0:
         # No one is expected to have used an app they had not joined (SPEC 5.2).
-        checkins = None
-    else:
-        checkins = min(Fraction(1), Fraction(p.checkin_days, checkin_target))
-    return _Components(
-        attendance=_ratio(p.sessions_attended, p.sessions_attended + p.sessions_missed),
-        participation=None if ratings_mean is None else ratings_mean / 3,
-        checkins=checkins,
-        # Unreported commitments stay out: a forgotten tap is not a broken promise (SPEC 5.1).
-        follow_through=_ratio(p.commitments_kept, p.commitments_kept + p.commitments_missed),
-    )
+        return None
+    if p.checkin_days >= checkin_target:
+        return (1, 1)
+    return (p.checkin_days, checkin_target)
 
 
-def compute_partner_figures(p: PartnerWeekInput, checkin_target: int) -> PartnerFigures:
-    """Every figure of SPEC 5.2 for one partner and one week."""
-    _check_target(checkin_target)
-    components = _components(p, checkin_target)
+def _score_units(p: PartnerWeekInput, checkin_target: int) -> int | None:
+    """The engagement score as shown, in tenths of a point (623 for 62.3), or None.
+
+    100 * sum(weight * value) / sum(weight) over the components that are not null,
+    summed exactly as one fraction of integers, then rounded half up (SPEC 5.2).
+    """
+    numerator, denominator, weights = 0, 1, 0
+    expected = p.sessions_attended + p.sessions_missed
+    if expected:
+        numerator = numerator * expected + _ATTENDANCE_PERCENT * p.sessions_attended * denominator
+        denominator *= expected
+        weights += _ATTENDANCE_PERCENT
+    ratings = p.participation_ratings
+    if ratings:
+        # The mean rating over 3.
+        whole = 3 * len(ratings)
+        numerator = numerator * whole + _PARTICIPATION_PERCENT * sum(ratings) * denominator
+        denominator *= whole
+        weights += _PARTICIPATION_PERCENT
+    checkins = _checkin_ratio(p, checkin_target)
+    if checkins is not None:
+        part, whole = checkins
+        numerator = numerator * whole + _CHECKIN_PERCENT * part * denominator
+        denominator *= whole
+        weights += _CHECKIN_PERCENT
+    # Unreported commitments stay out: a forgotten tap is not a broken promise (SPEC 5.1).
+    due = p.commitments_kept + p.commitments_missed
+    if due:
+        numerator = numerator * due + _FOLLOW_THROUGH_PERCENT * p.commitments_kept * denominator
+        denominator *= due
+        weights += _FOLLOW_THROUGH_PERCENT
+    if not weights:
+        return None
+    # score = 100 * numerator / (denominator * weights); in tenths, rounded half up.
+    whole = 2 * denominator * weights
+    return (2 * 100 * _SCORE_SCALE * numerator + denominator * weights) // whole
+
+
+def _partner_figures(
+    p: PartnerWeekInput, checkin_target: int, score_units: int | None
+) -> PartnerFigures:
+    checkins = _checkin_ratio(p, checkin_target)
     reports = p.self_reports
+    mood, effort, connection = reports.mood, reports.effort, reports.connection
+    resentment, wellbeing = reports.resentment, reports.wellbeing
     return PartnerFigures(
         partner=p.partner,
         # The score is the rounded value (SPEC 5.2): the gap and the below-40 rule
         # read this figure, so they agree with what the therapist sees.
-        engagement_score=_shown(components.score(), SCORE_PLACES),
-        attendance_rate=_shown(components.attendance, RATIO_PLACES),
-        participation=_shown(components.participation, RATIO_PLACES),
-        checkin_rate=_shown(components.checkins, RATIO_PLACES),
-        follow_through=_shown(components.follow_through, RATIO_PLACES),
+        engagement_score=None if score_units is None else score_units / _SCORE_SCALE,
+        attendance_rate=_shown_ratio(
+            p.sessions_attended, p.sessions_attended + p.sessions_missed, RATIO_PLACES
+        ),
+        participation=_shown_ratio(
+            sum(p.participation_ratings), 3 * len(p.participation_ratings), RATIO_PLACES
+        ),
+        checkin_rate=None if checkins is None else _half_up(*checkins, RATIO_PLACES),
+        follow_through=_shown_ratio(
+            p.commitments_kept, p.commitments_kept + p.commitments_missed, RATIO_PLACES
+        ),
         sessions_expected=p.sessions_attended + p.sessions_missed,
         sessions_attended=p.sessions_attended,
         checkin_days=p.checkin_days,
@@ -459,12 +515,18 @@ def compute_partner_figures(p: PartnerWeekInput, checkin_target: int) -> Partner
         commitments_kept=p.commitments_kept,
         commitments_missed=p.commitments_missed,
         commitments_unreported=p.commitments_unreported,
-        mood_avg=_shown(reports.mood.mean(), AVERAGE_PLACES),
-        effort_avg=_shown(reports.effort.mean(), AVERAGE_PLACES),
-        connection_avg=_shown(reports.connection.mean(), AVERAGE_PLACES),
-        resentment_avg=_shown(reports.resentment.mean(), AVERAGE_PLACES),
-        wellbeing_avg=_shown(reports.wellbeing.mean(), AVERAGE_PLACES),
+        mood_avg=_shown_ratio(mood.total, mood.count, AVERAGE_PLACES),
+        effort_avg=_shown_ratio(effort.total, effort.count, AVERAGE_PLACES),
+        connection_avg=_shown_ratio(connection.total, connection.count, AVERAGE_PLACES),
+        resentment_avg=_shown_ratio(resentment.total, resentment.count, AVERAGE_PLACES),
+        wellbeing_avg=_shown_ratio(wellbeing.total, wellbeing.count, AVERAGE_PLACES),
     )
+
+
+def compute_partner_figures(p: PartnerWeekInput, checkin_target: int) -> PartnerFigures:
+    """Every figure of SPEC 5.2 for one partner and one week."""
+    _check_target(checkin_target)
+    return _partner_figures(p, checkin_target, _score_units(p, checkin_target))
 
 
 # --- SPEC 5.3: balance and its trend -----------------------------------------
@@ -475,45 +537,54 @@ def compute_balance(scores: Mapping[PartnerId, float | None]) -> BalanceResult:
     if len(scores) > 2:
         raise ValueError("a couple never has more than two partners")
     known = [(partner, _exact(score)) for partner, score in scores.items() if score is not None]
+    return _balance(known, 1)
+
+
+def _balance(known: Sequence[tuple[PartnerId, _Exact]], unit: int) -> BalanceResult:
+    """The balance of two known scores, each in 1/unit points (exact: Fractions or ints)."""
     if len(known) < 2:
         return BalanceResult("insufficient_data", None, None)
     (first, first_score), (second, second_score) = known
     gap = abs(first_score - second_score)
     balance: Balance
-    if gap < LEANING_FROM:
+    if gap < LEANING_FROM * unit:
         balance = "balanced"
-    elif gap < ONE_SIDED_FROM:
+    elif gap < ONE_SIDED_FROM * unit:
         balance = "leaning"
     else:
         balance = "one_sided"
     less_engaged = None
-    if gap >= LEANING_FROM:
+    if gap >= LEANING_FROM * unit:
         less_engaged = first if first_score < second_score else second
-    return BalanceResult(balance, float(gap), less_engaged)
+    # int / int and Fraction / int are both exact until shown as the nearest float.
+    return BalanceResult(balance, float(gap / unit), less_engaged)
 
 
-def _least_squares_slope(points: Sequence[tuple[int, Fraction]]) -> Fraction:
+def _trend(points: Sequence[tuple[int, _Exact]], unit: int) -> GapTrend | None:
+    """The trend of (week position, gap in 1/unit points) points, from their least-squares
+    slope, decided exactly: slope = (n*Sxy - Sx*Sy) / (n*Sxx - Sx^2), whose denominator is
+    positive for points at distinct positions."""
     n = len(points)
-    mean_x = Fraction(sum(x for x, _ in points), n)
-    mean_y = sum((y for _, y in points), Fraction(0)) / n
-    numerator = sum(((x - mean_x) * (y - mean_y) for x, y in points), Fraction(0))
-    denominator = sum(((x - mean_x) ** 2 for x, _ in points), Fraction(0))
-    return numerator / denominator
+    if n < TREND_MIN_GAPS:
+        return None
+    sum_x = sum(x for x, _ in points)
+    sum_y = sum(y for _, y in points)
+    sum_xy = sum(x * y for x, y in points)
+    sum_xx = sum(x * x for x, _ in points)
+    numerator = n * sum_xy - sum_x * sum_y
+    denominator = (n * sum_xx - sum_x * sum_x) * unit
+    if numerator >= TREND_SLOPE * denominator:
+        return "widening"
+    if numerator <= -TREND_SLOPE * denominator:
+        return "narrowing"
+    return "stable"
 
 
 def gap_trend(gaps: Sequence[float | None]) -> GapTrend | None:
     """Trend of consecutive weekly gaps, oldest first, None for a week without one (SPEC 5.3)."""
     # x is the week's position, so a week without a gap keeps the weeks around
     # it at their true distance in time instead of closing ranks.
-    points = [(x, _exact(gap)) for x, gap in enumerate(gaps) if gap is not None]
-    if len(points) < TREND_MIN_GAPS:
-        return None
-    slope = _least_squares_slope(points)
-    if slope >= TREND_SLOPE:
-        return "widening"
-    if slope <= -TREND_SLOPE:
-        return "narrowing"
-    return "stable"
+    return _trend([(x, _exact(gap)) for x, gap in enumerate(gaps) if gap is not None], 1)
 
 
 # --- SPEC 5.4 and 5.5: flags and recommendations over w-5 .. w ----------------
@@ -528,22 +599,37 @@ def _iso(weeks: Iterable[date]) -> list[JsonValue]:
     return [week.isoformat() for week in weeks]
 
 
-@dataclass(frozen=True, slots=True)
 class _Week:
-    week: CoupleWeekInput
-    figures: Mapping[PartnerId, PartnerFigures]
-    balance: BalanceResult
+    """One week of the look-back, with its scores and balance computed when first asked for:
+    a report reads them for w-3 .. w only, and the full figures for w only."""
 
-    @classmethod
-    def of(cls, week: CoupleWeekInput) -> _Week:
-        figures = {
-            p.partner: compute_partner_figures(p, week.checkin_target) for p in week.partners
-        }
-        balance = compute_balance({pid: f.engagement_score for pid, f in figures.items()})
-        return cls(week, figures, balance)
+    __slots__ = ("_balance", "_scores", "inputs", "week")
 
-    def partner_input(self, partner: PartnerId) -> PartnerWeekInput | None:
-        return next((p for p in self.week.partners if p.partner == partner), None)
+    def __init__(self, week: CoupleWeekInput) -> None:
+        self.week = week
+        self.inputs = {p.partner: p for p in week.partners}
+        self._scores: dict[PartnerId, int | None] | None = None
+        self._balance: tuple[BalanceResult, int | None] | None = None
+
+    def scores(self) -> dict[PartnerId, int | None]:
+        """Each partner's score as shown, in tenths of a point."""
+        if self._scores is None:
+            target = self.week.checkin_target
+            self._scores = {p.partner: _score_units(p, target) for p in self.week.partners}
+        return self._scores
+
+    def balance(self) -> tuple[BalanceResult, int | None]:
+        """The week's balance, and its gap in tenths of a point (None without one)."""
+        if self._balance is None:
+            known = [(pid, s) for pid, s in self.scores().items() if s is not None]
+            result = _balance(known, _SCORE_SCALE)
+            units = abs(known[0][1] - known[1][1]) if result.gap is not None else None
+            self._balance = (result, units)
+        return self._balance
+
+    def figures(self, partner: PartnerId) -> PartnerFigures:
+        p = self.inputs[partner]
+        return _partner_figures(p, self.week.checkin_target, self.scores()[partner])
 
 
 class _Lookback:
@@ -561,31 +647,33 @@ class _Lookback:
         # A week absent from history (paused, or before the couple existed) has
         # no figures: its scores are null, its balance insufficient_data.
         self.weeks = {
-            start: _Week.of(by_start[start])
+            start: _Week(by_start[start])
             for start in _weeks_before(self.week_start, LOOKBACK_WEEKS)
             if start in by_start
         }
         self.current = self.weeks[self.week_start]
 
-    def figures(self, start: date, partner: PartnerId) -> PartnerFigures | None:
+    def score(self, start: date, partner: PartnerId) -> int | None:
+        """The partner's score of that week in tenths of a point, None without one."""
         week = self.weeks.get(start)
-        return None if week is None else week.figures.get(partner)
+        return None if week is None else week.scores().get(partner)
 
     def partner_input(self, start: date, partner: PartnerId) -> PartnerWeekInput | None:
         week = self.weeks.get(start)
-        return None if week is None else week.partner_input(partner)
+        return None if week is None else week.inputs.get(partner)
 
-    def balance(self, start: date) -> BalanceResult | None:
+    def balance(self, start: date) -> tuple[BalanceResult, int | None] | None:
         week = self.weeks.get(start)
-        return None if week is None else week.balance
+        return None if week is None else week.balance()
 
     def resentment(self, weeks: Iterable[date], partner: PartnerId) -> RatingTally:
-        pooled = RatingTally()
+        total = count = 0
         for start in weeks:
             p = self.partner_input(start, partner)
             if p is not None:
-                pooled += p.self_reports.resentment
-        return pooled
+                total += p.self_reports.resentment.total
+                count += p.self_reports.resentment.count
+        return RatingTally(total, count)
 
     def wellbeing_average(self, start: date, partner: PartnerId) -> Fraction | None:
         p = self.partner_input(start, partner)
@@ -594,22 +682,18 @@ class _Lookback:
 
 def _low_engagement_streak(look: _Lookback, partner: PartnerId) -> Flag | None:
     weeks = _weeks_before(look.week_start, STREAK_WEEKS - 1)
-    scores = [_score_of(look.figures(start, partner)) for start in weeks]
+    scores = [look.score(start, partner) for start in weeks]
     # A null score is not below 40: no data is not low engagement (SPEC 5.4).
-    if not all(s is not None and _exact(s) < LOW_ENGAGEMENT_BELOW for s in scores):
+    if not all(s is not None and s < LOW_ENGAGEMENT_BELOW * _SCORE_SCALE for s in scores):
         return None
-    evidence_scores: list[JsonValue] = list(scores)
+    evidence_scores: list[JsonValue] = [None if s is None else s / _SCORE_SCALE for s in scores]
     return Flag("low_engagement_streak", partner, {"weeks": _iso(weeks), "scores": evidence_scores})
-
-
-def _score_of(figures: PartnerFigures | None) -> float | None:
-    return None if figures is None else figures.engagement_score
 
 
 def _engagement_gap_streak(look: _Lookback) -> Flag | None:
     weeks = _weeks_before(look.week_start, STREAK_WEEKS - 1)
-    balances = [look.balance(start) for start in weeks]
-    less_engaged = look.current.balance.less_engaged_partner
+    balances = [None if (b := look.balance(start)) is None else b[0] for start in weeks]
+    less_engaged = look.current.balance()[0].less_engaged_partner
     for balance in balances:
         if balance is None or balance.balance != "one_sided":
             return None
@@ -712,7 +796,7 @@ def _wellbeing_decline(look: _Lookback, partner: PartnerId) -> Flag | None:
 
 
 def _flags(look: _Lookback) -> list[Flag]:
-    partners = [p.partner for p in look.current.week.partners]
+    partners = list(look.current.inputs)
     found: list[Flag | None] = []
     for partner in partners:
         found.append(_low_engagement_streak(look, partner))
@@ -757,19 +841,22 @@ def compute_week_report(history: Sequence[CoupleWeekInput]) -> WeekReport:
     """
     look = _Lookback(history)
     current = look.current
-    gaps = [
-        None if (balance := look.balance(start)) is None else balance.gap
-        for start in _weeks_before(look.week_start, TREND_WEEKS - 1)
-    ]
+    # The gaps of w-3 .. w in tenths of a point, x being the week's position (gap_trend).
+    trend_points: list[tuple[int, int]] = []
+    for x, start in enumerate(_weeks_before(look.week_start, TREND_WEEKS - 1)):
+        balance = look.balance(start)
+        if balance is not None and balance[1] is not None:
+            trend_points.append((x, balance[1]))
     partners = [p.partner for p in current.week.partners]
     flags = _flags(look)
+    balance_now = current.balance()[0]
     return WeekReport(
         week_start=look.week_start,
-        balance=current.balance.balance,
-        gap=current.balance.gap,
-        gap_trend=gap_trend(gaps),
-        less_engaged_partner=current.balance.less_engaged_partner,
-        partners=tuple(current.figures[p] for p in partners),
+        balance=balance_now.balance,
+        gap=balance_now.gap,
+        gap_trend=_trend(trend_points, _SCORE_SCALE),
+        less_engaged_partner=balance_now.less_engaged_partner,
+        partners=tuple(current.figures(p) for p in partners),
         flags=tuple(flags),
         recommendations=tuple(_recommendations(flags, partners)),
     )
