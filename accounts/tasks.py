@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from celery import shared_task
@@ -21,6 +22,15 @@ from accounts.tokens import rotations_purge
 MAX_RETRIES = 5
 UNVERIFIED_RETENTION = timedelta(days=7)
 BACKOFF_MAX_SECONDS = 10 * 60
+# Mail is retried on connection trouble with growing, jittered pauses, a bounded number of times.
+MAIL_TASK_OPTIONS: dict[str, Any] = {
+    "ignore_result": True,
+    "autoretry_for": (OSError,),
+    "retry_backoff": True,
+    "retry_backoff_max": BACKOFF_MAX_SECONDS,
+    "retry_jitter": True,
+    "max_retries": MAX_RETRIES,
+}
 
 
 def token_hash(token: str) -> str:
@@ -37,12 +47,7 @@ def _reachable_user(user_id: str) -> User | None:
 
 @shared_task(
     name="accounts.tasks.send_verification_email",
-    ignore_result=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=BACKOFF_MAX_SECONDS,
-    retry_jitter=True,
-    max_retries=MAX_RETRIES,
+    **MAIL_TASK_OPTIONS,
 )
 def send_verification_email(verification_id: str) -> None:
     """Make the link's token here, so it never travels through the broker; store its hash."""
@@ -62,12 +67,7 @@ def send_verification_email(verification_id: str) -> None:
 
 @shared_task(
     name="accounts.tasks.send_password_reset_email",
-    ignore_result=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=BACKOFF_MAX_SECONDS,
-    retry_jitter=True,
-    max_retries=MAX_RETRIES,
+    **MAIL_TASK_OPTIONS,
 )
 def send_password_reset_email(user_id: str) -> None:
     user = _reachable_user(user_id)
@@ -77,12 +77,7 @@ def send_password_reset_email(user_id: str) -> None:
 
 @shared_task(
     name="accounts.tasks.send_account_note",
-    ignore_result=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=BACKOFF_MAX_SECONDS,
-    retry_jitter=True,
-    max_retries=MAX_RETRIES,
+    **MAIL_TASK_OPTIONS,
 )
 def send_account_note(name: str, user_id: str) -> None:
     """One of emails.ACCOUNT_NOTES to the user's current address."""
