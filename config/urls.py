@@ -21,6 +21,9 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("engagement.api.urls")),
 ]
 
+# Under /api/, a URL no route matches answers JSON like every other API error.
+handler404 = "config.api.views.not_found"
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
 from accounts.models import User, normalize_email, validate_timezone
-from config.api.fields import AwareDateTimeField, ModelSerializer
+from config.api.fields import AwareDateTimeField, ModelSerializer, StringField
 from engagement.models import (
     Attendance,
     Commitment,
@@ -25,8 +25,8 @@ from engagement.models import (
 PASSWORD_MAX_LENGTH = 256
 
 
-def password_field() -> serializers.CharField:
-    return serializers.CharField(
+def password_field() -> StringField:
+    return StringField(
         write_only=True,
         max_length=PASSWORD_MAX_LENGTH,
         trim_whitespace=False,
@@ -57,15 +57,15 @@ class CurrentPasswordMixin:
 
 
 class TokenPairSerializer(serializers.Serializer):
-    access = serializers.CharField(read_only=True)
-    refresh = serializers.CharField(read_only=True)
+    access = StringField(read_only=True)
+    refresh = StringField(read_only=True)
 
 
 class RegisterSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = password_field()
-    display_name = serializers.CharField(min_length=1, max_length=80)
-    timezone = serializers.CharField(
+    display_name = StringField(min_length=1, max_length=80)
+    timezone = StringField(
         max_length=64, required=False, default="UTC", validators=[validate_timezone]
     )
 
@@ -78,17 +78,17 @@ class RegisterSerializer(serializers.Serializer):
 
 
 class VerifyEmailSerializer(serializers.Serializer):
-    token = serializers.CharField(max_length=256, write_only=True)
+    token = StringField(max_length=256, write_only=True)
 
 
 class TokenObtainSerializer(serializers.Serializer):
     # Not an EmailField: a malformed address is just wrong credentials (401), like any other.
-    email = serializers.CharField(max_length=254, write_only=True)
+    email = StringField(max_length=254, write_only=True)
     password = password_field()
 
 
 class RefreshSerializer(serializers.Serializer):
-    refresh = serializers.CharField(max_length=4096, write_only=True)
+    refresh = StringField(max_length=4096, write_only=True)
 
 
 class PasswordChangeSerializer(CurrentPasswordMixin, serializers.Serializer):
@@ -108,8 +108,8 @@ class PasswordResetSerializer(serializers.Serializer):
 
 
 class PasswordResetConfirmSerializer(serializers.Serializer):
-    uid = serializers.CharField(max_length=64, write_only=True)
-    token = serializers.CharField(max_length=128, write_only=True)
+    uid = StringField(max_length=64, write_only=True)
+    token = StringField(max_length=128, write_only=True)
     new_password = password_field()
 
 
@@ -140,7 +140,7 @@ class EmailChangeSerializer(CurrentPasswordMixin, serializers.Serializer):
 class MeSerializer(ModelSerializer):
     """The caller's profile and preferences (SPEC section 2, User)."""
 
-    display_name = serializers.CharField(min_length=1, max_length=80)
+    display_name = StringField(min_length=1, max_length=80)
 
     class Meta:
         model = User
@@ -162,11 +162,11 @@ class MeSerializer(ModelSerializer):
 # --- The export, for the schema: accounts/export.py builds the document itself. ---
 
 
-def _enum(choices: type[models.TextChoices], **kwargs: Any) -> serializers.CharField:
+def _enum(choices: type[models.TextChoices], **kwargs: Any) -> StringField:
     """A string documented with its values. Not an enum component: many models share field
     names like `status`, and the schema's enum names would collide across them."""
     values = ", ".join(f"`{value}`" for value in choices.values)
-    return serializers.CharField(help_text=f"One of {values}.", **kwargs)
+    return StringField(help_text=f"One of {values}.", **kwargs)
 
 
 class _ExportUserSerializer(MeSerializer):
@@ -178,7 +178,7 @@ class _ExportUserSerializer(MeSerializer):
 
 class _ExportCoupleSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    name = serializers.CharField()
+    name = StringField()
     role = _enum(Membership.Role)
     joined_at = AwareDateTimeField()
     left_at = AwareDateTimeField(allow_null=True)
@@ -204,8 +204,8 @@ class _ExportSessionSerializer(serializers.Serializer):
 class _ExportCommitmentSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     couple = serializers.UUIDField()
-    title = serializers.CharField()
-    details = serializers.CharField()
+    title = StringField()
+    details = StringField()
     due_on = serializers.DateField()
     status = _enum(Commitment.Status)
     resolved_at = AwareDateTimeField(allow_null=True)
@@ -224,7 +224,7 @@ class _ExportCheckInSerializer(serializers.Serializer):
     connection = serializers.IntegerField(allow_null=True)
     resentment = serializers.IntegerField(allow_null=True)
     wellbeing = serializers.IntegerField(allow_null=True)
-    note = serializers.CharField()
+    note = StringField()
     visibility = _enum(Visibility)
     created_at = AwareDateTimeField()
     updated_at = AwareDateTimeField()
@@ -234,7 +234,7 @@ class _ExportReportSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     couple = serializers.UUIDField()
     week_start = serializers.DateField()
-    methodology = serializers.CharField()
+    methodology = StringField()
     view = serializers.ChoiceField(choices=["partner"])
     computed_at = AwareDateTimeField()
     revision = serializers.IntegerField()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from drf_standardized_errors.openapi_serializers import ErrorResponse401Serializer
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -19,7 +18,7 @@ from accounts.api import serializers as s
 from accounts.export import export_for
 from accounts.models import User
 from accounts.throttling import AuthEmailThrottle, AuthIPThrottle, ExportThrottle
-from config.api.schema import AutoSchema
+from config.api.schema import AutoSchema, ErrorResponse401Serializer
 
 ACCEPTED = OpenApiResponse(description="Accepted. The same answer whatever the address.")
 NO_CONTENT = OpenApiResponse(description="Done.")

@@ -1,4 +1,5 @@
-"""Serializer fields shared by the API: timestamps in UTC with `Z`, refused without an offset."""
+"""Serializer fields shared by the API: timestamps in UTC with `Z`, refused without an offset;
+strings that must be JSON strings."""
 
 from __future__ import annotations
 
@@ -35,10 +36,25 @@ class AwareDateTimeField(serializers.DateTimeField):
         return str(value.astimezone(UTC).isoformat().replace("+00:00", "Z"))
 
 
+class StringField(serializers.CharField):
+    """A JSON string. DRF's CharField also takes a number and stores `0` as `"0"`; the schema
+    says string, so anything else is a bad request (SPEC section 3), named after the field."""
+
+    default_error_messages = {"not_a_string": "Must be a string."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return str(super().to_internal_value(data))
+
+
 class ModelSerializer(serializers.ModelSerializer):
-    """The project's base ModelSerializer: its datetimes follow AwareDateTimeField's rules."""
+    """The project's base ModelSerializer: its datetimes follow AwareDateTimeField's rules and
+    its text fields take strings only."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: AwareDateTimeField,
+        models.CharField: StringField,
+        models.TextField: StringField,
     }

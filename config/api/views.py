@@ -6,8 +6,9 @@ import logging
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.views import defaults
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -56,6 +57,20 @@ def readyz(request: HttpRequest) -> JsonResponse:
     )
 
 
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 for a URL no route matches (`/sessions/0.5/`): under /api/ it answers in the API's
+    one error shape (SPEC section 3), not Django's HTML page; elsewhere, Django's page."""
+    if not request.path.startswith("/api/"):
+        return defaults.page_not_found(request, exception)
+    return JsonResponse(
+        {
+            "type": "client_error",
+            "errors": [{"code": "not_found", "detail": "Not found.", "attr": None}],
+        },
+        status=404,
+    )
+
+
 class MetaView(APIView):
     """What a client needs before signing in: server time, minimum versions, backfill window."""
 
@@ -64,6 +79,7 @@ class MetaView(APIView):
 
     @extend_schema(
         operation_id="meta_retrieve",
+        auth=[],
         responses=inline_serializer(
             "Meta",
             {

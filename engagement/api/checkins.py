@@ -31,6 +31,12 @@ from engagement.models import CheckIn, Membership
 from engagement.selectors.visibility import checkins_visible_to
 from engagement.services.checkins import checkin_delete, checkin_upsert
 
+DATE_PARAMETER = OpenApiParameter(
+    "date",
+    OpenApiTypes.DATE,
+    OpenApiParameter.PATH,
+    description="The check-in's local date in the couple's timezone (YYYY-MM-DD).",
+)
 COUPLE_PARAMETER = OpenApiParameter(
     "couple",
     OpenApiTypes.UUID,
@@ -91,9 +97,14 @@ class CheckInViewSet(
             ) from None
 
     def _couple_param(self) -> UUID:
+        values = self.request.query_params.getlist("couple")
+        if len(values) > 1:
+            raise ValidationError(
+                {"couple": [serializers.ErrorDetail("Give couple once.", code="multiple_values")]}
+            )
         field = serializers.UUIDField()
         try:
-            couple_id: UUID = field.run_validation(self.request.query_params.get("couple", empty))
+            couple_id: UUID = field.run_validation(values[0] if values else empty)
             return couple_id
         except ValidationError as exc:
             raise ValidationError({"couple": exc.detail}) from None
@@ -131,7 +142,7 @@ class CheckInViewSet(
 
     @extend_schema(
         summary="Read the caller's own check-in for a date",
-        parameters=[COUPLE_PARAMETER],
+        parameters=[DATE_PARAMETER, COUPLE_PARAMETER],
         examples=[OpenApiExample("A check-in for the therapist", value=_CHECKIN_EXAMPLE)],
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -145,6 +156,7 @@ class CheckInViewSet(
             "timezone, lies from today minus CHECKIN_BACKFILL_DAYS to tomorrow. 201 when "
             "created, 200 when replaced; the same body again changes nothing."
         ),
+        parameters=[DATE_PARAMETER],
         request=CheckInPutSerializer,
         responses={200: CheckInSerializer, 201: CheckInSerializer},
         examples=[
@@ -185,7 +197,7 @@ class CheckInViewSet(
     @extend_schema(
         summary="Delete the caller's own check-in for a date",
         description="Everyone who could see it finds it in their removals.",
-        parameters=[COUPLE_PARAMETER],
+        parameters=[DATE_PARAMETER, COUPLE_PARAMETER],
         responses={204: None},
     )
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from engagement.api.conditional import ConditionalRetrieveMixin
 from engagement.api.filters import CommitmentFilter
-from engagement.api.idempotency import idempotent
+from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from engagement.api.permissions import role_of
 from engagement.api.serializers.commitments import (
     CommitmentCreateSerializer,
@@ -29,7 +29,6 @@ from engagement.api.serializers.commitments import (
     CommitmentSerializer,
     CommitmentUpdateSerializer,
 )
-from engagement.api.sessions import IDEMPOTENCY_KEY_PARAMETER
 from engagement.models import Commitment, Membership
 from engagement.selectors.visibility import commitments_visible_to
 from engagement.services.commitments import (

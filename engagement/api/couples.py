@@ -12,8 +12,7 @@ from uuid import UUID
 
 import django_filters
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -23,8 +22,7 @@ from rest_framework.serializers import BaseSerializer
 from accounts.models import User
 from engagement.api.conditional import ConditionalRetrieveMixin
 from engagement.api.filters import AwareDateTimeFilter
-from engagement.api.idempotency import HEADER as IDEMPOTENCY_HEADER
-from engagement.api.idempotency import idempotent
+from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from engagement.api.permissions import (
     members_prefetch,
     require_partner,
@@ -47,16 +45,6 @@ from engagement.services.couples import (
     couple_remove_member,
     couple_share_balance,
     couple_update,
-)
-
-IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
-    IDEMPOTENCY_HEADER,
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description=(
-        "Up to 255 characters. A retry with the same key and body answers the first answer "
-        "and creates nothing; the same key with another body answers 422."
-    ),
 )
 
 

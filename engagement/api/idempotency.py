@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.request import Request
@@ -28,6 +29,17 @@ from engagement.models import IdempotencyRecord
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 IN_FLIGHT_TIMEOUT = timedelta(minutes=2)
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    HEADER,
+    {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    OpenApiParameter.HEADER,
+    description=(
+        f"Up to {MAX_KEY_LENGTH} printable characters. A retry with the same key and body "
+        "answers the first answer and creates nothing; the same key with another body answers "
+        "422, and while the first is still in flight 409."
+    ),
+)
 
 ViewMethod = Callable[..., Response]
 

@@ -23,9 +23,8 @@ from rest_framework.throttling import BaseThrottle
 from accounts.models import User, normalize_email
 from accounts.throttling import CountingThrottle
 from engagement.api.conditional import ConditionalRetrieveMixin
-from engagement.api.couples import IDEMPOTENCY_KEY_PARAMETER
 from engagement.api.filters import AwareDateTimeFilter
-from engagement.api.idempotency import idempotent
+from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from engagement.api.permissions import members_prefetch, require_manager
 from engagement.api.serializers.couples import CoupleSerializer
 from engagement.api.serializers.invitations import (

@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -23,8 +22,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from engagement.api.conditional import ConditionalRetrieveMixin
 from engagement.api.filters import SessionFilter
-from engagement.api.idempotency import HEADER as IDEMPOTENCY_HEADER
-from engagement.api.idempotency import idempotent
+from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from engagement.api.permissions import has_therapist, may_manage, role_of
 from engagement.api.serializers.sessions import (
     AttendanceRecordSerializer,
@@ -48,15 +46,6 @@ from engagement.services.sessions import (
 
 Role = Membership.Role
 
-IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
-    IDEMPOTENCY_HEADER,
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description=(
-        "Up to 255 characters. A retry with the same key and body answers the first answer "
-        "and creates nothing; the same key with another body answers 422."
-    ),
-)
 
 _SESSION_EXAMPLE = {
     "id": "5d0c2f9e-8a1b-4c3d-9e2f-1a2b3c4d5e6f",

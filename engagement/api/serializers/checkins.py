@@ -7,7 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from config.api.fields import ModelSerializer
+from config.api.fields import ModelSerializer, StringField
 from engagement.api.serializers.fields import ChoiceField, VisibleCoupleField
 from engagement.models import CheckIn, Visibility
 from engagement.models.checkins import SCALES
@@ -51,7 +51,7 @@ class CheckInPutSerializer(serializers.Serializer):
     connection = _scale()
     resentment = _scale()
     wellbeing = _scale()
-    note = serializers.CharField(max_length=NOTE_MAX_LENGTH, allow_blank=True, default="")
+    note = StringField(max_length=NOTE_MAX_LENGTH, allow_blank=True, default="")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if all(attrs[scale] is None for scale in SCALES):

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from config.api.fields import ModelSerializer
+from config.api.fields import ModelSerializer, StringField
 from engagement.api.serializers.fields import (
     CalendarDateField,
     ChoiceField,
@@ -49,8 +49,8 @@ class CommitmentCreateSerializer(serializers.Serializer):
     owner = serializers.UUIDField(
         required=False, help_text="An active partner of the couple; defaults to the caller."
     )
-    title = serializers.CharField(max_length=TITLE_MAX_LENGTH)
-    details = serializers.CharField(max_length=DETAILS_MAX_LENGTH, allow_blank=True, default="")
+    title = StringField(max_length=TITLE_MAX_LENGTH)
+    details = StringField(max_length=DETAILS_MAX_LENGTH, allow_blank=True, default="")
     due_on = CalendarDateField()
     visibility = ChoiceField(choices=Commitment.Visibility.choices)
 
@@ -66,8 +66,8 @@ class CommitmentUpdateSerializer(serializers.Serializer):
     """A PATCH: title, details, due date and visibility. `status`, `resolved_at`, `owner`,
     `couple` and `renewed_from` are read-only: sent, they are ignored (SPEC section 2)."""
 
-    title = serializers.CharField(max_length=TITLE_MAX_LENGTH, required=False)
-    details = serializers.CharField(max_length=DETAILS_MAX_LENGTH, allow_blank=True, required=False)
+    title = StringField(max_length=TITLE_MAX_LENGTH, required=False)
+    details = StringField(max_length=DETAILS_MAX_LENGTH, allow_blank=True, required=False)
     due_on = CalendarDateField(required=False)
     visibility = ChoiceField(choices=Commitment.Visibility.choices, required=False)
 
@@ -76,4 +76,4 @@ class CommitmentRenewSerializer(serializers.Serializer):
     """`{due_on, title?}`: the promise made again, by default under the same title."""
 
     due_on = CalendarDateField()
-    title = serializers.CharField(max_length=TITLE_MAX_LENGTH, required=False)
+    title = StringField(max_length=TITLE_MAX_LENGTH, required=False)

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User, validate_timezone
-from config.api.fields import AwareDateTimeField, ModelSerializer
+from config.api.fields import AwareDateTimeField, ModelSerializer, StringField
 from engagement.api.permissions import role_of
 from engagement.models import Couple, Membership
 
@@ -18,7 +18,7 @@ Role = Membership.Role
 
 class PartnerEntrySerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    display_name = serializers.CharField()
+    display_name = StringField()
     joined_at = AwareDateTimeField()
     shares_balance = serializers.BooleanField(
         help_text="This partner's consent to see the couple's balance (withdrawable)."
@@ -27,13 +27,13 @@ class PartnerEntrySerializer(serializers.Serializer):
 
 class TherapistEntrySerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    display_name = serializers.CharField()
+    display_name = StringField()
     joined_at = AwareDateTimeField()
 
 
 class FormerMemberSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    display_name = serializers.CharField()
+    display_name = StringField()
     left_at = AwareDateTimeField()
 
 
@@ -131,8 +131,8 @@ class CoupleSerializer(ModelSerializer):
 
 
 class _CoupleFieldsSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=80, allow_blank=True, required=False)
-    timezone = serializers.CharField(
+    name = StringField(max_length=80, allow_blank=True, required=False)
+    timezone = StringField(
         max_length=64, required=False, validators=[validate_timezone], help_text="IANA name."
     )
     checkin_target_per_week = serializers.IntegerField(min_value=0, max_value=7, required=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from config.api.fields import ModelSerializer
+from config.api.fields import ModelSerializer, StringField
 from engagement.api.serializers.fields import VisibleCoupleField
 from engagement.models import Invitation, Membership
 
@@ -39,10 +39,8 @@ class InvitationCreatedSerializer(InvitationSerializer):
     """The create answer: the only time the token is shown. A replay of the same
     Idempotency-Key answers `token: null` and `url: null`."""
 
-    token = serializers.CharField(allow_null=True, read_only=True)
-    url = serializers.CharField(
-        allow_null=True, read_only=True, help_text="`{FRONTEND_URL}/invite?token=…`"
-    )
+    token = StringField(allow_null=True, read_only=True)
+    url = StringField(allow_null=True, read_only=True, help_text="`{FRONTEND_URL}/invite?token=…`")
 
     class Meta(InvitationSerializer.Meta):
         fields = (*InvitationSerializer.Meta.fields, "token", "url")
@@ -56,4 +54,4 @@ class InvitationCreateSerializer(serializers.Serializer):
 
 
 class InvitationAcceptSerializer(serializers.Serializer):
-    token = serializers.CharField(max_length=128, help_text="The token from the invitation link.")
+    token = StringField(max_length=128, help_text="The token from the invitation link.")

@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
-from config.api.fields import ModelSerializer
+from config.api.fields import ModelSerializer, StringField
 from engagement.api.serializers.fields import (
     CalendarDateTimeField,
     ChoiceField,
@@ -44,9 +44,7 @@ class SessionSerializer(ModelSerializer):
 
     attendance = AttendanceSerializer(many=True, read_only=True)
     # Not read-only so that the schema shows it as optional: it is absent for partners.
-    therapist_notes = serializers.CharField(
-        required=False, help_text="Therapists only; absent for partners."
-    )
+    therapist_notes = StringField(required=False, help_text="Therapists only; absent for partners.")
 
     class Meta:
         model = TherapySession
@@ -112,7 +110,7 @@ class SessionCreateSerializer(serializers.Serializer):
     )
     starts_at = CalendarDateTimeField()
     duration_minutes = serializers.IntegerField(min_value=15, max_value=240, default=50)
-    therapist_notes = serializers.CharField(
+    therapist_notes = StringField(
         max_length=NOTES_MAX_LENGTH, allow_blank=True, default="", help_text="Therapists only."
     )
 
@@ -137,7 +135,7 @@ class SessionUpdateSerializer(serializers.Serializer):
         required=False,
         help_text="`scheduled` or `cancelled`; `completed` comes from recording attendance.",
     )
-    therapist_notes = serializers.CharField(
+    therapist_notes = StringField(
         max_length=NOTES_MAX_LENGTH, allow_blank=True, required=False, help_text="Therapists only."
     )
 
