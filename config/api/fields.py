@@ -37,14 +37,19 @@ class AwareDateTimeField(serializers.DateTimeField):
 
 
 class StringField(serializers.CharField):
-    """A JSON string. DRF's CharField also takes a number and stores `0` as `"0"`; the schema
-    says string, so anything else is a bad request (SPEC section 3), named after the field."""
+    """A JSON string of at most `max_length` characters as sent. DRF's CharField also takes a
+    number and stores `0` as `"0"`; the schema says string, so anything else is a bad request
+    (SPEC section 3), named after the field."""
 
     default_error_messages = {"not_a_string": "Must be a string."}
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("not_a_string")
+        # The limit is on what was sent: DRF measures after trimming whitespace, so a value
+        # padded past the documented maxLength with spaces got through.
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return str(super().to_internal_value(data))
 
 

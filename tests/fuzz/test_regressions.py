@@ -184,6 +184,22 @@ def test_logout_refuses_a_refresh_token_that_is_not_a_string(api_client: APIClie
     assert response.json()["errors"][0]["attr"] == "refresh"
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/auth/logout/", {"refresh": "p" + "\u00a0" * 5000}, "refresh"),
+        ("/api/v1/auth/token/", {"email": "a@b.co" + " " * 300, "password": "x"}, "email"),
+    ],
+)
+def test_a_string_padded_past_its_limit_with_spaces_answers_400(
+    api_client: APIClient, path: str, body: dict[str, str], field: str
+) -> None:
+    # DRF measured max_length after trimming whitespace, so the padding went unnoticed.
+    response = api_client.post(path, body, format="json")
+    assert response.status_code == 400
+    assert [(e["code"], e["attr"]) for e in response.json()["errors"]] == [("max_length", field)]
+
+
 # --- what the schema promises -------------------------------------------------------------------
 
 
