@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.lock | cut -c1-16)
 
-.PHONY: run test lint typecheck pytest check-migrations check-schema install clean lock bench loadtest
+.PHONY: run test lint typecheck pytest check-migrations check-schema install clean lock bench loadtest fuzz
 
 install: $(STAMP)
 
@@ -53,6 +53,12 @@ bench: install
 loadtest: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m bench.load $(LOAD_ARGS)
+
+## make fuzz: Schemathesis against the live schema under gunicorn, as a partner and as a therapist
+## (100 s each), on a fresh database: `duet_fuzz` when DATABASE_URL names PostgreSQL, else SQLite.
+## Fails on any failure; FUZZ_ARGS for more options (docs/testing.md).
+fuzz: install
+	$(BIN)/python -m tests.fuzz.run_schemathesis $(FUZZ_ARGS)
 
 ## make lock: re-resolve pyproject.toml into requirements.lock (needs uv on PATH).
 lock:

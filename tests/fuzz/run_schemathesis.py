@@ -1,0 +1,424 @@
+"""`make fuzz`: Schemathesis against the live schema, as a therapist and as a partner.
+
+Fresh database (PostgreSQL `duet_fuzz` when DATABASE_URL names PostgreSQL, else a temporary
+SQLite file), migrations, demo data, gunicorn on a free loopback port, then one `st run` per
+identity over every operation of /api/v1/schema/ with the checks below. Exits non-zero on any
+failure or error, and prints the figures docs/testing.md records. How and why: docs/testing.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "negative_data_rejection",
+    "ignored_auth",
+)
+DATABASE_NAME = "duet_fuzz"
+DEMO_PASSWORD = "duet-demo-password"  # engagement/management/commands/seed_demo.py
+# The partner goes first: the therapist may remove members or end couples, which would leave
+# the partner's pass with little to see; what a partner can do touches only their own couple.
+IDENTITIES = (("partner", "ana@demo.duet.local"), ("therapist", "therapist@demo.duet.local"))
+# How often a parameter that names an object takes a known id rather than a generated one.
+KNOWN_ID_PROBABILITY = 0.5
+# High enough that the fuzzer never meets a throttle: 429s would hide the answers under test.
+UNTHROTTLED = "1000000/min"
+
+
+def say(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def log(message: str) -> None:
+    sys.stderr.write(f"[fuzz {time.strftime('%H:%M:%S')}] {message}\n")
+    sys.stderr.flush()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Pass:
+    """One `st run` as one identity, and what its JSON report says."""
+
+    identity: str
+    report: dict[str, Any]
+    still_signed_in: bool
+
+    @property
+    def operations(self) -> int:
+        return int((self.report.get("operations") or {}).get("tested", 0))
+
+    @property
+    def cases(self) -> int:
+        return int(self.report["test_cases"]["generated"])
+
+    @property
+    def failures(self) -> int:
+        return sum(int(group["count"]) for group in self.report["failures"])
+
+    @property
+    def errors(self) -> int:
+        return sum(int(group["count"]) for group in self.report["errors"])
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.report["exit_code"] == 0
+            and self.failures == 0
+            and self.errors == 0
+            and self.still_signed_in
+        )
+
+
+class FuzzRun:
+    def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
+        self.args = args
+        self.workdir = workdir
+        self.database_url = self._database_url(os.environ.get("DATABASE_URL", ""))
+        self.env = {
+            key: value
+            for key, value in os.environ.items()
+            # Nothing shared with other runs: no Redis (tests/fuzz/settings.py), our own database.
+            if key not in {"REDIS_URL", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+        } | {
+            "DJANGO_SETTINGS_MODULE": "tests.fuzz.settings",
+            "DATABASE_URL": self.database_url,
+            "THROTTLE_USER_RATE": UNTHROTTLED,
+            "THROTTLE_ANON_RATE": UNTHROTTLED,
+            "THROTTLE_AUTH_IP_RATE": UNTHROTTLED,
+            "THROTTLE_AUTH_EMAIL_RATE": UNTHROTTLED,
+            "THROTTLE_INVITE_USER_RATE": UNTHROTTLED,
+            "THROTTLE_INVITE_EMAIL_RATE": UNTHROTTLED,
+            "THROTTLE_EXPORT_RATE": UNTHROTTLED,
+            "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.server_log = workdir / "server.log"
+
+    def _database_url(self, given: str) -> str:
+        if given.startswith(("postgres://", "postgresql://", "pgsql://")):
+            # Same server, our own database: recreated every run, never the one given.
+            url = urlparse(given)
+            return urlunparse(url._replace(path=f"/{DATABASE_NAME}"))
+        return f"sqlite:///{self.workdir / 'fuzz.sqlite3'}"
+
+    @property
+    def on_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://", "pgsql://"))
+
+    # --- set-up -------------------------------------------------------------------------------
+
+    def recreate_database(self) -> None:
+        if not self.on_postgres:
+            log(f"database: SQLite at {self.database_url.removeprefix('sqlite:///')}")
+            return
+        import psycopg
+
+        admin_url = urlunparse(urlparse(self.database_url)._replace(path="/postgres"))
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE_NAME}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+        log(f"database: PostgreSQL {DATABASE_NAME}, recreated")
+
+    def manage(self, *argv: str) -> str:
+        completed = subprocess.run(
+            [sys.executable, "manage.py", *argv],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if completed.returncode != 0:
+            raise SystemExit(f"manage.py {' '.join(argv)} failed:\n{completed.stderr[-4000:]}")
+        return completed.stdout
+
+    @contextmanager
+    def server(self, port: int) -> Iterator[str]:
+        argv = [
+            str(BIN / "gunicorn"),
+            "config.wsgi",
+            "--config",
+            "config/gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(self.args.web_workers if self.on_postgres else 1),
+            "--threads",
+            "1",
+            # Not the shared ~/.gunicorn/gunicorn.ctl, which other gunicorns on this host use.
+            "--no-control-socket",
+        ]
+        with self.server_log.open("wb") as logfile:
+            process = subprocess.Popen(
+                argv,
+                cwd=ROOT,
+                env=self.env,
+                stdout=logfile,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            try:
+                base = f"http://127.0.0.1:{port}"
+                self.wait_until_up(f"{base}/healthz", process)
+                yield base
+            finally:
+                with suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    with suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+
+    def wait_until_up(self, url: str, process: subprocess.Popen[bytes]) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise SystemExit(f"gunicorn exited:\n{self.server_log.read_text()[-4000:]}")
+            with suppress(OSError), urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+            time.sleep(0.3)
+        raise SystemExit(f"{url} did not answer within 60 s")
+
+    # --- identities -------------------------------------------------------------------------------
+
+    def sign_in(self, base: str, email: str) -> str:
+        """A bearer token for a demo account whose password is now a secret of this run.
+
+        The fuzzer may POST to DELETE /me/, /auth/password/change/ or /me/email/, which take
+        the current password; with a password nobody else knows, they can only ever answer
+        400, so the account and its tokens last the whole run.
+        """
+        first = self.call(base, "POST", "/auth/token/", {"email": email, "password": DEMO_PASSWORD})
+        password = secrets.token_urlsafe(24)
+        self.call(
+            base,
+            "POST",
+            "/auth/password/change/",
+            {"old_password": DEMO_PASSWORD, "new_password": password},
+            token=first["access"],
+        )
+        pair = self.call(base, "POST", "/auth/token/", {"email": email, "password": password})
+        return str(pair["access"])
+
+    def call(
+        self, base: str, method: str, path: str, body: Any = None, token: str | None = None
+    ) -> Any:
+        request = urllib.request.Request(  # noqa: S310 - loopback only
+            f"{base}/api/v1{path}",
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"}
+            | ({"Authorization": f"Bearer {token}"} if token else {}),
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                raw = response.read()
+        except urllib.error.HTTPError as exc:
+            raise SystemExit(f"{method} {path}: {exc.code} {exc.read()[:500]!r}") from None
+        return json.loads(raw) if raw else None
+
+    def signed_in(self, base: str, token: str) -> bool:
+        try:
+            self.call(base, "GET", "/me/", token=token)
+        except SystemExit:
+            return False
+        return True
+
+    # --- what the fuzzer can aim at ---------------------------------------------------------------
+
+    def known_objects(self, base: str, tokens: dict[str, str]) -> dict[str, list[str]]:
+        """Ids of the demo data, read through the API as each identity sees it.
+
+        Random UUIDs only ever find 404s; with these, about half of the generated paths, filters
+        and body references name real couples, people, sessions, commitments and invitations
+        (some of them out of the caller's reach), so the fuzzer gets past the lookups.
+        """
+        found: dict[str, set[str]] = {"couples": set(), "people": set(), "objects": set()}
+        for token in tokens.values():
+            for couple in self.call(base, "GET", "/couples/?page_size=100", token=token)["results"]:
+                found["couples"].add(couple["id"])
+                for member in couple["partners"] + couple["therapists"]:
+                    found["people"].add(member["id"])
+            for path in ("/sessions/", "/commitments/", "/invitations/", "/reports/"):
+                page = self.call(base, "GET", f"{path}?page_size=100", token=token)
+                found["objects"].update(item["id"] for item in page["results"])
+        found["objects"] |= found["couples"]
+        today = datetime.now(UTC).date()
+        dates = [(today + timedelta(days=offset)).isoformat() for offset in range(-15, 2)]
+        return {name: sorted(values) for name, values in found.items()} | {"dates": dates}
+
+    def config_file(self, known: dict[str, list[str]]) -> Path:
+        """schemathesis.toml: the ids above as dictionaries, bound to the parameters naming them."""
+        bindings = {
+            "path.id": "objects",
+            "path.date": "dates",
+            "query.couple": "couples",
+            "query.owner": "people",
+            "query.author": "people",
+            "body.couple": "couples",
+            "body.owner": "people",
+            "body.focus_partner": "people",
+            "body.user": "people",
+            "body.attendance[*].partner": "people",
+        }
+        lines = ["[parameters]"]
+        lines += [
+            f'"{key}" = {{ dictionary = "{name}", probability = {KNOWN_ID_PROBABILITY} }}'
+            for key, name in bindings.items()
+        ]
+        for name, values in known.items():
+            lines += ["", f"[dictionaries.{name}]", f"values = {json.dumps(values)}"]
+        path = self.workdir / "schemathesis.toml"
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    # --- the passes -------------------------------------------------------------------------------
+
+    def schemathesis(self, base: str, identity: str, token: str, config: Path) -> Pass:
+        report = self.workdir / f"{identity}.json"
+        argv = [
+            sys.executable,
+            "-m",
+            "tests.fuzz.schemathesis_cli",
+            "--config-file",
+            str(config),
+            "run",
+            f"{base}/api/v1/schema/",
+            "--checks",
+            ",".join(CHECKS),
+            "--max-time",
+            str(self.args.max_time),
+            "--workers",
+            str(self.args.workers if self.on_postgres else 1),
+            "--header",
+            f"Authorization: Bearer {token}",
+            "--request-timeout",
+            "30",
+            "--report",
+            "json",
+            "--report-json-path",
+            str(report),
+            "--no-color",
+            *(["--seed", str(self.args.seed)] if self.args.seed is not None else []),
+            *self.args.st_args,
+        ]
+        log(f"st run as the {identity} ({self.args.max_time} s)")
+        # In the work directory: whatever Schemathesis keeps on disk stays out of the tree.
+        env = self.env | {"PYTHONPATH": str(ROOT)}
+        completed = subprocess.run(argv, cwd=self.workdir, env=env, check=False)
+        if not report.exists():
+            raise SystemExit(f"st run as the {identity} wrote no report ({completed.returncode})")
+        return Pass(
+            identity=identity,
+            report=json.loads(report.read_text()),
+            still_signed_in=self.signed_in(base, token),
+        )
+
+    def run(self) -> list[Pass]:
+        self.recreate_database()
+        log("migrate and seed_demo")
+        self.manage("migrate", "--no-input")
+        self.manage("seed_demo")
+        passes: list[Pass] = []
+        with self.server(free_port()) as base:
+            tokens = {identity: self.sign_in(base, email) for identity, email in IDENTITIES}
+            config = self.config_file(self.known_objects(base, tokens))
+            for identity, _ in IDENTITIES:
+                passes.append(self.schemathesis(base, identity, tokens[identity], config))
+        return passes
+
+
+def summary(passes: list[Pass], seconds: float) -> str:
+    lines = ["", "Schemathesis against /api/v1/schema/ (checks: " + ", ".join(CHECKS) + ")"]
+    for p in passes:
+        lines.append(
+            f"  {p.identity:<9} operations {p.operations:>3}  test cases {p.cases:>6}  "
+            f"time {p.report['running_time']:>6.1f} s  failures {p.failures}  errors {p.errors}  "
+            f"seed {p.report['seed']}"
+            + ("" if p.still_signed_in else "  (lost its sign-in: the run is void)")
+        )
+        for group in p.report["failures"] + p.report["errors"]:
+            where = ", ".join(group.get("operations", []))
+            lines.append(f"    - {group['title']} x{group['count']}: {where or '-'}")
+    total_cases = sum(p.cases for p in passes)
+    total_failures = sum(p.failures + p.errors for p in passes)
+    verdict = "OK" if all(p.ok for p in passes) else "FAILED"
+    lines.append(
+        f"  total: {total_cases} test cases, {total_failures} failures, {seconds:.0f} s: {verdict}"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--max-time", type=int, default=100, help="seconds per identity (default 100)"
+    )
+    parser.add_argument("--workers", type=int, default=4, help="Schemathesis workers (PostgreSQL)")
+    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn workers (PostgreSQL)")
+    parser.add_argument("--seed", type=int, default=None, help="Schemathesis seed, to reproduce")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory and log")
+    parser.add_argument(
+        "st_args", nargs="*", help="more `st run` options, after `--` (e.g. --phases=fuzzing)"
+    )
+    args = parser.parse_args(argv)
+    # A CI timeout sends SIGTERM: unwind, so that gunicorn is stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    workdir = Path(tempfile.mkdtemp(prefix="duet-fuzz-"))
+    started = time.monotonic()
+    run = FuzzRun(args, workdir)
+    passes = run.run()
+    say(summary(passes, time.monotonic() - started))
+    if all(p.ok for p in passes):
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return 0
+    # The server's own errors (tracebacks come as JSON lines), without gunicorn's worker chatter.
+    errors = [
+        line
+        for line in run.server_log.read_text(errors="replace").splitlines()
+        if line.strip() and "[INFO]" not in line
+    ]
+    if errors:
+        say("\nServer log, errors and warnings (last 50 lines):\n" + "\n".join(errors[-50:]))
+    say(f"\nReports and server log: {workdir}")
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
