@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.lock | cut -c1-16)
 
-.PHONY: run test lint typecheck pytest check-migrations check-schema install clean lock bench loadtest fuzz
+.PHONY: run test lint typecheck pytest check-migrations check-schema install clean lock bench loadtest screenshots fuzz
 
 install: $(STAMP)
 
@@ -59,6 +59,10 @@ loadtest: install
 ## Fails on any failure; FUZZ_ARGS for more options (docs/testing.md).
 fuzz: install
 	$(BIN)/python -m tests.fuzz.run_schemathesis $(FUZZ_ARGS)
+
+## make screenshots: refresh docs/screenshots from the admin's browser test (needs Chromium).
+screenshots: install
+	DUET_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest tests/browser -q
 
 ## make lock: re-resolve pyproject.toml into requirements.lock (needs uv on PATH).
 lock:

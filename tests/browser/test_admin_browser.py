@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,7 +30,13 @@ if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Screenshots go to var/screenshots, so a test run leaves the tree clean; `make screenshots`
+# points this at docs/screenshots to refresh the pictures the README shows.
+SCREENSHOTS = Path(
+    os.environ.get(
+        "DUET_SCREENSHOT_DIR", Path(__file__).resolve().parents[2] / "var" / "screenshots"
+    )
+)
 STAFF_EMAIL, STAFF_PASSWORD = "staff@example.com", "staff-long-passphrase"
 PRIVATE_NOTE = "Only mine: thinking about the lease and whether to sign it, 5521"
 CHROMIUM_ARGS = [
