@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from django.db.models import Aggregate, Count, Q, Sum
-from django.db.models.functions import TruncWeek
+from django.db.models import Aggregate, Count, DateField, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Cast, TruncWeek
 
 from engagement.models import (
     Attendance,
@@ -46,6 +47,7 @@ WEEK = timedelta(weeks=1)
 ATTENDED = frozenset({Attendance.Status.ATTENDED, Attendance.Status.LATE})
 # A week touched by either status at any moment gets no report (SPEC 5, section 2).
 NOT_REPORTED_STATUSES = frozenset({Couple.Status.PAUSED, Couple.Status.ENDED})
+NO_SELF_REPORTS = SelfReportRatings()
 
 
 # --- local weeks --------------------------------------------------------------------------
@@ -75,7 +77,13 @@ class LocalWeek:
 
     @classmethod
     def of(cls, zone: ZoneInfo, start: date) -> LocalWeek:
-        return cls(start, local_midnight(zone, start), local_midnight(zone, start + WEEK))
+        return _local_week(zone, start)
+
+
+@lru_cache(maxsize=4096)
+def _local_week(zone: ZoneInfo, start: date) -> LocalWeek:
+    # A chunk asks for the same few weeks in the same few timezones thousands of times.
+    return LocalWeek(start, local_midnight(zone, start), local_midnight(zone, start + WEEK))
 
 
 def local_week_start(timezone_name: str, instant: datetime) -> date:
@@ -178,13 +186,12 @@ class _Couple:
         chosen += later[: 2 - len(chosen)]
         return sorted(chosen, key=_Partner.order)
 
-    def is_present(self, week: LocalWeek) -> bool:
-        """Whether the week belongs to the couple's history (docs/reports.md, missing weeks)."""
-        return (
-            week.ends_at > self.created_at
-            and not self.touched_by_pause(week)
-            and bool(self.partners_of(week))
-        )
+    def reported_partners(self, week: LocalWeek) -> list[_Partner]:
+        """The partners of a week that belongs to the couple's history, or [] for a week that
+        does not (docs/reports.md, missing weeks)."""
+        if week.ends_at <= self.created_at or self.touched_by_pause(week):
+            return []
+        return self.partners_of(week)
 
 
 @dataclass(slots=True)
@@ -193,7 +200,7 @@ class _PartnerTally:
     missed: int = 0
     ratings: list[int] = field(default_factory=list)
     checkin_days: int = 0
-    self_reports: dict[str, RatingTally] = field(default_factory=dict)
+    self_reports: SelfReportRatings = NO_SELF_REPORTS
     kept: int = 0
     commitments_missed: int = 0
     unreported: int = 0
@@ -290,25 +297,32 @@ def couple_histories(
     _load_members(couples)
     _load_status_changes(couples, end_instant)
 
-    partners_by_week: dict[tuple[UUID, date], dict[UUID, _PartnerTally]] = {}
+    # The partners of each week that is present, in the couple's order, with their tallies.
+    partners_by_week: dict[tuple[UUID, date], dict[UUID, tuple[_Partner, _PartnerTally]]] = {}
     for couple in couples.values():
         for start, week in couple.weeks.items():
-            if couple.is_present(week):
+            partners = couple.reported_partners(week)
+            if partners:
                 partners_by_week[(couple.id, start)] = {
-                    p.user_id: _PartnerTally() for p in couple.partners_of(week)
+                    p.user_id: (p, _PartnerTally()) for p in partners
                 }
 
     def tally(couple_id: UUID, week_start: date, partner_id: UUID) -> _PartnerTally | None:
         week = partners_by_week.get((couple_id, week_start))
-        return None if week is None else week.get(partner_id)
+        found = None if week is None else week.get(partner_id)
+        return None if found is None else found[1]
 
     ids = list(couples)
+    # Only partners' entries can count: naming them lets PostgreSQL read the chunk's few
+    # attendance rows by index instead of hashing the whole table against the sessions.
+    partner_ids = list({p.user_id for couple in couples.values() for p in couple.partners})
     for couple_id, partner_id, status, rating, starts_at in (
         Attendance.objects.filter(
             session__couple_id__in=ids,
             session__status=TherapySession.Status.COMPLETED,
             session__starts_at__gte=first_instant,
             session__starts_at__lt=end_instant,
+            partner_id__in=partner_ids,
         )
         .order_by()
         .values_list(
@@ -334,47 +348,63 @@ def couple_histories(
     for scale in SCALES:
         scale_aggregates[f"{scale}_total"] = Sum(scale, filter=shared)
         scale_aggregates[f"{scale}_count"] = Count(scale, filter=shared)
-    for row in (
+    for couple_id, author_id, week_start, days, *scale_sums in (
         CheckIn.objects.filter(couple_id__in=ids, date__gte=first_day, date__lt=end_day)
-        .annotate(week=TruncWeek("date"))
+        .annotate(week=_week_of("date"))
         .order_by()
         .values("couple_id", "author_id", "week")
         .annotate(days=Count("id"), **scale_aggregates)
+        .values_list("couple_id", "author_id", "week", "days", *scale_aggregates)
     ):
-        t = tally(row["couple_id"], row["week"], row["author_id"])
+        t = tally(couple_id, week_start, author_id)
         if t is None:
             continue
-        t.checkin_days += row["days"]
-        for scale in SCALES:
-            t.self_reports[scale] = RatingTally(
-                total=row[f"{scale}_total"] or 0, count=row[f"{scale}_count"]
-            )
+        t.checkin_days += days
+        t.self_reports = SelfReportRatings(
+            **{
+                scale: _rating_tally(total or 0, count)
+                for scale, total, count in zip(
+                    SCALES, scale_sums[::2], scale_sums[1::2], strict=True
+                )
+            }
+        )
 
     missed = Commitment.Status.MISSED
-    for row in (
+    # The status of the commitment each one renews, looked up by primary key for the rows
+    # that need it (a join would let PostgreSQL hash the whole table for every chunk).
+    renewed_from_status = Subquery(
+        Commitment.objects.filter(pk=OuterRef("renewed_from_id")).order_by().values("status")[:1]
+    )
+    for couple_id, owner_id, week_start, status, n, renewals_of_missed in (
         Commitment.objects.filter(couple_id__in=ids, due_on__gte=first_day, due_on__lt=end_day)
         .exclude(status=Commitment.Status.RELEASED)
-        .annotate(week=TruncWeek("due_on"))
+        .annotate(week=_week_of("due_on"), renewed_from_status=renewed_from_status)
         .order_by()
         .values("couple_id", "owner_id", "week", "status")
         .annotate(
             n=Count("id"),
             # A promise made again and broken again (SPEC 5.4), whenever the first was due.
-            renewals_of_missed=Count("id", filter=Q(status=missed, renewed_from__status=missed)),
+            # Conditions in this order: the lookup runs only for missed renewals.
+            renewals_of_missed=Count(
+                "id",
+                filter=Q(status=missed)
+                & Q(renewed_from__isnull=False)
+                & Q(renewed_from_status=missed),
+            ),
         )
+        .values_list("couple_id", "owner_id", "week", "status", "n", "renewals_of_missed")
     ):
-        t = tally(row["couple_id"], row["week"], row["owner_id"])
+        t = tally(couple_id, week_start, owner_id)
         if t is None:
             continue
-        status = row["status"]
         if status == Commitment.Status.KEPT:
-            t.kept += row["n"]
+            t.kept += n
         elif status == missed:
-            t.commitments_missed += row["n"]
-            t.renewals_of_missed += row["renewals_of_missed"]
-        elif couples[row["couple_id"]].weeks[row["week"]].ends_at <= now:
+            t.commitments_missed += n
+            t.renewals_of_missed += renewals_of_missed
+        elif couples[couple_id].weeks[week_start].ends_at <= now:
             # Still open once the week has ended: a forgotten tap, not a broken promise.
-            t.unreported += row["n"]
+            t.unreported += n
 
     return {
         couple.id: CoupleHistory(
@@ -390,16 +420,27 @@ def couple_histories(
     }
 
 
+def _week_of(date_field: str) -> Cast:
+    """The Monday of a date column's week, as a date (TruncWeek alone is a timestamp on
+    PostgreSQL, parsed and converted row by row)."""
+    return Cast(TruncWeek(date_field), DateField())
+
+
+@lru_cache(maxsize=1024)
+def _rating_tally(total: int, count: int) -> RatingTally:
+    # Tallies are small pairs of integers, frozen: one instance of each is enough.
+    return RatingTally(total=total, count=count)
+
+
 def _week_input(
-    couple: _Couple, start: date, tallies: Mapping[UUID, _PartnerTally]
+    couple: _Couple, start: date, partners: Mapping[UUID, tuple[_Partner, _PartnerTally]]
 ) -> CoupleWeekInput:
     week = couple.weeks[start]
     return CoupleWeekInput(
         week_start=start,
         checkin_target=couple.checkin_target,
-        partners=tuple(
-            _partner_input(p, week, tallies[p.user_id]) for p in couple.partners_of(week)
-        ),
+        # The dict keeps the couple's order of partners (reported_partners).
+        partners=tuple(_partner_input(p, week, t) for p, t in partners.values()),
     )
 
 
@@ -416,7 +457,7 @@ def _partner_input(partner: _Partner, week: LocalWeek, t: _PartnerTally) -> Part
         commitments_missed=t.commitments_missed,
         commitments_unreported=t.unreported,
         missed_renewals_of_missed=t.renewals_of_missed,
-        self_reports=SelfReportRatings(**t.self_reports),
+        self_reports=t.self_reports,
     )
 
 
@@ -429,6 +470,6 @@ def present_weeks(couple_weeks: Mapping[UUID, Collection[date]]) -> dict[UUID, s
     _load_members(couples)
     _load_status_changes(couples, max(week.ends_at for week in weeks))
     return {
-        couple.id: {start for start, week in couple.weeks.items() if couple.is_present(week)}
+        couple.id: {start for start, week in couple.weeks.items() if couple.reported_partners(week)}
         for couple in couples.values()
     }
