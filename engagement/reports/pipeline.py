@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
-from engagement.models import Couple, Membership, WeeklyReport
+from engagement.models import Couple, CoupleStatusChange, Membership, WeeklyReport
 from engagement.reports import aggregates
 from engagement.reports.aggregates import LocalWeek, last_completed_week, monday_of
 from engagement.reports.scoring import METHODOLOGY, WeekReport, compute_week_report
@@ -218,6 +218,7 @@ def reports_due(*, now: datetime | None = None) -> dict[date, set[UUID]]:
 
     candidates: dict[date, set[UUID]] = defaultdict(set)
     not_reported = [Couple.Status.PAUSED, Couple.Status.ENDED]
+    partners = Membership.objects.filter(couple_id=OuterRef("pk"), role=Membership.Role.PARTNER)
     timezones = Couple.objects.order_by().values_list("timezone", flat=True).distinct()
     for timezone_name in sorted(set(timezones)):
         # One query per timezone in use: each has its own last week and its own week end.
@@ -226,25 +227,36 @@ def reports_due(*, now: datetime | None = None) -> dict[date, set[UUID]]:
         current = WeeklyReport.objects.filter(
             couple_id=OuterRef("pk"), week_start=week_start, stale=False
         )
-        has_partner = Membership.objects.filter(
-            couple_id=OuterRef("pk"), role=Membership.Role.PARTNER
-        )
         rows = (
             Couple.objects.filter(timezone=timezone_name, created_at__lt=week.ends_at)
-            .filter(Exists(has_partner))
+            .filter(Exists(partners))
             .exclude(Exists(current))
-            .annotate(last_change=Max("status_changes__changed_at"))
+            .annotate(
+                last_change=Max("status_changes__changed_at"),
+                ever_paused=Exists(
+                    CoupleStatusChange.objects.filter(
+                        couple_id=OuterRef("pk"), status__in=not_reported
+                    )
+                ),
+                partner_left=Exists(partners.filter(left_at__isnull=False)),
+            )
             .order_by()
-            .values_list("id", "status", "last_change")
+            .values_list("id", "status", "last_change", "ever_paused", "partner_left")
         )
-        for couple_id, status, last_change in rows:
+        for couple_id, status, last_change, ever_paused, partner_left in rows:
             # Paused or ended before the week ended: that week gets no report.
             if status in not_reported and (last_change is None or last_change < week.ends_at):
                 continue
-            candidates[week_start].add(couple_id)
+            if status in not_reported or ever_paused or partner_left:
+                candidates[week_start].add(couple_id)
+            else:
+                # Never paused or ended, created before the week ended, with partners who all
+                # still belong: the aggregation layer would find the week present (a partner
+                # in it, or joined after it), so it is due without asking.
+                due[week_start].add(couple_id)
 
-    # A pause inside the week (since lifted) also means no report: ask the aggregation layer,
-    # so that such couples are not queued again every hour.
+    # A pause inside the week (since lifted), or partners who left before it, also mean no
+    # report: ask the aggregation layer, so that such couples are not queued again every hour.
     for week_start, couple_ids in candidates.items():
         for chunk in chunked(sorted(couple_ids, key=str), 1000):
             present = aggregates.present_weeks({cid: [week_start] for cid in chunk})

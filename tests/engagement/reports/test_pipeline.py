@@ -348,13 +348,20 @@ def test_the_schedule_leaves_out_couples_that_get_no_report(
     couple_in("Asia/Tokyo", created_at=MONDAY_2AM_UTC - dt.timedelta(hours=1))  # too new
     alone, _, _, _ = couple_in("Asia/Tokyo", created_at=LONG_AGO)
     Membership.objects.filter(couple=alone, role="partner").delete()
+    left, _, _, _ = couple_in("Asia/Tokyo", created_at=LONG_AGO)
+    Membership.objects.filter(couple=left, role="partner").update(
+        left_at=at(W - dt.timedelta(days=3)), partner_slot=None
+    )
+    paused_long_ago, _, _ = one_sided_couple("Asia/Tokyo")
+    status_change(paused_long_ago, Couple.Status.PAUSED, at(W - dt.timedelta(weeks=8)))
+    status_change(paused_long_ago, Couple.Status.ACTIVE, at(W - dt.timedelta(weeks=7)))
 
     due = reports_due(now=MONDAY_2AM_UTC)
 
     tokyo = three_timezones["Asia/Tokyo"]
     berlin = three_timezones["Europe/Berlin"]
     # The couple that ended this Monday still gets the report of the week before.
-    assert due == {W: {tokyo.pk, berlin.pk, ended_after.pk}}
+    assert due == {W: {tokyo.pk, berlin.pk, ended_after.pk, paused_long_ago.pk}}
 
 
 def test_chunks_follow_the_chunk_size_setting(settings: Any) -> None:
@@ -395,6 +402,18 @@ def test_the_planner_reads_in_a_query_per_timezone_in_use() -> None:
     with CaptureQueriesContext(connection) as queries:
         due = reports_due(now=MONDAY_2AM_UTC)
 
-    # Stale reports, timezones in use, one per timezone, then three per week of candidates.
-    assert len(queries) == 1 + 1 + 3 + 3
+    # Stale reports, timezones in use, one per timezone: couples never paused and whose
+    # partners never left need nothing more.
+    assert len(queries) == 1 + 1 + 3
     assert {week: len(ids) for week, ids in due.items()} == {W: 9}
+
+    once_paused, _, _, _ = couple_in("UTC", created_at=LONG_AGO)
+    status_change(once_paused, Couple.Status.PAUSED, at(W - dt.timedelta(weeks=8)))
+    status_change(once_paused, Couple.Status.ACTIVE, at(W - dt.timedelta(weeks=7)))
+
+    with CaptureQueriesContext(connection) as queries:
+        due = reports_due(now=MONDAY_2AM_UTC)
+
+    # Then three per week for the couples the aggregation layer must look at.
+    assert len(queries) == 1 + 1 + 3 + 3
+    assert {week: len(ids) for week, ids in due.items()} == {W: 10}
