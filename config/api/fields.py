@@ -1,5 +1,5 @@
 """Serializer fields shared by the API: timestamps in UTC with `Z`, refused without an offset;
-strings that must be JSON strings."""
+strings and booleans that must be JSON strings and booleans."""
 
 from __future__ import annotations
 
@@ -53,13 +53,24 @@ class StringField(serializers.CharField):
         return str(super().to_internal_value(data))
 
 
+class BoolField(serializers.BooleanField):
+    """A JSON boolean. DRF's BooleanField also reads `0`, `0.0`, `"yes"` and `"off"` as booleans;
+    the schema says boolean, so anything else is a bad request (SPEC section 3)."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class ModelSerializer(serializers.ModelSerializer):
-    """The project's base ModelSerializer: its datetimes follow AwareDateTimeField's rules and
-    its text fields take strings only."""
+    """The project's base ModelSerializer: its datetimes follow AwareDateTimeField's rules, its
+    text fields take strings only and its booleans booleans only."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: AwareDateTimeField,
         models.CharField: StringField,
         models.TextField: StringField,
+        models.BooleanField: BoolField,
     }

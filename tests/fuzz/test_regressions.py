@@ -178,6 +178,26 @@ def test_session_notes_must_be_a_string(world: World, client_for: ClientFor) -> 
     assert TherapySession.objects.get(pk=session.pk).therapist_notes == "kept"
 
 
+@pytest.mark.parametrize("share", [0, 0.0, 1, "true", "yes", "off"])
+def test_a_boolean_must_be_true_or_false(world: World, client_for: ClientFor, share: Any) -> None:
+    # DRF read 0.0 as false and "yes" as true; the schema says boolean.
+    response = client_for(world.partner).post(
+        f"/api/v1/couples/{world.couple.pk}/share-balance/", {"share": share}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "share"
+    assert not world.couple.memberships.get(user=world.partner).shares_balance
+
+
+def test_profile_preferences_take_booleans_only(world: World, client_for: ClientFor) -> None:
+    response = client_for(world.partner).patch(
+        "/api/v1/me/", {"weekly_digest": "off"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "weekly_digest"
+    assert User.objects.get(pk=world.partner.pk).weekly_digest is True
+
+
 def test_logout_refuses_a_refresh_token_that_is_not_a_string(api_client: APIClient) -> None:
     response = api_client.post("/api/v1/auth/logout/", {"refresh": 0}, format="json")
     assert response.status_code == 400

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User, validate_timezone
-from config.api.fields import AwareDateTimeField, ModelSerializer, StringField
+from config.api.fields import AwareDateTimeField, BoolField, ModelSerializer, StringField
 from engagement.api.permissions import role_of
 from engagement.models import Couple, Membership
 
@@ -20,7 +20,7 @@ class PartnerEntrySerializer(serializers.Serializer):
     id = serializers.UUIDField()
     display_name = StringField()
     joined_at = AwareDateTimeField()
-    shares_balance = serializers.BooleanField(
+    shares_balance = BoolField(
         help_text="This partner's consent to see the couple's balance (withdrawable)."
     )
 
@@ -46,7 +46,7 @@ class CoupleSerializer(ModelSerializer):
     """A couple as its member sees it; `safety_hold` is in the therapist's view only."""
 
     # Not read-only, so that the schema marks it optional: partners never receive it.
-    safety_hold = serializers.BooleanField(
+    safety_hold = BoolField(
         required=False,
         help_text="Therapists only; absent from what partners receive.",
     )
@@ -136,8 +136,8 @@ class _CoupleFieldsSerializer(serializers.Serializer):
         max_length=64, required=False, validators=[validate_timezone], help_text="IANA name."
     )
     checkin_target_per_week = serializers.IntegerField(min_value=0, max_value=7, required=False)
-    partners_see_balance = serializers.BooleanField(required=False)
-    safety_hold = serializers.BooleanField(
+    partners_see_balance = BoolField(required=False)
+    safety_hold = BoolField(
         required=False, help_text="Therapists only; ignored when a partner sends it."
     )
 
@@ -160,7 +160,7 @@ class CoupleSettingsSerializer(_CoupleFieldsSerializer):
 
 
 class ShareBalanceSerializer(serializers.Serializer):
-    share = serializers.BooleanField(
+    share = BoolField(
         help_text="true to consent to seeing the couple's balance, false to withdraw."
     )
 
