@@ -8,14 +8,18 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
@@ -89,17 +93,31 @@ def _stored_results(row: WeeklyReport) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class _ReportToStore:
+    couple_id: UUID
+    week_start: date
+    revision: int
+    results: dict[str, Any]  # _results() of the report
+
+
 def _report_row(
     couple_id: UUID, report: WeekReport, *, revision: int, computed_at: datetime
 ) -> WeeklyReport:
-    results = _results(report)
+    return _row(
+        _ReportToStore(couple_id, report.week_start, revision, _results(report)), computed_at
+    )
+
+
+def _row(report: _ReportToStore, computed_at: datetime) -> WeeklyReport:
+    results = report.results
     less_engaged = results["less_engaged_partner"]
     return WeeklyReport(
-        couple_id=couple_id,
+        couple_id=report.couple_id,
         week_start=report.week_start,
         methodology=METHODOLOGY,
         computed_at=computed_at,
-        revision=revision,
+        revision=report.revision,
         stale=False,
         balance=results["balance"],
         gap=results["gap"],
@@ -140,7 +158,7 @@ def compute_reports(
         WeeklyReport.objects.filter(pk__in=stale_ids).update(stale=False)
 
     histories = aggregates.couple_histories(targets, now=now)
-    rows: list[WeeklyReport] = []
+    to_store: list[_ReportToStore] = []
     for couple_id, weeks in targets.items():
         history = histories.get(couple_id)
         for week_start in sorted(weeks):
@@ -154,26 +172,96 @@ def compute_reports(
             if weeks_input is None:
                 summary.skipped += 1
                 continue
-            report = compute_week_report(weeks_input)
+            results = _results(compute_week_report(weeks_input))
             previous = existing.get((couple_id, week_start))
             if previous is None:
                 summary.created += 1
-                rows.append(_report_row(couple_id, report, revision=1, computed_at=now))
-            elif _stored_results(previous) != _results(report):
+                to_store.append(_ReportToStore(couple_id, week_start, 1, results))
+            elif _stored_results(previous) != results:
                 summary.updated += 1
-                rows.append(
-                    _report_row(couple_id, report, revision=previous.revision + 1, computed_at=now)
+                to_store.append(
+                    _ReportToStore(couple_id, week_start, previous.revision + 1, results)
                 )
             else:
                 summary.unchanged += 1
-    if rows:
+    if to_store:
+        _upsert(to_store, computed_at=now)
+    return summary
+
+
+def _upsert(reports: Sequence[_ReportToStore], *, computed_at: datetime) -> None:
+    """Write the reports in one statement, INSERT .. ON CONFLICT (couple, week_start) DO
+    UPDATE, never touching `stale` (see compute_reports)."""
+    if connection.vendor != "postgresql":
         WeeklyReport.objects.bulk_create(
-            rows,
+            [_row(report, computed_at) for report in reports],
             update_conflicts=True,
             unique_fields=["couple", "week_start"],
             update_fields=UPSERT_FIELDS,
         )
-    return summary
+        return
+    # On PostgreSQL the rows travel as one JSON document, read back by jsonb_to_recordset:
+    # bulk_create would send each column as an array literal, whose quoting of the JSON
+    # columns alone cost more than the rest of the upsert (docs/benchmarks.md).
+    rows = [
+        {
+            "id": str(uuid4()),
+            "couple_id": str(report.couple_id),
+            "week_start": report.week_start.isoformat(),
+            "revision": report.revision,
+            **report.results,
+        }
+        for report in reports
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _postgresql_upsert_sql(),
+            {
+                "rows": json.dumps(rows, separators=(",", ":")),
+                "computed_at": computed_at,
+                "now": timezone.now(),
+            },
+        )
+
+
+@cache
+def _postgresql_upsert_sql() -> str:
+    meta = WeeklyReport._meta
+    column = {f.name: f.column for f in meta.concrete_fields}
+    # Each column of the table, from the JSON rows or from a parameter; `stale` is false
+    # for a new report and left alone for an existing one.
+    values = {
+        column["id"]: "r.id",
+        column["couple"]: "r.couple_id",
+        column["week_start"]: "r.week_start",
+        column["methodology"]: "r.methodology",
+        column["computed_at"]: "%(computed_at)s",
+        column["revision"]: "r.revision",
+        column["stale"]: "false",
+        column["balance"]: "r.balance",
+        column["gap"]: "r.gap",
+        column["gap_trend"]: "r.gap_trend",
+        column["less_engaged_partner"]: "r.less_engaged_partner",
+        column["partners"]: "r.partners",
+        column["flags"]: "r.flags",
+        column["recommendations"]: "r.recommendations",
+        column["created_at"]: "%(now)s",
+        column["updated_at"]: "%(now)s",
+    }
+    if set(values) != set(column.values()):
+        raise ImproperlyConfigured("the report upsert must name every column of WeeklyReport")
+    record = (
+        "id uuid, couple_id uuid, week_start date, revision integer, methodology text, "
+        "balance text, gap double precision, gap_trend text, less_engaged_partner uuid, "
+        "partners jsonb, flags jsonb, recommendations jsonb"
+    )
+    updates = ", ".join(f"{column[name]} = EXCLUDED.{column[name]}" for name in UPSERT_FIELDS)
+    return (
+        f"INSERT INTO {meta.db_table} ({', '.join(values)}) "  # noqa: S608 - names from _meta
+        f"SELECT {', '.join(values.values())} "
+        f"FROM jsonb_to_recordset(%(rows)s::jsonb) AS r({record}) "
+        f"ON CONFLICT ({column['couple']}, {column['week_start']}) DO UPDATE SET {updates}"
+    )
 
 
 def compute_reports_for_chunk(
