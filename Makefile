@@ -60,6 +60,14 @@ loadtest: install
 fuzz: install
 	$(BIN)/python -m tests.fuzz.run_schemathesis $(FUZZ_ARGS)
 
+## make chaos: the weekly run of 2,000 couples and their digests through killed workers and a
+## crashed Redis (a redis-server of its own), on PostgreSQL (CHAOS_DATABASE_URL); fails on any
+## lost or doubled report or digest and prints its figures. CI runs it within `make test`.
+chaos: install
+	DATABASE_URL="$${CHAOS_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/duet_chaos}" \
+	REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}" \
+		$(BIN)/python -m pytest -p no:cacheprovider -s tests/chaos
+
 ## make screenshots: refresh docs/screenshots from the admin's browser test (needs Chromium).
 screenshots: install
 	DUET_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest tests/browser -q

@@ -1,0 +1,382 @@
+"""Chaos: reports and digests of 2,000 couples through killed workers and a crashed Redis."""
+
+# How it runs, what it checks and its figures: docs/operations.md, "Chaos test".
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.utils import timezone
+
+from accounts.models import User
+from config.celery import app as celery_app
+from engagement.digests import delivery, schedule
+from engagement.digests import pipeline as digests
+from engagement.models import Couple, DigestDelivery, WeeklyReport
+from engagement.reports import pipeline
+from engagement.reports.aggregates import last_completed_week, local_week_start
+from engagement.synthetic import generate
+from tests.chaos.stack import ROOT, MailSink, RedisServer, Worker, task_events, wait_for
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    # send_task always goes through the broker, which is the point here.
+    pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored"),
+]
+
+COUPLES = 2000
+WEEKS = 3  # the week reported has two weeks of history before it
+SEED = 424242
+REPORTS_CHUNK_SIZE = 100  # 20 chunks: plenty to interrupt
+OPTED_OUT = 25  # partners with weekly_digest off: they must get nothing
+UNVERIFIED = 25  # partners without a verified address: likewise
+SCHEDULE_REPORTS = "engagement.reports.tasks.schedule_weekly_reports"
+SEND_DUE_DIGESTS = "engagement.digests.tasks.send_due_digests"
+COMPUTE_REPORT_CHUNK = "engagement.reports.tasks.compute_report_chunk"
+SEND_DIGEST_CHUNK = "engagement.digests.tasks.send_digest_chunk"
+Status = DigestDelivery.Status
+
+
+@dataclass
+class Figures:
+    """What a run did, printed as one JSON line (`make chaos` shows it; docs quote it)."""
+
+    couples: int = 0
+    week: str = ""
+    reports: int = 0
+    report_revisions_above_1: int = 0
+    opted_in_users: int = 0
+    digests_in_sink: int = 0
+    worker_kills: int = 0  # the whole process group, SIGKILL
+    pool_process_kills: int = 0  # one pool process, SIGKILL; its parent lives on
+    redis_restarts: int = 0
+    reports_done_at_kill: int = 0
+    digests_sent_at_redis_crash: int = 0
+    digests_sent_at_kill: int = 0
+    messages_lost_with_redis: int = 0  # queued or unacknowledged in Redis when it crashed
+    beat_report_reruns: int = 0  # during recovery, after the one right after the crash
+    beat_digest_reruns: int = 0
+    report_chunks_planned: int = 0
+    report_chunks_queued_by_reruns: int = 0
+    digests_queued_by_reruns: int = 0  # users a rerun found owed a digest
+    report_chunks_finished: int = 0  # by every worker, the killed ones included
+    report_outcomes: dict[str, int] = field(default_factory=dict)  # summed over chunks
+    digest_chunks_finished: int = 0
+    digest_outcomes: dict[str, int] = field(default_factory=dict)
+    tasks_redelivered: int = 0  # received twice: requeued when their pool process died
+    outcome_unknown: int = 0  # claims of killed workers: looked up in the sink by Message-ID
+    outcome_unknown_delivered: int = 0  # found there: never sent again
+    outcome_unknown_resent: int = 0  # not there: set back to pending, sent by the operator
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _test_database_url() -> str:
+    """The test database, which the workers must use too (not the one DATABASE_URL names)."""
+    db = settings.DATABASES["default"]
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _one_timezone(now: dt.datetime) -> str:
+    """A timezone of the synthetic set whose week does not turn within the next two hours.
+
+    Every couple lives in it, so 'the week' is the same for every couple, its partners and
+    their therapist whenever CI runs (timezones are test_aggregates.py's subject, not this).
+    """
+    for name in generate.TIMEZONES:
+        if local_week_start(name, now + dt.timedelta(hours=2)) == local_week_start(name, now):
+            return name
+    raise AssertionError("every synthetic timezone turns its week within two hours")
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[tuple[RedisServer, Worker, MailSink]]:
+    """A private Redis and an SMTP sink, running; a worker on them, to start (production
+    settings, the test database, small report chunks)."""
+    if shutil.which("redis-server") is None:
+        reason = "the chaos test needs the redis-server binary (Debian package redis-server)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    broker = RedisServer(tmp_path)
+    sink = MailSink(tmp_path / "sink.jsonl")
+    broker.start()
+    sink.start()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+        "SECRET_KEY": "chaos-test-secret-key-" + "x" * 40,
+        "JWT_SIGNING_KEY": "chaos-test-jwt-signing-key-" + "y" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": _test_database_url(),
+        "REDIS_URL": broker.url,
+        "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}",
+        "REPORTS_CHUNK_SIZE": str(REPORTS_CHUNK_SIZE),
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "LOG_LEVEL": "INFO",
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+    }
+    worker = Worker(env, tmp_path)
+    try:
+        yield broker, worker, sink
+    finally:
+        worker.stop()
+        broker.stop()
+        sink.stop()
+
+
+class Run:
+    """The chaos run: what the test sends, kills and checks, and the figures it keeps."""
+
+    def __init__(self, broker: RedisServer, worker: Worker, sink: MailSink) -> None:
+        self.broker, self.worker, self.sink = broker, worker, sink
+        self.figures = Figures()
+        self.started = time.monotonic()
+        self.week = dt.date.min
+
+    def lap(self, name: str) -> None:
+        self.figures.seconds[name] = round(time.monotonic() - self.started, 1)
+
+    def beat(self, task: str) -> None:
+        """What beat does on its schedule: send a periodic task through the broker."""
+        with celery_app.connection_for_write(self.broker.url) as connection:
+            celery_app.send_task(task, connection=connection)
+
+    def reports(self) -> int:
+        return WeeklyReport.objects.filter(week_start=self.week).count()
+
+    def digests_owed(self) -> int:
+        """Opted-in users whose digest of the week is not settled: pending, or no row yet."""
+        settled = DigestDelivery.objects.filter(week_start=self.week).exclude(status=Status.PENDING)
+        return self.figures.opted_in_users - settled.count()
+
+    def idle(self) -> bool:
+        """Nothing queued and nothing held by the worker, twice a second apart (a message
+        just taken off the queue takes a moment to show as reserved)."""
+        for _ in range(2):
+            if self.broker.queued() != 0 or self.worker.busy():
+                return False
+            time.sleep(1.0)
+        return True
+
+    def sending(self, low: int, high: int) -> bool:
+        """Digests are arriving right now, and between ``low`` and ``high`` have."""
+        before = self.sink.count
+        time.sleep(0.3)
+        return low <= before < self.sink.count < high
+
+    def summarise_worker_logs(self) -> None:
+        """What the workers did, task by task, from their logs."""
+        figures, events = self.figures, task_events(self.worker.log_dir)
+
+        def returns(name: str) -> list[Any]:
+            return [e.returned for e in events if e.name == name and e.succeeded]
+
+        # A schedule run returns how much it queued: the first is the weekly run itself.
+        figures.report_chunks_queued_by_reruns = sum(returns(SCHEDULE_REPORTS)[1:])
+        figures.digests_queued_by_reruns = sum(returns(SEND_DUE_DIGESTS)[1:])
+        chunks = returns(COMPUTE_REPORT_CHUNK)
+        figures.report_chunks_finished = len(chunks)
+        figures.report_outcomes = dict(sum(map(Counter, chunks), Counter()))
+        digest_chunks = returns(SEND_DIGEST_CHUNK)
+        figures.digest_chunks_finished = len(digest_chunks)
+        figures.digest_outcomes = dict(sum(map(Counter, digest_chunks), Counter()))
+        received = Counter(e.task_id for e in events if not e.succeeded)
+        figures.tasks_redelivered = sum(1 for n in received.values() if n > 1)
+
+
+def test_weekly_run_and_digests_survive_killed_workers_and_a_redis_crash_exactly_once(
+    stack: tuple[RedisServer, Worker, MailSink],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    broker, worker, sink = stack
+    run = Run(broker, worker, sink)
+    figures = run.figures
+
+    # --- 2,000 couples with three weeks of history, and a few users who must get nothing ----
+    now = timezone.now()
+    zone = _one_timezone(now)
+    monkeypatch.setattr(generate, "TIMEZONES", (zone,))
+    call_command(
+        "seed_synthetic",
+        *("--couples", str(COUPLES), "--weeks", str(WEEKS), "--seed", str(SEED), "--quiet"),
+    )
+    # Everyone, therapists included, lives in that timezone and gets their digest at this
+    # hour of this week: beat's send_due_digests owes the week's digests now, not on Monday.
+    local = now.astimezone(ZoneInfo(zone))
+    User.objects.filter(email__endswith=generate.EMAIL_DOMAIN).update(
+        timezone=zone, digest_weekday=local.weekday(), digest_hour=local.hour
+    )
+    partners = list(
+        User.objects.filter(email__startswith=f"partner-{SEED}-")
+        .order_by("email")
+        .values_list("pk", flat=True)
+    )
+    User.objects.filter(pk__in=partners[:OPTED_OUT]).update(weekly_digest=False)
+    User.objects.filter(pk__in=partners[OPTED_OUT : OPTED_OUT + UNVERIFIED]).update(
+        email_verified_at=None
+    )
+    run.week = last_completed_week(zone, now)
+    couple_ids = set(Couple.objects.values_list("pk", flat=True))
+    opted_in = Counter(
+        email.lower() for email in schedule.eligible_users().values_list("email", flat=True)
+    )
+    figures.couples, figures.week = len(couple_ids), run.week.isoformat()
+    figures.opted_in_users = len(opted_in)
+    figures.report_chunks_planned = math.ceil(COUPLES / REPORTS_CHUNK_SIZE)
+    assert figures.couples == COUPLES
+    # Two partners a couple, a therapist per 50 couples, less those who opted out.
+    assert figures.opted_in_users == 2 * COUPLES + COUPLES // 50 - OPTED_OUT - UNVERIFIED
+    assert pipeline.reports_due() == {run.week: couple_ids}
+    assert sum(map(len, digests.due_user_ids(now=timezone.now()))) == figures.opted_in_users
+    run.lap("seed")
+
+    # --- the weekly run; the worker killed while reports are half done ----------------------
+    owed = figures.opted_in_users
+    worker.start()
+    run.started = time.monotonic()
+    run.beat(SCHEDULE_REPORTS)
+    figures.reports_done_at_kill = wait_for(
+        lambda: (n := run.reports()) >= COUPLES // 4 and n, 120, "a quarter of the reports"
+    )
+    worker.kill()
+    assert figures.reports_done_at_kill < COUPLES, "the kill landed after the run had finished"
+    run.lap("worker_killed_mid_reports")
+
+    # --- one pool process killed mid-chunk, as the OOM killer would: its parent lives on -----
+    worker.start()
+    killed = worker.kill_pool_process(running=COMPUTE_REPORT_CHUNK)
+    # acks_late and reject_on_worker_lost: the chunk goes back to the queue and runs again.
+    wait_for(
+        lambda: any(e.task_id == killed and e.succeeded for e in task_events(worker.log_dir)),
+        120,
+        "the killed pool process's chunk to be redelivered and computed",
+    )
+    run.lap("pool_process_killed_and_chunk_redelivered")
+
+    # --- the digests go out; Redis crashes under them: everything queued in it is gone -------
+    run.beat(SEND_DUE_DIGESTS)
+    wait_for(lambda: run.sending(owed // 20, owed // 2), 120, "digests to be going out")
+    figures.digests_sent_at_redis_crash = sink.count
+    figures.messages_lost_with_redis = broker.queued() + int(broker.client().hlen("unacked"))
+    broker.crash_and_restart()
+    run.lap("redis_restarted")
+    # Beat's next runs, as if their hour and quarter had come: the hourly one finds the couples
+    # whose chunks the first killed worker held, the quarter-hourly one the users still owed a
+    # digest (those whose chunks the crash took among them).
+    run.beat(SCHEDULE_REPORTS)
+    run.beat(SEND_DUE_DIGESTS)
+
+    # --- the worker killed again, while digests are half sent -------------------------------
+    wait_for(lambda: run.sending(owed // 3, owed * 19 // 20), 180, "digests to be going out")
+    worker.kill()
+    figures.digests_sent_at_kill = sink.count
+    assert figures.digests_sent_at_kill < owed, "the kill landed after every digest had gone"
+    run.lap("worker_killed_mid_digests")
+    worker.start()
+
+    # --- recovery: beat's next runs, until nothing is missing ---------------------------------
+    for _ in range(6):
+        wait_for(run.idle, 240, "the worker to finish what it holds", every=0.5)
+        if run.reports() < COUPLES:
+            figures.beat_report_reruns += 1
+            run.beat(SCHEDULE_REPORTS)
+        elif run.digests_owed():
+            figures.beat_digest_reruns += 1
+            run.beat(SEND_DUE_DIGESTS)
+        else:
+            break
+    assert run.reports() == COUPLES, "reports still missing after recovery"
+    assert run.digests_owed() == 0, "digests still owed after recovery"
+    run.lap("recovered")
+
+    # --- the operator's decision on sends whose outcome is unknown (docs/operations.md) ------
+    # Beat gives a dead worker's claim up after CLAIM_TIMEOUT; the worker is idle, so every
+    # claim left is a dead worker's: the test skips those 30 minutes instead of waiting.
+    delivery.release_abandoned_claims(now=timezone.now() + delivery.CLAIM_TIMEOUT)
+    unknown = list(
+        DigestDelivery.objects.filter(
+            week_start=run.week, status=Status.FAILED, error__startswith="outcome unknown"
+        )
+    )
+    # The sink is the mail server's log: a Message-ID it never accepted goes back to pending.
+    accepted = sink.by_message_id()
+    never_accepted = [row.pk for row in unknown if not accepted[row.message_id]]
+    figures.outcome_unknown = len(unknown)
+    figures.outcome_unknown_resent = len(never_accepted)
+    figures.outcome_unknown_delivered = len(unknown) - len(never_accepted)
+    if never_accepted:
+        DigestDelivery.objects.filter(pk__in=never_accepted).update(
+            status=Status.PENDING, claim_token=None
+        )
+        operator = subprocess.run(
+            [sys.executable, "manage.py", "send_digests", "--week", run.week.isoformat()],
+            cwd=ROOT,
+            env=worker.env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        assert operator.returncode == 0, operator.stderr[-4000:]
+    run.lap("total")
+
+    # --- the figures ----------------------------------------------------------------------
+    per_couple = Counter(
+        WeeklyReport.objects.filter(week_start=run.week).values_list("couple_id", flat=True)
+    )
+    figures.reports = sum(per_couple.values())
+    figures.report_revisions_above_1 = WeeklyReport.objects.filter(revision__gt=1).count()
+    figures.digests_in_sink = sink.count
+    figures.worker_kills, figures.redis_restarts = worker.kills, broker.restarts
+    figures.pool_process_kills = worker.pool_process_kills
+    run.summarise_worker_logs()
+    (tmp_path / "figures.json").write_text(json.dumps(asdict(figures), indent=2))
+    print(f"\nCHAOS {json.dumps(asdict(figures))}")  # noqa: T201 - `make chaos` shows it
+
+    # --- every couple one report --------------------------------------------------------------
+    assert set(per_couple) == couple_ids, "a couple without its report"
+    assert set(per_couple.values()) == {1}
+    assert WeeklyReport.objects.count() == COUPLES  # and none of another week
+    # Chunks ran more than once (re-found after the kills): same data, same report.
+    assert figures.report_revisions_above_1 == 0
+
+    # --- every opted-in user one message, nobody else any -----------------------------------
+    received = sink.by_recipient()
+    lost = sorted(set(opted_in) - set(received))
+    doubled = sorted(address for address, n in received.items() if n > 1)
+    unexpected = sorted(set(received) - set(opted_in))
+    assert not lost, f"{len(lost)} opted-in users got no digest: {lost[:5]}"
+    assert not doubled, f"{len(doubled)} users got more than one: {doubled[:5]}"
+    assert not unexpected, f"{len(unexpected)} users got one without opting in: {unexpected[:5]}"
+    assert received == opted_in
+
+    # --- the ledger agrees with the sink ------------------------------------------------------
+    rows = list(DigestDelivery.objects.all())
+    assert {row.week_start for row in rows} == {run.week}
+    assert len(rows) == figures.opted_in_users
+    accepted = sink.by_message_id()
+    assert all(accepted[row.message_id] == 1 for row in rows), "ledger and sink disagree"
+    # Sent; but a send whose outcome a kill hid stays failed, though the sink has it.
+    delivered_unknown = figures.outcome_unknown_delivered
+    assert Counter(str(row.status) for row in rows) == +Counter(
+        {"sent": len(rows) - delivered_unknown, "failed": delivered_unknown}
+    )
