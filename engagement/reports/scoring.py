@@ -5,7 +5,7 @@
 # report can be recomputed, tested and explained number by number.
 # The methodology, in words a therapist can check, lives in docs/reports.md.
 #
-# Arithmetic is exact (fractions.Fraction) until a figure is shown: a rule
+# Arithmetic is exact (integers, or fractions.Fraction) until a figure is shown: a rule
 # such as "gap of 15 or more" or "slope from +5" must not fall on the wrong
 # side of its threshold because of binary floating point. Shown figures are
 # rounded half up (away from zero), as decimal.ROUND_HALF_UP does; see
@@ -387,14 +387,6 @@ def _half_up(numerator: int, denominator: int, places: int) -> float:
     return (magnitude if numerator >= 0 else -magnitude) / scale
 
 
-def _round_half_up(value: Fraction, places: int) -> float:
-    return _half_up(value.numerator, value.denominator, places)
-
-
-def _shown(value: Fraction | None, places: int) -> float | None:
-    return None if value is None else _half_up(value.numerator, value.denominator, places)
-
-
 def _shown_ratio(part: int, whole: int, places: int) -> float | None:
     """part / whole shown to ``places`` decimals, None when whole is 0."""
     return None if whole == 0 else _half_up(part, whole, places)
@@ -405,16 +397,6 @@ def _exact(value: float) -> Fraction:
     if not math.isfinite(value):
         raise ValueError(f"expected a finite number, got {value!r}")
     return Fraction(repr(float(value)))
-
-
-def _mean(values: Sequence[int] | Sequence[Fraction]) -> Fraction | None:
-    if not values:
-        return None
-    return Fraction(sum(values, Fraction(0))) / len(values)
-
-
-def _ratio(part: int, whole: int) -> Fraction | None:
-    return None if whole == 0 else Fraction(part, whole)
 
 
 # --- SPEC 5.2: per-partner figures -------------------------------------------
@@ -644,14 +626,15 @@ class _Lookback:
                 raise ValueError(f"week {week.week_start.isoformat()} appears twice")
             by_start[week.week_start] = week
         self.week_start = max(by_start)
+        self.mondays = _weeks_before(self.week_start, LOOKBACK_WEEKS)
         # A week absent from history (paused, or before the couple existed) has
         # no figures: its scores are null, its balance insufficient_data.
-        self.weeks = {
-            start: _Week(by_start[start])
-            for start in _weeks_before(self.week_start, LOOKBACK_WEEKS)
-            if start in by_start
-        }
+        self.weeks = {start: _Week(by_start[start]) for start in self.mondays if start in by_start}
         self.current = self.weeks[self.week_start]
+
+    def before(self, oldest: int, newest: int = 0) -> list[date]:
+        """Mondays from w-oldest to w-newest (oldest at most w-5), oldest first."""
+        return self.mondays[LOOKBACK_WEEKS - oldest : LOOKBACK_WEEKS - newest + 1]
 
     def score(self, start: date, partner: PartnerId) -> int | None:
         """The partner's score of that week in tenths of a point, None without one."""
@@ -675,13 +658,15 @@ class _Lookback:
                 count += p.self_reports.resentment.count
         return RatingTally(total, count)
 
-    def wellbeing_average(self, start: date, partner: PartnerId) -> Fraction | None:
+    def wellbeing(self, start: date, partner: PartnerId) -> RatingTally | None:
+        """The partner's wellbeing ratings of that week, None without any."""
         p = self.partner_input(start, partner)
-        return None if p is None else p.self_reports.wellbeing.mean()
+        tally = None if p is None else p.self_reports.wellbeing
+        return None if tally is None or tally.count == 0 else tally
 
 
 def _low_engagement_streak(look: _Lookback, partner: PartnerId) -> Flag | None:
-    weeks = _weeks_before(look.week_start, STREAK_WEEKS - 1)
+    weeks = look.before(STREAK_WEEKS - 1)
     scores = [look.score(start, partner) for start in weeks]
     # A null score is not below 40: no data is not low engagement (SPEC 5.4).
     if not all(s is not None and s < LOW_ENGAGEMENT_BELOW * _SCORE_SCALE for s in scores):
@@ -691,7 +676,7 @@ def _low_engagement_streak(look: _Lookback, partner: PartnerId) -> Flag | None:
 
 
 def _engagement_gap_streak(look: _Lookback) -> Flag | None:
-    weeks = _weeks_before(look.week_start, STREAK_WEEKS - 1)
+    weeks = look.before(STREAK_WEEKS - 1)
     balances = [None if (b := look.balance(start)) is None else b[0] for start in weeks]
     less_engaged = look.current.balance()[0].less_engaged_partner
     for balance in balances:
@@ -707,15 +692,18 @@ def _engagement_gap_streak(look: _Lookback) -> Flag | None:
 def _rising_resentment(look: _Lookback, partner: PartnerId) -> Flag | None:
     # Ratings pooled over the weeks (their tallies added), not an average of weekly
     # averages: a week with one rating weighs as much as one rating (SPEC 5.4).
-    recent_weeks = _weeks_before(look.week_start, 1)
-    earlier_weeks = _weeks_before(look.week_start, LOOKBACK_WEEKS, 2)
+    recent_weeks = look.before(1)
+    earlier_weeks = look.before(LOOKBACK_WEEKS, 2)
     recent = look.resentment(recent_weeks, partner)
     earlier = look.resentment(earlier_weeks, partner)
     if recent.count < RESENTMENT_MIN_RATINGS or earlier.count < RESENTMENT_MIN_RATINGS:
         return None
-    recent_avg = Fraction(recent.total, recent.count)
-    earlier_avg = Fraction(earlier.total, earlier.count)
-    if recent_avg < RESENTMENT_HIGH or recent_avg - earlier_avg < RESENTMENT_RISE:
+    # recent_avg >= 3.5 and recent_avg - earlier_avg >= 0.75, cross-multiplied in integers.
+    high, rise = RESENTMENT_HIGH, RESENTMENT_RISE
+    if recent.total * high.denominator < high.numerator * recent.count:
+        return None
+    difference = recent.total * earlier.count - earlier.total * recent.count
+    if difference * rise.denominator < rise.numerator * recent.count * earlier.count:
         return None
     return Flag(
         "rising_resentment",
@@ -723,24 +711,23 @@ def _rising_resentment(look: _Lookback, partner: PartnerId) -> Flag | None:
         {
             "recent_weeks": _iso(recent_weeks),
             "recent_count": recent.count,
-            "recent_avg": _round_half_up(recent_avg, AVERAGE_PLACES),
+            "recent_avg": _half_up(recent.total, recent.count, AVERAGE_PLACES),
             "earlier_weeks": _iso(earlier_weeks),
             "earlier_count": earlier.count,
-            "earlier_avg": _round_half_up(earlier_avg, AVERAGE_PLACES),
+            "earlier_avg": _half_up(earlier.total, earlier.count, AVERAGE_PLACES),
         },
     )
 
 
 def _commitments_unkept(look: _Lookback, partner: PartnerId) -> Flag | None:
-    weeks = _weeks_before(look.week_start, UNKEPT_WEEKS - 1)
+    weeks = look.before(UNKEPT_WEEKS - 1)
     inputs = [look.partner_input(start, partner) for start in weeks]
     kept = sum(p.commitments_kept for p in inputs if p is not None)
     missed = sum(p.commitments_missed for p in inputs if p is not None)
-    follow_through = _ratio(kept, kept + missed)
-    mostly_missed = (
-        missed >= UNKEPT_MIN_MISSED
-        and follow_through is not None
-        and follow_through < UNKEPT_FOLLOW_THROUGH_BELOW
+    below = UNKEPT_FOLLOW_THROUGH_BELOW
+    # kept / (kept + missed) < 0.5, cross-multiplied (3 missed or more: never 0 / 0).
+    mostly_missed = missed >= UNKEPT_MIN_MISSED and kept * below.denominator < below.numerator * (
+        kept + missed
     )
     current = look.partner_input(look.week_start, partner)
     # A promise made again and broken again (SPEC 5.4), counted for week w only.
@@ -754,31 +741,41 @@ def _commitments_unkept(look: _Lookback, partner: PartnerId) -> Flag | None:
             "weeks": _iso(weeks),
             "kept": kept,
             "missed": missed,
-            "follow_through": _shown(follow_through, RATIO_PLACES),
+            "follow_through": _shown_ratio(kept, kept + missed, RATIO_PLACES),
             "missed_renewals_of_missed": renewals,
         },
     )
 
 
 def _wellbeing_decline(look: _Lookback, partner: PartnerId) -> Flag | None:
-    current = look.wellbeing_average(look.week_start, partner)
+    current = look.wellbeing(look.week_start, partner)
     if current is None:
         return None
     earlier = [
-        (start, average)
-        for start in _weeks_before(look.week_start, WELLBEING_WEEKS, 1)
-        if (average := look.wellbeing_average(start, partner)) is not None
+        (start, tally)
+        for start in look.before(WELLBEING_WEEKS, 1)
+        if (tally := look.wellbeing(start, partner)) is not None
     ]
     # The mean of weekly averages, so each earlier week weighs the same however
-    # often the partner checked in during it (SPEC 5.4).
-    earlier_mean = (
-        _mean([average for _, average in earlier])
-        if len(earlier) >= WELLBEING_MIN_EARLIER_WEEKS
-        else None
+    # often the partner checked in during it (SPEC 5.4), as one fraction of integers.
+    earlier_mean: tuple[int, int] | None = None
+    if len(earlier) >= WELLBEING_MIN_EARLIER_WEEKS:
+        numerator, denominator = 0, 1
+        for _, tally in earlier:
+            numerator = numerator * tally.count + tally.total * denominator
+            denominator *= tally.count
+        earlier_mean = (numerator, denominator * len(earlier))
+    previous = look.wellbeing(look.week_start - timedelta(weeks=1), partner)
+    # earlier_mean - current >= 1 and both averages <= 2, cross-multiplied in integers.
+    dropped = earlier_mean is not None and (
+        earlier_mean[0] * current.count - current.total * earlier_mean[1]
+        >= WELLBEING_DROP * earlier_mean[1] * current.count
     )
-    previous = look.wellbeing_average(look.week_start - timedelta(weeks=1), partner)
-    dropped = earlier_mean is not None and earlier_mean - current >= WELLBEING_DROP
-    stays_low = previous is not None and previous <= WELLBEING_LOW and current <= WELLBEING_LOW
+    stays_low = (
+        previous is not None
+        and previous.total <= WELLBEING_LOW * previous.count
+        and current.total <= WELLBEING_LOW * current.count
+    )
     if not dropped and not stays_low:
         return None
     return Flag(
@@ -786,11 +783,19 @@ def _wellbeing_decline(look: _Lookback, partner: PartnerId) -> Flag | None:
         partner,
         {
             "week": look.week_start.isoformat(),
-            "wellbeing_avg": _round_half_up(current, AVERAGE_PLACES),
-            "previous_week_avg": _shown(previous, AVERAGE_PLACES),
+            "wellbeing_avg": _half_up(current.total, current.count, AVERAGE_PLACES),
+            "previous_week_avg": (
+                None
+                if previous is None
+                else _half_up(previous.total, previous.count, AVERAGE_PLACES)
+            ),
             "earlier_weeks": _iso(start for start, _ in earlier),
-            "earlier_avgs": [_round_half_up(average, AVERAGE_PLACES) for _, average in earlier],
-            "earlier_mean": _shown(earlier_mean, AVERAGE_PLACES),
+            "earlier_avgs": [
+                _half_up(tally.total, tally.count, AVERAGE_PLACES) for _, tally in earlier
+            ],
+            "earlier_mean": (
+                None if earlier_mean is None else _half_up(*earlier_mean, AVERAGE_PLACES)
+            ),
         },
     )
 
@@ -843,7 +848,7 @@ def compute_week_report(history: Sequence[CoupleWeekInput]) -> WeekReport:
     current = look.current
     # The gaps of w-3 .. w in tenths of a point, x being the week's position (gap_trend).
     trend_points: list[tuple[int, int]] = []
-    for x, start in enumerate(_weeks_before(look.week_start, TREND_WEEKS - 1)):
+    for x, start in enumerate(look.before(TREND_WEEKS - 1)):
         balance = look.balance(start)
         if balance is not None and balance[1] is not None:
             trend_points.append((x, balance[1]))
