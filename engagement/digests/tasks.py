@@ -7,12 +7,20 @@ import smtplib
 from collections import Counter
 
 from celery import shared_task
+from django.db import OperationalError
 from django.utils import timezone
 
 from engagement.digests import delivery, pipeline, schedule
 
 
-@shared_task(name="engagement.digests.tasks.send_due_digests", ignore_result=True)
+@shared_task(
+    name="engagement.digests.tasks.send_due_digests",
+    ignore_result=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=5 * 60,
+    max_retries=5,
+)
 def send_due_digests() -> int:
     """Every 15 minutes (beat): queue a chunk task per page of users owed a digest now."""
     now = timezone.now()
@@ -25,10 +33,14 @@ def send_due_digests() -> int:
 
 
 # Only a failure to reach the mail server escapes a chunk, before any row is claimed; each
-# message's own failures are kept on its ledger row and retried from there.
+# message's own failures are kept on its ledger row and retried from there. The ledger makes a
+# second run harmless (claimed or sent rows are skipped), so a chunk whose worker died goes back
+# to the queue at once instead of waiting for the next quarter-hour.
 @shared_task(
     name="engagement.digests.tasks.send_digest_chunk",
     ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
     autoretry_for=(smtplib.SMTPException, OSError),
     retry_backoff=60,
     retry_backoff_max=15 * 60,
