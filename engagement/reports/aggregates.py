@@ -120,10 +120,14 @@ class _Partner:
     user_id: UUID
     tenures: list[_Tenure] = field(default_factory=list)
     slot: int | None = None  # of the active membership; former partners have none
+    id: str = field(init=False)  # the user id as scoring names partners
+
+    def __post_init__(self) -> None:
+        self.id = str(self.user_id)
 
     def order(self) -> tuple[int, datetime, str]:
         """The couple lists its partners by slot; former partners follow, by joining."""
-        return (self.slot or 3, self.first_joined_at, str(self.user_id))
+        return (self.slot or 3, self.first_joined_at, self.id)
 
     @property
     def first_joined_at(self) -> datetime:
@@ -150,6 +154,8 @@ class _Couple:
     weeks: dict[date, LocalWeek] = field(default_factory=dict)
     partners: list[_Partner] = field(default_factory=list)
     status_changes: list[tuple[datetime, str]] = field(default_factory=list)
+    # The partners of every week, when they do not depend on the week (see partners_of).
+    steady_partners: list[_Partner] | None = None
 
     def touched_by_pause(self, week: LocalWeek) -> bool:
         """Whether the couple was paused or ended at any moment of the week."""
@@ -174,6 +180,10 @@ class _Couple:
         partners who joined later (data from before joining counts, SPEC 5.1). A partner who
         left before the week began is not part of it.
         """
+        if self.steady_partners is None and self._partners_are_steady():
+            self.steady_partners = sorted(self.partners, key=_Partner.order)
+        if self.steady_partners is not None:
+            return list(self.steady_partners)
         present = [p for p in self.partners if any(t.overlaps(week) for t in p.tenures)]
         # A partner left and another joined within the week: keep who was there at its end.
         present.sort(key=lambda p: not p.present_at_end(week))
@@ -185,6 +195,13 @@ class _Couple:
         ]
         chosen += later[: 2 - len(chosen)]
         return sorted(chosen, key=_Partner.order)
+
+    def _partners_are_steady(self) -> bool:
+        # At most two partners, each a member once and still one: each either overlaps the
+        # week or joined after it, and a place is free for them, so every week has them all.
+        return len(self.partners) <= 2 and all(
+            len(p.tenures) == 1 and p.tenures[0].left_at is None for p in self.partners
+        )
 
     def reported_partners(self, week: LocalWeek) -> list[_Partner]:
         """The partners of a week that belongs to the couple's history, or [] for a week that
@@ -446,7 +463,7 @@ def _week_input(
 
 def _partner_input(partner: _Partner, week: LocalWeek, t: _PartnerTally) -> PartnerWeekInput:
     return PartnerWeekInput(
-        partner=str(partner.user_id),
+        partner=partner.id,
         sessions_attended=t.attended,
         sessions_missed=t.missed,
         # Sorted, so the input does not depend on the order rows came back in.
