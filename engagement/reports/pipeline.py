@@ -297,12 +297,23 @@ def compute_current_report(couple: Couple, *, now: datetime | None = None) -> We
 def reports_due(*, now: datetime | None = None) -> dict[date, set[UUID]]:
     """Couples and weeks to compute: the last completed week of each couple that lacks a
     current (non-stale) report and would get one, plus every stale report."""
-    now = now or timezone.now()
     due: dict[date, set[UUID]] = defaultdict(set)
+    for week_start, couple_ids in reports_due_in_parts(now=now):
+        due[week_start].update(couple_ids)
+    return {week: ids for week, ids in due.items() if ids}
+
+
+def reports_due_in_parts(*, now: datetime | None = None) -> Iterator[tuple[date, set[UUID]]]:
+    """What reports_due finds, part by part as soon as each is known (stale reports, then
+    timezone by timezone), so that the first chunks can be queued while the rest is planned.
+    A couple may come up twice for the same week."""
+    now = now or timezone.now()
+    stale: dict[date, set[UUID]] = defaultdict(set)
     for couple_id, week_start in WeeklyReport.objects.filter(stale=True).values_list(
         "couple_id", "week_start"
     ):
-        due[week_start].add(couple_id)
+        stale[week_start].add(couple_id)
+    yield from stale.items()
 
     candidates: dict[date, set[UUID]] = defaultdict(set)
     not_reported = [Couple.Status.PAUSED, Couple.Status.ENDED]
@@ -331,6 +342,7 @@ def reports_due(*, now: datetime | None = None) -> dict[date, set[UUID]]:
             .order_by()
             .values_list("id", "status", "last_change", "ever_paused", "partner_left")
         )
+        due: set[UUID] = set()
         for couple_id, status, last_change, ever_paused, partner_left in rows:
             # Paused or ended before the week ended: that week gets no report.
             if status in not_reported and (last_change is None or last_change < week.ends_at):
@@ -341,15 +353,15 @@ def reports_due(*, now: datetime | None = None) -> dict[date, set[UUID]]:
                 # Never paused or ended, created before the week ended, with partners who all
                 # still belong: the aggregation layer would find the week present (a partner
                 # in it, or joined after it), so it is due without asking.
-                due[week_start].add(couple_id)
+                due.add(couple_id)
+        yield week_start, due
 
     # A pause inside the week (since lifted), or partners who left before it, also mean no
     # report: ask the aggregation layer, so that such couples are not queued again every hour.
     for week_start, couple_ids in candidates.items():
         for chunk in chunked(sorted(couple_ids, key=str), 1000):
             present = aggregates.present_weeks({cid: [week_start] for cid in chunk})
-            due[week_start].update(cid for cid, weeks in present.items() if week_start in weeks)
-    return {week: ids for week, ids in due.items() if ids}
+            yield week_start, {cid for cid, weeks in present.items() if week_start in weeks}
 
 
 def chunked(items: Sequence[T], size: int) -> Iterator[list[T]]:

@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from datetime import date
 from uuid import UUID
 
@@ -26,8 +27,11 @@ from engagement.reports import pipeline
     ignore_result=True,
 )
 def schedule_weekly_reports() -> int:
-    """Hourly (beat): queue the reports that are due, in chunks; returns how many chunks."""
-    return queue_chunks(pipeline.reports_due())
+    """Hourly (beat): queue the reports that are due, in chunks; returns how many chunks.
+
+    Each chunk goes to the queue as soon as it is full, so the other workers start on the
+    first ones while the planner is still reading the next timezones."""
+    return queue_chunks_as_found(pipeline.reports_due_in_parts())
 
 
 @shared_task(
@@ -49,11 +53,27 @@ def compute_report_chunk(couple_ids: list[str], week_start: str) -> dict[str, in
 
 def queue_chunks(due: Mapping[date, set[UUID]], chunk_size: int | None = None) -> int:
     """Hand ``due`` (week -> couples) to the `reports` queue in chunks; returns how many."""
-    size = chunk_size or settings.REPORTS_CHUNK_SIZE
+    return queue_chunks_as_found(sorted(due.items()), chunk_size)
+
+
+def queue_chunks_as_found(
+    parts: Iterable[tuple[date, set[UUID]]], chunk_size: int | None = None
+) -> int:
+    """Hand (week, couples) parts to the `reports` queue, a chunk as soon as one is full and
+    the rest at the end, each couple once per week; returns how many chunks."""
+    size = max(1, chunk_size or settings.REPORTS_CHUNK_SIZE)
+    seen: dict[date, set[UUID]] = defaultdict(set)
+    waiting: dict[date, list[str]] = defaultdict(list)
     queued = 0
-    for week_start in sorted(due):
-        ids = sorted(str(couple_id) for couple_id in due[week_start])
-        for chunk in pipeline.chunked(ids, size):
-            compute_report_chunk.delay(chunk, week_start.isoformat())
+    for week_start, couple_ids in parts:
+        waiting[week_start] += sorted(str(c) for c in couple_ids - seen[week_start])
+        seen[week_start] |= couple_ids
+        while len(waiting[week_start]) >= size:
+            compute_report_chunk.delay(waiting[week_start][:size], week_start.isoformat())
+            del waiting[week_start][:size]
+            queued += 1
+    for week_start in sorted(waiting):
+        if waiting[week_start]:
+            compute_report_chunk.delay(waiting[week_start], week_start.isoformat())
             queued += 1
     return queued

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
 from typing import Any
 from unittest import mock
@@ -18,7 +19,12 @@ from engagement.models import Couple, Membership, WeeklyReport
 from engagement.reports import aggregates, pipeline
 from engagement.reports.pipeline import RunSummary, compute_reports, reports_due
 from engagement.reports.staleness import mark_stale
-from engagement.reports.tasks import compute_report_chunk, queue_chunks, schedule_weekly_reports
+from engagement.reports.tasks import (
+    compute_report_chunk,
+    queue_chunks,
+    queue_chunks_as_found,
+    schedule_weekly_reports,
+)
 from tests.engagement.reports.builders import (
     checkin,
     commitment,
@@ -378,6 +384,31 @@ def test_chunks_follow_the_chunk_size_setting(settings: Any) -> None:
     assert [len(ids) for ids, _ in sent] == [2, 2, 1]
     assert {week for _, week in sent} == {W.isoformat()}
     assert sorted(i for ids, _ in sent for i in ids) == sorted(str(c.pk) for c in couples)
+
+
+def test_the_schedule_queues_each_chunk_as_soon_as_it_is_full_and_each_couple_once() -> None:
+    a, b, c, d = (str(uuid.UUID(str(i) * 32)) for i in range(1, 5))
+    ids = {x: uuid.UUID(x) for x in (a, b, c, d)}
+    sent: list[tuple[list[str], str]] = []
+
+    def parts() -> Any:
+        yield W, {ids[a], ids[b], ids[c]}
+        # The first chunk is on its way before the planner looks any further.
+        assert sent == [([a, b], W.isoformat())]
+        yield W, {ids[c], ids[d]}
+        yield weeks_before(1), {ids[a]}
+
+    with mock.patch.object(
+        compute_report_chunk, "delay", lambda ids, week: sent.append((list(ids), week))
+    ):
+        queued = queue_chunks_as_found(parts(), chunk_size=2)
+
+    assert queued == 3
+    assert sent == [
+        ([a, b], W.isoformat()),
+        ([c, d], W.isoformat()),
+        ([a], weeks_before(1).isoformat()),
+    ]
 
 
 def test_report_tasks_go_to_the_reports_queue_and_beat_runs_the_schedule_hourly() -> None:
