@@ -139,12 +139,12 @@ def test_a_page_size_above_100_reads_as_100(
     assert response.status_code == 200
 
 
-def test_a_checkin_couple_given_twice_answers_400(world: World, client_for: ClientFor) -> None:
-    today = dt.date.today().isoformat()
+@pytest.mark.parametrize(
+    "path", [f"/api/v1/checkins/{dt.date.today()}/", "/api/v1/reports/current/"]
+)
+def test_a_couple_given_twice_answers_400(world: World, client_for: ClientFor, path: str) -> None:
     couple = str(world.couple.pk)
-    response = client_for(world.partner).get(
-        f"/api/v1/checkins/{today}/?couple={couple}&couple={couple}"
-    )
+    response = client_for(world.partner).get(f"{path}?couple={couple}&couple={couple}")
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "couple"
 
@@ -264,6 +264,11 @@ def test_every_signed_in_write_documents_403() -> None:
             signed_in = {"jwtAuth": []} in operation.get("security", [])
             if method in {"post", "put", "patch", "delete"} and signed_in:
                 assert "403" in operation["responses"], f"{method.upper()} {path}"
+
+
+def test_the_caseload_documents_the_403_partners_get(world: World, client_for: ClientFor) -> None:
+    assert client_for(world.partner).get("/api/v1/caseload/").status_code == 403
+    assert "403" in _schema()["paths"]["/api/v1/caseload/"]["get"]["responses"]
 
 
 def test_meta_declares_no_security() -> None:
