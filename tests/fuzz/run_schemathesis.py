@@ -45,6 +45,8 @@ DEMO_PASSWORD = "duet-demo-password"  # engagement/management/commands/seed_demo
 # The partner goes first: the therapist may remove members or end couples, which would leave
 # the partner's pass with little to see; what a partner can do touches only their own couple.
 IDENTITIES = (("partner", "ana@demo.duet.local"), ("therapist", "therapist@demo.duet.local"))
+# A pass must end before its access token does (15 minutes), with a margin.
+MAX_PASS_SECONDS = 800
 # How often a parameter that names an object takes a known id rather than a generated one.
 KNOWN_ID_PROBABILITY = 0.5
 # High enough that the fuzzer never meets a throttle: 429s would hide the answers under test.
@@ -216,22 +218,26 @@ class FuzzRun:
 
     # --- identities -------------------------------------------------------------------------------
 
-    def sign_in(self, base: str, email: str) -> str:
-        """A bearer token for a demo account whose password is now a secret of this run.
+    def make_password_secret(self, base: str, email: str) -> str:
+        """Give a demo account a password only this run knows, through the API; return it.
 
         The fuzzer may POST to DELETE /me/, /auth/password/change/ or /me/email/, which take
         the current password; with a password nobody else knows, they can only ever answer
         400, so the account and its tokens last the whole run.
         """
-        first = self.call(base, "POST", "/auth/token/", {"email": email, "password": DEMO_PASSWORD})
+        first = self.sign_in(base, email, DEMO_PASSWORD)
         password = secrets.token_urlsafe(24)
         self.call(
             base,
             "POST",
             "/auth/password/change/",
             {"old_password": DEMO_PASSWORD, "new_password": password},
-            token=first["access"],
+            token=first,
         )
+        return password
+
+    def sign_in(self, base: str, email: str, password: str) -> str:
+        """An access token from POST /auth/token/, as the apps get one."""
         pair = self.call(base, "POST", "/auth/token/", {"email": email, "password": password})
         return str(pair["access"])
 
@@ -356,10 +362,13 @@ class FuzzRun:
         self.manage("seed_demo")
         passes: list[Pass] = []
         with self.server(free_port()) as base:
-            tokens = {identity: self.sign_in(base, email) for identity, email in IDENTITIES}
+            passwords = {email: self.make_password_secret(base, email) for _, email in IDENTITIES}
+            tokens = {email: self.sign_in(base, email, passwords[email]) for email in passwords}
             config = self.config_file(self.known_objects(base, tokens))
-            for identity, _ in IDENTITIES:
-                passes.append(self.schemathesis(base, identity, tokens[identity], config))
+            for identity, email in IDENTITIES:
+                # A fresh token for each pass: access tokens live 15 minutes.
+                token = self.sign_in(base, email, passwords[email])
+                passes.append(self.schemathesis(base, identity, token, config))
         return passes
 
 
@@ -384,10 +393,22 @@ def summary(passes: list[Pass], seconds: float) -> str:
     return "\n".join(lines)
 
 
+def _pass_seconds(text: str) -> int:
+    seconds = int(text)
+    if not 1 <= seconds <= MAX_PASS_SECONDS:
+        # Each pass signs in once; its access token lives 15 minutes.
+        raise argparse.ArgumentTypeError(f"from 1 to {MAX_PASS_SECONDS} seconds")
+    return seconds
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--max-time", type=int, default=100, help="seconds per identity (default 100)"
+        "--max-time",
+        type=_pass_seconds,
+        default=100,
+        metavar="SECONDS",
+        help=f"seconds per identity, 1 to {MAX_PASS_SECONDS} (default 100)",
     )
     parser.add_argument("--workers", type=int, default=4, help="Schemathesis workers (PostgreSQL)")
     parser.add_argument("--web-workers", type=int, default=4, help="gunicorn workers (PostgreSQL)")
