@@ -31,9 +31,14 @@ class AwareDateTimeField(serializers.DateTimeField):
         return result.astimezone(UTC)
 
     def to_representation(self, value: Any) -> Any:
-        if value is None:
-            return None
-        return str(value.astimezone(UTC).isoformat().replace("+00:00", "Z"))
+        return utc_timestamp(value)
+
+
+def utc_timestamp(value: datetime | None) -> str | None:
+    """A datetime as the API writes it: ISO 8601 in UTC with `Z`."""
+    if value is None:
+        return None
+    return str(value.astimezone(UTC).isoformat().replace("+00:00", "Z"))
 
 
 class StringField(serializers.CharField):

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 import time_machine
 from django.utils import timezone
+from rest_framework.serializers import ModelSerializer as DRFModelSerializer
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from engagement.api.serializers.checkins import CheckInSerializer
 from engagement.models import CheckIn, Couple, Removal
 from tests.conftest import World
 from tests.factories import CheckInFactory, make_couple
@@ -367,3 +369,28 @@ def test_narrowing_a_check_in_tells_exactly_those_who_lose_sight_of_it(
     assert set(Removal.objects.values_list("user_id", "type", "object_id")) == {
         (getattr(world, name).pk, "checkin", checkin.pk) for name in lose_it
     }
+
+
+# --- the representation ------------------------------------------------------------------------
+
+
+def test_the_check_in_representation_is_what_its_fields_give(world: World) -> None:
+    checkins = [
+        _checkin(world, world.partner, "couple", note="Talked it through.", mood=3, effort=5),
+        _checkin(
+            world,
+            world.other_partner,
+            "private",
+            date=_today() - timedelta(days=1),
+            mood=None,
+            wellbeing=1,
+            note="",
+        ),
+    ]
+    for checkin in CheckIn.objects.filter(pk__in=[c.pk for c in checkins]):
+        fast = CheckInSerializer(checkin).data
+        # The representation DRF's fields build one by one.
+        by_fields = DRFModelSerializer.to_representation(CheckInSerializer(), checkin)
+        assert fast == by_fields
+        assert list(fast) == CheckInSerializer.Meta.fields
+        assert [type(v) for v in fast.values()] == [type(v) for v in by_fields.values()]

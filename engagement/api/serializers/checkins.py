@@ -7,7 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from config.api.fields import ModelSerializer, StringField
+from config.api.fields import ModelSerializer, StringField, utc_timestamp
 from engagement.api.serializers.fields import ChoiceField, VisibleCoupleField
 from engagement.models import CheckIn, Visibility
 from engagement.models.checkins import SCALES
@@ -31,6 +31,26 @@ class CheckInSerializer(ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: CheckIn) -> dict[str, Any]:
+        # A list page holds up to 100 check-ins: read straight from the row what the fields
+        # above would give one by one (the same values and types; the fields still define
+        # the schema, and tests/engagement/test_checkins.py compares the two).
+        return {
+            "id": str(instance.id),
+            "couple": instance.couple_id,
+            "author": instance.author_id,
+            "date": instance.date.isoformat(),
+            "mood": instance.mood,
+            "effort": instance.effort,
+            "connection": instance.connection,
+            "resentment": instance.resentment,
+            "wellbeing": instance.wellbeing,
+            "note": instance.note,
+            "visibility": instance.visibility,
+            "created_at": utc_timestamp(instance.created_at),
+            "updated_at": utc_timestamp(instance.updated_at),
+        }
 
 
 def _scale() -> serializers.IntegerField:
