@@ -86,6 +86,10 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # No JIT: compiling a plan took 10-45 ms, more than it saved on any query this app runs
+    # (docs/benchmarks.md, "Profiling and optimisations").
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options["options"] = f"{_pg_options.get('options', '')} -c jit=off".strip()
 else:
     DATABASES["default"].setdefault("OPTIONS", {})
     # WAL lets the web process, worker and beat of `make run` share one SQLite file.
