@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import os
+from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_process_init
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
@@ -65,6 +68,15 @@ app.conf.update(
         },
     },
 )
+
+
+@worker_process_init.connect
+def _freeze_imported_objects(**kwargs: Any) -> None:
+    """Leave what the pool process inherited (Django, the apps, their modules) out of garbage
+    collection: a report chunk allocates enough to trigger hundreds of collections, and each
+    older-generation one walked every one of those objects (a fifth of a chunk's CPU)."""
+    gc.freeze()
+
 
 app.conf.imports = ("config.tasks",)
 app.autodiscover_tasks()
