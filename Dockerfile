@@ -1,4 +1,5 @@
-# Production image: the locked dependencies, collected static files, a non-root user.
+# Production image: the runtime lock only (no test or lint tools: those are in
+# requirements-dev.lock), collected static files, a non-root user.
 FROM python:3.11-slim AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     DJANGO_SETTINGS_MODULE=config.settings.prod
