@@ -54,8 +54,15 @@ def couples_with_role(user: User, role: str) -> QuerySet[Couple]:
 
 
 def invitations_visible_to(user: User) -> QuerySet[Invitation]:
-    """Invitations of the couples the user belongs to (who may join is every member's business)."""
-    return Invitation.objects.filter(couple_id__in=_couple_ids(user))
+    """Therapists see all invitations of their couples; a partner those they sent, and the
+    therapist invitations another partner sent (they carry `approvals`: each partner must
+    approve them, SPEC section 1). Whom one partner invited is not the other's to read."""
+    partner_couples = _couple_ids(user, Role.PARTNER)
+    return Invitation.objects.filter(
+        Q(couple_id__in=_couple_ids(user, Role.THERAPIST))
+        | Q(couple_id__in=partner_couples, invited_by=user)
+        | Q(couple_id__in=partner_couples, approvals__isnull=False)
+    )
 
 
 def sessions_visible_to(user: User) -> QuerySet[TherapySession]:
