@@ -214,8 +214,11 @@ UNDO_JOINING_WINDOW = timedelta(days=7)
 
 
 def _refuse_last_therapist_on_hold(couple: Couple, membership: Membership) -> None:
-    """SPEC section 1, "Safety hold": the couple's last therapist stays while it is on."""
+    """SPEC section 1, "Safety hold": the couple's last therapist stays while it is on (an
+    ended couple treats no one: its members may still leave it, to clear their lists)."""
     if membership.role != Role.THERAPIST or not couple.safety_hold:
+        return
+    if couple.status == Couple.Status.ENDED:
         return
     others = Membership.objects.filter(
         couple=couple, role=Role.THERAPIST, left_at__isnull=True
@@ -228,7 +231,7 @@ def _active_membership(couple: Couple, user: User) -> Membership | None:
     return Membership.objects.filter(couple=couple, user=user, left_at__isnull=True).first()
 
 
-def undoes_own_invitation(*, couple: Couple, remover: User, member: Membership) -> bool:
+def _undoes_own_invitation(*, couple: Couple, remover: User, member: Membership) -> bool:
     """The one removal a partner may make (SPEC section 1, section 4 `remove-member`): in a
     couple with no therapist, the partner who sent a partner invitation takes out the member
     who accepted it, within 7 days of that acceptance (a wrong person joined)."""
@@ -266,7 +269,6 @@ def couple_remove_member(*, couple: Couple, user: User, remover: User) -> None:
     """Take a member out of the couple: a therapist anyone, a partner only the person who
     joined through their partner invitation within the last 7 days (SPEC section 4)."""
     couple = lock_couple(couple.pk)
-    ensure_not_ended(couple)
     remover_membership = _active_membership(couple, remover)
     membership = _active_membership(couple, user)
     if membership is None:
@@ -274,13 +276,14 @@ def couple_remove_member(*, couple: Couple, user: User, remover: User) -> None:
             {"user": ["This user is not a member of the couple."]}, code="does_not_exist"
         )
     is_therapist = remover_membership is not None and remover_membership.role == Role.THERAPIST
-    if not is_therapist and not undoes_own_invitation(
+    if not is_therapist and not _undoes_own_invitation(
         couple=couple, remover=remover, member=membership
     ):
         raise PermissionDenied(
             "Only the couple's therapist can remove members; a partner only the person who "
             "accepted their invitation, within 7 days, while the couple has no therapist."
         )
+    ensure_not_ended(couple)
     _refuse_last_therapist_on_hold(couple, membership)
     _end_membership(couple=couple, user=user)
 

@@ -843,6 +843,14 @@ def test_the_last_therapist_cannot_be_removed_from_a_couple_on_safety_hold(
     assert Membership.objects.get(couple=couple, user=therapist).left_at is None
 
 
+def test_the_last_therapist_may_still_leave_an_ended_couple_on_hold(client_for: ClientFor) -> None:
+    couple, _partner, _other, therapist = make_couple(safety_hold=True, status="ended")
+
+    response = client_for(therapist).post(detail(couple, "leave"))
+
+    assert response.status_code == 204
+
+
 def test_a_therapist_may_leave_a_held_couple_that_keeps_another_therapist(
     client_for: ClientFor,
 ) -> None:
