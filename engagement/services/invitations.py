@@ -247,6 +247,13 @@ def invitation_accept(*, token: str, user: User) -> Couple:
         # Partners run the couple only while it has no therapist: what they sent stops here.
         partners = {user_id for user_id, role in roles.items() if role == Role.PARTNER}
         revoke_invitations_sent_by(couple=couple, user_ids=partners)
+    else:
+        # A therapist invitation sent by a partner asked the partners of its time; a new
+        # partnership begins (SPEC section 1, "Membership periods"), so the inviter asks
+        # again, the newcomer included, rather than the newcomer inheriting the old request.
+        Invitation.objects.filter(
+            couple=couple, status=Invitation.Status.PENDING, approvals__isnull=False
+        ).update(status=Invitation.Status.REVOKED, updated_at=timezone.now())
     couple.save(update_fields=["updated_at"])  # its member lists changed
     invitation_id = str(invitation.pk)
     transaction.on_commit(lambda: tasks.notify_inviter_of_acceptance.delay(invitation_id))

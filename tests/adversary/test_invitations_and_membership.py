@@ -289,3 +289,23 @@ def test_a_partner_cannot_remove_the_other_partner_once_a_therapist_joined(
 
     assert attack.status_code == 403
     assert Membership.objects.filter(couple=couple, user=b, left_at=None).exists()
+
+
+def test_a_newcomer_reads_nothing_of_what_a_former_partnership_asked_for(
+    client_for: ClientFor,
+) -> None:
+    couple, a, r = couple_of(client_for)
+    asked = invite(client_for(a), couple, "our-dr@example.com", "therapist").json()
+    client_for(r).post(f"{INVITATIONS}{asked['id']}/approve/")  # R's approval, R's act
+    client_for(r).post(f"{COUPLES}{couple.pk}/leave/")
+    token = invite(client_for(a), couple, "c@example.com").json()["token"]
+    newcomer = UserFactory.create()
+    client_for(newcomer).post(ACCEPT, {"token": token})
+    attacker = client_for(newcomer)
+
+    listed = attacker.get(INVITATIONS).json()["results"]
+    read = attacker.get(f"{INVITATIONS}{asked['id']}/")
+
+    assert listed == []
+    assert read.status_code == 404
+    assert str(r.pk) not in str(listed)
