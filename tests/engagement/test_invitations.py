@@ -1237,3 +1237,19 @@ def test_a_therapist_inviter_is_told_they_can_remove_who_joined(
     [message] = mail.outbox
     assert "you can remove them from the couple in the app." in str(message.body)
     assert "until" not in str(message.body)
+
+
+def test_a_partner_inviter_is_promised_no_undo_once_a_therapist_joined_first(
+    client_for: ClientFor,
+) -> None:
+    couple, partner, _none = couple_with_one_partner_and_no_therapist()
+    invitation, token = make_invitation(couple=couple, invited_by=partner)
+    client_for(UserFactory.create()).post(ACCEPT, {"token": token})
+    mail.outbox.clear()
+    Membership.objects.create(couple=couple, user=TherapistFactory.create(), role="therapist")
+
+    tasks.notify_inviter_of_acceptance.delay(str(invitation.pk))
+
+    [message] = mail.outbox
+    assert "remove them" not in str(message.body)
+    assert "only they can remove a member" in str(message.body)
