@@ -855,6 +855,7 @@ def test_a_therapist_may_leave_a_held_couple_that_keeps_another_therapist(
     client_for: ClientFor,
 ) -> None:
     couple, _partner, _other, therapist = make_couple(safety_hold=True)
+    assert therapist is not None
     colleague = TherapistFactory.create()
     Membership.objects.create(couple=couple, user=colleague, role="therapist")
 
