@@ -69,8 +69,8 @@ class ApprovalNotNeeded(APIException):
 class RoleConflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = (
-        "You already hold another role in this couple: a partner of a couple can never "
-        "become its therapist."
+        "You hold or held another role in this couple, and a user holds one role in a couple "
+        "(a partner never becomes its therapist)."
     )
     default_code = "role_conflict"
 
