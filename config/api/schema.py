@@ -39,7 +39,19 @@ def _error_response_serializer(status_code: int, codes: list[str]) -> type[seria
 
 
 ErrorResponse409Serializer = _error_response_serializer(
-    409, ["conflict", "invalid_transition", "idempotency_in_flight", "partner_limit"]
+    409,
+    [
+        "conflict",
+        "invalid_transition",
+        "idempotency_in_flight",
+        "partner_limit",
+        # Invitations and membership ends (SPEC section 1).
+        "pending_limit",
+        "approval_pending",
+        "approval_not_needed",
+        "role_conflict",
+        "last_therapist_on_hold",
+    ],
 )
 ErrorResponse413Serializer = _error_response_serializer(413, ["request_too_large"])
 ErrorResponse422Serializer = _error_response_serializer(422, ["idempotency_key_reused"])

@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -24,10 +25,10 @@ from engagement.api.conditional import ConditionalRetrieveMixin
 from engagement.api.filters import AwareDateTimeFilter
 from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from engagement.api.permissions import (
+    may_remove_members,
     members_prefetch,
     require_partner,
     require_settings_manager,
-    require_therapist,
     role_of,
 )
 from engagement.api.serializers.couples import (
@@ -169,7 +170,9 @@ class CoupleViewSet(
         summary="Leave a couple",
         description=(
             "Ends the caller's membership (a partner's place is freed); they keep appearing "
-            "in `former_members`. What they can no longer see is listed by GET /removals/."
+            "in `former_members`. What they can no longer see is listed by GET /removals/. "
+            "Their pending invitations are revoked. The couple's last therapist while it is "
+            "on safety hold: 409 `last_therapist_on_hold`."
         ),
         request=None,
         responses={204: None},
@@ -183,8 +186,12 @@ class CoupleViewSet(
     @extend_schema(
         summary="Remove a member from a couple",
         description=(
-            "Therapists only (403 for partners). `user` must be an active member "
-            "(else 400 `does_not_exist`)."
+            "Therapists: any member. In a couple with no therapist, a partner may remove the "
+            "person who accepted a partner invitation they sent, within 7 days of the "
+            "acceptance (a wrong person joined); any other partner's request answers 403. "
+            "`user` must be an active member (else 400 `does_not_exist`). The couple's last "
+            "therapist while it is on safety hold: 409 `last_therapist_on_hold`. The removed "
+            "member's pending invitations are revoked."
         ),
         request=RemoveMemberSerializer,
         responses={204: None},
@@ -192,7 +199,8 @@ class CoupleViewSet(
     @action(detail=True, methods=["post"], url_path="remove-member")
     def remove_member(self, request: Request, pk: str | None = None) -> Response:
         couple = self.get_object()
-        require_therapist(self._user, couple, "Only the couple's therapist can remove members.")
+        if not may_remove_members(self._user, couple):
+            raise PermissionDenied("Only the couple's therapist can remove members.")
         data = self._body(RemoveMemberSerializer, couple=couple)
-        couple_remove_member(couple=couple, user=data["user"])
+        couple_remove_member(couple=couple, user=data["user"], remover=self._user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,8 +1,9 @@
-"""Invitations API: list, issue (the token shown once), accept by token, revoke.
+"""Invitations API: list, issue (the token shown once), approve, accept by token, revoke.
 
 Who may invite: the couple's therapists, and its partners while it has no therapist (SPEC
-section 1); other members get 403. Throttled per inviter (`invite_user`) and per invited
-address (`invite_email`), 429 with Retry-After.
+section 1); other members get 403. Throttled per inviter (`invite_user`, 429 with
+Retry-After); past the per-address limit (`invite_email`) the invitation is still created, and
+only its email is not sent, with the same answer (the inviter shares the link).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -25,7 +27,11 @@ from accounts.throttling import CountingThrottle
 from engagement.api.conditional import ConditionalRetrieveMixin
 from engagement.api.filters import AwareDateTimeFilter
 from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from engagement.api.permissions import members_prefetch, require_manager
+from engagement.api.permissions import (
+    may_approve_invitations,
+    members_prefetch,
+    require_manager,
+)
 from engagement.api.serializers.couples import CoupleSerializer
 from engagement.api.serializers.invitations import (
     InvitationAcceptSerializer,
@@ -38,6 +44,7 @@ from engagement.models import Invitation, Membership
 from engagement.selectors.visibility import couples_visible_to, invitations_visible_to
 from engagement.services.invitations import (
     invitation_accept,
+    invitation_approve,
     invitation_create,
     invitation_revoke,
 )
@@ -55,9 +62,9 @@ class InviteUserThrottle(CountingThrottle):
 
 
 class InviteEmailThrottle(CountingThrottle):
-    """Invitations sent per invited address, keyed on a hash (the cache never holds addresses).
-    The view counts only invitations about to be sent, so no one can use up an address's
-    quota with requests that were refused anyway."""
+    """Invitation emails sent per invited address, keyed on a hash (the cache never holds
+    addresses). Asked only for invitations about to be created, so no one can use up an
+    address's quota with requests that were refused anyway; past it, no email goes out."""
 
     scope = "invite_email"
 
@@ -98,7 +105,9 @@ class InvitationFilter(django_filters.FilterSet):
     list=extend_schema(
         summary="Invitations of the caller's couples",
         description=(
-            "Newest first (`-created_at`, `id`); with `updated_since`, by "
+            "A partner lists the invitations they sent, and the therapist invitations another "
+            "partner sent, which wait for their approval; therapists list all of their "
+            "couples'. Newest first (`-created_at`, `id`); with `updated_since`, by "
             "(`updated_at`, `id`) ascending, for sync. Expiry does not change `updated_at`."
         ),
     ),
@@ -139,9 +148,13 @@ class InvitationViewSet(
             "Therapists of the couple; its partners while it has no therapist (else 403). "
             "A couple the caller cannot see: 400 `does_not_exist` on `couple`. The token and "
             "link are in this answer only (a replay answers them null) and go by email once "
-            "the invitation is stored. 409: the couple ended (`invalid_transition`), a partner "
-            "invitation to a couple with two partners (`partner_limit`), or 10 invitations "
-            "already pending (`conflict`). Expires after 7 days."
+            "the invitation is stored, unless the invited address already received its share "
+            "of invitations: then no email goes out and the answer is the same (share the "
+            "link). 409: the couple ended (`invalid_transition`), a partner invitation to a "
+            "couple with two partners (`partner_limit`), or the caller already holds 5 pending "
+            "invitations to this couple (`pending_limit`). A therapist invitation sent by a "
+            "partner carries `approvals` and needs every other active partner's approval. "
+            "Expires after 7 days."
         ),
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
         request=InvitationCreateSerializer,
@@ -156,10 +169,12 @@ class InvitationViewSet(
         data = serializer.validated_data
         require_manager(self._user, data["couple"], MAY_NOT_INVITE)
         email_throttle = InviteEmailThrottle(data["email"])
-        if not email_throttle.allow_request(request, self):
-            self.throttled(request, email_throttle.wait() or 1.0)
         issued = invitation_create(
-            couple=data["couple"], invited_by=self._user, email=data["email"], role=data["role"]
+            couple=data["couple"],
+            invited_by=self._user,
+            email=data["email"],
+            role=data["role"],
+            may_email=lambda: email_throttle.allow_request(request, self),
         )
         body = {
             **InvitationSerializer(issued.invitation).data,
@@ -173,10 +188,15 @@ class InvitationViewSet(
         description=(
             "Any signed-in user holding the token (the invited address need not match). "
             "Answers the couple joined. Unknown token: 400 on `token`. Used by someone else, "
-            "revoked, expired, or the couple ended: 409 `invalid_transition`; accepting again "
-            "by the same user answers 200. Already a member: 409 `conflict`. Two partners "
-            "already: 409 `partner_limit`. A therapist invitation and the caller is not a "
-            "therapist: 403."
+            "revoked, expired, the couple ended, or its inviter no longer a member allowed to "
+            "send it (a partner, once a therapist joined): 409 `invalid_transition`; accepting "
+            "again by the same user answers 200. A therapist invitation and the caller is not "
+            "a therapist: 403. Already a member: 409 `conflict`. A current or former member "
+            "in the other role (a partner never becomes the couple's therapist): 409 "
+            "`role_conflict`. A therapist invitation sent by a partner that another active "
+            "partner has not approved yet: 409 `approval_pending`. Two partners already: 409 "
+            "`partner_limit`. When a therapist joins, the pending invitations partners sent "
+            "are revoked."
         ),
         request=InvitationAcceptSerializer,
         responses={200: CoupleSerializer},
@@ -191,6 +211,27 @@ class InvitationViewSet(
         joined = couples_visible_to(self._user).prefetch_related(members_prefetch())
         answer = CoupleSerializer(joined.get(pk=couple.pk), context={"request": request})
         return Response(answer.data)
+
+    @extend_schema(
+        summary="Approve a therapist invitation sent by another partner",
+        description=(
+            "The couple's other active partners (SPEC section 1: nobody brings a therapist "
+            "into the other partner's data alone). Answers the invitation, its `approvals` "
+            "holding the caller; approving again changes nothing. Its inviter, or a therapist: "
+            "403. An invitation that needs no approval (sent by a therapist, or a partner "
+            "invitation): 409 `approval_not_needed`. Not pending any more (accepted, revoked, "
+            "expired) or the couple ended: 409 `invalid_transition`."
+        ),
+        request=None,
+        responses={200: InvitationSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        invitation = self.get_object()
+        if not may_approve_invitations(self._user, invitation.couple):
+            raise PermissionDenied("Only the couple's partners approve a therapist invitation.")
+        approved = invitation_approve(invitation=invitation, partner=self._user)
+        return Response(InvitationSerializer(approved).data)
 
     @extend_schema(
         summary="Revoke an invitation",

@@ -52,6 +52,19 @@ def may_manage(user: User, couple: Couple) -> bool:
     return role == Role.THERAPIST or (role == Role.PARTNER and not has_therapist(couple))
 
 
+def may_remove_members(user: User, couple: Couple) -> bool:
+    """Who may ask to remove a member at all: therapists; partners while the couple has no
+    therapist, and then only the person who joined through their partner invitation within
+    7 days (checked by `couple_remove_member`, under the couple's lock)."""
+    return may_manage(user, couple)
+
+
+def may_approve_invitations(user: User, couple: Couple) -> bool:
+    """Approving a therapist invitation sent by a partner is the other partners' part (SPEC
+    section 1); which invitation, and not one's own, is checked by `invitation_approve`."""
+    return role_of(user, couple) == Role.PARTNER
+
+
 def may_change_settings(user: User, couple: Couple) -> bool:
     """Couple settings: as `may_manage`, and never a partner while a safety hold is on."""
     if role_of(user, couple) == Role.THERAPIST:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -14,6 +15,7 @@ from django.template.loader import render_to_string
 
 from accounts.models import User
 from engagement.models import Invitation, Membership
+from engagement.services.couples import UNDO_JOINING_WINDOW
 
 Role = Membership.Role
 
@@ -64,6 +66,30 @@ def send_invitation_email(*, invitation_id: str, token: str) -> bool:
     return True
 
 
+def _undo_promise(invitation: Invitation, inviter: User) -> dict[str, Any]:
+    """What the inviter may do about whoever joined, exactly as remove-member allows it (SPEC
+    section 1): a therapist may remove any member; the partner who sent a partner invitation
+    may remove its acceptor within 7 days, while the couple has no therapist; a partner whose
+    therapist invitation was accepted cannot remove a therapist, and is not told otherwise."""
+    roles = dict(
+        Membership.objects.filter(couple_id=invitation.couple_id, left_at__isnull=True).values_list(
+            "user_id", "role"
+        )
+    )
+    if roles.get(inviter.pk) == Role.THERAPIST:
+        return {"undo": "therapist"}
+    if invitation.role == Role.PARTNER and Role.THERAPIST not in roles.values():
+        assert invitation.accepted_at is not None
+        until = (invitation.accepted_at + UNDO_JOINING_WINDOW).astimezone(
+            ZoneInfo(inviter.timezone or "UTC")
+        )
+        return {
+            "undo": "partner",
+            "undo_until": f"{until.day} {until:%B %Y, %H:%M} ({inviter.timezone or 'UTC'})",
+        }
+    return {"undo": ""}
+
+
 def send_acceptance_email(*, invitation_id: str) -> bool:
     """Tell the inviter who accepted (the account may differ from the invited address), as
     long as the inviter still belongs to the couple: a former member learns nothing new."""
@@ -86,6 +112,7 @@ def send_acceptance_email(*, invitation_id: str) -> bool:
             "member_email": invitation.accepted_by.email,
             "invited_email": invitation.email,
             "as_therapist": invitation.role == Role.THERAPIST,
+            **_undo_promise(invitation, inviter),
         },
     )
     return True

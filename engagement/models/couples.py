@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone as django_timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.models import validate_timezone
 
@@ -148,12 +149,19 @@ class Invitation(models.Model):
         related_name="invitations_accepted",
     )
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # A therapist invitation sent by a partner needs every other active partner's approval
+    # (SPEC section 1): then a list of {"partner": id, "approved_at": timestamp}, in the order
+    # given; null for invitations that need none. Kept on the row, so a list reads no more.
+    approvals = models.JSONField(null=True, blank=True, default=None)
     created_at = models.DateTimeField(default=django_timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         ordering = ("-created_at", "id")
-        indexes = [models.Index(fields=["couple", "status"])]
+        indexes = [
+            models.Index(fields=["couple", "status"]),
+            models.Index(fields=["couple", "invited_by", "status"]),
+        ]
 
     def __str__(self) -> str:
         return f"Invitation of {self.email} as {self.role} ({self.status})"
@@ -164,3 +172,22 @@ class Invitation(models.Model):
         if self.status == self.Status.PENDING and self.expires_at <= django_timezone.now():
             return self.Status.EXPIRED
         return self.status
+
+    @property
+    def needs_approval(self) -> bool:
+        return self.approvals is not None
+
+    @property
+    def approved_by(self) -> set[str]:
+        """Ids (as strings) of the partners who approved it."""
+        return {entry["partner"] for entry in self.approvals or []}
+
+    @property
+    def approval_entries(self) -> list[dict[str, object]] | None:
+        """The approvals with their timestamps parsed, for the API."""
+        if self.approvals is None:
+            return None
+        return [
+            {"partner": entry["partner"], "approved_at": parse_datetime(entry["approved_at"])}
+            for entry in self.approvals
+        ]

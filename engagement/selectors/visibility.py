@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import User
 from engagement.models import (
@@ -54,8 +54,23 @@ def couples_with_role(user: User, role: str) -> QuerySet[Couple]:
 
 
 def invitations_visible_to(user: User) -> QuerySet[Invitation]:
-    """Invitations of the couples the user belongs to (who may join is every member's business)."""
-    return Invitation.objects.filter(couple_id__in=_couple_ids(user))
+    """Therapists see all invitations of their couples; a partner those they sent, and the
+    therapist invitations another partner sent while they were a partner (those carry
+    `approvals`: each partner must approve them, SPEC section 1). Whom one partner invited is
+    not the other's to read, nor is what a former partnership asked for."""
+    partner_couples = _couple_ids(user, Role.PARTNER)
+    asked_during_membership = Exists(
+        active_memberships(user).filter(
+            couple_id=OuterRef("couple_id"),
+            role=Role.PARTNER,
+            joined_at__lte=OuterRef("created_at"),
+        )
+    )
+    return Invitation.objects.filter(
+        Q(couple_id__in=_couple_ids(user, Role.THERAPIST))
+        | Q(couple_id__in=partner_couples, invited_by=user)
+        | Q(asked_during_membership, approvals__isnull=False)
+    )
 
 
 def sessions_visible_to(user: User) -> QuerySet[TherapySession]:

@@ -6,6 +6,7 @@ functions keep the couple's own invariants: an ended couple is read-only, at mos
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TypedDict
 from uuid import UUID
 
@@ -92,6 +93,17 @@ def _revoke_pending_invitations(couple: Couple) -> None:
     )
 
 
+def revoke_invitations_sent_by(*, couple: Couple, user_ids: set[UUID]) -> int:
+    """Revoke the pending invitations these members sent to the couple: their membership
+    ended, or they no longer run it (a therapist joined). SPEC section 1, "Invitations and
+    membership ends"."""
+    if not user_ids:
+        return 0
+    return Invitation.objects.filter(
+        couple=couple, invited_by_id__in=user_ids, status=Invitation.Status.PENDING
+    ).update(status=Invitation.Status.REVOKED, updated_at=timezone.now())
+
+
 @transaction.atomic
 def couple_create(
     *,
@@ -170,6 +182,8 @@ def _end_membership(*, couple: Couple, user: User) -> bool:
     if membership is None:
         return False
     Removal.objects.bulk_create(_removals_for(user, couple), batch_size=500)
+    # What they sent must not outlive their place: no spare invitation lets them back in.
+    revoke_invitations_sent_by(couple=couple, user_ids={user.pk})
     membership.left_at = timezone.now()
     membership.partner_slot = None  # the slot is free for the next partner to accept
     membership.save(update_fields=["left_at", "partner_slot"])
@@ -187,24 +201,91 @@ def _end_membership(*, couple: Couple, user: User) -> bool:
     return True
 
 
+class LastTherapistOnHold(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = (
+        "The couple is on safety hold: its last therapist cannot leave or be removed until "
+        "another therapist joins or the hold is lifted."
+    )
+    default_code = "last_therapist_on_hold"
+
+
+UNDO_JOINING_WINDOW = timedelta(days=7)
+
+
+def _refuse_last_therapist_on_hold(couple: Couple, membership: Membership) -> None:
+    """SPEC section 1, "Safety hold": the couple's last therapist stays while it is on (an
+    ended couple treats no one: its members may still leave it, to clear their lists)."""
+    if membership.role != Role.THERAPIST or not couple.safety_hold:
+        return
+    if couple.status == Couple.Status.ENDED:
+        return
+    others = Membership.objects.filter(
+        couple=couple, role=Role.THERAPIST, left_at__isnull=True
+    ).exclude(pk=membership.pk)
+    if not others.exists():
+        raise LastTherapistOnHold()
+
+
+def _active_membership(couple: Couple, user: User) -> Membership | None:
+    return Membership.objects.filter(couple=couple, user=user, left_at__isnull=True).first()
+
+
+def _undoes_own_invitation(*, couple: Couple, remover: User, member: Membership) -> bool:
+    """The one removal a partner may make (SPEC section 1, section 4 `remove-member`): in a
+    couple with no therapist, the partner who sent a partner invitation takes out the member
+    who accepted it, within 7 days of that acceptance (a wrong person joined)."""
+    has_therapist = Membership.objects.filter(
+        couple=couple, role=Role.THERAPIST, left_at__isnull=True
+    ).exists()
+    if has_therapist or member.role != Role.PARTNER:
+        return False
+    return Invitation.objects.filter(
+        couple=couple,
+        role=Role.PARTNER,
+        status=Invitation.Status.ACCEPTED,
+        invited_by=remover,
+        accepted_by_id=member.user_id,
+        # This membership's own joining, not an earlier one of the same person.
+        accepted_at__gte=member.joined_at,
+        accepted_at__gt=timezone.now() - UNDO_JOINING_WINDOW,
+    ).exists()
+
+
 @transaction.atomic
 def couple_leave(*, couple: Couple, user: User) -> None:
     """The user leaves; allowed in an ended couple too, so that it can leave their list."""
     couple = lock_couple(couple.pk)
+    membership = _active_membership(couple, user)
+    if membership is not None:
+        _refuse_last_therapist_on_hold(couple, membership)
     if not _end_membership(couple=couple, user=user):
         # A second, concurrent leave: the couple is out of the caller's reach by now.
         raise NotFound()
 
 
 @transaction.atomic
-def couple_remove_member(*, couple: Couple, user: User) -> None:
-    """A therapist takes a member out of the couple (the API checked who asks)."""
+def couple_remove_member(*, couple: Couple, user: User, remover: User) -> None:
+    """Take a member out of the couple: a therapist anyone, a partner only the person who
+    joined through their partner invitation within the last 7 days (SPEC section 4)."""
     couple = lock_couple(couple.pk)
-    ensure_not_ended(couple)
-    if not _end_membership(couple=couple, user=user):
+    remover_membership = _active_membership(couple, remover)
+    membership = _active_membership(couple, user)
+    if membership is None:
         raise ValidationError(
             {"user": ["This user is not a member of the couple."]}, code="does_not_exist"
         )
+    is_therapist = remover_membership is not None and remover_membership.role == Role.THERAPIST
+    if not is_therapist and not _undoes_own_invitation(
+        couple=couple, remover=remover, member=membership
+    ):
+        raise PermissionDenied(
+            "Only the couple's therapist can remove members; a partner only the person who "
+            "accepted their invitation, within 7 days, while the couple has no therapist."
+        )
+    ensure_not_ended(couple)
+    _refuse_last_therapist_on_hold(couple, membership)
+    _end_membership(couple=couple, user=user)
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import time_machine
 from django.db import IntegrityError, transaction
 from rest_framework.test import APIClient
 
@@ -32,6 +33,7 @@ pytestmark = pytest.mark.django_db
 
 ClientFor = Callable[[User | None], APIClient]
 COUPLES = "/api/v1/couples/"
+ACCEPT = "/api/v1/invitations/accept/"
 
 
 def detail(couple: Couple, action: str = "") -> str:
@@ -575,7 +577,8 @@ def test_leaving_records_the_removal_of_the_couple_and_of_everything_seen_in_it(
     )
     commitment = CommitmentFactory.create(couple=couple, owner=partner)
     own_checkin = CheckInFactory.create(couple=couple, author=partner, visibility="private")
-    invitation, _token = make_invitation(couple=couple, invited_by=therapist, role="therapist")
+    sent, _token = make_invitation(couple=couple, invited_by=partner, status="revoked")
+    therapists, _token = make_invitation(couple=couple, invited_by=therapist, role="therapist")
 
     client_for(partner).post(detail(couple, "leave"))
 
@@ -585,9 +588,10 @@ def test_leaving_records_the_removal_of_the_couple_and_of_everything_seen_in_it(
         ("session", session.pk),
         ("commitment", commitment.pk),
         ("checkin", own_checkin.pk),
-        ("invitation", invitation.pk),
+        ("invitation", sent.pk),
     }
     assert ("session", private_to_other.pk) not in removed  # never seen, so never removed
+    assert ("invitation", therapists.pk) not in removed
     assert not Removal.objects.exclude(user=partner).exists()
 
 
@@ -684,6 +688,186 @@ def test_a_partner_cannot_remove_the_other_partner(client_for: ClientFor) -> Non
     assert Membership.objects.get(couple=couple, user=other).left_at is None
 
 
+def joined_through_invitation(
+    client_for: ClientFor, *, at: str = "2026-12-01T10:00:00Z"
+) -> tuple[Couple, User, User]:
+    """A couple with no therapist that `inviter` created; `invitee` joined at `at` by
+    accepting the partner invitation `inviter` sent."""
+    with time_machine.travel(at, tick=False):
+        inviter = UserFactory.create()
+        couple = Couple.objects.get(pk=client_for(inviter).post(COUPLES, {}).json()["id"])
+        _invitation, token = make_invitation(couple=couple, invited_by=inviter)
+        invitee = UserFactory.create()
+        assert client_for(invitee).post(ACCEPT, {"token": token}).status_code == 200
+    return couple, inviter, invitee
+
+
+def test_the_inviter_removes_who_joined_within_seven_days(client_for: ClientFor) -> None:
+    couple, inviter, invitee = joined_through_invitation(client_for)
+
+    with time_machine.travel("2026-12-08T09:59:00Z", tick=False):
+        response = client_for(inviter).post(
+            detail(couple, "remove-member"), {"user": str(invitee.pk)}
+        )
+
+    assert response.status_code == 204
+    membership = Membership.objects.get(couple=couple, user=invitee)
+    assert (membership.left_at is not None, membership.partner_slot) == (True, None)
+    assert Removal.objects.filter(user=invitee, type="couple", object_id=couple.pk).exists()
+
+
+def test_the_inviter_cannot_remove_who_joined_after_seven_days(client_for: ClientFor) -> None:
+    couple, inviter, invitee = joined_through_invitation(client_for)
+
+    with time_machine.travel("2026-12-08T10:00:01Z", tick=False):
+        response = client_for(inviter).post(
+            detail(couple, "remove-member"), {"user": str(invitee.pk)}
+        )
+
+    assert response.status_code == 403
+    assert Membership.objects.get(couple=couple, user=invitee).left_at is None
+
+
+def test_who_joined_cannot_remove_their_inviter(client_for: ClientFor) -> None:
+    couple, inviter, invitee = joined_through_invitation(client_for)
+
+    with time_machine.travel("2026-12-02T10:00:00Z", tick=False):
+        response = client_for(invitee).post(
+            detail(couple, "remove-member"), {"user": str(inviter.pk)}
+        )
+
+    assert response.status_code == 403
+    assert Membership.objects.get(couple=couple, user=inviter).left_at is None
+
+
+def test_the_inviter_cannot_remove_who_joined_once_a_therapist_has(client_for: ClientFor) -> None:
+    couple, inviter, invitee = joined_through_invitation(client_for)
+    Membership.objects.create(couple=couple, user=TherapistFactory.create(), role="therapist")
+
+    with time_machine.travel("2026-12-02T10:00:00Z", tick=False):
+        response = client_for(inviter).post(
+            detail(couple, "remove-member"), {"user": str(invitee.pk)}
+        )
+
+    assert response.status_code == 403
+    assert Membership.objects.get(couple=couple, user=invitee).left_at is None
+
+
+def test_a_partner_cannot_remove_someone_another_member_invited(client_for: ClientFor) -> None:
+    couple, partner, other, _none = make_couple(therapist=False)
+
+    response = client_for(partner).post(detail(couple, "remove-member"), {"user": str(other.pk)})
+
+    assert response.status_code == 403
+    assert Membership.objects.get(couple=couple, user=other).left_at is None
+
+
+def test_a_partner_removing_a_non_member_answers_does_not_exist(client_for: ClientFor) -> None:
+    couple, partner, _other, _none = make_couple(therapist=False)
+
+    response = client_for(partner).post(
+        detail(couple, "remove-member"), {"user": str(UserFactory.create().pk)}
+    )
+
+    assert response.status_code == 400
+    assert first_error(response)["code"] == "does_not_exist"
+
+
+def test_a_removed_member_who_rejoins_is_not_removed_on_the_old_invitation(
+    client_for: ClientFor,
+) -> None:
+    couple, inviter, invitee = joined_through_invitation(client_for)
+    with time_machine.travel("2026-12-02T10:00:00Z", tick=False):
+        client_for(inviter).post(detail(couple, "remove-member"), {"user": str(invitee.pk)})
+        therapist = TherapistFactory.create()
+        Membership.objects.create(couple=couple, user=therapist, role="therapist")
+        _invitation, token = make_invitation(couple=couple, invited_by=therapist)
+        client_for(invitee).post(ACCEPT, {"token": token})
+        Membership.objects.filter(couple=couple, user=therapist).update(
+            left_at="2026-12-02T10:00:00Z"
+        )
+
+        response = client_for(inviter).post(
+            detail(couple, "remove-member"), {"user": str(invitee.pk)}
+        )
+
+    assert response.status_code == 403
+    assert Membership.objects.get(couple=couple, user=invitee, left_at=None)
+
+
+def test_removing_a_member_revokes_the_invitations_they_sent(client_for: ClientFor) -> None:
+    couple, partner, other, therapist = make_couple()
+    assert therapist is not None
+    spare, _token = make_invitation(couple=couple, invited_by=partner)
+    kept, _token = make_invitation(couple=couple, invited_by=other)
+
+    client_for(therapist).post(detail(couple, "remove-member"), {"user": str(partner.pk)})
+
+    assert Invitation.objects.get(pk=spare.pk).status == "revoked"
+    assert Invitation.objects.get(pk=kept.pk).status == "pending"
+
+
+def test_leaving_revokes_the_invitations_the_leaver_sent(client_for: ClientFor) -> None:
+    couple, partner, other, _none = make_couple(therapist=False)
+    spare, _token = make_invitation(couple=couple, invited_by=partner, role="therapist")
+    kept, _token = make_invitation(couple=couple, invited_by=other, role="therapist")
+
+    client_for(partner).post(detail(couple, "leave"))
+
+    assert Invitation.objects.get(pk=spare.pk).status == "revoked"
+    assert Invitation.objects.get(pk=kept.pk).status == "pending"
+
+
+def test_the_last_therapist_cannot_leave_a_couple_on_safety_hold(client_for: ClientFor) -> None:
+    couple, _partner, _other, therapist = make_couple(safety_hold=True)
+
+    response = client_for(therapist).post(detail(couple, "leave"))
+
+    assert response.status_code == 409
+    assert first_error(response)["code"] == "last_therapist_on_hold"
+    assert Membership.objects.get(couple=couple, user=therapist).left_at is None
+
+
+def test_the_last_therapist_cannot_be_removed_from_a_couple_on_safety_hold(
+    client_for: ClientFor,
+) -> None:
+    couple, _partner, _other, therapist = make_couple(safety_hold=True)
+    assert therapist is not None
+
+    response = client_for(therapist).post(
+        detail(couple, "remove-member"), {"user": str(therapist.pk)}
+    )
+
+    assert response.status_code == 409
+    assert first_error(response)["code"] == "last_therapist_on_hold"
+    assert Membership.objects.get(couple=couple, user=therapist).left_at is None
+
+
+def test_the_last_therapist_may_still_leave_an_ended_couple_on_hold(client_for: ClientFor) -> None:
+    couple, _partner, _other, therapist = make_couple(safety_hold=True, status="ended")
+
+    response = client_for(therapist).post(detail(couple, "leave"))
+
+    assert response.status_code == 204
+
+
+def test_a_therapist_may_leave_a_held_couple_that_keeps_another_therapist(
+    client_for: ClientFor,
+) -> None:
+    couple, _partner, _other, therapist = make_couple(safety_hold=True)
+    assert therapist is not None
+    colleague = TherapistFactory.create()
+    Membership.objects.create(couple=couple, user=colleague, role="therapist")
+
+    removed = client_for(colleague).post(
+        detail(couple, "remove-member"), {"user": str(therapist.pk)}
+    )
+    refused = client_for(colleague).post(detail(couple, "leave"))
+
+    assert removed.status_code == 204
+    assert refused.status_code == 409
+
+
 def test_no_one_is_removed_from_an_ended_couple(client_for: ClientFor) -> None:
     couple, partner, _other, therapist = make_couple(status="ended")
 
@@ -714,7 +898,9 @@ def test_the_database_refuses_an_active_partner_without_a_slot() -> None:
         Membership.objects.create(couple=couple, user=UserFactory.create(), role="partner")
 
 
-def test_invitations_of_a_couple_survive_a_members_departure(client_for: ClientFor) -> None:
+def test_invitations_of_a_couple_survive_another_members_departure(
+    client_for: ClientFor,
+) -> None:
     couple, partner, _other, therapist = make_couple()
     assert therapist is not None
     invitation, _token = make_invitation(couple=couple, invited_by=therapist, role="therapist")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +14,7 @@ from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.test import override_settings
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -219,18 +220,51 @@ def test_issuing_an_invitation_refuses_bad_input_and_writes_nothing(
     assert not Invitation.objects.exists()
 
 
-def test_a_couple_holds_at_most_ten_pending_invitations(client_for: ClientFor) -> None:
+def test_an_inviter_holds_at_most_five_pending_invitations_per_couple(
+    client_for: ClientFor,
+) -> None:
     couple, _partner, therapist = couple_with_one_partner()
-    for n in range(10):
-        make_invitation(couple=couple, invited_by=therapist, email=f"p{n}@example.com")
+    client = client_for(therapist)
+    for n in range(5):
+        body = {"couple": str(couple.pk), "email": f"p{n}@example.com", "role": "therapist"}
+        assert client.post(INVITATIONS, body).status_code == 201
 
-    response = client_for(therapist).post(
+    response = client.post(
         INVITATIONS, {"couple": str(couple.pk), "email": "x@example.com", "role": "therapist"}
     )
 
     assert response.status_code == 409
-    assert first_error(response)["code"] == "conflict"
-    assert Invitation.objects.count() == 10
+    assert first_error(response)["code"] == "pending_limit"
+    assert Invitation.objects.count() == 5
+
+
+def test_the_pending_limit_counts_each_inviter_on_their_own(client_for: ClientFor) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    colleague = TherapistFactory.create()
+    Membership.objects.create(couple=couple, user=colleague, role="therapist")
+    for n in range(5):
+        make_invitation(couple=couple, invited_by=therapist, email=f"p{n}@example.com")
+
+    response = client_for(colleague).post(
+        INVITATIONS, {"couple": str(couple.pk), "email": "x@example.com", "role": "therapist"}
+    )
+
+    assert response.status_code == 201
+    assert Invitation.objects.filter(invited_by=colleague).count() == 1
+
+
+def test_the_pending_limit_counts_each_couple_on_its_own(client_for: ClientFor) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    other_couple, *_ = make_couple(therapist=therapist)
+    for n in range(5):
+        make_invitation(couple=couple, invited_by=therapist, email=f"p{n}@example.com")
+
+    response = client_for(therapist).post(
+        INVITATIONS,
+        {"couple": str(other_couple.pk), "email": "x@example.com", "role": "therapist"},
+    )
+
+    assert response.status_code == 201
 
 
 def test_expired_and_revoked_invitations_do_not_count_as_pending(client_for: ClientFor) -> None:
@@ -265,22 +299,48 @@ def test_an_ended_couple_sends_no_invitations(client_for: ClientFor) -> None:
     assert not Invitation.objects.exists()
 
 
-def test_invitations_to_one_address_are_throttled(client_for: ClientFor) -> None:
+def test_past_the_per_address_limit_an_invitation_is_created_without_an_email(
+    client_for: ClientFor, on_commit: Callable[[], Any]
+) -> None:
     couple, _partner, therapist = couple_with_one_partner()
-    client = client_for(therapist)
+    colleague = TherapistFactory.create()
+    Membership.objects.create(couple=couple, user=colleague, role="therapist")
     body = {"couple": str(couple.pk), "email": "same@example.com", "role": "therapist"}
-    for _ in range(5):  # invite_email: 5/day
-        assert client.post(INVITATIONS, body).status_code == 201
+    for n in range(5):  # invite_email: 5/day; five per inviter and couple
+        inviter = therapist if n < 3 else colleague
+        with on_commit():
+            assert client_for(inviter).post(INVITATIONS, body).status_code == 201
+    assert len(mail.outbox) == 5
 
-    response = client.post(INVITATIONS, {**body, "email": "SAME@example.com"})
+    with on_commit():
+        response = client_for(colleague).post(INVITATIONS, {**body, "email": "SAME@example.com"})
 
-    assert response.status_code == 429
-    assert int(response["Retry-After"]) > 0
-    assert Invitation.objects.count() == 5
+    assert response.status_code == 201
+    assert response.json()["token"]
+    assert response.json()["url"].endswith(response.json()["token"])
+    assert "Retry-After" not in response
+    assert len(mail.outbox) == 5
+    assert Invitation.objects.filter(status="pending").count() == 6
+
+
+def test_invitations_to_other_addresses_still_go_out_by_email(
+    client_for: ClientFor, on_commit: Callable[[], Any]
+) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    rates = {"invite_user": "100/hour", "invite_email": "1/day", "user": "1000/min"}
+    client = client_for(therapist)
+
+    with override_settings(REST_FRAMEWORK={**_rest_framework(), "DEFAULT_THROTTLE_RATES": rates}):
+        for email in ("a@example.com", "a@example.com", "b@example.com"):
+            with on_commit():
+                body = {"couple": str(couple.pk), "email": email, "role": "therapist"}
+                assert client.post(INVITATIONS, body).status_code == 201
+
+    assert sorted(m.to[0] for m in mail.outbox) == ["a@example.com", "b@example.com"]
 
 
 def test_invitations_refused_anyway_do_not_use_up_an_addresss_quota(
-    client_for: ClientFor,
+    client_for: ClientFor, on_commit: Callable[[], Any]
 ) -> None:
     couple, partner, _other, _therapist = make_couple()
     body = {"couple": str(couple.pk), "email": "victim@example.com", "role": "therapist"}
@@ -288,9 +348,11 @@ def test_invitations_refused_anyway_do_not_use_up_an_addresss_quota(
         assert client_for(partner).post(INVITATIONS, body).status_code == 403
 
     _c, _p, therapist = couple_with_one_partner()
-    response = client_for(therapist).post(INVITATIONS, {**body, "couple": str(_c.pk)})
+    with on_commit():
+        response = client_for(therapist).post(INVITATIONS, {**body, "couple": str(_c.pk)})
 
     assert response.status_code == 201
+    assert [m.to for m in mail.outbox] == [["victim@example.com"]]
 
 
 def test_invitations_from_one_inviter_are_throttled(client_for: ClientFor) -> None:
@@ -354,21 +416,42 @@ def test_an_invitation_key_reused_with_another_body_answers_422(client_for: Clie
 # --- list -------------------------------------------------------------------------------------
 
 
-def test_members_list_the_invitations_of_their_couples_newest_first(
+def test_therapists_list_every_invitation_of_their_couples_newest_first(
     client_for: ClientFor,
 ) -> None:
     couple, partner, therapist = couple_with_one_partner()
     older, _ = make_invitation(
-        couple=couple, invited_by=therapist, created_at=timezone.now() - timedelta(hours=1)
+        couple=couple, invited_by=partner, created_at=timezone.now() - timedelta(hours=1)
     )
     newer, _ = make_invitation(couple=couple, invited_by=therapist, role="therapist")
     other_couple, _p, _o, other_therapist = make_couple()
     assert other_therapist is not None
     make_invitation(couple=other_couple, invited_by=other_therapist, role="therapist")
 
-    response = client_for(partner).get(INVITATIONS)
+    response = client_for(therapist).get(INVITATIONS)
 
     assert [i["id"] for i in response.json()["results"]] == [str(newer.pk), str(older.pk)]
+
+
+def test_a_partner_lists_only_the_invitations_they_sent(client_for: ClientFor) -> None:
+    couple, partner, therapist = couple_with_one_partner()
+    sent, _ = make_invitation(couple=couple, invited_by=partner, status="revoked")
+    make_invitation(couple=couple, invited_by=therapist)
+
+    response = client_for(partner).get(INVITATIONS)
+
+    assert [i["id"] for i in response.json()["results"]] == [str(sent.pk)]
+
+
+def test_the_other_partner_lists_a_therapist_invitation_waiting_for_their_approval(
+    client_for: ClientFor,
+) -> None:
+    couple, partner, other, _none = make_couple(therapist=False)
+    asked, _ = make_invitation(couple=couple, invited_by=partner, role="therapist", approvals=[])
+
+    response = client_for(other).get(INVITATIONS)
+
+    assert [(i["id"], i["approvals"]) for i in response.json()["results"]] == [(str(asked.pk), [])]
 
 
 def test_an_invitation_past_its_expiry_reads_expired(client_for: ClientFor) -> None:
@@ -398,14 +481,22 @@ def test_filtering_invitations_by_a_couple_the_caller_cannot_see_lists_nothing(
     assert response.json()["results"] == []
 
 
+@pytest.mark.parametrize("reader", ["therapist", "partner"])
 @pytest.mark.parametrize("page_size", [1, 100])
 def test_listing_invitations_takes_the_same_few_queries_whatever_the_page_size(
-    client_for: ClientFor, django_assert_max_num_queries: Any, page_size: int
+    client_for: ClientFor, django_assert_max_num_queries: Any, page_size: int, reader: str
 ) -> None:
-    couple, _partner, therapist = couple_with_one_partner()
+    # Partners' therapist invitations, sent before a therapist joined: the partner reads their
+    # own five and the five waiting for their approval, the therapist all ten.
+    couple, partner, other, _none = make_couple(therapist=False)
     for n in range(10):
-        make_invitation(couple=couple, invited_by=therapist, email=f"p{n}@example.com")
-    client = client_for(therapist)
+        inviter = partner if n % 2 else other
+        make_invitation(
+            couple=couple, invited_by=inviter, role="therapist", approvals=[], email=f"{n}@x.org"
+        )
+    therapist = TherapistFactory.create()
+    Membership.objects.create(couple=couple, user=therapist, role="therapist")
+    client = client_for(therapist if reader == "therapist" else partner)
 
     with django_assert_max_num_queries(2):  # the user, the page
         response = client.get(INVITATIONS, {"page_size": page_size})
@@ -503,17 +594,16 @@ def test_a_partner_who_invited_the_therapist_gets_one_email_not_two(
     assert sorted(m.to[0] for m in mail.outbox) == sorted([partner.email, other.email])
 
 
-def test_a_former_member_who_invited_is_not_told_who_accepted(
-    client_for: ClientFor, on_commit: Callable[[], Any]
+def test_an_inviter_who_left_before_the_email_went_out_is_not_told_who_accepted(
+    client_for: ClientFor,
 ) -> None:
     couple, _partner, therapist = couple_with_one_partner()
-    _invitation, token = make_invitation(couple=couple, invited_by=therapist)
+    invitation, token = make_invitation(couple=couple, invited_by=therapist)
+    assert client_for(UserFactory.create()).post(ACCEPT, {"token": token}).status_code == 200
     Membership.objects.filter(couple=couple, user=therapist).update(left_at=timezone.now())
 
-    with on_commit():
-        response = client_for(UserFactory.create()).post(ACCEPT, {"token": token})
+    tasks.notify_inviter_of_acceptance.delay(str(invitation.pk))
 
-    assert response.status_code == 200
     assert mail.outbox == []
 
 
@@ -683,9 +773,26 @@ def test_an_accepted_invitation_cannot_be_revoked(client_for: ClientFor) -> None
     assert invitation.status == "accepted"
 
 
-def test_a_partner_revokes_in_a_couple_without_therapist(client_for: ClientFor) -> None:
-    couple, partner, other, _none = make_couple(therapist=False)
+def test_a_partner_revokes_their_own_invitation_in_a_couple_without_therapist(
+    client_for: ClientFor,
+) -> None:
+    couple, partner, _other, _none = make_couple(therapist=False)
     invitation, _token = make_invitation(couple=couple, invited_by=partner, role="therapist")
+
+    response = client_for(partner).post(revoke_url(invitation))
+
+    assert response.status_code == 200
+    invitation.refresh_from_db()
+    assert invitation.status == "revoked"
+
+
+def test_the_other_partner_declines_a_therapist_invitation_by_revoking_it(
+    client_for: ClientFor,
+) -> None:
+    couple, partner, other, _none = make_couple(therapist=False)
+    invitation, _token = make_invitation(
+        couple=couple, invited_by=partner, role="therapist", approvals=[]
+    )
 
     response = client_for(other).post(revoke_url(invitation))
 
@@ -728,3 +835,421 @@ def test_task_messages_show_workers_no_token_not_even_on_retry(
 
     assert [args for args, _options in sent] == [("invitation-id", "the-token")] * 2
     assert [options["argsrepr"] for _args, options in sent] == ["('invitation-id', '<secret>')"] * 2
+
+
+# --- approval of a therapist invitation sent by a partner (SPEC section 1, "Roles") -----------
+
+
+def approve_url(invitation: Invitation) -> str:
+    return f"{INVITATIONS}{invitation.pk}/approve/"
+
+
+def test_a_therapist_invitation_sent_by_a_partner_carries_approvals(
+    client_for: ClientFor,
+) -> None:
+    couple, partner, _other, _none = make_couple(therapist=False)
+
+    response = client_for(partner).post(
+        INVITATIONS, {"couple": str(couple.pk), "email": "dr@example.com", "role": "therapist"}
+    )
+
+    assert response.status_code == 201
+    assert response.json()["approvals"] == []
+    assert Invitation.objects.get().approvals == []
+
+
+def test_invitations_sent_by_a_therapist_need_no_approval(client_for: ClientFor) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+
+    response = client_for(therapist).post(
+        INVITATIONS, {"couple": str(couple.pk), "email": "dr@example.com", "role": "therapist"}
+    )
+
+    assert response.json()["approvals"] is None
+
+
+def test_a_partner_invitation_sent_by_a_partner_needs_no_approval(client_for: ClientFor) -> None:
+    couple, partner, _none = couple_with_one_partner_and_no_therapist()
+
+    response = client_for(partner).post(
+        INVITATIONS, {"couple": str(couple.pk), "email": "p@example.com", "role": "partner"}
+    )
+
+    assert response.json()["approvals"] is None
+
+
+def couple_with_one_partner_and_no_therapist() -> tuple[Couple, User, None]:
+    couple, partner, other, _none = make_couple(therapist=False)
+    Membership.objects.filter(couple=couple, user=other).update(
+        left_at=timezone.now(), partner_slot=None
+    )
+    return couple, partner, None
+
+
+def test_the_other_partner_approves_a_therapist_invitation(client_for: ClientFor) -> None:
+    couple, partner, other, _none = make_couple(therapist=False)
+    invitation, _token = make_invitation(
+        couple=couple, invited_by=partner, role="therapist", approvals=[]
+    )
+
+    with time_machine.travel("2026-12-01T10:00:00Z", tick=False):
+        response = client_for(other).post(approve_url(invitation))
+
+    assert response.status_code == 200
+    assert response.json()["id"] == str(invitation.pk)
+    [approval] = response.json()["approvals"]
+    assert approval["partner"] == str(other.pk)
+    assert approval["approved_at"].endswith("Z")
+    assert parse_datetime(approval["approved_at"]) == datetime(2026, 12, 1, 10, tzinfo=UTC)
+    invitation.refresh_from_db()
+    assert invitation.approved_by == {str(other.pk)}
+
+
+def test_approving_again_changes_nothing(client_for: ClientFor) -> None:
+    couple, partner, other, _none = make_couple(therapist=False)
+    invitation, _token = make_invitation(
+        couple=couple, invited_by=partner, role="therapist", approvals=[]
+    )
+    client = client_for(other)
+    first = client.post(approve_url(invitation)).json()
+    invitation.refresh_from_db()
+    updated_at = invitation.updated_at
+
+    again = client.post(approve_url(invitation))
+
+    assert again.status_code == 200
+    assert again.json()["approvals"] == first["approvals"]
+    invitation.refresh_from_db()
+    assert invitation.updated_at == updated_at
+
+
+def test_the_inviter_cannot_approve_their_own_therapist_invitation(
+    client_for: ClientFor,
+) -> None:
+    couple, partner, _other, _none = make_couple(therapist=False)
+    invitation, _token = make_invitation(
+        couple=couple, invited_by=partner, role="therapist", approvals=[]
+    )
+
+    response = client_for(partner).post(approve_url(invitation))
+
+    assert response.status_code == 403
+    invitation.refresh_from_db()
+    assert invitation.approvals == []
+
+
+def test_a_therapist_does_not_approve_invitations(client_for: ClientFor) -> None:
+    couple, partner, _other, therapist = make_couple()
+    invitation, _token = make_invitation(
+        couple=couple, invited_by=partner, role="therapist", approvals=[], status="revoked"
+    )
+
+    response = client_for(therapist).post(approve_url(invitation))
+
+    assert response.status_code == 403
+
+
+def test_an_outsider_cannot_find_an_invitation_to_approve(client_for: ClientFor) -> None:
+    couple, partner, _other, _none = make_couple(therapist=False)
+    invitation, _token = make_invitation(
+        couple=couple, invited_by=partner, role="therapist", approvals=[]
+    )
+    _c, outsider, _o, _t = make_couple()
+
+    response = client_for(outsider).post(approve_url(invitation))
+
+    assert response.status_code == 404
+    invitation.refresh_from_db()
+    assert invitation.approvals == []
+
+
+def test_an_invitation_that_needs_no_approval_cannot_be_approved(client_for: ClientFor) -> None:
+    couple, partner, _none = couple_with_one_partner_and_no_therapist()
+    invitation, _token = make_invitation(couple=couple, invited_by=partner, role="partner")
+
+    response = client_for(partner).post(approve_url(invitation))
+
+    assert response.status_code == 409
+    assert first_error(response)["code"] == "approval_not_needed"
+    invitation.refresh_from_db()
+    assert invitation.approvals is None
+
+
+@pytest.mark.parametrize("status", ["revoked", "expired"])
+def test_only_a_pending_invitation_can_be_approved(client_for: ClientFor, status: str) -> None:
+    couple, partner, other, _none = make_couple(therapist=False)
+    fields: dict[str, Any] = (
+        {"status": "revoked"}
+        if status == "revoked"
+        else {"expires_at": timezone.now() - timedelta(seconds=1)}
+    )
+    invitation, _token = make_invitation(
+        couple=couple, invited_by=partner, role="therapist", approvals=[], **fields
+    )
+
+    response = client_for(other).post(approve_url(invitation))
+
+    assert response.status_code == 409
+    assert first_error(response)["code"] == "invalid_transition"
+    invitation.refresh_from_db()
+    assert invitation.approvals == []
+
+
+def test_accepting_before_the_other_partner_approved_answers_approval_pending(
+    client_for: ClientFor,
+) -> None:
+    couple, partner, _other, _none = make_couple(therapist=False)
+    invitation, token = make_invitation(
+        couple=couple, invited_by=partner, role="therapist", approvals=[]
+    )
+    therapist = TherapistFactory.create()
+
+    response = client_for(therapist).post(ACCEPT, {"token": token})
+
+    assert response.status_code == 409
+    assert first_error(response)["code"] == "approval_pending"
+    assert not Membership.objects.filter(couple=couple, user=therapist).exists()
+    invitation.refresh_from_db()
+    assert invitation.status == "pending"
+
+
+def test_once_approved_the_therapist_invitation_is_accepted(client_for: ClientFor) -> None:
+    couple, partner, other, _none = make_couple(therapist=False)
+    invitation, token = make_invitation(
+        couple=couple, invited_by=partner, role="therapist", approvals=[]
+    )
+    client_for(other).post(approve_url(invitation))
+    therapist = TherapistFactory.create()
+
+    response = client_for(therapist).post(ACCEPT, {"token": token})
+
+    assert response.status_code == 200
+    assert [t["id"] for t in response.json()["therapists"]] == [str(therapist.pk)]
+
+
+def test_a_sole_partners_therapist_invitation_needs_no_one_elses_approval(
+    client_for: ClientFor,
+) -> None:
+    couple, partner, _none = couple_with_one_partner_and_no_therapist()
+    _invitation, token = make_invitation(
+        couple=couple, invited_by=partner, role="therapist", approvals=[]
+    )
+
+    response = client_for(TherapistFactory.create()).post(ACCEPT, {"token": token})
+
+    assert response.status_code == 200
+
+
+def test_a_partner_joining_revokes_the_therapist_invitations_partners_sent(
+    client_for: ClientFor,
+) -> None:
+    # The request asked the partners of its time; a new partnership asks again.
+    couple, partner, _none = couple_with_one_partner_and_no_therapist()
+    asked, _token = make_invitation(
+        couple=couple, invited_by=partner, role="therapist", approvals=[]
+    )
+    _partner_invitation, token = make_invitation(
+        couple=couple, invited_by=partner, email="p@example.com"
+    )
+    newcomer = UserFactory.create()
+
+    assert client_for(newcomer).post(ACCEPT, {"token": token}).status_code == 200
+
+    assert Invitation.objects.get(pk=asked.pk).status == "revoked"
+    assert client_for(newcomer).get(f"{INVITATIONS}{asked.pk}/").status_code == 404
+    assert client_for(partner).get(f"{INVITATIONS}{asked.pk}/").status_code == 200
+
+
+def test_a_newcomer_approves_what_is_asked_after_they_joined(client_for: ClientFor) -> None:
+    couple, partner, _none = couple_with_one_partner_and_no_therapist()
+    _partner_invitation, token = make_invitation(couple=couple, invited_by=partner)
+    newcomer = UserFactory.create()
+    client_for(newcomer).post(ACCEPT, {"token": token})
+    created = client_for(partner).post(
+        INVITATIONS, {"couple": str(couple.pk), "email": "dr@example.com", "role": "therapist"}
+    )
+    therapist = TherapistFactory.create()
+
+    refused = client_for(therapist).post(ACCEPT, {"token": created.json()["token"]})
+    approved = client_for(newcomer).post(f"{INVITATIONS}{created.json()['id']}/approve/")
+    accepted = client_for(therapist).post(ACCEPT, {"token": created.json()["token"]})
+
+    assert first_error(refused)["code"] == "approval_pending"
+    assert approved.status_code == 200
+    assert accepted.status_code == 200
+
+
+def test_an_approval_is_not_needed_from_a_partner_who_left(client_for: ClientFor) -> None:
+    couple, partner, other, _none = make_couple(therapist=False)
+    _invitation, token = make_invitation(
+        couple=couple, invited_by=partner, role="therapist", approvals=[]
+    )
+    client_for(other).post(f"/api/v1/couples/{couple.pk}/leave/")
+
+    response = client_for(TherapistFactory.create()).post(ACCEPT, {"token": token})
+
+    assert response.status_code == 200
+
+
+# --- who may still be let in (SPEC section 1, "Invitations and membership ends") -------------
+
+
+def test_when_a_therapist_joins_the_invitations_partners_sent_are_revoked(
+    client_for: ClientFor,
+) -> None:
+    couple, partner, _none = couple_with_one_partner_and_no_therapist()
+    spare, _ = make_invitation(couple=couple, invited_by=partner, role="partner")
+    second_therapist, _ = make_invitation(
+        couple=couple, invited_by=partner, role="therapist", approvals=[], email="b@example.com"
+    )
+    _used, token = make_invitation(
+        couple=couple, invited_by=partner, role="therapist", approvals=[]
+    )
+
+    assert client_for(TherapistFactory.create()).post(ACCEPT, {"token": token}).status_code == 200
+
+    assert Invitation.objects.get(pk=spare.pk).status == "revoked"
+    assert Invitation.objects.get(pk=second_therapist.pk).status == "revoked"
+
+
+def test_an_invitation_from_a_partner_is_refused_once_the_couple_has_a_therapist(
+    client_for: ClientFor,
+) -> None:
+    # The backstop at acceptance, for an invitation the revocation missed.
+    couple, partner, _therapist = couple_with_one_partner()
+    invitation, token = make_invitation(couple=couple, invited_by=partner)
+    newcomer = UserFactory.create()
+
+    response = client_for(newcomer).post(ACCEPT, {"token": token})
+
+    assert response.status_code == 409
+    assert first_error(response)["code"] == "invalid_transition"
+    assert not Membership.objects.filter(user=newcomer).exists()
+    assert Invitation.objects.get(pk=invitation.pk).status == "pending"
+
+
+def test_an_invitation_from_someone_no_longer_in_the_couple_is_refused(
+    client_for: ClientFor,
+) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    _invitation, token = make_invitation(couple=couple, invited_by=therapist)
+    Membership.objects.filter(couple=couple, user=therapist).update(left_at=timezone.now())
+    newcomer = UserFactory.create()
+
+    response = client_for(newcomer).post(ACCEPT, {"token": token})
+
+    assert response.status_code == 409
+    assert first_error(response)["detail"] == "This invitation was revoked."
+    assert not Membership.objects.filter(user=newcomer).exists()
+
+
+def test_a_former_partner_never_becomes_the_couples_therapist(client_for: ClientFor) -> None:
+    couple, partner, _none = couple_with_one_partner_and_no_therapist()
+    former_partner = Membership.objects.get(couple=couple, left_at__isnull=False).user
+    User.objects.filter(pk=former_partner.pk).update(is_therapist=True)  # granted since
+    _invitation, token = make_invitation(
+        couple=couple, invited_by=partner, role="therapist", approvals=[]
+    )
+
+    response = client_for(User.objects.get(pk=former_partner.pk)).post(ACCEPT, {"token": token})
+
+    assert response.status_code == 409
+    assert first_error(response)["code"] == "role_conflict"
+    assert not Membership.objects.filter(couple=couple, user=former_partner, left_at=None).exists()
+
+
+def test_a_current_partner_who_is_a_therapist_cannot_join_as_the_couples_therapist(
+    client_for: ClientFor,
+) -> None:
+    couple, partner, other, _none = make_couple(therapist=False)
+    User.objects.filter(pk=other.pk).update(is_therapist=True)
+    invitation, token = make_invitation(
+        couple=couple, invited_by=partner, role="therapist", approvals=[]
+    )
+    client_for(other).post(approve_url(invitation))
+
+    response = client_for(User.objects.get(pk=other.pk)).post(ACCEPT, {"token": token})
+
+    assert response.status_code == 409
+    assert first_error(response)["code"] == "conflict"
+    assert Membership.objects.get(couple=couple, user=other, left_at=None).role == "partner"
+
+
+def test_a_former_therapist_does_not_come_back_as_a_partner(client_for: ClientFor) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    colleague = TherapistFactory.create()
+    Membership.objects.create(couple=couple, user=colleague, role="therapist")
+    Membership.objects.filter(couple=couple, user=therapist).update(left_at=timezone.now())
+    _invitation, token = make_invitation(couple=couple, invited_by=colleague, role="partner")
+
+    response = client_for(therapist).post(ACCEPT, {"token": token})
+
+    assert response.status_code == 409
+    assert first_error(response)["code"] == "role_conflict"
+
+
+# --- what the acceptance email promises -------------------------------------------------------
+
+
+def test_a_partner_inviter_is_told_exactly_until_when_they_may_remove_who_joined(
+    client_for: ClientFor, on_commit: Callable[[], Any]
+) -> None:
+    couple, partner, _none = couple_with_one_partner_and_no_therapist()
+    User.objects.filter(pk=partner.pk).update(timezone="Europe/Madrid")
+    _invitation, token = make_invitation(couple=couple, invited_by=partner)
+
+    with time_machine.travel("2026-12-01T10:00:00Z", tick=False), on_commit():
+        client_for(UserFactory.create()).post(ACCEPT, {"token": token})
+
+    [message] = mail.outbox
+    body = " ".join(str(message.body).split())
+    assert "you can remove them from the couple in the app until 8 December 2026, 11:00" in body
+    assert "(Europe/Madrid), as long as your couple has no therapist" in body
+    assert isinstance(message, EmailMultiAlternatives)
+    assert "until 8 December 2026, 11:00" in str(message.alternatives[0][0])
+
+
+def test_a_partner_whose_therapist_invitation_was_accepted_is_promised_no_undo(
+    client_for: ClientFor, on_commit: Callable[[], Any]
+) -> None:
+    couple, partner, _none = couple_with_one_partner_and_no_therapist()
+    _invitation, token = make_invitation(
+        couple=couple, invited_by=partner, role="therapist", approvals=[]
+    )
+
+    with on_commit():
+        client_for(TherapistFactory.create()).post(ACCEPT, {"token": token})
+
+    [message] = mail.outbox
+    assert "remove them" not in str(message.body)
+    assert "Partners cannot remove a therapist" in str(message.body)
+
+
+def test_a_therapist_inviter_is_told_they_can_remove_who_joined(
+    client_for: ClientFor, on_commit: Callable[[], Any]
+) -> None:
+    couple, _partner, therapist = couple_with_one_partner()
+    _invitation, token = make_invitation(couple=couple, invited_by=therapist)
+
+    with on_commit():
+        client_for(UserFactory.create()).post(ACCEPT, {"token": token})
+
+    [message] = mail.outbox
+    assert "you can remove them from the couple in the app." in str(message.body)
+    assert "until" not in str(message.body)
+
+
+def test_a_partner_inviter_is_promised_no_undo_once_a_therapist_joined_first(
+    client_for: ClientFor,
+) -> None:
+    couple, partner, _none = couple_with_one_partner_and_no_therapist()
+    invitation, token = make_invitation(couple=couple, invited_by=partner)
+    client_for(UserFactory.create()).post(ACCEPT, {"token": token})
+    mail.outbox.clear()
+    Membership.objects.create(couple=couple, user=TherapistFactory.create(), role="therapist")
+
+    tasks.notify_inviter_of_acceptance.delay(str(invitation.pk))
+
+    [message] = mail.outbox
+    assert "remove them" not in str(message.body)
+    assert "only they can remove a member" in str(message.body)

@@ -3,7 +3,10 @@
 The world (tests/conftest.py): `couple` has `partner`, `other_partner` and `therapist`, and a
 pending therapist invitation; `outsider` is a partner of another couple whose therapist is
 `other_therapist`. In the `no_therapist` setup the couple's therapist has left first, so the
-partners run the couple (SPEC section 1) and the former therapist is an outsider.
+partners run the couple (SPEC section 1) and the former therapist is an outsider, and the
+invitation is a therapist invitation `partner` sent, waiting for `other_partner`'s approval.
+A partner sees the invitations they sent and those waiting for their approval; therapists see
+all of their couples'.
 
 Cells: a status code; for lists, `listed` or `hidden` (200 either way) says whether the
 world's couple (or invitation) is in the caller's results.
@@ -37,16 +40,20 @@ couples.update         therapist     write  401        404       403      403   
 couples.share_balance  therapist     write  401        404       200      200            403        404
 couples.leave          therapist     write  401        404       204      204            204        404
 couples.remove_member  therapist     write  401        404       403      403            204        404
-invitations.list       therapist     read   401        hidden    listed   listed         listed     hidden
-invitations.retrieve   therapist     read   401        404       200      200            200        404
+invitations.list       therapist     read   401        hidden    hidden   hidden         listed     hidden
+invitations.retrieve   therapist     read   401        404       404      404            200        404
 invitations.create     therapist     write  401        400       403      403            201        400
 invitations.accept     therapist     write  401        403       403      403            409        200
-invitations.revoke     therapist     write  401        404       403      403            200        404
+invitations.approve    therapist     write  401        404       404      404            403        404
+invitations.revoke     therapist     write  401        404       404      404            200        404
 couples.retrieve       no_therapist  read   401        404       200      200            404        404
 couples.update         no_therapist  write  401        404       200      200            404        404
 couples.remove_member  no_therapist  write  401        404       403      403            404        404
 invitations.list       no_therapist  read   401        hidden    listed   listed         hidden     hidden
+invitations.retrieve   no_therapist  read   401        404       200      200            404        404
 invitations.create     no_therapist  write  401        400       201      201            400        400
+invitations.accept     no_therapist  write  401        403       403      403            409        409
+invitations.approve    no_therapist  write  401        404       403      200            404        404
 invitations.revoke     no_therapist  write  401        404       200      200            404        404
 """
 
@@ -102,6 +109,7 @@ CALLS: dict[str, Call] = {
     "invitations.accept": Call(
         "post", lambda s: "/api/v1/invitations/accept/", lambda s: {"token": s.token}
     ),
+    "invitations.approve": Call("post", lambda s: _invitation(s, "approve/")),
     "invitations.revoke": Call("post", lambda s: _invitation(s, "revoke/")),
 }
 
@@ -132,10 +140,14 @@ def test_permission_matrix(
         Membership.objects.filter(couple=world.couple, user=world.therapist).update(
             left_at=timezone.now()
         )
-        inviter = world.partner
+        # Sent by a partner, as the service stores it: waiting for the other's approval.
+        invitation, token = make_invitation(
+            couple=world.couple, invited_by=world.partner, role="therapist", approvals=[]
+        )
     else:
-        inviter = world.therapist
-    invitation, token = make_invitation(couple=world.couple, invited_by=inviter, role="therapist")
+        invitation, token = make_invitation(
+            couple=world.couple, invited_by=world.therapist, role="therapist"
+        )
     scene = Scene(world=world, invitation=invitation, token=token)
     call = CALLS[endpoint]
 

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from config.api.fields import ModelSerializer, StringField
+from config.api.fields import AwareDateTimeField, ModelSerializer, StringField
 from engagement.api.serializers.fields import VisibleCoupleField
 from engagement.models import Invitation, Membership
+
+
+class InvitationApprovalSerializer(serializers.Serializer):
+    partner = serializers.UUIDField(read_only=True)
+    approved_at = AwareDateTimeField(read_only=True)
 
 
 class InvitationSerializer(ModelSerializer):
@@ -15,6 +20,17 @@ class InvitationSerializer(ModelSerializer):
         source="effective_status",
         read_only=True,
         help_text="A pending invitation past `expires_at` reads `expired`.",
+    )
+    approvals = InvitationApprovalSerializer(
+        many=True,
+        read_only=True,
+        allow_null=True,
+        source="approval_entries",
+        help_text=(
+            "A therapist invitation sent by a partner: the partners who approved it, in order "
+            "(it is accepted only once every other active partner has). Null for invitations "
+            "that need no approval."
+        ),
     )
 
     class Meta:
@@ -29,6 +45,7 @@ class InvitationSerializer(ModelSerializer):
             "expires_at",
             "accepted_by",
             "accepted_at",
+            "approvals",
             "created_at",
             "updated_at",
         )
