@@ -1,0 +1,255 @@
+"""The other partner as attacker, with hostile input and against the throttles (issue 13, items 7,
+8 and 10; SPEC section 3 "Throttling", "Errors", the rules for names, and section 8).
+
+Each test is written from the attacker's side: what they send, and what they must not get.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+from rest_framework.throttling import SimpleRateThrottle
+
+from accounts.models import User
+from tests.accounts.client import CommittingAPIClient
+from tests.factories import PASSWORD, UserFactory
+
+SIGN_IN = "/api/v1/auth/token/"
+REGISTER = "/api/v1/auth/register/"
+RESET = "/api/v1/auth/password/reset/"
+ADMIN_LOGIN = "/admin/login/"
+
+VICTIM = "victim@example.com"
+ATTACKER_IP = "198.51.100.7"
+VICTIM_IP = "203.0.113.20"
+PROXY_IP = "10.0.0.2"
+
+
+@pytest.fixture(autouse=True)
+def _mid_window() -> Iterator[None]:
+    """Windows are aligned to the clock: hold it still mid-window so none rolls over mid-test."""
+    now = timezone.now().replace(minute=30, second=30)
+    with time_machine.travel(now, tick=False):
+        yield
+
+
+@pytest.fixture
+def api() -> CommittingAPIClient:
+    return CommittingAPIClient()
+
+
+@pytest.fixture
+def victim(db: None) -> User:
+    user: User = UserFactory.create(email=VICTIM, display_name="Vic")
+    return user
+
+
+def set_rates(settings: Any, **rates: str) -> None:
+    merged = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **rates}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": merged}
+
+
+def set_proxies(settings: Any, count: int) -> None:
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": count}
+
+
+def guess(api: CommittingAPIClient, email: str = VICTIM, **headers: Any) -> int:
+    headers.setdefault("REMOTE_ADDR", ATTACKER_IP)
+    response = api.post(SIGN_IN, {"email": email, "password": "a-wrong-guess"}, **headers)
+    return int(response.status_code)
+
+
+def sign_in(api: CommittingAPIClient, email: str = VICTIM, ip: str = VICTIM_IP) -> int:
+    response = api.post(SIGN_IN, {"email": email, "password": PASSWORD}, REMOTE_ADDR=ip)
+    return int(response.status_code)
+
+
+# --- Item 7: X-Forwarded-For, lockouts, the admin login ---
+
+
+@pytest.mark.django_db
+def test_a_made_up_x_forwarded_for_does_not_buy_more_guesses(
+    api: CommittingAPIClient, victim: User, settings: Any
+) -> None:
+    """NUM_PROXIES=0 (the default): the header is the attacker's own writing, and ignored."""
+    set_rates(settings, signin_email_ip="3/hour")
+
+    answers = [guess(api, HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, 192.0.2.{n + 100}") for n in range(5)]
+
+    assert answers == [401, 401, 401, 429, 429]
+
+
+@pytest.mark.django_db
+def test_a_made_up_x_forwarded_for_does_not_dodge_the_anonymous_throttle(
+    api: CommittingAPIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DRF's rate throttles read their rates once, at import.
+    rates = {**SimpleRateThrottle.THROTTLE_RATES, "anon": "3/min"}
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+
+    answers = [
+        api.get("/api/v1/meta/", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}").status_code for n in range(4)
+    ]
+
+    assert answers == [200, 200, 200, 429]
+
+
+@pytest.mark.django_db
+def test_behind_one_proxy_the_address_it_appends_counts_not_what_the_client_wrote(
+    api: CommittingAPIClient, victim: User, settings: Any
+) -> None:
+    set_proxies(settings, 1)
+    set_rates(settings, signin_email_ip="3/hour")
+
+    def through_proxy(client_wrote: str, real_client: str) -> int:
+        forwarded = f"{client_wrote}, {real_client}" if client_wrote else real_client
+        return guess(api, REMOTE_ADDR=PROXY_IP, HTTP_X_FORWARDED_FOR=forwarded)
+
+    answers = [through_proxy(f"192.0.2.{n}", ATTACKER_IP) for n in range(4)]
+
+    assert answers == [401, 401, 401, 429]
+    # Another client behind the same proxy is someone else, with guesses of their own.
+    assert through_proxy("", VICTIM_IP) == 401
+
+
+@pytest.mark.django_db
+def test_behind_two_proxies_the_second_address_from_the_right_is_the_client(
+    api: CommittingAPIClient, victim: User, settings: Any
+) -> None:
+    set_proxies(settings, 2)
+    set_rates(settings, signin_email_ip="2/hour")
+
+    def hop(client_wrote: str, real_client: str) -> int:
+        forwarded = f"{client_wrote}, {real_client}, 10.1.1.1"
+        return guess(api, REMOTE_ADDR=PROXY_IP, HTTP_X_FORWARDED_FOR=forwarded)
+
+    assert [hop(f"192.0.2.{n}", ATTACKER_IP) for n in range(3)] == [401, 401, 429]
+    assert hop("192.0.2.1", VICTIM_IP) == 401
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", [REGISTER, RESET])
+@pytest.mark.parametrize("victim_ip", [VICTIM_IP, ATTACKER_IP], ids=["elsewhere", "same-home"])
+def test_requests_about_someones_address_never_lock_them_out_of_signing_in(
+    api: CommittingAPIClient, victim: User, path: str, victim_ip: str
+) -> None:
+    """The abusive partner's tool of v1: ten registrations or resets for the victim's address."""
+    body = {"email": VICTIM, "password": "an-attackers-passphrase", "display_name": "Mallory"}
+    answers = [api.post(path, body, REMOTE_ADDR=ATTACKER_IP).status_code for _ in range(12)]
+    assert answers[:10] == [202] * 10
+    assert answers[-1] == 429  # the address's own bucket still stops a mail flood
+
+    assert sign_in(api, ip=victim_ip) == 200
+
+
+@pytest.mark.django_db
+def test_guessing_from_one_address_never_locks_the_owner_out_from_theirs(
+    api: CommittingAPIClient, victim: User
+) -> None:
+    """Default rates. The guesser hits their own (email, address) limit after ten, and however
+    long they go on, their refused attempts fill nothing else."""
+    answers = [guess(api) for _ in range(150)]
+
+    assert answers[:10] == [401] * 10
+    assert set(answers[10:]) == {429}
+    assert sign_in(api, ip=VICTIM_IP) == 200
+
+
+@pytest.mark.django_db
+def test_a_guess_spread_over_many_addresses_is_stopped_per_email(
+    api: CommittingAPIClient, victim: User
+) -> None:
+    """Default rates: a hundred failures an hour for one email, from anywhere, and no more."""
+    answers = [guess(api, REMOTE_ADDR=f"198.51.{n // 200}.{n % 200}") for n in range(101)]
+
+    assert answers[:100] == [401] * 100
+    assert answers[100] == 429
+    assert guess(api, REMOTE_ADDR="192.0.2.250") == 429
+    assert guess(api, "someone.else@example.com", REMOTE_ADDR="192.0.2.250") == 401
+
+
+@pytest.mark.django_db
+def test_successful_sign_ins_never_count(
+    api: CommittingAPIClient, victim: User, settings: Any
+) -> None:
+    set_rates(settings, signin_email_ip="2/hour", signin_ip="2/min", signin_email="2/hour")
+
+    assert [sign_in(api) for _ in range(10)] == [200] * 10
+    assert [guess(api, REMOTE_ADDR=VICTIM_IP) for _ in range(3)] == [401, 401, 429]
+
+
+@pytest.mark.django_db
+def test_a_guesser_at_the_limit_is_refused_even_with_the_right_password(
+    api: CommittingAPIClient, victim: User
+) -> None:
+    for _ in range(10):
+        guess(api)
+
+    assert sign_in(api, ip=ATTACKER_IP) == 429
+    assert sign_in(api, ip=VICTIM_IP) == 200
+
+
+def admin_login(email: str, password: str, ip: str) -> Any:
+    return Client().post(ADMIN_LOGIN, {"username": email, "password": password}, REMOTE_ADDR=ip)
+
+
+THROTTLED_FORM = "Too many failed sign-in attempts"
+
+
+@pytest.mark.django_db
+def test_the_admin_login_is_throttled_like_the_api_sign_in() -> None:
+    User.objects.create_superuser("boss@example.com", PASSWORD, display_name="Boss")
+
+    answers = [admin_login("boss@example.com", "a-wrong-guess", ATTACKER_IP) for _ in range(11)]
+
+    assert all(answer.status_code == 200 for answer in answers)  # the form again, no session
+    assert all(THROTTLED_FORM not in answer.content.decode() for answer in answers[:10])
+    assert THROTTLED_FORM in answers[10].content.decode()
+    right = admin_login("boss@example.com", PASSWORD, ATTACKER_IP)
+    assert right.status_code == 200
+    assert THROTTLED_FORM in right.content.decode()
+    assert "_auth_user_id" not in right.wsgi_request.session
+    # The owner, from their own address, is not locked out.
+    assert admin_login("boss@example.com", PASSWORD, VICTIM_IP).status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_admin_login_shares_its_counters_with_the_api_and_says_nothing_of_the_account(
+    api: CommittingAPIClient,
+) -> None:
+    User.objects.create_superuser("boss@example.com", PASSWORD, display_name="Boss")
+    for _ in range(10):
+        guess(api, "boss@example.com")
+        guess(api, "nobody@example.com")
+
+    known = admin_login("boss@example.com", PASSWORD, ATTACKER_IP).content.decode()
+    unknown = admin_login("nobody@example.com", PASSWORD, ATTACKER_IP).content.decode()
+
+    assert THROTTLED_FORM in known
+    assert THROTTLED_FORM in unknown
+
+
+@pytest.mark.django_db
+def test_the_admin_login_ignores_a_made_up_x_forwarded_for() -> None:
+    User.objects.create_superuser("boss@example.com", PASSWORD, display_name="Boss")
+    for n in range(10):
+        Client().post(
+            ADMIN_LOGIN,
+            {"username": "boss@example.com", "password": "a-wrong-guess"},
+            REMOTE_ADDR=ATTACKER_IP,
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{n}",
+        )
+
+    refused = Client().post(
+        ADMIN_LOGIN,
+        {"username": "boss@example.com", "password": PASSWORD},
+        REMOTE_ADDR=ATTACKER_IP,
+        HTTP_X_FORWARDED_FOR="192.0.2.200",
+    )
+
+    assert THROTTLED_FORM in refused.content.decode()
