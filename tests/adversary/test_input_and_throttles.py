@@ -6,18 +6,30 @@ Each test is written from the attacker's side: what they send, and what they mus
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import time_machine
 from django.test import Client
 from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import User
 from tests.accounts.client import CommittingAPIClient
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import (
+    PASSWORD,
+    CheckInFactory,
+    CommitmentFactory,
+    TherapySessionFactory,
+    UserFactory,
+    make_couple,
+    make_invitation,
+)
 
 SIGN_IN = "/api/v1/auth/token/"
 REGISTER = "/api/v1/auth/register/"
@@ -253,3 +265,188 @@ def test_the_admin_login_ignores_a_made_up_x_forwarded_for() -> None:
     )
 
     assert THROTTLED_FORM in refused.content.decode()
+
+
+# --- Item 8: 500s a client could cause ---
+
+
+def nested(depth: int, leaf: str = "1") -> str:
+    """JSON arrays nested `depth` levels deep."""
+    return "[" * depth + leaf + "]" * depth
+
+
+def assert_standard_400(response: Any) -> dict[str, Any]:
+    assert response.status_code == 400, response.content
+    body: dict[str, Any] = response.json()
+    assert body["type"] in {"validation_error", "client_error"}
+    assert body["errors"]
+    assert {"code", "detail", "attr"} <= set(body["errors"][0])
+    return body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body",
+    [nested(1000), '{"a":' * 1000 + "1" + "}" * 1000, nested(33)],
+    ids=["arrays-1000", "objects-1000", "arrays-33"],
+)
+@pytest.mark.parametrize("path", [SIGN_IN, REGISTER, RESET])
+def test_json_nested_too_deep_before_sign_in_is_a_400_not_a_500(
+    api: CommittingAPIClient, path: str, body: str
+) -> None:
+    response = api.post(path, body, content_type="application/json")
+
+    error = assert_standard_400(response)["errors"][0]
+    assert error["code"] == "parse_error"
+    assert "32" in error["detail"]
+
+
+@pytest.mark.django_db
+def test_json_nested_too_deep_from_a_signed_in_partner_is_a_400(
+    victim: User, client_for: Any
+) -> None:
+    response = client_for(victim).patch(
+        "/api/v1/me/", '{"display_name": ' + nested(900) + "}", content_type="application/json"
+    )
+
+    assert assert_standard_400(response)["errors"][0]["code"] == "parse_error"
+    victim.refresh_from_db()
+    assert victim.display_name == "Vic"
+
+
+@pytest.mark.django_db
+def test_json_nested_32_levels_is_still_read_and_brackets_in_strings_do_not_count(
+    api: CommittingAPIClient,
+) -> None:
+    at_limit = '{"email": ' + nested(31, '"x"') + ', "password": "p"}'
+    in_strings = {"email": "[" * 100 + "{" * 100, "password": "]" * 100}
+
+    read = api.post(SIGN_IN, at_limit, content_type="application/json")
+    quoted = api.post(SIGN_IN, in_strings, REMOTE_ADDR=VICTIM_IP)
+
+    assert assert_standard_400(read)["errors"][0]["attr"] == "email"  # not a string: read it
+    assert quoted.status_code == 401
+
+
+LISTS = (
+    "/api/v1/couples/",
+    "/api/v1/invitations/",
+    "/api/v1/sessions/",
+    "/api/v1/commitments/",
+    "/api/v1/checkins/",
+    "/api/v1/removals/",
+    "/api/v1/reports/",
+)
+LISTS_WITH_SYNC = tuple(url for url in LISTS if not url.endswith("/removals/"))
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+FORGED_CURSORS = {
+    "p=zz": b64(b"p=zz"),
+    "position-a-number": b64(b"p=12345"),
+    "position-a-month-13": b64(b"p=2026-13-45T00:00:00Z"),
+    "position-naive": b64(b"p=2026-11-23 12:00:00"),
+    "position-before-year-1": b64(b"p=0001-01-01 00:00:00%2B14:00"),
+    "position-after-year-9999": b64(b"p=9999-12-31 23:59:59-14:00"),
+    "position-nul": b64(b"p=2026-11-23%00"),
+    "position-empty": b64(b"p="),
+    "offset-huge": b64(b"o=99999999"),
+    "offset-thousands-of-digits": b64(b"o=" + b"9" * 300),
+    "offset-negative": b64(b"o=-1"),
+    "offset-fraction": b64(b"o=1.5"),
+    "reverse-2": b64(b"r=2"),
+    "given-twice": b64(b"o=1&o=2"),
+    "unknown-part": b64(b"x=1"),
+    "not-key-value": b64(b"hello"),
+    "not-ascii": b64("p=\u00e9".encode()),
+    "not-base64": "%%%!!",
+    "too-long": "QUFB" * 200,
+}
+
+
+def _forged_cursor_failures(client: Any, url: str, extra: str = "") -> list[str]:
+    failures = []
+    for name, cursor in FORGED_CURSORS.items():
+        response = client.get(f"{url}?cursor={quote(cursor)}{extra}")
+        errors = response.json().get("errors", []) if response.status_code < 500 else []
+        if response.status_code != 400 or [(e["code"], e["attr"]) for e in errors] != [
+            ("invalid_cursor", "cursor")
+        ]:
+            failures.append(f"{name}: {response.status_code} {response.content[:120]!r}")
+    return failures
+
+
+@pytest.mark.parametrize("url", LISTS)
+def test_a_forged_cursor_on_any_list_is_a_400_invalid_cursor(
+    world: Any, client_for: Any, url: str
+) -> None:
+    client = client_for(world.other_partner)
+    client.raise_request_exception = False
+
+    assert _forged_cursor_failures(client, url) == []
+
+
+@pytest.mark.parametrize("url", LISTS_WITH_SYNC)
+def test_a_forged_cursor_on_a_sync_feed_is_a_400_invalid_cursor(
+    world: Any, client_for: Any, url: str
+) -> None:
+    client = client_for(world.therapist)
+    client.raise_request_exception = False
+
+    assert _forged_cursor_failures(client, url, "&updated_since=2020-01-01T00:00:00Z") == []
+
+
+def test_every_paginated_list_of_the_schema_is_in_the_forged_cursor_table(db: None) -> None:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    paginated = {
+        path
+        for path, operations in schema["paths"].items()
+        if any(p["name"] == "cursor" for p in operations.get("get", {}).get("parameters", []))
+    }
+
+    assert paginated == set(LISTS)
+
+
+@pytest.mark.parametrize("extra", ["", "&updated_since=2020-01-01T00:00:00Z"])
+@pytest.mark.parametrize("url", LISTS)
+def test_the_cursors_the_api_writes_still_work_both_ways(
+    world: Any, client_for: Any, url: str, extra: str
+) -> None:
+    if extra and url not in LISTS_WITH_SYNC:
+        pytest.skip("no updated_since on this list")
+    therapist = world.therapist
+    for _ in range(2):
+        make_couple(therapist=therapist)
+    today = timezone.now().date()
+    for n in range(4):
+        TherapySessionFactory.create(
+            couple=world.couple, starts_at=timezone.now() - dt.timedelta(days=n)
+        )
+        CommitmentFactory.create(
+            couple=world.couple,
+            owner=world.partner,
+            created_by=therapist,
+            due_on=today + dt.timedelta(days=n % 2),
+        )
+        CheckInFactory.create(
+            couple=world.couple, author=world.partner, date=today - dt.timedelta(days=n)
+        )
+        make_invitation(couple=world.couple, invited_by=therapist, email=f"i{n}@example.com")
+    client = client_for(therapist)
+    expected = client.get(f"{url}?page_size=100{extra}").json()["results"]
+
+    page = client.get(f"{url}?page_size=1{extra}").json()
+    forward = list(page["results"])
+    while page["next"]:
+        page = client.get(page["next"]).json()
+        forward += page["results"]
+    backward = list(page["results"])
+    while page["previous"]:
+        page = client.get(page["previous"]).json()
+        backward = page["results"] + backward
+
+    assert [item["id"] for item in forward] == [item["id"] for item in expected]
+    assert [item["id"] for item in backward] == [item["id"] for item in expected]
