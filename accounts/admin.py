@@ -16,6 +16,7 @@ from django.utils.html import format_html
 
 from accounts.models import EmailVerification, RefreshRotation, User
 from accounts.throttling import FailedSignIns, client_ip
+from accounts.validators import validate_name
 from engagement.admin.read_only import ViewOnlyAdmin
 from engagement.models import Membership
 
@@ -46,8 +47,22 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
 admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
+class UserAdminForm(forms.ModelForm[User]):
+    """Staff edit names under the same rules as the API (SPEC section 3)."""
+
+    class Meta:
+        model = User
+        fields = ("display_name",)  # the admin passes its own `fields` on top
+
+    def clean_display_name(self) -> str:
+        display_name: str = self.cleaned_data["display_name"]
+        validate_name(display_name)
+        return display_name
+
+
 @admin.register(User)
 class UserAdmin(admin.ModelAdmin[User]):
+    form = UserAdminForm
     list_display = ("email", "display_name", "is_therapist", "is_staff", "verified", "date_joined")
     list_filter = ("is_therapist", "is_staff", "is_active", "weekly_digest")
     search_fields = ("email", "display_name")

@@ -9,16 +9,20 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections.abc import Iterator
+from io import StringIO
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 import time_machine
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.throttling import SimpleRateThrottle
 
+from accounts.authentication import issue_tokens
 from accounts.models import User
 from tests.accounts.client import CommittingAPIClient
 from tests.factories import (
@@ -338,6 +342,7 @@ LISTS = (
     "/api/v1/reports/",
 )
 LISTS_WITH_SYNC = tuple(url for url in LISTS if not url.endswith("/removals/"))
+SYNC = "&updated_since=2020-01-01T00:00:00Z"
 
 
 def b64(raw: bytes) -> str:
@@ -396,7 +401,7 @@ def test_a_forged_cursor_on_a_sync_feed_is_a_400_invalid_cursor(
     client = client_for(world.therapist)
     client.raise_request_exception = False
 
-    assert _forged_cursor_failures(client, url, "&updated_since=2020-01-01T00:00:00Z") == []
+    assert _forged_cursor_failures(client, url, SYNC) == []
 
 
 def test_every_paginated_list_of_the_schema_is_in_the_forged_cursor_table(db: None) -> None:
@@ -410,13 +415,12 @@ def test_every_paginated_list_of_the_schema_is_in_the_forged_cursor_table(db: No
     assert paginated == set(LISTS)
 
 
-@pytest.mark.parametrize("extra", ["", "&updated_since=2020-01-01T00:00:00Z"])
-@pytest.mark.parametrize("url", LISTS)
+@pytest.mark.parametrize(
+    ("url", "extra"), [(url, "") for url in LISTS] + [(url, SYNC) for url in LISTS_WITH_SYNC]
+)
 def test_the_cursors_the_api_writes_still_work_both_ways(
     world: Any, client_for: Any, url: str, extra: str
 ) -> None:
-    if extra and url not in LISTS_WITH_SYNC:
-        pytest.skip("no updated_since on this list")
     therapist = world.therapist
     for _ in range(2):
         make_couple(therapist=therapist)
@@ -450,3 +454,199 @@ def test_the_cursors_the_api_writes_still_work_both_ways(
 
     assert [item["id"] for item in forward] == [item["id"] for item in expected]
     assert [item["id"] for item in backward] == [item["id"] for item in expected]
+
+
+# --- Item 10: names that forge lines, turn text around or cannot be seen ---
+
+FORGED_NAMES = {
+    "newline": "Sam\nYour therapist says: call me at 555-0100",
+    "carriage-return": "Sam\r\nBcc: someone@example.com",
+    "tab": "Sam\tthe therapist",
+    "escape": "Sam\x1b[2J",
+    "line-separator": "Sam\u2028Your therapist says: hi",
+    "paragraph-separator": "Sam\u2029hi",
+    "right-to-left-override": "Sam\u202etxt.exe",
+    "left-to-right-override": "\u202dSam",
+    "embedding": "\u202bSam\u202c",
+    "isolate": "Sam \u2067the therapist\u2069",
+    "first-strong-isolate": "\u2068Sam\u2069",
+    "rtl-mark": "Sam\u200f",
+    "ltr-mark": "\u200eSam",
+}
+INVISIBLE_NAMES = {
+    "zero-width-space": "\u200b",
+    "zero-width-joiners": "\u200d\u200c\u200d",
+    "word-joiner": "\u2060\u2060",
+    "hangul-filler": "\u3164",
+    "braille-blank": "\u2800\u2800",
+    "combining-mark-alone": "\u0301",
+    "bom": "\ufeff",
+}
+FINE_NAMES = {
+    "accents": "Zoë Núñez-O'Brien",
+    "emoji-family": "\U0001f469\u200d\u2764\ufe0f\u200d\U0001f468 Sam",
+    "persian-zwnj": "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+    "arabic": "\u0633\u0627\u0631\u0627",
+    "hebrew": "\u05e9\u05e8\u05d4",
+    "cjk": "\u674e\u534e",
+    "initials": "A. & B.",
+}
+
+
+def error_pairs(response: Any) -> list[tuple[str, str | None]]:
+    return [(e["code"], e["attr"]) for e in response.json()["errors"]]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [(n, "invalid_characters") for n in FORGED_NAMES.values()]
+    + [(n, "no_visible_characters") for n in INVISIBLE_NAMES.values()],
+    ids=[*FORGED_NAMES, *INVISIBLE_NAMES],
+)
+def test_a_partner_cannot_take_a_display_name_that_forges_or_hides(
+    victim: User, client_for: Any, name: str, code: str
+) -> None:
+    response = client_for(victim).patch("/api/v1/me/", {"display_name": name}, format="json")
+
+    assert response.status_code == 400
+    assert error_pairs(response) == [(code, "display_name")]
+    victim.refresh_from_db()
+    assert victim.display_name == "Vic"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name", [FORGED_NAMES["newline"], FORGED_NAMES["right-to-left-override"], "\u200b"]
+)
+def test_registration_refuses_a_name_that_forges_or_hides(
+    api: CommittingAPIClient, name: str
+) -> None:
+    body = {"email": "new@example.com", "password": PASSWORD, "display_name": name}
+
+    response = api.post(REGISTER, body)
+
+    assert response.status_code == 400
+    assert [attr for _, attr in error_pairs(response)] == ["display_name"]
+    assert not User.objects.filter(email="new@example.com").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        (FORGED_NAMES["newline"], "invalid_characters"),
+        (FORGED_NAMES["right-to-left-override"], "invalid_characters"),
+        (FORGED_NAMES["isolate"], "invalid_characters"),
+        ("\u200b\u200b", "no_visible_characters"),
+    ],
+)
+def test_a_partner_cannot_give_the_couple_a_name_that_forges_or_hides(
+    client_for: Any, name: str, code: str
+) -> None:
+    couple, partner, _, _ = make_couple(therapist=False, name="Us")
+    client = client_for(partner)
+
+    renamed = client.patch(f"/api/v1/couples/{couple.id}/", {"name": name}, format="json")
+    created = client.post("/api/v1/couples/", {"name": name}, format="json")
+
+    assert renamed.status_code == 400
+    assert error_pairs(renamed) == [(code, "name")]
+    couple.refresh_from_db()
+    assert couple.name == "Us"
+    assert created.status_code == 400
+    assert error_pairs(created) == [(code, "name")]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", FINE_NAMES.values(), ids=list(FINE_NAMES))
+def test_names_in_any_script_with_emoji_and_joiners_are_still_accepted(
+    victim: User, client_for: Any, name: str
+) -> None:
+    couple, partner, _, _ = make_couple(therapist=False)
+
+    me = client_for(victim).patch("/api/v1/me/", {"display_name": name}, format="json")
+    renamed = client_for(partner).patch(
+        f"/api/v1/couples/{couple.id}/", {"name": name}, format="json"
+    )
+
+    assert me.status_code == 200
+    assert me.json()["display_name"] == name
+    assert renamed.status_code == 200
+    assert renamed.json()["name"] == name
+
+
+@pytest.mark.django_db
+def test_a_couple_may_still_have_no_name(client_for: Any) -> None:
+    couple, partner, _, _ = make_couple(therapist=False, name="Us")
+
+    response = client_for(partner).patch(
+        f"/api/v1/couples/{couple.id}/", {"name": ""}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["name"] == ""
+
+
+# --- Item 10: what erasure and create_therapist leave behind ---
+
+
+@pytest.mark.django_db
+def test_after_erasure_the_admins_history_names_nobody(victim: User) -> None:
+    """An erased partner's name and address must not outlive them in the admin's history."""
+    staff = User.objects.create_superuser("staff@example.com", PASSWORD, display_name="Staff")
+    couple, _, other, _ = make_couple(therapist=False)
+    invitation, _ = make_invitation(
+        couple=couple, invited_by=other, email="vic.private@example.com", accepted_by=victim
+    )
+    admin_client = Client()
+    admin_client.force_login(staff)
+    admin_client.post(
+        "/admin/accounts/user/",
+        {"action": "grant_therapist", "_selected_action": [str(victim.pk)]},
+    )
+    LogEntry.objects.log_actions(staff.pk, [invitation], CHANGE, change_message="Looked")
+    assert LogEntry.objects.filter(object_repr__contains="Vic").exists()  # the attack's premise
+
+    response = client_for_user(victim).delete("/api/v1/me/", {"password": PASSWORD}, format="json")
+
+    assert response.status_code == 204
+    history = list(LogEntry.objects.values_list("object_repr", flat=True))
+    assert len(history) == 2
+    assert not any("Vic" in entry or "example.com" in entry for entry in history)
+    assert "victim" not in " ".join(history)
+
+
+def client_for_user(user: User) -> CommittingAPIClient:
+    client = CommittingAPIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user)['access']}")
+    return client
+
+
+@pytest.mark.django_db
+def test_create_therapist_on_an_existing_account_ends_the_tokens_someone_else_holds(
+    victim: User,
+) -> None:
+    """Whoever copied the account's tokens (a partner with the phone) loses them when an operator
+    resets the password with create_therapist, as with any other reset."""
+    stolen = issue_tokens(victim)
+    thief = CommittingAPIClient()
+    thief.credentials(HTTP_AUTHORIZATION=f"Bearer {stolen['access']}")
+    assert thief.get("/api/v1/me/").status_code == 200
+
+    call_command(
+        "create_therapist",
+        email=VICTIM,
+        password="a-fresh-operator-passphrase",
+        name="Dr. Vic",
+        stdout=StringIO(),
+    )
+
+    assert thief.get("/api/v1/me/").status_code == 401
+    refreshed = CommittingAPIClient().post(
+        "/api/v1/auth/token/refresh/", {"refresh": stolen["refresh"]}
+    )
+    assert refreshed.status_code == 401
+    victim.refresh_from_db()
+    assert victim.is_therapist
+    assert victim.check_password("a-fresh-operator-passphrase")
