@@ -23,6 +23,9 @@ SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 JWT_SIGNING_KEY = env.str(
     "JWT_SIGNING_KEY", default="dev-insecure-jwt-signing-key-0123456789abcdef"
 )
+# Older signing keys still accepted for verifying access and refresh tokens while apps refresh
+# (SPEC section 8); new tokens are signed with JWT_SIGNING_KEY only.
+JWT_SIGNING_KEY_FALLBACKS = env.list("JWT_SIGNING_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -252,6 +255,8 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
     "ALGORITHM": "HS256",
     "SIGNING_KEY": JWT_SIGNING_KEY,
+    # Verifies with JWT_SIGNING_KEY_FALLBACKS too.
+    "AUTH_TOKEN_CLASSES": ("accounts.authentication.AccessToken",),
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from io import StringIO
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import jwt
 import pytest
 import time_machine
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -650,3 +656,84 @@ def test_create_therapist_on_an_existing_account_ends_the_tokens_someone_else_ho
     victim.refresh_from_db()
     assert victim.is_therapist
     assert victim.check_password("a-fresh-operator-passphrase")
+
+
+# --- Item 10: JWT_SIGNING_KEY_FALLBACKS (SPEC section 8) ---
+
+OLD_KEY = "an-older-jwt-signing-key-still-accepted-while-apps-refresh-0123456789"
+FORGER_KEY = "a-key-the-attacker-made-up-and-hopes-the-api-accepts-0123456789"
+
+
+def forged(user: User, key: str, algorithm: str = "HS256") -> dict[str, str]:
+    """The user's pair with its claims intact, re-signed with `key`."""
+    pair = issue_tokens(user)
+    return {
+        kind: jwt.encode(
+            jwt.decode(token, options={"verify_signature": False}), key, algorithm=algorithm
+        )
+        for kind, token in pair.items()
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fallbacks", [[], [OLD_KEY]], ids=["no-fallback", "with-fallback"])
+def test_a_token_signed_with_a_key_the_api_never_had_is_a_401(
+    victim: User, settings: Any, fallbacks: list[str]
+) -> None:
+    settings.JWT_SIGNING_KEY_FALLBACKS = fallbacks
+    pair = forged(victim, FORGER_KEY)
+    me = CommittingAPIClient()
+    me.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
+
+    assert me.get("/api/v1/me/").status_code == 401
+    refreshed = CommittingAPIClient().post("/api/v1/auth/token/refresh/", pair)
+    assert refreshed.status_code == 401
+
+
+@pytest.mark.django_db
+def test_an_unsigned_token_is_a_401(victim: User) -> None:
+    claims = jwt.decode(issue_tokens(victim)["access"], options={"verify_signature": False})
+    me = CommittingAPIClient()
+    me.credentials(HTTP_AUTHORIZATION=f"Bearer {jwt.encode(claims, None, algorithm='none')}")
+
+    assert me.get("/api/v1/me/").status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_token_signed_with_a_fallback_key_still_works(victim: User, settings: Any) -> None:
+    settings.JWT_SIGNING_KEY_FALLBACKS = [OLD_KEY]
+    pair = forged(victim, OLD_KEY)
+    me = CommittingAPIClient()
+    me.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
+
+    assert me.get("/api/v1/me/").status_code == 200
+    assert CommittingAPIClient().post("/api/v1/auth/token/refresh/", pair).status_code == 200
+
+
+def _settings_from(env: dict[str, str]) -> dict[str, Any]:
+    script = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        "print(json.dumps({'num_proxies': settings.REST_FRAMEWORK['NUM_PROXIES'], "
+        "'fallbacks': settings.JWT_SIGNING_KEY_FALLBACKS}))"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in {"NUM_PROXIES", *env}}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings.test", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    loaded: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def test_the_environment_sets_no_proxy_as_0_and_fallback_keys_as_a_list() -> None:
+    """NUM_PROXIES=0 must reach DRF as 0: DRF reads None as "trust all of X-Forwarded-For"."""
+    assert _settings_from({"NUM_PROXIES": "0"}) == {"num_proxies": 0, "fallbacks": []}
+    assert _settings_from({"NUM_PROXIES": "2", "JWT_SIGNING_KEY_FALLBACKS": "k1,k2"}) == {
+        "num_proxies": 2,
+        "fallbacks": ["k1", "k2"],
+    }
