@@ -694,7 +694,7 @@ def test_a_token_signed_with_a_key_the_api_never_had_is_a_401(
 def test_an_unsigned_token_is_a_401(victim: User) -> None:
     claims = jwt.decode(issue_tokens(victim)["access"], options={"verify_signature": False})
     me = CommittingAPIClient()
-    me.credentials(HTTP_AUTHORIZATION=f"Bearer {jwt.encode(claims, None, algorithm='none')}")
+    me.credentials(HTTP_AUTHORIZATION=f"Bearer {jwt.encode(claims, '', algorithm='none')}")
 
     assert me.get("/api/v1/me/").status_code == 401
 
