@@ -155,8 +155,13 @@ def _ordering_field(query: Any, name: str) -> models.Field[Any, Any] | None:
     if annotation is not None:
         field: models.Field[Any, Any] = annotation.output_field
         return field
-    try:
-        found = query.model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return None
+    model, found = query.model, None
+    for part in name.split("__"):  # a field of a related row, too (`partner_view__updated_at`)
+        if model is None:
+            return None
+        try:
+            found = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return None
+        model = found.related_model
     return found if isinstance(found, models.Field) else None
