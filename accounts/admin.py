@@ -3,7 +3,11 @@ the sign-in records to read (never a password hash, token or token hash)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -11,12 +15,54 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.models import EmailVerification, RefreshRotation, User
+from accounts.throttling import FailedSignIns, client_ip
+from accounts.validators import validate_name
 from engagement.admin.read_only import ViewOnlyAdmin
 from engagement.models import Membership
 
 
+class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin's login counts failed attempts in the same counters as the API's sign-in
+    (SPEC section 3): the same limits, and neither door is a way around the other. A refused
+    attempt reads the same whether or not the account exists."""
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "throttled": "Too many failed sign-in attempts. Please try again later.",
+    }
+
+    def clean(self) -> dict[str, Any]:
+        email = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if not email or not password or self.request is None:
+            return super().clean()
+        attempts = FailedSignIns(email=email, ip=client_ip(self.request))
+        if attempts.reserve() is not None:
+            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
+        cleaned = super().clean()  # a wrong password raises here, and stays counted
+        attempts.forgive()
+        return cleaned
+
+
+admin.site.login_form = ThrottledAdminAuthenticationForm
+
+
+class UserAdminForm(forms.ModelForm[User]):
+    """Staff edit names under the same rules as the API (SPEC section 3)."""
+
+    class Meta:
+        model = User
+        fields = ("display_name",)  # the admin passes its own `fields` on top
+
+    def clean_display_name(self) -> str:
+        display_name: str = self.cleaned_data["display_name"]
+        validate_name(display_name)
+        return display_name
+
+
 @admin.register(User)
 class UserAdmin(admin.ModelAdmin[User]):
+    form = UserAdminForm
     list_display = ("email", "display_name", "is_therapist", "is_staff", "verified", "date_joined")
     list_filter = ("is_therapist", "is_staff", "is_active", "weekly_digest")
     search_fields = ("email", "display_name")

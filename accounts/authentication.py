@@ -1,4 +1,5 @@
-"""JWT bearer authentication that honours revocation by password change, reset and erasure."""
+"""JWT bearer authentication that honours revocation by password change, reset and erasure, and
+accepts tokens signed with an older key while the signing key rotates (SPEC section 3, 8)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,20 @@ import datetime as dt
 from typing import Any
 from uuid import uuid4
 
+import jwt
+from django.conf import settings
 from django.utils import timezone
 from rest_framework_simplejwt.authentication import JWTAuthentication as BaseJWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.backends import TokenBackend
+from rest_framework_simplejwt.exceptions import (
+    AuthenticationFailed,
+    TokenBackendError,
+    TokenBackendExpiredToken,
+)
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+from rest_framework_simplejwt.tokens import AccessToken as BaseAccessToken
 from rest_framework_simplejwt.tokens import Token
 
 from accounts.models import User
@@ -19,6 +28,55 @@ from accounts.models import User
 TOKEN_GENERATION_CLAIM = "gen"  # noqa: S105 - a claim name, not a secret
 
 Claims = dict[str, Any]
+
+
+def verifying_keys() -> list[str]:
+    """The key tokens are signed with, then the older ones still accepted while apps refresh
+    (`JWT_SIGNING_KEY_FALLBACKS`). New tokens are only ever signed with the first."""
+    return [str(token_backend.signing_key), *settings.JWT_SIGNING_KEY_FALLBACKS]
+
+
+def jwt_decode(raw: str | bytes, *, verify_exp: bool = True) -> Claims:
+    """The claims of a token signed with any key still accepted. Raises jwt.InvalidTokenError
+    (jwt.ExpiredSignatureError for an expired one) like jwt.decode."""
+    keys = verifying_keys()
+    for index, key in enumerate(keys):
+        try:
+            claims: Claims = jwt.decode(
+                raw,
+                key,
+                algorithms=[token_backend.algorithm],
+                leeway=token_backend.get_leeway(),
+                options={"verify_exp": verify_exp, "verify_aud": False},
+            )
+        except jwt.InvalidSignatureError:
+            if index == len(keys) - 1:
+                raise
+            continue  # signed with another key, maybe an older one: try it
+        return claims
+    raise jwt.InvalidSignatureError  # no key at all (never: the current key is always there)
+
+
+class RotatingKeyTokenBackend(TokenBackend):
+    """simplejwt's backend, verifying with `verifying_keys()` rather than the current key only."""
+
+    def decode(self, token: Token | str | bytes, verify: bool = True) -> dict[str, Any]:
+        if not verify:
+            return super().decode(token, verify)  # type: ignore[arg-type]
+        try:
+            return jwt_decode(str(token) if isinstance(token, Token) else token)
+        except jwt.ExpiredSignatureError as exc:
+            raise TokenBackendExpiredToken("Token is expired") from exc
+        except jwt.InvalidTokenError as exc:
+            raise TokenBackendError("Token is invalid") from exc
+
+
+class AccessToken(BaseAccessToken):
+    """The bearer token (SIMPLE_JWT's AUTH_TOKEN_CLASSES), verified against every accepted key."""
+
+    _token_backend = RotatingKeyTokenBackend(
+        api_settings.ALGORITHM, api_settings.SIGNING_KEY, leeway=api_settings.LEEWAY
+    )
 
 
 def token_is_current(user: User, token: Token) -> bool:

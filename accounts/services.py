@@ -11,10 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -253,6 +255,30 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> None:
     _password_set(user, new_password)
 
 
+@transaction.atomic
+def therapist_create_or_promote(
+    *, email: str, password: str, display_name: str
+) -> tuple[User, bool]:
+    """`manage.py create_therapist`: a verified therapist account, new or promoted; (user,
+    created). An existing account's password is replaced like a reset: every token issued
+    before stops working (SPEC section 3), and its owner is told."""
+    email = normalize_email(email)
+    user = User.objects.select_for_update().filter(email=email).first()
+    created = user is None
+    if user is None:
+        user = User(email=email)
+    user.display_name = display_name
+    user.is_therapist = True
+    user.email_verified_at = user.email_verified_at or timezone.now()
+    if created:
+        user.set_password(password)
+        user.save()
+    else:
+        user.save(update_fields=["display_name", "is_therapist", "email_verified_at", "updated_at"])
+        _password_set(user, password)
+    return user, created
+
+
 # --- profile and email ---
 
 
@@ -397,3 +423,19 @@ def user_erase(*, user: User) -> None:
     user.groups.clear()
     user.user_permissions.clear()
     tokens_revoke_all(user=user)
+    _admin_history_anonymise(user)
+
+
+def _admin_history_anonymise(user: User) -> None:
+    """The admin's history keeps what each changed row was called at the time (`object_repr`):
+    the user's name, and the address of the invitations they accepted. Rename those entries as
+    the rows read now, anonymised; what was done and when stays."""
+    renamed: list[tuple[type[Any], str, str]] = [(User, str(user.pk), str(user))]
+    renamed += [
+        (Invitation, str(invitation.pk), str(invitation))
+        for invitation in Invitation.objects.filter(accepted_by=user)
+    ]
+    for model, object_id, label in renamed:
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(model), object_id=object_id
+        ).update(object_repr=label[:200])

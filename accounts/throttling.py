@@ -1,20 +1,30 @@
 """Throttles for sign-in, registration, verification, recovery and export (SPEC section 3).
 
-DRF's SimpleRateThrottle reads, appends and writes its history in three cache calls, so
-concurrent requests can all read the same count and all pass. These throttles count with
-`cache.add` + `cache.incr` instead, which are atomic on Redis and on the in-process cache: of N
-simultaneous attempts, at most the rate's number pass. Windows are fixed (aligned to the rate's
-period), which is simple and bounded: at worst twice the rate straddling a window boundary.
+Every counter lives in the cache (Redis in production), so it holds across web processes; none
+lives in a process's memory. DRF's SimpleRateThrottle reads, appends and writes its history in
+three cache calls, so concurrent requests can all read the same count and all pass. These
+throttles count with `cache.add` + `cache.incr` instead, which are atomic on Redis and on the
+in-process cache: of N simultaneous attempts, at most the rate's number pass. Windows are fixed
+(aligned to the rate's period), which is simple and bounded: at worst twice the rate straddling a
+window boundary.
+
+Nobody can lock another person out (SPEC section 3, docs/security.md "Throttles and hostile
+input"): sign-in counts failed attempts only (`FailedSignIns`), strictly per email and client
+address and only loosely per email alone; registration, verification and each recovery flow count
+in buckets of their own, so requests about someone's address never stop them signing in.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
+from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
@@ -30,8 +40,72 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), _PERIODS[period.strip()[0]]
 
 
+def client_ip(request: HttpRequest | Request) -> str:
+    """The client's address: the socket's, or the one `NUM_PROXIES` trusted proxies report.
+
+    DRF's own rule (the N-th address from the right of `X-Forwarded-For`), so the general
+    throttles and these agree; with `NUM_PROXIES=0` the header is ignored, since anyone can
+    write it.
+    """
+    return str(BaseThrottle().get_ident(request))  # type: ignore[arg-type]
+
+
+def _digest(value: str) -> str:
+    """Keys hold a hash, never an address: the cache is no list of who tried to sign in."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def email_key(email: str) -> str:
+    return _digest(normalize_email(email))
+
+
+def _rate(scope: str) -> tuple[int, int] | None:
+    rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
+    return parse_rate(rate) if isinstance(rate, str) else None
+
+
+def _incr(key: str, timeout: int) -> int:
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=timeout)
+        return 1
+
+
+def _decr(key: str) -> None:
+    # A window that has ended since leaves nothing to give back.
+    with contextlib.suppress(ValueError):
+        cache.decr(key)
+
+
+def _retry_after(seconds: float) -> int:
+    # Retry-After is whole seconds, and a zero would drop the header altogether.
+    return max(1, math.ceil(seconds))
+
+
+@dataclass(frozen=True)
+class _Window:
+    """One fixed-window counter: its cache key, its limit, and when the window ends."""
+
+    key: str
+    limit: int
+    period: int
+    ends_at: float
+
+    @classmethod
+    def current(cls, scope: str, ident: str, now: float) -> _Window | None:
+        rate = _rate(scope)
+        if rate is None:
+            return None
+        limit, period = rate
+        window = int(now // period)
+        return cls(f"throttle:{scope}:{ident}:{window}", limit, period, (window + 1) * period)
+
+
 class CountingThrottle(BaseThrottle):
-    """A fixed-window counter per (scope, identity); the rate comes from settings at call time."""
+    """A fixed-window counter per (scope, identity), counting every request it sees; the rate
+    comes from settings at call time."""
 
     scope = ""
 
@@ -44,41 +118,38 @@ class CountingThrottle(BaseThrottle):
 
     def allow_request(self, request: Request, view: Any) -> bool:
         ident = self.identity(request, view)
-        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-        if ident is None or not isinstance(rate, str):
-            return True
-        limit, period = parse_rate(rate)
         now = time.time()
-        window = int(now // period)
-        key = f"throttle:{self.scope}:{ident}:{window}"
-        cache.add(key, 0, timeout=period + 1)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=period + 1)
-            count = 1
-        if count > limit:
-            self._wait = (window + 1) * period - now
+        window = None if ident is None else _Window.current(self.scope, ident, now)
+        if window is None:
+            return True
+        if _incr(window.key, window.period + 1) > window.limit:
+            self._wait = window.ends_at - now
             return False
         return True
 
     def wait(self) -> float | None:
-        # Retry-After is whole seconds, and a zero would drop the header altogether.
-        return None if self._wait is None else max(1, math.ceil(self._wait))
+        return None if self._wait is None else _retry_after(self._wait)
+
+
+def _bucket(view: Any) -> str:
+    """Each view counts in a bucket of its own (`throttle_bucket`, else its class name): ten
+    reset requests from an address never use up what registration or verification allow it."""
+    return str(getattr(view, "throttle_bucket", None) or type(view).__name__)
 
 
 class AuthIPThrottle(CountingThrottle):
-    """Sign-in, registration, verification and recovery attempts per client address."""
+    """Registration, verification and recovery requests per client address, per flow."""
 
     scope = "auth_ip"
 
     def identity(self, request: Request, view: Any) -> str | None:
-        return self.get_ident(request)
+        return f"{_bucket(view)}:{_digest(client_ip(request))}"
 
 
 class AuthEmailThrottle(CountingThrottle):
-    """The same attempts per email address in the body, keyed on a hash of the normalised
-    address so that the cache never holds addresses."""
+    """The same requests per email address in the body, per flow (registration, reset and
+    email change each in their own bucket, none of them shared with sign-in), keyed on a hash
+    of the normalised address so that the cache never holds addresses."""
 
     scope = "auth_email"
 
@@ -87,7 +158,7 @@ class AuthEmailThrottle(CountingThrottle):
         email = data.get("email") if isinstance(data, dict) else None
         if not isinstance(email, str) or not email.strip():
             return None
-        return hashlib.sha256(normalize_email(email).encode()).hexdigest()
+        return f"{_bucket(view)}:{email_key(email)}"
 
 
 class ExportThrottle(CountingThrottle):
@@ -97,3 +168,54 @@ class ExportThrottle(CountingThrottle):
 
     def identity(self, request: Request, view: Any) -> str | None:
         return str(request.user.pk) if request.user.is_authenticated else None
+
+
+class FailedSignIns:
+    """Failed sign-ins, counted per (email, client address) strictly, per address across
+    emails, and per email alone only loosely (SPEC section 3). Shared by the API's sign-in
+    and the admin's login form, so neither is a way around the other.
+
+    Only failures count, yet concurrent guesses cannot slip through together: each attempt
+    takes a place in every counter before the password is checked (`reserve`), and a
+    successful sign-in gives its places back (`forgive`). An attempt refused by one counter
+    takes no place in the others: a guesser who hit their own (email, address) limit cannot go
+    on filling the email's loose counter and lock its owner out from their own address.
+    """
+
+    SCOPES = ("signin_email_ip", "signin_ip", "signin_email")
+
+    def __init__(self, *, email: str, ip: str) -> None:
+        now = time.time()
+        idents = {
+            "signin_email_ip": f"{email_key(email)}:{_digest(ip)}",
+            "signin_ip": _digest(ip),
+            "signin_email": email_key(email),
+        }
+        windows = (_Window.current(scope, idents[scope], now) for scope in self.SCOPES)
+        self._windows = [window for window in windows if window is not None]
+        self._held: list[str] = []
+
+    def reserve(self) -> int | None:
+        """Take a place in every counter; the seconds to wait if one is full (nothing taken)."""
+        now = time.time()
+        counts = cache.get_many([window.key for window in self._windows])
+        full = [w for w in self._windows if int(counts.get(w.key, 0)) >= w.limit]
+        if not full:
+            taken = []
+            for window in self._windows:
+                taken.append(window.key)
+                if _incr(window.key, window.period + 1) > window.limit:
+                    full.append(window)  # a concurrent attempt took the last place first
+                    break
+            if not full:
+                self._held = taken
+                return None
+            for key in taken:
+                _decr(key)
+        return _retry_after(max(window.ends_at for window in full) - now)
+
+    def forgive(self) -> None:
+        """The attempt succeeded: a successful sign-in never counts."""
+        for key in self._held:
+            _decr(key)
+        self._held = []

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from typing import Any, cast
 
 import jwt
 from django.conf import settings
@@ -23,13 +22,13 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.authentication import (
     TOKEN_GENERATION_CLAIM,
     Claims,
     encode_pair,
+    jwt_decode,
     pair_claims,
     record_outstanding,
     user_can_sign_in,
@@ -48,13 +47,7 @@ class RefreshRejected(Exception):
 def _decode(raw: str, *, verify_exp: bool) -> Claims | None:
     """The claims of a well-formed refresh token signed by us, or None."""
     try:
-        payload: Claims = jwt.decode(
-            raw,
-            cast(Any, token_backend).get_verifying_key(raw),
-            algorithms=[token_backend.algorithm],
-            leeway=token_backend.get_leeway(),
-            options={"verify_exp": verify_exp, "verify_aud": False},
-        )
+        payload = jwt_decode(raw, verify_exp=verify_exp)
     except jwt.InvalidTokenError:
         return None
     if payload.get(api_settings.TOKEN_TYPE_CLAIM) != "refresh":

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
 from accounts.models import User, normalize_email, validate_timezone
+from accounts.validators import validate_name
 from config.api.fields import AwareDateTimeField, ModelSerializer, StringField
 from engagement.models import (
     Attendance,
@@ -64,7 +65,7 @@ class TokenPairSerializer(serializers.Serializer):
 class RegisterSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = password_field()
-    display_name = StringField(min_length=1, max_length=80)
+    display_name = StringField(min_length=1, max_length=80, validators=[validate_name])
     timezone = StringField(
         max_length=64, required=False, default="UTC", validators=[validate_timezone]
     )
@@ -140,7 +141,7 @@ class EmailChangeSerializer(CurrentPasswordMixin, serializers.Serializer):
 class MeSerializer(ModelSerializer):
     """The caller's profile and preferences (SPEC section 2, User)."""
 
-    display_name = StringField(min_length=1, max_length=80)
+    display_name = StringField(min_length=1, max_length=80, validators=[validate_name])
 
     class Meta:
         model = User

@@ -6,7 +6,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,13 +17,20 @@ from accounts import services, tokens
 from accounts.api import serializers as s
 from accounts.export import export_for
 from accounts.models import User
-from accounts.throttling import AuthEmailThrottle, AuthIPThrottle, ExportThrottle
+from accounts.throttling import (
+    AuthEmailThrottle,
+    AuthIPThrottle,
+    ExportThrottle,
+    FailedSignIns,
+    client_ip,
+)
 from config.api.schema import AutoSchema, ErrorResponse401Serializer
 
 ACCEPTED = OpenApiResponse(description="Accepted. The same answer whatever the address.")
 NO_CONTENT = OpenApiResponse(description="Done.")
 
-# Sign-in, sign-up, verification and recovery: per client address and per email (SPEC 3).
+# Sign-up and recovery: per client address and per email, each flow in its own buckets
+# (SPEC 3). Sign-in counts its failures apart (TokenObtainView).
 AUTH_THROTTLES: list[type[BaseThrottle]] = [AnonRateThrottle, AuthIPThrottle, AuthEmailThrottle]
 
 
@@ -102,6 +109,9 @@ class VerifyEmailView(PublicAuthView):
 
 
 class TokenObtainView(PublicAuthView):
+    # Failed attempts are counted in the view (FailedSignIns): a success never counts.
+    throttle_classes = [AnonRateThrottle]
+
     @extend_schema(
         operation_id="auth_token",
         request=s.TokenObtainSerializer,
@@ -111,8 +121,13 @@ class TokenObtainView(PublicAuthView):
     def post(self, request: Request) -> Response:
         serializer = s.TokenObtainSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        email = serializer.validated_data["email"]
+        attempts = FailedSignIns(email=email, ip=client_ip(request))
+        wait = attempts.reserve()
+        if wait is not None:
+            raise Throttled(wait=wait)
         pair = services.user_sign_in(
-            email=serializer.validated_data["email"],
+            email=email,
             password=serializer.validated_data["password"],
             request=request._request,
         )
@@ -120,6 +135,7 @@ class TokenObtainView(PublicAuthView):
             raise AuthenticationFailed(
                 "No active account found with the given credentials.", code="no_active_account"
             )
+        attempts.forgive()
         return Response(pair)
 
 

@@ -1,13 +1,23 @@
-"""JSON parsing that answers 413 for bodies over the documented limit (SPEC section 3)."""
+"""JSON parsing that answers 413 for bodies over the documented limit and 400 for JSON nested
+deeper than 32 levels (SPEC section 3)."""
 
 from __future__ import annotations
 
+import operator
+import re
 from io import BytesIO
+from itertools import accumulate, count
 from typing import Any
 
 from django.conf import settings
 from rest_framework import parsers, status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, ParseError, ValidationError
+
+# SPEC section 3: deeper than this is 400. No body of the API needs more than a handful.
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
+_NOT_A_BRACKET = bytes(byte for byte in range(256) if byte not in b"[]{}")
 
 
 class RequestTooLarge(APIException):
@@ -28,7 +38,15 @@ class JSONParser(parsers.JSONParser):
         body = stream.read(limit + 1) if stream is not None else b""
         if len(body) > limit:
             raise RequestTooLarge()
-        data = super().parse(BytesIO(body), media_type, parser_context)
+        # Python's json recurses once per level: ~1,000 levels would end in a RecursionError (a
+        # 500), before sign-in. Measured on the text first, so no deep structure is ever built.
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        if _nests_too_deep(body, encoding):
+            raise ParseError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels is not accepted.")
+        try:
+            data = super().parse(BytesIO(body), media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON nested too deeply.") from None
         # JSON may spell lone surrogates ("\ud800") that no text column or error message can
         # hold; refuse them here, naming the field, rather than fail later with a 500.
         path = _invalid_unicode_path(data)
@@ -38,6 +56,23 @@ class JSONParser(parsers.JSONParser):
                 error = {key: error}
             raise ValidationError(error if path else {"non_field_errors": error})
         return data
+
+
+def _nests_too_deep(body: bytes, encoding: str) -> bool:
+    """Whether arrays and objects nest deeper than MAX_JSON_DEPTH, brackets inside strings left
+    out. Linear and without a Python loop per character: each bracket becomes +1 or -1 and the
+    running sum is the depth. A body that does not decode is left to the JSON parser."""
+    try:
+        text = body.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return False  # too few brackets to nest too deep: most bodies stop here
+    outside_strings = _JSON_STRING.sub("", text).encode("utf-8", "ignore")
+    # Opening brackets read 2 and closing ones 0, everything else is dropped; the depth after
+    # the i-th bracket is the running sum minus i.
+    steps = outside_strings.translate(_BRACKET_STEPS, _NOT_A_BRACKET)
+    return max(map(operator.sub, accumulate(steps), count(1)), default=0) > MAX_JSON_DEPTH
 
 
 def _is_valid_text(text: str) -> bool:

@@ -173,9 +173,21 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             codes_by_field.setdefault(parameter["name"], set())
         for name, codes in self._get_extra_validation_errors().items():
             codes_by_field.setdefault(name, set()).update(codes)
-        # The cursor is checked by the paginator, which answers 404 for a bad one.
-        codes_by_field.pop("cursor", None)
+        if "cursor" in codes_by_field:
+            # Checked by the paginator (config/api/pagination.py): 400, never 404 (SPEC 3).
+            codes_by_field["cursor"] = {"invalid_cursor", "multiple_values"}
         return _validation_error_serializer(self.get_operation_id(), codes_by_field)
+
+    def _should_add_http404_error_response(self) -> bool:
+        # drf-standardized-errors documents 404 on every cursor-paginated list, for DRF's answer
+        # to a bad cursor; this API answers 400 `invalid_cursor` (SPEC section 3), and a list
+        # has nothing else to miss: an id in a filter gives an empty list.
+        parameters = self._get_parameters()
+        if any(p["name"] == "cursor" for p in parameters) and not any(
+            p["in"] == "path" for p in parameters
+        ):
+            return False
+        return bool(super()._should_add_http404_error_response())
 
 
 class JWTAuthenticationScheme(SimpleJWTScheme):

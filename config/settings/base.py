@@ -7,6 +7,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 # Lets generic classes such as ModelAdmin[User] be subscripted at runtime, as the stubs type them.
 django_stubs_ext.monkeypatch()
@@ -22,6 +23,9 @@ SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 JWT_SIGNING_KEY = env.str(
     "JWT_SIGNING_KEY", default="dev-insecure-jwt-signing-key-0123456789abcdef"
 )
+# Older signing keys still accepted for verifying access and refresh tokens while apps refresh
+# (SPEC section 8); new tokens are signed with JWT_SIGNING_KEY only.
+JWT_SIGNING_KEY_FALLBACKS = env.list("JWT_SIGNING_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -171,7 +175,11 @@ REPORTS_CHUNK_SIZE = env.int("REPORTS_CHUNK_SIZE", default=500)
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
 # --- Proxies ---
+# How many trusted proxies append to X-Forwarded-For; the client is the NUM_PROXIES-th address
+# from the right (SPEC section 3). 0: the header is ignored and the socket address counts.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+if NUM_PROXIES < 0:
+    raise ImproperlyConfigured("NUM_PROXIES must be 0 or more.")
 _proxy_header = env.str("SECURE_PROXY_SSL_HEADER", default="")
 if _proxy_header:
     # Given as "HTTP_X_FORWARDED_PROTO,https".
@@ -184,6 +192,9 @@ CORS_URLS_REGEX = r"^/api/.*$"
 # --- REST framework ---
 THROTTLE_USER_RATE = env.str("THROTTLE_USER_RATE", default="600/min")
 THROTTLE_ANON_RATE = env.str("THROTTLE_ANON_RATE", default="120/min")
+# Sign-in and recovery stay strict whatever a load test sets above (accounts/throttling.py).
+THROTTLE_AUTH_IP_RATE = env.str("THROTTLE_AUTH_IP_RATE", default="30/min")
+THROTTLE_AUTH_EMAIL_RATE = env.str("THROTTLE_AUTH_EMAIL_RATE", default="10/hour")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTAuthentication"],
@@ -201,14 +212,23 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "user": THROTTLE_USER_RATE,
         "anon": THROTTLE_ANON_RATE,
-        # Sign-in and recovery stay strict whatever a load test sets above.
-        "auth_ip": env.str("THROTTLE_AUTH_IP_RATE", default="30/min"),
-        "auth_email": env.str("THROTTLE_AUTH_EMAIL_RATE", default="10/hour"),
+        # Registration, verification and recovery, per client address and per address in the
+        # body, each flow in its own bucket.
+        "auth_ip": THROTTLE_AUTH_IP_RATE,
+        "auth_email": THROTTLE_AUTH_EMAIL_RATE,
+        # Failed sign-ins only (SPEC section 3): strictly per email and client address, per
+        # client address, and per email alone only loosely: far more than one person can type
+        # to lock another out, few enough to stop a guess spread over many addresses.
+        "signin_email_ip": env.str("THROTTLE_SIGNIN_EMAIL_IP_RATE", default="10/hour"),
+        "signin_ip": env.str("THROTTLE_SIGNIN_IP_RATE", default=THROTTLE_AUTH_IP_RATE),
+        "signin_email": env.str("THROTTLE_SIGNIN_EMAIL_RATE", default="100/hour"),
         "invite_user": env.str("THROTTLE_INVITE_USER_RATE", default="30/hour"),
         "invite_email": env.str("THROTTLE_INVITE_EMAIL_RATE", default="5/day"),
         "export": env.str("THROTTLE_EXPORT_RATE", default="10/hour"),
     },
-    "NUM_PROXIES": NUM_PROXIES or None,
+    # 0 means "no proxy: ignore X-Forwarded-For". DRF reads None as "trust the whole header",
+    # which would let anyone pick the address every per-IP throttle counts by.
+    "NUM_PROXIES": NUM_PROXIES,
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": False,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -235,6 +255,8 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
     "ALGORITHM": "HS256",
     "SIGNING_KEY": JWT_SIGNING_KEY,
+    # Verifies with JWT_SIGNING_KEY_FALLBACKS too.
+    "AUTH_TOKEN_CLASSES": ("accounts.authentication.AccessToken",),
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",

@@ -19,6 +19,8 @@ if len(SECRET_KEY) < 50 or len(JWT_SIGNING_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY and JWT_SIGNING_KEY must be at least 50 characters.")
 if SECRET_KEY == JWT_SIGNING_KEY:
     raise ImproperlyConfigured("JWT_SIGNING_KEY must differ from SECRET_KEY.")
+if SECRET_KEY in JWT_SIGNING_KEY_FALLBACKS:
+    raise ImproperlyConfigured("JWT_SIGNING_KEY_FALLBACKS must not hold SECRET_KEY.")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 

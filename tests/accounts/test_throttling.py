@@ -43,27 +43,42 @@ def attempt(api: CommittingAPIClient, email: str, ip: str = "10.0.0.1") -> Any:
 
 
 @pytest.mark.django_db
-def test_sign_in_is_throttled_per_email_whatever_the_address_it_comes_from(
+def test_failed_sign_ins_are_throttled_per_email_and_address(
     api: CommittingAPIClient, settings: Any
 ) -> None:
-    set_rates(settings, auth_email="3/hour", auth_ip="100/min")
+    set_rates(settings, signin_email_ip="3/hour")
+    UserFactory.create(email="target@example.com")
+
+    answers = [attempt(api, "target@example.com").status_code for _ in range(4)]
+
+    assert answers == [401, 401, 401, 429]
+    throttled = attempt(api, "TARGET@example.com ")  # normalised: same bucket
+    assert throttled.status_code == 429
+    assert 1 <= int(throttled.headers["Retry-After"]) <= 3600
+    assert throttled.json()["errors"][0]["code"] == "throttled"
+    # Strictly per (email, address): the same email elsewhere, another email here, still go on.
+    assert attempt(api, "target@example.com", ip="10.0.0.2").status_code == 401
+    assert attempt(api, "someone.else@example.com").status_code == 401
+
+
+@pytest.mark.django_db
+def test_failed_sign_ins_are_throttled_loosely_per_email_whatever_the_address(
+    api: CommittingAPIClient, settings: Any
+) -> None:
+    set_rates(settings, signin_email="3/hour")
     UserFactory.create(email="target@example.com")
 
     answers = [attempt(api, "target@example.com", ip=f"10.0.0.{n}").status_code for n in range(4)]
 
     assert answers == [401, 401, 401, 429]
-    throttled = attempt(api, "TARGET@example.com ", ip="10.9.9.9")  # normalised: same bucket
-    assert throttled.status_code == 429
-    assert 1 <= int(throttled.headers["Retry-After"]) <= 3600
-    assert throttled.json()["errors"][0]["code"] == "throttled"
     assert attempt(api, "someone.else@example.com").status_code == 401
 
 
 @pytest.mark.django_db
-def test_sign_in_is_throttled_per_ip_whatever_the_email(
+def test_failed_sign_ins_are_throttled_per_address_whatever_the_email(
     api: CommittingAPIClient, settings: Any
 ) -> None:
-    set_rates(settings, auth_ip="3/min", auth_email="100/hour")
+    set_rates(settings, signin_ip="3/min")
 
     answers = [attempt(api, f"person{n}@example.com").status_code for n in range(4)]
 
@@ -76,14 +91,38 @@ def test_sign_in_is_throttled_per_ip_whatever_the_email(
 def test_a_throttled_sign_in_is_refused_even_with_the_right_password(
     api: CommittingAPIClient, settings: Any
 ) -> None:
-    set_rates(settings, auth_email="2/hour")
+    set_rates(settings, signin_email_ip="2/hour")
     UserFactory.create(email="guessed@example.com")
     attempt(api, "guessed@example.com")
     attempt(api, "guessed@example.com")
 
-    response = api.post(SIGN_IN, {"email": "guessed@example.com", "password": PASSWORD})
+    response = api.post(
+        SIGN_IN, {"email": "guessed@example.com", "password": PASSWORD}, REMOTE_ADDR="10.0.0.1"
+    )
 
     assert response.status_code == 429
+
+
+@pytest.mark.django_db
+def test_a_successful_sign_in_takes_no_place_in_any_counter(
+    api: CommittingAPIClient, settings: Any
+) -> None:
+    set_rates(settings, signin_email_ip="1/hour", signin_ip="1/min", signin_email="1/hour")
+    UserFactory.create(email="owner@example.com")
+    body = {"email": "owner@example.com", "password": PASSWORD}
+
+    assert [api.post(SIGN_IN, body).status_code for _ in range(3)] == [200, 200, 200]
+    assert attempt(api, "owner@example.com", ip="127.0.0.1").status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_sign_in_body_without_an_email_is_a_400_and_counts_nothing(
+    api: CommittingAPIClient, settings: Any
+) -> None:
+    set_rates(settings, signin_ip="1/min")
+
+    assert api.post(SIGN_IN, {"password": "x"}).status_code == 400
+    assert attempt(api, "someone@example.com", ip="127.0.0.1").status_code == 401
 
 
 @pytest.mark.django_db
@@ -94,7 +133,7 @@ def test_a_throttled_sign_in_is_refused_even_with_the_right_password(
         (RESET, {"email": "flood@example.com"}),
     ],
 )
-def test_registration_and_reset_are_throttled_per_email(
+def test_registration_and_reset_are_throttled_per_email_each_in_its_own_bucket(
     api: CommittingAPIClient, settings: Any, path: str, body: dict[str, str]
 ) -> None:
     set_rates(settings, auth_email="2/hour", auth_ip="100/min")
@@ -102,6 +141,20 @@ def test_registration_and_reset_are_throttled_per_email(
     answers = [api.post(path, body, REMOTE_ADDR=f"10.1.0.{n}").status_code for n in range(3)]
 
     assert answers == [202, 202, 429]
+    other = RESET if path == REGISTER else REGISTER
+    other_body = {"email": "flood@example.com", "password": PASSWORD, "display_name": "F"}
+    assert api.post(other, other_body).status_code == 202
+
+
+@pytest.mark.django_db
+def test_registration_and_reset_count_per_address_in_buckets_of_their_own(
+    api: CommittingAPIClient, settings: Any
+) -> None:
+    set_rates(settings, auth_ip="2/min", auth_email="100/hour")
+    body = {"email": "someone@example.com", "password": PASSWORD, "display_name": "S"}
+
+    assert [api.post(REGISTER, body).status_code for _ in range(3)] == [202, 202, 429]
+    assert api.post(RESET, {"email": "someone@example.com"}).status_code == 202
 
 
 @pytest.mark.django_db
@@ -123,7 +176,7 @@ def test_verification_and_reset_confirmation_are_throttled_per_ip(
 
 
 def _race_twenty_sign_ins(settings: Any) -> Counter[int]:
-    set_rates(settings, auth_email="5/hour", auth_ip="1000/min", anon="1000/min")
+    set_rates(settings, signin_email="5/hour")
     UserFactory.create(email="race@example.com")
     threads_count = 20
     barrier = threading.Barrier(threads_count)

@@ -295,3 +295,58 @@ def test_no_usable_token_is_stored_in_the_database(api: CommittingAPIClient, use
     for token in (*pair.values(), *new.values()):
         assert all(token not in value for row in rotations for value in row)
     assert settings.SIMPLE_JWT["SIGNING_KEY"] not in str(rotations)
+
+
+OLD_KEY = "an-older-jwt-signing-key-still-accepted-while-apps-refresh-0123456789"
+
+
+def signed_with(key: str, user: User) -> dict[str, str]:
+    """A pair as the API issued it, but signed with `key`."""
+    pair = issue_tokens(user)
+    return {kind: jwt.encode(claims(token), key, algorithm="HS256") for kind, token in pair.items()}
+
+
+def test_tokens_signed_with_a_fallback_key_still_work_and_refresh_onto_the_current_key(
+    api: CommittingAPIClient, user: User, settings: Any
+) -> None:
+    settings.JWT_SIGNING_KEY_FALLBACKS = [OLD_KEY]
+    old = signed_with(OLD_KEY, user)
+
+    assert works(old["access"])
+    rotated = refresh(api, old["refresh"])
+    assert rotated.status_code == 200
+    new = rotated.json()
+    jwt.decode(new["access"], settings.JWT_SIGNING_KEY, algorithms=["HS256"])
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(new["refresh"], OLD_KEY, algorithms=["HS256"])
+    assert works(new["access"])
+    assert api.post(LOGOUT, {"refresh": new["refresh"]}).status_code == 204
+    assert refresh(api, new["refresh"]).status_code == 401
+
+
+def test_once_a_fallback_key_is_dropped_its_tokens_stop_working(
+    api: CommittingAPIClient, user: User, settings: Any
+) -> None:
+    settings.JWT_SIGNING_KEY_FALLBACKS = []
+    old = signed_with(OLD_KEY, user)
+
+    assert not works(old["access"])
+    assert refresh(api, old["refresh"]).status_code == 401
+
+
+def test_a_fallback_key_does_not_lift_revocation(user: User, settings: Any) -> None:
+    settings.JWT_SIGNING_KEY_FALLBACKS = [OLD_KEY]
+    old = signed_with(OLD_KEY, user)
+    User.objects.filter(pk=user.pk).update(token_generation=user.token_generation + 1)
+
+    assert not works(old["access"])
+
+
+def test_an_expired_token_signed_with_a_fallback_key_is_refused(user: User, settings: Any) -> None:
+    settings.JWT_SIGNING_KEY_FALLBACKS = [OLD_KEY]
+    old = signed_with(OLD_KEY, user)
+
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=16)):
+        response = bearer(old["access"]).get(ME)
+
+    assert response.status_code == 401

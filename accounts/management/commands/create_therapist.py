@@ -8,9 +8,10 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.models import User, normalize_email
+from accounts.services import therapist_create_or_promote
+from accounts.validators import validate_name
 
 
 class Command(BaseCommand):
@@ -27,18 +28,17 @@ class Command(BaseCommand):
         name = options["name"].strip()
         if not 1 <= len(name) <= 80:
             raise CommandError("--name must be 1 to 80 characters.")
+        try:
+            validate_name(name)
+        except ValidationError as exc:
+            raise CommandError(f"--name: {'; '.join(exc.messages)}") from exc
         user = User.objects.filter(email=email).first()
         try:
             validate_password(options["password"], user=user)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
-        created = user is None
-        if user is None:
-            user = User(email=email)
-        user.display_name = name
-        user.is_therapist = True
-        user.email_verified_at = user.email_verified_at or timezone.now()
-        user.set_password(options["password"])
-        user.save()
-        verb = "Created" if created else "Updated"
+        user, created = therapist_create_or_promote(
+            email=email, password=options["password"], display_name=name
+        )
+        verb = "Created" if created else "Updated (earlier sign-ins ended)"
         self.stdout.write(f"{verb} therapist {user.email} ({user.id}).")

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User, validate_timezone
+from accounts.validators import validate_name
 from config.api.fields import AwareDateTimeField, BoolField, ModelSerializer, StringField
 from engagement.api.permissions import role_of
 from engagement.models import Couple, Membership
@@ -131,7 +132,7 @@ class CoupleSerializer(ModelSerializer):
 
 
 class _CoupleFieldsSerializer(serializers.Serializer):
-    name = StringField(max_length=80, allow_blank=True, required=False)
+    name = StringField(max_length=80, allow_blank=True, required=False, validators=[validate_name])
     timezone = StringField(
         max_length=64, required=False, validators=[validate_timezone], help_text="IANA name."
     )
