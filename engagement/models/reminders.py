@@ -25,6 +25,7 @@ class ReminderDelivery(models.Model):
         CLAIMED = "claimed", "Claimed"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
