@@ -5,6 +5,7 @@ date, with the back-off after three unheeded ones; an email never reveals a priv
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -44,7 +45,10 @@ def _run() -> str:
 
 def _device(user: User, token: str = FCM_TOKEN, platform: str = "android") -> Device:
     return Device.objects.create(
-        user=user, platform=platform, token=token, token_digest=f"digest-{token}-{user.pk}"
+        user=user,
+        platform=platform,
+        token=token,
+        token_digest=hashlib.sha256(f"{token}-{user.pk}".encode()).hexdigest(),
     )
 
 
