@@ -296,3 +296,31 @@ def test_meta_serves_the_web_push_public_key(api_client: APIClient, settings: An
     assert api_client.get("/api/v1/meta/").json()["web_push_public_key"] == "BPublicKey"
     settings.WEBPUSH_VAPID_PUBLIC_KEY = ""
     assert api_client.get("/api/v1/meta/").json()["web_push_public_key"] is None
+
+
+def test_the_admin_shows_devices_without_their_tokens() -> None:
+    from django.contrib import admin
+    from django.test import Client
+    from push_notifications.models import GCMDevice, WebPushDevice
+
+    staff = User.objects.create_superuser("staff@example.com", PASSWORD, display_name="Staff")
+    owner = UserFactory.create()
+    token = web_token()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(owner)['access']}")
+    device_id = client.post(URL, {"platform": "web", "token": token}, format="json").json()["id"]
+    browser = Client()
+    browser.force_login(staff)
+    pages = [
+        browser.get("/admin/accounts/device/"),
+        browser.get(f"/admin/accounts/device/{device_id}/change/"),
+    ]
+    for page in pages:
+        assert page.status_code == 200
+        text = page.content.decode()
+        assert token["endpoint"] not in text
+        assert token["keys"]["auth"] not in text
+        assert Device.objects.get().token_digest not in text
+    # The library's own device tables (raw tokens) are not in the admin at all.
+    assert not admin.site.is_registered(GCMDevice)
+    assert not admin.site.is_registered(WebPushDevice)
