@@ -23,6 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from accounts.devices import endpoint_allowed
 from accounts.models import Device
 
 logger = logging.getLogger(__name__)
@@ -132,6 +133,10 @@ def _send_webpush(device: Device, push: Push) -> str:
     from push_notifications.webpush import webpush_send_message
 
     target = _WebPushTarget(device)
+    if not endpoint_allowed(target.registration_id):
+        # Checked at registration too; the list may have shrunk since.
+        logger.warning("web push endpoint not allowed", extra={"device": str(device.id)})
+        return FAILED
     payload = json.dumps({"title": push.title, "body": push.body, "kind": push.kind})
     try:
         result = webpush_send_message(target, payload, ttl=TIME_TO_LIVE_SECONDS)
