@@ -365,3 +365,22 @@ def test_a_reminder_reaches_a_web_push_subscription_end_to_end(
     assert ReminderDelivery.objects.get(
         user=user, local_date=DAY + dt.timedelta(days=1)
     ).status == ("failed")
+
+
+def test_the_unsubscribe_page_of_a_spanish_speakers_reminder_is_in_spanish(
+    couple: tuple[Couple, User, User], settings: Any
+) -> None:
+    settings.SITE_URL = "http://testserver"
+    user = couple[1]
+    User.objects.filter(pk=user.pk).update(reminder_email=True, language="es")
+    with _at(AT_20):
+        _run()
+    [message] = mail.outbox
+    parts = urlsplit(message.extra_headers["List-Unsubscribe"].strip("<>"))
+    page = APIClient().get(parts.path, {"token": parse_qs(parts.query)["token"][0]})
+    assert page.status_code == 200
+    assert page["Content-Language"] == "es"
+    text = page.content.decode()
+    assert "¿Dejar de recibir los recordatorios por correo?" in text
+    assert "Darme de baja" in text
+    assert "Stop" not in text
