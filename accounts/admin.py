@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from accounts.models import EmailVerification, RefreshRotation, User
+from accounts.models import Device, EmailVerification, RefreshRotation, User
 from accounts.throttling import FailedSignIns, client_ip
 from accounts.validators import validate_name
 from engagement.admin.read_only import ViewOnlyAdmin
@@ -81,6 +81,10 @@ class UserAdmin(admin.ModelAdmin[User]):
         "digest_detail",
         "digest_weekday",
         "digest_hour",
+        "checkin_reminder",
+        "reminder_hour",
+        "reminder_email",
+        "language",
         "email_verified_at",
         "date_joined",
         "last_login",
@@ -169,3 +173,29 @@ class RefreshRotationAdmin(ViewOnlyAdmin[RefreshRotation]):
     date_hierarchy = "rotated_at"
     autocomplete_fields = ("user",)
     fields = ("user", "rotated_at", "expires_at")
+
+
+@admin.register(Device)
+class DeviceAdmin(ViewOnlyAdmin[Device]):
+    # The token (and its digest) stays off the page: it is a way to reach the user's phone.
+    list_display = ("created_at", "user", "platform", "name", "last_seen_at")
+    list_filter = ("platform",)
+    list_select_related = ("user",)
+    search_fields = ("user__email", "user__display_name", "name")
+    date_hierarchy = "created_at"
+    autocomplete_fields = ("user",)
+    fields = ("id", "user", "platform", "name", "created_at", "last_seen_at")
+
+
+# django-push-notifications registers admins for its own device tables, which hold raw tokens
+# and stay empty here (accounts.Device holds the devices): keep them out of the admin.
+def _unregister_library_devices() -> None:
+    from push_notifications import models as push_models
+
+    for name in ("APNSDevice", "GCMDevice", "WNSDevice", "WebPushDevice"):
+        model = getattr(push_models, name, None)
+        if model is not None and admin.site.is_registered(model):
+            admin.site.unregister(model)
+
+
+_unregister_library_devices()

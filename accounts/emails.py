@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -27,12 +28,22 @@ def frontend_link(path: str, **params: str) -> str:
     return f"{settings.FRONTEND_URL}{path}{query}"
 
 
-def compose(name: str, *, to: str, context: dict[str, Any]) -> EmailMultiAlternatives:
-    """The message built from `emails/<name>-subject.txt`, `-body.txt` and `-body.html`."""
-    subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
-    text = render_to_string(f"emails/{name}-body.txt", context)
-    html = render_to_string(f"emails/{name}-body.html", context)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
+def compose(
+    name: str, *, to: str, context: dict[str, Any], language: str = "en"
+) -> EmailMultiAlternatives:
+    """The message built from `emails/<name>-subject.txt`, `-body.txt` and `-body.html`, in
+    the recipient's language (SPEC section 3)."""
+    with translation.override(language):
+        subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
+        text = render_to_string(f"emails/{name}-body.txt", context)
+        html = render_to_string(f"emails/{name}-body.html", context)
+    message = EmailMultiAlternatives(
+        subject,
+        text,
+        settings.DEFAULT_FROM_EMAIL,
+        [to],
+        headers={"Content-Language": language},
+    )
     message.attach_alternative(html, "text/html")
     return message
 
@@ -52,6 +63,7 @@ def verification_message(verification: EmailVerification, token: str) -> EmailMu
             "url": frontend_link("/verify", token=token),
             "valid_hours": settings.EMAIL_VERIFICATION_TIMEOUT // 3600,
         },
+        language=verification.user.language,
     )
 
 
@@ -70,6 +82,7 @@ def password_reset_message(user: User) -> EmailMultiAlternatives:
         "password-reset",
         to=user.email,
         context={"display_name": user.display_name, "url": url},
+        language=user.language,
     )
 
 

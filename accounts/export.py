@@ -168,6 +168,20 @@ def _reports(user: User) -> list[dict[str, Any]]:
     ]
 
 
+def _devices(user: User) -> list[dict[str, Any]]:
+    """The caller's push devices, never their tokens (SPEC section 4)."""
+    return [
+        {
+            "id": str(d.id),
+            "platform": d.platform,
+            "name": d.name,
+            "created_at": _utc(d.created_at),
+            "last_seen_at": _utc(d.last_seen_at),
+        }
+        for d in user.devices.order_by("created_at", "id")
+    ]
+
+
 def export_for(user: User) -> dict[str, Any]:
     """The whole export document."""
     return {
@@ -180,4 +194,5 @@ def export_for(user: User) -> dict[str, Any]:
         "commitments": _commitments(user),
         "checkins": _checkins(user),
         "reports": _reports(user),
+        "devices": _devices(user),
     }

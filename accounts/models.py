@@ -1,4 +1,5 @@
-"""The user: UUID id, email as the login (case-insensitive unique), and digest preferences."""
+"""The user: UUID id, email as the login (case-insensitive unique), digest and reminder
+preferences, language; and the push devices a user registered."""
 
 from __future__ import annotations
 
@@ -57,6 +58,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         FULL = "full", "Full"
         MINIMAL = "minimal", "Minimal"
 
+    class Language(models.TextChoices):
+        EN = "en", "English"
+        ES = "es", "Español"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField(max_length=254, unique=True)
     display_name = models.CharField(max_length=80)
@@ -72,6 +77,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     digest_hour = models.PositiveSmallIntegerField(
         default=8, validators=[MinValueValidator(0), MaxValueValidator(23)]
     )
+    # Check-in reminders (SPEC sections 2 and 6): to the devices, by email only when asked.
+    checkin_reminder = models.BooleanField(default=True)
+    reminder_hour = models.PositiveSmallIntegerField(
+        default=20, validators=[MinValueValidator(0), MaxValueValidator(23)]
+    )
+    reminder_email = models.BooleanField(default=False)
+    # Emails and pushes are written in it (SPEC section 3).
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.EN)
     email_verified_at = models.DateTimeField(null=True, blank=True)
     # Every JWT carries the generation it was issued in; bumping it (password change or reset,
     # theft detection, erasure) makes every earlier token fail at once.
@@ -99,6 +112,10 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.CheckConstraint(
                 condition=models.Q(digest_hour__gte=0, digest_hour__lte=23),
                 name="user_digest_hour_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reminder_hour__gte=0, reminder_hour__lte=23),
+                name="user_reminder_hour_range",
             ),
         ]
 
@@ -168,3 +185,34 @@ class RefreshRotation(models.Model):
 
     def __str__(self) -> str:
         return f"refresh {self.jti} rotated {self.rotated_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Device(models.Model):
+    """A phone or browser that receives the user's pushes (SPEC section 2, Device).
+
+    The token is a credential to reach the user: it is written once, never read back by the API,
+    the export or the admin. `token_digest` identifies it (for Web Push, by its endpoint), so a
+    token belongs to one user at a time and registering it again refreshes the same row.
+    """
+
+    class Platform(models.TextChoices):
+        IOS = "ios", "iOS"
+        ANDROID = "android", "Android"
+        WEB = "web", "Web"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="devices")
+    platform = models.CharField(max_length=7, choices=Platform.choices)
+    # An FCM or APNs registration token, or a Web Push subscription as canonical JSON.
+    token = models.TextField()
+    token_digest = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=80, blank=True, default="")
+    created_at = models.DateTimeField(default=django_timezone.now)
+    last_seen_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        indexes = [models.Index(fields=["user", "last_seen_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_platform_display()} device {self.name or str(self.id)[:8]}"

@@ -28,6 +28,7 @@ from rest_framework.fields import get_error_detail
 
 from accounts import tasks
 from accounts.authentication import issue_tokens, user_can_sign_in
+from accounts.devices import devices_forget
 from accounts.models import EmailVerification, RefreshRotation, User, normalize_email
 from accounts.tokens import tokens_revoke_all
 from engagement.models import (
@@ -51,6 +52,10 @@ PROFILE_FIELDS = (
     "digest_detail",
     "digest_weekday",
     "digest_hour",
+    "checkin_reminder",
+    "reminder_hour",
+    "reminder_email",
+    "language",
 )
 
 
@@ -87,7 +92,12 @@ def _verification_send(*, user: User, email: str, purpose: str, password_hash: s
 
 @transaction.atomic
 def user_register(
-    *, email: str, password: str, display_name: str, timezone_name: str = "UTC"
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    timezone_name: str = "UTC",
+    language: str = User.Language.EN,
 ) -> None:
     """Start a registration. Same outcome for the caller whatever the address (no enumeration):
     a new address gets a verification link, one with an account a note saying so."""
@@ -96,7 +106,9 @@ def user_register(
     password_hash = make_password(password)
     user = User.objects.select_for_update().filter(email=email).first()
     if user is None:
-        user = User(email=email, display_name=display_name, timezone=timezone_name)
+        user = User(
+            email=email, display_name=display_name, timezone=timezone_name, language=language
+        )
         # The password waits on the verification: an unconfirmed account cannot sign in.
         user.set_unusable_password()
         try:
@@ -120,7 +132,8 @@ def user_register(
     # the password chosen with it, so whoever holds the mailbox decides which one counts.
     user.display_name = display_name
     user.timezone = timezone_name
-    user.save(update_fields=["display_name", "timezone", "updated_at"])
+    user.language = language
+    user.save(update_fields=["display_name", "timezone", "language", "updated_at"])
     _verification_send(
         user=user,
         email=email,
@@ -209,20 +222,22 @@ def _password_errors(field: str, password: str, user: User) -> None:
         raise ValidationError({field: get_error_detail(exc)}) from exc
 
 
-def _password_set(user: User, password: str) -> None:
-    """New password: every earlier token ends, and pending email changes are dropped (the notice
-    of a change tells an owner who did not ask for it to reset their password)."""
+def _password_set(user: User, password: str, keep_device: uuid.UUID | None = None) -> None:
+    """New password: every earlier token ends, pending email changes are dropped (the notice
+    of a change tells an owner who did not ask for it to reset their password), and every push
+    device but the calling one is forgotten."""
     user.set_password(password)
     user.save(update_fields=["password", "email_verified_at", "updated_at"])
     EmailVerification.objects.filter(user=user).delete()
     tokens_revoke_all(user=user)
+    devices_forget(user=user, except_device=keep_device)
     _note("password-changed", user)
 
 
 @transaction.atomic
-def password_change(*, user: User, new_password: str) -> None:
+def password_change(*, user: User, new_password: str, keep_device: uuid.UUID | None = None) -> None:
     """The caller proved the old password (serializer); every earlier token stops working."""
-    _password_set(user, new_password)
+    _password_set(user, new_password, keep_device)
 
 
 @transaction.atomic
@@ -244,7 +259,9 @@ def _user_from_uid(uid: str) -> User | None:
 
 
 @transaction.atomic
-def password_reset_confirm(*, uid: str, token: str, new_password: str) -> None:
+def password_reset_confirm(
+    *, uid: str, token: str, new_password: str, keep_device: uuid.UUID | None = None
+) -> None:
     """Set a new password from a reset link. Opening a link mailed to the address proves it,
     so an unconfirmed account becomes confirmed too."""
     user = _user_from_uid(uid)
@@ -252,7 +269,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> None:
         raise _invalid("token")
     _password_errors("new_password", new_password, user)
     user.email_verified_at = user.email_verified_at or timezone.now()
-    _password_set(user, new_password)
+    _password_set(user, new_password, keep_device)
 
 
 @transaction.atomic
@@ -402,6 +419,7 @@ def user_erase(*, user: User) -> None:
     Removal.objects.filter(user=user).delete()
     EmailVerification.objects.filter(user=user).delete()
     RefreshRotation.objects.filter(user=user).delete()
+    devices_forget(user=user)
 
     user.display_name = ERASED_THERAPIST_DISPLAY_NAME if user.is_therapist else ERASED_DISPLAY_NAME
     user.email = placeholder

@@ -33,7 +33,7 @@ from accounts.authentication import (
     record_outstanding,
     user_can_sign_in,
 )
-from accounts.models import RefreshRotation, User
+from accounts.models import Device, RefreshRotation, User
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +94,12 @@ def _blacklist(jti: str, *, user: User | None, expires_at: dt.datetime) -> None:
     BlacklistedToken.objects.get_or_create(token=outstanding)
 
 
+def refresh_owner(raw: str) -> uuid.UUID | None:
+    """Whose refresh token this is, expired or not, when we signed it; else None."""
+    presented = _decode(raw, verify_exp=False)
+    return None if presented is None else _user_id(presented)
+
+
 def _grace() -> dt.timedelta:
     return dt.timedelta(seconds=settings.REFRESH_REUSE_GRACE_SECONDS)
 
@@ -138,6 +144,8 @@ def _rotate(raw: str) -> dict[str, str] | None:
         # caller answers 401, so the revocation stands.
         logger.warning("refresh token reused after rotation; revoking", extra={"user": user.pk})
         tokens_revoke_all(user=user)
+        # Whoever holds the copy may hold the phone too: it stops receiving pushes.
+        Device.objects.filter(user=user).delete()
         return None
     if _is_blacklisted(jti):
         return None  # logged out

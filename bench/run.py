@@ -605,10 +605,106 @@ class Benchmarks(Bench):
             )
         )
 
+    def reminders(self) -> None:
+        """Planning one reminder hour for N users seeded synthetically (docs/reminders.md): the
+        wall time of one pass over every candidate, and the queries each chunk costs."""
+        import datetime as dt
+        from zoneinfo import ZoneInfo
+
+        from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+        from django.utils import timezone
+
+        from accounts.models import Device, User
+        from engagement.models import CheckIn, Couple, Membership, ReminderDelivery
+        from engagement.reminders import planner
+
+        total = self.args.reminder_users
+        now = timezone.now()
+        zones = ("UTC", "Europe/Madrid", "America/Mexico_City", "Asia/Tokyo")
+        log(f"seeding {total} reminder users in {total // 2} couples")
+        started = time.monotonic()
+        batch = 5_000
+        for first in range(0, total, batch):
+            count = min(batch, total - first)
+            users = User.objects.bulk_create(
+                User(
+                    email=f"reminder{first + i}@bench.invalid",
+                    display_name="R",
+                    password=UNUSABLE_PASSWORD_PREFIX,
+                    email_verified_at=now,
+                    timezone=zones[(first + i) % len(zones)],
+                    # Everyone's hour is this one where they live: all of them are due now.
+                    reminder_hour=now.astimezone(ZoneInfo(zones[(first + i) % len(zones)])).hour,
+                    reminder_email=(first + i) % 3 == 0,
+                )
+                for i in range(count)
+            )
+            couples = Couple.objects.bulk_create(Couple(name="R") for _ in range(count // 2))
+            Membership.objects.bulk_create(
+                Membership(couple=c, user=users[2 * j + k], role="partner", partner_slot=k + 1)
+                for j, c in enumerate(couples)
+                for k in (0, 1)
+            )
+            Device.objects.bulk_create(
+                Device(user=u, platform="android", token=f"t{i}", token_digest=f"{first + i:064d}")
+                for i, u in enumerate(users)
+                if i % 2
+            )
+            CheckIn.objects.bulk_create(
+                CheckIn(
+                    couple=couples[i // 2],
+                    author=u,
+                    date=now.date() - dt.timedelta(days=(i % 8) // 4),
+                    mood=3,
+                    visibility=("private", "couple")[i % 2],
+                )
+                for i, u in enumerate(users)
+                if i % 4 != 3 and i // 2 < len(couples)
+            )
+            ReminderDelivery.objects.bulk_create(
+                ReminderDelivery(
+                    user=u,
+                    local_date=now.date() - dt.timedelta(days=1 + i % 3),
+                    channel="push",
+                    status="sent",
+                )
+                for i, u in enumerate(users)
+                if i % 5 == 0
+            )
+        log(f"seeded in {time.monotonic() - started:.1f} s")
+        self.vacuum()
+        pages = planned = users_seen = worst = 0
+        started = time.monotonic()
+        for page in planner.user_pages(planner.CHUNK_SIZE):
+            with CaptureQueriesContext(connection) as queries:
+                planned += len(planner.plan(page, now=now))
+            pages += 1
+            users_seen += len(page)
+            worst = max(worst, len(queries.captured_queries))
+        elapsed = time.monotonic() - started
+        self.add(
+            Result(
+                "reminders_100k" if total == 100_000 else f"reminders_{total}",
+                elapsed,
+                "s",
+                target="one pass; fixed queries per chunk",
+                notes=(
+                    f"{users_seen} candidates in {pages} chunks of {planner.CHUNK_SIZE}: at most "
+                    f"{worst} queries a chunk (and 1 to read each page), {planned} reminders "
+                    "planned, nothing sent"
+                ),
+            )
+        )
+
     def run(self) -> None:
         self.recreate_database()
         self.manage("migrate", "--no-input", quiet=True)
         self.django()
+        if self.args.only_reminders:
+            self.reminders()
+            return
         self.seed(self.args.couples, seed=1, name="seed_10k")
         ten_k = self.reports_10k()
         if not self.args.skip_api:
@@ -617,6 +713,10 @@ class Benchmarks(Bench):
             self.digests()
         if not self.args.skip_large:
             self.reports_50k(ten_k)
+        # Last: its users sit in couples with no history, which the weekly runs above would
+        # otherwise have had to report.
+        if not self.args.skip_reminders:
+            self.reminders()
         write_markdown(self)
 
 
@@ -708,6 +808,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-api", action="store_true")
     parser.add_argument("--skip-digests", action="store_true")
     parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument("--reminder-users", type=int, default=100_000)
+    parser.add_argument("--skip-reminders", action="store_true")
+    parser.add_argument(
+        "--only-reminders", action="store_true", help="only reminders_100k (prints, writes no doc)"
+    )
     args = parser.parse_args(argv)
     Benchmarks(args).run()
 

@@ -32,6 +32,7 @@ app.conf.update(
     task_routes={
         "engagement.reports.*": {"queue": "reports", "routing_key": "reports"},
         "engagement.digests.*": {"queue": "email", "routing_key": "email"},
+        "engagement.reminders.*": {"queue": "email", "routing_key": "email"},
         "engagement.invitations.*": {"queue": "email", "routing_key": "email"},
         "accounts.*": {"queue": "email", "routing_key": "email"},
     },
@@ -61,6 +62,11 @@ app.conf.update(
             "task": "engagement.digests.tasks.send_due_digests",
             "schedule": crontab(minute="*/15"),
         },
+        # Each user's check-in reminder at their own local hour (SPEC section 6).
+        "reminders-send-due": {
+            "task": "engagement.reminders.tasks.send_due_reminders",
+            "schedule": crontab(minute="*/15"),
+        },
         # Hourly, so every timezone's week is reported soon after its Monday 00:00 (SPEC 6).
         "weekly-reports": {
             "task": "engagement.reports.tasks.schedule_weekly_reports",
@@ -86,3 +92,5 @@ app.autodiscover_tasks(["engagement.invitations"])
 app.autodiscover_tasks(["engagement.reports"])
 # Digest tasks live with the ledger they drive (engagement/digests/tasks.py).
 app.autodiscover_tasks(["engagement.digests"])
+# Check-in reminder tasks live with their planner and ledger (engagement/reminders/tasks.py).
+app.autodiscover_tasks(["engagement.reminders"])

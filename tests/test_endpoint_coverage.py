@@ -45,6 +45,7 @@ MATRICES = {
     "/api/v1/caseload/": "engagement/reports/test_reports_api.py",
     # The caller's own account: there is no one else's object to reach.
     "/api/v1/me/export/": "accounts/test_export.py",
+    "/api/v1/me/devices/": "accounts/test_devices.py",
     "/api/v1/me/": "accounts/test_me.py",
     "/api/v1/auth/password/change/": "accounts/test_passwords.py",
 }

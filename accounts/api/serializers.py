@@ -7,10 +7,13 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
-from accounts.models import User, normalize_email, validate_timezone
+from accounts.devices import MAX_ENDPOINT_LENGTH, MAX_TOKEN_LENGTH, InvalidToken
+from accounts.devices import canonical_token as _canonical_token
+from accounts.models import Device, User, normalize_email, validate_timezone
 from accounts.validators import validate_name
 from config.api.fields import AwareDateTimeField, ModelSerializer, StringField
 from engagement.models import (
@@ -92,9 +95,118 @@ class RefreshSerializer(serializers.Serializer):
     refresh = StringField(max_length=4096, write_only=True)
 
 
+# A device's push token: a string (FCM, APNs) or a Web Push subscription object.
+_TOKEN_SCHEMA = {
+    "oneOf": [
+        {"type": "string", "maxLength": MAX_TOKEN_LENGTH},
+        {
+            "type": "object",
+            "properties": {
+                "endpoint": {"type": "string", "format": "uri", "maxLength": MAX_ENDPOINT_LENGTH},
+                "keys": {
+                    "type": "object",
+                    "properties": {"p256dh": {"type": "string"}, "auth": {"type": "string"}},
+                    "required": ["p256dh", "auth"],
+                },
+            },
+            "required": ["endpoint", "keys"],
+        },
+    ],
+    "description": (
+        "An FCM or APNs registration token, or for `web` the subscription "
+        "`{endpoint, keys: {p256dh, auth}}` of `PushSubscription.toJSON()`. Write-only."
+    ),
+}
+
+
+@extend_schema_field(_TOKEN_SCHEMA)
+class PushTokenField(serializers.JSONField):
+    """A push token as sent: a string or a subscription object, nothing else."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str | dict):
+            raise serializers.ValidationError(
+                "Must be a token string or a subscription object.", code="invalid"
+            )
+        if isinstance(data, str) and len(data) > MAX_TOKEN_LENGTH:
+            raise serializers.ValidationError(
+                f"Ensure this field has no more than {MAX_TOKEN_LENGTH} characters.",
+                code="max_length",
+            )
+        return data
+
+
+class LogoutSerializer(RefreshSerializer):
+    device_token = PushTokenField(
+        write_only=True,
+        required=False,
+        help_text=(
+            "The push token of the device signing out (as registered): that device stops "
+            "receiving the account's pushes."
+        ),
+    )
+
+
+def device_name_field() -> StringField:
+    return StringField(max_length=80, required=False, allow_null=True)
+
+
+def _check_name(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        validate_name(value)
+    except DjangoValidationError as error:
+        raise serializers.ValidationError(error.messages[0], code=error.code) from None
+    if not value:
+        raise serializers.ValidationError("A name needs at least one visible character.")
+    return value
+
+
+class DeviceSerializer(ModelSerializer):
+    """A push device as the API shows it: never its token (SPEC section 2, Device)."""
+
+    class Meta:
+        model = Device
+        fields = ("id", "platform", "name", "created_at", "last_seen_at")
+        read_only_fields = fields
+
+
+class DeviceRegisterSerializer(serializers.Serializer):
+    platform = serializers.ChoiceField(choices=Device.Platform.choices)
+    token = PushTokenField(write_only=True)
+    name = device_name_field()
+
+    def validate_name(self, value: str | None) -> str | None:
+        return _check_name(value)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            _canonical_token(attrs["platform"], attrs["token"])
+        except InvalidToken as exc:
+            attr = "token" if not exc.field else f"token.{exc.field}"
+            raise serializers.ValidationError(
+                {attr: [serializers.ErrorDetail(str(exc), code="invalid_token")]}
+            ) from None
+        return attrs
+
+
+def _calling_device_field() -> serializers.UUIDField:
+    return serializers.UUIDField(
+        write_only=True,
+        required=False,
+        allow_null=True,
+        help_text=(
+            "The id of the calling device (from `/me/devices/`): it keeps receiving pushes "
+            "while every other device of the account is forgotten."
+        ),
+    )
+
+
 class PasswordChangeSerializer(CurrentPasswordMixin, serializers.Serializer):
     old_password = password_field()
     new_password = password_field()
+    device = _calling_device_field()
 
     def validate_old_password(self, value: str) -> str:
         return self._check_current(value)
@@ -112,6 +224,7 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
     uid = StringField(max_length=64, write_only=True)
     token = StringField(max_length=128, write_only=True)
     new_password = password_field()
+    device = _calling_device_field()
 
 
 class PasswordConfirmSerializer(CurrentPasswordMixin, serializers.Serializer):
@@ -155,6 +268,10 @@ class MeSerializer(ModelSerializer):
             "digest_detail",
             "digest_weekday",
             "digest_hour",
+            "checkin_reminder",
+            "reminder_hour",
+            "reminder_email",
+            "language",
             "date_joined",
         )
         read_only_fields = ("id", "email", "is_therapist", "date_joined")
@@ -174,7 +291,15 @@ class _ExportUserSerializer(MeSerializer):
     email_verified_at = AwareDateTimeField(allow_null=True)
 
     class Meta(MeSerializer.Meta):
-        fields = (*MeSerializer.Meta.fields, "email_verified_at")
+        # What accounts/export.py writes of the user (the reminder preferences not yet).
+        fields = (
+            *(
+                name
+                for name in MeSerializer.Meta.fields
+                if name not in ("checkin_reminder", "reminder_hour", "reminder_email", "language")
+            ),
+            "email_verified_at",
+        )
 
 
 class _ExportCoupleSerializer(serializers.Serializer):
@@ -258,3 +383,4 @@ class ExportSerializer(serializers.Serializer):
     commitments = _ExportCommitmentSerializer(many=True)
     checkins = _ExportCheckInSerializer(many=True)
     reports = _ExportReportSerializer(many=True)
+    devices = DeviceSerializer(many=True, help_text="The caller's push devices, never a token.")

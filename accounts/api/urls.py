@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
+from rest_framework.routers import SimpleRouter
 
 from accounts.api import views
+
+devices = SimpleRouter()
+devices.register("me/devices", views.DeviceViewSet, basename="device")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/register/", views.RegisterView.as_view(), name="auth-register"),
@@ -22,4 +26,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("me/", views.MeView.as_view(), name="me"),
     path("me/email/", views.EmailChangeView.as_view(), name="me-email"),
     path("me/export/", views.ExportView.as_view(), name="me-export"),
+    *devices.urls,
 ]

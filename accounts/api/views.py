@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -13,10 +14,11 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, BaseThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
-from accounts import services, tokens
+from accounts import devices, services, tokens
 from accounts.api import serializers as s
 from accounts.export import export_for
-from accounts.models import User
+from accounts.languages import language_from_accept
+from accounts.models import Device, User
 from accounts.throttling import (
     AuthEmailThrottle,
     AuthIPThrottle,
@@ -76,7 +78,9 @@ class RegisterView(PublicAuthView):
         responses={202: ACCEPTED},
         description=(
             "Start a registration. Answers 202 whatever the address: a new address receives a "
-            "verification link, one that already has an account a note saying so."
+            "verification link, one that already has an account a note saying so. The "
+            "account's `language` is the first of `en` and `es` that `Accept-Language` asks "
+            "for, else `en`."
         ),
     )
     def post(self, request: Request) -> Response:
@@ -88,6 +92,7 @@ class RegisterView(PublicAuthView):
             password=data["password"],
             display_name=data["display_name"],
             timezone_name=data["timezone"],
+            language=language_from_accept(request.headers.get("Accept-Language", "")),
         )
         return Response(status=status.HTTP_202_ACCEPTED)
 
@@ -169,14 +174,20 @@ class LogoutView(PublicAuthView):
 
     @extend_schema(
         operation_id="auth_logout",
-        request=s.RefreshSerializer,
+        request=s.LogoutSerializer,
         responses={204: NO_CONTENT},
-        description="Revoke a refresh token. Idempotent: an already revoked one answers 204 too.",
+        description=(
+            "Revoke a refresh token. Idempotent: an already revoked one answers 204 too. Given "
+            "`device_token`, the device registered with it stops receiving the account's pushes."
+        ),
     )
     def post(self, request: Request) -> Response:
-        serializer = s.RefreshSerializer(data=request.data)
+        serializer = s.LogoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        tokens.refresh_revoke(raw=serializer.validated_data["refresh"])
+        data = serializer.validated_data
+        tokens.refresh_revoke(raw=data["refresh"])
+        if "device_token" in data:
+            devices.device_forget_at_logout(raw_refresh=data["refresh"], token=data["device_token"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -187,13 +198,18 @@ class PasswordChangeView(SignedInView):
         operation_id="auth_password_change",
         request=s.PasswordChangeSerializer,
         responses={204: NO_CONTENT},
-        description="Change the password. Every token issued before stops working.",
+        description=(
+            "Change the password. Every token issued before stops working, and every push "
+            "device of the account is forgotten but the one named in `device`."
+        ),
     )
     def post(self, request: Request) -> Response:
         serializer = s.PasswordChangeSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         services.password_change(
-            user=_user(request), new_password=serializer.validated_data["new_password"]
+            user=_user(request),
+            new_password=serializer.validated_data["new_password"],
+            keep_device=serializer.validated_data.get("device"),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -219,14 +235,20 @@ class PasswordResetConfirmView(PublicAuthView):
         operation_id="auth_password_reset_confirm",
         request=s.PasswordResetConfirmSerializer,
         responses={204: NO_CONTENT},
-        description="Set a new password from a reset link. Every earlier token stops working.",
+        description=(
+            "Set a new password from a reset link. Every earlier token stops working, and every "
+            "push device of the account is forgotten but the one named in `device`."
+        ),
     )
     def post(self, request: Request) -> Response:
         serializer = s.PasswordResetConfirmSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         services.password_reset_confirm(
-            uid=data["uid"], token=data["token"], new_password=data["new_password"]
+            uid=data["uid"],
+            token=data["token"],
+            new_password=data["new_password"],
+            keep_device=data.get("device"),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -310,3 +332,60 @@ class ExportView(SignedInView):
             document,
             headers={"Content-Disposition": 'attachment; filename="duet-export.json"'},
         )
+
+
+class DeviceViewSet(
+    mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet[Device]
+):
+    """The caller's push devices (SPEC section 2, Device): register or refresh, list, forget.
+    Tokens are write-only; another user's device id answers 404."""
+
+    serializer_class = s.DeviceSerializer
+    permission_classes = [IsAuthenticated]
+    list_ordering = ("-created_at", "id")
+    supports_sync = False
+
+    def get_queryset(self) -> QuerySet[Device]:
+        if getattr(self, "swagger_fake_view", False):
+            return Device.objects.none()  # the schema generator has no signed-in user
+        return Device.objects.filter(user=_user(self.request))
+
+    @extend_schema(
+        operation_id="me_devices_list",
+        description="The caller's devices, newest first (at most 10). Tokens are never shown.",
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="me_devices_register",
+        request=s.DeviceRegisterSerializer,
+        responses={201: s.DeviceSerializer, 200: s.DeviceSerializer},
+        description=(
+            "Register a device (201), or refresh the one with this token (200). A token "
+            "registered by another account moves to the caller. At most 10 devices: the least "
+            "recently seen beyond that are dropped."
+        ),
+    )
+    def create(self, request: Request) -> Response:
+        serializer = s.DeviceRegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        device, created = devices.device_register(
+            user=_user(request),
+            platform=data["platform"],
+            token=data["token"],
+            name=data.get("name"),
+        )
+        return Response(
+            s.DeviceSerializer(device).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        operation_id="me_devices_destroy",
+        responses={204: NO_CONTENT},
+        description="Forget a device: it receives no more pushes.",
+    )
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().destroy(request, *args, **kwargs)

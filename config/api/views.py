@@ -89,6 +89,11 @@ class MetaView(APIView):
                     {"ios": serializers.CharField(), "android": serializers.CharField()},
                 ),
                 "checkin_backfill_days": serializers.IntegerField(),
+                "web_push_public_key": serializers.CharField(
+                    allow_null=True,
+                    help_text="The VAPID public key browsers subscribe with; null when Web "
+                    "Push is not configured.",
+                ),
             },
         ),
     )
@@ -99,5 +104,6 @@ class MetaView(APIView):
                 "server_time": now,
                 "min_client_version": settings.MIN_CLIENT_VERSION,
                 "checkin_backfill_days": settings.CHECKIN_BACKFILL_DAYS,
+                "web_push_public_key": settings.WEBPUSH_VAPID_PUBLIC_KEY or None,
             }
         )

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
     "corsheaders",
+    # Its transports send the pushes; its own device tables stay empty (accounts.Device).
+    "push_notifications",
     "accounts",
     "engagement",
 ]
@@ -320,6 +322,46 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
 )
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
+
+# --- PUSH: check-in reminders to phones and browsers (SPEC sections 6 and 8) ---
+# Each transport is on only when configured; with none (`make run`, tests) every push is written
+# as a JSON file under PUSH_FILE_PATH instead (accounts/push.py, docs/reminders.md).
+FCM_CREDENTIALS_FILE = env.str("FCM_CREDENTIALS_FILE", default="")
+APNS_AUTH_KEY_PATH = env.str("APNS_AUTH_KEY_PATH", default="")
+APNS_AUTH_KEY_ID = env.str("APNS_AUTH_KEY_ID", default="")
+APNS_TEAM_ID = env.str("APNS_TEAM_ID", default="")
+APNS_TOPIC = env.str("APNS_TOPIC", default="")  # the app's bundle id
+APNS_USE_SANDBOX = env.bool("APNS_USE_SANDBOX", default=False)
+WEBPUSH_VAPID_PRIVATE_KEY = env.str("WEBPUSH_VAPID_PRIVATE_KEY", default="")
+WEBPUSH_VAPID_PUBLIC_KEY = env.str("WEBPUSH_VAPID_PUBLIC_KEY", default="")
+WEBPUSH_SUBJECT = env.str("WEBPUSH_SUBJECT", default="mailto:no-reply@duet.local")
+# The server POSTs to a subscription's endpoint: only hosts of the browsers' push services (a
+# host or a parent domain), never an address a client chose (no request forgery from inside).
+WEBPUSH_ENDPOINT_HOSTS = env.list(
+    "WEBPUSH_ENDPOINT_HOSTS",
+    default=[
+        "fcm.googleapis.com",
+        "android.googleapis.com",
+        "updates.push.services.mozilla.com",
+        "push.services.mozilla.com",
+        "notify.windows.com",
+        "push.apple.com",
+    ],
+)
+PUSH_FILE_PATH = env.str("PUSH_FILE_PATH", default=str(VAR_DIR / "push"))
+PUSH_TIMEOUT_SECONDS = env.int("PUSH_TIMEOUT_SECONDS", default=10)
+PUSH_NOTIFICATIONS_SETTINGS: dict[str, object] = {
+    "CONFIG": "push_notifications.conf.LegacyConfig",
+    "APNS_AUTH_KEY_PATH": APNS_AUTH_KEY_PATH,
+    "APNS_AUTH_KEY_ID": APNS_AUTH_KEY_ID,
+    "APNS_TEAM_ID": APNS_TEAM_ID,
+    "APNS_TOPIC": APNS_TOPIC or None,
+    "APNS_USE_SANDBOX": APNS_USE_SANDBOX,
+    "WP_PRIVATE_KEY": WEBPUSH_VAPID_PRIVATE_KEY or None,
+    "WP_CLAIMS": {"sub": WEBPUSH_SUBJECT},
+    "WP_ERROR_TIMEOUT": PUSH_TIMEOUT_SECONDS,
+}
+# --- end of PUSH ---
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

@@ -6,6 +6,7 @@ from engagement.admin import (  # noqa: F401 - imported to register their ModelA
     commitments,
     couples,
     digests,
+    reminders,
     reports,
     sessions,
     sync,

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.template.loader import render_to_string
+from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -20,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from config.api.schema import AutoSchema
-from engagement.digests.unsubscribe import digest_unsubscribe, user_for_token
+from engagement.digests.unsubscribe import Kind, email_unsubscribe, subscription_for_token
 
 PAGE = "emails/digest-unsubscribe-page.html"
 
@@ -55,12 +56,19 @@ _TOKEN = OpenApiParameter(
 _HTML = OpenApiResponse(OpenApiTypes.STR, description="An HTML page.")
 
 
-def _page(state: str, *, token: str = "", status: int = 200) -> HttpResponse:
-    return HttpResponse(
-        render_to_string(PAGE, {"state": state, "token": token}),
-        status=status,
-        content_type="text/html; charset=utf-8",
-    )
+def _page(
+    state: str,
+    *,
+    token: str = "",
+    status: int = 200,
+    kind: Kind = Kind.DIGEST,
+    language: str = "en",
+) -> HttpResponse:
+    with translation.override(language):
+        page = render_to_string(PAGE, {"state": state, "token": token, "kind": kind.value})
+    response = HttpResponse(page, status=status, content_type="text/html; charset=utf-8")
+    response["Content-Language"] = language
+    return response
 
 
 class DigestUnsubscribeView(APIView):
@@ -88,16 +96,19 @@ class DigestUnsubscribeView(APIView):
     )
     def get(self, request: Request) -> HttpResponse:
         token = request.query_params.get("token", "")
-        if user_for_token(token) is None:
+        found = subscription_for_token(token)
+        if found is None:
             return _page("invalid", status=400)
-        return _page("confirm", token=token)
+        user, kind = found
+        return _page("confirm", token=token, kind=kind, language=user.language)
 
     @extend_schema(
         operation_id="digests_unsubscribe",
         summary="Unsubscribe from the weekly digest in one click (RFC 8058)",
         description=(
             "Mail clients POST `List-Unsubscribe=One-Click`, form-encoded, to the URL of the "
-            "digest's `List-Unsubscribe` header. Turns `weekly_digest` off; idempotent."
+            "email's `List-Unsubscribe` header. Turns `weekly_digest` off (a digest's link) or "
+            "`reminder_email` off (a check-in reminder's link); idempotent."
         ),
         parameters=[_TOKEN],
         request={
@@ -109,8 +120,9 @@ class DigestUnsubscribeView(APIView):
         tags=["digests"],
     )
     def post(self, request: Request) -> HttpResponse:
-        user = user_for_token(request.query_params.get("token", ""))
-        if user is None:
+        found = subscription_for_token(request.query_params.get("token", ""))
+        if found is None:
             return _page("invalid", status=400)
-        digest_unsubscribe(user_id=user.pk)
-        return _page("done")
+        user, kind = found
+        email_unsubscribe(user_id=user.pk, kind=kind)
+        return _page("done", kind=kind, language=user.language)

@@ -41,6 +41,10 @@ def test_me_returns_the_profile_and_preferences(user: User, signed_in: SignedIn)
         "digest_detail": "full",
         "digest_weekday": 0,
         "digest_hour": 8,
+        "checkin_reminder": True,
+        "reminder_hour": 20,
+        "reminder_email": False,
+        "language": "en",
         "date_joined": response.json()["date_joined"],
     }
     assert response.json()["date_joined"].endswith("Z")

@@ -16,7 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import EmailVerification, RefreshRotation, User
+from accounts.models import Device, EmailVerification, RefreshRotation, User
 from engagement.models import (
     Attendance,
     AuditEvent,
@@ -28,6 +28,7 @@ from engagement.models import (
     IdempotencyRecord,
     Invitation,
     Membership,
+    ReminderDelivery,
     Removal,
     TherapySession,
     WeeklyReport,
@@ -154,6 +155,14 @@ def populate(n: int) -> None:
             jti=f"jti-{i}", user=u, rotated_at=now, replacement_jti=f"next-{i}", expires_at=now
         )
         for i, u in enumerate(users[:n])
+    )
+    Device.objects.bulk_create(
+        Device(user=u, platform="android", token=f"t{i}", token_digest=f"d{i}")
+        for i, u in enumerate(users[:n])
+    )
+    ReminderDelivery.objects.bulk_create(
+        ReminderDelivery(user=u, local_date=now.date(), channel="push", status="sent")
+        for u in users[:n]
     )
     LogEntry.objects.log_actions(
         user_id=users[0].pk, queryset=couples, action_flag=CHANGE, change_message="Changed."

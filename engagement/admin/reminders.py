@@ -1,0 +1,36 @@
+"""Admin of the check-in reminder ledger: read-only (docs/reminders.md)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from engagement.admin.read_only import ViewOnlyAdmin
+from engagement.models import ReminderDelivery
+
+
+@admin.register(ReminderDelivery)
+class ReminderDeliveryAdmin(ViewOnlyAdmin[ReminderDelivery]):
+    # A failed row whose outcome is unknown is never sent again: a reminder is at most daily,
+    # and one lost costs less than one doubled.
+    list_display = ("local_date", "user", "channel", "status", "sent_at", "short_error")
+    list_filter = ("status", "channel")
+    list_select_related = ("user",)
+    search_fields = ("user__email", "user__display_name")
+    date_hierarchy = "local_date"
+    autocomplete_fields = ("user",)
+    fields = (
+        "id",
+        "user",
+        "local_date",
+        "channel",
+        "status",
+        "claimed_at",
+        "sent_at",
+        "error",
+        "created_at",
+        "updated_at",
+    )
+
+    @admin.display(description="error")
+    def short_error(self, row: ReminderDelivery) -> str:
+        return row.error[:80]

@@ -1,0 +1,56 @@
+"""Check-in reminders: one ledger row per (user, local date), claimed before sending."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class ReminderDelivery(models.Model):
+    """The exactly-once ledger of check-in reminders (SPEC section 6).
+
+    ``local_date`` is the day in the user's timezone the reminder is for; the unique
+    (user, local_date) key makes a second plan of the same reminder a no-op.
+    """
+
+    class Channel(models.TextChoices):
+        PUSH = "push", "Push"
+        EMAIL = "email", "Email"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CLAIMED = "claimed", "Claimed"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_deliveries"
+    )
+    local_date = models.DateField()
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    status = models.CharField(max_length=7, choices=Status.choices, default=Status.PENDING)
+    # Compare-and-set claim: a worker owns the row while claim_token is its own.
+    claim_token = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "reminder deliveries"
+        ordering = ("-local_date", "user_id")
+        indexes = [models.Index(fields=["status", "claimed_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "local_date"], name="reminder_once_per_user_and_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} reminder {self.local_date} ({self.status})"

@@ -1,0 +1,51 @@
+"""Celery tasks of the check-in reminders, on the `email` queue: thin, given ids, safe to run
+twice (the ledger sends one reminder per user and local date)."""
+
+from __future__ import annotations
+
+import smtplib
+from collections import Counter
+
+from celery import shared_task
+from django.db import OperationalError
+from django.utils import timezone
+
+from engagement.reminders import delivery, planner
+
+
+@shared_task(
+    name="engagement.reminders.tasks.send_due_reminders",
+    ignore_result=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=5 * 60,
+    max_retries=5,
+)
+def send_due_reminders() -> int:
+    """Every 15 minutes (beat): queue a chunk task per page of users whose hour has passed."""
+    now = timezone.now()
+    delivery.release_abandoned_claims(now=now)
+    queued = 0
+    for user_ids in planner.due_user_ids(now=now):
+        send_reminder_chunk.delay(user_ids)
+        queued += len(user_ids)
+    return queued
+
+
+@shared_task(
+    name="engagement.reminders.tasks.send_reminder_chunk",
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(smtplib.SMTPException, OSError),
+    retry_backoff=60,
+    retry_backoff_max=15 * 60,
+    retry_jitter=True,
+    max_retries=5,
+)
+def send_reminder_chunk(user_ids: list[str]) -> dict[str, int]:
+    """Plan and send the reminders of these users, as of now."""
+    counts: Counter[str] = Counter()
+    for users in planner.user_pages(max(len(user_ids), 1), user_ids):
+        counts += delivery.send_reminders(users, now=timezone.now())
+    return dict(counts)

@@ -1,0 +1,140 @@
+"""Reminders through a real Celery worker on Redis and PostgreSQL: a partner who has not checked
+in gets exactly one reminder, pushed to the Web Push subscription they registered through the
+API and decrypted by the test's push service; a partner who checked in gets none."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.authentication import issue_tokens
+from accounts.models import User
+from config.celery import app as celery_app
+from engagement.models import ReminderDelivery
+from tests.engagement.reports.test_integration_worker import _test_database_url, _wait_for
+from tests.factories import make_couple
+from tests.reminders.push_service import PushService
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored"),
+]
+
+
+@pytest.fixture
+def worker(tmp_path: Path, web_push: PushService, settings: object) -> Iterator[Path]:
+    """`celery worker` on the email and default queues, with Web Push configured like the test
+    (the same VAPID key, endpoints on 127.0.0.1, the service's certificate trusted)."""
+    from django.conf import settings as conf
+
+    log_path = tmp_path / "worker.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "DATABASE_URL": _test_database_url(),
+        "REDIS_URL": conf.REDIS_URL,
+        "WEBPUSH_VAPID_PRIVATE_KEY": conf.WEBPUSH_VAPID_PRIVATE_KEY,
+        "WEBPUSH_ENDPOINT_HOSTS": "127.0.0.1",
+        "REQUESTS_CA_BUNDLE": web_push.ca_file,
+        "PUSH_FILE_PATH": str(tmp_path / "push"),
+    }
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            "email,default",
+            "--pool=prefork",
+            "-c",
+            "2",
+            "--loglevel=INFO",
+            f"--hostname=reminders-test-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        _wait_for(lambda: "ready." in log_path.read_text(), 60, "the worker to start")
+        yield log_path
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        log.close()
+
+
+def _client(user: User) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user)['access']}")
+    return client
+
+
+def test_a_reminder_goes_once_through_the_worker_to_a_web_push_subscription(
+    worker: Path, web_push: PushService
+) -> None:
+    # The worker reads the real clock: keep the whole test inside one UTC date.
+    now = timezone.now()
+    midnight = (now + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    if midnight - now < dt.timedelta(minutes=3):
+        time.sleep((midnight - now).total_seconds() + 1)
+    couple, forgetful, diligent, _ = make_couple()
+    # Hour 0: past whatever time the test runs at, in the real clock the worker reads.
+    User.objects.filter(pk__in=[forgetful.pk, diligent.pk]).update(reminder_hour=0)
+    subscriptions = {}
+    for user in (forgetful, diligent):
+        subscriptions[user.pk] = web_push.subscription(str(user.pk))
+        answer = _client(user).post(
+            "/api/v1/me/devices/",
+            {"platform": "web", "token": subscriptions[user.pk].token, "name": "Browser"},
+            format="json",
+        )
+        assert answer.status_code == 201
+    today = timezone.now().date().isoformat()
+    checked_in = _client(diligent).put(
+        f"/api/v1/checkins/{today}/",
+        {"couple": str(couple.pk), "mood": 4, "visibility": "private"},
+        format="json",
+    )
+    assert checked_in.status_code == 201, checked_in.json()
+
+    celery_app.send_task("engagement.reminders.tasks.send_due_reminders")
+    _wait_for(lambda: web_push.received, 60, "the worker to push the reminder")
+    # Run again, twice at once: the ledger lets no second reminder through.
+    for _ in range(2):
+        celery_app.send_task("engagement.reminders.tasks.send_due_reminders")
+    _wait_for(
+        lambda: worker.read_text().count("send_due_reminders[") >= 6, 60, "the reruns to finish"
+    )
+    time.sleep(2)
+
+    [received] = web_push.received
+    assert received.path == f"/push/{forgetful.pk}"
+    payload = json.loads(received.decrypt(subscriptions[forgetful.pk]))
+    assert payload["body"] == "Time for your Duet check-in"
+    assert list(ReminderDelivery.objects.values_list("user_id", "status")) == [
+        (forgetful.pk, "sent")
+    ]
