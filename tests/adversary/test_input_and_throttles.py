@@ -346,8 +346,9 @@ LISTS = (
     "/api/v1/checkins/",
     "/api/v1/removals/",
     "/api/v1/reports/",
+    "/api/v1/me/devices/",
 )
-LISTS_WITH_SYNC = tuple(url for url in LISTS if not url.endswith("/removals/"))
+LISTS_WITH_SYNC = tuple(url for url in LISTS if not url.endswith(("/removals/", "/me/devices/")))
 SYNC = "&updated_since=2020-01-01T00:00:00Z"
 
 
