@@ -21,7 +21,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from engagement.api.conditional import ConditionalRetrieveMixin
-from engagement.api.filters import SessionFilter
+from engagement.api.filters import READER_SYNC_ORDERING, SessionFilter
 from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from engagement.api.permissions import has_therapist, may_manage, role_of
 from engagement.api.serializers.sessions import (
@@ -87,6 +87,7 @@ class SessionViewSet(
     filterset_class = SessionFilter
     # Newest first; with `updated_since`, (updated_at, id) ascending for sync.
     list_ordering = ("-starts_at", "id")
+    sync_ordering = READER_SYNC_ORDERING
 
     def get_queryset(self) -> QuerySet[TherapySession]:
         if getattr(self, "swagger_fake_view", False):
@@ -101,7 +102,9 @@ class SessionViewSet(
         return context
 
     def _answer(self, session: TherapySession, code: int = status.HTTP_200_OK) -> Response:
-        return Response(self.get_serializer(session).data, status=code)
+        # Read back as the caller sees it: their own `updated_at` (SPEC section 1).
+        mine = self.get_queryset().get(pk=session.pk)
+        return Response(self.get_serializer(mine).data, status=code)
 
     def _require_manager(self, user: User, session: TherapySession) -> str | None:
         """The caller's role, once it is clear they may change this session (else 403)."""

@@ -9,7 +9,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User, validate_timezone
-from config.api.fields import AwareDateTimeField, BoolField, ModelSerializer, StringField
+from config.api.fields import (
+    AwareDateTimeField,
+    BoolField,
+    ModelSerializer,
+    StringField,
+    utc_timestamp,
+)
 from engagement.api.permissions import role_of
 from engagement.models import Couple, Membership
 
@@ -124,6 +130,8 @@ class CoupleSerializer(ModelSerializer):
     def to_representation(self, instance: Couple) -> dict[str, Any]:
         data: dict[str, Any] = super().to_representation(instance)
         user = self.context["request"].user
+        # The reader's own clock (`couples_visible_to`): the hold moves only the therapists'.
+        data["updated_at"] = utc_timestamp(instance.reader_updated_at)  # type: ignore[attr-defined]
         if role_of(user, instance) != Role.THERAPIST:
             # Partners never see the hold itself (SPEC section 1), not even its key.
             data.pop("safety_hold", None)
