@@ -9,6 +9,7 @@ therapist, and then only joint sessions and their own attendance, never a rating
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from django.db.models import QuerySet
@@ -32,8 +33,9 @@ from engagement.api.serializers.sessions import (
 )
 from engagement.models import Membership, TherapySession
 from engagement.selectors.visibility import (
+    Reach,
     active_partner_ids,
-    roles_by_couple,
+    reach_of,
     sessions_visible_to,
 )
 from engagement.services.sessions import (
@@ -92,13 +94,23 @@ class SessionViewSet(
     def get_queryset(self) -> QuerySet[TherapySession]:
         if getattr(self, "swagger_fake_view", False):
             return TherapySession.objects.none()
-        return sessions_visible_to(_caller(self.request)).prefetch_related("attendance")
+        return sessions_visible_to(_caller(self.request), self._reach).prefetch_related(
+            "attendance"
+        )
+
+    @cached_property
+    def _reach(self) -> Reach:
+        return reach_of(_caller(self.request))
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
         if not getattr(self, "swagger_fake_view", False):
-            # One query for every couple of the page: who reads notes and ratings.
-            context["roles"] = roles_by_couple(_caller(self.request))
+            # Who reads notes and ratings, from the reach the queryset was built on.
+            reach = self._reach
+            context["roles"] = {
+                couple_id: reach.role(couple_id)
+                for couple_id in (*reach.therapist_of, *reach.partner_of)
+            }
         return context
 
     def _answer(self, session: TherapySession, code: int = status.HTTP_200_OK) -> Response:

@@ -42,8 +42,10 @@ from engagement.models import (
 )
 from engagement.selectors.partnerships import (
     Partnership,
+    PartnerSpan,
     date_bounds,
     partnerships_by_couple,
+    partnerships_of,
     partnerships_with,
 )
 
@@ -159,16 +161,34 @@ class Reach:
     therapist_of: frozenset[UUID]
     partner_of: Mapping[UUID, tuple[Sequence[Partnership], str]]
 
+    def role(self, couple_id: UUID) -> str | None:
+        if couple_id in self.therapist_of:
+            return Role.THERAPIST
+        return Role.PARTNER if couple_id in self.partner_of else None
+
 
 def reach_of(user: User) -> Reach:
-    """The user's reach, in two queries (memberships, then their couples' partner spans)."""
-    rows = list(active_memberships(user).values_list("couple_id", "role", "couple__timezone"))
-    timezones = {couple_id: tz for couple_id, role, tz in rows if role == Role.PARTNER}
-    partnerships = partnerships_by_couple(timezones) if timezones else {}
+    """The user's reach, in one query: their active memberships and, for the couples they are
+    a partner of, every partner membership (current and former) that shapes its partnerships."""
+    rows = Membership.objects.filter(
+        Q(user=user, left_at__isnull=True) | Q(role=Role.PARTNER),
+        couple_id__in=_couple_ids(user),
+    ).values_list("couple_id", "user_id", "role", "joined_at", "left_at", "couple__timezone")
+    therapist_of: set[UUID] = set()
+    timezones: dict[UUID, str] = {}
+    spans: dict[UUID, list[PartnerSpan]] = {}
+    for couple_id, user_id, role, joined_at, left_at, tz in rows:
+        if user_id == user.pk and left_at is None:
+            if role == Role.THERAPIST:
+                therapist_of.add(couple_id)
+            else:
+                timezones[couple_id] = tz
+        if role == Role.PARTNER:
+            spans.setdefault(couple_id, []).append(PartnerSpan(user_id, joined_at, left_at))
     return Reach(
         user_id=user.pk,
-        therapist_of=frozenset(c for c, role, _ in rows if role == Role.THERAPIST),
-        partner_of={c: (partnerships[c], tz) for c, tz in timezones.items()},
+        therapist_of=frozenset(therapist_of),
+        partner_of={c: (partnerships_of(spans[c]), tz) for c, tz in timezones.items()},
     )
 
 
