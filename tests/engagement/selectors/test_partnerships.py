@@ -6,8 +6,8 @@ import datetime as dt
 import uuid
 
 from engagement.selectors.partnerships import (
-    PartnerSpan,
     Partnership,
+    PartnerSpan,
     date_bounds,
     date_in,
     partnerships_of,
