@@ -23,7 +23,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from engagement.api.audit import record_therapist_reads
-from engagement.api.conditional import ConditionalRetrieveMixin
+from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
 from engagement.api.filters import READER_SYNC_ORDERING, CheckInFilter
 from engagement.api.permissions import role_of
 from engagement.api.serializers.checkins import CheckInPutSerializer, CheckInSerializer
@@ -70,6 +70,7 @@ def _caller(request: Request) -> User:
 
 class CheckInViewSet(
     ConditionalRetrieveMixin,
+    ConditionalListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet[CheckIn],

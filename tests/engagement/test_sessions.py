@@ -710,6 +710,43 @@ def test_reading_a_session_again_with_its_etag_answers_304(
     assert client_for(world.therapist).get(_detail(session))["ETag"] != etag
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/sessions/",
+        "/api/v1/commitments/",
+        "/api/v1/checkins/",
+        "/api/v1/couples/",
+        "/api/v1/removals/",
+    ],
+)
+def test_a_list_read_again_with_its_etag_weak_or_strong_answers_304(
+    world: World, client_for: ClientFor, path: str
+) -> None:
+    _joint(world)
+    client = client_for(world.partner)
+    etag = client.get(path)["ETag"]
+    assert client.get(path, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert client.get(path, HTTP_IF_NONE_MATCH=f'"other", W/{etag}').status_code == 304
+    assert client.get(path, HTTP_IF_NONE_MATCH='"other"').status_code == 200
+
+
+def test_a_therapists_note_moves_the_therapists_session_tag_and_never_the_partners(
+    world: World, client_for: ClientFor
+) -> None:
+    session = _joint(world)
+    partner_tag = client_for(world.partner).get(_detail(session))["ETag"]
+    therapist_tag = client_for(world.therapist).get(_detail(session))["ETag"]
+    response = client_for(world.therapist).patch(
+        _detail(session), {"therapist_notes": "New note"}, format="json"
+    )
+    assert response.status_code == 200
+    assert client_for(world.partner).get(_detail(session))["ETag"] == partner_tag
+    assert client_for(world.therapist).get(_detail(session))["ETag"] != therapist_tag
+    session.refresh_from_db()
+    assert session.partner_updated_at < session.updated_at
+
+
 def test_an_idempotency_key_replays_a_session_create_and_refuses_another_body(
     world: World, client_for: ClientFor
 ) -> None:
