@@ -135,12 +135,12 @@ def _checkin(client: APIClient, couple: str, day: dt.date, visibility: str, **fi
 
 
 @pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
+def clock() -> Iterator[time_machine.Traveller]:
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
 
 
-def _build(client_for: ClientFor, clock: time_machine.Coordinates) -> Couple:
+def _build(client_for: ClientFor, clock: time_machine.Traveller) -> Couple:
     """A couple created today by its therapist, with past weeks of history logged."""
     therapist = TherapistFactory.create(display_name="Dr T")
     a = UserFactory.create(display_name="A", timezone="Pacific/Auckland")
@@ -227,7 +227,7 @@ def _couple(couple_id: str) -> Any:
 
 
 def _what_a_must_not_observe(
-    world: Couple, client_for: ClientFor, clock: time_machine.Coordinates
+    world: Couple, client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
     b, doctor = client_for(world.b), client_for(world.therapist)
     couple = world.id
@@ -305,7 +305,7 @@ def _what_a_must_not_observe(
 
 
 def test_nothing_b_or_the_therapist_keep_from_a_moves_anything_a_reads(
-    client_for: ClientFor, clock: time_machine.Coordinates
+    client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
     world = _build(client_for, clock)
     before = snapshot(client_for(world.a))
@@ -318,7 +318,7 @@ def test_nothing_b_or_the_therapist_keep_from_a_moves_anything_a_reads(
 
 
 def test_what_b_shares_with_a_does_show_up(
-    client_for: ClientFor, clock: time_machine.Coordinates
+    client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
     world = _build(client_for, clock)
     _what_a_must_not_observe(world, client_for, clock)

@@ -28,7 +28,7 @@ MONDAY = dt.datetime(2026, 11, 2, 10, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
+def clock() -> Iterator[time_machine.Traveller]:
     with time_machine.travel(MONDAY, tick=False) as traveller:
         yield traveller
 
@@ -65,7 +65,7 @@ def _everything(client: APIClient, path: str) -> set[str]:
 
 
 def test_a_newcomer_never_reads_what_a_former_partner_shared(
-    client_for: ClientFor, clock: time_machine.Coordinates
+    client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
     couple, former, remaining, therapist = make_couple()
     assert therapist is not None
@@ -102,7 +102,7 @@ def test_a_newcomer_never_reads_what_a_former_partner_shared(
 
 
 def test_a_newcomer_never_reads_what_the_remaining_partner_shared_before_they_came(
-    client_for: ClientFor, clock: time_machine.Coordinates
+    client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
     couple, leaver, remaining, therapist = make_couple()
     assert therapist is not None
@@ -144,7 +144,7 @@ def test_a_newcomer_never_reads_what_the_remaining_partner_shared_before_they_ca
 
 
 def test_the_first_partners_read_each_others_onboarding_history(
-    client_for: ClientFor, clock: time_machine.Coordinates
+    client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
     """The first partnership reaches back before the couple's creation (SPEC section 1)."""
     first = UserFactory.create()
@@ -169,7 +169,7 @@ def _snapshot(client: APIClient, path: str) -> tuple[str, str, str]:
 
 
 def test_therapist_notes_and_ratings_move_nothing_a_partner_observes(
-    client_for: ClientFor, clock: time_machine.Coordinates
+    client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
     couple, partner, other, therapist = make_couple()
     assert therapist is not None
@@ -209,7 +209,7 @@ def test_therapist_notes_and_ratings_move_nothing_a_partner_observes(
 
 
 def test_the_safety_hold_moves_nothing_a_partner_observes(
-    client_for: ClientFor, clock: time_machine.Coordinates
+    client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
     couple, partner, _, therapist = make_couple()
     assert therapist is not None
@@ -227,7 +227,7 @@ def test_the_safety_hold_moves_nothing_a_partner_observes(
 
 
 def test_a_partner_never_reads_a_participation_rating_not_even_their_own(
-    client_for: ClientFor, clock: time_machine.Coordinates
+    client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
     couple, partner, other, therapist = make_couple()
     assert therapist is not None
@@ -261,7 +261,7 @@ def test_a_partner_never_reads_a_participation_rating_not_even_their_own(
 
 
 def test_a_check_in_shared_later_reads_as_created_when_it_was_shared(
-    client_for: ClientFor, clock: time_machine.Coordinates
+    client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
     couple, partner, author, _ = make_couple()
     written = _checkin(client_for(author), couple, MONDAY.date(), "private", note="later")
@@ -278,7 +278,7 @@ def test_a_check_in_shared_later_reads_as_created_when_it_was_shared(
 
 
 def test_a_renewal_keeps_its_visibility_and_hides_a_reference_the_reader_cannot_follow(
-    client_for: ClientFor, clock: time_machine.Coordinates
+    client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
     couple, partner, owner, therapist = make_couple()
     assert therapist is not None
@@ -330,7 +330,7 @@ def test_a_renewal_keeps_its_visibility_and_hides_a_reference_the_reader_cannot_
 
 
 def test_narrowing_a_check_in_removes_it_only_for_who_lost_sight(
-    client_for: ClientFor, clock: time_machine.Coordinates
+    client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
     couple, partner, author, therapist = make_couple()
     assert therapist is not None
