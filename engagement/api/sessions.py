@@ -9,14 +9,16 @@ therapist, and then only joint sessions and their own attendance, never a rating
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ErrorDetail, PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -119,6 +121,25 @@ class SessionViewSet(
         mine = self.get_queryset().get(pk=session.pk)
         return Response(self.get_serializer(mine).data, status=code)
 
+    def _within_reach(self, write: Callable[[], TherapySession]) -> TherapySession:
+        """Run a write, and undo it (400 on `starts_at`) when the caller could not read the
+        result: a partner without a therapist cannot place a joint session outside their own
+        time in the couple (SPEC section 1, membership periods), where nobody could answer it."""
+        with transaction.atomic():
+            session = write()
+            if not self.get_queryset().filter(pk=session.pk).exists():
+                raise ValidationError(
+                    {
+                        "starts_at": [
+                            ErrorDetail(
+                                "This moment lies outside your time in this couple.",
+                                code="out_of_reach",
+                            )
+                        ]
+                    }
+                )
+        return session
+
     def _require_manager(self, user: User, session: TherapySession) -> str | None:
         """The caller's role, once it is clear they may change this session (else 403)."""
         couple = session.couple
@@ -187,14 +208,16 @@ class SessionViewSet(
                 raise PermissionDenied("Individual sessions are scheduled by a therapist.")
             if data["therapist_notes"]:
                 raise PermissionDenied("Only therapists write session notes.")
-        session = session_create(
-            couple=couple,
-            created_by=user,
-            kind=data["kind"],
-            focus_partner_id=data["focus_partner"],
-            starts_at=data["starts_at"],
-            duration_minutes=data["duration_minutes"],
-            therapist_notes=data["therapist_notes"],
+        session = self._within_reach(
+            lambda: session_create(
+                couple=couple,
+                created_by=user,
+                kind=data["kind"],
+                focus_partner_id=data["focus_partner"],
+                starts_at=data["starts_at"],
+                duration_minutes=data["duration_minutes"],
+                therapist_notes=data["therapist_notes"],
+            )
         )
         return self._answer(session, status.HTTP_201_CREATED)
 
@@ -225,12 +248,14 @@ class SessionViewSet(
         # Any value at all from a partner is refused, so that no answer can confirm a guess.
         if "therapist_notes" in data and role != Role.THERAPIST:
             raise PermissionDenied("Only therapists write session notes.")
-        session = session_update(
-            session=session,
-            starts_at=data.get("starts_at"),
-            duration_minutes=data.get("duration_minutes"),
-            status=data.get("status"),
-            therapist_notes=data.get("therapist_notes"),
+        session = self._within_reach(
+            lambda: session_update(
+                session=session,
+                starts_at=data.get("starts_at"),
+                duration_minutes=data.get("duration_minutes"),
+                status=data.get("status"),
+                therapist_notes=data.get("therapist_notes"),
+            )
         )
         return self._answer(session)
 

@@ -780,3 +780,35 @@ def test_an_ended_couple_is_read_only(world: World, client_for: ClientFor) -> No
     )
     assert client.delete(_detail(session)).status_code == 409
     assert TherapySession.objects.count() == 1
+
+
+def test_a_later_partner_cannot_place_a_joint_session_before_their_time_in_the_couple(
+    client_for: ClientFor,
+) -> None:
+    """Without a therapist, partners run sessions; a newcomer's session dated before they came
+    would be nobody's to answer for (SPEC section 1, membership periods): 400, nothing written."""
+    now = timezone.now()
+    couple, _, leaver, _ = make_couple(therapist=False, joined_at=now - timedelta(days=10))
+    couple.memberships.filter(user=leaver).update(
+        left_at=now - timedelta(days=2), partner_slot=None
+    )
+    newcomer = UserFactory.create()
+    couple.memberships.create(
+        user=newcomer, role="partner", partner_slot=2, joined_at=now - timedelta(days=1)
+    )
+    client = client_for(newcomer)
+    early = (now - timedelta(days=3)).isoformat()
+    response = client.post(
+        SESSIONS, {"couple": str(couple.pk), "kind": "joint", "starts_at": early}, format="json"
+    )
+    assert response.status_code == 400
+    assert _errors(response) == [("starts_at", "out_of_reach")]
+    assert not TherapySession.objects.exists()
+    created = client.post(
+        SESSIONS, {"couple": str(couple.pk), "kind": "joint", "starts_at": _past()}, format="json"
+    )
+    assert created.status_code == 201
+    moved = client.patch(f"{SESSIONS}{created.json()['id']}/", {"starts_at": early}, format="json")
+    assert moved.status_code == 400
+    assert TherapySession.objects.get().starts_at > now - timedelta(days=1)
+    assert not Removal.objects.exists()
