@@ -26,7 +26,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 
 from accounts.models import User
 from engagement.models import (
@@ -290,7 +290,8 @@ def _reader_created_at(reach: Reach, author_field: str) -> Case:
     return Case(
         When(couple_id__in=list(reach.therapist_of), then=F("created_at")),
         When(**{author_field: reach.user_id}, then=F("created_at")),
-        default=Coalesce(F("shared_at"), F("created_at")),
+        # Never before it was written (a record shared at creation: the same moment).
+        default=Greatest(F("created_at"), Coalesce(F("shared_at"), F("created_at"))),
         output_field=DateTimeField(),
     )
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -343,3 +344,12 @@ def test_narrowing_a_check_in_removes_it_only_for_who_lost_sight(
     assert set(
         Removal.objects.filter(object_id=checkin["id"]).values_list("user_id", flat=True)
     ) == {partner.pk, therapist.pk}
+
+
+def test_a_check_in_shared_from_the_start_reads_as_written_to_both_partners(
+    client_for: ClientFor,
+) -> None:
+    couple, partner, author, _ = make_couple()
+    written = _checkin(client_for(author), couple, timezone.now().date(), "couple")
+    (seen,) = _ok(client_for(partner).get(f"{API}/checkins/"))["results"]
+    assert (seen["id"], seen["created_at"]) == (written["id"], written["created_at"])
