@@ -163,7 +163,12 @@ class SessionViewSet(
 
     @extend_schema(
         summary="Read a session",
-        description="Partners never see `therapist_notes` nor the other partner's attendance.",
+        description=(
+            "Partners never see `therapist_notes` nor a participation rating (null, their own "
+            "included); they read both partners' attendance statuses of a joint session. "
+            "`updated_at` and the ETag are the caller's own: a therapist's notes or ratings "
+            "never move a partner's."
+        ),
         responses={200: SessionSerializer},
         examples=[OpenApiExample("As the therapist reads it", value=_SESSION_EXAMPLE)],
     )

@@ -36,9 +36,27 @@ class PerReaderTimestamps(models.Model):
         if fields is None or "updated_at" in fields:
             now = timezone.now()
             self.updated_at = now
-            changed = set(fields or ()) - {"updated_at", "partner_updated_at"}
-            if fields is None or not changed or not changed <= self.PARTNER_HIDDEN_FIELDS:
+            if fields is None:
+                partners_see_it = self._partner_view_changed()
+            else:
+                changed = set(fields) - {"updated_at", "partner_updated_at"}
+                partners_see_it = not changed or not changed <= self.PARTNER_HIDDEN_FIELDS
+            if partners_see_it:
                 self.partner_updated_at = now
                 if fields is not None and "partner_updated_at" not in fields:
                     kwargs["update_fields"] = [*fields, "partner_updated_at"]
         super().save(*args, **kwargs)
+
+    def _partner_view_changed(self) -> bool:
+        """A whole-row save (a creation, the admin's form): whether any field partners read
+        differs from the stored row, so that the admin switching the hold moves nothing either."""
+        if self._state.adding:
+            return True
+        names = [
+            field.attname
+            for field in self._meta.concrete_fields
+            if field.name not in self.PARTNER_HIDDEN_FIELDS
+            and field.name not in ("updated_at", "partner_updated_at")
+        ]
+        stored = type(self)._default_manager.filter(pk=self.pk).values(*names).first()
+        return stored is None or any(stored[name] != getattr(self, name) for name in names)
