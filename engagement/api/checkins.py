@@ -23,8 +23,8 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from engagement.api.audit import record_therapist_reads
-from engagement.api.conditional import ConditionalRetrieveMixin
-from engagement.api.filters import CheckInFilter
+from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
+from engagement.api.filters import READER_SYNC_ORDERING, CheckInFilter
 from engagement.api.permissions import role_of
 from engagement.api.serializers.checkins import CheckInPutSerializer, CheckInSerializer
 from engagement.models import CheckIn, Membership
@@ -70,6 +70,7 @@ def _caller(request: Request) -> User:
 
 class CheckInViewSet(
     ConditionalRetrieveMixin,
+    ConditionalListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet[CheckIn],
@@ -82,6 +83,7 @@ class CheckInViewSet(
     lookup_value_regex = r"\d{4}-\d{2}-\d{2}"
     # Newest date first; with `updated_since`, (updated_at, id) ascending for sync.
     list_ordering = ("-date", "id")
+    sync_ordering = READER_SYNC_ORDERING
 
     def get_queryset(self) -> QuerySet[CheckIn]:
         if getattr(self, "swagger_fake_view", False):
@@ -190,7 +192,8 @@ class CheckInViewSet(
             raise PermissionDenied("Only partners check in.")
         checkin, created = checkin_upsert(couple=couple, author=user, date=self._day(), **data)
         return Response(
-            CheckInSerializer(checkin).data,
+            # Read back as the caller sees it (their own timestamps).
+            CheckInSerializer(self.get_queryset().get(pk=checkin.pk)).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 

@@ -19,8 +19,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from engagement.api.conditional import ConditionalRetrieveMixin
-from engagement.api.filters import CommitmentFilter
+from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
+from engagement.api.filters import READER_SYNC_ORDERING, CommitmentFilter
 from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from engagement.api.permissions import role_of
 from engagement.api.serializers.commitments import (
@@ -79,6 +79,7 @@ def _resolution(target: str, summary: str) -> Any:
 
 class CommitmentViewSet(
     ConditionalRetrieveMixin,
+    ConditionalListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet[Commitment],
@@ -89,6 +90,7 @@ class CommitmentViewSet(
     filterset_class = CommitmentFilter
     # Earliest due first; with `updated_since`, (updated_at, id) ascending for sync.
     list_ordering = ("due_on", "id")
+    sync_ordering = READER_SYNC_ORDERING
 
     def get_queryset(self) -> QuerySet[Commitment]:
         if getattr(self, "swagger_fake_view", False):
@@ -96,7 +98,9 @@ class CommitmentViewSet(
         return commitments_visible_to(_caller(self.request))
 
     def _answer(self, commitment: Commitment, code: int = status.HTTP_200_OK) -> Response:
-        return Response(self.get_serializer(commitment).data, status=code)
+        # Read back as the caller sees it: their own timestamps and references (SPEC section 1).
+        mine = self.get_queryset().get(pk=commitment.pk)
+        return Response(self.get_serializer(mine).data, status=code)
 
     def _changeable(self, user: User) -> tuple[Commitment, str | None]:
         """The commitment in the path and the caller's role, if they may change it (else 403)."""

@@ -21,8 +21,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from accounts.models import User
-from engagement.api.conditional import ConditionalRetrieveMixin
-from engagement.api.filters import AwareDateTimeFilter
+from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
+from engagement.api.filters import READER_SYNC_ORDERING, AwareDateTimeFilter
 from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from engagement.api.permissions import (
     may_remove_members,
@@ -56,7 +56,7 @@ class CoupleFilter(django_filters.FilterSet):
         method="filter_role",
         label="The caller's own role in the couple.",
     )
-    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = AwareDateTimeFilter(field_name="reader_updated_at", lookup_expr="gte")
 
     class Meta:
         model = Couple
@@ -79,6 +79,7 @@ class CoupleFilter(django_filters.FilterSet):
 )
 class CoupleViewSet(
     ConditionalRetrieveMixin,
+    ConditionalListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet[Couple],
@@ -86,6 +87,7 @@ class CoupleViewSet(
     serializer_class = CoupleSerializer
     filterset_class = CoupleFilter
     list_ordering = ("-created_at", "id")
+    sync_ordering = READER_SYNC_ORDERING
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Couple]:

@@ -1,8 +1,9 @@
 """Filters of the session, commitment, check-in and removal lists.
 
 Range filters are inclusive (`*_after` is ≥, `*_before` is ≤, `updated_since` and `since` are ≥).
-Datetimes must carry an offset, as everywhere in the API. An id the caller cannot see filters
-the caller's own visible rows, so it simply yields an empty list.
+Datetimes must carry an offset, as everywhere in the API. An id the caller cannot see filters the
+caller's own visible rows, so it simply yields an empty list. `updated_since` compares the caller's
+own `updated_at` (`reader_updated_at`, annotated by the selectors: SPEC section 1).
 """
 
 from __future__ import annotations
@@ -53,12 +54,16 @@ class AwareDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = AwareDateTimeFormField
 
 
+# With `updated_since`, lists of per-reader rows sort by the caller's clock (SPEC section 3).
+READER_SYNC_ORDERING = ("reader_updated_at", "id")
+
+
 class SessionFilter(django_filters.FilterSet):
     couple = django_filters.UUIDFilter(field_name="couple_id")
     status = django_filters.ChoiceFilter(choices=TherapySession.Status.choices)
     starts_after = AwareDateTimeFilter(field_name="starts_at", lookup_expr="gte")
     starts_before = AwareDateTimeFilter(field_name="starts_at", lookup_expr="lte")
-    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = AwareDateTimeFilter(field_name="reader_updated_at", lookup_expr="gte")
 
     class Meta:
         model = TherapySession
@@ -71,7 +76,7 @@ class CommitmentFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Commitment.Status.choices)
     due_after = django_filters.DateFilter(field_name="due_on", lookup_expr="gte")
     due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte")
-    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = AwareDateTimeFilter(field_name="reader_updated_at", lookup_expr="gte")
 
     class Meta:
         model = Commitment
@@ -83,7 +88,7 @@ class CheckInFilter(django_filters.FilterSet):
     author = django_filters.UUIDFilter(field_name="author_id")
     date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte")
     date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte")
-    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = AwareDateTimeFilter(field_name="reader_updated_at", lookup_expr="gte")
 
     class Meta:
         model = CheckIn

@@ -11,12 +11,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
+from engagement.api.conditional import ConditionalListMixin
 from engagement.api.filters import RemovalFilter
 from engagement.api.serializers.removals import RemovalSerializer
 from engagement.models import Removal
 
 
-class RemovalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Removal]):
+class RemovalViewSet(ConditionalListMixin, mixins.ListModelMixin, viewsets.GenericViewSet[Removal]):
     """Deleted, erased, left or narrowed: drop these from the local store."""
 
     serializer_class = RemovalSerializer

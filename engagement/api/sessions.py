@@ -9,19 +9,22 @@ therapist, and then only joint sessions and their own attendance, never a rating
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ErrorDetail, PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from engagement.api.conditional import ConditionalRetrieveMixin
-from engagement.api.filters import SessionFilter
+from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
+from engagement.api.filters import READER_SYNC_ORDERING, SessionFilter
 from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from engagement.api.permissions import has_therapist, may_manage, role_of
 from engagement.api.serializers.sessions import (
@@ -32,8 +35,9 @@ from engagement.api.serializers.sessions import (
 )
 from engagement.models import Membership, TherapySession
 from engagement.selectors.visibility import (
+    Reach,
     active_partner_ids,
-    roles_by_couple,
+    reach_of,
     sessions_visible_to,
 )
 from engagement.services.sessions import (
@@ -77,6 +81,7 @@ def _caller(request: Request) -> User:
 
 class SessionViewSet(
     ConditionalRetrieveMixin,
+    ConditionalListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet[TherapySession],
@@ -87,21 +92,53 @@ class SessionViewSet(
     filterset_class = SessionFilter
     # Newest first; with `updated_since`, (updated_at, id) ascending for sync.
     list_ordering = ("-starts_at", "id")
+    sync_ordering = READER_SYNC_ORDERING
 
     def get_queryset(self) -> QuerySet[TherapySession]:
         if getattr(self, "swagger_fake_view", False):
             return TherapySession.objects.none()
-        return sessions_visible_to(_caller(self.request)).prefetch_related("attendance")
+        return sessions_visible_to(_caller(self.request), self._reach).prefetch_related(
+            "attendance"
+        )
+
+    @cached_property
+    def _reach(self) -> Reach:
+        return reach_of(_caller(self.request))
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
         if not getattr(self, "swagger_fake_view", False):
-            # One query for every couple of the page: who reads notes and ratings.
-            context["roles"] = roles_by_couple(_caller(self.request))
+            # Who reads notes and ratings, from the reach the queryset was built on.
+            reach = self._reach
+            context["roles"] = {
+                couple_id: reach.role(couple_id)
+                for couple_id in (*reach.therapist_of, *reach.partner_of)
+            }
         return context
 
     def _answer(self, session: TherapySession, code: int = status.HTTP_200_OK) -> Response:
-        return Response(self.get_serializer(session).data, status=code)
+        # Read back as the caller sees it: their own `updated_at` (SPEC section 1).
+        mine = self.get_queryset().get(pk=session.pk)
+        return Response(self.get_serializer(mine).data, status=code)
+
+    def _within_reach(self, write: Callable[[], TherapySession]) -> TherapySession:
+        """Run a write, and undo it (400 on `starts_at`) when the caller could not read the
+        result: a partner without a therapist cannot place a joint session outside their own
+        time in the couple (SPEC section 1, membership periods), where nobody could answer it."""
+        with transaction.atomic():
+            session = write()
+            if not self.get_queryset().filter(pk=session.pk).exists():
+                raise ValidationError(
+                    {
+                        "starts_at": [
+                            ErrorDetail(
+                                "This moment lies outside your time in this couple.",
+                                code="out_of_reach",
+                            )
+                        ]
+                    }
+                )
+        return session
 
     def _require_manager(self, user: User, session: TherapySession) -> str | None:
         """The caller's role, once it is clear they may change this session (else 403)."""
@@ -126,7 +163,12 @@ class SessionViewSet(
 
     @extend_schema(
         summary="Read a session",
-        description="Partners never see `therapist_notes` nor the other partner's attendance.",
+        description=(
+            "Partners never see `therapist_notes` nor a participation rating (null, their own "
+            "included); they read both partners' attendance statuses of a joint session. "
+            "`updated_at` and the ETag are the caller's own: a therapist's notes or ratings "
+            "never move a partner's."
+        ),
         responses={200: SessionSerializer},
         examples=[OpenApiExample("As the therapist reads it", value=_SESSION_EXAMPLE)],
     )
@@ -171,14 +213,16 @@ class SessionViewSet(
                 raise PermissionDenied("Individual sessions are scheduled by a therapist.")
             if data["therapist_notes"]:
                 raise PermissionDenied("Only therapists write session notes.")
-        session = session_create(
-            couple=couple,
-            created_by=user,
-            kind=data["kind"],
-            focus_partner_id=data["focus_partner"],
-            starts_at=data["starts_at"],
-            duration_minutes=data["duration_minutes"],
-            therapist_notes=data["therapist_notes"],
+        session = self._within_reach(
+            lambda: session_create(
+                couple=couple,
+                created_by=user,
+                kind=data["kind"],
+                focus_partner_id=data["focus_partner"],
+                starts_at=data["starts_at"],
+                duration_minutes=data["duration_minutes"],
+                therapist_notes=data["therapist_notes"],
+            )
         )
         return self._answer(session, status.HTTP_201_CREATED)
 
@@ -209,12 +253,14 @@ class SessionViewSet(
         # Any value at all from a partner is refused, so that no answer can confirm a guess.
         if "therapist_notes" in data and role != Role.THERAPIST:
             raise PermissionDenied("Only therapists write session notes.")
-        session = session_update(
-            session=session,
-            starts_at=data.get("starts_at"),
-            duration_minutes=data.get("duration_minutes"),
-            status=data.get("status"),
-            therapist_notes=data.get("therapist_notes"),
+        session = self._within_reach(
+            lambda: session_update(
+                session=session,
+                starts_at=data.get("starts_at"),
+                duration_minutes=data.get("duration_minutes"),
+                status=data.get("status"),
+                therapist_notes=data.get("therapist_notes"),
+            )
         )
         return self._answer(session)
 

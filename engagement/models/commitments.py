@@ -40,6 +40,9 @@ class Commitment(models.Model):
     visibility = models.CharField(max_length=9, choices=Visibility.choices)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # When the commitment last became visible to the couple (null while it is not): the other
+    # partner reads this as its `created_at`, the moment they gained access (SPEC section 1).
+    shared_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("due_on", "id")

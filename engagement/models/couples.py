@@ -12,9 +12,13 @@ from django.utils import timezone as django_timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import validate_timezone
+from engagement.models.timestamps import PerReaderTimestamps
 
 
-class Couple(models.Model):
+class Couple(PerReaderTimestamps):
+    # The hold changes nothing a partner can read (SPEC section 1), not even `updated_at`.
+    PARTNER_HIDDEN_FIELDS = frozenset({"safety_hold"})
+
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         PAUSED = "paused", "Paused"
@@ -31,7 +35,6 @@ class Couple(models.Model):
     safety_hold = models.BooleanField(default=False)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(default=django_timezone.now, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         ordering = ("-created_at", "id")

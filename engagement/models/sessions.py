@@ -11,10 +11,17 @@ from django.db.models import Q
 from django.utils import timezone
 
 from engagement.models.couples import Couple
+from engagement.models.timestamps import PerReaderTimestamps
 
 
-class TherapySession(models.Model):
-    """A therapy session; named so to keep clear of Django's own sessions."""
+class TherapySession(PerReaderTimestamps):
+    """A therapy session; named so to keep clear of Django's own sessions.
+
+    Partners read `partner_updated_at` as its `updated_at`: notes and participation ratings are
+    the therapist's, and changing them moves nothing a partner can observe (SPEC section 1).
+    """
+
+    PARTNER_HIDDEN_FIELDS = frozenset({"therapist_notes"})
 
     class Kind(models.TextChoices):
         JOINT = "joint", "Joint"
@@ -48,7 +55,6 @@ class TherapySession(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         ordering = ("starts_at", "id")

@@ -1,18 +1,36 @@
 """The visibility rules of SPEC section 1, in one place.
 
 Every endpoint, and the reports, digests, export and admin, ask these functions what a user
-may see. Only active memberships (not left) give access. Anything outside what they return is
+may see. Only active memberships (not left) give access, and a partner reads the other
+partner's records only within the partnerships both belong to (membership periods,
+engagement/selectors/partnerships.py). Anything outside what they return is
 answered 404 by the API, never 403, so ids cannot be probed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from uuid import UUID
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    DateTimeField,
+    Exists,
+    F,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest
 
 from accounts.models import User
 from engagement.models import (
+    Attendance,
     CheckIn,
     Commitment,
     Couple,
@@ -21,6 +39,14 @@ from engagement.models import (
     TherapySession,
     Visibility,
     WeeklyReport,
+)
+from engagement.selectors.partnerships import (
+    Partnership,
+    PartnerSpan,
+    date_bounds,
+    partnerships_by_couple,
+    partnerships_of,
+    partnerships_with,
 )
 
 Role = Membership.Role
@@ -45,8 +71,16 @@ def role_in_couple(user: User, couple_id: UUID) -> str | None:
 
 
 def couples_visible_to(user: User) -> QuerySet[Couple]:
-    """Couples in which the user holds an active membership, as partner or therapist."""
-    return Couple.objects.filter(id__in=_couple_ids(user))
+    """Couples in which the user holds an active membership, as partner or therapist;
+    annotated with `reader_updated_at`, the caller's `updated_at` (a therapist-only change such
+    as the safety hold moves only the therapists' value)."""
+    return Couple.objects.filter(id__in=_couple_ids(user)).annotate(
+        reader_updated_at=Case(
+            When(id__in=_couple_ids(user, Role.THERAPIST), then=F("updated_at")),
+            default=F("partner_updated_at"),
+            output_field=DateTimeField(),
+        )
+    )
 
 
 def couples_with_role(user: User, role: str) -> QuerySet[Couple]:
@@ -73,42 +107,45 @@ def invitations_visible_to(user: User) -> QuerySet[Invitation]:
     )
 
 
-def sessions_visible_to(user: User) -> QuerySet[TherapySession]:
-    """Joint sessions of the user's couples; individual ones only to their focus partner and
-    the couple's therapists (a safe space needs no audience)."""
-    return TherapySession.objects.filter(
-        Q(couple_id__in=_couple_ids(user, Role.THERAPIST))
-        | Q(
-            couple_id__in=_couple_ids(user, Role.PARTNER),
-            kind=TherapySession.Kind.JOINT,
-        )
-        | Q(couple_id__in=_couple_ids(user, Role.PARTNER), focus_partner=user)
+def sessions_visible_to(user: User, reach: Reach | None = None) -> QuerySet[TherapySession]:
+    """Therapists: every session of their couples. Partners: their own individual sessions
+    (never the other partner's: a safe space needs no audience), and joint sessions that start
+    within a partnership they belong to or in which they have an attendance entry.
+
+    Annotated with `reader_updated_at`, the caller's `updated_at` (SPEC section 1)."""
+    reach = reach or reach_of(user)
+    return TherapySession.objects.filter(_session_rule(reach)).annotate(
+        reader_updated_at=_reader_clock(reach, "couple_id")
     )
 
 
-def commitments_visible_to(user: User) -> QuerySet[Commitment]:
-    """Therapists see all commitments of their couples; partners the couple-visible ones and
-    their own of any visibility."""
-    return Commitment.objects.filter(
-        Q(couple_id__in=_couple_ids(user, Role.THERAPIST))
-        | Q(
-            couple_id__in=_couple_ids(user, Role.PARTNER),
-            visibility=Commitment.Visibility.COUPLE,
-        )
-        | Q(couple_id__in=_couple_ids(user, Role.PARTNER), owner=user)
+def commitments_visible_to(user: User, reach: Reach | None = None) -> QuerySet[Commitment]:
+    """Therapists: every commitment of their couples. Partners: their own of any visibility, and
+    the other partner's `couple` ones due within a partnership both belong to.
+
+    Annotated with the caller's `reader_created_at` and `reader_updated_at`, and with
+    `renewed_from_readable` (a reference the caller cannot follow reads as null)."""
+    reach = reach or reach_of(user)
+    readable_origin = Commitment.objects.filter(
+        _commitment_rule(reach), pk=OuterRef("renewed_from_id")
+    )
+    return Commitment.objects.filter(_commitment_rule(reach)).annotate(
+        reader_created_at=_reader_created_at(reach, "owner_id"),
+        reader_updated_at=F("updated_at"),
+        renewed_from_readable=Exists(readable_origin),
     )
 
 
-def checkins_visible_to(user: User) -> QuerySet[CheckIn]:
-    """Own check-ins (all of them, in couples the user still belongs to); the other partner's
-    `couple` ones; for therapists, `therapist` and `couple` ones, never `private`."""
-    return CheckIn.objects.filter(
-        Q(couple_id__in=_couple_ids(user, Role.PARTNER), author=user)
-        | Q(couple_id__in=_couple_ids(user, Role.PARTNER), visibility=Visibility.COUPLE)
-        | Q(
-            couple_id__in=_couple_ids(user, Role.THERAPIST),
-            visibility__in=[Visibility.THERAPIST, Visibility.COUPLE],
-        )
+def checkins_visible_to(user: User, reach: Reach | None = None) -> QuerySet[CheckIn]:
+    """Partners: their own (all of them, in couples they still belong to) and the other
+    partner's `couple` ones dated within a partnership both belong to. Therapists: `therapist`
+    and `couple` ones, never `private`.
+
+    Annotated with the caller's `reader_created_at` and `reader_updated_at`."""
+    reach = reach or reach_of(user)
+    return CheckIn.objects.filter(_checkin_rule(reach)).annotate(
+        reader_created_at=_reader_created_at(reach, "author_id"),
+        reader_updated_at=F("updated_at"),
     )
 
 
@@ -122,9 +159,193 @@ def reads_full_report(user: User, couple_id: UUID) -> bool:
     return role_in_couple(user, couple_id) == Role.THERAPIST
 
 
-# --- Sessions, commitments and check-ins: roles in bulk, and who sees one object ---------------
-# The audience functions restate the querysets above for a single object (or a hypothetical
-# visibility), so that a deletion or a narrowing can tell exactly who just lost sight of it.
+# --- Who reads what: one rule per resource, for a user's querysets and an object's audience ----
+# Each `_*_rule(reach)` is the whole definition of what the user of `reach` may read. The
+# querysets above filter by it; the audiences below ask the database, for one object, which of
+# the couple's members the same rule lets in. Removals, digests and erasure use the audiences,
+# so "who lost sight" can never disagree with "who could see" (tests/engagement/selectors/
+# test_audiences.py checks both ways).
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What a user's active memberships open: the couples they are therapist of, and for each
+    couple they are a partner of, its partnerships and timezone (SPEC section 1)."""
+
+    user_id: UUID
+    therapist_of: frozenset[UUID]
+    partner_of: Mapping[UUID, tuple[Sequence[Partnership], str]]
+
+    def role(self, couple_id: UUID) -> str | None:
+        if couple_id in self.therapist_of:
+            return Role.THERAPIST
+        return Role.PARTNER if couple_id in self.partner_of else None
+
+
+def reach_of(user: User) -> Reach:
+    """The user's reach, in one query: their active memberships and, for the couples they are
+    a partner of, every partner membership (current and former) that shapes its partnerships."""
+    rows = Membership.objects.filter(
+        Q(user=user, left_at__isnull=True) | Q(role=Role.PARTNER),
+        couple_id__in=_couple_ids(user),
+    ).values_list("couple_id", "user_id", "role", "joined_at", "left_at", "couple__timezone")
+    therapist_of: set[UUID] = set()
+    timezones: dict[UUID, str] = {}
+    spans: dict[UUID, list[PartnerSpan]] = {}
+    for couple_id, user_id, role, joined_at, left_at, tz in rows:
+        if user_id == user.pk and left_at is None:
+            if role == Role.THERAPIST:
+                therapist_of.add(couple_id)
+            else:
+                timezones[couple_id] = tz
+        if role == Role.PARTNER:
+            spans.setdefault(couple_id, []).append(PartnerSpan(user_id, joined_at, left_at))
+    return Reach(
+        user_id=user.pk,
+        therapist_of=frozenset(therapist_of),
+        partner_of={c: (partnerships_of(spans[c]), tz) for c, tz in timezones.items()},
+    )
+
+
+def _reaches_in_couple(couple_id: UUID) -> list[Reach]:
+    """Every active member's reach, as far as this couple goes (two queries)."""
+    members = list(
+        Membership.objects.filter(couple_id=couple_id, left_at__isnull=True).values_list(
+            "user_id", "role", "couple__timezone"
+        )
+    )
+    partnerships = partnerships_by_couple([couple_id])[couple_id]
+    return [
+        Reach(
+            user_id=user_id,
+            therapist_of=frozenset({couple_id} if role == Role.THERAPIST else ()),
+            partner_of={couple_id: (partnerships, tz)} if role == Role.PARTNER else {},
+        )
+        for user_id, role, tz in members
+    ]
+
+
+def _in_range(field: str, start: object, end: object) -> Q:
+    """`start <= field < end`, either bound None for no limit."""
+    bounds: dict[str, object] = {}
+    if start is not None:
+        bounds[f"{field}__gte"] = start
+    if end is not None:
+        bounds[f"{field}__lt"] = end
+    return Q(**bounds)
+
+
+def _shared_spans(reach: Reach) -> Iterator[tuple[UUID, Partnership, frozenset[UUID], str]]:
+    """(couple, partnership, the other partners in it, timezone) for every partnership of the
+    user's couples that the user belongs to."""
+    for couple_id, (partnerships, tz) in reach.partner_of.items():
+        for partnership in partnerships_with(partnerships, reach.user_id):
+            yield couple_id, partnership, partnership.partners - {reach.user_id}, tz
+
+
+_NOTHING = Q(pk__in=[])
+
+
+def _checkin_rule(reach: Reach) -> Q:
+    rule = Q(
+        couple_id__in=list(reach.therapist_of),
+        visibility__in=[Visibility.THERAPIST, Visibility.COUPLE],
+    ) | Q(couple_id__in=list(reach.partner_of), author_id=reach.user_id)
+    for couple_id, partnership, others, tz in _shared_spans(reach):
+        if others:
+            first, end = date_bounds(partnership, tz)
+            rule |= Q(
+                couple_id=couple_id, author_id__in=others, visibility=Visibility.COUPLE
+            ) & _in_range("date", first, end)
+    return rule
+
+
+def _commitment_rule(reach: Reach) -> Q:
+    rule = Q(couple_id__in=list(reach.therapist_of)) | Q(
+        couple_id__in=list(reach.partner_of), owner_id=reach.user_id
+    )
+    for couple_id, partnership, others, tz in _shared_spans(reach):
+        if others:
+            first, end = date_bounds(partnership, tz)
+            rule |= Q(
+                couple_id=couple_id, owner_id__in=others, visibility=Commitment.Visibility.COUPLE
+            ) & _in_range("due_on", first, end)
+    return rule
+
+
+def _session_rule(reach: Reach) -> Q:
+    partner_couples = list(reach.partner_of)
+    rule = Q(couple_id__in=list(reach.therapist_of)) | Q(
+        couple_id__in=partner_couples, focus_partner_id=reach.user_id
+    )
+    if partner_couples:
+        attended = Attendance.objects.filter(session=OuterRef("pk"), partner_id=reach.user_id)
+        rule |= Q(couple_id__in=partner_couples, kind=TherapySession.Kind.JOINT) & Q(
+            Exists(attended)
+        )
+    for couple_id, partnership, _, _ in _shared_spans(reach):
+        rule |= Q(couple_id=couple_id, kind=TherapySession.Kind.JOINT) & _in_range(
+            "starts_at", partnership.start, partnership.end
+        )
+    return rule
+
+
+def _reader_clock(reach: Reach, couple_field: str) -> Case:
+    """The caller's `updated_at`: the therapists' clock in their couples, else the partners'."""
+    return Case(
+        When(**{f"{couple_field}__in": list(reach.therapist_of)}, then=F("updated_at")),
+        default=F("partner_updated_at"),
+        output_field=DateTimeField(),
+    )
+
+
+def _reader_created_at(reach: Reach, author_field: str) -> Case:
+    """The caller's `created_at`: a partner reading the other partner's record reads the moment
+    it was shared with them (SPEC section 1, a reader who gains access)."""
+    return Case(
+        When(couple_id__in=list(reach.therapist_of), then=F("created_at")),
+        When(**{author_field: reach.user_id}, then=F("created_at")),
+        # Never before it was written (a record shared at creation: the same moment).
+        default=Greatest(F("created_at"), Coalesce(F("shared_at"), F("created_at"))),
+        output_field=DateTimeField(),
+    )
+
+
+def _audience(
+    model: type[Model], obj: Model, couple_id: UUID, rule: Callable[[Reach], Q]
+) -> set[UUID]:
+    """The active members of the couple whose rule lets them read `obj`, in three queries."""
+    reaches = _reaches_in_couple(couple_id)
+    if not reaches:
+        return set()
+    checks = {
+        f"reader_{index}": Case(
+            When(rule(reach), then=Value(True)), default=Value(False), output_field=BooleanField()
+        )
+        for index, reach in enumerate(reaches)
+    }
+    row = model._default_manager.filter(pk=obj.pk).annotate(**checks).values(*checks).first()
+    if row is None:
+        return set()
+    return {reach.user_id for index, reach in enumerate(reaches) if row[f"reader_{index}"]}
+
+
+def session_audience(session: TherapySession) -> set[UUID]:
+    """Who reads this session now: exactly the users whose `sessions_visible_to` holds it."""
+    return _audience(TherapySession, session, session.couple_id, _session_rule)
+
+
+def commitment_audience(commitment: Commitment) -> set[UUID]:
+    """Who reads this commitment now (as stored): as `commitments_visible_to`."""
+    return _audience(Commitment, commitment, commitment.couple_id, _commitment_rule)
+
+
+def checkin_audience(checkin: CheckIn) -> set[UUID]:
+    """Who reads this check-in now (as stored): as `checkins_visible_to`."""
+    return _audience(CheckIn, checkin, checkin.couple_id, _checkin_rule)
+
+
+# --- Roles in bulk ------------------------------------------------------------------------------
 
 
 def roles_by_couple(user: User) -> dict[UUID, str]:
@@ -138,40 +359,3 @@ def active_partner_ids(couple_id: UUID) -> set[UUID]:
             couple_id=couple_id, role=Role.PARTNER, left_at__isnull=True
         ).values_list("user_id", flat=True)
     )
-
-
-def _members_by_role(couple_id: UUID) -> tuple[set[UUID], set[UUID]]:
-    partners: set[UUID] = set()
-    therapists: set[UUID] = set()
-    for user_id, role in Membership.objects.filter(
-        couple_id=couple_id, left_at__isnull=True
-    ).values_list("user_id", "role"):
-        (therapists if role == Role.THERAPIST else partners).add(user_id)
-    return partners, therapists
-
-
-def session_audience(*, couple_id: UUID, kind: str, focus_partner_id: UUID | None) -> set[UUID]:
-    """Who sees a session: as `sessions_visible_to`, for one session."""
-    partners, therapists = _members_by_role(couple_id)
-    if kind == TherapySession.Kind.JOINT:
-        return partners | therapists
-    return therapists | {user_id for user_id in partners if user_id == focus_partner_id}
-
-
-def commitment_audience(*, couple_id: UUID, owner_id: UUID, visibility: str) -> set[UUID]:
-    """Who sees a commitment with this visibility: as `commitments_visible_to`."""
-    partners, therapists = _members_by_role(couple_id)
-    if visibility == Commitment.Visibility.COUPLE:
-        return partners | therapists
-    return therapists | ({owner_id} & partners)
-
-
-def checkin_audience(*, couple_id: UUID, author_id: UUID, visibility: str) -> set[UUID]:
-    """Who sees a check-in with this visibility: as `checkins_visible_to`."""
-    partners, therapists = _members_by_role(couple_id)
-    audience = {author_id} & partners
-    if visibility == Visibility.COUPLE:
-        audience |= partners
-    if visibility in (Visibility.THERAPIST, Visibility.COUPLE):
-        audience |= therapists
-    return audience

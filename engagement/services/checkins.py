@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from engagement.models import CheckIn, Couple, Removal
+from engagement.models import CheckIn, Couple, Removal, Visibility
 from engagement.reports.staleness import mark_stale
 from engagement.selectors.visibility import checkin_audience
 from engagement.services.couples import ensure_not_ended
@@ -58,7 +58,8 @@ def checkin_upsert(
     if checkin is None:
         try:
             with transaction.atomic():
-                created = CheckIn.objects.create(**lookup, **values)
+                shared_at = timezone.now() if visibility == Visibility.COUPLE else None
+                created = CheckIn.objects.create(**lookup, **values, shared_at=shared_at)
                 # SPEC 5.7: a check-in written after its week's report makes it stale.
                 mark_stale(couple_id=couple.pk, dates=[date])
                 return created, True
@@ -70,11 +71,16 @@ def checkin_upsert(
     changed = [name for name, value in values.items() if getattr(checkin, name) != value]
     if not changed:
         return checkin, False
-    if "visibility" in changed:
-        _record_narrowing(checkin, new_visibility=visibility)
+    before = checkin_audience(checkin) if "visibility" in changed else set()
     for name in changed:
         setattr(checkin, name, values[name])
+    if "visibility" in changed:
+        # The other partner who gains access reads this moment as its `created_at` (SPEC 1).
+        checkin.shared_at = timezone.now() if visibility == Visibility.COUPLE else None
+        changed.append("shared_at")
     checkin.save(update_fields=[*changed, "updated_at"])
+    if "visibility" in changed:
+        _record_removals(checkin, before - checkin_audience(checkin))
     # SPEC 5.7: a check-in written after its week's report makes that report stale (a note
     # alone never reaches a report).
     if set(changed) - {"note"}:
@@ -82,15 +88,8 @@ def checkin_upsert(
     return checkin, False
 
 
-def _audience(checkin: CheckIn, visibility: str) -> set[UUID]:
-    return checkin_audience(
-        couple_id=checkin.couple_id, author_id=checkin.author_id, visibility=visibility
-    )
-
-
-def _record_narrowing(checkin: CheckIn, *, new_visibility: str) -> None:
+def _record_removals(checkin: CheckIn, lost: set[UUID]) -> None:
     """couple → therapist: the other partner loses it; → private: the therapists too."""
-    lost = _audience(checkin, checkin.visibility) - _audience(checkin, new_visibility)
     now = timezone.now()
     Removal.objects.bulk_create(
         Removal(user_id=user_id, type=Removal.Type.CHECKIN, object_id=checkin.pk, removed_at=now)
@@ -102,11 +101,7 @@ def _record_narrowing(checkin: CheckIn, *, new_visibility: str) -> None:
 def checkin_delete(*, checkin: CheckIn) -> None:
     """Delete a check-in; everyone who could see it (its author included) gets a removal."""
     ensure_not_ended(checkin.couple)
-    now = timezone.now()
-    Removal.objects.bulk_create(
-        Removal(user_id=user_id, type=Removal.Type.CHECKIN, object_id=checkin.pk, removed_at=now)
-        for user_id in _audience(checkin, checkin.visibility)
-    )
+    _record_removals(checkin, checkin_audience(checkin))
     # SPEC 5.7: a deleted check-in changes its week's report.
     mark_stale(couple_id=checkin.couple_id, dates=[checkin.date])
     checkin.delete()

@@ -40,6 +40,7 @@ def commitment_create(
 ) -> Commitment:
     """A new open commitment (past due dates allowed: homework recorded after the fact)."""
     ensure_not_ended(couple)
+    shared = visibility == Commitment.Visibility.COUPLE
     commitment = Commitment.objects.create(
         couple=couple,
         owner_id=owner_id,
@@ -49,6 +50,7 @@ def commitment_create(
         due_on=due_on,
         visibility=visibility,
         renewed_from=renewed_from,
+        shared_at=timezone.now() if shared else None,
     )
     # SPEC 5.7: one due in a week already reported counts there (as unreported while open).
     mark_stale(couple_id=couple.pk, dates=[due_on])
@@ -64,7 +66,7 @@ def commitment_update(
     due_on: date | None = None,
     visibility: str | None = None,
 ) -> Commitment:
-    """Edit what may change (None: unchanged); a narrowing tells who lost sight of it."""
+    """Edit what may change (None: unchanged); whoever loses sight of it gets a removal."""
     commitment = _lock(commitment)
     changes = {"title": title, "details": details, "due_on": due_on, "visibility": visibility}
     changed = [
@@ -74,33 +76,37 @@ def commitment_update(
     ]
     if not changed:
         return commitment
-    if "visibility" in changed:
-        _record_narrowing(commitment, new_visibility=str(visibility))
+    # A new due date can move it into or out of a partnership (SPEC 1, membership periods).
+    resharing = "visibility" in changed or "due_on" in changed
+    before = commitment_audience(commitment) if resharing else set()
     was_due_on = commitment.due_on
     for name in changed:
         setattr(commitment, name, changes[name])
+    if "visibility" in changed:
+        # The other partner who gains access reads this moment as its `created_at` (SPEC 1).
+        shared = commitment.visibility == Commitment.Visibility.COUPLE
+        commitment.shared_at = timezone.now() if shared else None
+        changed.append("shared_at")
     commitment.save(update_fields=[*changed, "updated_at"])
+    if resharing:
+        _record_removals(commitment, before - commitment_audience(commitment))
+    if "visibility" in changed:
+        # Its renewals' `renewed_from` reads as null to whoever cannot read this one: for them
+        # the renewals changed too.
+        Commitment.objects.filter(renewed_from=commitment).update(updated_at=commitment.updated_at)
     # SPEC 5.7: a commitment moved to another due date changes two weeks' reports.
     if "due_on" in changed:
         mark_stale(couple_id=commitment.couple_id, dates=[was_due_on, commitment.due_on])
     return commitment
 
 
-def _record_narrowing(commitment: Commitment, *, new_visibility: str) -> None:
-    before = commitment_audience(
-        couple_id=commitment.couple_id,
-        owner_id=commitment.owner_id,
-        visibility=commitment.visibility,
-    )
-    after = commitment_audience(
-        couple_id=commitment.couple_id, owner_id=commitment.owner_id, visibility=new_visibility
-    )
+def _record_removals(commitment: Commitment, lost: set[UUID]) -> None:
     now = timezone.now()
     Removal.objects.bulk_create(
         Removal(
             user_id=user_id, type=Removal.Type.COMMITMENT, object_id=commitment.pk, removed_at=now
         )
-        for user_id in before - after
+        for user_id in lost
     )
 
 

@@ -172,6 +172,38 @@ def _removals_for(user: User, couple: Couple) -> list[Removal]:
     return rows
 
 
+def _shared_rows(couple: Couple, user: User) -> set[tuple[str, UUID]]:
+    """The sessions, commitments and check-ins of this couple the user reads now."""
+    rows: set[tuple[str, UUID]] = set()
+    for kind, visible in (
+        (Removal.Type.SESSION, sessions_visible_to(user)),
+        (Removal.Type.COMMITMENT, commitments_visible_to(user)),
+        (Removal.Type.CHECKIN, checkins_visible_to(user)),
+    ):
+        rows.update(
+            (kind, pk) for pk in visible.filter(couple_id=couple.pk).values_list("id", flat=True)
+        )
+    return rows
+
+
+def _others_read(couple: Couple, leaving: User) -> dict[User, set[tuple[str, UUID]]]:
+    others = User.objects.filter(
+        memberships__couple=couple, memberships__left_at__isnull=True
+    ).exclude(pk=leaving.pk)
+    return {other: _shared_rows(couple, other) for other in others}
+
+
+def _removals_for_the_others(couple: Couple, before: dict[User, set[tuple[str, UUID]]]) -> None:
+    """A partner who leaves ends a partnership: the other partner stops reading what the leaver
+    shared for later dates (a commitment due next month), SPEC section 1."""
+    now = timezone.now()
+    Removal.objects.bulk_create(
+        Removal(user=other, type=kind, object_id=pk, removed_at=now)
+        for other, rows in before.items()
+        for kind, pk in rows - _shared_rows(couple, other)
+    )
+
+
 def _end_membership(*, couple: Couple, user: User) -> bool:
     """End the user's active membership; False when they had none (left in the meantime)."""
     membership = (
@@ -184,9 +216,11 @@ def _end_membership(*, couple: Couple, user: User) -> bool:
     Removal.objects.bulk_create(_removals_for(user, couple), batch_size=500)
     # What they sent must not outlive their place: no spare invitation lets them back in.
     revoke_invitations_sent_by(couple=couple, user_ids={user.pk})
+    others_before = _others_read(couple, user) if membership.role == Role.PARTNER else {}
     membership.left_at = timezone.now()
     membership.partner_slot = None  # the slot is free for the next partner to accept
     membership.save(update_fields=["left_at", "partner_slot"])
+    _removals_for_the_others(couple, others_before)
     ends = couple.status != Couple.Status.ENDED and not (
         Membership.objects.filter(couple=couple, left_at__isnull=True).exists()
     )

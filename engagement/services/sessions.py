@@ -70,6 +70,7 @@ def session_update(
 ) -> TherapySession:
     """Change what may change (None: unchanged); `kind` and `focus_partner` never do."""
     session = _lock(session)
+    before = session_audience(session)
     changes = {
         "starts_at": starts_at,
         "duration_minutes": duration_minutes,
@@ -86,7 +87,11 @@ def session_update(
     was_completed, started_at = session.status == TherapySession.Status.COMPLETED, session.starts_at
     for name in changed:
         setattr(session, name, changes[name])
+    # Notes alone move only the therapists' `updated_at` (TherapySession.PARTNER_HIDDEN_FIELDS).
     session.save(update_fields=[*changed, "updated_at"])
+    if "starts_at" in changed:
+        # A joint session moved out of a partnership leaves that partnership's partners.
+        _record_removals(session, before - session_audience(session))
     # SPEC 5.7: moving or cancelling a completed session changes the reports of its old and
     # new weeks.
     if was_completed or session.status == TherapySession.Status.COMPLETED:
@@ -98,18 +103,20 @@ def session_update(
     return session
 
 
+def _record_removals(session: TherapySession, lost: set[UUID]) -> None:
+    now = timezone.now()
+    Removal.objects.bulk_create(
+        Removal(user_id=user_id, type=Removal.Type.SESSION, object_id=session.pk, removed_at=now)
+        for user_id in lost
+    )
+
+
 @transaction.atomic
 def session_delete(*, session: TherapySession) -> None:
     """Delete a session; everyone who could see it gets a removal for their sync."""
     session = _lock(session)
-    audience = session_audience(
-        couple_id=session.couple_id, kind=session.kind, focus_partner_id=session.focus_partner_id
-    )
-    now = timezone.now()
-    Removal.objects.bulk_create(
-        Removal(user_id=user_id, type=Removal.Type.SESSION, object_id=session.pk, removed_at=now)
-        for user_id in audience
-    )
+    audience = session_audience(session)
+    _record_removals(session, audience)
     # SPEC 5.7: a deleted completed session changes its week's report.
     if session.status == TherapySession.Status.COMPLETED:
         mark_stale(
@@ -131,7 +138,10 @@ def attendance_record(
     session = _lock(session)
     now = timezone.now()
     existing = {entry.partner_id: entry for entry in session.attendance.all()}
+    # What partners read (statuses, the session's status) and what only therapists read
+    # (participation ratings) move different clocks (SPEC section 1).
     changed = session.status != TherapySession.Status.COMPLETED
+    rated = False
     for entry in entries:
         row = existing.get(entry.partner_id)
         if row is None:
@@ -144,17 +154,23 @@ def attendance_record(
             )
             changed = True
         elif (row.status, row.participation) != (entry.status, entry.participation):
+            changed = changed or row.status != entry.status
+            rated = rated or row.participation != entry.participation
             row.status = entry.status
             row.participation = entry.participation
             row.recorded_at = now
             row.save(update_fields=["status", "participation", "recorded_at"])
-            changed = True
-    if not changed:
+    if not changed and not rated:
         # A retried PUT changes nothing, not even updated_at.
         return session
-    session.status = TherapySession.Status.COMPLETED
-    # updated_at moves with any attendance change, so sync clients refetch the session.
-    session.save(update_fields=["status", "updated_at"])
+    if changed:
+        session.status = TherapySession.Status.COMPLETED
+        # Both clocks move with a status, so sync clients refetch the session.
+        session.save(update_fields=["status", "updated_at"])
+    else:
+        # Only ratings changed: the therapists' clock moves, the partners' stays.
+        session.updated_at = now
+        TherapySession.objects.filter(pk=session.pk).update(updated_at=now)
     # SPEC 5.7: attendance recorded after a report makes the report of its week stale.
     mark_stale(
         couple_id=session.couple_id,

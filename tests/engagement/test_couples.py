@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import time_machine
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -908,3 +910,22 @@ def test_invitations_of_a_couple_survive_another_members_departure(
     client_for(partner).post(detail(couple, "leave"))
 
     assert Invitation.objects.get(pk=invitation.pk).status == "pending"
+
+
+def test_a_whole_row_save_moves_the_partners_clock_only_for_what_partners_read(
+    db: None,
+) -> None:
+    """The admin saves whole rows: switching the hold there moves only the therapists' clock."""
+    couple, *_ = make_couple()
+    start = couple.partner_updated_at
+    with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+        couple.safety_hold = True
+        couple.save()
+    couple.refresh_from_db()
+    assert couple.partner_updated_at == start
+    assert couple.updated_at > start
+    with time_machine.travel(timezone.now() + timedelta(minutes=10)):
+        couple.name = "R. & S."
+        couple.save()
+    couple.refresh_from_db()
+    assert couple.partner_updated_at == couple.updated_at > start

@@ -22,9 +22,14 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from engagement.models import CheckIn, Commitment, TherapySession
+from engagement.models import CheckIn, Commitment, Membership, TherapySession
 from tests.conftest import ACTORS, World
-from tests.factories import CheckInFactory, CommitmentFactory, TherapySessionFactory
+from tests.factories import (
+    CheckInFactory,
+    CommitmentFactory,
+    TherapySessionFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -264,3 +269,75 @@ def test_lists_hold_only_what_each_actor_may_see(world: World, client_for: Clien
         ):
             listed = {r["id"] for r in client.get(path).json()["results"]}
             assert listed == {str(pk) for pk in expected}, (actor, path)
+
+
+# --- former and later partners (SPEC section 1, membership periods) ----------------------------
+# `other_partner` leaves; `newcomer` joins after: the former reads nothing of the couple any
+# more, the newcomer nothing of what was shared before they came (everything above is dated
+# today and started before they joined). 404 both, as for anyone outside.
+
+PERIODS: dict[str, tuple[Build, tuple[int, int]]] = {
+    #                                                               former  later
+    "read a joint session": (READS["read a joint session"][0], (404, 404)),
+    "read a couple-visible commitment": (READS["read a couple-visible commitment"][0], (404, 404)),
+    "read a therapist-only commitment": (READS["read a therapist-only commitment"][0], (404, 404)),
+    "edit a joint session": (WRITES["edit a joint session"][0], (404, 404)),
+    "record attendance": (WRITES["record attendance"][0], (404, 404)),
+    "keep partner's commitment": (WRITES["keep partner's commitment"][0], (404, 404)),
+    "renew partner's commitment": (WRITES["renew partner's commitment"][0], (404, 404)),
+}
+
+
+def _change_partners(world: World) -> User:
+    """`other_partner` leaves now; a newcomer takes the free place a moment later."""
+    now = timezone.now()
+    Membership.objects.filter(couple=world.couple, user=world.other_partner).update(
+        left_at=now, partner_slot=None
+    )
+    newcomer: User = UserFactory.create()
+    Membership.objects.create(
+        couple=world.couple,
+        user=newcomer,
+        role="partner",
+        partner_slot=2,
+        joined_at=now + timedelta(seconds=1),
+    )
+    return newcomer
+
+
+@pytest.mark.parametrize(
+    ("build", "who", "expected"),
+    [
+        pytest.param(build, who, expected, id=f"{name} as {who}")
+        for name, (build, statuses) in PERIODS.items()
+        for who, expected in zip(("former", "later"), statuses, strict=True)
+    ],
+)
+def test_former_and_later_partners_reach_nothing_from_before(
+    world: World, client_for: ClientFor, build: Build, who: str, expected: int
+) -> None:
+    objects = _objects(world)
+    newcomer = _change_partners(world)
+    actor = world.other_partner if who == "former" else newcomer
+    before = (
+        TherapySession.objects.count(),
+        list(Commitment.objects.values_list("status", flat=True).order_by("id")),
+    )
+    response = _call(client_for(actor), build(world, objects))
+    assert response.status_code == expected, response.content
+    assert before == (
+        TherapySession.objects.count(),
+        list(Commitment.objects.values_list("status", flat=True).order_by("id")),
+    )
+
+
+def test_former_and_later_partners_list_nothing_from_before(
+    world: World, client_for: ClientFor
+) -> None:
+    _objects(world)
+    newcomer = _change_partners(world)
+    for actor in (world.other_partner, newcomer):
+        client = client_for(actor)
+        for path in ("/api/v1/sessions/", "/api/v1/commitments/", "/api/v1/checkins/"):
+            for params in ({}, {"updated_since": "2000-01-01T00:00:00Z"}):
+                assert client.get(path, params).json()["results"] == [], (actor, path)

@@ -14,7 +14,12 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from engagement.models import Removal
 from tests.conftest import World
-from tests.factories import CheckInFactory, CommitmentFactory, TherapySessionFactory
+from tests.factories import (
+    CheckInFactory,
+    CommitmentFactory,
+    TherapySessionFactory,
+    make_couple,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +164,37 @@ def test_a_check_in_shown_again_comes_back_through_updated_since(
     back = partner.get("/api/v1/checkins/", {"updated_since": _iso(start)}).json()["results"]
     assert len(back) == 1
     assert back[0]["visibility"] == "couple"
+
+
+def test_when_a_partner_leaves_the_other_loses_what_they_shared_for_later_dates(
+    client_for: ClientFor,
+) -> None:
+    """The partnership ends when one leaves: what the leaver shared for dates after it is no
+    longer the other partner's to read (SPEC section 1, membership periods)."""
+    with time_machine.travel("2026-11-04T09:00:00Z", tick=False) as clock:
+        couple, stayer, leaver, therapist = make_couple()
+        today = timezone.now().date()
+        kept_today = CheckInFactory.create(couple=couple, author=leaver, date=today)
+        tomorrow = CheckInFactory.create(
+            couple=couple, author=leaver, date=today + timedelta(days=1)
+        )
+        next_month = CommitmentFactory.create(
+            couple=couple, owner=leaver, due_on=today + timedelta(days=30)
+        )
+        own = CommitmentFactory.create(
+            couple=couple, owner=stayer, due_on=today + timedelta(days=30)
+        )
+        clock.shift(timedelta(hours=1))
+        response = client_for(leaver).post(f"/api/v1/couples/{couple.pk}/leave/")
+        assert response.status_code == 204
+        removals = client_for(stayer).get(REMOVALS).json()["results"]
+        assert {(r["type"], r["id"]) for r in removals} == {
+            ("checkin", str(tomorrow.pk)),
+            ("commitment", str(next_month.pk)),
+        }
+        checkins = client_for(stayer).get("/api/v1/checkins/").json()["results"]
+        assert [c["id"] for c in checkins] == [str(kept_today.pk)]
+        commitments = client_for(stayer).get("/api/v1/commitments/").json()["results"]
+        assert [c["id"] for c in commitments] == [str(own.pk)]
+        # The therapist reads the couple's whole history: nothing is removed for them.
+        assert client_for(therapist).get(REMOVALS).json()["results"] == []

@@ -293,8 +293,10 @@ def test_partners_without_a_therapist_run_their_joint_sessions_and_their_own_att
         format="json",
     )
     assert bens.status_code == 200
-    assert bens.json()["attendance"] == [
-        {"partner": str(ben.pk), "status": "excused", "participation": None}
+    # Both statuses of a joint session are both partners' to read (SPEC v1.1 section 1).
+    assert sorted(bens.json()["attendance"], key=lambda entry: entry["status"]) == [
+        {"partner": str(ana.pk), "status": "attended", "participation": None},
+        {"partner": str(ben.pk), "status": "excused", "participation": None},
     ]
     assert Attendance.objects.filter(session_id=session_id).count() == 2
 
@@ -531,25 +533,23 @@ def _recorded_session_with_secrets(world: World) -> TherapySession:
 
 
 @pytest.mark.parametrize("viewer", ["partner", "other_partner"])
-def test_a_partner_never_reads_therapist_notes_nor_the_other_partners_attendance(
+def test_a_partner_reads_both_attendance_statuses_but_never_notes_nor_a_rating(
     world: World, client_for: ClientFor, viewer: str
 ) -> None:
     session = _recorded_session_with_secrets(world)
     me = world.actor(viewer)
     assert me is not None
-    other = world.other_partner if me == world.partner else world.partner
     client = client_for(me)
     for response in (client.get(SESSIONS), client.get(_detail(session))):
         assert response.status_code == 200
         text = response.content.decode()
         assert "NOTE-d41d8cd98f" not in text
         assert "therapist_notes" not in text
-        assert str(other.pk) not in text
     detail = client.get(_detail(session)).json()
-    mine = Attendance.objects.get(session=session, partner=me)
-    # Their own rating is theirs to read (SPEC section 1 withholds only the other's).
-    assert detail["attendance"] == [
-        {"partner": str(me.pk), "status": mine.status, "participation": mine.participation}
+    # SPEC v1.1 section 1: both statuses; never a participation rating, not even their own.
+    assert sorted(detail["attendance"], key=lambda entry: entry["status"]) == [
+        {"partner": str(world.partner.pk), "status": "attended", "participation": None},
+        {"partner": str(world.other_partner.pk), "status": "late", "participation": None},
     ]
 
 
@@ -710,6 +710,43 @@ def test_reading_a_session_again_with_its_etag_answers_304(
     assert client_for(world.therapist).get(_detail(session))["ETag"] != etag
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/sessions/",
+        "/api/v1/commitments/",
+        "/api/v1/checkins/",
+        "/api/v1/couples/",
+        "/api/v1/removals/",
+    ],
+)
+def test_a_list_read_again_with_its_etag_weak_or_strong_answers_304(
+    world: World, client_for: ClientFor, path: str
+) -> None:
+    _joint(world)
+    client = client_for(world.partner)
+    etag = client.get(path)["ETag"]
+    assert client.get(path, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert client.get(path, HTTP_IF_NONE_MATCH=f'"other", W/{etag}').status_code == 304
+    assert client.get(path, HTTP_IF_NONE_MATCH='"other"').status_code == 200
+
+
+def test_a_therapists_note_moves_the_therapists_session_tag_and_never_the_partners(
+    world: World, client_for: ClientFor
+) -> None:
+    session = _joint(world)
+    partner_tag = client_for(world.partner).get(_detail(session))["ETag"]
+    therapist_tag = client_for(world.therapist).get(_detail(session))["ETag"]
+    response = client_for(world.therapist).patch(
+        _detail(session), {"therapist_notes": "New note"}, format="json"
+    )
+    assert response.status_code == 200
+    assert client_for(world.partner).get(_detail(session))["ETag"] == partner_tag
+    assert client_for(world.therapist).get(_detail(session))["ETag"] != therapist_tag
+    session.refresh_from_db()
+    assert session.partner_updated_at < session.updated_at
+
+
 def test_an_idempotency_key_replays_a_session_create_and_refuses_another_body(
     world: World, client_for: ClientFor
 ) -> None:
@@ -743,3 +780,35 @@ def test_an_ended_couple_is_read_only(world: World, client_for: ClientFor) -> No
     )
     assert client.delete(_detail(session)).status_code == 409
     assert TherapySession.objects.count() == 1
+
+
+def test_a_later_partner_cannot_place_a_joint_session_before_their_time_in_the_couple(
+    client_for: ClientFor,
+) -> None:
+    """Without a therapist, partners run sessions; a newcomer's session dated before they came
+    would be nobody's to answer for (SPEC section 1, membership periods): 400, nothing written."""
+    now = timezone.now()
+    couple, _, leaver, _ = make_couple(therapist=False, joined_at=now - timedelta(days=10))
+    couple.memberships.filter(user=leaver).update(
+        left_at=now - timedelta(days=2), partner_slot=None
+    )
+    newcomer = UserFactory.create()
+    couple.memberships.create(
+        user=newcomer, role="partner", partner_slot=2, joined_at=now - timedelta(days=1)
+    )
+    client = client_for(newcomer)
+    early = (now - timedelta(days=3)).isoformat()
+    response = client.post(
+        SESSIONS, {"couple": str(couple.pk), "kind": "joint", "starts_at": early}, format="json"
+    )
+    assert response.status_code == 400
+    assert _errors(response) == [("starts_at", "out_of_reach")]
+    assert not TherapySession.objects.exists()
+    created = client.post(
+        SESSIONS, {"couple": str(couple.pk), "kind": "joint", "starts_at": _past()}, format="json"
+    )
+    assert created.status_code == 201
+    moved = client.patch(f"{SESSIONS}{created.json()['id']}/", {"starts_at": early}, format="json")
+    assert moved.status_code == 400
+    assert TherapySession.objects.get().starts_at > now - timedelta(days=1)
+    assert not Removal.objects.exists()

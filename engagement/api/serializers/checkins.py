@@ -17,6 +17,8 @@ NOTE_MAX_LENGTH = 2_000
 
 
 class CheckInSerializer(ModelSerializer):
+    """A check-in as the caller reads it (querysets of `checkins_visible_to`)."""
+
     class Meta:
         model = CheckIn
         fields = [
@@ -48,8 +50,9 @@ class CheckInSerializer(ModelSerializer):
             "wellbeing": instance.wellbeing,
             "note": instance.note,
             "visibility": instance.visibility,
-            "created_at": utc_timestamp(instance.created_at),
-            "updated_at": utc_timestamp(instance.updated_at),
+            # The reader's own: the other partner reads when it was shared with them.
+            "created_at": utc_timestamp(instance.reader_created_at),  # type: ignore[attr-defined]
+            "updated_at": utc_timestamp(instance.reader_updated_at),  # type: ignore[attr-defined]
         }
 
 

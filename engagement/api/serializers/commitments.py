@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from config.api.fields import ModelSerializer, StringField
+from config.api.fields import ModelSerializer, StringField, utc_timestamp
 from engagement.api.serializers.fields import (
     CalendarDateField,
     ChoiceField,
@@ -21,6 +21,10 @@ DETAILS_MAX_LENGTH = 2_000
 
 
 class CommitmentSerializer(ModelSerializer):
+    """A commitment as the caller reads it (querysets of `commitments_visible_to`): `created_at`
+    is when the caller gained access to it, `renewed_from` null when the caller cannot read the
+    commitment it renews (SPEC section 1)."""
+
     class Meta:
         model = Commitment
         fields = [
@@ -39,6 +43,14 @@ class CommitmentSerializer(ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: Commitment) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        data["created_at"] = utc_timestamp(instance.reader_created_at)  # type: ignore[attr-defined]
+        data["updated_at"] = utc_timestamp(instance.reader_updated_at)  # type: ignore[attr-defined]
+        if not instance.renewed_from_readable:  # type: ignore[attr-defined]
+            data["renewed_from"] = None
+        return data
 
 
 class CommitmentCreateSerializer(serializers.Serializer):

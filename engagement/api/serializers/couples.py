@@ -10,7 +10,13 @@ from rest_framework import serializers
 
 from accounts.models import User, validate_timezone
 from accounts.validators import validate_name
-from config.api.fields import AwareDateTimeField, BoolField, ModelSerializer, StringField
+from config.api.fields import (
+    AwareDateTimeField,
+    BoolField,
+    ModelSerializer,
+    StringField,
+    utc_timestamp,
+)
 from engagement.api.permissions import role_of
 from engagement.models import Couple, Membership
 
@@ -125,7 +131,16 @@ class CoupleSerializer(ModelSerializer):
     def to_representation(self, instance: Couple) -> dict[str, Any]:
         data: dict[str, Any] = super().to_representation(instance)
         user = self.context["request"].user
-        if role_of(user, instance) != Role.THERAPIST:
+        role = role_of(user, instance)
+        # The reader's own clock (annotated by `couples_visible_to`; else from the role): the
+        # hold moves only the therapists'.
+        clock = getattr(
+            instance,
+            "reader_updated_at",
+            instance.updated_at if role == Role.THERAPIST else instance.partner_updated_at,
+        )
+        data["updated_at"] = utc_timestamp(clock)
+        if role != Role.THERAPIST:
             # Partners never see the hold itself (SPEC section 1), not even its key.
             data.pop("safety_hold", None)
         return data

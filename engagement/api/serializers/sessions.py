@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
-from config.api.fields import ModelSerializer, StringField
+from config.api.fields import ModelSerializer, StringField, utc_timestamp
 from engagement.api.serializers.fields import (
     CalendarDateTimeField,
     ChoiceField,
@@ -30,7 +30,11 @@ class AttendanceSerializer(serializers.Serializer):
     status = ChoiceField(choices=Attendance.Status.choices)
     # 0 disengaged, 1 guarded, 2 engaged, 3 fully engaged: presence, not who talks most.
     participation = serializers.IntegerField(
-        min_value=0, max_value=3, allow_null=True, default=None
+        min_value=0,
+        max_value=3,
+        allow_null=True,
+        default=None,
+        help_text="The therapist's rating; always null for partners, their own included.",
     )
 
 
@@ -38,8 +42,9 @@ class SessionSerializer(ModelSerializer):
     """A session as one viewer may read it.
 
     Therapists read everything. A partner never reads `therapist_notes` (the key is absent)
-    and reads only their own attendance entry, rating included: the other partner's entry
-    is a figure about them, which is the therapist's to compare (SPEC section 1).
+    nor a participation rating, not even their own (always null), and reads both partners'
+    attendance statuses of a joint session (SPEC section 1). `updated_at` is the reader's own
+    clock (`reader_updated_at`, annotated by `sessions_visible_to`).
     """
 
     attendance = AttendanceSerializer(many=True, read_only=True)
@@ -65,13 +70,12 @@ class SessionSerializer(ModelSerializer):
 
     def to_representation(self, instance: TherapySession) -> dict[str, Any]:
         data: dict[str, Any] = super().to_representation(instance)
+        data["updated_at"] = utc_timestamp(instance.reader_updated_at)  # type: ignore[attr-defined]
         roles: dict[UUID, str] = self.context["roles"]
         if roles.get(instance.couple_id) != Membership.Role.THERAPIST:
-            viewer = str(self.context["request"].user.pk)
             del data["therapist_notes"]
-            data["attendance"] = [
-                entry for entry in data["attendance"] if entry["partner"] == viewer
-            ]
+            for entry in data["attendance"]:
+                entry["participation"] = None
         return data
 
 
