@@ -35,7 +35,8 @@ class CursorPagination(pagination.CursorPagination):
         self, request: Request, queryset: Any, view: APIView | None
     ) -> tuple[str, ...]:
         if request.query_params.get("updated_since") and getattr(view, "supports_sync", True):
-            return SYNC_ORDERING
+            # A view whose `updated_at` is per reader names its own (reports: the caller's).
+            return tuple(getattr(view, "sync_ordering", SYNC_ORDERING))
         return tuple(getattr(view, "list_ordering", self.ordering))
 
     def get_page_size(self, request: Request) -> int:

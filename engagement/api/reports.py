@@ -40,10 +40,10 @@ from engagement.models import Couple, Membership, WeeklyReport
 from engagement.reports.pipeline import compute_current_report
 from engagement.reports.scoring import urgency_key
 from engagement.reports.tasks import compute_report_chunk
+from engagement.selectors.reports import reports_readable_by
 from engagement.selectors.visibility import (
     couples_visible_to,
     couples_with_role,
-    reports_visible_to,
     roles_by_couple,
 )
 
@@ -76,20 +76,24 @@ _REPORT_EXAMPLE = {
     "id": "6f1c0d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f",
     "couple": "0b9e6a52-3f1d-4e8a-9c7b-2d1e0f9a8b7c",
     "week_start": "2026-11-16",
-    "methodology": "v1",
+    "methodology": "v1.1",
     "view": "partner",
-    "computed_at": "2026-11-23T00:05:03Z",
     "revision": 1,
-    "balance": None,
-    "gap": None,
+    "computed_at": "2026-11-23T00:05:03.000Z",
+    "updated_at": "2026-11-23T00:05:03.000Z",
+    "balance": "balanced",
+    "gap": 10.0,
     "gap_trend": None,
     "less_engaged_partner": None,
     "partners": [
-        {"partner": _PARTNER_A, **_FIGURES},
+        {"partner": _PARTNER_A, **_FIGURES, "participation": None},
         {"partner": _PARTNER_B, **dict.fromkeys(_FIGURES)},
     ],
     "flags": [],
     "recommendations": [],
+    "shared_balance": None,
+    "shared_gap": None,
+    "shared_gap_trend": None,
 }
 
 COUPLE_PARAMETER = OpenApiParameter(
@@ -112,7 +116,8 @@ class ReportFilter(django_filters.FilterSet):
     week_start = django_filters.DateFilter(field_name="week_start")
     week_after = django_filters.DateFilter(field_name="week_start", lookup_expr="gte")
     week_before = django_filters.DateFilter(field_name="week_start", lookup_expr="lte")
-    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    # The caller's own updated_at (SPEC 1, "Derived changes stay invisible").
+    updated_since = AwareDateTimeFilter(field_name="reader_updated_at", lookup_expr="gte")
 
     class Meta:
         model = WeeklyReport
@@ -135,6 +140,7 @@ class ReportViewSet(
     filterset_class = ReportFilter
     # Newest week first; with `updated_since`, (updated_at, id) ascending for sync.
     list_ordering = ("-week_start", "id")
+    sync_ordering = ("reader_updated_at", "id")
 
     def get_queryset(self) -> QuerySet[WeeklyReport]:
         if getattr(self, "swagger_fake_view", False):
@@ -142,7 +148,7 @@ class ReportViewSet(
         # The couple and its memberships come with the page: whether the balance is shared
         # is decided from them without a query per report.
         return (
-            reports_visible_to(_caller(self.request))
+            reports_readable_by(_caller(self.request))
             .select_related("couple")
             .prefetch_related(
                 Prefetch("couple__memberships", queryset=Membership.objects.order_by("joined_at"))
@@ -160,9 +166,11 @@ class ReportViewSet(
         summary="List the weekly reports the caller may see",
         description=(
             "Reports of the caller's couples: the full view for their therapists, the partner "
-            "view for partners (own figures only; balance only when both partners share it "
-            "and there is no safety hold). Newest `week_start` first; with `updated_since`, by "
-            "(`updated_at`, `id`) ascending. Range filters are inclusive."
+            "view for partners (own figures without participation; the shared balance only "
+            "when shared; only weeks lying entirely in a partnership of theirs). `revision`, "
+            "`computed_at` and `updated_at` are the caller's own. Newest `week_start` first; "
+            "with `updated_since`, by the caller's (`updated_at`, `id`) ascending. Range "
+            "filters are inclusive."
         ),
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:

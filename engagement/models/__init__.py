@@ -5,7 +5,7 @@ from engagement.models.checkins import CheckIn, Visibility
 from engagement.models.commitments import Commitment
 from engagement.models.couples import Couple, CoupleStatusChange, Invitation, Membership
 from engagement.models.digests import DigestDelivery
-from engagement.models.reports import WeeklyReport
+from engagement.models.reports import ReportReaderState, WeeklyReport
 from engagement.models.sessions import Attendance, TherapySession
 from engagement.models.sync import IdempotencyRecord, Removal
 
@@ -21,6 +21,7 @@ __all__ = [
     "Invitation",
     "Membership",
     "Removal",
+    "ReportReaderState",
     "TherapySession",
     "Visibility",
     "WeeklyReport",

@@ -26,6 +26,7 @@ from django.utils import timezone
 from engagement.models import Couple, CoupleStatusChange, Membership, WeeklyReport
 from engagement.reports import aggregates
 from engagement.reports.aggregates import LocalWeek, last_completed_week, monday_of
+from engagement.reports.reader_views import refresh_reader_states
 from engagement.reports.scoring import METHODOLOGY, WeekReport, compute_week_report
 
 T = TypeVar("T")
@@ -40,6 +41,10 @@ RESULT_FIELDS = (
     "partners",
     "flags",
     "recommendations",
+    "shared_balance",
+    "shared_gap",
+    "shared_gap_trend",
+    "partner_views",
 )
 UPSERT_FIELDS = [
     "methodology",
@@ -52,6 +57,10 @@ UPSERT_FIELDS = [
     "partners",
     "flags",
     "recommendations",
+    "shared_balance",
+    "shared_gap",
+    "shared_gap_trend",
+    "partner_views",
     "updated_at",
 ]
 
@@ -90,6 +99,10 @@ def _stored_results(row: WeeklyReport) -> dict[str, Any]:
         "partners": row.partners,
         "flags": row.flags,
         "recommendations": row.recommendations,
+        "shared_balance": row.shared_balance,
+        "shared_gap": row.shared_gap,
+        "shared_gap_trend": row.shared_gap_trend,
+        "partner_views": row.partner_views,
     }
 
 
@@ -126,6 +139,10 @@ def _row(report: _ReportToStore, computed_at: datetime) -> WeeklyReport:
         partners=results["partners"],
         flags=results["flags"],
         recommendations=results["recommendations"],
+        shared_balance=results["shared_balance"],
+        shared_gap=results["shared_gap"],
+        shared_gap_trend=results["shared_gap_trend"],
+        partner_views=results["partner_views"],
     )
 
 
@@ -186,6 +203,15 @@ def compute_reports(
                 summary.unchanged += 1
     if to_store:
         _upsert(to_store, computed_at=now)
+    # Each reader's revision and timestamps move only if their own view moved (SPEC 1).
+    reported = [
+        row
+        for row in WeeklyReport.objects.filter(
+            couple_id__in=list(targets), week_start__in=sorted(all_weeks)
+        )
+        if row.week_start in targets[row.couple_id]
+    ]
+    refresh_reader_states(reported, computed_at=now)
     return summary
 
 
@@ -245,6 +271,10 @@ def _postgresql_upsert_sql() -> str:
         column["partners"]: "r.partners",
         column["flags"]: "r.flags",
         column["recommendations"]: "r.recommendations",
+        column["shared_balance"]: "r.shared_balance",
+        column["shared_gap"]: "r.shared_gap",
+        column["shared_gap_trend"]: "r.shared_gap_trend",
+        column["partner_views"]: "r.partner_views",
         column["created_at"]: "%(now)s",
         column["updated_at"]: "%(now)s",
     }
@@ -253,7 +283,8 @@ def _postgresql_upsert_sql() -> str:
     record = (
         "id uuid, couple_id uuid, week_start date, revision integer, methodology text, "
         "balance text, gap double precision, gap_trend text, less_engaged_partner uuid, "
-        "partners jsonb, flags jsonb, recommendations jsonb"
+        "partners jsonb, flags jsonb, recommendations jsonb, shared_balance text, "
+        "shared_gap double precision, shared_gap_trend text, partner_views jsonb"
     )
     updates = ", ".join(f"{column[name]} = EXCLUDED.{column[name]}" for name in UPSERT_FIELDS)
     return (
