@@ -25,7 +25,17 @@ from functools import lru_cache
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from django.db.models import Aggregate, Count, DateField, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import (
+    Aggregate,
+    Count,
+    DateField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Cast, TruncWeek
 
 from engagement.models import (
@@ -266,47 +276,59 @@ class CoupleHistory:
         return [self.weeks[w] for w in lookback(week_start) if w in self.weeks]
 
 
+def _first(model: type[CheckIn | Commitment | TherapySession], column: str) -> Subquery:
+    return Subquery(
+        model.objects.filter(couple_id=OuterRef("pk"))
+        .order_by()
+        .values("couple_id")
+        .annotate(first=Min(column))
+        .values("first")[:1]
+    )
+
+
+def with_first_data(couples: QuerySet[Couple]) -> QuerySet[Couple]:
+    """The couples with the date of their first check-in and commitment and the start of
+    their first session (``first_checkin``, ``first_due``, ``first_session``)."""
+    return couples.annotate(
+        first_checkin=_first(CheckIn, "date"),
+        first_due=_first(Commitment, "due_on"),
+        first_session=_first(TherapySession, "starts_at"),
+    )
+
+
+def first_data_week(
+    zone: ZoneInfo,
+    first_checkin: date | None,
+    first_due: date | None,
+    first_session: datetime | None,
+) -> date | None:
+    """The Monday of the earliest local week holding any of the couple's records."""
+    days = [d for d in (first_checkin, first_due) if d is not None]
+    if first_session is not None:
+        days.append(first_session.astimezone(zone).date())
+    return monday_of(min(days)) if days else None
+
+
 def _load_couples(
     couple_weeks: Mapping[UUID, Collection[date]], *, with_lookback: bool = True
 ) -> dict[UUID, _Couple]:
     """The couples, each with the local weeks it needs: w-5 .. w of every requested w."""
     couples: dict[UUID, _Couple] = {}
 
-    def first(model: type[CheckIn | Commitment | TherapySession], column: str) -> Subquery:
-        return Subquery(
-            model.objects.filter(couple_id=OuterRef("pk"))
-            .order_by()
-            .values("couple_id")
-            .annotate(first=Min(column))
-            .values("first")[:1]
-        )
-
-    rows = (
-        Couple.objects.filter(id__in=list(couple_weeks))
-        .annotate(
-            first_checkin=first(CheckIn, "date"),
-            first_due=first(Commitment, "due_on"),
-            first_session=first(TherapySession, "starts_at"),
-        )
-        .values_list(
-            "id",
-            "timezone",
-            "checkin_target_per_week",
-            "created_at",
-            "status",
-            "first_checkin",
-            "first_due",
-            "first_session",
-        )
+    rows = with_first_data(Couple.objects.filter(id__in=list(couple_weeks))).values_list(
+        "id",
+        "timezone",
+        "checkin_target_per_week",
+        "created_at",
+        "status",
+        "first_checkin",
+        "first_due",
+        "first_session",
     )
     for couple_id, timezone_name, target, created_at, status, *firsts in rows:
         zone = ZoneInfo(timezone_name)
         couple = _Couple(couple_id, zone, timezone_name, target, created_at, status)
-        first_checkin, first_due, first_session = firsts
-        days = [d for d in (first_checkin, first_due) if d is not None]
-        if first_session is not None:
-            days.append(first_session.astimezone(zone).date())
-        couple.first_data_week = monday_of(min(days)) if days else None
+        couple.first_data_week = first_data_week(zone, *firsts)
         for week_start in couple_weeks[couple_id]:
             starts = lookback(monday_of(week_start)) if with_lookback else [week_start]
             for start in starts:

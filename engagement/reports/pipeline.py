@@ -12,7 +12,7 @@ import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import DateField, Exists, F, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from engagement.models import Couple, CoupleStatusChange, Membership, WeeklyReport
@@ -387,6 +388,8 @@ def reports_due_in_parts(*, now: datetime | None = None) -> Iterator[tuple[date,
                 due.add(couple_id)
         yield week_start, due
 
+    yield from onboarding_history_due().items()
+
     # A pause inside the week (since lifted), or partners who left before it, also mean no
     # report: ask the aggregation layer, so that such couples are not queued again every hour.
     for week_start, couple_ids in candidates.items():
@@ -399,3 +402,55 @@ def chunked(items: Sequence[T], size: int) -> Iterator[list[T]]:
     """``items`` in lists of at most ``size``."""
     for start in range(0, len(items), max(1, size)):
         yield list(items[start : start + max(1, size)])
+
+
+def onboarding_history_due(couple_id: UUID | None = None) -> dict[date, set[UUID]]:
+    """Weeks before a couple's creation week that hold its history and lack a report (SPEC 5:
+    every earlier week from the earliest one holding any of its sessions, commitments or
+    check-ins), in one query: couples with partners and with data dated before (or about) their
+    creation, found by SQL as a superset; the exact local weeks are decided here."""
+    partners = Membership.objects.filter(couple_id=OuterRef("pk"), role=Membership.Role.PARTNER)
+    created_day = Cast("created_at", DateField())
+    couples = Couple.objects.filter(Exists(partners))
+    if couple_id is not None:
+        couples = couples.filter(pk=couple_id)
+    rows = (
+        aggregates.with_first_data(couples)
+        .annotate(
+            first_report=Subquery(
+                WeeklyReport.objects.filter(couple_id=OuterRef("pk"))
+                .order_by("week_start")
+                .values("week_start")[:1]
+            )
+        )
+        # A local date can be a day either side of the UTC one: `<=` and a day's margin.
+        .filter(
+            Q(first_checkin__lte=created_day)
+            | Q(first_due__lte=created_day)
+            | Q(first_session__lt=F("created_at") + timedelta(days=1))
+        )
+        .order_by()
+        .values_list(
+            "id",
+            "timezone",
+            "created_at",
+            "first_checkin",
+            "first_due",
+            "first_session",
+            "first_report",
+        )
+    )
+    due: dict[date, set[UUID]] = defaultdict(set)
+    for found_id, timezone_name, created_at, *firsts, first_report in rows:
+        first_week = aggregates.first_data_week(ZoneInfo(timezone_name), *firsts)
+        creation_week = aggregates.local_week_start(timezone_name, created_at)
+        if first_week is None:
+            continue
+        last = creation_week - aggregates.WEEK
+        if first_report is not None:
+            last = min(last, first_report - aggregates.WEEK)
+        week = first_week
+        while week <= last:
+            due[week].add(found_id)
+            week += aggregates.WEEK
+    return dict(due)

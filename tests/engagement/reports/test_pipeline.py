@@ -434,9 +434,9 @@ def test_the_planner_reads_in_a_query_per_timezone_in_use() -> None:
     with CaptureQueriesContext(connection) as queries:
         due = reports_due(now=MONDAY_2AM_UTC)
 
-    # Stale reports, timezones in use, one per timezone: couples never paused and whose
-    # partners never left need nothing more.
-    assert len(queries) == 1 + 1 + 3
+    # Stale reports, timezones in use, one per timezone, one for onboarding history (weeks
+    # before creation): couples never paused and whose partners never left need nothing more.
+    assert len(queries) == 1 + 1 + 3 + 1
     assert {week: len(ids) for week, ids in due.items()} == {W: 9}
 
     once_paused, _, _, _ = couple_in("UTC", created_at=LONG_AGO)
@@ -447,5 +447,5 @@ def test_the_planner_reads_in_a_query_per_timezone_in_use() -> None:
         due = reports_due(now=MONDAY_2AM_UTC)
 
     # Then three per week for the couples the aggregation layer must look at.
-    assert len(queries) == 1 + 1 + 3 + 3
+    assert len(queries) == 1 + 1 + 3 + 1 + 3
     assert {week: len(ids) for week, ids in due.items()} == {W: 10}
