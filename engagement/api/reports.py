@@ -7,6 +7,7 @@ for a caseload); 400 for a bad body. Every list costs the same few queries whate
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -305,6 +306,17 @@ def _summary(report: WeeklyReport | None) -> dict[str, Any] | None:
     }
 
 
+@dataclass(frozen=True)
+class _CaseloadRead:
+    """A couple as the audit log records a caseload read of it."""
+
+    couple_id: UUID
+
+    @property
+    def id(self) -> UUID:
+        return self.couple_id
+
+
 class CaseloadView(APIView):
     """A therapist's couples with their latest report, most urgent first (SPEC 5.8).
 
@@ -370,4 +382,12 @@ class CaseloadView(APIView):
                 )
             )
         entries.sort(key=lambda entry: entry[0])
+        # The caseload shows each couple's balance and flags: a therapist read, audited like
+        # the others (docs/security.md), one event per couple.
+        record_therapist_reads(
+            request,
+            action="caseload.read",
+            object_type="couple",
+            objects=[_CaseloadRead(couple.pk) for couple in couples],
+        )
         return Response({"results": [entry for _, entry in entries]})

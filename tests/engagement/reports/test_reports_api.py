@@ -523,3 +523,23 @@ def test_a_recomputation_needs_a_monday_of_a_week_that_has_ended(
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "week_start"
     assert response.json()["errors"][0]["code"] == code
+
+
+def test_reading_the_caseload_leaves_a_trace_in_the_audit_log(
+    world: World, report: WeeklyReport, client_for: ClientFor
+) -> None:
+    from engagement.models import AuditEvent
+
+    response = client_for(world.therapist).get("/api/v1/caseload/")
+
+    assert response.status_code == 200
+    [event] = AuditEvent.objects.filter(actor=world.therapist)
+    assert (event.action, event.object_type, event.couple_id) == (
+        "caseload.read",
+        "couple",
+        world.couple.pk,
+    )
+    assert event.object_ids == [str(world.couple.pk)]
+    # Partners are refused, and leave no trace.
+    assert client_for(world.partner).get("/api/v1/caseload/").status_code == 403
+    assert AuditEvent.objects.count() == 1
