@@ -206,3 +206,38 @@ def test_the_shared_balance_is_what_a_could_count_themselves(
     assert body["partners"][0]["participation"] is None
     assert body["partners"][0]["engagement_score"] == 72.7
     assert set(body["partners"][1].values()) == {str(scene.b.pk), None}
+
+
+def _a_digest(scene: Scene, now: dt.datetime) -> tuple[str, str]:
+    from engagement.digests import compose
+    from engagement.digests.sources import DigestSources
+
+    with time_machine.travel(now, tick=False):
+        sources = DigestSources.load(user_ids=[scene.a.id], weeks=[W], now=now)
+        [seat] = sources.seats(scene.a.id, Membership.Role.PARTNER)
+        section = compose.partner_section(sources, seat, W)
+        assert section is not None
+        digest = compose.partner_digest(scene.a, [section], W, "https://api.duet.test/unsub")
+    return digest.text, digest.html
+
+
+def test_my_digest_tells_nothing_of_what_b_and_the_therapist_keep_from_me(scene: Scene) -> None:
+    # An inbox may be shared (SPEC 7): the digest holds only what the other partner could
+    # read in the app. Everything hidden, a recomputation and a safety hold: not a byte moves.
+    scene.compute(COMPUTED)
+    before = _a_digest(scene, LATER)
+    assert "Leaning" in before[0] or "Balanced" in before[0]  # the shared balance is there
+
+    with time_machine.travel(LATER, tick=False):
+        scene.hidden_acts_of_b_and_the_therapist(W)
+        # B's individual session next week, and a therapist-only commitment of A's due then.
+        TherapySession.objects.create(
+            couple=scene.couple,
+            kind=TherapySession.Kind.INDIVIDUAL,
+            focus_partner=scene.b,
+            starts_at=LATER + dt.timedelta(days=1),
+        )
+    scene.compute(LATER + dt.timedelta(minutes=5))
+    Couple.objects.filter(pk=scene.couple.pk).update(safety_hold=True)
+
+    assert _a_digest(scene, LATER) == before

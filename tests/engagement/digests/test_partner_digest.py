@@ -392,3 +392,32 @@ def test_a_quiet_week_is_met_with_warmth_not_blame(mailbox: RefusingMailbox) -> 
     assert "a quiet one here, and that is all right" in text
     for word in ("fail to", "failed", "should have", "your partner", "separat", "compare"):
         assert word not in text
+
+
+def test_a_partner_who_is_also_a_therapist_gets_two_separate_digests_once(
+    mailbox: RefusingMailbox,
+) -> None:
+    # docs/reports.md, "Digests": a user who is a partner in one couple and the therapist of
+    # another gets the partner digest and the therapist digest as two mails of their own
+    # kinds (each once a week), so neither content rule bends: the partner digest stays
+    # readable in a shared inbox, the caseload stays out of it.
+    own, a, _, _ = reported_couple(name="Our couple")
+    clients, _, _, therapist = reported_couple(name="Client couple X")
+    assert therapist is not None
+    type(a).objects.filter(pk=a.pk).update(is_therapist=True)
+    Membership.objects.filter(couple=clients, user=therapist).update(user=a)
+
+    send_now()
+    send_now(SEND + dt.timedelta(hours=2))
+
+    messages = mailbox.to(a.email)
+    assert sorted(m.subject for m in messages) == [
+        "Your Duet caseload, week of 2\N{EN DASH}8 February 2026",
+        "Your Duet week in review",
+    ]
+    partner_mail = next(m for m in messages if m.subject == "Your Duet week in review")
+    caseload_mail = next(m for m in messages if m.subject != "Your Duet week in review")
+    assert "Client couple X" not in partner_mail.text + partner_mail.html
+    assert "Our couple" in partner_mail.text
+    assert "Our couple" not in caseload_mail.text  # they are no therapist of their own couple
+    assert "Client couple X" in caseload_mail.text
