@@ -7,6 +7,8 @@ for a caseload); 400 for a bad body. Every list costs the same few queries whate
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -41,7 +43,7 @@ from engagement.models import Couple, Membership, WeeklyReport
 from engagement.reports.pipeline import compute_current_report
 from engagement.reports.scoring import urgency_key
 from engagement.reports.tasks import compute_report_chunk
-from engagement.selectors.reports import reports_readable_by
+from engagement.selectors.reports import reports_readable_by, week_readable_by
 from engagement.selectors.visibility import (
     couples_visible_to,
     couples_with_role,
@@ -104,6 +106,23 @@ COUPLE_PARAMETER = OpenApiParameter(
     required=True,
     description="The couple whose week so far to compute.",
 )
+
+
+def conditional(request: Request, response: Response) -> Response:
+    """An ETag of the caller's own representation, and 304 when If-None-Match holds it
+    (SPEC 3), as ConditionalRetrieveMixin does for details."""
+    if response.status_code != status.HTTP_200_OK:
+        return response
+    body = json.dumps(response.data, sort_keys=True, separators=(",", ":"), default=str)
+    etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+    tags = {
+        tag.strip().removeprefix("W/")
+        for tag in request.headers.get("If-None-Match", "").split(",")
+    }
+    if etag in tags or "*" in tags:
+        response = Response(status=status.HTTP_304_NOT_MODIFIED)
+    response["ETag"] = etag
+    return response
 
 
 def _caller(request: Request) -> User:
@@ -175,7 +194,8 @@ class ReportViewSet(
         ),
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
+        # The ETag is of the caller's own page: their views and their own values.
+        return conditional(request, super().list(request, *args, **kwargs))
 
     @extend_schema(
         summary="Read a weekly report",
@@ -228,12 +248,13 @@ class ReportViewSet(
         if couple is None:
             raise NotFound()
         report = compute_current_report(couple)
-        if report is None:
+        if report is None or not week_readable_by(_caller(request), couple, report.week_start):
+            # A week across a change of partners is the therapist's alone (SPEC 1).
             raise NotFound("The couple has no report this week (paused, ended or no partner).")
         record_therapist_reads(
             request, action="report.current", object_type="report", objects=[report]
         )
-        return Response(self.get_serializer(report).data)
+        return conditional(request, Response(self.get_serializer(report).data))
 
     @extend_schema(
         summary="Compute a week's report again",

@@ -40,6 +40,7 @@ from engagement.selectors.partnerships import (
     Partnership,
     partnerships_by_couple,
     partnerships_with,
+    week_readable,
 )
 from engagement.selectors.visibility import role_in_couple, roles_by_couple
 
@@ -355,6 +356,16 @@ def _partner_condition(user: User, couple_ids: list[UUID]) -> Q:
                 weeks &= Q(week_start__lte=last)
             condition |= weeks
     return condition
+
+
+def week_readable_by(user: User, couple: Couple, week_start: dt.date) -> bool:
+    """Whether the user may read the couple's report of that week, when they may read the
+    couple: therapists always; partners for a week lying entirely in a partnership of theirs
+    (the week so far, which is never before the creation week)."""
+    if role_in_couple(user, couple.pk) == Membership.Role.THERAPIST:
+        return True
+    partnerships = partnerships_by_couple([couple.pk])[couple.pk]
+    return week_readable(partnerships, user.pk, week_start, couple.timezone)
 
 
 def _reader_value(field: str, key: str) -> Subquery:

@@ -543,3 +543,47 @@ def test_reading_the_caseload_leaves_a_trace_in_the_audit_log(
     # Partners are refused, and leave no trace.
     assert client_for(world.partner).get("/api/v1/caseload/").status_code == 403
     assert AuditEvent.objects.count() == 1
+
+
+def test_the_list_and_the_week_so_far_carry_the_callers_etag(
+    world: World, report: WeeklyReport, client_for: ClientFor
+) -> None:
+    with time_machine.travel(NOW, tick=False):
+        for path, params in (
+            ("/api/v1/reports/", {}),
+            ("/api/v1/reports/current/", {"couple": str(world.couple.pk)}),
+        ):
+            client = client_for(world.partner)
+            first = client.get(path, params)
+            etag = first.headers["ETag"]
+            again = client.get(path, params, HTTP_IF_NONE_MATCH=f"W/{etag}")
+            assert (again.status_code, again.headers["ETag"]) == (304, etag)
+            # Two readers with different views never share a tag.
+            assert client_for(world.therapist).get(path, params).headers["ETag"] != etag
+
+
+def test_a_partner_who_joined_this_week_reads_no_week_so_far(
+    world: World, client_for: ClientFor
+) -> None:
+    Membership.objects.filter(couple=world.couple, user=world.other_partner).update(
+        left_at=dt.datetime(2026, 11, 24, tzinfo=UTC), partner_slot=None
+    )
+    newcomer: User = TherapistFactory.create(is_therapist=False)
+    Membership.objects.create(
+        couple=world.couple,
+        user=newcomer,
+        role="partner",
+        partner_slot=2,
+        joined_at=dt.datetime(2026, 11, 24, 12, tzinfo=UTC),
+    )
+    Couple.objects.filter(pk=world.couple.pk).update(created_at=dt.datetime(2026, 1, 1, tzinfo=UTC))
+    Membership.objects.filter(
+        couple=world.couple, user__in=[world.partner, world.therapist]
+    ).update(joined_at=dt.datetime(2026, 1, 1, tzinfo=UTC))
+    params = {"couple": str(world.couple.pk)}
+    with time_machine.travel(NOW, tick=False):
+        # The week across a change of partners is the therapist's alone (SPEC 1).
+        assert client_for(newcomer).get("/api/v1/reports/current/", params).status_code == 404
+        assert client_for(world.partner).get("/api/v1/reports/current/", params).status_code == 404
+        therapist = client_for(world.therapist).get("/api/v1/reports/current/", params)
+        assert therapist.status_code == 200
