@@ -315,7 +315,8 @@ def _load_couples(
     """The couples, each with the local weeks it needs: w-5 .. w of every requested w."""
     couples: dict[UUID, _Couple] = {}
 
-    rows = with_first_data(Couple.objects.filter(id__in=list(couple_weeks))).values_list(
+    # The stubs cannot see the annotations of with_first_data.
+    rows = with_first_data(Couple.objects.filter(id__in=list(couple_weeks))).values_list(  # type: ignore[misc]
         "id",
         "timezone",
         "checkin_target_per_week",

@@ -7,7 +7,7 @@ and the therapist do what A must not observe; A's every view must stay byte-iden
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -81,14 +81,6 @@ def read(client: APIClient, path: str, **params: Any) -> tuple[bytes, str | None
     response = client.get(path, params)
     assert response.status_code == 200, response.content
     return response.content, response.headers.get("ETag")
-
-
-@pytest.fixture
-def frozen() -> Iterator[Callable[[dt.datetime], Any]]:
-    def travel(moment: dt.datetime) -> Any:
-        return time_machine.travel(moment, tick=False)
-
-    yield travel
 
 
 def test_the_other_partners_hidden_records_never_move_my_week_so_far(

@@ -401,7 +401,7 @@ def test_a_partner_who_is_also_a_therapist_gets_two_separate_digests_once(
     # another gets the partner digest and the therapist digest as two mails of their own
     # kinds (each once a week), so neither content rule bends: the partner digest stays
     # readable in a shared inbox, the caseload stays out of it.
-    own, a, _, _ = reported_couple(name="Our couple")
+    _, a, _, _ = reported_couple(name="Our couple")
     clients, _, _, therapist = reported_couple(name="Client couple X")
     assert therapist is not None
     type(a).objects.filter(pk=a.pk).update(is_therapist=True)
