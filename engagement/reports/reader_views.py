@@ -12,13 +12,29 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from datetime import date
 from uuid import UUID
 
 from django.db.models import Q
 from django.utils import timezone
 
-from engagement.models import ReportReaderState, WeeklyReport
-from engagement.selectors.reports import Sharing, reader_bodies, sharings_by_couple, view_hash
+from engagement.models import Couple, ReportReaderState, WeeklyReport
+from engagement.selectors.partnerships import partnerships_by_couple
+from engagement.selectors.reports import (
+    THERAPISTS,
+    ReadableWeeks,
+    Sharing,
+    readable_weeks,
+    reader_bodies,
+    sharings_by_couple,
+    view_hash,
+)
+
+# What a partner "sees" of a report they may not read: nothing. When they gain or lose read
+# access (a record widened to `couple` before the creation week), their values move, so the
+# report shows up in their `updated_since` feed (SPEC 1).
+UNREADABLE = "unreadable"
+NOTHING = ReadableWeeks((), date.max)
 
 
 def refresh_reader_states(
@@ -27,7 +43,7 @@ def refresh_reader_states(
     computed_at: dt.datetime | None = None,
     sharings: dict[UUID, Sharing] | None = None,
 ) -> int:
-    """Bring every reader's values of these reports up to date, in at most four queries;
+    """Bring every reader's values of these reports up to date, in at most nine queries;
     returns how many readers' values moved.
 
     ``computed_at`` is the run's time for a recomputation (it becomes the changed readers'
@@ -35,8 +51,16 @@ def refresh_reader_states(
     """
     if not reports:
         return 0
+    couple_ids = {report.couple_id for report in reports}
     if sharings is None:
-        sharings = sharings_by_couple(report.couple_id for report in reports)
+        sharings = sharings_by_couple(couple_ids)
+    couples = {
+        couple_id: (timezone_name, created_at)
+        for couple_id, timezone_name, created_at in Couple.objects.filter(
+            id__in=couple_ids
+        ).values_list("id", "timezone", "created_at")
+    }
+    readable = readable_weeks(couples, partnerships_by_couple(couple_ids))
     states = {
         (state.report_id, state.reader_key): state
         for state in ReportReaderState.objects.filter(report__in=[r.pk for r in reports])
@@ -46,6 +70,10 @@ def refresh_reader_states(
     for report in reports:
         for key, body in reader_bodies(report, sharings[report.couple_id]).items():
             digest = view_hash(body)
+            if key != THERAPISTS and report.week_start not in readable.get(
+                (report.couple_id, UUID(key)), NOTHING
+            ):
+                digest = UNREADABLE
             state = states.get((report.pk, key))
             if state is None:
                 # A new reader, or a report from before reader values existed: it starts

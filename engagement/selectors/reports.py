@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -286,47 +286,122 @@ def readable_week_range(
     return first, last
 
 
-def _earliest_readable_days(user: User, couples: Mapping[UUID, str]) -> dict[UUID, dt.date]:
-    """The date of the earliest record the partner may read in each couple, in three queries:
-    their own check-ins and the other's `couple` ones, their own commitments and the `couple`
-    ones, the joint sessions and their own individual ones."""
+@dataclass(frozen=True)
+class ReadableWeeks:
+    """The weeks of one couple one partner may read: those lying entirely in a partnership of
+    theirs (`ranges` of Mondays, None for no limit), and none before `floor` (the creation
+    week, or the earliest week holding a record they may read when that is earlier)."""
+
+    ranges: tuple[tuple[dt.date | None, dt.date | None], ...]
+    floor: dt.date
+
+    def __contains__(self, week: object) -> bool:
+        if not isinstance(week, dt.date) or week < self.floor:
+            return False
+        return any(
+            (first is None or week >= first) and (last is None or week <= last)
+            for first, last in self.ranges
+        )
+
+    def condition(self, couple_id: UUID) -> Q:
+        """The same weeks as a filter on reports."""
+        condition = Q(pk__in=[])
+        for first, last in self.ranges:
+            weeks = Q(couple_id=couple_id, week_start__gte=max(self.floor, first or self.floor))
+            if last is not None:
+                weeks &= Q(week_start__lte=last)
+            condition |= weeks
+        return condition
+
+
+@dataclass
+class _Firsts:
+    """The earliest records of a couple: shared ones, and each partner's own."""
+
+    shared: dt.date | None = None
+    own: dict[UUID, dt.date] = field(default_factory=dict)
+
+    def add_shared(self, day: dt.date | None) -> None:
+        if day is not None and (self.shared is None or day < self.shared):
+            self.shared = day
+
+    def add_own(self, user_id: UUID | None, day: dt.date | None) -> None:
+        if user_id is None or day is None:
+            return
+        if user_id not in self.own or day < self.own[user_id]:
+            self.own[user_id] = day
+
+    def for_partner(self, user_id: UUID) -> dt.date | None:
+        days = [d for d in (self.shared, self.own.get(user_id)) if d is not None]
+        return min(days) if days else None
+
+
+def _first_records(couples: Mapping[UUID, str]) -> dict[UUID, _Firsts]:
+    """For each couple, the date of its earliest record every partner may read (`couple`
+    check-ins and commitments, joint sessions) and of each partner's earliest own record, in
+    three grouped queries."""
     ids = list(couples)
-    earliest: dict[UUID, dt.date] = {}
-
-    def keep(couple_id: UUID, day: dt.date | None) -> None:
-        if day is not None and (couple_id not in earliest or day < earliest[couple_id]):
-            earliest[couple_id] = day
-
-    for couple_id, day in (
-        CheckIn.objects.filter(Q(author=user) | Q(visibility=Visibility.COUPLE), couple_id__in=ids)
+    firsts = {couple_id: _Firsts() for couple_id in ids}
+    shared_checkin = Q(visibility=Visibility.COUPLE)
+    for couple_id, author_id, own, shared in (
+        CheckIn.objects.filter(couple_id__in=ids)
         .order_by()
-        .values("couple_id")
-        .annotate(first=Min("date"))
-        .values_list("couple_id", "first")
+        .values("couple_id", "author_id")
+        .annotate(own=Min("date"), shared=Min("date", filter=shared_checkin))
+        .values_list("couple_id", "author_id", "own", "shared")
     ):
-        keep(couple_id, day)
-    for couple_id, day in (
-        Commitment.objects.filter(
-            Q(owner=user) | Q(visibility=Commitment.Visibility.COUPLE), couple_id__in=ids
-        )
+        firsts[couple_id].add_own(author_id, own)
+        firsts[couple_id].add_shared(shared)
+    shared_commitment = Q(visibility=Commitment.Visibility.COUPLE)
+    for couple_id, owner_id, own, shared in (
+        Commitment.objects.filter(couple_id__in=ids)
         .order_by()
-        .values("couple_id")
-        .annotate(first=Min("due_on"))
-        .values_list("couple_id", "first")
+        .values("couple_id", "owner_id")
+        .annotate(own=Min("due_on"), shared=Min("due_on", filter=shared_commitment))
+        .values_list("couple_id", "owner_id", "own", "shared")
     ):
-        keep(couple_id, day)
-    for couple_id, starts_at in (
-        TherapySession.objects.filter(
-            Q(kind=TherapySession.Kind.JOINT) | Q(focus_partner=user), couple_id__in=ids
-        )
+        firsts[couple_id].add_own(owner_id, own)
+        firsts[couple_id].add_shared(shared)
+    for couple_id, kind, focus_partner_id, starts_at in (
+        TherapySession.objects.filter(couple_id__in=ids)
         .order_by()
-        .values("couple_id")
+        .values("couple_id", "kind", "focus_partner_id")
         .annotate(first=Min("starts_at"))
-        .values_list("couple_id", "first")
+        .values_list("couple_id", "kind", "focus_partner_id", "first")
     ):
-        if starts_at is not None:
-            keep(couple_id, starts_at.astimezone(ZoneInfo(couples[couple_id])).date())
-    return earliest
+        day = starts_at.astimezone(ZoneInfo(couples[couple_id])).date()
+        if kind == TherapySession.Kind.JOINT:
+            firsts[couple_id].add_shared(day)
+        else:
+            firsts[couple_id].add_own(focus_partner_id, day)
+    return firsts
+
+
+def readable_weeks(
+    couples: Mapping[UUID, tuple[str, dt.datetime]],
+    partnerships: Mapping[UUID, list[Partnership]],
+) -> dict[tuple[UUID, UUID], ReadableWeeks]:
+    """For each couple (timezone, created_at) and each partner who ever belonged to it, the
+    weeks they may read of its reports (SPEC 1 "Membership periods", SPEC 5), in three queries.
+
+    Weeks before the creation week only from the earliest one holding a record the partner
+    may read: whether a report exists must not tell them of a record they cannot read.
+    """
+    firsts = _first_records({cid: tz for cid, (tz, _) in couples.items()})
+    found: dict[tuple[UUID, UUID], ReadableWeeks] = {}
+    for couple_id, (timezone, created_at) in couples.items():
+        floor = monday_of(created_at.astimezone(ZoneInfo(timezone)).date())
+        couple_partnerships = partnerships.get(couple_id, [])
+        members = {user_id for p in couple_partnerships for user_id in p.partners}
+        for user_id in members:
+            earliest = firsts[couple_id].for_partner(user_id)
+            partner_floor = floor if earliest is None else min(floor, monday_of(earliest))
+            ranges = tuple(
+                readable_week_range(p, timezone)
+                for p in partnerships_with(couple_partnerships, user_id)
+            )
+            found[(couple_id, user_id)] = ReadableWeeks(ranges, partner_floor)
+    return found
 
 
 def _partner_condition(user: User, couple_ids: list[UUID]) -> Q:
@@ -340,21 +415,11 @@ def _partner_condition(user: User, couple_ids: list[UUID]) -> Q:
             "id", "timezone", "created_at"
         )
     }
-    by_couple = partnerships_by_couple(couples)
-    earliest = _earliest_readable_days(user, {cid: tz for cid, (tz, _) in couples.items()})
-    for couple_id, (timezone, created_at) in couples.items():
-        creation_week = monday_of(created_at.astimezone(ZoneInfo(timezone)).date())
-        # Weeks before creation only from the earliest one holding a record the partner
-        # may read: whether a report exists must not tell of a hidden record.
-        floor = creation_week
-        if couple_id in earliest:
-            floor = min(floor, monday_of(earliest[couple_id]))
-        for partnership in partnerships_with(by_couple[couple_id], user.pk):
-            first, last = readable_week_range(partnership, timezone)
-            weeks = Q(couple_id=couple_id, week_start__gte=max(floor, first or floor))
-            if last is not None:
-                weeks &= Q(week_start__lte=last)
-            condition |= weeks
+    weeks = readable_weeks(couples, partnerships_by_couple(couples))
+    for couple_id in couples:
+        readable = weeks.get((couple_id, user.pk))
+        if readable is not None:
+            condition |= readable.condition(couple_id)
     return condition
 
 
@@ -389,17 +454,17 @@ def reports_readable_by(user: User) -> QuerySet[WeeklyReport]:
     )
     own_key = str(user.pk)
     annotations = {}
-    for name, field in (
+    for name, column in (
         ("reader_revision", "revision"),
         ("reader_computed_at", "computed_at"),
         ("reader_updated_at", "updated_at"),
     ):
-        value: Any = _reader_value(field, own_key)
+        value: Any = _reader_value(column, own_key)
         if therapist_couples:
             value = Case(
-                When(couple_id__in=therapist_couples, then=_reader_value(field, THERAPISTS)),
+                When(couple_id__in=therapist_couples, then=_reader_value(column, THERAPISTS)),
                 default=value,
             )
         # A report not yet recomputed since reader values exist reads with its own.
-        annotations[name] = Coalesce(value, F(field))
+        annotations[name] = Coalesce(value, F(column))
     return reports.annotate(**annotations)

@@ -233,3 +233,33 @@ def test_my_digest_tells_nothing_of_what_b_and_the_therapist_keep_from_me(scene:
     Couple.objects.filter(pk=scene.couple.pk).update(safety_hold=True)
 
     assert _a_digest(scene, LATER) == before
+
+
+def test_a_report_appearing_to_me_when_b_shares_a_record_shows_in_my_feed(
+    client_for: ClientFor,
+) -> None:
+    # B's private check-in two weeks before the couple's creation makes that week reported
+    # (the therapist's), unseen by A. B then shares it: the week is A's to read from then on,
+    # and it reaches A's sync feed with A's values of that moment (SPEC 1).
+    created = dt.datetime(2026, 11, 18, 10, tzinfo=UTC)
+    couple, a, b, _ = make_couple(created_at=created, joined_at=created)
+    hidden = checkin(couple, b, dt.date(2026, 11, 10), "private")
+    weeks = [dt.date(2026, 11, 9), dt.date(2026, 11, 16)]
+    first_run = dt.datetime(2026, 11, 23, 12, tzinfo=UTC)
+    with time_machine.travel(first_run, tick=False):
+        compute_reports({couple.pk: weeks}, now=first_run)
+        assert [
+            r["week_start"] for r in client_for(a).get("/api/v1/reports/").json()["results"]
+        ] == ["2026-11-16"]
+
+    shared_at = first_run + dt.timedelta(hours=3)
+    with time_machine.travel(shared_at, tick=False):
+        type(hidden).objects.filter(pk=hidden.pk).update(visibility="couple")
+        compute_reports({couple.pk: weeks}, now=shared_at)
+
+    with time_machine.travel(shared_at + dt.timedelta(hours=1), tick=False):
+        since = (first_run + dt.timedelta(hours=1)).isoformat()
+        feed = client_for(a).get("/api/v1/reports/", {"updated_since": since}).json()["results"]
+    assert [(r["week_start"], r["updated_at"]) for r in feed] == [
+        ("2026-11-09", "2026-11-23T15:00:00Z")
+    ]
