@@ -63,6 +63,11 @@ def test_a_hidden_record_before_creation_never_makes_a_report_appear_to_the_othe
     )
     assert listed(client_for, b) == weeks("2026-11-02", "2026-11-09", "2026-11-16", "2026-11-23")
     assert listed(client_for, a) == weeks("2026-11-16", "2026-11-23")
+    # The export holds the reports as A reads them in the app, and no others.
+    with time_machine.travel(NOW, tick=False):
+        exported = client_for(a).get("/api/v1/me/export/").json()["reports"]
+    assert [r["week_start"] for r in exported] == ["2026-11-16", "2026-11-23"]
+    assert all(r["view"] == "partner" for r in exported)
 
 
 def test_a_shared_record_before_creation_opens_the_weeks_from_it(client_for: ClientFor) -> None:
