@@ -43,7 +43,9 @@ class Partnership:
 
     def covers(self, start: dt.datetime, end: dt.datetime) -> bool:
         """Whether [start, end) lies entirely inside this partnership."""
-        return (self.start is None or self.start <= start) and (self.end is None or end <= self.end)
+        return (self.start is None or self.start <= start) and (
+            self.end is None or end <= self.end
+        )
 
 
 def _active_at(spans: Sequence[PartnerSpan], moment: dt.datetime) -> frozenset[UUID]:
@@ -60,9 +62,7 @@ def partnerships_of(spans: Iterable[PartnerSpan]) -> list[Partnership]:
     if not ordered:
         return []
     first_leave = min((s.left_at for s in ordered if s.left_at is not None), default=None)
-    first_partners = [
-        s.user_id for s in ordered if first_leave is None or s.joined_at < first_leave
-    ]
+    first_partners = [s.user_id for s in ordered if first_leave is None or s.joined_at < first_leave]
     first = frozenset(first_partners[:2])
     boundaries = sorted(
         {s.joined_at for s in ordered} | {s.left_at for s in ordered if s.left_at is not None}
@@ -100,7 +100,9 @@ def local_midnight(day: dt.date, timezone: str) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(timezone))
 
 
-def date_bounds(partnership: Partnership, timezone: str) -> tuple[dt.date | None, dt.date | None]:
+def date_bounds(
+    partnership: Partnership, timezone: str
+) -> tuple[dt.date | None, dt.date | None]:
     """The local dates of a partnership, half-open [first, last): a date belongs to the
     partnership in force when that day begins in the couple's timezone."""
     zone = ZoneInfo(timezone)
