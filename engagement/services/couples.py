@@ -17,11 +17,11 @@ from rest_framework.exceptions import APIException, NotFound, PermissionDenied, 
 from accounts.models import User
 from engagement.models import Couple, CoupleStatusChange, Invitation, Membership, Removal
 from engagement.reports.reader_views import report_views_refresh
+from engagement.selectors.reports import reports_readable_by
 from engagement.selectors.visibility import (
     checkins_visible_to,
     commitments_visible_to,
     invitations_visible_to,
-    reports_visible_to,
     sessions_visible_to,
 )
 
@@ -157,7 +157,9 @@ def _removals_for(user: User, couple: Couple) -> list[Removal]:
         (Removal.Type.SESSION, sessions_visible_to(user)),
         (Removal.Type.COMMITMENT, commitments_visible_to(user)),
         (Removal.Type.CHECKIN, checkins_visible_to(user)),
-        (Removal.Type.REPORT, reports_visible_to(user)),
+        # The reports the user reads (engagement/selectors/reports.py), not every report of
+        # the couple: a removal must not tell of a report they never could read.
+        (Removal.Type.REPORT, reports_readable_by(user)),
     ):
         ids = visible.filter(couple_id=couple.pk).values_list("id", flat=True)
         rows.extend(Removal(user=user, type=kind, object_id=pk, removed_at=now) for pk in ids)

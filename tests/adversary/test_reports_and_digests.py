@@ -263,3 +263,21 @@ def test_a_report_appearing_to_me_when_b_shares_a_record_shows_in_my_feed(
     assert [(r["week_start"], r["updated_at"]) for r in feed] == [
         ("2026-11-09", "2026-11-23T15:00:00Z")
     ]
+
+
+def test_leaving_tells_me_of_no_report_i_never_could_read(client_for: ClientFor) -> None:
+    # B's private check-in before the couple's creation makes a week reported that A never
+    # reads; when A leaves, /removals/ must not hand A that report's id (it would reveal that
+    # B recorded something then).
+    created = dt.datetime(2026, 11, 18, 10, tzinfo=UTC)
+    couple, a, b, _ = make_couple(created_at=created, joined_at=created)
+    checkin(couple, b, dt.date(2026, 11, 10), "private")
+    run = dt.datetime(2026, 11, 23, 12, tzinfo=UTC)
+    with time_machine.travel(run, tick=False):
+        compute_reports({couple.pk: [dt.date(2026, 11, 9), dt.date(2026, 11, 16)]}, now=run)
+        readable = WeeklyReport.objects.get(week_start=dt.date(2026, 11, 16))
+        client = client_for(a)
+        assert client.post(f"/api/v1/couples/{couple.pk}/leave/").status_code == 204
+        removals = client.get("/api/v1/removals/", {"since": "2026-01-01T00:00:00Z"}).json()
+    reports = [r["id"] for r in removals["results"] if r["type"] == "report"]
+    assert reports == [str(readable.pk)]
