@@ -17,12 +17,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from engagement.models import Attendance, CheckIn, Commitment, Membership
-from engagement.selectors.reports import balance_shared_with_partners, report_for_viewer
+from engagement.selectors.reports import report_for_viewer, reports_readable_by, sharing_of
 from engagement.selectors.visibility import (
     checkins_visible_to,
     commitments_visible_to,
     couples_with_role,
-    reports_visible_to,
     sessions_visible_to,
 )
 
@@ -152,17 +151,21 @@ def _checkins(user: User) -> list[dict[str, Any]]:
 
 
 def _reports(user: User) -> list[dict[str, Any]]:
-    partner_couples = couples_with_role(user, Membership.Role.PARTNER)
-    shared = {couple.id: balance_shared_with_partners(couple) for couple in partner_couples}
+    """Reports exactly as the caller reads them in the app, in the partner view (SPEC 4): own
+    figures without participation, the shared balance only when shared; never the full
+    balance, flags, recommendations or anyone's participation."""
+    sharing = {
+        couple.id: sharing_of(couple) for couple in couples_with_role(user, Membership.Role.PARTNER)
+    }
     reports = (
-        reports_visible_to(user)
-        .filter(couple_id__in=shared.keys())
+        reports_readable_by(user)
+        .filter(couple_id__in=sharing.keys())
         .select_related("couple")
         .order_by("week_start", "id")
     )
     return [
         report_for_viewer(
-            report, user, role=Membership.Role.PARTNER, balance_shared=shared[report.couple_id]
+            report, user, role=Membership.Role.PARTNER, sharing=sharing[report.couple_id]
         )
         for report in reports
     ]

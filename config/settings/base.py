@@ -294,6 +294,11 @@ SPECTACULAR_SETTINGS = {
         )
     }
     | {
+        # A report's balance and its shared balance share one enum each (SPEC 5.6).
+        "BalanceEnum": "engagement.models.reports.WeeklyReport.Balance",
+        "GapTrendEnum": "engagement.models.reports.WeeklyReport.GapTrend",
+    }
+    | {
         # Several resources have a `status`; name each set after its resource.
         "CoupleStatusEnum": "engagement.models.Couple.Status",
         "InvitationStatusEnum": "engagement.models.Invitation.Status",

@@ -20,7 +20,7 @@ from accounts.models import User
 from engagement.admin.audit import AuditedReadsMixin
 from engagement.admin.read_only import ViewOnlyAdmin
 from engagement.admin.report_chart import Series, engagement_chart
-from engagement.models import WeeklyReport
+from engagement.models import ReportReaderState, WeeklyReport
 from engagement.reports import pipeline
 
 CHART_WEEKS = 12
@@ -327,3 +327,14 @@ class WeeklyReportAdmin(AuditedReadsMixin, ViewOnlyAdmin[WeeklyReport]):
 
 def _score(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+@admin.register(ReportReaderState)
+class ReportReaderStateAdmin(ViewOnlyAdmin[ReportReaderState]):
+    """Each reader's revision and timestamps of a report (SPEC 1, "Derived changes stay
+    invisible"): written by the pipeline, read here to explain what a reader was shown."""
+
+    list_display = ("report", "reader_key", "revision", "computed_at", "updated_at")
+    list_select_related = ("report",)
+    search_fields = ("report__couple__name",)
+    raw_id_fields = ("report",)

@@ -7,6 +7,9 @@ for a caseload); 400 for a bad body. Every list costs the same few queries whate
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -40,10 +43,10 @@ from engagement.models import Couple, Membership, WeeklyReport
 from engagement.reports.pipeline import compute_current_report
 from engagement.reports.scoring import urgency_key
 from engagement.reports.tasks import compute_report_chunk
+from engagement.selectors.reports import reports_readable_by, week_readable_by
 from engagement.selectors.visibility import (
     couples_visible_to,
     couples_with_role,
-    reports_visible_to,
     roles_by_couple,
 )
 
@@ -76,20 +79,24 @@ _REPORT_EXAMPLE = {
     "id": "6f1c0d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f",
     "couple": "0b9e6a52-3f1d-4e8a-9c7b-2d1e0f9a8b7c",
     "week_start": "2026-11-16",
-    "methodology": "v1",
+    "methodology": "v1.1",
     "view": "partner",
-    "computed_at": "2026-11-23T00:05:03Z",
     "revision": 1,
-    "balance": None,
-    "gap": None,
+    "computed_at": "2026-11-23T00:05:03.000Z",
+    "updated_at": "2026-11-23T00:05:03.000Z",
+    "balance": "balanced",
+    "gap": 10.0,
     "gap_trend": None,
     "less_engaged_partner": None,
     "partners": [
-        {"partner": _PARTNER_A, **_FIGURES},
+        {"partner": _PARTNER_A, **_FIGURES, "participation": None},
         {"partner": _PARTNER_B, **dict.fromkeys(_FIGURES)},
     ],
     "flags": [],
     "recommendations": [],
+    "shared_balance": None,
+    "shared_gap": None,
+    "shared_gap_trend": None,
 }
 
 COUPLE_PARAMETER = OpenApiParameter(
@@ -99,6 +106,23 @@ COUPLE_PARAMETER = OpenApiParameter(
     required=True,
     description="The couple whose week so far to compute.",
 )
+
+
+def conditional(request: Request, response: Response) -> Response:
+    """An ETag of the caller's own representation, and 304 when If-None-Match holds it
+    (SPEC 3), as ConditionalRetrieveMixin does for details."""
+    if response.status_code != status.HTTP_200_OK:
+        return response
+    body = json.dumps(response.data, sort_keys=True, separators=(",", ":"), default=str)
+    etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+    tags = {
+        tag.strip().removeprefix("W/")
+        for tag in request.headers.get("If-None-Match", "").split(",")
+    }
+    if etag in tags or "*" in tags:
+        response = Response(status=status.HTTP_304_NOT_MODIFIED)
+    response["ETag"] = etag
+    return response
 
 
 def _caller(request: Request) -> User:
@@ -112,7 +136,8 @@ class ReportFilter(django_filters.FilterSet):
     week_start = django_filters.DateFilter(field_name="week_start")
     week_after = django_filters.DateFilter(field_name="week_start", lookup_expr="gte")
     week_before = django_filters.DateFilter(field_name="week_start", lookup_expr="lte")
-    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    # The caller's own updated_at (SPEC 1, "Derived changes stay invisible").
+    updated_since = AwareDateTimeFilter(field_name="reader_updated_at", lookup_expr="gte")
 
     class Meta:
         model = WeeklyReport
@@ -135,6 +160,7 @@ class ReportViewSet(
     filterset_class = ReportFilter
     # Newest week first; with `updated_since`, (updated_at, id) ascending for sync.
     list_ordering = ("-week_start", "id")
+    sync_ordering = ("reader_updated_at", "id")
 
     def get_queryset(self) -> QuerySet[WeeklyReport]:
         if getattr(self, "swagger_fake_view", False):
@@ -142,7 +168,7 @@ class ReportViewSet(
         # The couple and its memberships come with the page: whether the balance is shared
         # is decided from them without a query per report.
         return (
-            reports_visible_to(_caller(self.request))
+            reports_readable_by(_caller(self.request))
             .select_related("couple")
             .prefetch_related(
                 Prefetch("couple__memberships", queryset=Membership.objects.order_by("joined_at"))
@@ -160,13 +186,16 @@ class ReportViewSet(
         summary="List the weekly reports the caller may see",
         description=(
             "Reports of the caller's couples: the full view for their therapists, the partner "
-            "view for partners (own figures only; balance only when both partners share it "
-            "and there is no safety hold). Newest `week_start` first; with `updated_since`, by "
-            "(`updated_at`, `id`) ascending. Range filters are inclusive."
+            "view for partners (own figures without participation; the shared balance only "
+            "when shared; only weeks lying entirely in a partnership of theirs). `revision`, "
+            "`computed_at` and `updated_at` are the caller's own. Newest `week_start` first; "
+            "with `updated_since`, by the caller's (`updated_at`, `id`) ascending. Range "
+            "filters are inclusive."
         ),
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
+        # The ETag is of the caller's own page: their views and their own values.
+        return conditional(request, super().list(request, *args, **kwargs))
 
     @extend_schema(
         summary="Read a weekly report",
@@ -219,12 +248,13 @@ class ReportViewSet(
         if couple is None:
             raise NotFound()
         report = compute_current_report(couple)
-        if report is None:
+        if report is None or not week_readable_by(_caller(request), couple, report.week_start):
+            # A week across a change of partners is the therapist's alone (SPEC 1).
             raise NotFound("The couple has no report this week (paused, ended or no partner).")
         record_therapist_reads(
             request, action="report.current", object_type="report", objects=[report]
         )
-        return Response(self.get_serializer(report).data)
+        return conditional(request, Response(self.get_serializer(report).data))
 
     @extend_schema(
         summary="Compute a week's report again",
@@ -297,6 +327,17 @@ def _summary(report: WeeklyReport | None) -> dict[str, Any] | None:
     }
 
 
+@dataclass(frozen=True)
+class _CaseloadRead:
+    """A couple as the audit log records a caseload read of it."""
+
+    couple_id: UUID
+
+    @property
+    def id(self) -> UUID:
+        return self.couple_id
+
+
 class CaseloadView(APIView):
     """A therapist's couples with their latest report, most urgent first (SPEC 5.8).
 
@@ -362,4 +403,12 @@ class CaseloadView(APIView):
                 )
             )
         entries.sort(key=lambda entry: entry[0])
+        # The caseload shows each couple's balance and flags: a therapist read, audited like
+        # the others (docs/security.md), one event per couple.
+        record_therapist_reads(
+            request,
+            action="caseload.read",
+            object_type="couple",
+            objects=[_CaseloadRead(couple.pk) for couple in couples],
+        )
         return Response({"results": [entry for _, entry in entries]})

@@ -1,10 +1,13 @@
 """What a digest says (SPEC section 7), rendered as a subject, a plain-text and an HTML part.
 
-A partner reads their own week, what is coming, encouragement and a chart of their own last
-eight weeks; the couple's balance only when shared (the partner view of
-engagement/selectors/reports.py decides). Nothing of the other partner but their display
-name, and not even that under a safety hold. A therapist reads one line per couple: its name,
-balance and number of new flags, most urgent first, with no scores, evidence or notes.
+A partner reads their own week as the other partner could read it in the app (an inbox may be
+shared): joint sessions, `couple` commitments and `couple` check-in days; what is coming (joint
+sessions, their own `couple` commitments); encouragement; a chart of the same counts over their
+last eight weeks; the couple's shared balance only when shared (the partner view of
+engagement/selectors/reports.py decides). Never individual sessions, private or therapist-only
+records or participation; nothing of the other partner but their display name. A safety hold
+changes nothing in it. A therapist reads one line per couple: its name, balance and number of
+new flags, most urgent first, with no scores, evidence or notes.
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ from django.template.loader import render_to_string
 
 from accounts.models import User
 from engagement.digests.sources import CHART_WEEKS, DigestSources
-from engagement.models import Couple, Membership, TherapySession, WeeklyReport
+from engagement.models import Couple, Membership, WeeklyReport
 from engagement.reports.aggregates import WEEK
 from engagement.reports.scoring import urgency_key
-from engagement.selectors.reports import balance_shared_with_partners, report_for_viewer
+from engagement.selectors.partnerships import week_readable
+from engagement.selectors.reports import report_for_viewer, sharing_of
 
 Role = Membership.Role
 
@@ -133,17 +137,20 @@ class WeekFigures:
     checkin_target: int
 
     @classmethod
-    def of(cls, entry: dict[str, Any], checkin_target: int) -> WeekFigures:
+    def of(cls, counts: dict[str, Any], checkin_target: int) -> WeekFigures:
+        """From the recipient's shared counts (the report's `partner_views`): joint sessions,
+        `couple` commitments and `couple` check-in days only."""
+
         def count(key: str) -> int:
-            return int(entry.get(key) or 0)
+            return int(counts.get(key) or 0)
 
         return cls(
-            sessions_expected=count("sessions_expected"),
-            sessions_attended=count("sessions_attended"),
-            commitments_kept=count("commitments_kept"),
-            commitments_missed=count("commitments_missed"),
-            commitments_unreported=count("commitments_unreported"),
-            checkin_days=count("checkin_days"),
+            sessions_expected=count("joint_sessions_expected"),
+            sessions_attended=count("joint_sessions_attended"),
+            commitments_kept=count("shared_commitments_kept"),
+            commitments_missed=count("shared_commitments_missed"),
+            commitments_unreported=count("shared_commitments_unreported"),
+            checkin_days=count("shared_checkin_days"),
             checkin_target=checkin_target,
         )
 
@@ -250,7 +257,7 @@ class UpcomingItem:
 @dataclass(frozen=True)
 class PartnerSection:
     couple_name: str
-    other_partner_name: str  # empty when there is none, or under a safety hold
+    other_partner_name: str  # empty when there is none
     figures: WeekFigures
     balance: list[str]  # empty unless the couple's balance is shared (SPEC 5.6)
     chart: Chart
@@ -259,33 +266,41 @@ class PartnerSection:
     url: str
 
 
-def _own_entry(view: dict[str, Any], user_id: UUID) -> dict[str, Any] | None:
-    return next((p for p in view["partners"] if str(p.get("partner")) == str(user_id)), None)
-
-
-def _own_checkin_days(report: WeeklyReport | None, user: User) -> int | None:
-    if report is None:
-        return None
-    # Own figures only: the balance is not read here, so it is not asked for.
-    entry = _own_entry(
-        report_for_viewer(report, user, role=Role.PARTNER, balance_shared=False), user.id
+def _shared_counts(report: WeeklyReport, user_id: UUID) -> dict[str, Any] | None:
+    """The recipient's shared counts of the week, None when the report has none of them."""
+    return next(
+        (v for v in report.partner_views or [] if str(v.get("partner")) == str(user_id)), None
     )
-    return None if entry is None else int(entry.get("checkin_days") or 0)
 
 
-def _upcoming(
-    sources: DigestSources, couple: Couple, user: User, *, joint: bool
-) -> list[UpcomingItem]:
+def _creation_week(couple: Couple) -> dt.date:
+    local = couple.created_at.astimezone(ZoneInfo(couple.timezone)).date()
+    return local - dt.timedelta(days=local.weekday())
+
+
+def _readable(sources: DigestSources, couple: Couple, user: User, week: dt.date) -> bool:
+    """Weeks the digest may speak of: lying entirely in a partnership of the recipient (SPEC
+    1), and not before the couple's creation week (whether a report of such a week exists can
+    depend on records the recipient may not read; the app shows them, a mail does not)."""
+    return week >= _creation_week(couple) and week_readable(
+        sources.partnerships_of(couple.id), user.id, week, couple.timezone
+    )
+
+
+def _chart_days(sources: DigestSources, couple: Couple, user: User, week: dt.date) -> int | None:
+    report = sources.report(couple.id, week)
+    if report is None or not _readable(sources, couple, user, week):
+        return None
+    counts = _shared_counts(report, user.id)
+    return None if counts is None else int(counts.get("shared_checkin_days") or 0)
+
+
+def _upcoming(sources: DigestSources, couple: Couple, user: User) -> list[UpcomingItem]:
     zone = ZoneInfo(user.timezone)
     items = []
-    for session in sources.upcoming_sessions(couple.id, user.id, joint=joint):
-        kind = (
-            "Joint session"
-            if session.kind == TherapySession.Kind.JOINT
-            else "Your individual session"
-        )
+    for session in sources.upcoming_joint_sessions(couple.id):
         starts = session.starts_at.astimezone(zone)
-        items.append(UpcomingItem(f"{_day(starts)}, {starts:%H:%M}", kind))
+        items.append(UpcomingItem(f"{_day(starts)}, {starts:%H:%M}", "Joint session"))
     for commitment in sources.upcoming_commitments(couple, user.id):
         items.append(UpcomingItem(f"by {_day(commitment.due_on)}", commitment.title))
     return items
@@ -294,32 +309,27 @@ def _upcoming(
 def partner_section(
     sources: DigestSources, seat: Membership, week_start: dt.date
 ) -> PartnerSection | None:
-    """One couple's part of a partner digest, or None when the week has no report of them."""
+    """One couple's part of a partner digest, or None when the week has no report the
+    recipient may read. The safety hold plays no part (SPEC 1, "Safety hold")."""
     couple, user = seat.couple, seat.user
     report = sources.report(couple.id, week_start)
-    if report is None:
+    if report is None or not _readable(sources, couple, user, week_start):
         return None
-    # During a safety hold: the partner's own figures and encouragement, no couple content.
-    on_hold = couple.safety_hold
-    view = report_for_viewer(
-        report,
-        user,
-        role=Role.PARTNER,
-        balance_shared=False if on_hold else balance_shared_with_partners(couple),
-    )
-    own = _own_entry(view, user.id)
-    if own is None:
+    counts = _shared_counts(report, user.id)
+    if counts is None:
         return None
-    figures = WeekFigures.of(own, couple.checkin_target_per_week)
+    figures = WeekFigures.of(counts, couple.checkin_target_per_week)
+    # The partner view decides whether the shared balance is shown (SPEC 5.6).
+    view = report_for_viewer(report, user, role=Role.PARTNER, sharing=sharing_of(couple))
     balance: list[str] = []
-    if view["balance"] is not None and not on_hold:
+    if view["balance"] is not None:
         balance.append(BALANCE_FOR_PARTNERS.get(view["balance"], ""))
         if view["gap_trend"] is not None:
             balance.append(TREND_FOR_PARTNERS.get(view["gap_trend"], ""))
-    others = [] if on_hold else sources.other_partners(couple.id, user.id)
+    others = sources.other_partners(couple.id, user.id)
     weeks = [week_start - n * WEEK for n in range(CHART_WEEKS - 1, -1, -1)]
     chart = Chart.of(
-        [(week, _own_checkin_days(sources.report(couple.id, week), user)) for week in weeks],
+        [(week, _chart_days(sources, couple, user, week)) for week in weeks],
         couple.checkin_target_per_week,
     )
     return PartnerSection(
@@ -328,7 +338,7 @@ def partner_section(
         figures=figures,
         balance=[line for line in balance if line],
         chart=chart,
-        upcoming=_upcoming(sources, couple, user, joint=not on_hold),
+        upcoming=_upcoming(sources, couple, user),
         encouragement=encouragement(figures, week_start),
         url=report_url(couple.id, week_start),
     )

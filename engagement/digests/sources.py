@@ -1,9 +1,11 @@
 """What a chunk of digests summarises, loaded with a fixed number of queries per chunk."""
 
-# Five queries whatever the number of users in the chunk: their couples, those couples' active
+# Six queries whatever the number of users in the chunk: their couples, those couples' active
 # memberships with members' names (prefetched onto each couple, which is also where the
-# partner view reads the balance consents from, engagement/selectors/reports.py), the reports
-# of weeks w-7 .. w, the sessions of the coming week and the recipients' own open commitments.
+# partner view reads the balance consents from, engagement/selectors/reports.py), their
+# partnerships (every partner membership, engagement/selectors/partnerships.py), the reports
+# of weeks w-7 .. w, the joint sessions of the coming week and the recipients' own open
+# `couple` commitments.
 
 from __future__ import annotations
 
@@ -14,10 +16,11 @@ from dataclasses import dataclass, field
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 
 from engagement.models import Commitment, Couple, Membership, TherapySession, WeeklyReport
 from engagement.reports.aggregates import WEEK
+from engagement.selectors.partnerships import Partnership, partnerships_by_couple
 
 # The partner digest charts the recipient's own last eight weeks.
 CHART_WEEKS = 8
@@ -34,6 +37,7 @@ class DigestSources:
     reports: dict[tuple[UUID, dt.date], WeeklyReport]
     sessions: dict[UUID, list[TherapySession]]
     commitments: dict[tuple[UUID, UUID], list[Commitment]]
+    partnerships: dict[UUID, list[Partnership]] = field(default_factory=dict)
     _by_user: dict[UUID, list[Membership]] = field(default_factory=dict)
     _by_couple: dict[UUID, list[Membership]] = field(default_factory=dict)
 
@@ -74,9 +78,10 @@ class DigestSources:
                 week_start__lte=max(weeks),
             ):
                 reports[(report.couple_id, report.week_start)] = report
+        # The partner digest shows joint sessions only: an inbox may be shared (SPEC 7).
         sessions: dict[UUID, list[TherapySession]] = defaultdict(list)
         for session in TherapySession.objects.filter(
-            Q(kind=TherapySession.Kind.JOINT) | Q(focus_partner_id__in=list(ids)),
+            kind=TherapySession.Kind.JOINT,
             couple_id__in=partner_couple_ids,
             status=TherapySession.Status.SCHEDULED,
             starts_at__gte=now,
@@ -89,11 +94,13 @@ class DigestSources:
             couple_id__in=partner_couple_ids,
             owner_id__in=list(ids),
             status=Commitment.Status.OPEN,
+            visibility=Commitment.Visibility.COUPLE,
             due_on__gte=(now - dt.timedelta(days=1)).date(),
             due_on__lte=(now + UPCOMING + dt.timedelta(days=1)).date(),
         ).order_by("due_on", "id"):
             commitments[(commitment.couple_id, commitment.owner_id)].append(commitment)
-        return cls(now, memberships, reports, dict(sessions), dict(commitments))
+        partnerships = partnerships_by_couple(partner_couple_ids)
+        return cls(now, memberships, reports, dict(sessions), dict(commitments), partnerships)
 
     def seats(self, user_id: UUID, role: str) -> list[Membership]:
         """The user's active memberships in this role, couples not ended, by couple name."""
@@ -110,20 +117,16 @@ class DigestSources:
     def report(self, couple_id: UUID, week_start: dt.date) -> WeeklyReport | None:
         return self.reports.get((couple_id, week_start))
 
-    def upcoming_sessions(
-        self, couple_id: UUID, user_id: UUID, *, joint: bool
-    ) -> list[TherapySession]:
-        """Sessions the partner may see (visibility.sessions_visible_to): the couple's joint
-        ones (when ``joint``) and their own individual ones, never the other partner's."""
-        return [
-            s
-            for s in self.sessions.get(couple_id, [])
-            if s.focus_partner_id == user_id or (joint and s.kind == TherapySession.Kind.JOINT)
-        ]
+    def partnerships_of(self, couple_id: UUID) -> list[Partnership]:
+        return self.partnerships.get(couple_id, [])
+
+    def upcoming_joint_sessions(self, couple_id: UUID) -> list[TherapySession]:
+        """The couple's joint sessions of the coming week: both partners may read them."""
+        return list(self.sessions.get(couple_id, []))
 
     def upcoming_commitments(self, couple: Couple, user_id: UUID) -> list[Commitment]:
-        """The partner's own open commitments due in the coming seven local days. Only their
-        own: the other partner's promises are theirs, and a digest never keeps score."""
+        """The partner's own open `couple` commitments due in the coming seven local days. Only
+        their own: the other partner's promises are theirs, and a digest never keeps score."""
         today = self.now.astimezone(ZoneInfo(couple.timezone)).date()
         return [
             c

@@ -6,7 +6,7 @@ from engagement.models.commitments import Commitment
 from engagement.models.couples import Couple, CoupleStatusChange, Invitation, Membership
 from engagement.models.digests import DigestDelivery
 from engagement.models.reminders import ReminderDelivery
-from engagement.models.reports import WeeklyReport
+from engagement.models.reports import ReportReaderState, WeeklyReport
 from engagement.models.sessions import Attendance, TherapySession
 from engagement.models.sync import IdempotencyRecord, Removal
 
@@ -23,6 +23,7 @@ __all__ = [
     "Membership",
     "ReminderDelivery",
     "Removal",
+    "ReportReaderState",
     "TherapySession",
     "Visibility",
     "WeeklyReport",

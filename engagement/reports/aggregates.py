@@ -9,8 +9,12 @@
 # - Sessions start at a UTC instant: their few attendance rows are fetched in the UTC
 #   envelope of the weeks and put in weeks in Python, in each couple's own timezone, so a
 #   week is always Monday 00:00 to Monday 00:00 local time, DST or not.
-# - Weeks during which the couple was paused or ended, weeks before it existed and weeks
-#   without any partner are absent from the history: no figures, no report (scoring.py).
+# - Weeks during which the couple was paused or ended and weeks without any partner are absent
+#   from the history: no figures, no report (scoring.py). Weeks before the couple's creation
+#   week are present from the earliest one holding any of its sessions, commitments or
+#   check-ins (SPEC 5, onboarding history), found by subqueries of the couples' query.
+# - Each partner's shared counts (joint sessions, `couple` check-ins and commitments) come
+#   from the same queries, for the shared balance of SPEC 5.6.
 
 from __future__ import annotations
 
@@ -21,7 +25,17 @@ from functools import lru_cache
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from django.db.models import Aggregate, Count, DateField, OuterRef, Q, Subquery, Sum
+from django.db.models import (
+    Aggregate,
+    Count,
+    DateField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Cast, TruncWeek
 
 from engagement.models import (
@@ -32,6 +46,7 @@ from engagement.models import (
     CoupleStatusChange,
     Membership,
     TherapySession,
+    Visibility,
 )
 from engagement.models.checkins import SCALES
 from engagement.reports.scoring import (
@@ -42,6 +57,7 @@ from engagement.reports.scoring import (
     RatingTally,
     SelfReportRatings,
 )
+from engagement.selectors.partnerships import Partnership, PartnerSpan, partnerships_of
 
 WEEK = timedelta(weeks=1)
 ATTENDED = frozenset({Attendance.Status.ATTENDED, Attendance.Status.LATE})
@@ -156,6 +172,16 @@ class _Couple:
     status_changes: list[tuple[datetime, str]] = field(default_factory=list)
     # The partners of every week, when they do not depend on the week (see partners_of).
     steady_partners: list[_Partner] | None = None
+    # The Monday of the earliest week holding any session, commitment or check-in.
+    first_data_week: date | None = None
+    partnerships: list[Partnership] = field(default_factory=list)
+
+    def partnership_of(self, week: LocalWeek) -> int | None:
+        """The index of the partnership the whole week lies in, None across a change."""
+        for index, partnership in enumerate(self.partnerships):
+            if partnership.covers(week.starts_at, week.ends_at):
+                return index
+        return None
 
     def touched_by_pause(self, week: LocalWeek) -> bool:
         """Whether the couple was paused or ended at any moment of the week."""
@@ -206,7 +232,12 @@ class _Couple:
     def reported_partners(self, week: LocalWeek) -> list[_Partner]:
         """The partners of a week that belongs to the couple's history, or [] for a week that
         does not (docs/reports.md, missing weeks)."""
-        if week.ends_at <= self.created_at or self.touched_by_pause(week):
+        if self.touched_by_pause(week):
+            return []
+        if week.ends_at <= self.created_at and (
+            self.first_data_week is None or week.start < self.first_data_week
+        ):
+            # Before the creation week, only from the earliest week holding data (SPEC 5).
             return []
         return self.partners_of(week)
 
@@ -216,7 +247,13 @@ class _PartnerTally:
     attended: int = 0
     missed: int = 0
     ratings: list[int] = field(default_factory=list)
+    joint_attended: int = 0
+    joint_missed: int = 0
     checkin_days: int = 0
+    shared_checkin_days: int = 0
+    shared_kept: int = 0
+    shared_missed: int = 0
+    shared_unreported: int = 0
     self_reports: SelfReportRatings = NO_SELF_REPORTS
     kept: int = 0
     commitments_missed: int = 0
@@ -239,17 +276,60 @@ class CoupleHistory:
         return [self.weeks[w] for w in lookback(week_start) if w in self.weeks]
 
 
+def _first(model: type[CheckIn | Commitment | TherapySession], column: str) -> Subquery:
+    return Subquery(
+        model.objects.filter(couple_id=OuterRef("pk"))
+        .order_by()
+        .values("couple_id")
+        .annotate(first=Min(column))
+        .values("first")[:1]
+    )
+
+
+def with_first_data(couples: QuerySet[Couple]) -> QuerySet[Couple]:
+    """The couples with the date of their first check-in and commitment and the start of
+    their first session (``first_checkin``, ``first_due``, ``first_session``)."""
+    return couples.annotate(
+        first_checkin=_first(CheckIn, "date"),
+        first_due=_first(Commitment, "due_on"),
+        first_session=_first(TherapySession, "starts_at"),
+    )
+
+
+def first_data_week(
+    zone: ZoneInfo,
+    first_checkin: date | None,
+    first_due: date | None,
+    first_session: datetime | None,
+) -> date | None:
+    """The Monday of the earliest local week holding any of the couple's records."""
+    days = [d for d in (first_checkin, first_due) if d is not None]
+    if first_session is not None:
+        days.append(first_session.astimezone(zone).date())
+    return monday_of(min(days)) if days else None
+
+
 def _load_couples(
     couple_weeks: Mapping[UUID, Collection[date]], *, with_lookback: bool = True
 ) -> dict[UUID, _Couple]:
     """The couples, each with the local weeks it needs: w-5 .. w of every requested w."""
     couples: dict[UUID, _Couple] = {}
-    rows = Couple.objects.filter(id__in=list(couple_weeks)).values_list(
-        "id", "timezone", "checkin_target_per_week", "created_at", "status"
+
+    # The stubs cannot see the annotations of with_first_data.
+    rows = with_first_data(Couple.objects.filter(id__in=list(couple_weeks))).values_list(  # type: ignore[misc]
+        "id",
+        "timezone",
+        "checkin_target_per_week",
+        "created_at",
+        "status",
+        "first_checkin",
+        "first_due",
+        "first_session",
     )
-    for couple_id, timezone_name, target, created_at, status in rows:
+    for couple_id, timezone_name, target, created_at, status, *firsts in rows:
         zone = ZoneInfo(timezone_name)
         couple = _Couple(couple_id, zone, timezone_name, target, created_at, status)
+        couple.first_data_week = first_data_week(zone, *firsts)
         for week_start in couple_weeks[couple_id]:
             starts = lookback(monday_of(week_start)) if with_lookback else [week_start]
             for start in starts:
@@ -273,6 +353,12 @@ def _load_members(couples: Mapping[UUID, _Couple]) -> None:
         partner.tenures.append(_Tenure(joined_at, left_at))
         if left_at is None:
             partner.slot = slot
+    for couple in couples.values():
+        couple.partnerships = partnerships_of(
+            PartnerSpan(p.user_id, t.joined_at, t.left_at)
+            for p in couple.partners
+            for t in p.tenures
+        )
 
 
 def _load_status_changes(couples: Mapping[UUID, _Couple], until: datetime) -> None:
@@ -333,7 +419,7 @@ def couple_histories(
     # Only partners' entries can count: naming them lets PostgreSQL read the chunk's few
     # attendance rows by index instead of hashing the whole table against the sessions.
     partner_ids = list({p.user_id for couple in couples.values() for p in couple.partners})
-    for couple_id, partner_id, status, rating, starts_at in (
+    for couple_id, partner_id, status, rating, starts_at, kind in (
         Attendance.objects.filter(
             session__couple_id__in=ids,
             session__status=TherapySession.Status.COMPLETED,
@@ -343,7 +429,12 @@ def couple_histories(
         )
         .order_by()
         .values_list(
-            "session__couple_id", "partner_id", "status", "participation", "session__starts_at"
+            "session__couple_id",
+            "partner_id",
+            "status",
+            "participation",
+            "session__starts_at",
+            "session__kind",
         )
     ):
         # The start in the couple's own timezone decides the week (SPEC 5.1).
@@ -351,12 +442,15 @@ def couple_histories(
         t = tally(couple_id, week_start, partner_id)
         if t is None:
             continue
+        joint = kind == TherapySession.Kind.JOINT
         if status in ATTENDED:
             t.attended += 1
+            t.joint_attended += joint
             if rating is not None:
                 t.ratings.append(rating)
         elif status == Attendance.Status.ABSENT:
             t.missed += 1
+            t.joint_missed += joint
 
     # Private check-ins count as days (SPEC section 1); only therapist-readable ones enter
     # a sum or a count of ratings (the allow-list of scoring.py).
@@ -365,18 +459,23 @@ def couple_histories(
     for scale in SCALES:
         scale_aggregates[f"{scale}_total"] = Sum(scale, filter=shared)
         scale_aggregates[f"{scale}_count"] = Count(scale, filter=shared)
-    for couple_id, author_id, week_start, days, *scale_sums in (
+    for couple_id, author_id, week_start, days, shared_days, *scale_sums in (
         CheckIn.objects.filter(couple_id__in=ids, date__gte=first_day, date__lt=end_day)
         .annotate(week=_week_of("date"))
         .order_by()
         .values("couple_id", "author_id", "week")
-        .annotate(days=Count("id"), **scale_aggregates)
-        .values_list("couple_id", "author_id", "week", "days", *scale_aggregates)
+        .annotate(
+            days=Count("id"),
+            shared_days=Count("id", filter=Q(visibility=Visibility.COUPLE)),
+            **scale_aggregates,
+        )
+        .values_list("couple_id", "author_id", "week", "days", "shared_days", *scale_aggregates)
     ):
         t = tally(couple_id, week_start, author_id)
         if t is None:
             continue
         t.checkin_days += days
+        t.shared_checkin_days += shared_days
         t.self_reports = SelfReportRatings(
             **{
                 scale: _rating_tally(total or 0, count)
@@ -392,12 +491,12 @@ def couple_histories(
     renewed_from_status = Subquery(
         Commitment.objects.filter(pk=OuterRef("renewed_from_id")).order_by().values("status")[:1]
     )
-    for couple_id, owner_id, week_start, status, n, renewals_of_missed in (
+    for couple_id, owner_id, week_start, status, visibility, n, renewals_of_missed in (
         Commitment.objects.filter(couple_id__in=ids, due_on__gte=first_day, due_on__lt=end_day)
         .exclude(status=Commitment.Status.RELEASED)
         .annotate(week=_week_of("due_on"), renewed_from_status=renewed_from_status)
         .order_by()
-        .values("couple_id", "owner_id", "week", "status")
+        .values("couple_id", "owner_id", "week", "status", "visibility")
         .annotate(
             n=Count("id"),
             # A promise made again and broken again (SPEC 5.4), whenever the first was due.
@@ -409,19 +508,25 @@ def couple_histories(
                 & Q(renewed_from_status=missed),
             ),
         )
-        .values_list("couple_id", "owner_id", "week", "status", "n", "renewals_of_missed")
+        .values_list(
+            "couple_id", "owner_id", "week", "status", "visibility", "n", "renewals_of_missed"
+        )
     ):
         t = tally(couple_id, week_start, owner_id)
         if t is None:
             continue
+        is_shared = visibility == Commitment.Visibility.COUPLE
         if status == Commitment.Status.KEPT:
             t.kept += n
+            t.shared_kept += n if is_shared else 0
         elif status == missed:
             t.commitments_missed += n
+            t.shared_missed += n if is_shared else 0
             t.renewals_of_missed += renewals_of_missed
         elif couples[couple_id].weeks[week_start].ends_at <= now:
             # Still open once the week has ended: a forgotten tap, not a broken promise.
             t.unreported += n
+            t.shared_unreported += n if is_shared else 0
 
     return {
         couple.id: CoupleHistory(
@@ -458,6 +563,7 @@ def _week_input(
         checkin_target=couple.checkin_target,
         # The dict keeps the couple's order of partners (reported_partners).
         partners=tuple(_partner_input(p, week, t) for p, t in partners.values()),
+        partnership=couple.partnership_of(week),
     )
 
 
@@ -475,6 +581,12 @@ def _partner_input(partner: _Partner, week: LocalWeek, t: _PartnerTally) -> Part
         commitments_unreported=t.unreported,
         missed_renewals_of_missed=t.renewals_of_missed,
         self_reports=t.self_reports,
+        joint_attended=t.joint_attended,
+        joint_missed=t.joint_missed,
+        shared_checkin_days=t.shared_checkin_days,
+        shared_commitments_kept=t.shared_kept,
+        shared_commitments_missed=t.shared_missed,
+        shared_commitments_unreported=t.shared_unreported,
     )
 
 

@@ -12,7 +12,7 @@ import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
@@ -20,12 +20,14 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import DateField, Exists, F, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from engagement.models import Couple, CoupleStatusChange, Membership, WeeklyReport
 from engagement.reports import aggregates
 from engagement.reports.aggregates import LocalWeek, last_completed_week, monday_of
+from engagement.reports.reader_views import refresh_reader_states
 from engagement.reports.scoring import METHODOLOGY, WeekReport, compute_week_report
 
 T = TypeVar("T")
@@ -40,6 +42,10 @@ RESULT_FIELDS = (
     "partners",
     "flags",
     "recommendations",
+    "shared_balance",
+    "shared_gap",
+    "shared_gap_trend",
+    "partner_views",
 )
 UPSERT_FIELDS = [
     "methodology",
@@ -52,6 +58,10 @@ UPSERT_FIELDS = [
     "partners",
     "flags",
     "recommendations",
+    "shared_balance",
+    "shared_gap",
+    "shared_gap_trend",
+    "partner_views",
     "updated_at",
 ]
 
@@ -90,6 +100,10 @@ def _stored_results(row: WeeklyReport) -> dict[str, Any]:
         "partners": row.partners,
         "flags": row.flags,
         "recommendations": row.recommendations,
+        "shared_balance": row.shared_balance,
+        "shared_gap": row.shared_gap,
+        "shared_gap_trend": row.shared_gap_trend,
+        "partner_views": row.partner_views,
     }
 
 
@@ -126,6 +140,10 @@ def _row(report: _ReportToStore, computed_at: datetime) -> WeeklyReport:
         partners=results["partners"],
         flags=results["flags"],
         recommendations=results["recommendations"],
+        shared_balance=results["shared_balance"],
+        shared_gap=results["shared_gap"],
+        shared_gap_trend=results["shared_gap_trend"],
+        partner_views=results["partner_views"],
     )
 
 
@@ -186,6 +204,15 @@ def compute_reports(
                 summary.unchanged += 1
     if to_store:
         _upsert(to_store, computed_at=now)
+    # Each reader's revision and timestamps move only if their own view moved (SPEC 1).
+    reported = [
+        row
+        for row in WeeklyReport.objects.filter(
+            couple_id__in=list(targets), week_start__in=sorted(all_weeks)
+        )
+        if row.week_start in targets[row.couple_id]
+    ]
+    refresh_reader_states(reported, computed_at=now)
     return summary
 
 
@@ -245,6 +272,10 @@ def _postgresql_upsert_sql() -> str:
         column["partners"]: "r.partners",
         column["flags"]: "r.flags",
         column["recommendations"]: "r.recommendations",
+        column["shared_balance"]: "r.shared_balance",
+        column["shared_gap"]: "r.shared_gap",
+        column["shared_gap_trend"]: "r.shared_gap_trend",
+        column["partner_views"]: "r.partner_views",
         column["created_at"]: "%(now)s",
         column["updated_at"]: "%(now)s",
     }
@@ -253,7 +284,8 @@ def _postgresql_upsert_sql() -> str:
     record = (
         "id uuid, couple_id uuid, week_start date, revision integer, methodology text, "
         "balance text, gap double precision, gap_trend text, less_engaged_partner uuid, "
-        "partners jsonb, flags jsonb, recommendations jsonb"
+        "partners jsonb, flags jsonb, recommendations jsonb, shared_balance text, "
+        "shared_gap double precision, shared_gap_trend text, partner_views jsonb"
     )
     updates = ", ".join(f"{column[name]} = EXCLUDED.{column[name]}" for name in UPSERT_FIELDS)
     return (
@@ -356,6 +388,8 @@ def reports_due_in_parts(*, now: datetime | None = None) -> Iterator[tuple[date,
                 due.add(couple_id)
         yield week_start, due
 
+    yield from onboarding_history_due().items()
+
     # A pause inside the week (since lifted), or partners who left before it, also mean no
     # report: ask the aggregation layer, so that such couples are not queued again every hour.
     for week_start, couple_ids in candidates.items():
@@ -368,3 +402,55 @@ def chunked(items: Sequence[T], size: int) -> Iterator[list[T]]:
     """``items`` in lists of at most ``size``."""
     for start in range(0, len(items), max(1, size)):
         yield list(items[start : start + max(1, size)])
+
+
+def onboarding_history_due(couple_id: UUID | None = None) -> dict[date, set[UUID]]:
+    """Weeks before a couple's creation week that hold its history and lack a report (SPEC 5:
+    every earlier week from the earliest one holding any of its sessions, commitments or
+    check-ins), in one query: couples with partners and with data dated before (or about) their
+    creation, found by SQL as a superset; the exact local weeks are decided here."""
+    partners = Membership.objects.filter(couple_id=OuterRef("pk"), role=Membership.Role.PARTNER)
+    created_day = Cast("created_at", DateField())
+    couples = Couple.objects.filter(Exists(partners))
+    if couple_id is not None:
+        couples = couples.filter(pk=couple_id)
+    rows = (
+        aggregates.with_first_data(couples)
+        .annotate(
+            first_report=Subquery(
+                WeeklyReport.objects.filter(couple_id=OuterRef("pk"))
+                .order_by("week_start")
+                .values("week_start")[:1]
+            )
+        )
+        # A local date can be a day either side of the UTC one: `<=` and a day's margin.
+        .filter(
+            Q(first_checkin__lte=created_day)
+            | Q(first_due__lte=created_day)
+            | Q(first_session__lt=F("created_at") + timedelta(days=1))
+        )
+        .order_by()
+        .values_list(
+            "id",
+            "timezone",
+            "created_at",
+            "first_checkin",
+            "first_due",
+            "first_session",
+            "first_report",
+        )
+    )
+    due: dict[date, set[UUID]] = defaultdict(set)
+    for found_id, timezone_name, created_at, *firsts, first_report in rows:
+        first_week = aggregates.first_data_week(ZoneInfo(timezone_name), *firsts)
+        creation_week = aggregates.local_week_start(timezone_name, created_at)
+        if first_week is None:
+            continue
+        last = creation_week - aggregates.WEEK
+        if first_report is not None:
+            last = min(last, first_report - aggregates.WEEK)
+        week = first_week
+        while week <= last:
+            due[week].add(found_id)
+            week += aggregates.WEEK
+    return dict(due)

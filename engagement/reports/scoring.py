@@ -1,4 +1,4 @@
-"""Weekly report methodology v1 (SPEC section 5) as pure functions over plain data."""
+"""Weekly report methodology v1.1 (SPEC section 5) as pure functions over plain data."""
 
 # No Django, no clock, no settings: the aggregation layer turns rows into the
 # inputs below, and everything here is decided from those inputs alone, so a
@@ -41,7 +41,7 @@ JsonValue: TypeAlias = (
     "str | int | float | bool | Sequence[JsonValue] | Mapping[str, JsonValue] | None"
 )
 
-METHODOLOGY: Final = "v1"
+METHODOLOGY: Final = "v1.1"
 
 # SPEC 5.2: the weights of the engagement score's components.
 ATTENDANCE_WEIGHT: Final = Fraction(35, 100)
@@ -219,9 +219,21 @@ class PartnerWeekInput:
     commitments_unreported: int = 0
     missed_renewals_of_missed: int = 0
     self_reports: SelfReportRatings = field(default_factory=SelfReportRatings)
+    joint_attended: int = 0
+    joint_missed: int = 0
+    shared_checkin_days: int = 0
+    shared_commitments_kept: int = 0
+    shared_commitments_missed: int = 0
+    shared_commitments_unreported: int = 0
 
     def __post_init__(self) -> None:
         for name in (
+            "shared_commitments_unreported",
+            "joint_attended",
+            "joint_missed",
+            "shared_checkin_days",
+            "shared_commitments_kept",
+            "shared_commitments_missed",
             "sessions_attended",
             "sessions_missed",
             "checkin_days",
@@ -238,6 +250,16 @@ class PartnerWeekInput:
             raise ValueError("checkin_days cannot exceed the 7 days of a week")
         if self.missed_renewals_of_missed > self.commitments_missed:
             raise ValueError("missed_renewals_of_missed cannot exceed commitments_missed")
+        for part, whole in (
+            ("joint_attended", "sessions_attended"),
+            ("joint_missed", "sessions_missed"),
+            ("shared_checkin_days", "checkin_days"),
+            ("shared_commitments_kept", "commitments_kept"),
+            ("shared_commitments_missed", "commitments_missed"),
+            ("shared_commitments_unreported", "commitments_unreported"),
+        ):
+            if getattr(self, part) > getattr(self, whole):
+                raise ValueError(f"{part} counts a part of {whole}, so cannot exceed it")
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +269,9 @@ class CoupleWeekInput:
     week_start: date
     checkin_target: int
     partners: tuple[PartnerWeekInput, ...]
+    # Which partnership (SPEC 1, "Membership periods") the whole week lies in, None for a week
+    # across a change of partners. The shared gap_trend only reads weeks of w's partnership.
+    partnership: int | None = 0
 
     def __post_init__(self) -> None:
         if isinstance(self.week_start, datetime) or not isinstance(self.week_start, date):
@@ -330,8 +355,32 @@ class Recommendation:
 
 
 @dataclass(frozen=True, slots=True)
+class PartnerViewScores:
+    """What a partner's own view needs beyond SPEC 5.2's figures (SPEC 5.6): their score
+    without participation, their score of the shared balance, and the shared counts it is
+    computed from (what the other partner can read too: the partner digest shows these)."""
+
+    partner: PartnerId
+    engagement_score_without_participation: float | None
+    shared_engagement_score: float | None
+    joint_sessions_expected: int = 0
+    joint_sessions_attended: int = 0
+    shared_checkin_days: int = 0
+    shared_commitments_kept: int = 0
+    shared_commitments_missed: int = 0
+    shared_commitments_unreported: int = 0
+
+    def to_dict(self) -> dict[str, JsonValue]:
+        return {name: getattr(self, name) for name in _PARTNER_VIEW_NAMES}
+
+
+_PARTNER_VIEW_NAMES: Final = tuple(f.name for f in fields(PartnerViewScores))
+
+
+@dataclass(frozen=True, slots=True)
 class WeekReport:
-    """The computed part of a weekly report in the full (therapist) view."""
+    """The computed part of a weekly report: the full (therapist) view, the shared balance
+    beside it, and each partner's own score as their partner view shows it."""
 
     week_start: date
     balance: Balance
@@ -341,6 +390,10 @@ class WeekReport:
     partners: tuple[PartnerFigures, ...]
     flags: tuple[Flag, ...]
     recommendations: tuple[Recommendation, ...]
+    shared_balance: Balance = "insufficient_data"
+    shared_gap: float | None = None
+    shared_gap_trend: GapTrend | None = None
+    partner_views: tuple[PartnerViewScores, ...] = ()
 
     def to_dict(self) -> dict[str, JsonValue]:
         """JSON-ready fields of SPEC 5.2 (id, couple, view, revision, computed_at: the caller's)."""
@@ -354,6 +407,10 @@ class WeekReport:
             "partners": [p.to_dict() for p in self.partners],
             "flags": [f.to_dict() for f in self.flags],
             "recommendations": [r.to_dict() for r in self.recommendations],
+            "shared_balance": self.shared_balance,
+            "shared_gap": self.shared_gap,
+            "shared_gap_trend": self.shared_gap_trend,
+            "partner_views": [v.to_dict() for v in self.partner_views],
         }
 
 
@@ -420,45 +477,51 @@ _SCORE_SCALE: Final = 10**SCORE_PLACES
 
 def _checkin_ratio(p: PartnerWeekInput, checkin_target: int) -> tuple[int, int] | None:
     """min(1, checkin_days / target) as (numerator, denominator), or None (SPEC 5.2)."""
+    return _days_ratio(p.checkin_days, p.joined_before_week_end, checkin_target)
+
+
+def _days_ratio(days: int, joined: bool, checkin_target: int) -> tuple[int, int] | None:
     if checkin_target == 0:
         return None
-    if not p.joined_before_week_end and p.checkin_days == 0:
+    if not joined and days == 0:
         # No one is expected to have used an app they had not joined (SPEC 5.2).
         return None
-    if p.checkin_days >= checkin_target:
+    if days >= checkin_target:
         return (1, 1)
-    return (p.checkin_days, checkin_target)
+    return (days, checkin_target)
 
 
-def _score_units(p: PartnerWeekInput, checkin_target: int) -> int | None:
-    """The engagement score as shown, in tenths of a point (623 for 62.3), or None.
-
-    100 * sum(weight * value) / sum(weight) over the components that are not null,
-    summed exactly as one fraction of integers, then rounded half up (SPEC 5.2).
-    """
+def _units(
+    attended: int,
+    missed: int,
+    ratings: tuple[int, ...],
+    checkins: tuple[int, int] | None,
+    kept: int,
+    commitments_missed: int,
+) -> int | None:
+    """100 * sum(weight * value) / sum(weight) over the components that are not null, in
+    tenths of a point, summed exactly as one fraction of integers, then rounded half up."""
     numerator, denominator, weights = 0, 1, 0
-    expected = p.sessions_attended + p.sessions_missed
+    expected = attended + missed
     if expected:
-        numerator = numerator * expected + _ATTENDANCE_PERCENT * p.sessions_attended * denominator
+        numerator = numerator * expected + _ATTENDANCE_PERCENT * attended * denominator
         denominator *= expected
         weights += _ATTENDANCE_PERCENT
-    ratings = p.participation_ratings
     if ratings:
         # The mean rating over 3.
         whole = 3 * len(ratings)
         numerator = numerator * whole + _PARTICIPATION_PERCENT * sum(ratings) * denominator
         denominator *= whole
         weights += _PARTICIPATION_PERCENT
-    checkins = _checkin_ratio(p, checkin_target)
     if checkins is not None:
         part, whole = checkins
         numerator = numerator * whole + _CHECKIN_PERCENT * part * denominator
         denominator *= whole
         weights += _CHECKIN_PERCENT
     # Unreported commitments stay out: a forgotten tap is not a broken promise (SPEC 5.1).
-    due = p.commitments_kept + p.commitments_missed
+    due = kept + commitments_missed
     if due:
-        numerator = numerator * due + _FOLLOW_THROUGH_PERCENT * p.commitments_kept * denominator
+        numerator = numerator * due + _FOLLOW_THROUGH_PERCENT * kept * denominator
         denominator *= due
         weights += _FOLLOW_THROUGH_PERCENT
     if not weights:
@@ -466,6 +529,45 @@ def _score_units(p: PartnerWeekInput, checkin_target: int) -> int | None:
     # score = 100 * numerator / (denominator * weights); in tenths, rounded half up.
     whole = 2 * denominator * weights
     return (2 * 100 * _SCORE_SCALE * numerator + denominator * weights) // whole
+
+
+def _score_units(p: PartnerWeekInput, checkin_target: int) -> int | None:
+    """The engagement score as shown, in tenths of a point (623 for 62.3), or None (SPEC 5.2)."""
+    return _units(
+        p.sessions_attended,
+        p.sessions_missed,
+        p.participation_ratings,
+        _checkin_ratio(p, checkin_target),
+        p.commitments_kept,
+        p.commitments_missed,
+    )
+
+
+def _own_score_units(p: PartnerWeekInput, checkin_target: int) -> int | None:
+    """The partner's own score as the partner view shows it: participation left out, the
+    other weights renormalised (SPEC 1, "Aggregates", and 5.6)."""
+    return _units(
+        p.sessions_attended,
+        p.sessions_missed,
+        (),
+        _checkin_ratio(p, checkin_target),
+        p.commitments_kept,
+        p.commitments_missed,
+    )
+
+
+def _shared_score_units(p: PartnerWeekInput, checkin_target: int) -> int | None:
+    """The score of SPEC 5.6's shared balance: joint-session attendance, `couple` check-in
+    days against the target and `couple` commitments only, without participation. A week
+    before p joined counts shared check-ins only (5.6)."""
+    return _units(
+        p.joint_attended,
+        p.joint_missed,
+        (),
+        _days_ratio(p.shared_checkin_days, p.joined_before_week_end, checkin_target),
+        p.shared_commitments_kept,
+        p.shared_commitments_missed,
+    )
 
 
 def _partner_figures(
@@ -585,13 +687,28 @@ class _Week:
     """One week of the look-back, with its scores and balance computed when first asked for:
     a report reads them for w-3 .. w only, and the full figures for w only."""
 
-    __slots__ = ("_balance", "_scores", "inputs", "week")
+    __slots__ = ("_balance", "_scores", "_shared_balance", "inputs", "week")
 
     def __init__(self, week: CoupleWeekInput) -> None:
         self.week = week
         self.inputs = {p.partner: p for p in week.partners}
         self._scores: dict[PartnerId, int | None] | None = None
         self._balance: tuple[BalanceResult, int | None] | None = None
+        self._shared_balance: tuple[BalanceResult, int | None] | None = None
+
+    def shared_balance(self) -> tuple[BalanceResult, int | None]:
+        """The week's shared balance (SPEC 5.6), and its gap in tenths of a point."""
+        if self._shared_balance is None:
+            target = self.week.checkin_target
+            known = [
+                (p.partner, s)
+                for p in self.week.partners
+                if (s := _shared_score_units(p, target)) is not None
+            ]
+            result = _balance(known, _SCORE_SCALE)
+            units = abs(known[0][1] - known[1][1]) if result.gap is not None else None
+            self._shared_balance = (result, units)
+        return self._shared_balance
 
     def scores(self) -> dict[PartnerId, int | None]:
         """Each partner's score as shown, in tenths of a point."""
@@ -855,6 +972,33 @@ def compute_week_report(history: Sequence[CoupleWeekInput]) -> WeekReport:
     partners = [p.partner for p in current.week.partners]
     flags = _flags(look)
     balance_now = current.balance()[0]
+    # The shared trend reads only weeks of w's own partnership: every partner who may read
+    # the report can read each of them (SPEC 5.6, "uses only weeks the viewer can read").
+    shared_points: list[tuple[int, int]] = []
+    partnership = current.week.partnership
+    for x, start in enumerate(look.before(TREND_WEEKS - 1)):
+        week = look.weeks.get(start)
+        if partnership is None or week is None or week.week.partnership != partnership:
+            continue
+        shared_units = week.shared_balance()[1]
+        if shared_units is not None:
+            shared_points.append((x, shared_units))
+    shared_now = current.shared_balance()[0]
+    target = current.week.checkin_target
+    views = tuple(
+        PartnerViewScores(
+            p.partner,
+            _shown_units(_own_score_units(p, target)),
+            _shown_units(_shared_score_units(p, target)),
+            joint_sessions_expected=p.joint_attended + p.joint_missed,
+            joint_sessions_attended=p.joint_attended,
+            shared_checkin_days=p.shared_checkin_days,
+            shared_commitments_kept=p.shared_commitments_kept,
+            shared_commitments_missed=p.shared_commitments_missed,
+            shared_commitments_unreported=p.shared_commitments_unreported,
+        )
+        for p in current.week.partners
+    )
     return WeekReport(
         week_start=look.week_start,
         balance=balance_now.balance,
@@ -864,7 +1008,15 @@ def compute_week_report(history: Sequence[CoupleWeekInput]) -> WeekReport:
         partners=tuple(current.figures(p) for p in partners),
         flags=tuple(flags),
         recommendations=tuple(_recommendations(flags, partners)),
+        shared_balance=shared_now.balance,
+        shared_gap=shared_now.gap,
+        shared_gap_trend=_trend(shared_points, _SCORE_SCALE),
+        partner_views=views,
     )
+
+
+def _shown_units(units: int | None) -> float | None:
+    return None if units is None else units / _SCORE_SCALE
 
 
 # --- SPEC 5.8: urgency in a therapist's caseload -----------------------------

@@ -1,79 +1,152 @@
-"""How a stored weekly report reads for a given viewer: full for therapists, partner view else.
+"""Which weekly reports a user may read, and how each reads for them: full for therapists, the
+partner view for partners (SPEC 1 and 5.6).
 
-SPEC 5.6, in one place so the reports API, digests and the account export shape reports the
-same way: a partner reads their own figures in full; the other partner's entry with every
-figure null; no less engaged partner, flags or recommendations; and the couple's balance, gap
-and trend only when the balance is shared.
+In one place so the reports API, the pipeline (which keeps each reader's revision and
+timestamps), digests and the account export shape reports the same way. A partner reads their
+own figures without `participation` and with their own score computed without it; the other
+partner's entry with every figure null; no less engaged partner, flags or recommendations; and
+the couple's *shared* balance (from shared inputs only) when the balance is shared. A safety
+hold changes nothing a partner reads. Partners read only weeks lying entirely in a partnership
+they belong to, and weeks before the couple's creation week only from the earliest one holding
+a record they may read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from django.db.models import Case, F, Min, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce
 
 from accounts.models import User
-from engagement.models import Couple, Membership, WeeklyReport
-from engagement.selectors.visibility import role_in_couple
+from engagement.models import (
+    CheckIn,
+    Commitment,
+    Couple,
+    Membership,
+    ReportReaderState,
+    TherapySession,
+    Visibility,
+    WeeklyReport,
+)
+from engagement.selectors.partnerships import (
+    Partnership,
+    partnerships_by_couple,
+    partnerships_with,
+    week_readable,
+)
+from engagement.selectors.visibility import role_in_couple, roles_by_couple
 
 FULL = "full"
 PARTNER = "partner"
+THERAPISTS = ReportReaderState.THERAPISTS
+# The methodology whose stored reports hold the shared balance; an older report's partner
+# view shows no balance until it is recomputed (SPEC section 2).
+SHARED_BALANCE_FROM = "v1.1"
+# Keys of a rendered view that are the reader's own values, left out of its hash.
+READER_VALUES = ("revision", "computed_at", "updated_at")
 
 
 def _utc(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def balance_shared_with_partners(couple: Couple) -> bool:
-    """Partners see the balance only when the couple allows it, both active partners consent,
-    and there is no safety hold (SPEC 5.6 and section 1)."""
-    if not couple.partners_see_balance or couple.safety_hold:
-        return False
-    # Lists prefetch the couple's memberships, so a page of reports costs no query per couple.
+# --- whether the balance is shared -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """What decides whether a couple's partners see its shared balance (SPEC 5.6)."""
+
+    partners_see_balance: bool
+    active_partners: frozenset[UUID]
+    consenting: frozenset[UUID]  # active partners with `shares_balance`
+
+    def shared_with(self, report_partners: Iterable[UUID], viewer_id: UUID) -> bool:
+        """`partners_see_balance` on, the viewer one of the report's two partners, both still
+        active and consenting. A safety hold plays no part: it changes nothing partners read."""
+        partners = set(report_partners)
+        return (
+            self.partners_see_balance
+            and len(partners) == 2
+            and viewer_id in partners
+            and partners <= self.consenting
+        )
+
+
+def sharing_of(couple: Couple) -> Sharing:
+    """The couple's sharing, from its prefetched memberships when a list has them."""
     prefetched = getattr(couple, "_prefetched_objects_cache", {}).get("memberships")
     if prefetched is not None:
-        consents = [
-            m.shares_balance
+        rows = [
+            (m.user_id, m.shares_balance)
             for m in prefetched
             if m.role == Membership.Role.PARTNER and m.left_at is None
         ]
     else:
-        consents = list(
+        rows = list(
             Membership.objects.filter(
                 couple=couple, role=Membership.Role.PARTNER, left_at__isnull=True
-            ).values_list("shares_balance", flat=True)
+            ).values_list("user_id", "shares_balance")
         )
-    return len(consents) == 2 and all(consents)
+    return Sharing(
+        couple.partners_see_balance,
+        frozenset(user_id for user_id, _ in rows),
+        frozenset(user_id for user_id, shares in rows if shares),
+    )
 
 
-def _blank_figures(entry: dict[str, Any]) -> dict[str, Any]:
+def sharings_by_couple(couple_ids: Iterable[UUID]) -> dict[UUID, Sharing]:
+    """The sharing of each couple, in two queries."""
+    ids = list(set(couple_ids))
+    see = dict(Couple.objects.filter(id__in=ids).values_list("id", "partners_see_balance"))
+    active: dict[UUID, set[UUID]] = {cid: set() for cid in ids}
+    consenting: dict[UUID, set[UUID]] = {cid: set() for cid in ids}
+    for couple_id, user_id, shares in Membership.objects.filter(
+        couple_id__in=ids, role=Membership.Role.PARTNER, left_at__isnull=True
+    ).values_list("couple_id", "user_id", "shares_balance"):
+        active[couple_id].add(user_id)
+        if shares:
+            consenting[couple_id].add(user_id)
+    return {
+        cid: Sharing(bool(see.get(cid)), frozenset(active[cid]), frozenset(consenting[cid]))
+        for cid in ids
+    }
+
+
+def report_partner_ids(report: WeeklyReport) -> list[UUID]:
+    return [UUID(str(entry["partner"])) for entry in report.partners]
+
+
+# --- the two views ---------------------------------------------------------------------------
+
+
+def _blank_figures(entry: Mapping[str, Any]) -> dict[str, Any]:
     return {key: (value if key == "partner" else None) for key, value in entry.items()}
 
 
-def report_for_viewer(
-    report: WeeklyReport,
-    viewer: User,
-    *,
-    role: str | None = None,
-    balance_shared: bool | None = None,
-) -> dict[str, Any]:
-    """The report as `viewer` may read it.
-
-    `role` (the viewer's active role in the couple) and `balance_shared` may be passed in when
-    the caller already knows them, to spare two queries per report in lists. Anyone who is not
-    a therapist of the couple gets the partner view, so a mistake fails closed.
-    """
-    if role is None:
-        role = role_in_couple(viewer, report.couple_id)
-    full = role == Membership.Role.THERAPIST
-    shaped: dict[str, Any] = {
+def _common(report: WeeklyReport, view: str) -> dict[str, Any]:
+    return {
         # None for the week so far, computed on request and never stored (SPEC section 4).
         "id": None if report.id is None else str(report.id),
         "couple": str(report.couple_id),
         "week_start": report.week_start.isoformat(),
         "methodology": report.methodology,
-        "view": FULL if full else PARTNER,
-        "revision": report.revision,
-        "computed_at": _utc(report.computed_at),
+        "view": view,
+    }
+
+
+def full_body(report: WeeklyReport) -> dict[str, Any]:
+    """The therapists' view, without the reader's own values (revision, timestamps)."""
+    return {
+        **_common(report, FULL),
         "balance": report.balance,
         "gap": report.gap,
         "gap_trend": report.gap_trend,
@@ -83,22 +156,315 @@ def report_for_viewer(
         "partners": [dict(entry) for entry in report.partners],
         "flags": list(report.flags),
         "recommendations": list(report.recommendations),
+        "shared_balance": report.shared_balance,
+        "shared_gap": report.shared_gap,
+        "shared_gap_trend": report.shared_gap_trend,
     }
-    if full:
-        return shaped
-    own_id = str(viewer.pk)
-    shaped["partners"] = [
-        dict(entry) if str(entry.get("partner")) == own_id else _blank_figures(entry)
-        for entry in report.partners
-    ]
-    # Flags and recommendations are clinical signals for the therapist, whoever they name.
-    shaped["less_engaged_partner"] = None
-    shaped["flags"] = []
-    shaped["recommendations"] = []
-    if balance_shared is None:
-        balance_shared = balance_shared_with_partners(report.couple)
-    if not balance_shared:
-        shaped["balance"] = None
-        shaped["gap"] = None
-        shaped["gap_trend"] = None
-    return shaped
+
+
+def partner_body(report: WeeklyReport, viewer_id: UUID, *, shared: bool) -> dict[str, Any]:
+    """A partner's view (SPEC 5.6), without the reader's own values (revision, timestamps).
+
+    Built from the report's stored fields one by one, never by removing from the full view, so
+    a field added to reports later stays out of the partner view until someone decides.
+    """
+    own_id = str(viewer_id)
+    own_scores = {
+        str(view.get("partner")): view.get("engagement_score_without_participation")
+        for view in report.partner_views or []
+    }
+    partners = []
+    for entry in report.partners:
+        if str(entry.get("partner")) == own_id:
+            own = dict(entry)
+            # Participation is the therapist's rating, never shown back, not even one's own;
+            # the own score leaves it out (SPEC 1, "Aggregates").
+            own["participation"] = None
+            own["engagement_score"] = own_scores.get(own_id)
+            partners.append(own)
+        else:
+            partners.append(_blank_figures(entry))
+    show = shared and report.methodology == SHARED_BALANCE_FROM
+    return {
+        **_common(report, PARTNER),
+        "balance": report.shared_balance if show else None,
+        "gap": report.shared_gap if show else None,
+        "gap_trend": report.shared_gap_trend if show else None,
+        "less_engaged_partner": None,
+        "partners": partners,
+        "flags": [],
+        "recommendations": [],
+        "shared_balance": None,
+        "shared_gap": None,
+        "shared_gap_trend": None,
+    }
+
+
+def view_hash(body: Mapping[str, Any]) -> str:
+    """A fingerprint of what a reader sees of a report, their own values left out."""
+    content = {key: value for key, value in body.items() if key not in READER_VALUES}
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def reader_bodies(report: WeeklyReport, sharing: Sharing) -> dict[str, dict[str, Any]]:
+    """Every reader's view of a report: the therapists', and each of its partners'."""
+    partners = report_partner_ids(report)
+    bodies = {THERAPISTS: full_body(report)}
+    for partner_id in partners:
+        bodies[str(partner_id)] = partner_body(
+            report, partner_id, shared=sharing.shared_with(partners, partner_id)
+        )
+    return bodies
+
+
+def report_for_viewer(
+    report: WeeklyReport,
+    viewer: User,
+    *,
+    role: str | None = None,
+    sharing: Sharing | None = None,
+) -> dict[str, Any]:
+    """The report as `viewer` may read it, with the viewer's own revision and timestamps.
+
+    `role` (the viewer's active role in the couple) and `sharing` may be passed in when the
+    caller already knows them. Anyone who is not a therapist of the couple gets the partner
+    view, so a mistake fails closed.
+    """
+    if role is None:
+        role = role_in_couple(viewer, report.couple_id)
+    if role == Membership.Role.THERAPIST:
+        body = full_body(report)
+    else:
+        if sharing is None:
+            sharing = sharing_of(report.couple)
+        shared = sharing.shared_with(report_partner_ids(report), viewer.pk)
+        body = partner_body(report, viewer.pk, shared=shared)
+    # The reader's own values, annotated by reports_readable_by; else the row's (the week so
+    # far, a report read outside the API).
+    revision = getattr(report, "reader_revision", report.revision)
+    computed_at = getattr(report, "reader_computed_at", None) or report.computed_at
+    updated_at = getattr(report, "reader_updated_at", None) or report.updated_at or computed_at
+    return {
+        **{key: body[key] for key in ("id", "couple", "week_start", "methodology", "view")},
+        "revision": revision,
+        "computed_at": _utc(computed_at),
+        "updated_at": _utc(updated_at),
+        **{
+            key: value
+            for key, value in body.items()
+            if key not in ("id", "couple", "week_start", "methodology", "view")
+        },
+    }
+
+
+# --- which reports a user may read ---------------------------------------------------------------
+
+
+def monday_of(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def readable_week_range(
+    partnership: Partnership, timezone: str
+) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last Mondays (None: no limit) of the weeks lying entirely in the
+    partnership, Monday 00:00 to Monday 00:00 local time (partnerships.week_readable)."""
+    zone = ZoneInfo(timezone)
+    first = None
+    if partnership.start is not None:
+        local = partnership.start.astimezone(zone)
+        day = local.date()
+        midnight = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+        if midnight < partnership.start:
+            day += dt.timedelta(days=1)
+        first = day + dt.timedelta(days=(7 - day.weekday()) % 7)
+    last = None
+    if partnership.end is not None:
+        # The week holding the end is cut by it; the one before ends at or before it.
+        last = monday_of(partnership.end.astimezone(zone).date()) - dt.timedelta(weeks=1)
+    return first, last
+
+
+@dataclass(frozen=True)
+class ReadableWeeks:
+    """The weeks of one couple one partner may read: those lying entirely in a partnership of
+    theirs (`ranges` of Mondays, None for no limit), and none before `floor` (the creation
+    week, or the earliest week holding a record they may read when that is earlier)."""
+
+    ranges: tuple[tuple[dt.date | None, dt.date | None], ...]
+    floor: dt.date
+
+    def __contains__(self, week: object) -> bool:
+        if not isinstance(week, dt.date) or week < self.floor:
+            return False
+        return any(
+            (first is None or week >= first) and (last is None or week <= last)
+            for first, last in self.ranges
+        )
+
+    def condition(self, couple_id: UUID) -> Q:
+        """The same weeks as a filter on reports."""
+        condition = Q(pk__in=[])
+        for first, last in self.ranges:
+            weeks = Q(couple_id=couple_id, week_start__gte=max(self.floor, first or self.floor))
+            if last is not None:
+                weeks &= Q(week_start__lte=last)
+            condition |= weeks
+        return condition
+
+
+@dataclass
+class _Firsts:
+    """The earliest records of a couple: shared ones, and each partner's own."""
+
+    shared: dt.date | None = None
+    own: dict[UUID, dt.date] = field(default_factory=dict)
+
+    def add_shared(self, day: dt.date | None) -> None:
+        if day is not None and (self.shared is None or day < self.shared):
+            self.shared = day
+
+    def add_own(self, user_id: UUID | None, day: dt.date | None) -> None:
+        if user_id is None or day is None:
+            return
+        if user_id not in self.own or day < self.own[user_id]:
+            self.own[user_id] = day
+
+    def for_partner(self, user_id: UUID) -> dt.date | None:
+        days = [d for d in (self.shared, self.own.get(user_id)) if d is not None]
+        return min(days) if days else None
+
+
+def _first_records(couples: Mapping[UUID, str]) -> dict[UUID, _Firsts]:
+    """For each couple, the date of its earliest record every partner may read (`couple`
+    check-ins and commitments, joint sessions) and of each partner's earliest own record, in
+    three grouped queries."""
+    ids = list(couples)
+    firsts = {couple_id: _Firsts() for couple_id in ids}
+    shared_checkin = Q(visibility=Visibility.COUPLE)
+    for couple_id, author_id, own, shared in (
+        CheckIn.objects.filter(couple_id__in=ids)
+        .order_by()
+        .values("couple_id", "author_id")
+        .annotate(own=Min("date"), shared=Min("date", filter=shared_checkin))
+        .values_list("couple_id", "author_id", "own", "shared")
+    ):
+        firsts[couple_id].add_own(author_id, own)
+        firsts[couple_id].add_shared(shared)
+    shared_commitment = Q(visibility=Commitment.Visibility.COUPLE)
+    for couple_id, owner_id, own, shared in (
+        Commitment.objects.filter(couple_id__in=ids)
+        .order_by()
+        .values("couple_id", "owner_id")
+        .annotate(own=Min("due_on"), shared=Min("due_on", filter=shared_commitment))
+        .values_list("couple_id", "owner_id", "own", "shared")
+    ):
+        firsts[couple_id].add_own(owner_id, own)
+        firsts[couple_id].add_shared(shared)
+    for couple_id, kind, focus_partner_id, starts_at in (
+        TherapySession.objects.filter(couple_id__in=ids)
+        .order_by()
+        .values("couple_id", "kind", "focus_partner_id")
+        .annotate(first=Min("starts_at"))
+        .values_list("couple_id", "kind", "focus_partner_id", "first")
+    ):
+        day = starts_at.astimezone(ZoneInfo(couples[couple_id])).date()
+        if kind == TherapySession.Kind.JOINT:
+            firsts[couple_id].add_shared(day)
+        else:
+            firsts[couple_id].add_own(focus_partner_id, day)
+    return firsts
+
+
+def readable_weeks(
+    couples: Mapping[UUID, tuple[str, dt.datetime]],
+    partnerships: Mapping[UUID, list[Partnership]],
+) -> dict[tuple[UUID, UUID], ReadableWeeks]:
+    """For each couple (timezone, created_at) and each partner who ever belonged to it, the
+    weeks they may read of its reports (SPEC 1 "Membership periods", SPEC 5), in three queries.
+
+    Weeks before the creation week only from the earliest one holding a record the partner
+    may read: whether a report exists must not tell them of a record they cannot read.
+    """
+    firsts = _first_records({cid: tz for cid, (tz, _) in couples.items()})
+    found: dict[tuple[UUID, UUID], ReadableWeeks] = {}
+    for couple_id, (timezone, created_at) in couples.items():
+        floor = monday_of(created_at.astimezone(ZoneInfo(timezone)).date())
+        couple_partnerships = partnerships.get(couple_id, [])
+        members = {user_id for p in couple_partnerships for user_id in p.partners}
+        for user_id in members:
+            earliest = firsts[couple_id].for_partner(user_id)
+            partner_floor = floor if earliest is None else min(floor, monday_of(earliest))
+            ranges = tuple(
+                readable_week_range(p, timezone)
+                for p in partnerships_with(couple_partnerships, user_id)
+            )
+            found[(couple_id, user_id)] = ReadableWeeks(ranges, partner_floor)
+    return found
+
+
+def _partner_condition(user: User, couple_ids: list[UUID]) -> Q:
+    """The weeks a partner may read in each of their couples (SPEC 1 and 5)."""
+    condition = Q(pk__in=[])
+    if not couple_ids:
+        return condition
+    couples = {
+        couple_id: (timezone, created_at)
+        for couple_id, timezone, created_at in Couple.objects.filter(id__in=couple_ids).values_list(
+            "id", "timezone", "created_at"
+        )
+    }
+    weeks = readable_weeks(couples, partnerships_by_couple(couples))
+    for couple_id in couples:
+        readable = weeks.get((couple_id, user.pk))
+        if readable is not None:
+            condition |= readable.condition(couple_id)
+    return condition
+
+
+def week_readable_by(user: User, couple: Couple, week_start: dt.date) -> bool:
+    """Whether the user may read the couple's report of that week, when they may read the
+    couple: therapists always; partners for a week lying entirely in a partnership of theirs
+    (the week so far, which is never before the creation week)."""
+    if role_in_couple(user, couple.pk) == Membership.Role.THERAPIST:
+        return True
+    partnerships = partnerships_by_couple([couple.pk])[couple.pk]
+    return week_readable(partnerships, user.pk, week_start, couple.timezone)
+
+
+def _reader_value(field: str, key: str) -> Subquery:
+    return Subquery(
+        ReportReaderState.objects.filter(report=OuterRef("pk"), reader_key=key).values(field)[:1]
+    )
+
+
+def reports_readable_by(user: User) -> QuerySet[WeeklyReport]:
+    """The reports the user may read, each annotated with the user's own `reader_revision`,
+    `reader_computed_at` and `reader_updated_at` (SPEC 1, "Derived changes stay invisible").
+
+    Therapists read every report of their couples; partners the weeks of their partnerships
+    (see the module docstring). A constant number of queries, whatever the couples.
+    """
+    roles = roles_by_couple(user)
+    therapist_couples = [cid for cid, role in roles.items() if role == Membership.Role.THERAPIST]
+    partner_couples = [cid for cid, role in roles.items() if role == Membership.Role.PARTNER]
+    reports = WeeklyReport.objects.filter(
+        Q(couple_id__in=therapist_couples) | _partner_condition(user, partner_couples)
+    )
+    own_key = str(user.pk)
+    annotations = {}
+    for name, column in (
+        ("reader_revision", "revision"),
+        ("reader_computed_at", "computed_at"),
+        ("reader_updated_at", "updated_at"),
+    ):
+        value: Any = _reader_value(column, own_key)
+        if therapist_couples:
+            value = Case(
+                When(couple_id__in=therapist_couples, then=_reader_value(column, THERAPISTS)),
+                default=value,
+            )
+        # A report not yet recomputed since reader values exist reads with its own.
+        annotations[name] = Coalesce(value, F(column))
+    return reports.annotate(**annotations)

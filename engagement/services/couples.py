@@ -17,11 +17,12 @@ from rest_framework.exceptions import APIException, NotFound, PermissionDenied, 
 
 from accounts.models import User
 from engagement.models import Couple, CoupleStatusChange, Invitation, Membership, Removal
+from engagement.reports.reader_views import report_views_refresh
+from engagement.selectors.reports import reports_readable_by
 from engagement.selectors.visibility import (
     checkins_visible_to,
     commitments_visible_to,
     invitations_visible_to,
-    reports_visible_to,
     sessions_visible_to,
 )
 
@@ -148,6 +149,9 @@ def couple_update(*, couple: Couple, changes: CoupleChanges) -> Couple:
             changed.append(field)
     if changed:
         couple.save(update_fields=[*changed, "updated_at"])
+    if "partners_see_balance" in changed:
+        # What partners read of every report changed: their report values move (SPEC 1).
+        report_views_refresh(couple_ids=[couple.pk])
     if couple.status != old_status:
         _record_status(couple)
         if couple.status == Couple.Status.ENDED:
@@ -165,7 +169,9 @@ def _removals_for(user: User, couple: Couple) -> list[Removal]:
         (Removal.Type.SESSION, sessions_visible_to(user)),
         (Removal.Type.COMMITMENT, commitments_visible_to(user)),
         (Removal.Type.CHECKIN, checkins_visible_to(user)),
-        (Removal.Type.REPORT, reports_visible_to(user)),
+        # The reports the user reads (engagement/selectors/reports.py), not every report of
+        # the couple: a removal must not tell of a report they never could read.
+        (Removal.Type.REPORT, reports_readable_by(user)),
     ):
         ids = visible.filter(couple_id=couple.pk).values_list("id", flat=True)
         rows.extend(Removal(user=user, type=kind, object_id=pk, removed_at=now) for pk in ids)
@@ -221,6 +227,9 @@ def _end_membership(*, couple: Couple, user: User) -> bool:
     membership.partner_slot = None  # the slot is free for the next partner to accept
     membership.save(update_fields=["left_at", "partner_slot"])
     _removals_for_the_others(couple, others_before)
+    if membership.role == Role.PARTNER:
+        # The remaining partner no longer sees a shared balance: their report values move.
+        report_views_refresh(couple_ids=[couple.pk])
     ends = couple.status != Couple.Status.ENDED and not (
         Membership.objects.filter(couple=couple, left_at__isnull=True).exists()
     )
@@ -332,6 +341,8 @@ def couple_share_balance(*, couple: Couple, partner: User, share: bool) -> Coupl
     ).update(shares_balance=share)
     if not updated:
         raise PermissionDenied("Only a partner of the couple can share the balance.")
+    # Consent given or withdrawn: the reports whose partner view moved show it (SPEC 1).
+    report_views_refresh(couple_ids=[couple.pk])
     # Other members' cached copies of the couple must see the change on their next sync.
     couple.save(update_fields=["updated_at"])
     return couple

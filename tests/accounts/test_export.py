@@ -57,7 +57,12 @@ class Scene:
     """A couple where the caller, their partner and the therapist each left something."""
 
     def __init__(self) -> None:
-        self.couple, self.me, self.other, therapist = make_couple()
+        # Created (and joined) before the reported week: a partner reads weeks before the
+        # creation week only from the earliest one holding a record they may read (SPEC 5).
+        long_ago = timezone.now() - dt.timedelta(weeks=8)
+        self.couple, self.me, self.other, therapist = make_couple(
+            created_at=long_ago, joined_at=long_ago
+        )
         assert therapist is not None
         self.therapist = therapist
         couple, me, other = self.couple, self.me, self.other
@@ -123,6 +128,22 @@ class Scene:
                 }
             ],
             recommendations=[{"code": "assess_commitment", "partner": str(other.id)}],
+            methodology="v1.1",
+            shared_balance="leaning",
+            shared_gap=22.5,
+            shared_gap_trend="stable",
+            partner_views=[
+                {
+                    "partner": str(me.id),
+                    "engagement_score_without_participation": 85.0,
+                    "shared_engagement_score": 60.0,
+                },
+                {
+                    "partner": str(other.id),
+                    "engagement_score_without_participation": 11.5,
+                    "shared_engagement_score": 37.5,
+                },
+            ],
         )
 
     def share_balance(self) -> None:
@@ -183,7 +204,13 @@ def test_export_shows_reports_in_the_partner_view(scene: Scene, signed_in: Signe
 
     assert report["view"] == "partner"
     own, others = sorted(report["partners"], key=lambda p: p["partner"] != str(scene.me.id))
-    assert own == {"partner": str(scene.me.id), **FIGURES}
+    # Own figures without participation, and the own score computed without it (SPEC 4).
+    assert own == {
+        "partner": str(scene.me.id),
+        **FIGURES,
+        "participation": None,
+        "engagement_score": 85.0,
+    }
     assert others == {"partner": str(scene.other.id), **dict.fromkeys(OTHER_FIGURES)}
     assert report["flags"] == report["recommendations"] == []
     assert report["less_engaged_partner"] is None
@@ -196,24 +223,28 @@ def test_export_shows_the_balance_once_both_partners_share_it(
 ) -> None:
     scene.share_balance()
 
-    report = export(signed_in, scene.me)["reports"][0]
+    body = export(signed_in, scene.me)
+    report = body["reports"][0]
 
+    # The shared balance (SPEC 5.6), never the full one.
     assert (report["balance"], report["gap"], report["gap_trend"]) == (
-        "one_sided",
-        67.5,
-        "widening",
+        "leaning",
+        22.5,
+        "stable",
     )
     assert report["flags"] == []
+    assert "67.5" not in json.dumps(body)
+    assert "one_sided" not in json.dumps(body)
 
 
-def test_a_safety_hold_hides_the_balance_even_when_shared(scene: Scene) -> None:
+def test_a_safety_hold_changes_nothing_in_the_partner_view(scene: Scene) -> None:
     scene.share_balance()
+    before = report_for_viewer(scene.report, scene.me)
     Couple.objects.filter(pk=scene.couple.pk).update(safety_hold=True)
     scene.report.refresh_from_db()
 
-    shaped = report_for_viewer(scene.report, scene.me)
-
-    assert shaped["balance"] is None
+    assert report_for_viewer(scene.report, scene.me) == before
+    assert before["balance"] == "leaning"
 
 
 def test_one_partners_consent_is_not_enough_to_show_the_balance(scene: Scene) -> None:

@@ -30,6 +30,7 @@ from engagement.models import (
     Membership,
     ReminderDelivery,
     Removal,
+    ReportReaderState,
     TherapySession,
     WeeklyReport,
 )
@@ -115,6 +116,11 @@ def populate(n: int) -> None:
             ],
         )
         for i, c in enumerate(couples)
+    )
+    ReportReaderState.objects.bulk_create(
+        ReportReaderState(report=report, reader_key=key, view_hash="0" * 64)
+        for report in WeeklyReport.objects.all()
+        for key in ("therapists", str(report.less_engaged_partner_id))
     )
     DigestDelivery.objects.bulk_create(
         DigestDelivery(user=u, kind="partner", week_start=MONDAY, status="failed", error="refused")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import pytest
@@ -66,8 +67,12 @@ def test_a_therapist_reading_reports_is_recorded_and_a_partner_is_not(
 ) -> None:
     from engagement.models import WeeklyReport
 
+    # The couple's creation week: a partner reads reports from it (SPEC 5).
+    created = world.couple.created_at.date()
     report = WeeklyReport.objects.create(
-        couple=world.couple, week_start="2026-11-16", balance="insufficient_data"
+        couple=world.couple,
+        week_start=created - dt.timedelta(days=created.weekday()),
+        balance="insufficient_data",
     )
     assert client_for(world.partner).get(f"/api/v1/reports/{report.id}/").status_code == 200
     assert client_for(world.partner).get("/api/v1/reports/").status_code == 200

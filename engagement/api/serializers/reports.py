@@ -89,14 +89,18 @@ class WeeklyReportSerializer(serializers.Serializer):
     week_start = serializers.DateField(help_text="The Monday that names the week.")
     methodology = serializers.CharField()
     view = serializers.ChoiceField(choices=["full", "partner"])
-    computed_at = AwareDateTimeField()
     revision = serializers.IntegerField(
-        allow_null=True, min_value=1, help_text="Null for the week so far."
+        allow_null=True,
+        min_value=1,
+        help_text="The caller's own: it grows only when the caller's view changes. Null for "
+        "the week so far.",
     )
+    computed_at = AwareDateTimeField(help_text="When the caller's view was last computed.")
+    updated_at = AwareDateTimeField(help_text="When the caller's view last changed.")
     balance = serializers.ChoiceField(
         choices=WeeklyReport.Balance.choices,
         allow_null=True,
-        help_text="Null in the partner view unless both partners share the balance.",
+        help_text="In the partner view, the shared balance (SPEC 5.6), null unless shared.",
     )
     gap = serializers.FloatField(allow_null=True, min_value=0.0, max_value=100.0)
     gap_trend = serializers.ChoiceField(choices=WeeklyReport.GapTrend.choices, allow_null=True)
@@ -104,18 +108,22 @@ class WeeklyReportSerializer(serializers.Serializer):
     partners = PartnerFiguresSerializer(many=True)
     flags = FlagSerializer(many=True)
     recommendations = RecommendationSerializer(many=True)
+    shared_balance = serializers.ChoiceField(
+        choices=WeeklyReport.Balance.choices,
+        allow_null=True,
+        help_text="Full view: the balance partners may see (SPEC 5.6). Null in the partner "
+        "view, whose `balance` it is.",
+    )
+    shared_gap = serializers.FloatField(allow_null=True, min_value=0.0, max_value=100.0)
+    shared_gap_trend = serializers.ChoiceField(
+        choices=WeeklyReport.GapTrend.choices, allow_null=True
+    )
 
     def to_representation(self, instance: WeeklyReport) -> dict[str, Any]:
         """The one shaping of SPEC 5.6, with what the view already knows passed in."""
         viewer = self.context["request"].user
         roles: dict[Any, str] = self.context.get("roles", {})
-        shared: dict[Any, bool] = self.context.get("balance_shared", {})
-        return report_for_viewer(
-            instance,
-            viewer,
-            role=roles.get(instance.couple_id),
-            balance_shared=shared.get(instance.couple_id),
-        )
+        return report_for_viewer(instance, viewer, role=roles.get(instance.couple_id))
 
 
 class RecomputeSerializer(serializers.Serializer):

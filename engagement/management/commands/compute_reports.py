@@ -14,7 +14,12 @@ from django.utils import timezone
 
 from engagement.models import Couple, WeeklyReport
 from engagement.reports.aggregates import last_completed_week
-from engagement.reports.pipeline import RunSummary, chunked, compute_reports
+from engagement.reports.pipeline import (
+    RunSummary,
+    chunked,
+    compute_reports,
+    onboarding_history_due,
+)
 from engagement.reports.tasks import queue_chunks
 
 
@@ -77,6 +82,10 @@ class Command(BaseCommand):
         if week is None:
             for cid, stale_week in stale.values_list("couple_id", "week_start"):
                 targets[cid].add(stale_week)
+            # Onboarding history: weeks before creation holding data, not yet reported.
+            for history_week, cids in onboarding_history_due(couple).items():
+                for cid in cids:
+                    targets[cid].add(history_week)
 
         if run_async:
             by_week: dict[dt.date, set[uuid.UUID]] = defaultdict(set)

@@ -16,6 +16,7 @@ SITE_URL = "https://api.duet.test"
 # The week the tests summarise, and the Monday after it, when digests go out by default.
 WEEK = dt.date(2026, 2, 2)
 NEXT_MONDAY = dt.date(2026, 2, 9)
+LONG_AGO = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
 
 
 def figures(partner: User, **values: Any) -> dict[str, Any]:
@@ -54,19 +55,46 @@ def store_report(
     gap_trend: str | None = WeeklyReport.GapTrend.STABLE,
     flags: Sequence[dict[str, Any]] = (),
     less_engaged_partner: User | None = None,
+    shared: Sequence[dict[str, Any]] | None = None,
 ) -> WeeklyReport:
-    """A report as the pipeline stores it, written straight to the database."""
+    """A report as the pipeline stores it, written straight to the database.
+
+    ``shared`` are the partners' shared counts (`partner_views`); by default each partner's
+    counts as if every record of theirs were shared. The shared balance is the full one.
+    """
     return WeeklyReport.objects.create(
         couple=couple,
         week_start=week,
+        methodology="v1.1",
         balance=balance,
         gap=gap,
         gap_trend=gap_trend,
+        shared_balance=balance,
+        shared_gap=gap,
+        shared_gap_trend=gap_trend,
         partners=list(partners),
         flags=list(flags),
         less_engaged_partner=less_engaged_partner,
         recommendations=[],
+        partner_views=list(shared) if shared is not None else [as_shared(p) for p in partners],
     )
+
+
+def as_shared(entry: dict[str, Any], **values: Any) -> dict[str, Any]:
+    """A partner's shared counts (SPEC 5.6), by default all of their counts."""
+    counts = {
+        "partner": entry["partner"],
+        "engagement_score_without_participation": entry.get("engagement_score"),
+        "shared_engagement_score": entry.get("engagement_score"),
+        "joint_sessions_expected": entry.get("sessions_expected") or 0,
+        "joint_sessions_attended": entry.get("sessions_attended") or 0,
+        "shared_checkin_days": entry.get("checkin_days") or 0,
+        "shared_commitments_kept": entry.get("commitments_kept") or 0,
+        "shared_commitments_missed": entry.get("commitments_missed") or 0,
+        "shared_commitments_unreported": entry.get("commitments_unreported") or 0,
+    }
+    counts.update(values)
+    return counts
 
 
 def local(day: dt.date, hour: int, tz: str = "UTC", minute: int = 0) -> dt.datetime:
@@ -81,6 +109,8 @@ def reported_couple(
 
     ``b``'s figures are distinctive numbers that must never reach ``a``'s digest.
     """
+    # Created long before the week it summarises (a digest never speaks of weeks before).
+    couple_fields.setdefault("created_at", LONG_AGO)
     couple, a, b, therapist_user = make_couple(therapist=therapist, timezone=tz, **couple_fields)
     # Names no template word contains (random first names like "Will" could), so that
     # "the name is absent" means what it says.

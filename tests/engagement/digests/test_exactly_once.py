@@ -239,10 +239,10 @@ def test_an_unreachable_server_claims_nothing(
 
 
 def test_a_late_report_is_waited_for(mailbox: RefusingMailbox) -> None:
-    from tests.engagement.digests.builders import figures, store_report
+    from tests.engagement.digests.builders import LONG_AGO, figures, store_report
     from tests.factories import make_couple
 
-    couple, a, b, _ = make_couple(therapist=False)
+    couple, a, b, _ = make_couple(therapist=False, created_at=LONG_AGO)
 
     run_at(SEND)
     assert mailbox.messages == []

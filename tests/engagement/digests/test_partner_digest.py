@@ -14,6 +14,7 @@ from engagement.models import Commitment, Couple, Membership, TherapySession
 from engagement.reports.pipeline import compute_reports
 from tests.engagement.digests.builders import (
     FRONTEND_URL,
+    LONG_AGO,
     NEXT_MONDAY,
     WEEK,
     figures,
@@ -105,7 +106,7 @@ def test_partner_digest_carries_nothing_of_the_other_partner(mailbox: RefusingMa
     assert "score" not in parts.lower()
 
 
-def test_partner_digest_from_computed_reports_keeps_the_other_partners_notes_out(
+def test_partner_digest_counts_only_what_the_other_partner_could_read(
     mailbox: RefusingMailbox,
 ) -> None:
     couple, a, b, _ = make_couple(created_at=local(WEEK - dt.timedelta(weeks=3), 9))
@@ -122,15 +123,20 @@ def test_partner_digest_from_computed_reports_keeps_the_other_partners_notes_out
         CheckInFactory.create(
             couple=couple, author=a, date=WEEK + dt.timedelta(days=offset), visibility="private"
         )
+    CheckInFactory.create(
+        couple=couple, author=a, date=WEEK + dt.timedelta(days=4), visibility="couple"
+    )
     with time_machine.travel(local(NEXT_MONDAY, 1), tick=False):
         compute_reports({couple.id: [WEEK]})
 
     send_now()
 
     parts = both_parts(mailbox, a.email)
-    assert "2 days (your target: 4 a week)" in parts  # a's own private check-ins count
+    # An inbox may be shared (SPEC 7): a's own private check-ins are not counted, only the
+    # `couple` one b could read in the app.
+    assert "1 day (your target: 4 a week)" in parts
     assert "computed-" not in parts
-    assert "3 days" not in parts  # b's three days
+    assert "3 days" not in parts  # not a's three, nor b's three
 
 
 def test_balance_is_shown_only_when_both_partners_share_it(mailbox: RefusingMailbox) -> None:
@@ -160,7 +166,7 @@ def test_shared_balance_is_shown_with_its_trend(mailbox: RefusingMailbox) -> Non
         assert "20.0" not in parts  # the gap's number is not what a partner needs
 
 
-def test_safety_hold_leaves_only_their_own_figures(mailbox: RefusingMailbox) -> None:
+def test_a_safety_hold_changes_nothing_in_the_partner_digest(mailbox: RefusingMailbox) -> None:
     couple, a, b, _ = reported_couple(safety_hold=True)
     share_balance(couple)
     TherapySessionFactory.create(couple=couple, starts_at=SEND + dt.timedelta(days=1))
@@ -174,12 +180,14 @@ def test_safety_hold_leaves_only_their_own_figures(mailbox: RefusingMailbox) -> 
     send_now()
 
     parts = both_parts(mailbox, a.email)
-    assert "you attended 1 of 1" in parts  # their own week
-    assert "Leaning" not in parts
-    assert b.display_name not in parts
-    assert "Joint session" not in parts
-    assert "Your individual session" in parts
-    assert "hold" not in parts.lower()  # partners never see the hold itself
+    # Exactly as without a hold (SPEC 1, "Safety hold"): nothing in it tells of the hold.
+    assert "you attended 1 of 1" in parts
+    assert "Leaning: this week the work leaned a little to one side." in parts
+    assert b.display_name in parts
+    assert "Joint session" in parts
+    # Individual sessions are never in a partner digest (an inbox may be shared).
+    assert "individual" not in parts.lower()
+    assert "hold" not in parts.lower()
 
 
 def test_minimal_detail_sends_only_that_the_summary_is_ready(mailbox: RefusingMailbox) -> None:
@@ -266,6 +274,13 @@ def test_coming_up_lists_their_sessions_and_own_commitments(mailbox: RefusingMai
         owner=a,
         title="Plan a walk together",
         due_on=NEXT_MONDAY + dt.timedelta(days=3),
+        visibility=Commitment.Visibility.COUPLE,
+    )
+    CommitmentFactory.create(
+        couple=couple,
+        owner=a,
+        title="Therapist-only homework",
+        due_on=NEXT_MONDAY + dt.timedelta(days=3),
         visibility=Commitment.Visibility.THERAPIST,
     )
     CommitmentFactory.create(
@@ -283,11 +298,12 @@ def test_coming_up_lists_their_sessions_and_own_commitments(mailbox: RefusingMai
     assert "by Thu 12 Feb: Plan a walk together" in text
     assert text.count("Joint session") == 1
     assert "Already kept" not in text
+    assert "Therapist-only homework" not in text  # only `couple` commitments
 
 
 def test_one_digest_for_a_partner_in_several_couples(mailbox: RefusingMailbox) -> None:
     _, a, _, _ = reported_couple(name="First couple")
-    second, c, d, _ = make_couple(name="Second couple")
+    second, c, d, _ = make_couple(name="Second couple", created_at=LONG_AGO)
     Membership.objects.filter(couple=second, user=c).update(user=a)
     store_report(second, WEEK, [figures(a), figures(d)])
 
@@ -312,7 +328,8 @@ def test_paused_couple_has_no_content_and_alone_gives_no_digest(mailbox: Refusin
 
 def test_no_digest_without_an_active_couple(mailbox: RefusingMailbox) -> None:
     couple, a, b, _ = reported_couple()
-    Membership.objects.filter(couple=couple, user=a).update(left_at=local(WEEK, 12))
+    # Left once the week had ended: the week still lies in b's partnership with a.
+    Membership.objects.filter(couple=couple, user=a).update(left_at=local(NEXT_MONDAY, 1))
     _, c, _, _ = reported_couple(status=Couple.Status.ENDED)
 
     send_now()
@@ -357,7 +374,7 @@ def test_digest_of_a_week_without_checkin_target_counts_days_only(
 
 
 def test_a_quiet_week_is_met_with_warmth_not_blame(mailbox: RefusingMailbox) -> None:
-    couple, a, b, _ = make_couple()
+    couple, a, b, _ = make_couple(created_at=LONG_AGO)
     quiet = figures(
         a,
         sessions_expected=1,
@@ -375,3 +392,32 @@ def test_a_quiet_week_is_met_with_warmth_not_blame(mailbox: RefusingMailbox) -> 
     assert "a quiet one here, and that is all right" in text
     for word in ("fail to", "failed", "should have", "your partner", "separat", "compare"):
         assert word not in text
+
+
+def test_a_partner_who_is_also_a_therapist_gets_two_separate_digests_once(
+    mailbox: RefusingMailbox,
+) -> None:
+    # docs/reports.md, "Digests": a user who is a partner in one couple and the therapist of
+    # another gets the partner digest and the therapist digest as two mails of their own
+    # kinds (each once a week), so neither content rule bends: the partner digest stays
+    # readable in a shared inbox, the caseload stays out of it.
+    _, a, _, _ = reported_couple(name="Our couple")
+    clients, _, _, therapist = reported_couple(name="Client couple X")
+    assert therapist is not None
+    type(a).objects.filter(pk=a.pk).update(is_therapist=True)
+    Membership.objects.filter(couple=clients, user=therapist).update(user=a)
+
+    send_now()
+    send_now(SEND + dt.timedelta(hours=2))
+
+    messages = mailbox.to(a.email)
+    assert sorted(m.subject for m in messages) == [
+        "Your Duet caseload, week of 2\N{EN DASH}8 February 2026",
+        "Your Duet week in review",
+    ]
+    partner_mail = next(m for m in messages if m.subject == "Your Duet week in review")
+    caseload_mail = next(m for m in messages if m.subject != "Your Duet week in review")
+    assert "Client couple X" not in partner_mail.text + partner_mail.html
+    assert "Our couple" in partner_mail.text
+    assert "Our couple" not in caseload_mail.text  # they are no therapist of their own couple
+    assert "Client couple X" in caseload_mail.text

@@ -81,9 +81,10 @@ def test_says_which_digests_wait_for_their_report(mailbox: RefusingMailbox) -> N
 
 
 def test_never_gives_up_on_a_report_it_could_still_get(mailbox: RefusingMailbox) -> None:
+    from tests.engagement.digests.builders import LONG_AGO
     from tests.factories import make_couple
 
-    couple, a, b, _ = make_couple(therapist=False)
+    couple, a, b, _ = make_couple(therapist=False, created_at=LONG_AGO)
     long_after = local(NEXT_MONDAY, 0) + dt.timedelta(days=3)
 
     output = send_digests("--week", WEEK.isoformat(), at=long_after)
@@ -150,6 +151,7 @@ def test_a_chunk_costs_the_same_queries_for_few_or_many_users(
         # Claiming and recording each message are its own two UPDATEs, by design.
         return len(ctx.captured_queries) - 2 * counts["sent"]
 
-    # Couples, their memberships, reports, sessions, commitments; the ledger's insert and read.
-    # Balances shared: the partner view reads the consents from the prefetched memberships.
-    assert queries_for(2) == queries_for(7) == 7
+    # Couples, their memberships, partnerships, reports, sessions, commitments; the ledger's
+    # insert and read. Balances shared: the partner view reads the consents from the
+    # prefetched memberships.
+    assert queries_for(2) == queries_for(7) == 8

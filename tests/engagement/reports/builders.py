@@ -93,6 +93,7 @@ def commitment(
     status: str = Commitment.Status.OPEN,
     *,
     renewed_from: Commitment | None = None,
+    visibility: str = Commitment.Visibility.COUPLE,
 ) -> Commitment:
     return Commitment.objects.create(
         couple=couple,
@@ -102,7 +103,7 @@ def commitment(
         due_on=due_on,
         status=status,
         renewed_from=renewed_from,
-        visibility=Commitment.Visibility.COUPLE,
+        visibility=visibility,
     )
 
 

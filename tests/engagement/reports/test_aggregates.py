@@ -97,9 +97,21 @@ def test_a_week_of_rows_becomes_the_exact_scoring_input() -> None:
                     resentment=RatingTally(total=2, count=1),
                     wellbeing=RatingTally(total=3, count=1),
                 ),
+                # What both partners can read: the two joint sessions, the `couple` check-in,
+                # the `couple` commitments (the builder's default visibility).
+                joint_attended=2,
+                shared_checkin_days=1,
+                shared_commitments_kept=1,
+                shared_commitments_missed=1,
+                shared_commitments_unreported=1,
             ),
             PartnerWeekInput(
-                str(b.pk), sessions_missed=1, commitments_unreported=1, joined_before_week_end=True
+                str(b.pk),
+                sessions_missed=1,
+                commitments_unreported=1,
+                joined_before_week_end=True,
+                joint_missed=1,
+                shared_commitments_unreported=1,
             ),
         ),
     )
@@ -232,12 +244,29 @@ def test_an_ended_couple_has_no_week_from_the_one_it_ended_in() -> None:
     assert max(history.weeks) == W - dt.timedelta(weeks=1)
 
 
-def test_weeks_before_the_couple_existed_are_absent() -> None:
+def test_weeks_before_the_creation_week_without_earlier_data_are_absent() -> None:
     couple, _, _, _ = couple_in(created_at=at(W - dt.timedelta(weeks=2) + dt.timedelta(days=6)))
-
     history = couple_histories({couple.pk: [W]}, now=NOW)[couple.pk]
 
     assert sorted(history.weeks) == [W - dt.timedelta(weeks=2), W - dt.timedelta(weeks=1), W]
+
+
+def test_weeks_before_creation_are_present_from_the_earliest_one_holding_data() -> None:
+    # Onboarding history (SPEC 5): created in week W, a session logged in w-4, a private
+    # check-in in w-3. Every week from w-4 is reported, empty w-2 and w-1 too.
+    couple, a, b, _ = couple_in(created_at=at(W + dt.timedelta(days=2)))
+    session(couple, at(W - dt.timedelta(weeks=4)), {a: (ATTENDED, 2), b: (ABSENT, None)})
+    checkin(couple, b, W - dt.timedelta(weeks=3), "private")
+
+    history = couple_histories({couple.pk: [W]}, now=NOW)[couple.pk]
+
+    assert sorted(history.weeks) == [W - dt.timedelta(weeks=n) for n in (4, 3, 2, 1, 0)]
+    early = partner_input(history.weeks[W - dt.timedelta(weeks=4)], a)
+    assert (early.sessions_attended, early.joint_attended, early.participation_ratings) == (
+        1,
+        1,
+        (2,),
+    )
 
 
 def test_a_week_without_data_is_present_and_empty() -> None:

@@ -58,6 +58,12 @@ def stored_report(
 ) -> WeeklyReport:
     """A stored report in which `second` is less engaged, with flags of the given codes."""
     codes = ["engagement_gap_streak"] if flags is None else flags
+    # A week before the couple's creation week holding no record gets no report (SPEC 5):
+    # the couple existed by then, as the partners' memberships did.
+    existed = dt.datetime.combine(week, dt.time(), tzinfo=UTC) - dt.timedelta(weeks=1)
+    Couple.objects.filter(pk=couple.pk, created_at__gt=existed).update(created_at=existed)
+    Membership.objects.filter(couple=couple, joined_at__gt=existed).update(joined_at=existed)
+    couple.refresh_from_db()
     return WeeklyReport.objects.create(
         couple=couple,
         week_start=week,
@@ -71,6 +77,22 @@ def stored_report(
         ],
         flags=[{"code": code, "partner": str(second.pk), "evidence": {}} for code in codes],
         recommendations=[{"code": "assess_commitment", "partner": str(second.pk)}],
+        methodology="v1.1",
+        shared_balance="leaning",
+        shared_gap=20.0,
+        shared_gap_trend="stable",
+        partner_views=[
+            {
+                "partner": str(first.pk),
+                "engagement_score_without_participation": 85.0,
+                "shared_engagement_score": 50.0,
+            },
+            {
+                "partner": str(second.pk),
+                "engagement_score_without_participation": 30.0,
+                "shared_engagement_score": 30.0,
+            },
+        ],
     )
 
 
@@ -195,6 +217,9 @@ def test_a_therapist_reads_the_full_report(
     assert body["recommendations"] == [
         {"code": "assess_commitment", "partner": str(world.other_partner.pk)}
     ]
+    # The balance partners may see, beside the full one (SPEC 5.6).
+    shared = (body["shared_balance"], body["shared_gap"], body["shared_gap_trend"])
+    assert shared == ("leaning", 20.0, "stable")
 
 
 def test_a_partner_reads_their_own_figures_and_nothing_of_the_other_partner(
@@ -205,9 +230,20 @@ def test_a_partner_reads_their_own_figures_and_nothing_of_the_other_partner(
     assert body["view"] == "partner"
     assert body["partners"] == [
         {"partner": str(world.partner.pk), **NO_FIGURES},
-        {"partner": str(world.other_partner.pk), **FIGURES, "engagement_score": 40.0},
+        # Own figures, without participation, and the own score computed without it.
+        {
+            "partner": str(world.other_partner.pk),
+            **FIGURES,
+            "participation": None,
+            "engagement_score": 30.0,
+        },
     ]
     assert body["less_engaged_partner"] is None
+    assert (body["shared_balance"], body["shared_gap"], body["shared_gap_trend"]) == (
+        None,
+        None,
+        None,
+    )
     assert (body["flags"], body["recommendations"]) == ([], [])
     assert (body["id"], body["revision"], body["week_start"]) == (str(report.pk), 1, "2026-11-16")
 
@@ -219,11 +255,12 @@ def test_a_partner_reads_their_own_figures_and_nothing_of_the_other_partner(
         (False, True, True, False, False),
         (True, False, True, False, False),
         (True, True, False, False, False),
-        (True, True, True, True, False),
+        # A safety hold changes nothing a partner reads (SPEC 1, "Safety hold").
+        (True, True, True, True, True),
         (False, False, False, True, False),
     ],
 )
-def test_a_partner_sees_the_balance_only_when_both_share_it_and_there_is_no_hold(
+def test_a_partner_sees_the_shared_balance_only_when_both_share_it_whatever_the_hold(
     see_balance: bool,
     partner_shares: bool,
     other_shares: bool,
@@ -244,7 +281,7 @@ def test_a_partner_sees_the_balance_only_when_both_share_it_and_there_is_no_hold
         body = client_for(world.partner).get(path).json()
         body = body["results"][0] if "results" in body else body
         balance = (body["balance"], body["gap"], body["gap_trend"])
-        assert balance == (("one_sided", 40.0, "widening") if shown else (None, None, None))
+        assert balance == (("leaning", 20.0, "stable") if shown else (None, None, None))
         assert body["less_engaged_partner"] is None
         assert body["flags"] == []
     therapist_view = client_for(world.therapist).get(f"/api/v1/reports/{report.pk}/").json()
@@ -486,3 +523,67 @@ def test_a_recomputation_needs_a_monday_of_a_week_that_has_ended(
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "week_start"
     assert response.json()["errors"][0]["code"] == code
+
+
+def test_reading_the_caseload_leaves_a_trace_in_the_audit_log(
+    world: World, report: WeeklyReport, client_for: ClientFor
+) -> None:
+    from engagement.models import AuditEvent
+
+    response = client_for(world.therapist).get("/api/v1/caseload/")
+
+    assert response.status_code == 200
+    [event] = AuditEvent.objects.filter(actor=world.therapist)
+    assert (event.action, event.object_type, event.couple_id) == (
+        "caseload.read",
+        "couple",
+        world.couple.pk,
+    )
+    assert event.object_ids == [str(world.couple.pk)]
+    # Partners are refused, and leave no trace.
+    assert client_for(world.partner).get("/api/v1/caseload/").status_code == 403
+    assert AuditEvent.objects.count() == 1
+
+
+def test_the_list_and_the_week_so_far_carry_the_callers_etag(
+    world: World, report: WeeklyReport, client_for: ClientFor
+) -> None:
+    with time_machine.travel(NOW, tick=False):
+        for path, params in (
+            ("/api/v1/reports/", {}),
+            ("/api/v1/reports/current/", {"couple": str(world.couple.pk)}),
+        ):
+            client = client_for(world.partner)
+            first = client.get(path, params)
+            etag = first.headers["ETag"]
+            again = client.get(path, params, HTTP_IF_NONE_MATCH=f"W/{etag}")
+            assert (again.status_code, again.headers["ETag"]) == (304, etag)
+            # Two readers with different views never share a tag.
+            assert client_for(world.therapist).get(path, params).headers["ETag"] != etag
+
+
+def test_a_partner_who_joined_this_week_reads_no_week_so_far(
+    world: World, client_for: ClientFor
+) -> None:
+    Membership.objects.filter(couple=world.couple, user=world.other_partner).update(
+        left_at=dt.datetime(2026, 11, 24, tzinfo=UTC), partner_slot=None
+    )
+    newcomer: User = TherapistFactory.create(is_therapist=False)
+    Membership.objects.create(
+        couple=world.couple,
+        user=newcomer,
+        role="partner",
+        partner_slot=2,
+        joined_at=dt.datetime(2026, 11, 24, 12, tzinfo=UTC),
+    )
+    Couple.objects.filter(pk=world.couple.pk).update(created_at=dt.datetime(2026, 1, 1, tzinfo=UTC))
+    Membership.objects.filter(
+        couple=world.couple, user__in=[world.partner, world.therapist]
+    ).update(joined_at=dt.datetime(2026, 1, 1, tzinfo=UTC))
+    params = {"couple": str(world.couple.pk)}
+    with time_machine.travel(NOW, tick=False):
+        # The week across a change of partners is the therapist's alone (SPEC 1).
+        assert client_for(newcomer).get("/api/v1/reports/current/", params).status_code == 404
+        assert client_for(world.partner).get("/api/v1/reports/current/", params).status_code == 404
+        therapist = client_for(world.therapist).get("/api/v1/reports/current/", params)
+        assert therapist.status_code == 200

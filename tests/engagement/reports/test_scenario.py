@@ -33,7 +33,8 @@ W = dt.date(2026, 11, 16)
 SPEC_EXAMPLE = """
 {
   "id": "6f1c…", "couple": "0b9e…", "week_start": "2026-11-16",
-  "methodology": "v1", "view": "full", "revision": 1, "computed_at": "2026-11-23T12:00:03Z",
+  "methodology": "v1.1", "view": "full", "revision": 1, "computed_at": "2026-11-23T12:00:03Z",
+  "updated_at": "2026-11-23T12:00:03Z",
   "balance": "one_sided", "gap": 100.0, "gap_trend": "widening", "less_engaged_partner": "a41d…",
   "partners": [
     {"partner": "93c2…", "engagement_score": 100.0,
@@ -56,9 +57,16 @@ SPEC_EXAMPLE = """
                           "gaps": [55.0, 100.0, 100.0]}}],
   "recommendations": [{"code": "assess_commitment", "partner": "a41d…"},
                       {"code": "consider_individual_sessions", "partner": "a41d…"},
-                      {"code": "support_engaged_partner", "partner": "93c2…"}]
+                      {"code": "support_engaged_partner", "partner": "93c2…"}],
+  "shared_balance": "one_sided", "shared_gap": 88.2, "shared_gap_trend": "widening"
 }
 """
+# The shared balance (SPEC 5.6), by hand. W: the engaged partner attended the joint session
+# (1), checked in on 2 days `couple` (2/4), kept the `couple` promise (1):
+# 100 x (0.35 + 0.20 x 0.5 + 0.30) / 0.85 = 88.2; the reluctant partner missed both (0, and no
+# check-in rate: not joined, no shared check-in): 0.0. Gap 88.2. w-1: 76.5 (no `couple`
+# check-in: 0/4) against 0.0; w-2: 76.5 against 100.0 (attended, nothing else), gap 23.5;
+# w-3: the reluctant partner has no figure. Gaps 23.5, 76.5, 88.2: a slope of +32.35.
 
 
 def day(week_offset: int, weekday: int) -> dt.date:
@@ -237,7 +245,9 @@ def test_the_engaged_partner_reads_only_their_own_week(client_for: ClientFor) ->
     [report] = couple.as_(couple.engaged).get("/api/v1/reports/").json()["results"]
 
     assert report["view"] == "partner"
+    # Without participation (1.0 here): attendance, check-ins and follow-through all 1.
     assert report["partners"][0]["engagement_score"] == 100.0
+    assert report["partners"][0]["participation"] is None
     assert set(report["partners"][1].values()) == {str(couple.reluctant.pk), None}
     assert (report["balance"], report["gap"], report["less_engaged_partner"]) == (None, None, None)
     assert (report["flags"], report["recommendations"]) == ([], [])

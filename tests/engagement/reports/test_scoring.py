@@ -938,7 +938,7 @@ def test_flags_follow_the_spec_order_then_partner_order() -> None:
 SPEC_EXAMPLE = """
 {
   "id": "6f1c…", "couple": "0b9e…", "week_start": "2026-11-16",
-  "methodology": "v1", "view": "full", "revision": 1, "computed_at": "2026-11-23T12:00:03Z",
+  "methodology": "v1.1", "view": "full", "revision": 1, "computed_at": "2026-11-23T12:00:03Z",
   "balance": "one_sided", "gap": 100.0, "gap_trend": "widening", "less_engaged_partner": "a41d…",
   "partners": [
     {"partner": "93c2…", "engagement_score": 100.0,
@@ -1019,6 +1019,34 @@ def test_the_spec_example_report_is_reproduced_exactly() -> None:
         del expected[key]
 
     result = compute_week_report(spec_example_history()).to_dict()
+    # Beside SPEC 5.2's fields: the shared balance (5.6), here from no shared input at all,
+    # and each partner's own score without participation.
+    assert result.pop("shared_balance") == "insufficient_data"
+    assert result.pop("shared_gap") is None
+    assert result.pop("shared_gap_trend") is None
+    no_shared_counts = {
+        "joint_sessions_expected": 0,
+        "joint_sessions_attended": 0,
+        "shared_checkin_days": 0,
+        "shared_commitments_kept": 0,
+        "shared_commitments_missed": 0,
+        "shared_commitments_unreported": 0,
+    }
+    assert result.pop("partner_views") == [
+        {
+            "partner": ENGAGED,
+            "engagement_score_without_participation": 100.0,
+            # Joined, with no `couple` check-in against a target of 4: a shared rate of 0.
+            "shared_engagement_score": 0.0,
+            **no_shared_counts,
+        },
+        {
+            "partner": RELUCTANT,
+            "engagement_score_without_participation": 0.0,
+            "shared_engagement_score": None,
+            **no_shared_counts,
+        },
+    ]
 
     assert result == expected
     assert list(result) == list(expected)
