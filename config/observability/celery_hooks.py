@@ -19,7 +19,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from celery import signals
 from django.conf import settings
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
 from config.observability import metrics, processes
 
@@ -143,7 +143,7 @@ def metrics_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
         start_response(f"{status} {reason}", list(headers.items()))
         return [body]
     output = generate_latest(metrics.scrape_registry(live=False))
-    start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST)])
+    start_response("200 OK", [("Content-Type", CONTENT_TYPE_PLAIN_0_0_4)])
     return [output]
 
 

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
+    CONTENT_TYPE_PLAIN_0_0_4,
     REGISTRY,
     CollectorRegistry,
     Counter,
@@ -294,5 +294,5 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
             response[name] = value
         return response
     return HttpResponse(
-        generate_latest(scrape_registry(live=True)), content_type=CONTENT_TYPE_LATEST
+        generate_latest(scrape_registry(live=True)), content_type=CONTENT_TYPE_PLAIN_0_0_4
     )

@@ -341,7 +341,7 @@ DATABASES["default"]["ENGINE"] = {
     "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
 }.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    CACHES["default"]["BACKEND"] = "django_prometheus.cache.backends.redis.NativeRedisCache"
+    CACHES["default"]["BACKEND"] = "config.observability.cache.CountedRedisCache"
 # `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it answers 404 to all.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # host:port where a Celery worker's main process serves its pool's metrics (same token); unset,
