@@ -10,6 +10,7 @@ words (notes, text, bodies) are replaced whatever they hold.
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any
 
 from config.logging import REDACTED, redact
@@ -25,8 +26,25 @@ SECRET_KEYS = re.compile(
 _REQUEST_DROPPED = ("data", "cookies", "env")
 
 
+# PostgreSQL quotes the values of the row or key that broke a constraint in its errors.
+_FAILING_ROW = re.compile(r"(Failing row contains )\((?:[^()]|\([^()]*\))*\)")
+_KEY_VALUE = re.compile(r"(Key \([^)]*\)=)\((?:[^()]|\([^()]*\))*\)")
+
+
 def scrub_text(text: str) -> str:
+    text = _FAILING_ROW.sub(lambda m: m.group(1) + f"({REDACTED})", text)
+    text = _KEY_VALUE.sub(lambda m: m.group(1) + f"({REDACTED})", text)
     return EMAIL.sub(REDACTED, redact(text))
+
+
+def _without_arguments(template: Any, args: Any) -> str:
+    """A log line's text with each argument replaced: the template is code, the arguments
+    are data (an address, a note), and nothing tells a note from other text."""
+    count = len(args) if isinstance(args, list | tuple) else 1
+    try:
+        return str(template) % ((REDACTED,) * count)
+    except (TypeError, ValueError):
+        return REDACTED
 
 
 def _scrub(value: Any, depth: int = 0) -> Any:
@@ -72,10 +90,17 @@ def scrub(event: dict[str, Any], hint: dict[str, Any] | None = None) -> dict[str
         if request.get("query_string"):
             request["query_string"] = REDACTED
     event.pop("user", None)
+    logentry = event.get("logentry")
+    if isinstance(logentry, dict) and logentry.get("params"):
+        logentry["formatted"] = _without_arguments(logentry.get("message"), logentry["params"])
+        logentry["params"] = [REDACTED for _ in logentry["params"]]
     return dict(_scrub(event))
 
 
 def scrub_breadcrumb(crumb: dict[str, Any], hint: dict[str, Any] | None = None) -> dict[str, Any]:
+    record = (hint or {}).get("log_record")
+    if record is not None and record.args:
+        crumb["message"] = _without_arguments(record.msg, record.args)
     return dict(_scrub(crumb))
 
 
@@ -89,10 +114,21 @@ def init_sentry(
     """Start the SDK with the Django and Celery integrations (settings call this when
     SENTRY_DSN is set)."""
     import sentry_sdk
+
+    with warnings.catch_warnings():
+        # sentry-sdk 2.7x prefers `data_collection`; `send_default_pii` still works in every
+        # 2.x and says plainly what it means.
+        warnings.filterwarnings("ignore", ".*send_default_pii.*", DeprecationWarning)
+        _init(sentry_sdk.init, dsn, environment, release, traces_sample_rate)
+
+
+def _init(
+    init: Any, dsn: str, environment: str, release: str | None, traces_sample_rate: float
+) -> None:
     from sentry_sdk.integrations.celery import CeleryIntegration
     from sentry_sdk.integrations.django import DjangoIntegration
 
-    sentry_sdk.init(
+    init(
         dsn=dsn,
         environment=environment,
         release=release,
@@ -101,7 +137,7 @@ def init_sentry(
         include_local_variables=False,
         max_request_body_size="never",
         traces_sample_rate=traces_sample_rate,
-        before_send=scrub,  # type: ignore[arg-type]
-        before_send_transaction=scrub,  # type: ignore[arg-type]
+        before_send=scrub,
+        before_send_transaction=scrub,
         before_breadcrumb=scrub_breadcrumb,
     )

@@ -56,7 +56,12 @@ def test_without_a_configured_token_metrics_do_not_exist(
     api_client: APIClient, settings: SettingsWrapper
 ) -> None:
     settings.METRICS_TOKEN = ""
-    for header in ({}, {"HTTP_AUTHORIZATION": "Bearer "}, {"HTTP_AUTHORIZATION": "Bearer x"}):
+    headers: list[dict[str, Any]] = [
+        {},
+        {"HTTP_AUTHORIZATION": "Bearer "},
+        {"HTTP_AUTHORIZATION": "Bearer x"},
+    ]
+    for header in headers:
         response = api_client.get("/metrics", **header)
         assert response.status_code == 404
         assert b"duet_" not in response.content
@@ -78,7 +83,7 @@ def test_without_a_configured_token_metrics_do_not_exist(
 def test_a_wrong_or_missing_token_is_refused(
     api_client: APIClient, metrics_token: str, authorization: str | None
 ) -> None:
-    headers = {} if authorization is None else {"HTTP_AUTHORIZATION": authorization}
+    headers: dict[str, Any] = {} if authorization is None else {"HTTP_AUTHORIZATION": authorization}
     response = api_client.get("/metrics", **headers)
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == 'Bearer realm="metrics"'
