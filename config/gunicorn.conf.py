@@ -24,10 +24,12 @@ control_socket_disable = True
 # Several workers answer `/metrics` in turn, so each must see the others' counts:
 # prometheus-client's multiprocess mode, in PROMETHEUS_MULTIPROC_DIR, or else a private
 # temporary directory (set here, in the master, before any worker imports the client).
+_own_metrics_dir = ""
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     import tempfile
 
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="duet-metrics-web-")
+    _own_metrics_dir = tempfile.mkdtemp(prefix="duet-metrics-web-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _own_metrics_dir
 
 
 def on_starting(server: object) -> None:
@@ -42,3 +44,11 @@ def child_exit(server: object, worker: object) -> None:
     from config.observability.processes import mark_dead
 
     mark_dead(int(getattr(worker, "pid", 0)))
+
+
+def on_exit(server: object) -> None:
+    """The master stops: a temporary directory it made goes with it."""
+    if _own_metrics_dir:
+        import shutil
+
+        shutil.rmtree(_own_metrics_dir, ignore_errors=True)
