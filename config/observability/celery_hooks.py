@@ -104,6 +104,11 @@ def _on_worker_ready(**kwargs: Any) -> None:
             logger.exception("metrics: cannot serve the worker's metrics on %s", bind)
 
 
+def _on_worker_shutdown(**kwargs: Any) -> None:
+    """The main process stops: a throwaway directory the Procfile named goes with it."""
+    processes.remove_throwaway_dir()
+
+
 def _on_child_exit(pid: int | None = None, **kwargs: Any) -> None:
     processes.mark_dead(pid or os.getpid())
 
@@ -117,6 +122,9 @@ def connect() -> None:
     signals.task_retry.connect(_on_retry, weak=False, dispatch_uid="duet-metrics-retry")
     signals.celeryd_init.connect(_on_worker_init, weak=False, dispatch_uid="duet-metrics-init")
     signals.worker_ready.connect(_on_worker_ready, weak=False, dispatch_uid="duet-metrics-ready")
+    signals.worker_shutdown.connect(
+        _on_worker_shutdown, weak=False, dispatch_uid="duet-metrics-shutdown"
+    )
     signals.worker_process_shutdown.connect(
         _on_child_exit, weak=False, dispatch_uid="duet-metrics-child-exit"
     )

@@ -46,3 +46,16 @@ def mark_dead(pid: int) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(pid)
+
+
+# The Procfile's default for a worker: a directory per start, named after the shell's pid.
+THROWAWAY_PREFIX = "duet-metrics-worker-"
+
+
+def remove_throwaway_dir() -> None:
+    """Remove the directory when it is one of the Procfile's per-start defaults."""
+    path = multiprocess_dir()
+    if path and Path(path).name.startswith(THROWAWAY_PREFIX):
+        import shutil
+
+        shutil.rmtree(path, ignore_errors=True)

@@ -133,3 +133,16 @@ def test_production_refuses_a_short_metrics_token() -> None:
 def test_production_starts_with_sentry_and_a_metrics_token() -> None:
     result = _check(METRICS_TOKEN="m" * 40, SENTRY_DSN="http://key@127.0.0.1:9/1")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_workers_throwaway_directory_goes_when_it_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept, throwaway = tmp_path / "metrics-worker", tmp_path / "duet-metrics-worker-123"
+    for folder in (kept, throwaway):
+        monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+        processes.prepare_multiprocess_dir()
+        (folder / "counter_1.db").write_bytes(b"x")
+        processes.remove_throwaway_dir()
+    assert kept.is_dir()  # a directory an operator named stays
+    assert not throwaway.exists()
