@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts import emails
 from accounts.models import EmailVerification, User
 from accounts.tokens import rotations_purge
+from config.observability import metrics
 
 # SMTP failures (smtplib.SMTPException is an OSError) and network errors are retried with
 # exponential backoff, at most MAX_RETRIES times; anything else is a bug and fails at once.
@@ -63,6 +64,7 @@ def send_verification_email(verification_id: str) -> None:
     verification.token_hash = token_hash(token)
     verification.save(update_fields=["token_hash"])
     emails.verification_message(verification, token).send()
+    metrics.account_email("verification")
 
 
 @shared_task(
@@ -73,6 +75,7 @@ def send_password_reset_email(user_id: str) -> None:
     user = _reachable_user(user_id)
     if user is not None:
         emails.password_reset_message(user).send()
+        metrics.account_email("password_reset")
 
 
 @shared_task(
@@ -84,6 +87,7 @@ def send_account_note(name: str, user_id: str) -> None:
     user = _reachable_user(user_id)
     if user is not None:
         emails.account_note(name, user).send()
+        metrics.account_email("account_note")
 
 
 @shared_task(name="accounts.tasks.flush_expired_tokens", ignore_result=True)

@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config.api import views
+from config.observability.metrics import metrics_view
 
 api_v1: list[URLPattern | URLResolver] = [
     path("meta/", views.MetaView.as_view(), name="meta"),
@@ -27,6 +28,7 @@ handler404 = "config.api.views.not_found"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
 ]

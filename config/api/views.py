@@ -47,12 +47,33 @@ def _broker_ready() -> bool:
     return True
 
 
+def _degradations() -> list[dict[str, str]]:
+    """What works but should not be left so: a list, so that later checks join it."""
+    from config.observability.metrics import heartbeat_age, heartbeat_period
+
+    reasons = []
+    age, period = heartbeat_age(), heartbeat_period()
+    if age > 2 * period:
+        seen = "never on record" if age == float("inf") else f"last {age:.0f} s ago"
+        reasons.append(
+            {
+                "code": "beat_silent",
+                "detail": f"Beat's heartbeat is {seen}; expected every {period:.0f} s "
+                "(is celery beat, or every worker, stopped?).",
+            }
+        )
+    return reasons
+
+
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Readiness: the database and the broker both answer."""
+    """Readiness: the database and the broker both answer (else 503). `degraded` (still 200)
+    when background work looks stopped, with the reasons (docs/operations.md)."""
     checks = {"database": _database_ready(), "broker": _broker_ready()}
     ready = all(checks.values())
+    reasons = _degradations()
+    status = "unavailable" if not ready else "degraded" if reasons else "ok"
     return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks},
+        {"status": status, "checks": checks, "reasons": reasons},
         status=200 if ready else 503,
     )
 

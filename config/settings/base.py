@@ -395,3 +395,41 @@ LOGGING = {
         "celery": {"level": "INFO"},
     },
 }
+
+# --- Observability: metrics and error reports (issue 21; docs/operations.md, "Metrics") ---
+# Kept in one block. Prometheus metrics: HTTP (middleware), database (engine wrappers) and
+# cache (Redis wrapper) from django-prometheus, the domain's from config/observability.
+INSTALLED_APPS += ["django_prometheus", "config.observability"]
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    *MIDDLEWARE,
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "config.observability.cache.CountedRedisCache"
+# `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it answers 404 to all.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# host:port where a Celery worker's main process serves its pool's metrics (same token); unset,
+# it serves none.
+WORKER_METRICS_BIND = env.str("WORKER_METRICS_BIND", default="")
+# One directory per process group (gunicorn, a Celery worker) for the multi-process counters;
+# prometheus-client reads the variable itself. Made here so that every process finds it.
+if env.str("PROMETHEUS_MULTIPROC_DIR", default=""):
+    Path(env.str("PROMETHEUS_MULTIPROC_DIR")).mkdir(parents=True, exist_ok=True)
+
+# Sentry, only when SENTRY_DSN is set: no personal data, the logs' redaction on every event.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from config.observability.sentry import init_sentry
+
+    init_sentry(
+        SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        release=env.str("SENTRY_RELEASE", default="") or None,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
+# --- end of observability ---

@@ -35,6 +35,7 @@ from django.core.mail.backends.smtp import EmailBackend as SMTPEmailBackend
 from django.db.models import F, Q
 from django.utils import timezone
 
+from config.observability import metrics
 from engagement.models import DigestDelivery
 
 Status = DigestDelivery.Status
@@ -168,6 +169,7 @@ def mark_skipped(delivery_id: UUID, *, reason: str) -> bool:
 def release_abandoned_claims(*, now: dt.datetime) -> int:
     """Claims older than CLAIM_TIMEOUT: their worker died between claim and record. The send
     may have happened, so they become failed, outcome unknown, and are never resent."""
+    metrics.digests_given_up(claimed_before=now - CLAIM_TIMEOUT)
     return DigestDelivery.objects.filter(
         status=Status.CLAIMED, claimed_at__lt=now - CLAIM_TIMEOUT
     ).update(
@@ -275,6 +277,7 @@ def _send(connection: BaseEmailBackend, item: Outgoing, token: UUID) -> str:
         # The message could not be built (a header no server would take): the backend builds
         # it before it talks to the server, so nothing went out; trying again would not help.
         mark_failed(row.id, token, error=f"could not build the message: {exc!r}", retry_in=None)
+        metrics.digest(row.kind, "failed")
         return "failed"
     except (smtplib.SMTPException, OSError) as exc:
         code = refusal_code(exc)
@@ -282,16 +285,20 @@ def _send(connection: BaseEmailBackend, item: Outgoing, token: UUID) -> str:
             mark_failed(
                 row.id, token, error=OUTCOME_UNKNOWN.format(reason=repr(exc)), retry_in=None
             )
+            metrics.digest(row.kind, "unknown")
             return "unknown"
         # Read back: the claim counted this attempt in SQL, whatever this worker last saw.
         attempts = DigestDelivery.objects.values_list("attempts", flat=True).get(pk=row.id)
         retry_in = retry_delay(attempts) if code < 500 else None
         mark_failed(row.id, token, error=f"refused ({code}): {exc}", retry_in=retry_in)
+        metrics.digest(row.kind, "retrying" if retry_in is not None else "failed")
         return "retrying" if retry_in is not None else "failed"
     except BaseException as exc:
         # A time limit or a shutdown mid-send: record what we know, then let it stop us.
         mark_failed(row.id, token, error=OUTCOME_UNKNOWN.format(reason=repr(exc)), retry_in=None)
+        metrics.digest(row.kind, "unknown")
         raise
     mark_sent(row.id, token)
+    metrics.digest(row.kind, "sent")
     _keep_html_copy(connection, item)
     return "sent"

@@ -14,6 +14,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
+from config.observability import metrics
 from engagement.reports import pipeline
 
 
@@ -48,6 +49,7 @@ def compute_report_chunk(couple_ids: list[str], week_start: str) -> dict[str, in
     summary = pipeline.compute_reports_for_chunk(
         [UUID(couple_id) for couple_id in couple_ids], date.fromisoformat(week_start)
     )
+    metrics.report_chunk_done(summary.as_dict())
     return summary.as_dict()
 
 
@@ -76,4 +78,5 @@ def queue_chunks_as_found(
         if waiting[week_start]:
             compute_report_chunk.delay(waiting[week_start], week_start.isoformat())
             queued += 1
+    metrics.report_run_planned(queued)
     return queued

@@ -1,0 +1,1 @@
+"""Tests of issue 21: metrics, error reports and liveness of the background work."""
