@@ -197,6 +197,7 @@ class Case:
     listed: Callable[[W], str] | None = None  # lists: the id the cells `listed`/`hidden` ask about
     results: Callable[[Any], list[dict[str, Any]]] = field(default=lambda data: data["results"])
     setup: Callable[[W], None] | None = None  # a change to the world this case needs first
+    then: Callable[[W, User], None] | None = None  # after a 2xx: what the write did
 
 
 def same(status: int | str, *, anonymous: int | str = 401) -> tuple[Cell, ...]:
@@ -206,6 +207,18 @@ def same(status: int | str, *, anonymous: int | str = 401) -> tuple[Cell, ...]:
 
 def _c(w: W, action: str = "") -> str:
     return f"/api/v1/couples/{w.couple.pk}/{action}"
+
+
+def _active(w: W, user: User, role: str) -> None:
+    assert Membership.objects.get(couple=w.couple, user=user, left_at=None).role == role
+
+
+def _gone(w: W, user: User) -> None:
+    assert not Membership.objects.filter(couple=w.couple, user=user, left_at=None).exists()
+
+
+def _erased(user: User) -> None:
+    assert not User.objects.filter(pk=user.pk, email=user.email).exists()
 
 
 def _commitment_action(which: str, action: str) -> Callable[[W], str]:
@@ -343,7 +356,13 @@ TABLE: dict[tuple[str, str], list[Case]] = {
             same(400),
             body=lambda w, u: {"password": "wrong"},
         ),
-        Case("erase", lambda w: "/api/v1/me/", same(204), body=lambda w, u: {"password": PASSWORD}),
+        Case(
+            "erase",
+            lambda w: "/api/v1/me/",
+            same(204),
+            body=lambda w, u: {"password": PASSWORD},
+            then=lambda w, u: _erased(u),
+        ),
     ],
     ("POST", "/api/v1/me/email/"): [
         Case(
@@ -396,6 +415,7 @@ TABLE: dict[tuple[str, str], list[Case]] = {
             "leave couple A",
             lambda w: _c(w, "leave/"),
             (401, 404, 204, 204, 404, 204, 204, 404, 404),
+            then=lambda w, u: _gone(w, u),
         ),
     ],
     ("POST", "/api/v1/couples/{id}/remove-member/"): [
@@ -405,6 +425,7 @@ TABLE: dict[tuple[str, str], list[Case]] = {
             lambda w: _c(w, "remove-member/"),
             (401, 404, 403, 403, 404, 403, 204, 404, 404),
             body=lambda w, u: {"user": str(w.partner.pk)},
+            then=lambda w, u: _gone(w, w.partner),
         ),
         # No therapist, and the partner's invitee joined today: the inviter may undo it (SPEC
         # v1.1 section 1). Here the other partner and the therapist have left (404 like the
@@ -414,6 +435,7 @@ TABLE: dict[tuple[str, str], list[Case]] = {
             lambda w: _c(w, "remove-member/"),
             (401, 404, pending(204), 404, 404, 403, 404, 404, 404),  # v1.1: changed by #13
             body=lambda w, u: {"user": str(w.newcomer.pk)},
+            then=lambda w, u: _gone(w, w.newcomer),
             setup=CoverageWorld.without_therapist_and_a_new_partner_invited_by_the_partner,
         ),
     ],
@@ -472,6 +494,7 @@ TABLE: dict[tuple[str, str], list[Case]] = {
             lambda w: "/api/v1/invitations/accept/",
             (401, 403, 403, 403, 403, 403, 409, 200, 200),
             body=lambda w, u: {"token": w.token},
+            then=lambda w, u: _active(w, u, "therapist"),
         ),
     ],
     # --- sessions -------------------------------------------------------------------------------
@@ -883,6 +906,9 @@ def test_every_operation_as_every_actor(
         codes = {"not_authenticated", "authentication_failed"}
         if path != "/api/v1/auth/token/refresh/":
             assert response.json()["errors"][0]["code"] in codes
+    if case.then is not None and 200 <= response.status_code < 300:
+        assert user is not None
+        case.then(world, user)
     if before is not None and 400 <= response.status_code < 500:
         assert _snapshot() == before, "a refused write changed the database"
 
