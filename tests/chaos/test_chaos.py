@@ -22,18 +22,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.core.cache.backends.redis import RedisCache
 from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import User
 from config.celery import app as celery_app
+from config.tasks import HEARTBEAT_CACHE_KEY
 from engagement.digests import delivery, schedule
 from engagement.digests import pipeline as digests
 from engagement.models import Couple, DigestDelivery, WeeklyReport
 from engagement.reports import pipeline
 from engagement.reports.aggregates import last_completed_week, local_week_start
 from engagement.synthetic import generate
-from tests.chaos.stack import ROOT, MailSink, RedisServer, Worker, task_events, wait_for
+from tests.chaos.stack import ROOT, Beat, MailSink, RedisServer, Worker, task_events, wait_for
 
 pytestmark = [
     pytest.mark.integration,
@@ -90,6 +92,7 @@ class Figures:
     # ... and claims it held: sends left in doubt, released later as "outcome unknown".
     claims_left_by_digest_kill: int = 0
     kill_attempts: dict[str, int] = field(default_factory=dict)
+    beat_heartbeat_after_crash: str = ""  # when the worker last ran the real beat's heartbeat
     outcome_unknown: int = 0  # claims of killed workers: looked up in the sink by Message-ID
     outcome_unknown_delivered: int = 0  # found there: never sent again
     outcome_unknown_resent: int = 0  # not there: set back to pending, sent by the operator
@@ -116,7 +119,7 @@ def _one_timezone(now: dt.datetime) -> str:
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[tuple[RedisServer, Worker, MailSink]]:
+def stack(tmp_path: Path) -> Iterator[tuple[RedisServer, Worker, MailSink, Beat]]:
     """A private Redis and an SMTP sink, running; a worker on them, to start (production
     settings, the test database, small report chunks)."""
     if shutil.which("redis-server") is None:
@@ -143,9 +146,14 @@ def stack(tmp_path: Path) -> Iterator[tuple[RedisServer, Worker, MailSink]]:
         "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
     }
     worker = Worker(env, tmp_path)
+    # A real beat beside the test's own sends, on production's schedule: its heartbeat (every
+    # 3 s here) must keep reaching the worker through the kills and the Redis crash, and its
+    # digest and report runs, should the clock reach them mid-test, must double nothing.
+    beat = Beat(env | {"HEARTBEAT_INTERVAL_SECONDS": "3"}, tmp_path)
     try:
-        yield broker, worker, sink
+        yield broker, worker, sink, beat
     finally:
+        beat.stop()
         worker.stop()
         broker.stop()
         sink.stop()
@@ -222,11 +230,11 @@ class Run:
 
 
 def test_weekly_run_and_digests_survive_killed_workers_and_a_redis_crash_exactly_once(
-    stack: tuple[RedisServer, Worker, MailSink],
+    stack: tuple[RedisServer, Worker, MailSink, Beat],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    broker, worker, sink = stack
+    broker, worker, sink, beat = stack
     run = Run(broker, worker, sink)
     figures = run.figures
 
@@ -271,6 +279,7 @@ def test_weekly_run_and_digests_survive_killed_workers_and_a_redis_crash_exactly
     # --- the weekly run; the worker killed while reports are half done ----------------------
     owed = figures.opted_in_users
     worker.start()
+    beat.start()
     run.started = time.monotonic()
     run.beat(SCHEDULE_REPORTS)
     wait_for(lambda: run.reports() >= COUPLES // 4, 120, "a quarter of the reports")
@@ -318,6 +327,7 @@ def test_weekly_run_and_digests_survive_killed_workers_and_a_redis_crash_exactly
     )
     figures.digests_sent_at_redis_crash = sink.count
     broker.crash_and_restart()
+    crashed_at = timezone.now()
     assert figures.messages_lost_with_redis > 0
     run.lap("redis_restarted")
     # Beat's next runs, as if their hour and quarter had come: the hourly one finds the couples
@@ -364,6 +374,13 @@ def test_weekly_run_and_digests_survive_killed_workers_and_a_redis_crash_exactly
             break
     assert run.reports() == COUPLES, "reports still missing after recovery"
     assert run.digests_owed() == 0, "digests still owed after recovery"
+    # The real beat lived through it all, and what it sends after the crash reaches a worker:
+    # the heartbeat it recorded in the (restarted, so emptied) Redis is a later one.
+    assert beat.alive(), beat.log_path.read_text()[-4000:]
+    heartbeat = RedisCache(broker.url, {"KEY_PREFIX": "duet"})
+    record = wait_for(lambda: heartbeat.get(HEARTBEAT_CACHE_KEY), 30, "a heartbeat after the crash")
+    figures.beat_heartbeat_after_crash = record["at"]
+    assert dt.datetime.fromisoformat(record["at"]) > crashed_at
     run.lap("recovered")
 
     # --- the operator's decision on sends whose outcome is unknown (docs/operations.md) ------
