@@ -242,8 +242,7 @@ def _own_email(w: W, user: User | None) -> dict[str, Any]:
     return {"email": user.email if user else "nobody@example.com"}
 
 
-HISTORY = "# v1.1: changed by #13"  # marks cells the lead confirms after merging the #13 branches
-
+# `# v1.1: changed by #13` marks the cells the lead confirms after merging the #13 branches.
 # Columns:           anonymous outsider partner other_partner former_partner later_partner therapist other_therapist former_therapist
 TABLE: dict[tuple[str, str], list[Case]] = {
     # --- public: sign-up, sign-in, recovery, metadata, unsubscribe -----------------------------
@@ -441,7 +440,7 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ],
     # --- invitations ----------------------------------------------------------------------------
     ("GET", "/api/v1/invitations/"): [
-        # SPEC v1.1 section 1: a partner sees the invitations they sent; therapists all. HISTORY
+        # SPEC v1.1 section 1: a partner sees the invitations they sent; therapists all.
         Case(
             "the therapist's invitation in the list",
             lambda w: "/api/v1/invitations/",
