@@ -77,6 +77,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
         # Exit 5 is already a failure for make and CI; this says why in words.
         sys.stderr.write("pytest collected no tests (exit 5): nothing was checked\n")
+    elif (
+        _integration_required()
+        and exitstatus == pytest.ExitCode.OK
+        and not any("integration" in item.keywords for item in session.items)
+    ):
+        # A pass that must run the integration tests and ran none (deselected, or the marker
+        # lost) proves nothing about them.
+        sys.stderr.write(f"{REQUIRE_INTEGRATION}=1 but no integration test was collected\n")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
