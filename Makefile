@@ -54,9 +54,10 @@ loadtest: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
-## make fuzz: Schemathesis against the live schema under gunicorn, as a partner and as a therapist
-## (100 s each), on a fresh database: `duet_fuzz` when DATABASE_URL names PostgreSQL, else SQLite.
-## Fails on any failure; FUZZ_ARGS for more options (docs/testing.md).
+## make fuzz: Schemathesis against the live schema under gunicorn, as a partner, an outsider and a
+## therapist (100 s each), on a fresh database: `<name>_fuzz` beside the one DATABASE_URL names
+## (PostgreSQL), else SQLite. Fails on any failure or an operation never called; FUZZ_ARGS for
+## more options (docs/testing.md).
 fuzz: install
 	$(BIN)/python -m tests.fuzz.run_schemathesis $(FUZZ_ARGS)
 

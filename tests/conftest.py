@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Callable, Generator, Iterator
 from urllib.parse import urlparse
 
 import pytest
@@ -39,6 +40,52 @@ def integration_unavailable_reason() -> str | None:
     if not _reachable(redis_url, 6379):
         return f"Redis at {urlparse(redis_url).hostname} does not answer"
     return None
+
+
+# CI's PostgreSQL pass sets this: there, an integration or browser test that skips (no
+# PostgreSQL, no Redis, no Chromium, no redis-server) fails the run instead, with its reason.
+REQUIRE_INTEGRATION = "DUET_REQUIRE_INTEGRATION"
+MUST_RUN = ("integration", "browser")
+
+
+def _integration_required() -> bool:
+    return os.environ.get(REQUIRE_INTEGRATION, "") not in ("", "0")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if not (report.skipped and _integration_required()) or hasattr(report, "wasxfail"):
+        return report
+    kinds = [kind for kind in MUST_RUN if kind in item.keywords]
+    if not kinds:
+        return report
+    longrepr = report.longrepr
+    reason = (longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)).removeprefix(
+        "Skipped: "
+    )
+    report.outcome = "failed"
+    report.longrepr = (
+        f"{'/'.join(kinds)} test skipped while {REQUIRE_INTEGRATION}=1 requires it to run: {reason}"
+    )
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        # Exit 5 is already a failure for make and CI; this says why in words.
+        sys.stderr.write("pytest collected no tests (exit 5): nothing was checked\n")
+    elif (
+        _integration_required()
+        and exitstatus == pytest.ExitCode.OK
+        and not any("integration" in item.keywords for item in session.items)
+    ):
+        # A pass that must run the integration tests and ran none (deselected, or the marker
+        # lost) proves nothing about them.
+        sys.stderr.write(f"{REQUIRE_INTEGRATION}=1 but no integration test was collected\n")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -224,8 +224,34 @@ def test_a_list_costs_the_same_queries_whatever_its_page_size(
     assert len(small.captured_queries) <= QUERY_BUDGET
 
 
+def _searched_values(model: type[Model], pk: Any) -> list[str]:
+    """What the admin's search looks at for one row: each search field's value(s), lowercase."""
+    fields = [field.lstrip("^=@") for field in admin.site._registry[model].search_fields]
+    rows = model._default_manager.filter(pk=pk).values(*fields)
+    return [str(value).lower() for row in rows for value in row.values() if value is not None]
+
+
 @pytest.mark.parametrize("model", _registered(), ids=lambda m: m._meta.label)
-def test_searching_a_list_works(crowded: None, staff_client: Client, model: type[Model]) -> None:
-    response = staff_client.get(_url(model), {"q": "User 1"})
+def test_searching_a_list_finds_the_row_asked_for_and_only_matching_rows(
+    crowded: None, staff_client: Client, model: type[Model]
+) -> None:
+    target = model._default_manager.order_by("pk")[7]
+    # The most telling value the search may look for: the one fewest rows share.
+    values = [v for v in _searched_values(model, target.pk) if v]
+    everyone = [
+        _searched_values(model, pk) for pk in model._default_manager.values_list("pk", flat=True)
+    ]
+    term = min(values, key=lambda v: (sum(v in row for row in everyone), -len(v)))
+
+    response = staff_client.get(_url(model), {"q": term})
 
     assert response.status_code == 200
+    changelist = response.context["cl"]
+    found = list(changelist.result_list)
+    assert target.pk in {row.pk for row in found}, f"searching {term!r} missed the row"
+    # Django matches every word of the query in some search field of each row found.
+    for row in found:
+        searched = _searched_values(model, row.pk)
+        for word in term.split():
+            assert any(word in value for value in searched), (term, row.pk, searched)
+    assert changelist.result_count < changelist.full_result_count, f"{term!r} narrowed nothing"

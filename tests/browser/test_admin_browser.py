@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,7 +30,8 @@ from tests.factories import CheckInFactory
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Found on PATH (Debian installs it as /usr/bin/chromium), so CI can prove a missing browser fails.
+CHROMIUM = Path(shutil.which("chromium") or "/nonexistent/chromium")
 # Screenshots go to var/screenshots, so a test run leaves the tree clean; `make screenshots`
 # points this at docs/screenshots to refresh the pictures the README shows.
 SCREENSHOTS = Path(
@@ -52,7 +54,7 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
         not CHROMIUM.exists(),
-        reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)",
+        reason="needs Debian's Chromium on PATH (apt-get install chromium)",
     ),
 ]
 

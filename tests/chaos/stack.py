@@ -223,6 +223,54 @@ class Worker:
         return None if replies is None else list(replies.get(self.hostname, []))
 
 
+class Beat:
+    """`celery -A config beat` as the Procfile runs it, with production's schedule (the heartbeat
+    every HEARTBEAT_INTERVAL_SECONDS), in its own process group, its schedule file in the test's
+    directory."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.env = env
+        self.log_path = log_dir / "beat.log"
+        self.schedule = log_dir / "celerybeat-schedule"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [
+                str(BIN / "celery"),
+                "-A",
+                "config",
+                "beat",
+                "--loglevel=INFO",
+                f"--schedule={self.schedule}",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        wait_for(lambda: "beat: Starting" in self.log_path.read_text(), 60, "beat to start")
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=30)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self.process = None
+
+
 @dataclass(frozen=True)
 class TaskEvent:
     """A line of a worker's log about a task: received, or succeeded with what it returned."""

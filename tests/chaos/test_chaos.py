@@ -15,24 +15,27 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.core.cache.backends.redis import RedisCache
 from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import User
 from config.celery import app as celery_app
+from config.tasks import HEARTBEAT_CACHE_KEY
 from engagement.digests import delivery, schedule
 from engagement.digests import pipeline as digests
 from engagement.models import Couple, DigestDelivery, WeeklyReport
 from engagement.reports import pipeline
 from engagement.reports.aggregates import last_completed_week, local_week_start
 from engagement.synthetic import generate
-from tests.chaos.stack import ROOT, MailSink, RedisServer, Worker, task_events, wait_for
+from tests.chaos.stack import ROOT, Beat, MailSink, RedisServer, Worker, task_events, wait_for
 
 pytestmark = [
     pytest.mark.integration,
@@ -51,6 +54,7 @@ SCHEDULE_REPORTS = "engagement.reports.tasks.schedule_weekly_reports"
 SEND_DUE_DIGESTS = "engagement.digests.tasks.send_due_digests"
 COMPUTE_REPORT_CHUNK = "engagement.reports.tasks.compute_report_chunk"
 SEND_DIGEST_CHUNK = "engagement.digests.tasks.send_digest_chunk"
+KILL_ATTEMPTS = 3  # a kill that interrupted nothing is repeated, at most this many times in all
 Status = DigestDelivery.Status
 
 
@@ -81,6 +85,14 @@ class Figures:
     digest_chunks_finished: int = 0
     digest_outcomes: dict[str, int] = field(default_factory=dict)
     tasks_redelivered: int = 0  # received twice: requeued when their pool process died
+    # What each kill interrupted (each kill is repeated, a bounded number of times, until it
+    # interrupts something): tasks the killed worker had received and never finished ...
+    tasks_interrupted_by_report_kill: int = 0
+    tasks_interrupted_by_digest_kill: int = 0
+    # ... and claims it held: sends left in doubt, released later as "outcome unknown".
+    claims_left_by_digest_kill: int = 0
+    kill_attempts: dict[str, int] = field(default_factory=dict)
+    beat_heartbeat_after_crash: str = ""  # when the worker last ran the real beat's heartbeat
     outcome_unknown: int = 0  # claims of killed workers: looked up in the sink by Message-ID
     outcome_unknown_delivered: int = 0  # found there: never sent again
     outcome_unknown_resent: int = 0  # not there: set back to pending, sent by the operator
@@ -107,7 +119,7 @@ def _one_timezone(now: dt.datetime) -> str:
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[tuple[RedisServer, Worker, MailSink]]:
+def stack(tmp_path: Path) -> Iterator[tuple[RedisServer, Worker, MailSink, Beat]]:
     """A private Redis and an SMTP sink, running; a worker on them, to start (production
     settings, the test database, small report chunks)."""
     if shutil.which("redis-server") is None:
@@ -134,9 +146,14 @@ def stack(tmp_path: Path) -> Iterator[tuple[RedisServer, Worker, MailSink]]:
         "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
     }
     worker = Worker(env, tmp_path)
+    # A real beat beside the test's own sends, on production's schedule: its heartbeat (every
+    # 3 s here) must keep reaching the worker through the kills and the Redis crash, and its
+    # digest and report runs, should the clock reach them mid-test, must double nothing.
+    beat = Beat(env | {"HEARTBEAT_INTERVAL_SECONDS": "3"}, tmp_path)
     try:
-        yield broker, worker, sink
+        yield broker, worker, sink, beat
     finally:
+        beat.stop()
         worker.stop()
         broker.stop()
         sink.stop()
@@ -182,6 +199,16 @@ class Run:
         time.sleep(0.3)
         return low <= before < self.sink.count < high
 
+    def unfinished(self, start: int, name: str) -> set[str]:
+        """Tasks called ``name`` that the ``start``-th worker received and never finished."""
+        events = [e for e in task_events(self.worker.log_dir) if e.worker == start]
+        received = {e.task_id for e in events if e.name == name and not e.succeeded}
+        return received - {e.task_id for e in events if e.name == name and e.succeeded}
+
+    def claims_held(self) -> int:
+        """Digest rows claimed and not recorded: with the one worker dead, sends in doubt."""
+        return DigestDelivery.objects.filter(week_start=self.week, status=Status.CLAIMED).count()
+
     def summarise_worker_logs(self) -> None:
         """What the workers did, task by task, from their logs."""
         figures, events = self.figures, task_events(self.worker.log_dir)
@@ -203,11 +230,11 @@ class Run:
 
 
 def test_weekly_run_and_digests_survive_killed_workers_and_a_redis_crash_exactly_once(
-    stack: tuple[RedisServer, Worker, MailSink],
+    stack: tuple[RedisServer, Worker, MailSink, Beat],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    broker, worker, sink = stack
+    broker, worker, sink, beat = stack
     run = Run(broker, worker, sink)
     figures = run.figures
 
@@ -252,12 +279,27 @@ def test_weekly_run_and_digests_survive_killed_workers_and_a_redis_crash_exactly
     # --- the weekly run; the worker killed while reports are half done ----------------------
     owed = figures.opted_in_users
     worker.start()
+    beat.start()
     run.started = time.monotonic()
     run.beat(SCHEDULE_REPORTS)
-    figures.reports_done_at_kill = wait_for(
-        lambda: (n := run.reports()) >= COUPLES // 4 and n, 120, "a quarter of the reports"
-    )
-    worker.kill()
+    wait_for(lambda: run.reports() >= COUPLES // 4, 120, "a quarter of the reports")
+    # A kill that interrupts nothing proves nothing: kill while a chunk runs, and again (a new
+    # worker, a few times at most) if the worker's log shows it had finished all it received.
+    for attempt in range(1, KILL_ATTEMPTS + 1):
+        wait_for(
+            lambda: any(t["name"] == COMPUTE_REPORT_CHUNK for t in worker.active()),
+            120,
+            "a report chunk to be running",
+        )
+        figures.reports_done_at_kill = run.reports()
+        worker.kill()
+        interrupted = run.unfinished(worker.starts, COMPUTE_REPORT_CHUNK)
+        figures.kill_attempts["reports"] = attempt
+        if interrupted:
+            break
+        worker.start()
+    figures.tasks_interrupted_by_report_kill = len(interrupted)
+    assert interrupted, f"{KILL_ATTEMPTS} kills mid-reports and none interrupted a chunk"
     assert figures.reports_done_at_kill < COUPLES, "the kill landed after the run had finished"
     run.lap("worker_killed_mid_reports")
 
@@ -275,9 +317,18 @@ def test_weekly_run_and_digests_survive_killed_workers_and_a_redis_crash_exactly
     # --- the digests go out; Redis crashes under them: everything queued in it is gone -------
     run.beat(SEND_DUE_DIGESTS)
     wait_for(lambda: run.sending(owed // 20, owed // 2), 120, "digests to be going out")
+    # The crash is timed when Redis holds messages (queued, or delivered and unacknowledged),
+    # so it destroys work in flight; the count is taken the moment before the kill.
+    figures.messages_lost_with_redis = wait_for(
+        lambda: max(broker.queued(), 0) + int(broker.client().hlen("unacked")),
+        60,
+        "Redis to hold messages in flight",
+        every=0.05,
+    )
     figures.digests_sent_at_redis_crash = sink.count
-    figures.messages_lost_with_redis = broker.queued() + int(broker.client().hlen("unacked"))
     broker.crash_and_restart()
+    crashed_at = timezone.now()
+    assert figures.messages_lost_with_redis > 0
     run.lap("redis_restarted")
     # Beat's next runs, as if their hour and quarter had come: the hourly one finds the couples
     # whose chunks the first killed worker held, the quarter-hourly one the users still owed a
@@ -286,12 +337,29 @@ def test_weekly_run_and_digests_survive_killed_workers_and_a_redis_crash_exactly
     run.beat(SEND_DUE_DIGESTS)
 
     # --- the worker killed again, while digests are half sent -------------------------------
-    wait_for(lambda: run.sending(owed // 3, owed * 19 // 20), 180, "digests to be going out")
-    worker.kill()
-    figures.digests_sent_at_kill = sink.count
+    # Killed while a send is claimed and unrecorded (a send left in doubt); again, with a new
+    # worker, a few times at most, if the kill left no claim behind.
+    low = owed // 3
+    for attempt in range(1, KILL_ATTEMPTS + 1):
+        wait_for(partial(run.sending, low, owed * 19 // 20), 180, "digests to be going out")
+        worker.kill()
+        figures.digests_sent_at_kill = sink.count
+        figures.kill_attempts["digests"] = attempt
+        figures.claims_left_by_digest_kill = run.claims_held()
+        figures.tasks_interrupted_by_digest_kill = len(
+            run.unfinished(worker.starts, SEND_DIGEST_CHUNK)
+        )
+        worker.start()
+        if figures.claims_left_by_digest_kill:
+            break
+        low = sink.count  # the next kill, while the next digests go out
+        run.beat(SEND_DUE_DIGESTS)  # what the killed worker's chunk held is owed again
+    assert figures.claims_left_by_digest_kill > 0, (
+        f"{KILL_ATTEMPTS} kills mid-digests and none left a send in doubt"
+    )
+    assert figures.tasks_interrupted_by_digest_kill > 0
     assert figures.digests_sent_at_kill < owed, "the kill landed after every digest had gone"
     run.lap("worker_killed_mid_digests")
-    worker.start()
 
     # --- recovery: beat's next runs, until nothing is missing ---------------------------------
     for _ in range(6):
@@ -306,6 +374,13 @@ def test_weekly_run_and_digests_survive_killed_workers_and_a_redis_crash_exactly
             break
     assert run.reports() == COUPLES, "reports still missing after recovery"
     assert run.digests_owed() == 0, "digests still owed after recovery"
+    # The real beat lived through it all, and what it sends after the crash reaches a worker:
+    # the heartbeat it recorded in the (restarted, so emptied) Redis is a later one.
+    assert beat.alive(), beat.log_path.read_text()[-4000:]
+    heartbeat = RedisCache(broker.url, {"KEY_PREFIX": "duet"})
+    record = wait_for(lambda: heartbeat.get(HEARTBEAT_CACHE_KEY), 30, "a heartbeat after the crash")
+    figures.beat_heartbeat_after_crash = record["at"]
+    assert dt.datetime.fromisoformat(record["at"]) > crashed_at
     run.lap("recovered")
 
     # --- the operator's decision on sends whose outcome is unknown (docs/operations.md) ------
@@ -321,6 +396,8 @@ def test_weekly_run_and_digests_survive_killed_workers_and_a_redis_crash_exactly
     accepted = sink.by_message_id()
     never_accepted = [row.pk for row in unknown if not accepted[row.message_id]]
     figures.outcome_unknown = len(unknown)
+    # Each claim the digest kill left is a send in doubt now (and none was invented).
+    assert figures.outcome_unknown >= figures.claims_left_by_digest_kill > 0
     figures.outcome_unknown_resent = len(never_accepted)
     figures.outcome_unknown_delivered = len(unknown) - len(never_accepted)
     if never_accepted:
@@ -349,6 +426,8 @@ def test_weekly_run_and_digests_survive_killed_workers_and_a_redis_crash_exactly
     figures.worker_kills, figures.redis_restarts = worker.kills, broker.restarts
     figures.pool_process_kills = worker.pool_process_kills
     run.summarise_worker_logs()
+    # The pool process's chunk came back to the queue and was received again.
+    assert figures.tasks_redelivered >= 1
     (tmp_path / "figures.json").write_text(json.dumps(asdict(figures), indent=2))
     print(f"\nCHAOS {json.dumps(asdict(figures))}")  # noqa: T201 - `make chaos` shows it
 

@@ -1,8 +1,14 @@
-"""The production Procfile booted natively on PostgreSQL and Redis: web, worker and beat."""
+"""The production Procfile booted natively on PostgreSQL and Redis: web, worker and beat.
+
+On a redis-server of the test's own (free port), so no other checkout on the host can feed or
+consume its queues; proves the worker ran the heartbeat beat sent, not only beat's log line.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +26,7 @@ from django.core.cache.backends.redis import RedisCache
 
 from config.celery import app as celery_app
 from config.tasks import HEARTBEAT_CACHE_KEY
+from tests.chaos.stack import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,7 +61,21 @@ def _wait_for(predicate: Any, timeout: float, what: str) -> Any:
 
 
 @pytest.fixture
-def native_stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
+def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test's own on a free port: no other checkout, CI pass or helper on
+    the host shares its keys, queues or beat's messages, so what the worker runs came from here."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("the topology test needs the redis-server binary (Debian package redis-server)")
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def native_stack(tmp_path: Path, private_redis: RedisServer) -> Iterator[dict[str, Any]]:
     port = _free_port()
     env = {
         **os.environ,
@@ -63,7 +84,7 @@ def native_stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
         "JWT_SIGNING_KEY": "native-topology-test-jwt-key-" + "y" * 40,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DATABASE_URL": _test_database_url(),
-        "REDIS_URL": settings.REDIS_URL,
+        "REDIS_URL": private_redis.url,
         "PORT": str(port),
         "WEB_CONCURRENCY": "1",
         "HEARTBEAT_INTERVAL_SECONDS": "2",
@@ -79,7 +100,12 @@ def native_stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
         start_new_session=True,
     )
     try:
-        yield {"port": port, "log": tmp_path / "honcho.log", "process": process}
+        yield {
+            "port": port,
+            "log": tmp_path / "honcho.log",
+            "process": process,
+            "redis_url": private_redis.url,
+        }
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -99,6 +125,20 @@ def _get(url: str) -> tuple[int, bytes]:
         return 0, b""
 
 
+_WORKER_TASK = re.compile(r"Task config\.tasks\.heartbeat\[(?P<id>[0-9a-f-]+)\] succeeded")
+
+
+def _heartbeats_the_worker_ran(log: str) -> set[str]:
+    """Ids of the heartbeat tasks the worker process (honcho's `worker.1`) logged as done."""
+    return {
+        match["id"]
+        for line in log.splitlines()
+        if " worker.1 " in line[:30]
+        for match in [_WORKER_TASK.search(line)]
+        if match is not None
+    }
+
+
 def test_procfile_boots_web_worker_and_beat_on_postgres_and_redis(
     native_stack: dict[str, Any],
 ) -> None:
@@ -108,20 +148,37 @@ def test_procfile_boots_web_worker_and_beat_on_postgres_and_redis(
     )
     assert b'"database": true' in body
     assert b'"broker": true' in body
+    redis_url = native_stack["redis_url"]
+    cache = RedisCache(redis_url, {"KEY_PREFIX": "duet"})
 
+    # The worker consumes what is sent through the broker: our own heartbeat, with a token.
     token = uuid.uuid4().hex
-    celery_app.send_task("config.tasks.heartbeat", args=[token], queue="default")
-    cache = RedisCache(settings.REDIS_URL, {"KEY_PREFIX": "duet"})
+    with celery_app.connection_for_write(redis_url) as connection:
+        ours = celery_app.send_task(
+            "config.tasks.heartbeat", args=[token], queue="default", connection=connection
+        ).id
     ran_at = _wait_for(
         lambda: cache.get(f"{HEARTBEAT_CACHE_KEY}:{token}"), 60, "the worker to run our task"
     )
     assert ran_at
 
-    # Beat schedules the heartbeat on its own, and the worker runs it.
-    _wait_for(
-        lambda: "Scheduler: Sending due task worker-heartbeat" in native_stack["log"].read_text(),
+    # Beat schedules the heartbeat on its own (every 2 s here), and the worker runs it. Beat
+    # sends it without a token; on this private Redis nobody else sends heartbeats, so a
+    # heartbeat the worker ran that is not ours, and a record written without a token, after
+    # ours, are beat's.
+    cache.delete(HEARTBEAT_CACHE_KEY)
+    record = _wait_for(
+        lambda: (r := cache.get(HEARTBEAT_CACHE_KEY)) and r["token"] == "" and r,
         60,
-        "beat to send the periodic heartbeat",
+        "the worker to run a heartbeat beat sent",
     )
+    assert record["at"] >= ran_at
     log = native_stack["log"].read_text()
-    assert native_stack["process"].poll() is None, log
+    assert "Scheduler: Sending due task worker-heartbeat" in log, log[-4000:]
+    from_beat = _wait_for(
+        lambda: _heartbeats_the_worker_ran(native_stack["log"].read_text()) - {ours},
+        30,
+        "the worker's log of a heartbeat beat sent",
+    )
+    assert from_beat
+    assert native_stack["process"].poll() is None, native_stack["log"].read_text()[-4000:]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from unittest import mock
+import socket
 
 import pytest
 import time_machine
@@ -32,11 +32,32 @@ def test_readyz_reports_database_and_broker(api_client: APIClient) -> None:
     }
 
 
-def test_readyz_is_unavailable_when_the_broker_is_down(api_client: APIClient) -> None:
-    with mock.patch("config.api.views._broker_ready", return_value=False):
+def test_readyz_is_unavailable_when_the_broker_is_down(
+    api_client: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real connection attempt to a Redis broker where nothing listens, not a mock."""
+    from config.celery import app as celery_app
+
+    with socket.socket() as sock:  # a port free now, so nothing answers on it
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    # broker_write_url first: Celery reads it back as broker_url when unset, so patching it
+    # second would record (and later restore) the dead address.
+    monkeypatch.setattr(celery_app.conf, "broker_write_url", None)
+    monkeypatch.setattr(celery_app.conf, "broker_url", f"redis://127.0.0.1:{port}/0")
+
+    try:
         response = api_client.get("/readyz")
+    finally:
+        # The app keeps a pool of broker connections made with the address above: drop it,
+        # so the next test connects to the real broker again.
+        celery_app.pool.force_close_all()
+        celery_app._pool = None
+
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": True, "broker": False}
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"] == {"database": True, "broker": False}
 
 
 @time_machine.travel("2026-11-23T12:00:03.5+00:00", tick=False)
@@ -68,14 +89,35 @@ def test_a_sane_request_id_is_echoed_and_a_hostile_one_replaced(api_client: APIC
 
 
 def test_unknown_api_path_answers_404_in_the_standard_error_shape(api_client: APIClient) -> None:
-    response = api_client.get("/api/v1/meta/", HTTP_ACCEPT="application/json")
-    assert response.status_code == 200
-    missing = api_client.post("/api/v1/meta/", {}, format="json")
-    assert missing.status_code == 405
-    body = missing.json()
+    response = api_client.get("/api/v1/no-such-endpoint/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "type": "client_error",
+        "errors": [{"code": "not_found", "detail": "Not found.", "attr": None}],
+    }
+
+
+def test_a_wrong_method_answers_405_in_the_standard_error_shape(api_client: APIClient) -> None:
+    response = api_client.post("/api/v1/meta/", {}, format="json")
+    assert response.status_code == 405
+    body = response.json()
     assert body["type"] == "client_error"
     assert body["errors"][0]["code"] == "method_not_allowed"
     assert body["errors"][0]["attr"] is None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="SPEC section 3: a missing trailing slash answers in the error shape; today Django's "
+    "APPEND_SLASH answers a 301 with an HTML content type and an empty body",
+)
+def test_a_missing_trailing_slash_answers_in_the_standard_error_shape(
+    api_client: APIClient,
+) -> None:
+    response = api_client.get("/api/v1/meta")
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["type"] == "client_error"
 
 
 def test_schema_is_openapi_3(api_client: APIClient) -> None:

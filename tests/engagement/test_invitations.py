@@ -534,11 +534,11 @@ def test_the_invited_address_need_not_match_the_accepting_account(
         couple=couple, invited_by=therapist, email="work@example.com"
     )
 
-    response = client_for(UserFactory.create(email="home@example.com")).post(
-        ACCEPT, {"token": token}
-    )
+    user = UserFactory.create(email="home@example.com")
+    response = client_for(user).post(ACCEPT, {"token": token})
 
     assert response.status_code == 200
+    assert Membership.objects.get(couple=couple, user=user, left_at=None).role == "partner"
 
 
 def test_the_inviter_is_told_who_accepted(

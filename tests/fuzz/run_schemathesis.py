@@ -1,9 +1,10 @@
-"""`make fuzz`: Schemathesis against the live schema, as a therapist and as a partner.
+"""`make fuzz`: Schemathesis against the live schema, as a partner, an outsider and a therapist.
 
 Fresh database (PostgreSQL `duet_fuzz` when DATABASE_URL names PostgreSQL, else a temporary
 SQLite file), migrations, demo data, gunicorn on a free loopback port, then one `st run` per
-identity over every operation of /api/v1/schema/ with the checks below. Exits non-zero on any
-failure or error, and prints the figures docs/testing.md records. How and why: docs/testing.md.
+identity over every operation of /api/v1/schema/ with the checks below and the hooks of
+tests/fuzz/hooks.py. Exits non-zero on any failure or error, or if an operation of the schema was
+never called in a pass, and prints the figures docs/testing.md records (how and why, there).
 """
 
 from __future__ import annotations
@@ -39,12 +40,24 @@ CHECKS = (
     "response_schema_conformance",
     "negative_data_rejection",
     "ignored_auth",
+    # Ours (tests/fuzz/hooks.py): objects out of reach answer 404; deep JSON is refused.
+    "foreign_objects_answer_404",
+    "deep_json_is_refused",
 )
-DATABASE_NAME = "duet_fuzz"
+HOOKS = "tests.fuzz.hooks"
 DEMO_PASSWORD = "duet-demo-password"  # engagement/management/commands/seed_demo.py
-# The partner goes first: the therapist may remove members or end couples, which would leave
-# the partner's pass with little to see; what a partner can do touches only their own couple.
-IDENTITIES = (("partner", "ana@demo.duet.local"), ("therapist", "therapist@demo.duet.local"))
+# The partners go first: the therapist may remove members or end couples, which would leave a
+# partner's pass with little to see; what a partner can do touches only their own couple. The
+# outsider is a partner of a couple of their own, outside the demo (`make_outsider`): every demo
+# object is out of their reach, and their couple's objects out of the others'.
+OUTSIDER_EMAIL = "outsider@fuzz.duet.local"
+IDENTITIES = (
+    ("partner", "ana@demo.duet.local"),
+    ("outsider", OUTSIDER_EMAIL),
+    ("therapist", "therapist@demo.duet.local"),
+)
+# The lists whose ids the fuzzer aims at (and checks for 404 when out of reach).
+OBJECT_LISTS = ("/couples/", "/sessions/", "/commitments/", "/invitations/", "/reports/")
 # A pass must end before its access token does (15 minutes), with a margin.
 MAX_PASS_SECONDS = 800
 # How often a parameter that names an object takes a known id rather than a generated one.
@@ -76,6 +89,16 @@ class Pass:
     identity: str
     report: dict[str, Any]
     still_signed_in: bool
+    calls: dict[str, int]  # requests sent per operation ("GET /api/v1/couples/")
+    operations_of_schema: list[str]
+    foreign_ids: int = 0
+    # A run narrowed with `st run` options (`-- --include-path-regex ...`) calls only what it
+    # selects; a full run (CI's) must call every operation of the schema.
+    narrowed: bool = False
+
+    @property
+    def unexercised(self) -> list[str]:
+        return [op for op in self.operations_of_schema if not self.calls.get(op)]
 
     @property
     def operations(self) -> int:
@@ -100,6 +123,7 @@ class Pass:
             and self.failures == 0
             and self.errors == 0
             and self.still_signed_in
+            and (self.narrowed or not self.unexercised)
         )
 
 
@@ -107,6 +131,7 @@ class FuzzRun:
     def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
         self.args = args
         self.workdir = workdir
+        self.database_name = ""
         self.database_url = self._database_url(os.environ.get("DATABASE_URL", ""))
         self.env = {
             key: value
@@ -129,13 +154,18 @@ class FuzzRun:
             "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
             "PYTHONUNBUFFERED": "1",
         }
+        self.operations: list[str] = []
         self.server_log = workdir / "server.log"
 
     def _database_url(self, given: str) -> str:
         if given.startswith(("postgres://", "postgresql://", "pgsql://")):
             # Same server, our own database: recreated every run, never the one given.
+            # Named after the given one (`duet_ci` gives `duet_ci_fuzz`), so two checkouts
+            # fuzzing on one server with databases of their own never drop each other's.
             url = urlparse(given)
-            return urlunparse(url._replace(path=f"/{DATABASE_NAME}"))
+            name = f"{url.path.strip('/') or 'duet'}_fuzz"
+            self.database_name = name
+            return urlunparse(url._replace(path=f"/{name}"))
         return f"sqlite:///{self.workdir / 'fuzz.sqlite3'}"
 
     @property
@@ -152,9 +182,9 @@ class FuzzRun:
 
         admin_url = urlunparse(urlparse(self.database_url)._replace(path="/postgres"))
         with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE_NAME}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
-        log(f"database: PostgreSQL {DATABASE_NAME}, recreated")
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.database_name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{self.database_name}"')
+        log(f"database: PostgreSQL {self.database_name}, recreated")
 
     def manage(self, *argv: str) -> str:
         completed = subprocess.run(
@@ -270,26 +300,96 @@ class FuzzRun:
 
     # --- what the fuzzer can aim at ---------------------------------------------------------------
 
-    def known_objects(self, base: str, tokens: dict[str, str]) -> dict[str, list[str]]:
-        """Ids of the demo data, read through the API as each identity sees it.
+    def pages(self, base: str, path: str, token: str) -> Iterator[dict[str, Any]]:
+        """Every item of a list, following its cursor."""
+        url: str | None = f"{base}/api/v1{path}?page_size=100"
+        while url:
+            page = self.call(base, "GET", url.removeprefix(f"{base}/api/v1"), token=token)
+            yield from page["results"]
+            url = page["next"]
+
+    def visible(self, base: str, token: str) -> dict[str, set[str]]:
+        """Ids of what one identity reads through the API: couples, their members, objects."""
+        seen: dict[str, set[str]] = {"couples": set(), "people": set(), "objects": set()}
+        for couple in self.pages(base, "/couples/", token):
+            seen["couples"].add(couple["id"])
+            for member in couple["partners"] + couple["therapists"]:
+                seen["people"].add(member["id"])
+        for path in OBJECT_LISTS:
+            seen["objects"].update(item["id"] for item in self.pages(base, path, token))
+        return seen
+
+    def known_objects(
+        self, base: str, tokens: dict[str, str]
+    ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """Ids of the demo data and the outsider's couple, read through the API as each identity
+        sees them; and, per identity, the ids of objects out of its reach (every id some
+        identity reads that this one does not read).
 
         Random UUIDs only ever find 404s; with these, about half of the generated paths, filters
         and body references name real couples, people, sessions, commitments and invitations
-        (some of them out of the caller's reach), so the fuzzer gets past the lookups.
+        (some of them out of the caller's reach, which must answer 404), so the fuzzer gets past
+        the lookups.
         """
+        seen = {identity: self.visible(base, token) for identity, token in tokens.items()}
         found: dict[str, set[str]] = {"couples": set(), "people": set(), "objects": set()}
-        for token in tokens.values():
-            for couple in self.call(base, "GET", "/couples/?page_size=100", token=token)["results"]:
-                found["couples"].add(couple["id"])
-                for member in couple["partners"] + couple["therapists"]:
-                    found["people"].add(member["id"])
-            for path in ("/sessions/", "/commitments/", "/invitations/", "/reports/"):
-                page = self.call(base, "GET", f"{path}?page_size=100", token=token)
-                found["objects"].update(item["id"] for item in page["results"])
+        for per_identity in seen.values():
+            for name, ids in per_identity.items():
+                found[name] |= ids
         found["objects"] |= found["couples"]
+        foreign = {
+            identity: sorted(found["objects"] - per_identity["objects"] - per_identity["couples"])
+            for identity, per_identity in seen.items()
+        }
         today = datetime.now(UTC).date()
         dates = [(today + timedelta(days=offset)).isoformat() for offset in range(-15, 2)]
-        return {name: sorted(values) for name, values in found.items()} | {"dates": dates}
+        known = {name: sorted(values) for name, values in found.items()} | {"dates": dates}
+        return known, foreign
+
+    def make_outsider(self, base: str) -> str:
+        """A partner outside the demo, with a couple of their own holding a commitment and an
+        invitation (objects out of the demo identities' reach); returns the password."""
+        password = secrets.token_urlsafe(24)
+        self.manage(
+            "shell",
+            "-c",
+            "from django.utils import timezone; from accounts.models import User; "
+            f"User.objects.create_user({OUTSIDER_EMAIL!r}, {password!r}, "
+            "display_name='Olive Outsider', email_verified_at=timezone.now())",
+        )
+        token = self.sign_in(base, OUTSIDER_EMAIL, password)
+        couple = self.call(base, "POST", "/couples/", {"name": "O & friend"}, token=token)
+        me = self.call(base, "GET", "/me/", token=token)
+        self.call(
+            base,
+            "POST",
+            "/commitments/",
+            {
+                "couple": couple["id"],
+                "owner": me["id"],
+                "title": "Call the friend",
+                "due_on": datetime.now(UTC).date().isoformat(),
+                "visibility": "couple",
+            },
+            token=token,
+        )
+        self.call(
+            base,
+            "POST",
+            "/invitations/",
+            {"couple": couple["id"], "email": "friend@fuzz.duet.local", "role": "partner"},
+            token=token,
+        )
+        return password
+
+    def schema_operations(self, base: str) -> list[str]:
+        schema = self.call(base, "GET", "/schema/?format=json")
+        return sorted(
+            f"{method.upper()} {path}"
+            for path, item in schema["paths"].items()
+            for method in item
+            if method in {"get", "post", "put", "patch", "delete"}
+        )
 
     def config_file(self, known: dict[str, list[str]]) -> Path:
         """schemathesis.toml: the ids above as dictionaries, bound to the parameters naming them."""
@@ -318,8 +418,13 @@ class FuzzRun:
 
     # --- the passes -------------------------------------------------------------------------------
 
-    def schemathesis(self, base: str, identity: str, token: str, config: Path) -> Pass:
+    def schemathesis(
+        self, base: str, identity: str, token: str, config: Path, foreign: list[str]
+    ) -> Pass:
         report = self.workdir / f"{identity}.json"
+        calls = self.workdir / f"{identity}-calls.json"
+        foreign_file = self.workdir / f"{identity}-foreign.json"
+        foreign_file.write_text(json.dumps(foreign))
         argv = [
             sys.executable,
             "-m",
@@ -348,7 +453,12 @@ class FuzzRun:
         ]
         log(f"st run as the {identity} ({self.args.max_time} s)")
         # In the work directory: whatever Schemathesis keeps on disk stays out of the tree.
-        env = self.env | {"PYTHONPATH": str(ROOT)}
+        env = self.env | {
+            "PYTHONPATH": str(ROOT),
+            "SCHEMATHESIS_HOOKS": HOOKS,
+            "DUET_FUZZ_FOREIGN": str(foreign_file),
+            "DUET_FUZZ_CALLS": str(calls),
+        }
         completed = subprocess.run(argv, cwd=self.workdir, env=env, check=False)
         if not report.exists():
             raise SystemExit(f"st run as the {identity} wrote no report ({completed.returncode})")
@@ -356,6 +466,10 @@ class FuzzRun:
             identity=identity,
             report=json.loads(report.read_text()),
             still_signed_in=self.signed_in(base, token),
+            calls=json.loads(calls.read_text()) if calls.exists() else {},
+            operations_of_schema=self.operations,
+            foreign_ids=len(foreign),
+            narrowed=bool(self.args.st_args),
         )
 
     def run(self) -> list[Pass]:
@@ -365,24 +479,44 @@ class FuzzRun:
         self.manage("seed_demo")
         passes: list[Pass] = []
         with self.server(free_port()) as base:
-            passwords = {email: self.make_password_secret(base, email) for _, email in IDENTITIES}
-            tokens = {email: self.sign_in(base, email, passwords[email]) for email in passwords}
-            config = self.config_file(self.known_objects(base, tokens))
+            self.operations = self.schema_operations(base)
+            passwords = {OUTSIDER_EMAIL: self.make_outsider(base)}
+            for _, email in IDENTITIES:
+                if email != OUTSIDER_EMAIL:
+                    passwords[email] = self.make_password_secret(base, email)
+            tokens = {
+                identity: self.sign_in(base, email, passwords[email])
+                for identity, email in IDENTITIES
+            }
+            known, foreign = self.known_objects(base, tokens)
+            config = self.config_file(known)
             for identity, email in IDENTITIES:
                 # A fresh token for each pass: access tokens live 15 minutes.
                 token = self.sign_in(base, email, passwords[email])
-                passes.append(self.schemathesis(base, identity, token, config))
+                passes.append(self.schemathesis(base, identity, token, config, foreign[identity]))
         return passes
 
 
 def summary(passes: list[Pass], seconds: float) -> str:
     lines = ["", "Schemathesis against /api/v1/schema/ (checks: " + ", ".join(CHECKS) + ")"]
-    for p in passes:
+    operations = passes[0].operations_of_schema if passes else []
+    lines.append(f"  requests per operation ({len(operations)} in the schema):")
+    lines.append("    " + " ".join(f"{p.identity:>9}" for p in passes) + "  operation")
+    for op in operations:
+        counts = " ".join(f"{p.calls.get(op, 0):>9}" for p in passes)
         lines.append(
-            f"  {p.identity:<9} operations {p.operations:>3}  test cases {p.cases:>6}  "
-            f"time {p.report['running_time']:>6.1f} s  failures {p.failures}  errors {p.errors}  "
+            f"    {counts}  {op}"
+            + ("  <- never called" if any(not p.calls.get(op) for p in passes) else "")
+        )
+    for p in passes:
+        exercised = len(p.operations_of_schema) - len(p.unexercised)
+        lines.append(
+            f"  {p.identity:<9} operations {exercised:>3} of {len(p.operations_of_schema)}  "
+            f"test cases {p.cases:>6}  time {p.report['running_time']:>6.1f} s  "
+            f"ids out of reach {p.foreign_ids:>3}  failures {p.failures}  errors {p.errors}  "
             f"seed {p.report['seed']}"
             + ("" if p.still_signed_in else "  (lost its sign-in: the run is void)")
+            + (f"  (never called: {', '.join(p.unexercised)})" if p.unexercised else "")
         )
         for group in p.report["failures"] + p.report["errors"]:
             where = ", ".join(group.get("operations", []))

@@ -135,8 +135,28 @@ def test_a_page_size_above_100_reads_as_100(
     world: World, client_for: ClientFor, page_size: str
 ) -> None:
     # 5000 digits: more than int() converts by default; it must not turn into a 500.
-    response = client_for(world.partner).get("/api/v1/couples/", {"page_size": page_size})
+    Commitment.objects.bulk_create(
+        Commitment(
+            couple=world.couple,
+            owner=world.partner,
+            created_by=world.partner,
+            title=f"Promise {n}",
+            due_on=dt.date(2026, 11, 23),
+            visibility="couple",
+        )
+        for n in range(101)
+    )
+    client = client_for(world.partner)
+    response = client.get("/api/v1/commitments/", {"page_size": page_size})
     assert response.status_code == 200
+    first = response.json()
+    assert len(first["results"]) == 100
+    assert first["next"] is not None
+    rest = client.get(first["next"]).json()
+    assert len(rest["results"]) == 1
+    assert rest["next"] is None
+    seen = {item["id"] for item in first["results"] + rest["results"]}
+    assert len(seen) == 101
 
 
 @pytest.mark.parametrize(
