@@ -46,13 +46,19 @@ INSTALLED_APPS = [
     "engagement",
 ]
 
+# Under /api/ (config/api/middleware.py): gzip sees the final body, so it sits outside what
+# writes bodies; JSON errors inside CORS and the locale, so they carry their headers; ETags inside
+# gzip, so they hash the identity body.
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.api.middleware.ApiGZipMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "config.api.middleware.JsonErrorMiddleware",
+    "config.api.middleware.ApiCommonMiddleware",
+    "config.api.middleware.ETagMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
