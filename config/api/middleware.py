@@ -9,12 +9,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.middleware.common import CommonMiddleware
 from django.middleware.gzip import GZipMiddleware
 from django.urls import is_valid_path
 from django.utils.cache import get_conditional_response
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import get_language, gettext, gettext_lazy
 from rest_framework import exceptions
 
 API_PREFIX = "/api/"
@@ -81,15 +82,16 @@ class JsonErrorMiddleware:
             response.status_code < 400
             or not is_api(request)
             or request.path.startswith(_HTML_PATHS)
-            or response.get("Content-Type", "").startswith("application/json")
         ):
             return response
+        if response.get("Content-Type", "").startswith("application/json"):
+            return _translated(response)
         if response.status_code == 404:
             replacement = not_found_response(request)
         elif response.status_code == 405:
-            detail = exceptions.MethodNotAllowed.default_detail
+            message = str(exceptions.MethodNotAllowed.default_detail)
             replacement = error_response(
-                405, "method_not_allowed", str(detail).format(method=request.method)
+                405, "method_not_allowed", message.format(method=request.method)
             )
         else:
             status = response.status_code
@@ -99,6 +101,28 @@ class JsonErrorMiddleware:
             if header in response:
                 replacement[header] = response[header]
         return replacement
+
+
+def _translated(response: HttpResponseBase) -> HttpResponseBase:
+    """The error's `detail`s in the request's language (SPEC section 3); codes never change.
+
+    Django's and DRF's own messages arrive translated already (lazy strings). The project's are
+    looked up here by their English text in locale/, so that every `raise ...("...")` of the
+    apps is translated in one place; a message that interpolates values must be marked with
+    gettext where it is written."""
+    if get_language() in (None, settings.LANGUAGE_CODE) or not isinstance(response, HttpResponse):
+        return response
+    try:
+        body = json.loads(response.content)
+        errors = body["errors"]
+        for error in errors:
+            error["detail"] = gettext(error["detail"])
+    except (ValueError, KeyError, TypeError):
+        return response
+    response.content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    if response.has_header("Content-Length"):
+        response["Content-Length"] = str(len(response.content))
+    return response
 
 
 def _body_etag(content: bytes) -> str:
@@ -137,6 +161,8 @@ class ETagMiddleware:
                 return response
             response["ETag"] = _body_etag(response.content)
         conditional = get_conditional_response(request, etag=response["ETag"], response=response)
+        if conditional is None:
+            return response
         if conditional is not response:
             for header in ("Content-Language", "Vary"):
                 if header in response:
@@ -162,4 +188,4 @@ class ApiGZipMiddleware(GZipMiddleware):
             return response
         if not response.streaming and len(getattr(response, "content", b"")) < self.minimum_size:
             return response
-        return super().process_response(request, response)  # type: ignore[no-any-return]
+        return super().process_response(request, response)

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api.fields import utc_timestamp
 from config.api.middleware import is_api, not_found_response
 from config.celery import app as celery_app
 
@@ -89,7 +90,7 @@ class MetaView(APIView):
         ),
     )
     def get(self, request: Request) -> Response:
-        now = timezone.now().isoformat().replace("+00:00", "Z")
+        now = utc_timestamp(timezone.now())
         return Response(
             {
                 "server_time": now,

@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "config.api.middleware.ApiGZipMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "config.api.middleware.JsonErrorMiddleware",
     "config.api.middleware.ApiCommonMiddleware",
     "config.api.middleware.ETagMiddleware",
@@ -121,7 +122,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 PASSWORD_RESET_TIMEOUT = 3600
 
-LANGUAGE_CODE = "en-us"
+# Error details follow Accept-Language, answered with Content-Language (SPEC section 3); Django
+# and DRF ship Spanish for their messages, locale/ holds the project's own.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -186,6 +191,23 @@ if _proxy_header:
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
+# What the API reads and writes beyond the CORS-safelisted headers (SPEC section 3): a web app
+# sends idempotency keys and revalidates, and reads tags, throttle waits and replays.
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "accept-language",
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "if-none-match",
+)
+CORS_EXPOSE_HEADERS = (
+    "ETag",
+    "Retry-After",
+    "Idempotent-Replayed",
+    "X-Request-ID",
+    "Content-Language",
+)
 
 # --- REST framework ---
 THROTTLE_USER_RATE = env.str("THROTTLE_USER_RATE", default="600/min")

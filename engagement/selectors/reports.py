@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 from accounts.models import User
+from config.api.fields import utc_timestamp
 from engagement.models import Couple, Membership, WeeklyReport
 from engagement.selectors.visibility import role_in_couple
 
@@ -20,7 +21,7 @@ PARTNER = "partner"
 
 
 def _utc(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    return str(utc_timestamp(value))
 
 
 def balance_shared_with_partners(couple: Couple) -> bool:

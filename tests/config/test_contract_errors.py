@@ -24,7 +24,7 @@ def debug(request: pytest.FixtureRequest, settings: Any) -> bool:
 
 @pytest.fixture
 def partner_client(client_for: Callable[[User | None], APIClient]) -> APIClient:
-    return client_for(UserFactory())
+    return client_for(UserFactory.create())
 
 
 def _only_error(response: Any) -> dict[str, Any]:

@@ -39,7 +39,7 @@ def test_meta_tells_clients_the_server_time_in_utc_and_the_backfill_window(
     response = api_client.get("/api/v1/meta/")
     assert response.status_code == 200
     assert response.json() == {
-        "server_time": "2026-11-23T12:00:03.500000Z",
+        "server_time": "2026-11-23T12:00:03.500Z",
         "min_client_version": {"ios": "1.0.0", "android": "1.0.0"},
         "checkin_backfill_days": 14,
     }
