@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlparse
 
 import django_stubs_ext
 import environ
@@ -137,7 +138,7 @@ STATIC_ROOT = VAR_DIR / "static"
 WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "config.staticfiles.StaticFilesStorage"},
 }
 
 # --- Redis: Celery broker and cache; unset means embedded defaults (SPEC section 6) ---
@@ -160,9 +161,20 @@ else:
     }
 
 # --- Email ---
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="filemail://" + str(VAR_DIR / "mail"))
-if EMAIL_CONFIG.get("EMAIL_BACKEND", "").endswith("filebased.EmailBackend"):
-    EMAIL_FILE_PATH = EMAIL_CONFIG.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
+# Unset: files under var/mail/ (and each HTML part under var/mail/html/), as README says. The
+# path is set here, not through "filemail://" + an absolute path, whose leading slash
+# django-environ drops (the mail landed in <repo>/<repo path>/var/mail/).
+EMAIL_URL = env.str("EMAIL_URL", default="")
+_FILE_BACKEND = "config.mail.FileEmailBackend"
+EMAIL_CONFIG = env.email_url("EMAIL_URL") if EMAIL_URL else {"EMAIL_BACKEND": _FILE_BACKEND}
+if EMAIL_CONFIG["EMAIL_BACKEND"] in (
+    _FILE_BACKEND,
+    "django.core.mail.backends.filebased.EmailBackend",
+):
+    EMAIL_CONFIG["EMAIL_BACKEND"] = _FILE_BACKEND
+    # filemail:///abs/path names an absolute folder, filemail://var/mail one under the repo.
+    _mail_path = urlparse(EMAIL_URL).netloc + urlparse(EMAIL_URL).path
+    EMAIL_CONFIG["EMAIL_FILE_PATH"] = str(BASE_DIR / _mail_path if _mail_path else VAR_DIR / "mail")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Duet <no-reply@duet.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -15,6 +15,7 @@ from accounts.models import User
 from engagement.models import Removal
 from tests.conftest import World
 from tests.factories import CheckInFactory, CommitmentFactory, TherapySessionFactory
+from tests.timestamps import api_timestamp
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ REMOVALS = "/api/v1/removals/"
 
 
 def _iso(moment: Any) -> str:
-    return str(moment.isoformat().replace("+00:00", "Z"))
+    return api_timestamp(moment)
 
 
 def _errors(response: Any) -> list[tuple[str | None, str]]:
