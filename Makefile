@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.lock | cut -c1-16)
 
-.PHONY: run test lint typecheck pytest check-migrations check-schema install clean lock bench loadtest screenshots fuzz
+.PHONY: run test lint typecheck pytest check-migrations check-schema install clean lock bench loadtest screenshots fuzz client-check messages
 
 install: $(STAMP)
 
@@ -40,6 +40,23 @@ check-schema:
 
 pytest:
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make client-check: the contract front-end teams consume (docs/clients.md). Generates the
+## TypeScript types with openapi-typescript at default options, compiles a typed first-hour flow
+## with tsc --strict, and lints the schema with Redocly's recommended rules at zero errors; the
+## tools are pinned in clients/typescript-check/package-lock.json (npm ci, needs Node >= 20.19).
+client-check: install
+	@mkdir -p var/clients
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py spectacular --fail-on-warn \
+		--validate --format openapi-json --file var/clients/schema.json
+	cd clients/typescript-check && npm ci --no-audit --no-fund --loglevel=error \
+		&& npm run --silent generate && npm run --silent compile \
+		&& REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npm run --silent lint
+
+## make messages: compile locale/*/LC_MESSAGES/django.po into the committed .mo files (polib, no
+## system gettext); a test fails while a .mo is stale.
+messages:
+	$(BIN)/python -m config.locale
 
 ## make bench: benchmarks on PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL), results
 ## in docs/benchmarks.md. Needs wrk for the API figures (Debian package, installed when root).

@@ -320,7 +320,11 @@ SPECTACULAR_SETTINGS = {
         "CheckInVisibilityEnum": "engagement.models.Visibility",
         "SessionKindEnum": "engagement.models.TherapySession.Kind",
     },
-    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "config.api.schema.postprocess_schema",
+    ],
+    "SERVERS": [{"url": SITE_URL, "description": "This server (SITE_URL)"}],
 }
 
 # --- Celery (SPEC section 6) ---
