@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.backends.filebased import EmailBackend
+from django.utils.text import slugify
 
 
 class FileEmailBackend(EmailBackend):
@@ -22,7 +23,8 @@ class FileEmailBackend(EmailBackend):
             for index, html in enumerate(_html_parts(message)):
                 os.makedirs(html_dir, exist_ok=True)
                 stamp = datetime.now(tz=UTC).strftime("%Y%m%d-%H%M%S-%f")
-                name = f"{stamp}-{id(message)}-{index}.html"
+                to = slugify(",".join(message.to))[:60]
+                name = f"{stamp}-{to}-{slugify(str(message.subject))[:60]}-{index}.html"
                 with open(os.path.join(html_dir, name), "w", encoding="utf-8") as file:
                     file.write(html)
         return sent

@@ -52,7 +52,7 @@ def test_make_runs_mail_lands_in_var_mail_with_its_html_in_var_mail_html(tmp_pat
     assert configured == {"backend": "config.mail.FileEmailBackend", "path": str(REPO / "var/mail")}
     (raw,) = tmp_path.glob("*.log")
     assert "Subject: Your week" in raw.read_text()
-    (html,) = (tmp_path / "html").glob("*.html")
+    (html,) = (tmp_path / "html").glob("*-bexamplecom-your-week-0.html")
     assert html.read_text() == "<p>Your week</p>"
 
 
