@@ -18,6 +18,8 @@ from django.utils.cache import get_conditional_response
 from django.utils.translation import get_language, gettext, gettext_lazy
 from rest_framework import exceptions
 
+from config.middleware import API_CONTENT_SECURITY_POLICY
+
 API_PREFIX = "/api/"
 # The one answer under /api/ that is a page for people: the one-click unsubscribe (SPEC section 3)
 # answers HTML, its errors included; the docs pages are HTML when they work.
@@ -100,6 +102,9 @@ class JsonErrorMiddleware:
         for header in ("Allow", "Retry-After", "Vary", "Content-Language"):
             if header in response:
                 replacement[header] = response[header]
+        # What Django answers around the views never met NoStoreMiddleware (SPEC section 3).
+        replacement["Cache-Control"] = "no-store"
+        replacement["Content-Security-Policy"] = API_CONTENT_SECURITY_POLICY
         return replacement
 
 

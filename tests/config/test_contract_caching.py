@@ -44,6 +44,7 @@ def test_every_read_carries_an_etag_and_answers_304_when_it_matches(
         assert again.status_code == 304, path
         assert again["ETag"] == etag
         assert again.content == b""
+        assert again["Cache-Control"] == "no-store"
 
 
 def test_a_weak_if_none_match_matches_too(world: World, partner: APIClient) -> None:

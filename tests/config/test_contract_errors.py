@@ -29,6 +29,7 @@ def partner_client(client_for: Callable[[User | None], APIClient]) -> APIClient:
 
 def _only_error(response: Any) -> dict[str, Any]:
     assert response["Content-Type"].startswith("application/json")
+    assert response["Cache-Control"] == "no-store"
     body = response.json()
     assert set(body) == {"type", "errors"}
     assert len(body["errors"]) == 1
