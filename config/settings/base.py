@@ -161,17 +161,13 @@ else:
     }
 
 # --- Email ---
-# Unset: files under var/mail/ (and each HTML part under var/mail/html/), as README says. The
-# path is set here, not through "filemail://" + an absolute path, whose leading slash
-# django-environ drops (the mail landed in <repo>/<repo path>/var/mail/).
+# Unset: files under var/mail/ (digests also write each HTML part under var/mail/html/), as
+# README says. The path is set here, not through "filemail://" + an absolute path, whose leading
+# slash django-environ drops (the mail landed in <repo>/<repo path>/var/mail/).
 EMAIL_URL = env.str("EMAIL_URL", default="")
-_FILE_BACKEND = "config.mail.FileEmailBackend"
+_FILE_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 EMAIL_CONFIG = env.email_url("EMAIL_URL") if EMAIL_URL else {"EMAIL_BACKEND": _FILE_BACKEND}
-if EMAIL_CONFIG["EMAIL_BACKEND"] in (
-    _FILE_BACKEND,
-    "django.core.mail.backends.filebased.EmailBackend",
-):
-    EMAIL_CONFIG["EMAIL_BACKEND"] = _FILE_BACKEND
+if EMAIL_CONFIG["EMAIL_BACKEND"] == _FILE_BACKEND:
     # filemail:///abs/path names an absolute folder, filemail://var/mail one under the repo.
     _mail_path = urlparse(EMAIL_URL).netloc + urlparse(EMAIL_URL).path
     EMAIL_CONFIG["EMAIL_FILE_PATH"] = str(BASE_DIR / _mail_path if _mail_path else VAR_DIR / "mail")

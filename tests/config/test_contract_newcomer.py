@@ -3,6 +3,7 @@ answer with DEBUG=false before anyone ran collectstatic."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -12,35 +13,36 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from django.conf import settings as django_settings
-from django.test import Client
+from django.core.management import call_command
+from django.test import Client, TestCase
 
+from tests.engagement.digests.builders import NEXT_MONDAY, WEEK, local, reported_couple
 from tests.factories import UserFactory
 
 REPO = Path(django_settings.BASE_DIR)
 
-_SEND_WITH_DEV_SETTINGS = """
-import json, sys
+_DEV_MAIL_SETTINGS = """
+import json
 import django
 django.setup()
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
-message = EmailMultiAlternatives("Your week", "Plain text", "a@duet.local", ["b@example.com"])
-message.attach_alternative("<p>Your week</p>", "text/html")
-get_connection(file_path=sys.argv[1]).send_messages([message])
 print(json.dumps({"backend": settings.EMAIL_BACKEND, "path": settings.EMAIL_FILE_PATH}))
 """
 
 
-def test_make_runs_mail_lands_in_var_mail_with_its_html_in_var_mail_html(tmp_path: Path) -> None:
+def _dev_mail_settings(email_url: str | None) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
         if key not in ("EMAIL_URL", "DATABASE_URL", "REDIS_URL", "DEBUG")
     }
     env["DJANGO_SETTINGS_MODULE"] = "config.settings.dev"
+    if email_url is not None:
+        env["EMAIL_URL"] = email_url
     result = subprocess.run(
-        [sys.executable, "-c", _SEND_WITH_DEV_SETTINGS, str(tmp_path)],
+        [sys.executable, "-c", _DEV_MAIL_SETTINGS],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -48,12 +50,40 @@ def test_make_runs_mail_lands_in_var_mail_with_its_html_in_var_mail_html(tmp_pat
         check=True,
         timeout=60,
     )
-    configured = json.loads(result.stdout.strip().splitlines()[-1])
-    assert configured == {"backend": "config.mail.FileEmailBackend", "path": str(REPO / "var/mail")}
-    (raw,) = tmp_path.glob("*.log")
-    assert "Subject: Your week" in raw.read_text()
-    (html,) = (tmp_path / "html").glob("*-bexamplecom-your-week-0.html")
-    assert html.read_text() == "<p>Your week</p>"
+    configured: dict[str, str] = json.loads(result.stdout.strip().splitlines()[-1])
+    return configured
+
+
+FILE_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+
+
+def test_make_runs_mail_goes_to_var_mail_in_the_repo() -> None:
+    assert _dev_mail_settings(None) == {"backend": FILE_BACKEND, "path": str(REPO / "var/mail")}
+
+
+def test_a_filemail_url_keeps_its_absolute_path(tmp_path: Path) -> None:
+    configured = _dev_mail_settings(f"filemail://{tmp_path}")
+    assert configured == {"backend": FILE_BACKEND, "path": str(tmp_path)}
+
+
+@pytest.mark.django_db
+def test_digests_through_the_dev_mail_backend_land_as_files_with_their_html(
+    settings: Any, tmp_path: Path
+) -> None:
+    _, partner, _, therapist = reported_couple()
+    assert therapist is not None
+    settings.EMAIL_BACKEND = FILE_BACKEND
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+    with (
+        time_machine.travel(local(NEXT_MONDAY, 8), tick=False),
+        TestCase.captureOnCommitCallbacks(execute=True),
+    ):
+        call_command("send_digests", stdout=io.StringIO())
+    raw = "".join(path.read_text() for path in tmp_path.glob("*.log"))
+    assert partner.email in raw
+    pages = {path.name for path in (tmp_path / "html").glob("*.html")}
+    assert f"{WEEK}-partner-{partner.pk}.html" in pages
+    assert f"{WEEK}-therapist-{therapist.pk}.html" in pages
 
 
 @pytest.fixture
