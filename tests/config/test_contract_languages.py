@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import calendar
+import re
 from collections.abc import Callable
 
 import pytest
+from django.core import mail
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -13,6 +16,8 @@ from config.locale import compiled_catalogs
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+ENGLISH_MONTHS = set(calendar.month_name[1:])
 
 
 @pytest.fixture
@@ -74,3 +79,30 @@ def test_the_committed_catalogs_are_compiled_from_their_po_files() -> None:
     assert compiled, "locale/ holds no catalog"
     for mo_path, content in compiled.items():
         assert mo_path.read_bytes() == content, f"run `make messages`: {mo_path} is stale"
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_an_email_queued_by_a_spanish_request_is_not_written_in_its_language(
+    client_for: Callable[[User | None], APIClient], language: str
+) -> None:
+    """Emails follow the recipient (SPEC section 3), not the Accept-Language of whoever caused
+    them; a task run eagerly starts from the default language, as on a worker."""
+    from django.test import TestCase
+
+    from tests.factories import make_couple
+
+    couple, partner, _other, _therapist = make_couple(therapist=False)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client_for(partner).post(
+            "/api/v1/invitations/",
+            {"couple": str(couple.pk), "email": "x@example.com", "role": "therapist"},
+            format="json",
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+    assert response.status_code == 201, response.json()
+    assert response["Content-Language"] == language
+    (message,) = mail.outbox
+    assert "The link works once and until" in str(message.body)
+    month = re.search(r"until \d+ (\w+) \d{4}", str(message.body))
+    assert month is not None
+    assert month.group(1) in ENGLISH_MONTHS
