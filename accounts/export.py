@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from config.api.fields import utc_timestamp
 from engagement.models import Attendance, CheckIn, Commitment, Membership
 from engagement.selectors.reports import report_for_viewer, reports_readable_by, sharing_of
 from engagement.selectors.visibility import (
@@ -32,7 +33,7 @@ _SCALES = ("mood", "effort", "connection", "resentment", "wellbeing")
 
 
 def _utc(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    return utc_timestamp(value)
 
 
 def _user(user: User) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
-from celery.signals import worker_process_init
+from celery.signals import task_postrun, task_prerun, worker_process_init
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
@@ -94,3 +94,29 @@ app.autodiscover_tasks(["engagement.reports"])
 app.autodiscover_tasks(["engagement.digests"])
 # Check-in reminder tasks live with their planner and ledger (engagement/reminders/tasks.py).
 app.autodiscover_tasks(["engagement.reminders"])
+
+
+# Tasks write emails in the recipient's language, never in that of the request that queued them:
+# a task run eagerly (tests, a lone runserver) starts from the default language as a worker does,
+# and gives the request its own back afterwards.
+_request_languages: dict[str, str | None] = {}
+
+
+@task_prerun.connect
+def _task_starts_in_the_default_language(task_id: str, **kwargs: Any) -> None:
+    from django.conf import settings
+    from django.utils import translation
+
+    _request_languages[task_id] = translation.get_language()
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@task_postrun.connect
+def _request_language_back(task_id: str, **kwargs: Any) -> None:
+    from django.utils import translation
+
+    language = _request_languages.pop(task_id, None)
+    if language is None:
+        translation.deactivate()
+    else:
+        translation.activate(language)

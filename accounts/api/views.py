@@ -110,7 +110,7 @@ class VerifyEmailView(PublicAuthView):
         serializer = s.VerifyEmailSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         pair = services.user_verify_email(token=serializer.validated_data["token"])
-        return Response(pair)
+        return Response(s.TokenPairSerializer(pair).data)
 
 
 class TokenObtainView(PublicAuthView):
@@ -141,7 +141,7 @@ class TokenObtainView(PublicAuthView):
                 "No active account found with the given credentials.", code="no_active_account"
             )
         attempts.forgive()
-        return Response(pair)
+        return Response(s.TokenPairSerializer(pair).data)
 
 
 class TokenRefreshView(PublicAuthView):
@@ -166,7 +166,7 @@ class TokenRefreshView(PublicAuthView):
             raise AuthenticationFailed(
                 "Token is invalid or expired.", code="token_not_valid"
             ) from None
-        return Response(pair)
+        return Response(s.TokenPairSerializer(pair).data)
 
 
 class LogoutView(PublicAuthView):

@@ -1,5 +1,5 @@
-"""Serializer fields shared by the API: timestamps in UTC with `Z`, refused without an offset;
-strings and booleans that must be JSON strings and booleans."""
+"""Serializer fields shared by the API: timestamps in UTC with milliseconds and `Z`, refused
+without an offset; strings and booleans that must be JSON strings and booleans."""
 
 from __future__ import annotations
 
@@ -35,10 +35,12 @@ class AwareDateTimeField(serializers.DateTimeField):
 
 
 def utc_timestamp(value: datetime | None) -> str | None:
-    """A datetime as the API writes it: ISO 8601 in UTC with `Z`."""
+    """A datetime as the API writes it: ISO 8601 in UTC, milliseconds and `Z`, always the same
+    width (`2026-11-23T12:00:03.000Z`), so one client formatter reads them all (SPEC section 3;
+    Swift's ISO 8601 strategy refuses six digits)."""
     if value is None:
         return None
-    return str(value.astimezone(UTC).isoformat().replace("+00:00", "Z"))
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class StringField(serializers.CharField):

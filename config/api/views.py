@@ -16,6 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api.fields import utc_timestamp
+from config.api.middleware import is_api, not_found_response
 from config.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
@@ -80,16 +82,11 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """404 for a URL no route matches (`/sessions/0.5/`): under /api/ it answers in the API's
-    one error shape (SPEC section 3), not Django's HTML page; elsewhere, Django's page."""
-    if not request.path.startswith("/api/"):
+    one error shape (SPEC section 3), not Django's HTML page; elsewhere, Django's page. With
+    DEBUG, Django skips this handler and JsonErrorMiddleware does the same."""
+    if not is_api(request):
         return defaults.page_not_found(request, exception)
-    return JsonResponse(
-        {
-            "type": "client_error",
-            "errors": [{"code": "not_found", "detail": "Not found.", "attr": None}],
-        },
-        status=404,
-    )
+    return not_found_response(request)
 
 
 class MetaView(APIView):
@@ -119,7 +116,7 @@ class MetaView(APIView):
         ),
     )
     def get(self, request: Request) -> Response:
-        now = timezone.now().isoformat().replace("+00:00", "Z")
+        now = utc_timestamp(timezone.now())
         return Response(
             {
                 "server_time": now,

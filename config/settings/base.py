@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlparse
 
 import django_stubs_ext
 import environ
@@ -52,13 +53,20 @@ INSTALLED_APPS = [
     "engagement",
 ]
 
+# Under /api/ (config/api/middleware.py): gzip sees the final body, so it sits outside what
+# writes bodies; JSON errors inside CORS and the locale, so they carry their headers; ETags inside
+# gzip, so they hash the identity body.
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.api.middleware.ApiGZipMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "config.api.middleware.JsonErrorMiddleware",
+    "config.api.middleware.ApiCommonMiddleware",
+    "config.api.middleware.ETagMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -121,7 +129,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 PASSWORD_RESET_TIMEOUT = 3600
 
-LANGUAGE_CODE = "en-us"
+# Error details follow Accept-Language, answered with Content-Language (SPEC section 3); Django
+# and DRF ship Spanish for their messages, locale/ holds the project's own.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -132,7 +144,7 @@ STATIC_ROOT = VAR_DIR / "static"
 WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "config.staticfiles.StaticFilesStorage"},
 }
 
 # --- Redis: Celery broker and cache; unset means embedded defaults (SPEC section 6) ---
@@ -155,9 +167,16 @@ else:
     }
 
 # --- Email ---
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="filemail://" + str(VAR_DIR / "mail"))
-if EMAIL_CONFIG.get("EMAIL_BACKEND", "").endswith("filebased.EmailBackend"):
-    EMAIL_FILE_PATH = EMAIL_CONFIG.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
+# Unset: files under var/mail/ (digests also write each HTML part under var/mail/html/), as
+# README says. The path is set here, not through "filemail://" + an absolute path, whose leading
+# slash django-environ drops (the mail landed in <repo>/<repo path>/var/mail/).
+EMAIL_URL = env.str("EMAIL_URL", default="")
+_FILE_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_CONFIG = env.email_url("EMAIL_URL") if EMAIL_URL else {"EMAIL_BACKEND": _FILE_BACKEND}
+if EMAIL_CONFIG["EMAIL_BACKEND"] == _FILE_BACKEND:
+    # filemail:///abs/path names an absolute folder, filemail://var/mail one under the repo.
+    _mail_path = urlparse(EMAIL_URL).netloc + urlparse(EMAIL_URL).path
+    EMAIL_CONFIG["EMAIL_FILE_PATH"] = str(BASE_DIR / _mail_path if _mail_path else VAR_DIR / "mail")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Duet <no-reply@duet.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -190,6 +209,23 @@ if _proxy_header:
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
+# What the API reads and writes beyond the CORS-safelisted headers (SPEC section 3): a web app
+# sends idempotency keys and revalidates, and reads tags, throttle waits and replays.
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "accept-language",
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "if-none-match",
+)
+CORS_EXPOSE_HEADERS = (
+    "ETag",
+    "Retry-After",
+    "Idempotent-Replayed",
+    "X-Request-ID",
+    "Content-Language",
+)
 
 # --- REST framework ---
 THROTTLE_USER_RATE = env.str("THROTTLE_USER_RATE", default="600/min")
@@ -309,7 +345,11 @@ SPECTACULAR_SETTINGS = {
         "CheckInVisibilityEnum": "engagement.models.Visibility",
         "SessionKindEnum": "engagement.models.TherapySession.Kind",
     },
-    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "config.api.schema.postprocess_schema",
+    ],
+    "SERVERS": [{"url": SITE_URL, "description": "This server (SITE_URL)"}],
 }
 
 # --- Celery (SPEC section 6) ---

@@ -28,6 +28,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from config.api.middleware import json_etag
 from engagement.api.audit import record_therapist_reads
 from engagement.api.conditional import ConditionalRetrieveMixin
 from engagement.api.filters import AwareDateTimeFilter
@@ -254,7 +255,14 @@ class ReportViewSet(
         record_therapist_reads(
             request, action="report.current", object_type="report", objects=[report]
         )
-        return conditional(request, Response(self.get_serializer(report).data))
+        data = self.get_serializer(report).data
+        response = Response(data)
+        # Computed on request: the tag leaves out the moments of computing, so an unchanged week
+        # answers 304 (SPEC section 3).
+        response["ETag"] = json_etag(
+            {k: v for k, v in data.items() if k not in ("computed_at", "updated_at")}
+        )
+        return response
 
     @extend_schema(
         summary="Compute a week's report again",

@@ -26,6 +26,7 @@ from django.db.models import Case, F, Min, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
+from config.api.fields import utc_timestamp
 from engagement.models import (
     CheckIn,
     Commitment,
@@ -55,7 +56,7 @@ READER_VALUES = ("revision", "computed_at", "updated_at")
 
 
 def _utc(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    return str(utc_timestamp(value))
 
 
 # --- whether the balance is shared -------------------------------------------------------------

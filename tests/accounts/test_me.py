@@ -139,7 +139,7 @@ def test_email_change_mails_a_link_to_the_new_address_and_a_notice_to_the_old(
     verified = api.post(VERIFY, {"token": link.link_params("/verify")["token"]})
 
     assert verified.status_code == 200
-    assert set(verified.json()) == {"access", "refresh"}
+    assert set(verified.json()) == {"access", "refresh", "access_expires_at", "refresh_expires_at"}
     assert User.objects.get(pk=user.pk).email == "alex.new@example.com"
     new_sign_in = api.post(SIGN_IN, {"email": "alex.new@example.com", "password": PASSWORD})
     old_sign_in = api.post(SIGN_IN, {"email": "alex@example.com", "password": PASSWORD})

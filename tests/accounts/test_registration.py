@@ -82,7 +82,7 @@ def test_opening_the_verification_link_confirms_the_address_and_signs_in(
     response = api.post(VERIFY, {"token": token})
 
     assert response.status_code == 200
-    assert set(response.json()) == {"access", "refresh"}
+    assert set(response.json()) == {"access", "refresh", "access_expires_at", "refresh_expires_at"}
     me = bearer(response.json()["access"]).get("/api/v1/me/")
     assert me.status_code == 200
     assert me.json()["email"] == "robin@example.com"

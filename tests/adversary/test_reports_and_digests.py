@@ -130,15 +130,15 @@ def test_a_backfilled_private_checkin_recomputed_leaves_my_report_untouched(
         body = a.get(detail).json()
         assert (body["revision"], body["computed_at"], body["updated_at"]) == (
             1,
-            "2026-11-23T12:00:00Z",
-            "2026-11-23T12:00:00Z",
+            "2026-11-23T12:00:00.000Z",
+            "2026-11-23T12:00:00.000Z",
         )
         assert a.get("/api/v1/reports/", {"updated_since": since}).json()["results"] == []
         # The therapist's view changed: their values moved, and the feed shows it.
         therapist = client_for(scene.therapist)
         full = therapist.get(detail).json()
         assert full["revision"] == 2
-        assert full["updated_at"] == "2026-11-25T20:05:00Z"
+        assert full["updated_at"] == "2026-11-25T20:05:00.000Z"
         feed = therapist.get("/api/v1/reports/", {"updated_since": since}).json()["results"]
         assert [r["id"] for r in feed] == [str(report.pk)]
 
@@ -173,7 +173,7 @@ def test_withdrawn_consent_moves_my_report_into_my_feed(
         feed = a.get("/api/v1/reports/", {"updated_since": since}).json()["results"]
         assert [r["id"] for r in feed] == [str(report.pk)]
         assert (feed[0]["revision"], feed[0]["balance"]) == (2, None)
-        assert feed[0]["updated_at"] == "2026-11-23T14:00:00Z"
+        assert feed[0]["updated_at"] == "2026-11-23T14:00:00.000Z"
         # The therapist's full view did not change: their values stay.
         full = client_for(scene.therapist).get(f"/api/v1/reports/{report.pk}/").json()
         assert full["revision"] == 1
@@ -261,7 +261,7 @@ def test_a_report_appearing_to_me_when_b_shares_a_record_shows_in_my_feed(
         since = (first_run + dt.timedelta(hours=1)).isoformat()
         feed = client_for(a).get("/api/v1/reports/", {"updated_since": since}).json()["results"]
     assert [(r["week_start"], r["updated_at"]) for r in feed] == [
-        ("2026-11-09", "2026-11-23T15:00:00Z")
+        ("2026-11-09", "2026-11-23T15:00:00.000Z")
     ]
 
 

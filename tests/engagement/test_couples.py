@@ -295,7 +295,7 @@ def test_a_couple_names_its_partners_therapists_and_former_members(client_for: C
     ]
     assert [t["display_name"] for t in body["therapists"]] == [therapist.display_name]
     assert body["former_members"] == [
-        {"id": str(leaver.pk), "display_name": "Dr. Gone", "left_at": "2026-01-01T00:00:00Z"}
+        {"id": str(leaver.pk), "display_name": "Dr. Gone", "left_at": "2026-01-01T00:00:00.000Z"}
     ]
 
 

@@ -20,6 +20,7 @@ from tests.factories import (
     TherapySessionFactory,
     make_couple,
 )
+from tests.timestamps import api_timestamp
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ REMOVALS = "/api/v1/removals/"
 
 
 def _iso(moment: Any) -> str:
-    return str(moment.isoformat().replace("+00:00", "Z"))
+    return api_timestamp(moment)
 
 
 def _errors(response: Any) -> list[tuple[str | None, str]]:

@@ -128,7 +128,7 @@ def test_a_therapist_logs_a_past_individual_session_for_one_partner(
     )
     assert response.status_code == 201, response.json()
     assert response.json()["focus_partner"] == str(world.other_partner.pk)
-    assert response.json()["starts_at"] == "2026-01-05T08:00:00Z"
+    assert response.json()["starts_at"] == "2026-01-05T08:00:00.000Z"
 
 
 def test_an_individual_session_needs_a_focus_partner(world: World, client_for: ClientFor) -> None:

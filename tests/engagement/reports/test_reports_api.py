@@ -461,7 +461,7 @@ def test_the_week_so_far_is_computed_on_request_and_never_stored(client_for: Cli
     assert full.status_code == 200
     body = full.json()
     assert (body["id"], body["revision"], body["week_start"]) == (None, None, "2026-11-23")
-    assert body["computed_at"] == "2026-11-25T12:00:00Z"
+    assert body["computed_at"] == "2026-11-25T12:00:00.000Z"
     assert body["partners"][0]["checkin_days"] == 2
     assert body["partners"][0]["mood_avg"] == 4.0
     assert body["partners"][1]["attendance_rate"] == 0.0

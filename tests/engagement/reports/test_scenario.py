@@ -33,8 +33,8 @@ W = dt.date(2026, 11, 16)
 SPEC_EXAMPLE = """
 {
   "id": "6f1c…", "couple": "0b9e…", "week_start": "2026-11-16",
-  "methodology": "v1.1", "view": "full", "revision": 1, "computed_at": "2026-11-23T12:00:03Z",
-  "updated_at": "2026-11-23T12:00:03Z",
+  "methodology": "v1.1", "view": "full", "revision": 1, "computed_at": "2026-11-23T12:00:03.000Z",
+  "updated_at": "2026-11-23T12:00:03.000Z",
   "balance": "one_sided", "gap": 100.0, "gap_trend": "widening", "less_engaged_partner": "a41d…",
   "partners": [
     {"partner": "93c2…", "engagement_score": 100.0,
