@@ -91,10 +91,9 @@ def _sessions(user: User) -> list[dict[str, Any]]:
                 "starts_at": _utc(session.starts_at),
                 "duration_minutes": session.duration_minutes,
                 "status": session.status,
-                # Only the caller's own entry: never another partner's rating (SPEC section 1).
-                "attendance": None
-                if attendance is None
-                else {"status": attendance.status, "participation": attendance.participation},
+                # Only the caller's own status: participation ratings are the therapist's
+                # alone, not even one's own reaches the export (SPEC sections 1 and 4).
+                "attendance": None if attendance is None else {"status": attendance.status},
             }
         )
     return result

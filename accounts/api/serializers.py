@@ -333,7 +333,6 @@ class _ExportCoupleSerializer(serializers.Serializer):
 
 class _ExportAttendanceSerializer(serializers.Serializer):
     status = _enum(Attendance.Status)
-    participation = serializers.IntegerField(allow_null=True, min_value=0, max_value=3)
 
 
 class _ExportSessionSerializer(serializers.Serializer):

@@ -177,7 +177,7 @@ def test_export_contains_the_callers_own_data(scene: Scene, signed_in: SignedIn)
     assert {c["note"] for c in body["checkins"]} == {"OWN-PRIVATE-NOTE", "OWN-SHARED-NOTE"}
     assert {c["title"] for c in body["commitments"]} == {"OWN-PROMISE", "OWN-HOMEWORK"}
     assert [s["id"] for s in body["sessions"]] == [str(scene.joint.id)]
-    assert body["sessions"][0]["attendance"] == {"status": "attended", "participation": 1}
+    assert body["sessions"][0]["attendance"] == {"status": "attended"}
     assert [r["id"] for r in body["reports"]] == [str(scene.report.id)]
 
 
@@ -189,10 +189,10 @@ def test_export_never_contains_what_others_keep_private(scene: Scene, signed_in:
         assert secret not in text
     assert str(scene.individual.id) not in text
     assert "therapist_notes" not in text
-    # The other partner's participation rating (3) appears nowhere.
-    ratings = [s["attendance"]["participation"] for s in body["sessions"] if s["attendance"]]
-    assert ratings == [1]
+    # No participation rating, the other partner's (3) nor the caller's own (1): SPEC 1 and 4.
+    assert all("participation" not in s["attendance"] for s in body["sessions"] if s["attendance"])
     assert '"participation": 3' not in text
+    assert '"participation": 1' not in text
     # As numbers, not digits inside a timestamp ("21:30:04.753Z" holds "4.75").
     numbers = re.findall(r"(?<![\d.:])\d+\.\d+(?![\d])", text)
     assert str(OTHER_FIGURES["engagement_score"]) not in numbers

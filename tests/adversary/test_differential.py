@@ -7,19 +7,25 @@ joint session, a therapist-only commitment, the safety hold on and off. A's ever
 paged, and as a sync feed), every detail, every ETag and /me/ stay identical. Then the opposite:
 what A should see (B's `couple` check-in, B widening one) does show up.
 
-More of A's surface joins the snapshot by listing it in `PARTNER_SURFACE` (reports, digests and
-the export are added there as they learn the same rules).
+More of A's surface joins the snapshot by listing it in `PARTNER_SURFACE`. The weekly reports
+(list, details, `updated_since`) are computed before and recomputed after (B's backfills make
+them stale); `/reports/current/` and the export are compared without the moments they were
+computed at (they are computed on request), and A's digest has its own differential test in
+`test_reports_and_digests.py`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -48,9 +54,18 @@ class Feed:
 
 @dataclass(frozen=True)
 class Page:
-    """A single URL A can read."""
+    """A single URL A can read; `volatile` keys (the moment a figure computed on request was
+    computed) are left out of the comparison, and so is its ETag, which hashes them."""
 
     path: str
+    volatile: tuple[str, ...] = ()
+
+
+def _without(body: bytes, keys: tuple[str, ...]) -> bytes:
+    data = json.loads(body)
+    for key in keys:
+        data.pop(key, None)
+    return json.dumps(data, sort_keys=True).encode()
 
 
 def _checkin_detail(row: dict[str, Any]) -> str:
@@ -66,7 +81,16 @@ PARTNER_SURFACE: list[Feed | Page] = [
     Feed(f"{API}/checkins/", _checkin_detail),
     Feed(f"{API}/invitations/", lambda row: f"{API}/invitations/{row['id']}/"),
     Feed(f"{API}/removals/", params={"since": EPOCH}, sync=False),
+    Feed(f"{API}/reports/", lambda row: f"{API}/reports/{row['id']}/"),
+    Page(f"{API}/me/export/", volatile=("exported_at",)),
 ]
+
+
+def surface_of(world: Couple) -> list[Feed | Page]:
+    """A's whole surface in this world: the lists and pages above, and the week so far."""
+    current = Page(f"{API}/reports/current/?couple={world.id}", ("computed_at", "updated_at"))
+    return [*PARTNER_SURFACE, current]
+
 
 Snapshot = dict[str, tuple[int, str | None, bytes]]
 
@@ -85,7 +109,12 @@ def snapshot(client: APIClient, surface: list[Feed | Page] = PARTNER_SURFACE) ->
 
     for item in surface:
         if isinstance(item, Page):
-            keep(item.path, _read(client, item.path))
+            response = _read(client, item.path)
+            if item.volatile:
+                assert response.status_code == 200, response.content
+                taken[item.path] = (200, None, _without(response.content, item.volatile))
+            else:
+                keep(item.path, response)
             continue
         variants = [dict(item.params)]
         if item.sync:
@@ -217,6 +246,7 @@ def _build(client_for: ClientFor, clock: time_machine.Traveller) -> Couple:
         201,
     )
     clock.shift(dt.timedelta(hours=1))
+    call_command("compute_reports", stdout=io.StringIO())
     return Couple(couple, a, b, therapist, sessions[-1])
 
 
@@ -302,16 +332,25 @@ def _what_a_must_not_observe(
     clock.shift(dt.timedelta(minutes=2))
     _ok(doctor.patch(f"{API}/couples/{couple}/", {"safety_hold": False}, format="json"))
     clock.shift(dt.timedelta(minutes=2))
+    # The weekly run recomputes what B's backfills made stale (the therapist's view moves).
+    call_command("compute_reports", stdout=io.StringIO())
+    clock.shift(dt.timedelta(minutes=2))
 
 
 def test_nothing_b_or_the_therapist_keep_from_a_moves_anything_a_reads(
     client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
     world = _build(client_for, clock)
-    before = snapshot(client_for(world.a))
+    therapist = client_for(world.therapist)
+    reports_before = therapist.get(f"{API}/reports/", {"couple": world.id}).json()["results"]
+    before = snapshot(client_for(world.a), surface_of(world))
     assert len(before) > 30  # the surface is not trivially small
+    assert any(url.startswith(f"{API}/reports/") and "current" not in url for url in before)
     _what_a_must_not_observe(world, client_for, clock)
-    after = snapshot(client_for(world.a))
+    after = snapshot(client_for(world.a), surface_of(world))
+    reports_after = therapist.get(f"{API}/reports/", {"couple": world.id}).json()["results"]
+    # The hidden records did reach the therapist's reports: the comparison is not vacuous.
+    assert reports_after != reports_before
     assert after.keys() == before.keys()
     changed = [url for url in before if before[url] != after[url]]
     assert changed == []
