@@ -365,6 +365,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
         "store_processed": False,
     }
 )
+if not REDIS_URL:
+    # The embedded broker's folders exist from the start (a fresh clone has no var/ yet), so
+    # the first send and the first look at a queue's depth find them.
+    for _folder in ("queue", "processed"):
+        (VAR_DIR / "broker" / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 
