@@ -30,7 +30,7 @@ from accounts import tasks
 from accounts.authentication import issue_tokens, user_can_sign_in
 from accounts.devices import devices_forget
 from accounts.models import EmailVerification, RefreshRotation, User, normalize_email
-from accounts.tokens import tokens_revoke_all
+from accounts.tokens import token_hash, tokens_revoke_all
 from engagement.models import (
     CheckIn,
     Commitment,
@@ -148,7 +148,7 @@ def user_verify_email(*, token: str) -> dict[str, str]:
     verification = (
         EmailVerification.objects.select_for_update()
         .select_related("user")
-        .filter(token_hash=tasks.token_hash(token), expires_at__gt=timezone.now())
+        .filter(token_hash=token_hash(token), expires_at__gt=timezone.now())
         .first()
     )
     if verification is None:
