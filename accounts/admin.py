@@ -10,15 +10,12 @@ from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 
 from accounts.models import Device, EmailVerification, RefreshRotation, User
 from accounts.throttling import FailedSignIns, client_ip
 from accounts.validators import validate_name
-from engagement.admin.read_only import ViewOnlyAdmin
-from engagement.models import Membership
+from config.admin_base import ViewOnlyAdmin
 
 
 class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
@@ -122,30 +119,11 @@ class UserAdmin(admin.ModelAdmin[User]):
         self.message_user(
             request, f"{len(users)} user(s) no longer have therapist status.", messages.SUCCESS
         )
-        # The status decides who may accept a therapist invitation; it does not take anyone
-        # out of a couple (that writes removals and changes what partners see), so staff are
-        # told where such users still sit, and decide.
-        seats = Membership.objects.filter(
-            user__in=[u.pk for u in users],
-            role=Membership.Role.THERAPIST,
-            left_at__isnull=True,
-        )
-        if seats.exists():
-            url = reverse("admin:engagement_membership_changelist")
-            self.message_user(
-                request,
-                format_html(
-                    "{} of them still hold a therapist's place in {} couple(s), and still see "
-                    'those couples as their therapist: <a href="{}?role__exact=therapist&amp;'
-                    'current=yes&amp;q={}">see their memberships</a>. Remove them from a couple '
-                    "in the app if they should no longer see it.",
-                    seats.values("user").distinct().count(),
-                    seats.values("couple").distinct().count(),
-                    url,
-                    users[0].email if len(users) == 1 else "",
-                ),
-                messages.WARNING,
-            )
+        self.therapist_status_withdrawn(request, users)
+
+    def therapist_status_withdrawn(self, request: HttpRequest, users: list[User]) -> None:
+        """After therapist status was withdrawn from `users`: nothing more here. The admin of
+        engagement (engagement/admin/users.py) adds what staff should know of their couples."""
 
 
 @admin.register(EmailVerification)

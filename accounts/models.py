@@ -122,7 +122,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         # The admin identifies people by address (its read-only inlines print this). Its
         # history copies the text into LogEntry.object_repr: erasure renames those entries
-        # (accounts/services.py, user_erase).
+        # (engagement/privacy/erasure.py, user_erase).
         return f"{self.display_name} <{self.email}>"
 
     def save(self, *args: Any, **kwargs: Any) -> None:

@@ -1,12 +1,12 @@
 """Writes of accounts: registration, verification, sign-in, passwords, email change, profile,
-and erasure. Keyword-only, atomic; mails leave through tasks queued after commit, with ids."""
+and the account's part of an erasure. Keyword-only, atomic; mails leave through tasks queued
+after commit, with ids."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
 import uuid
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -30,17 +30,7 @@ from accounts import tasks
 from accounts.authentication import issue_tokens, user_can_sign_in
 from accounts.devices import devices_forget
 from accounts.models import EmailVerification, RefreshRotation, User, normalize_email
-from accounts.tokens import tokens_revoke_all
-from engagement.models import (
-    CheckIn,
-    Commitment,
-    Couple,
-    IdempotencyRecord,
-    Invitation,
-    Membership,
-    Removal,
-    Visibility,
-)
+from accounts.tokens import token_hash, tokens_revoke_all
 
 INVALID_LINK = "This link is invalid or has expired."
 ERASED_DISPLAY_NAME = "Former partner"
@@ -148,7 +138,7 @@ def user_verify_email(*, token: str) -> dict[str, str]:
     verification = (
         EmailVerification.objects.select_for_update()
         .select_related("user")
-        .filter(token_hash=tasks.token_hash(token), expires_at__gt=timezone.now())
+        .filter(token_hash=token_hash(token), expires_at__gt=timezone.now())
         .first()
     )
     if verification is None:
@@ -328,101 +318,19 @@ def email_change_request(*, user: User, new_email: str) -> None:
     _note("email-change-notice", user)
 
 
-# --- erasure (docs/privacy.md says what goes and what stays, and why) ---
+# --- erasure: engagement/privacy/erasure.py erases the user, and calls this for the account ---
 
 
-def _removals_for_deleted(
-    user: User, checkins: list[CheckIn], commitments: list[Commitment]
-) -> list[Removal]:
-    """Tell the remaining members' apps to drop what they could see of the erased user."""
-    couple_ids = {c.couple_id for c in checkins} | {c.couple_id for c in commitments}
-    members: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = defaultdict(list)
-    for couple_id, member_id, role in (
-        Membership.objects.filter(couple_id__in=couple_ids, left_at__isnull=True)
-        .exclude(user=user)
-        .values_list("couple_id", "user_id", "role")
-    ):
-        members[couple_id].append((member_id, role))
-    now = timezone.now()
-    removals = []
-    for checkin in checkins:
-        for member_id, role in members[checkin.couple_id]:
-            sees = (
-                checkin.visibility == Visibility.COUPLE
-                if role == Membership.Role.PARTNER
-                else checkin.visibility in (Visibility.COUPLE, Visibility.THERAPIST)
-            )
-            if sees:
-                removals.append(
-                    Removal(
-                        user_id=member_id,
-                        type=Removal.Type.CHECKIN,
-                        object_id=checkin.id,
-                        removed_at=now,
-                    )
-                )
-    for commitment in commitments:
-        for member_id, role in members[commitment.couple_id]:
-            if (
-                role == Membership.Role.THERAPIST
-                or commitment.visibility == Commitment.Visibility.COUPLE
-            ):
-                removals.append(
-                    Removal(
-                        user_id=member_id,
-                        type=Removal.Type.COMMITMENT,
-                        object_id=commitment.id,
-                        removed_at=now,
-                    )
-                )
-    return removals
-
-
-@transaction.atomic
-def user_erase(*, user: User) -> None:
-    """Erase the account and its personal data; keep, anonymised, what belongs to others.
-
-    Goes: check-ins, the commitments the user set themselves, profile and preferences, pending
-    email changes, tokens, idempotency records, sync removals, couples nobody else ever joined.
-    Stays: sessions and attendance, commitments set by a therapist, stored reports, invitations
-    (pending ones sent by the user are revoked), attached to a row shown as "Former partner".
-    """
-    user = User.objects.select_for_update().get(pk=user.pk)
-    now = timezone.now()
-
-    # Couples nobody else ever joined hold nothing but the user's own data.
-    couple_ids = set(Membership.objects.filter(user=user).values_list("couple_id", flat=True))
-    shared_couples = set(
-        Membership.objects.filter(couple_id__in=couple_ids)
-        .exclude(user=user)
-        .values_list("couple_id", flat=True)
-    )
-    Couple.objects.filter(id__in=couple_ids - shared_couples).delete()
-
-    checkins = list(CheckIn.objects.filter(author=user))
-    own_commitments = list(Commitment.objects.filter(owner=user, created_by=user))
-    Removal.objects.bulk_create(_removals_for_deleted(user, checkins, own_commitments))
-    CheckIn.objects.filter(id__in=[c.id for c in checkins]).delete()
-    Commitment.objects.filter(id__in=[c.id for c in own_commitments]).delete()
-
-    Membership.objects.filter(user=user, left_at__isnull=True).update(
-        left_at=now, partner_slot=None, shares_balance=False
-    )
-    Invitation.objects.filter(invited_by=user, status=Invitation.Status.PENDING).update(
-        status=Invitation.Status.REVOKED, updated_at=now
-    )
-
-    placeholder = f"erased-{uuid.uuid4().hex}@invalid"
-    # The address the user was invited at would tie the anonymised row back to them.
-    Invitation.objects.filter(accepted_by=user).update(email=placeholder, updated_at=now)
-    IdempotencyRecord.objects.filter(user=user).delete()
-    Removal.objects.filter(user=user).delete()
+def account_anonymise(*, user: User, email: str, now: dt.datetime) -> None:
+    """The account's own part of an erasure: its pending email changes, rotations, devices,
+    profile and preferences go, and every token stops working. The row stays, anonymised under
+    `email` (a placeholder), for what belongs to others. The caller holds the user locked."""
     EmailVerification.objects.filter(user=user).delete()
     RefreshRotation.objects.filter(user=user).delete()
     devices_forget(user=user)
 
     user.display_name = ERASED_THERAPIST_DISPLAY_NAME if user.is_therapist else ERASED_DISPLAY_NAME
-    user.email = placeholder
+    user.email = email
     user.set_unusable_password()
     user.is_active = False
     user.is_staff = False
@@ -441,19 +349,8 @@ def user_erase(*, user: User) -> None:
     user.groups.clear()
     user.user_permissions.clear()
     tokens_revoke_all(user=user)
-    _admin_history_anonymise(user)
-
-
-def _admin_history_anonymise(user: User) -> None:
-    """The admin's history keeps what each changed row was called at the time (`object_repr`):
-    the user's name, and the address of the invitations they accepted. Rename those entries as
-    the rows read now, anonymised; what was done and when stays."""
-    renamed: list[tuple[type[Any], str, str]] = [(User, str(user.pk), str(user))]
-    renamed += [
-        (Invitation, str(invitation.pk), str(invitation))
-        for invitation in Invitation.objects.filter(accepted_by=user)
-    ]
-    for model, object_id, label in renamed:
-        LogEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(model), object_id=object_id
-        ).update(object_repr=label[:200])
+    # The admin's history keeps the user's name as it was (`object_repr`): rename it as the
+    # row reads now, anonymised; what was done and when stays.
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)
+    ).update(object_repr=str(user)[:200])

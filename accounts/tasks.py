@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -15,7 +14,7 @@ from django.utils import timezone
 
 from accounts import emails
 from accounts.models import EmailVerification, User
-from accounts.tokens import rotations_purge
+from accounts.tokens import rotations_purge, token_hash
 from config.observability import metrics
 
 # SMTP failures (smtplib.SMTPException is an OSError) and network errors are retried with
@@ -32,10 +31,6 @@ MAIL_TASK_OPTIONS: dict[str, Any] = {
     "retry_jitter": True,
     "max_retries": MAX_RETRIES,
 }
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _reachable_user(user_id: str) -> User | None:

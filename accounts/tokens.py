@@ -12,6 +12,7 @@ tokens. The database keeps only jtis and a timestamp: nothing that works as a cr
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import uuid
 
@@ -38,6 +39,12 @@ from accounts.models import Device, RefreshRotation, User
 logger = logging.getLogger(__name__)
 
 _DERIVATION_SALT = "accounts.tokens.rotation"
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a single-use link token (email verification, invitation): its sha256,
+    so a copy of the database opens no link."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class RefreshRejected(Exception):

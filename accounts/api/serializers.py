@@ -8,7 +8,6 @@ from typing import Any
 import jwt
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
@@ -18,14 +17,6 @@ from accounts.devices import canonical_token as _canonical_token
 from accounts.models import Device, User, normalize_email, validate_timezone
 from accounts.validators import validate_name
 from config.api.fields import AwareDateTimeField, ModelSerializer, StringField
-from engagement.models import (
-    Attendance,
-    Commitment,
-    Membership,
-    TherapySession,
-    Visibility,
-    WeeklyReport,
-)
 
 # Long enough for any passphrase, short enough that hashing it is no denial of service.
 PASSWORD_MAX_LENGTH = 256
@@ -295,111 +286,3 @@ class MeSerializer(ModelSerializer):
             "date_joined",
         )
         read_only_fields = ("id", "email", "is_therapist", "date_joined")
-
-
-# --- The export, for the schema: accounts/export.py builds the document itself. ---
-
-
-def _enum(choices: type[models.TextChoices], **kwargs: Any) -> StringField:
-    """A string documented with its values. Not an enum component: many models share field
-    names like `status`, and the schema's enum names would collide across them."""
-    values = ", ".join(f"`{value}`" for value in choices.values)
-    return StringField(help_text=f"One of {values}.", **kwargs)
-
-
-class _ExportUserSerializer(MeSerializer):
-    email_verified_at = AwareDateTimeField(allow_null=True)
-
-    class Meta(MeSerializer.Meta):
-        # What accounts/export.py writes of the user (the reminder preferences not yet).
-        fields = (
-            *(
-                name
-                for name in MeSerializer.Meta.fields
-                if name not in ("checkin_reminder", "reminder_hour", "reminder_email", "language")
-            ),
-            "email_verified_at",
-        )
-
-
-class _ExportCoupleSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    name = StringField()
-    role = _enum(Membership.Role)
-    joined_at = AwareDateTimeField()
-    left_at = AwareDateTimeField(allow_null=True)
-    shares_balance = serializers.BooleanField(allow_null=True)
-
-
-class _ExportAttendanceSerializer(serializers.Serializer):
-    status = _enum(Attendance.Status)
-
-
-class _ExportSessionSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    couple = serializers.UUIDField()
-    kind = _enum(TherapySession.Kind)
-    focus_partner = serializers.UUIDField(allow_null=True)
-    starts_at = AwareDateTimeField()
-    duration_minutes = serializers.IntegerField()
-    status = _enum(TherapySession.Status)
-    attendance = _ExportAttendanceSerializer(allow_null=True, help_text="The caller's own entry.")
-
-
-class _ExportCommitmentSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    couple = serializers.UUIDField()
-    title = StringField()
-    details = StringField()
-    due_on = serializers.DateField()
-    status = _enum(Commitment.Status)
-    resolved_at = AwareDateTimeField(allow_null=True)
-    renewed_from = serializers.UUIDField(allow_null=True)
-    visibility = _enum(Commitment.Visibility)
-    created_at = AwareDateTimeField()
-    updated_at = AwareDateTimeField()
-
-
-class _ExportCheckInSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    couple = serializers.UUIDField()
-    date = serializers.DateField()
-    mood = serializers.IntegerField(allow_null=True)
-    effort = serializers.IntegerField(allow_null=True)
-    connection = serializers.IntegerField(allow_null=True)
-    resentment = serializers.IntegerField(allow_null=True)
-    wellbeing = serializers.IntegerField(allow_null=True)
-    note = StringField()
-    visibility = _enum(Visibility)
-    created_at = AwareDateTimeField()
-    updated_at = AwareDateTimeField()
-
-
-class _ExportReportSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    couple = serializers.UUIDField()
-    week_start = serializers.DateField()
-    methodology = StringField()
-    view = serializers.ChoiceField(choices=["partner"])
-    computed_at = AwareDateTimeField()
-    revision = serializers.IntegerField()
-    balance = _enum(WeeklyReport.Balance, allow_null=True)
-    gap = serializers.FloatField(allow_null=True)
-    gap_trend = _enum(WeeklyReport.GapTrend, allow_null=True)
-    less_engaged_partner = serializers.UUIDField(allow_null=True)
-    partners = serializers.ListField(child=serializers.DictField())
-    flags = serializers.ListField(child=serializers.DictField())
-    recommendations = serializers.ListField(child=serializers.DictField())
-
-
-class ExportSerializer(serializers.Serializer):
-    format = serializers.ChoiceField(choices=["duet-export"])
-    version = serializers.IntegerField()
-    exported_at = AwareDateTimeField()
-    user = _ExportUserSerializer()
-    couples = _ExportCoupleSerializer(many=True)
-    sessions = _ExportSessionSerializer(many=True)
-    commitments = _ExportCommitmentSerializer(many=True)
-    checkins = _ExportCheckInSerializer(many=True)
-    reports = _ExportReportSerializer(many=True)
-    devices = DeviceSerializer(many=True, help_text="The caller's push devices, never a token.")

@@ -1,4 +1,5 @@
-"""Routes of the accounts API: /auth/* and /me/*."""
+"""Routes of the accounts API: /auth/* and /me/* (`/me/` itself and `/me/export/` are routed by
+engagement/api/urls.py: erasing and exporting reach the couples)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views.PasswordResetConfirmView.as_view(),
         name="auth-password-reset-confirm",
     ),
-    path("me/", views.MeView.as_view(), name="me"),
     path("me/email/", views.EmailChangeView.as_view(), name="me-email"),
-    path("me/export/", views.ExportView.as_view(), name="me-export"),
     *devices.urls,
 ]

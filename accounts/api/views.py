@@ -16,17 +16,15 @@ from rest_framework.views import APIView
 
 from accounts import devices, services, tokens
 from accounts.api import serializers as s
-from accounts.export import export_for
 from accounts.languages import language_from_accept
 from accounts.models import Device, User
 from accounts.throttling import (
     AuthEmailThrottle,
     AuthIPThrottle,
-    ExportThrottle,
     FailedSignIns,
     client_ip,
 )
-from config.api.schema import AutoSchema, ErrorResponse401Serializer
+from config.api.schema import ErrorResponse401Serializer
 
 ACCEPTED = OpenApiResponse(description="Accepted. The same answer whatever the address.")
 NO_CONTENT = OpenApiResponse(description="Done.")
@@ -56,19 +54,6 @@ class PublicAuthView(APIView):
 
 class SignedInView(APIView):
     permission_classes = [IsAuthenticated]
-
-
-class BodyOnDeleteSchema(AutoSchema):
-    """`DELETE /me/` takes the password in its body; document it (OpenAPI allows it)."""
-
-    def _get_request_body(self, direction: str = "request") -> Any:
-        if self.method != "DELETE":
-            return super()._get_request_body(direction)
-        self.method = "POST"
-        try:
-            return super()._get_request_body(direction)
-        finally:
-            self.method = "DELETE"
 
 
 class RegisterView(PublicAuthView):
@@ -253,15 +238,9 @@ class PasswordResetConfirmView(PublicAuthView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+# `DELETE /me/` erases the account: engagement/api/privacy.py adds it to this view (erasing
+# reaches the couples too), and routes `/me/`. No docstring: it would describe the operations.
 class MeView(SignedInView):
-    schema = BodyOnDeleteSchema()
-
-    def get_throttles(self) -> list[BaseThrottle]:
-        throttles = super().get_throttles()
-        if self.request.method == "DELETE":
-            throttles.append(AuthIPThrottle())  # it takes a password
-        return throttles
-
     @extend_schema(operation_id="me_retrieve", responses={200: s.MeSerializer})
     def get(self, request: Request) -> Response:
         return Response(s.MeSerializer(_user(request)).data)
@@ -276,21 +255,6 @@ class MeView(SignedInView):
         serializer.is_valid(raise_exception=True)
         user = services.user_profile_update(user=_user(request), data=serializer.validated_data)
         return Response(s.MeSerializer(user).data)
-
-    @extend_schema(
-        operation_id="me_destroy",
-        request=s.PasswordConfirmSerializer,
-        responses={204: NO_CONTENT},
-        description=(
-            "Erase the account and its personal data, and revoke its tokens. What is kept, "
-            "anonymised, is listed in docs/privacy.md."
-        ),
-    )
-    def delete(self, request: Request) -> Response:
-        serializer = s.PasswordConfirmSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        services.user_erase(user=_user(request))
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class EmailChangeView(SignedInView):
@@ -313,25 +277,6 @@ class EmailChangeView(SignedInView):
             user=_user(request), new_email=serializer.validated_data["email"]
         )
         return Response(status=status.HTTP_202_ACCEPTED)
-
-
-class ExportView(SignedInView):
-    throttle_classes = [UserRateThrottle, ExportThrottle]
-
-    @extend_schema(
-        operation_id="me_export",
-        responses={200: s.ExportSerializer},
-        description=(
-            "Everything stored about the caller, shaped by the same visibility rules as the "
-            "API: never therapist notes, nor anything private of anyone else."
-        ),
-    )
-    def get(self, request: Request) -> Response:
-        document: dict[str, Any] = export_for(_user(request))
-        return Response(
-            document,
-            headers={"Content-Disposition": 'attachment; filename="duet-export.json"'},
-        )
 
 
 class DeviceViewSet(

@@ -10,4 +10,5 @@ from engagement.admin import (  # noqa: F401 - imported to register their ModelA
     reports,
     sessions,
     sync,
+    users,
 )

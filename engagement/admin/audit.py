@@ -15,8 +15,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
+from config.admin_base import ViewOnlyAdmin
 from config.logging import request_id_var
-from engagement.admin.read_only import ViewOnlyAdmin
 from engagement.models import AuditEvent
 
 

@@ -15,8 +15,8 @@ from django.db.models import QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
 
+from config.admin_base import ViewOnlyAdmin
 from engagement.admin.audit import AuditedReadsMixin
-from engagement.admin.read_only import ViewOnlyAdmin
 from engagement.models import CheckIn, Couple, Visibility
 from engagement.services.checkins import checkin_delete
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
-from engagement.admin.read_only import ViewOnlyAdmin, ViewOnlyTabularInline
+from config.admin_base import ViewOnlyAdmin, ViewOnlyTabularInline
 from engagement.models import Couple, CoupleStatusChange, Invitation, Membership
 from engagement.services.couples import CoupleChanges, InvalidTransition, couple_update
 from engagement.services.invitations import invitation_revoke

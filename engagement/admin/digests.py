@@ -19,7 +19,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from engagement.admin.read_only import ViewOnlyAdmin
+from config.admin_base import ViewOnlyAdmin
 from engagement.models import DigestDelivery
 
 Status = DigestDelivery.Status

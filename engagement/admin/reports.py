@@ -17,8 +17,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from accounts.models import User
+from config.admin_base import ViewOnlyAdmin
 from engagement.admin.audit import AuditedReadsMixin
-from engagement.admin.read_only import ViewOnlyAdmin
 from engagement.admin.report_chart import Series, engagement_chart
 from engagement.models import ReportReaderState, WeeklyReport
 from engagement.reports import pipeline

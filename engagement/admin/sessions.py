@@ -8,8 +8,8 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from config.admin_base import ViewOnlyAdmin, ViewOnlyTabularInline
 from engagement.admin.audit import AuditedReadsMixin
-from engagement.admin.read_only import ViewOnlyAdmin, ViewOnlyTabularInline
 from engagement.models import Attendance, Couple, TherapySession
 from engagement.services.sessions import session_delete
 

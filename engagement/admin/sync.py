@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from engagement.admin.read_only import ViewOnlyAdmin
+from config.admin_base import ViewOnlyAdmin
 from engagement.models import IdempotencyRecord, Removal
 
 

@@ -1,4 +1,5 @@
-"""Routes of the engagement API: couples, invitations, sessions, commitments, check-ins, reports."""
+"""Routes of the engagement API: couples, invitations, sessions, commitments, check-ins, reports,
+and the caller's own data as a whole (`/me/` with its erasure, `/me/export/`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from engagement.api.checkins import CheckInViewSet
 from engagement.api.commitments import CommitmentViewSet
 from engagement.api.couples import CoupleViewSet
 from engagement.api.invitations import InvitationViewSet
+from engagement.api.privacy import ExportView, MeView
 from engagement.api.removals import RemovalViewSet
 from engagement.api.reports import CaseloadView, ReportViewSet
 from engagement.api.sessions import SessionViewSet
@@ -28,4 +30,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     *router.urls,
     path("digests/unsubscribe/", DigestUnsubscribeView.as_view(), name="digest-unsubscribe"),
     path("caseload/", CaseloadView.as_view(), name="caseload"),
+    # `/me/` is accounts' profile view with the erasure added (engagement/api/privacy.py).
+    path("me/", MeView.as_view(), name="me"),
+    path("me/export/", ExportView.as_view(), name="me-export"),
 ]

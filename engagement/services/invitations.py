@@ -13,7 +13,6 @@ partner's approval; a user holds one role in a couple, for good; an inviter hold
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from rest_framework import status
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 
 from accounts.models import User, normalize_email
+from accounts.tokens import token_hash
 from config.api.fields import utc_timestamp
 from engagement.invitations import tasks
 from engagement.models import Couple, Invitation, Membership
@@ -83,10 +83,6 @@ class IssuedInvitation:
     token: str
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def pending_invitations_of(*, couple: Couple, inviter: User) -> int:
     """The inviter's own pending invitations to the couple: the limit counts per inviter, so
     one member learns nothing of another's and cannot use them up (SPEC section 1)."""
@@ -136,7 +132,7 @@ def invitation_create(
         email=normalize_email(email),
         role=role,
         invited_by=invited_by,
-        token_hash=hash_token(token),
+        token_hash=token_hash(token),
         expires_at=now + INVITATION_LIFETIME,
         created_at=now,
         # Nobody brings a therapist into the other partner's data alone (SPEC section 1).
@@ -203,7 +199,7 @@ def _refuse_second_role(invitation: Invitation, user: User) -> None:
 def invitation_accept(*, token: str, user: User) -> Couple:
     """Join the couple of the invitation behind `token`; the invitation's email need not
     match the user's (people use several addresses)."""
-    found = Invitation.objects.filter(token_hash=hash_token(token)).values("pk", "couple_id")
+    found = Invitation.objects.filter(token_hash=token_hash(token)).values("pk", "couple_id")
     first = found.first()
     if first is None:
         raise ValidationError({"token": ["This invitation link is not valid."]}, code="invalid")

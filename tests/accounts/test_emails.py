@@ -9,7 +9,7 @@ import pytest
 from celery.exceptions import Retry
 from django.test import TestCase
 
-from accounts import emails, services, tasks
+from accounts import emails, services, tasks, tokens
 from accounts.models import EmailVerification, User
 from config.celery import app as celery_app
 from tests.accounts.conftest import FRONTEND_URL
@@ -125,4 +125,4 @@ def test_a_verification_task_writes_the_hash_of_the_token_it_mails(mailbox: Mail
 
     token = mailbox.only(user.email).link_params("/verify")["token"]
     verification.refresh_from_db()
-    assert verification.token_hash == tasks.token_hash(token)
+    assert verification.token_hash == tokens.token_hash(token)

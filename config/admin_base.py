@@ -1,4 +1,6 @@
-"""Admin pages staff may read but not change: rows written by the system or through services."""
+"""Admin pages staff may read but not change: rows written by the system or through services.
+
+Shared by the admin of accounts and of engagement, so neither app imports the other for it."""
 
 from __future__ import annotations
 

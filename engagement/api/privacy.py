@@ -1,0 +1,207 @@
+"""The caller's own data as a whole: `GET /me/export/` and `DELETE /me/` (docs/privacy.md).
+
+They live in engagement because both reach the couples; accounts' MeView keeps the profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle, UserRateThrottle
+
+from accounts.api import views as account_views
+from accounts.api.serializers import DeviceSerializer, MeSerializer, PasswordConfirmSerializer
+from accounts.models import User
+from accounts.throttling import AuthIPThrottle, ExportThrottle
+from config.api.fields import AwareDateTimeField, StringField
+from config.api.schema import AutoSchema
+from engagement.models import (
+    Attendance,
+    Commitment,
+    Membership,
+    TherapySession,
+    Visibility,
+    WeeklyReport,
+)
+from engagement.privacy.erasure import user_erase
+from engagement.privacy.export import export_for
+
+NO_CONTENT = OpenApiResponse(description="Done.")
+
+
+def _user(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+# --- The export, for the schema: engagement/privacy/export.py builds the document itself. ---
+
+
+def _enum(choices: type[models.TextChoices], **kwargs: Any) -> StringField:
+    """A string documented with its values. Not an enum component: many models share field
+    names like `status`, and the schema's enum names would collide across them."""
+    values = ", ".join(f"`{value}`" for value in choices.values)
+    return StringField(help_text=f"One of {values}.", **kwargs)
+
+
+class _ExportUserSerializer(MeSerializer):
+    email_verified_at = AwareDateTimeField(allow_null=True)
+
+    class Meta(MeSerializer.Meta):
+        # What engagement/privacy/export.py writes of the user (the reminder preferences not yet).
+        fields = (
+            *(
+                name
+                for name in MeSerializer.Meta.fields
+                if name not in ("checkin_reminder", "reminder_hour", "reminder_email", "language")
+            ),
+            "email_verified_at",
+        )
+
+
+class _ExportCoupleSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = StringField()
+    role = _enum(Membership.Role)
+    joined_at = AwareDateTimeField()
+    left_at = AwareDateTimeField(allow_null=True)
+    shares_balance = serializers.BooleanField(allow_null=True)
+
+
+class _ExportAttendanceSerializer(serializers.Serializer):
+    status = _enum(Attendance.Status)
+
+
+class _ExportSessionSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    couple = serializers.UUIDField()
+    kind = _enum(TherapySession.Kind)
+    focus_partner = serializers.UUIDField(allow_null=True)
+    starts_at = AwareDateTimeField()
+    duration_minutes = serializers.IntegerField()
+    status = _enum(TherapySession.Status)
+    attendance = _ExportAttendanceSerializer(allow_null=True, help_text="The caller's own entry.")
+
+
+class _ExportCommitmentSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    couple = serializers.UUIDField()
+    title = StringField()
+    details = StringField()
+    due_on = serializers.DateField()
+    status = _enum(Commitment.Status)
+    resolved_at = AwareDateTimeField(allow_null=True)
+    renewed_from = serializers.UUIDField(allow_null=True)
+    visibility = _enum(Commitment.Visibility)
+    created_at = AwareDateTimeField()
+    updated_at = AwareDateTimeField()
+
+
+class _ExportCheckInSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    couple = serializers.UUIDField()
+    date = serializers.DateField()
+    mood = serializers.IntegerField(allow_null=True)
+    effort = serializers.IntegerField(allow_null=True)
+    connection = serializers.IntegerField(allow_null=True)
+    resentment = serializers.IntegerField(allow_null=True)
+    wellbeing = serializers.IntegerField(allow_null=True)
+    note = StringField()
+    visibility = _enum(Visibility)
+    created_at = AwareDateTimeField()
+    updated_at = AwareDateTimeField()
+
+
+class _ExportReportSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    couple = serializers.UUIDField()
+    week_start = serializers.DateField()
+    methodology = StringField()
+    view = serializers.ChoiceField(choices=["partner"])
+    computed_at = AwareDateTimeField()
+    revision = serializers.IntegerField()
+    balance = _enum(WeeklyReport.Balance, allow_null=True)
+    gap = serializers.FloatField(allow_null=True)
+    gap_trend = _enum(WeeklyReport.GapTrend, allow_null=True)
+    less_engaged_partner = serializers.UUIDField(allow_null=True)
+    partners = serializers.ListField(child=serializers.DictField())
+    flags = serializers.ListField(child=serializers.DictField())
+    recommendations = serializers.ListField(child=serializers.DictField())
+
+
+class ExportSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=["duet-export"])
+    version = serializers.IntegerField()
+    exported_at = AwareDateTimeField()
+    user = _ExportUserSerializer()
+    couples = _ExportCoupleSerializer(many=True)
+    sessions = _ExportSessionSerializer(many=True)
+    commitments = _ExportCommitmentSerializer(many=True)
+    checkins = _ExportCheckInSerializer(many=True)
+    reports = _ExportReportSerializer(many=True)
+    devices = DeviceSerializer(many=True, help_text="The caller's push devices, never a token.")
+
+
+# --- Views ---
+
+
+class BodyOnDeleteSchema(AutoSchema):
+    """`DELETE /me/` takes the password in its body; document it (OpenAPI allows it)."""
+
+    def _get_request_body(self, direction: str = "request") -> Any:
+        if self.method != "DELETE":
+            return super()._get_request_body(direction)
+        self.method = "POST"
+        try:
+            return super()._get_request_body(direction)
+        finally:
+            self.method = "DELETE"
+
+
+class MeView(account_views.MeView):
+    schema = BodyOnDeleteSchema()
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        throttles = super().get_throttles()
+        if self.request.method == "DELETE":
+            throttles.append(AuthIPThrottle())  # it takes a password
+        return throttles
+
+    @extend_schema(
+        operation_id="me_destroy",
+        request=PasswordConfirmSerializer,
+        responses={204: NO_CONTENT},
+        description=(
+            "Erase the account and its personal data, and revoke its tokens. What is kept, "
+            "anonymised, is listed in docs/privacy.md."
+        ),
+    )
+    def delete(self, request: Request) -> Response:
+        serializer = PasswordConfirmSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        user_erase(user=_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ExportView(account_views.SignedInView):
+    throttle_classes = [UserRateThrottle, ExportThrottle]
+
+    @extend_schema(
+        operation_id="me_export",
+        responses={200: ExportSerializer},
+        description=(
+            "Everything stored about the caller, shaped by the same visibility rules as the "
+            "API: never therapist notes, nor anything private of anyone else."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        document: dict[str, Any] = export_for(_user(request))
+        return Response(
+            document,
+            headers={"Content-Disposition": 'attachment; filename="duet-export.json"'},
+        )

@@ -1,0 +1,123 @@
+"""Erasing an account (`DELETE /me/`): docs/privacy.md says what goes and what stays, and why.
+
+Engagement's rows are handled here; the account's own part is accounts.services.account_anonymise.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.services import account_anonymise
+from engagement.models import (
+    CheckIn,
+    Commitment,
+    Couple,
+    IdempotencyRecord,
+    Invitation,
+    Membership,
+    Removal,
+    Visibility,
+)
+
+
+def _removals_for_deleted(
+    user: User, checkins: list[CheckIn], commitments: list[Commitment]
+) -> list[Removal]:
+    """Tell the remaining members' apps to drop what they could see of the erased user."""
+    couple_ids = {c.couple_id for c in checkins} | {c.couple_id for c in commitments}
+    members: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = defaultdict(list)
+    for couple_id, member_id, role in (
+        Membership.objects.filter(couple_id__in=couple_ids, left_at__isnull=True)
+        .exclude(user=user)
+        .values_list("couple_id", "user_id", "role")
+    ):
+        members[couple_id].append((member_id, role))
+    now = timezone.now()
+    removals = []
+    for checkin in checkins:
+        for member_id, role in members[checkin.couple_id]:
+            sees = (
+                checkin.visibility == Visibility.COUPLE
+                if role == Membership.Role.PARTNER
+                else checkin.visibility in (Visibility.COUPLE, Visibility.THERAPIST)
+            )
+            if sees:
+                removals.append(
+                    Removal(
+                        user_id=member_id,
+                        type=Removal.Type.CHECKIN,
+                        object_id=checkin.id,
+                        removed_at=now,
+                    )
+                )
+    for commitment in commitments:
+        for member_id, role in members[commitment.couple_id]:
+            if (
+                role == Membership.Role.THERAPIST
+                or commitment.visibility == Commitment.Visibility.COUPLE
+            ):
+                removals.append(
+                    Removal(
+                        user_id=member_id,
+                        type=Removal.Type.COMMITMENT,
+                        object_id=commitment.id,
+                        removed_at=now,
+                    )
+                )
+    return removals
+
+
+@transaction.atomic
+def user_erase(*, user: User) -> None:
+    """Erase the account and its personal data; keep, anonymised, what belongs to others.
+
+    Goes: check-ins, the commitments the user set themselves, profile and preferences, pending
+    email changes, tokens, idempotency records, sync removals, couples nobody else ever joined.
+    Stays: sessions and attendance, commitments set by a therapist, stored reports, invitations
+    (pending ones sent by the user are revoked), attached to a row shown as "Former partner".
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    now = timezone.now()
+
+    # Couples nobody else ever joined hold nothing but the user's own data.
+    couple_ids = set(Membership.objects.filter(user=user).values_list("couple_id", flat=True))
+    shared_couples = set(
+        Membership.objects.filter(couple_id__in=couple_ids)
+        .exclude(user=user)
+        .values_list("couple_id", flat=True)
+    )
+    Couple.objects.filter(id__in=couple_ids - shared_couples).delete()
+
+    checkins = list(CheckIn.objects.filter(author=user))
+    own_commitments = list(Commitment.objects.filter(owner=user, created_by=user))
+    Removal.objects.bulk_create(_removals_for_deleted(user, checkins, own_commitments))
+    CheckIn.objects.filter(id__in=[c.id for c in checkins]).delete()
+    Commitment.objects.filter(id__in=[c.id for c in own_commitments]).delete()
+
+    Membership.objects.filter(user=user, left_at__isnull=True).update(
+        left_at=now, partner_slot=None, shares_balance=False
+    )
+    Invitation.objects.filter(invited_by=user, status=Invitation.Status.PENDING).update(
+        status=Invitation.Status.REVOKED, updated_at=now
+    )
+
+    placeholder = f"erased-{uuid.uuid4().hex}@invalid"
+    # The address the user was invited at would tie the anonymised row back to them.
+    Invitation.objects.filter(accepted_by=user).update(email=placeholder, updated_at=now)
+    IdempotencyRecord.objects.filter(user=user).delete()
+    Removal.objects.filter(user=user).delete()
+    account_anonymise(user=user, email=placeholder, now=now)
+    # The admin's history keeps the address of the invitations the user accepted as it was
+    # (`object_repr`): rename those entries as the rows read now; what was done and when stays.
+    for invitation in Invitation.objects.filter(accepted_by=user):
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Invitation),
+            object_id=str(invitation.pk),
+        ).update(object_repr=str(invitation)[:200])
