@@ -92,7 +92,7 @@ def assert_no_english(english: str, spanish: str, names: Iterable[str]) -> None:
 def parts(message: Any) -> tuple[str, str, str]:
     """Subject, plain text and HTML of a message from the SMTP mailbox or Django's outbox."""
     if isinstance(message, EmailMultiAlternatives):
-        return message.subject, str(message.body), str(message.alternatives[0][0])
+        return str(message.subject), str(message.body), str(message.alternatives[0][0])
     return message.subject, message.text, message.html
 
 
