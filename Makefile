@@ -63,10 +63,11 @@ client-check: install
 		&& npm run --silent generate && npm run --silent compile \
 		&& REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npm run --silent lint
 
-## make messages: compile locale/*/LC_MESSAGES/django.po into the committed .mo files (polib, no
-## system gettext); a test fails while a .mo is stale.
+## make messages: compile locale/*/LC_MESSAGES/django.po and the apps' <app>/locale/*/... ones
+## into the committed .mo files (polib, no system gettext); a test fails while a .mo is stale.
 messages:
 	$(BIN)/python -m config.locale
+	$(BIN)/python -c 'import pathlib, polib; [polib.pofile(str(p)).save_as_mofile(str(p.with_suffix(".mo"))) or print("compiled", p) for p in sorted(pathlib.Path().glob("*/locale/*/LC_MESSAGES/django.po"))]'
 
 ## make bench: benchmarks on PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL), results
 ## in docs/benchmarks.md. Needs wrk for the API figures (Debian package, installed when root).

@@ -94,4 +94,5 @@ def account_note(name: str, user: User) -> EmailMultiAlternatives:
         name,
         to=user.email,
         context={"display_name": user.display_name, "url": frontend_link("/")},
+        language=user.language,
     )

@@ -22,6 +22,9 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import dateformat, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from accounts.models import User
 from engagement.digests.sources import CHART_WEEKS, DigestSources
@@ -41,33 +44,54 @@ CELL_TARGET = "#dbe4ff"
 CELL_EMPTY = "transparent"
 
 BALANCE_FOR_PARTNERS: dict[str, str] = {
-    WeeklyReport.Balance.BALANCED: "Balanced: this week the work was shared about evenly.",
-    WeeklyReport.Balance.LEANING: "Leaning: this week the work leaned a little to one side.",
-    WeeklyReport.Balance.ONE_SIDED: "One-sided: this week most of the work fell on one side.",
-    WeeklyReport.Balance.INSUFFICIENT_DATA: "There was not enough this week to tell a balance.",
+    WeeklyReport.Balance.BALANCED: gettext_noop(
+        "Balanced: this week the work was shared about evenly."
+    ),
+    WeeklyReport.Balance.LEANING: gettext_noop(
+        "Leaning: this week the work leaned a little to one side."
+    ),
+    WeeklyReport.Balance.ONE_SIDED: gettext_noop(
+        "One-sided: this week most of the work fell on one side."
+    ),
+    WeeklyReport.Balance.INSUFFICIENT_DATA: gettext_noop(
+        "There was not enough this week to tell a balance."
+    ),
 }
 TREND_FOR_PARTNERS: dict[str, str] = {
-    WeeklyReport.GapTrend.NARROWING: "Over the last few weeks the gap has been narrowing.",
-    WeeklyReport.GapTrend.STABLE: "Over the last few weeks it has held steady.",
-    WeeklyReport.GapTrend.WIDENING: "Over the last few weeks the gap has been growing.",
+    WeeklyReport.GapTrend.NARROWING: gettext_noop(
+        "Over the last few weeks the gap has been narrowing."
+    ),
+    WeeklyReport.GapTrend.STABLE: gettext_noop("Over the last few weeks it has held steady."),
+    WeeklyReport.GapTrend.WIDENING: gettext_noop(
+        "Over the last few weeks the gap has been growing."
+    ),
 }
 BALANCE_FOR_THERAPISTS: dict[str, str] = {
-    WeeklyReport.Balance.BALANCED: "Balanced",
-    WeeklyReport.Balance.LEANING: "Leaning",
-    WeeklyReport.Balance.ONE_SIDED: "One-sided",
-    WeeklyReport.Balance.INSUFFICIENT_DATA: "Not enough data",
+    WeeklyReport.Balance.BALANCED: gettext_noop("Balanced"),
+    WeeklyReport.Balance.LEANING: gettext_noop("Leaning"),
+    WeeklyReport.Balance.ONE_SIDED: gettext_noop("One-sided"),
+    WeeklyReport.Balance.INSUFFICIENT_DATA: gettext_noop("Not enough data"),
 }
 # The willing partner's well-being is not a footnote (the essay Duet grew from). One line a
-# week, in turn, so the email does not repeat itself.
+# week, in turn, so the email does not repeat itself. Translated when used (gettext_noop marks
+# them for the catalogue).
 WELLBEING_LINES = (
-    "Your own well-being matters here too, not only the work you do together. "
-    "Make a little room for yourself this week.",
-    "This work takes energy. If you are carrying a lot right now, it is worth saying so, "
-    "to your therapist or to someone you trust.",
-    "Change is rarely a straight line. Be as patient with yourself as you try to be "
-    "with the people you love.",
-    "Looking after yourself is part of the work, not a break from it. Some people find "
-    "that time of their own, or a session of their own, helps.",
+    gettext_noop(
+        "Your own well-being matters here too, not only the work you do together. "
+        "Make a little room for yourself this week."
+    ),
+    gettext_noop(
+        "This work takes energy. If you are carrying a lot right now, it is worth saying so, "
+        "to your therapist or to someone you trust."
+    ),
+    gettext_noop(
+        "Change is rarely a straight line. Be as patient with yourself as you try to be "
+        "with the people you love."
+    ),
+    gettext_noop(
+        "Looking after yourself is part of the work, not a break from it. Some people find "
+        "that time of their own, or a session of their own, helps."
+    ),
 )
 
 
@@ -94,31 +118,43 @@ def preferences_url() -> str:
 # --- wording ----------------------------------------------------------------------------
 
 
-def _plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
+def _known(words: dict[str, str], key: str) -> str:
+    """The translated wording of a known value, empty for an unknown one (gettext("") would
+    be the catalogue's header)."""
+    text = words.get(key, "")
+    return _(text) if text else ""
 
 
 def _join(parts: Sequence[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    if len(parts) == 1:
+        return parts[0]
+    return _("%(first)s and %(last)s") % {"first": ", ".join(parts[:-1]), "last": parts[-1]}
+
+
+def _month_year(day: dt.date) -> str:
+    """'January 2026', in the active language (Django's month names, not the C locale's)."""
+    return dateformat.format(day, "F Y")
 
 
 def week_label(week_start: dt.date) -> str:
-    """'5-11 January 2026', or across months '29 December 2025 - 4 January 2026' (en dashes)."""
+    """'5-11 January 2026', or across months '29 December 2025 - 4 January 2026' (en dashes);
+    month names in the active language."""
     end = week_start + dt.timedelta(days=6)
     if week_start.month == end.month:
-        return f"{week_start.day}{EN_DASH}{end.day} {end:%B %Y}"
+        return f"{week_start.day}{EN_DASH}{end.day} {_month_year(end)}"
     if week_start.year == end.year:
-        return f"{week_start.day} {week_start:%B} {EN_DASH} {end.day} {end:%B %Y}"
-    return f"{week_start.day} {week_start:%B %Y} {EN_DASH} {end.day} {end:%B %Y}"
+        month = dateformat.format(week_start, "F")
+        return f"{week_start.day} {month} {EN_DASH} {end.day} {_month_year(end)}"
+    return f"{week_start.day} {_month_year(week_start)} {EN_DASH} {end.day} {_month_year(end)}"
 
 
 def _short_date(day: dt.date) -> str:
-    return f"{day.day} {day:%b}"
+    return f"{day.day} {dateformat.format(day, 'M')}"
 
 
 def _day(day: dt.date) -> str:
-    """'Tue 10 Feb'."""
-    return f"{day:%a} {_short_date(day)}"
+    """'Tue 10 Feb' (in the active language)."""
+    return f"{dateformat.format(day, 'D')} {_short_date(day)}"
 
 
 # --- the partner digest -------------------------------------------------------------------
@@ -157,50 +193,81 @@ class WeekFigures:
     def lines(self) -> list[tuple[str, str]]:
         """(label, value) rows of 'your week', worded for both parts of the email."""
         if self.sessions_expected:
-            sessions = f"you attended {self.sessions_attended} of {self.sessions_expected}"
+            sessions = _("you attended %(attended)s of %(expected)s") % {
+                "attended": self.sessions_attended,
+                "expected": self.sessions_expected,
+            }
         else:
-            sessions = "none this week"
+            sessions = _("none this week")
         resolved = [
-            f"{self.commitments_kept} kept",
-            f"{self.commitments_missed} missed",
+            _("%(count)s kept") % {"count": self.commitments_kept},
+            _("%(count)s missed") % {"count": self.commitments_missed},
         ]
         if self.commitments_unreported:
-            resolved.append(f"{self.commitments_unreported} waiting for your answer")
+            resolved.append(
+                _("%(count)s waiting for your answer") % {"count": self.commitments_unreported}
+            )
         commitments = (
             ", ".join(resolved)
             if any((self.commitments_kept, self.commitments_missed, self.commitments_unreported))
-            else "none were due"
+            else _("none were due")
         )
-        checkins = _plural(self.checkin_days, "day")
+        checkins = ngettext("%(count)s day", "%(count)s days", self.checkin_days) % {
+            "count": self.checkin_days
+        }
         if self.checkin_target:
-            checkins += f" (your target: {self.checkin_target} a week)"
-        return [("Sessions", sessions), ("Commitments", commitments), ("Check-ins", checkins)]
+            checkins += _(" (your target: %(target)s a week)") % {"target": self.checkin_target}
+        return [
+            (_("Sessions"), sessions),
+            (_("Commitments"), commitments),
+            (_("Check-ins"), checkins),
+        ]
 
 
 def encouragement(figures: WeekFigures, week_start: dt.date) -> list[str]:
     """Plain, warm words about the recipient's own week: never a comparison, never blame."""
     done: list[str] = []
-    if figures.checkin_days:
-        done.append(f"checked in on {_plural(figures.checkin_days, 'day')}")
-    if figures.sessions_attended:
-        done.append(f"came to {_plural(figures.sessions_attended, 'session')}")
-    if figures.commitments_kept:
-        done.append(f"kept {_plural(figures.commitments_kept, 'commitment')}")
+    if days := figures.checkin_days:
+        done.append(
+            ngettext("checked in on %(count)s day", "checked in on %(count)s days", days)
+            % {"count": days}
+        )
+    if sessions := figures.sessions_attended:
+        done.append(
+            ngettext("came to %(count)s session", "came to %(count)s sessions", sessions)
+            % {"count": sessions}
+        )
+    if kept := figures.commitments_kept:
+        done.append(
+            ngettext("kept %(count)s commitment", "kept %(count)s commitments", kept)
+            % {"count": kept}
+        )
     if done:
-        lines = [f"You {_join(done)}. That counts, whatever the week felt like."]
+        lines = [
+            _("You %(done)s. That counts, whatever the week felt like.") % {"done": _join(done)}
+        ]
     else:
         lines = [
-            "This week was a quiet one here, and that is all right. When you are ready, a "
-            "short check-in is an easy way back in; there is nothing to catch up on."
+            _(
+                "This week was a quiet one here, and that is all right. When you are ready, a "
+                "short check-in is an easy way back in; there is nothing to catch up on."
+            )
         ]
     waiting = figures.commitments_unreported
     if waiting:
         lines.append(
-            f"{_plural(waiting, 'commitment')} of yours {'is' if waiting == 1 else 'are'} "
-            "still waiting for your answer. Marking one kept or missed takes a moment, and a "
-            "missed one is not a failure: it is something to talk about."
+            ngettext(
+                "%(count)s commitment of yours is still waiting for your answer. Marking one "
+                "kept or missed takes a moment, and a missed one is not a failure: it is "
+                "something to talk about.",
+                "%(count)s commitments of yours are still waiting for your answer. Marking one "
+                "kept or missed takes a moment, and a missed one is not a failure: it is "
+                "something to talk about.",
+                waiting,
+            )
+            % {"count": waiting}
         )
-    lines.append(WELLBEING_LINES[week_start.toordinal() // 7 % len(WELLBEING_LINES)])
+    lines.append(_(WELLBEING_LINES[week_start.toordinal() // 7 % len(WELLBEING_LINES)]))
     return lines
 
 
@@ -300,9 +367,10 @@ def _upcoming(sources: DigestSources, couple: Couple, user: User) -> list[Upcomi
     items = []
     for session in sources.upcoming_joint_sessions(couple.id):
         starts = session.starts_at.astimezone(zone)
-        items.append(UpcomingItem(f"{_day(starts)}, {starts:%H:%M}", "Joint session"))
+        items.append(UpcomingItem(f"{_day(starts)}, {starts:%H:%M}", _("Joint session")))
     for commitment in sources.upcoming_commitments(couple, user.id):
-        items.append(UpcomingItem(f"by {_day(commitment.due_on)}", commitment.title))
+        when = _("by %(day)s") % {"day": _day(commitment.due_on)}
+        items.append(UpcomingItem(when, commitment.title))
     return items
 
 
@@ -323,9 +391,9 @@ def partner_section(
     view = report_for_viewer(report, user, role=Role.PARTNER, sharing=sharing_of(couple))
     balance: list[str] = []
     if view["balance"] is not None:
-        balance.append(BALANCE_FOR_PARTNERS.get(view["balance"], ""))
+        balance.append(_known(BALANCE_FOR_PARTNERS, view["balance"]))
         if view["gap_trend"] is not None:
-            balance.append(TREND_FOR_PARTNERS.get(view["gap_trend"], ""))
+            balance.append(_known(TREND_FOR_PARTNERS, view["gap_trend"]))
     others = sources.other_partners(couple.id, user.id)
     weeks = [week_start - n * WEEK for n in range(CHART_WEEKS - 1, -1, -1)]
     chart = Chart.of(
@@ -386,7 +454,7 @@ def caseload_rows(
             couple_name=str(couple),
             safety_hold=couple.safety_hold,
             paused=couple.status == Couple.Status.PAUSED,
-            balance="" if report is None else BALANCE_FOR_THERAPISTS.get(report.balance, ""),
+            balance="" if report is None else _known(BALANCE_FOR_THERAPISTS, report.balance),
             new_flags=len(new_flags) if report is not None else 0,
             url=report_url(couple.id, week_start),
         )
@@ -421,34 +489,38 @@ def partner_digest(
     user: User, sections: Sequence[PartnerSection], week_start: dt.date, unsubscribe_url: str
 ) -> RenderedDigest:
     if user.digest_detail == User.DigestDetail.MINIMAL:
-        return minimal_digest(week_url(week_start), unsubscribe_url)
-    return render(
-        "partner-digest",
-        {
-            "name": user.display_name,
-            "week_label": week_label(week_start),
-            "sections": sections,
-            "unsubscribe_url": unsubscribe_url,
-        },
-    )
+        with translation.override(user.language):
+            return minimal_digest(week_url(week_start), unsubscribe_url)
+    with translation.override(user.language):
+        return render(
+            "partner-digest",
+            {
+                "name": user.display_name,
+                "week_label": week_label(week_start),
+                "sections": sections,
+                "unsubscribe_url": unsubscribe_url,
+            },
+        )
 
 
 def therapist_digest(
     user: User, rows: Sequence[CaseloadRow], week_start: dt.date, unsubscribe_url: str
 ) -> RenderedDigest:
     if user.digest_detail == User.DigestDetail.MINIMAL:
-        return minimal_digest(caseload_url(), unsubscribe_url)
-    return render(
-        "therapist-digest",
-        {
-            "name": user.display_name,
-            "week_label": week_label(week_start),
-            "rows": rows,
-            "with_new_flags": sum(1 for row in rows if row.new_flags),
-            "caseload_url": caseload_url(),
-            "unsubscribe_url": unsubscribe_url,
-        },
-    )
+        with translation.override(user.language):
+            return minimal_digest(caseload_url(), unsubscribe_url)
+    with translation.override(user.language):
+        return render(
+            "therapist-digest",
+            {
+                "name": user.display_name,
+                "week_label": week_label(week_start),
+                "rows": rows,
+                "with_new_flags": sum(1 for row in rows if row.new_flags),
+                "caseload_url": caseload_url(),
+                "unsubscribe_url": unsubscribe_url,
+            },
+        )
 
 
 def minimal_digest(url: str, unsubscribe_url: str) -> RenderedDigest:

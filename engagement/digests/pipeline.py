@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from email.utils import make_msgid
 from uuid import UUID
 
+from django.utils import translation
+
 from accounts.models import User
 from engagement.digests import compose, delivery, schedule
 from engagement.digests.delivery import DeliveryKey, Outgoing
@@ -58,6 +60,14 @@ def _plans(users: Sequence[User], sources: DigestSources, weeks: dict[UUID, dt.d
 
 
 def _compose(plan: Plan, sources: DigestSources, row: DigestDelivery) -> Outgoing | None:
+    """The recipient's digest, every word of it in their language (SPEC 7)."""
+    with translation.override(plan.user.language):
+        return _compose_in_language(plan, sources, row)
+
+
+def _compose_in_language(
+    plan: Plan, sources: DigestSources, row: DigestDelivery
+) -> Outgoing | None:
     user, week = plan.user, plan.key.week_start
     link = unsubscribe_url(user.id)
     if plan.key.kind == Kind.PARTNER:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import dateformat, translation
 
 from accounts.models import User
 from engagement.models import Invitation, Membership
@@ -25,13 +26,15 @@ def invitation_url(token: str) -> str:
     return f"{settings.FRONTEND_URL}/invite?{urlencode({'token': token})}"
 
 
-def _send(template: str, to: str, context: dict[str, Any]) -> None:
-    """One message per recipient, so that no one sees another's address."""
+def _send(template: str, to: str, context: dict[str, Any], language: str) -> None:
+    """One message per recipient, so that no one sees another's address; in `language`, the
+    recipient's (SPEC 7), or the inviter's for an address with no account yet."""
     context = {**context, "frontend_url": settings.FRONTEND_URL}
-    # A subject is one line whatever a template or a name contains (no header injection).
-    subject = " ".join(render_to_string(f"emails/{template}-subject.txt", context).split())
-    text = render_to_string(f"emails/{template}-body.txt", context)
-    html = render_to_string(f"emails/{template}-body.html", context)
+    with translation.override(language):
+        # A subject is one line whatever a template or a name contains (no header injection).
+        subject = " ".join(render_to_string(f"emails/{template}-subject.txt", context).split())
+        text = render_to_string(f"emails/{template}-body.txt", context)
+        html = render_to_string(f"emails/{template}-body.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
     message.attach_alternative(html, "text/html")
     message.send()
@@ -62,8 +65,20 @@ def send_invitation_email(*, invitation_id: str, token: str) -> bool:
             "url": invitation_url(token),
             "expires_at": invitation.expires_at,
         },
+        _invitee_language(invitation),
     )
     return True
+
+
+def _invitee_language(invitation: Invitation) -> str:
+    """The language of the account the address belongs to; for an address with no account
+    (or none that may be told anything), the inviter's: they likely share it."""
+    invitee = User.objects.filter(email__iexact=invitation.email).first()
+    if _reachable(invitee):
+        assert invitee is not None
+        return invitee.language
+    inviter = invitation.invited_by
+    return inviter.language if inviter is not None else "en"
 
 
 def _undo_promise(invitation: Invitation, inviter: User) -> dict[str, Any]:
@@ -85,7 +100,8 @@ def _undo_promise(invitation: Invitation, inviter: User) -> dict[str, Any]:
         )
         return {
             "undo": "partner",
-            "undo_until": f"{until.day} {until:%B %Y, %H:%M} ({inviter.timezone or 'UTC'})",
+            "undo_until": f"{until.day} {dateformat.format(until, 'F Y, H:i')} "
+            f"({inviter.timezone or 'UTC'})",
         }
     return {"undo": ""}
 
@@ -114,6 +130,7 @@ def send_acceptance_email(*, invitation_id: str) -> bool:
             "as_therapist": invitation.role == Role.THERAPIST,
             **_undo_promise(invitation, inviter),
         },
+        inviter.language,
     )
     return True
 
@@ -144,6 +161,7 @@ def send_therapist_joined_emails(*, invitation_id: str) -> int:
                 "partner_name": membership.user.display_name,
                 "therapist_name": invitation.accepted_by.display_name,
             },
+            membership.user.language,
         )
         sent += 1
     return sent
