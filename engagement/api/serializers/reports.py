@@ -15,7 +15,7 @@ from rest_framework import serializers
 from config.api.fields import AwareDateTimeField
 from engagement.api.serializers.fields import CalendarDateField, VisibleCoupleField
 from engagement.models import WeeklyReport
-from engagement.reports.aggregates import LocalWeek
+from engagement.reports.weeks import LocalWeek
 from engagement.selectors.reports import report_for_viewer
 
 
