@@ -5,8 +5,14 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Final
 
-_URGENT_WELLBEING: Final = frozenset({"wellbeing_decline", "rising_resentment"})
-_URGENT_STREAKS: Final = frozenset({"low_engagement_streak", "engagement_gap_streak"})
+from engagement.reports.scoring.flags import FlagCode
+
+_URGENT_WELLBEING: Final[frozenset[FlagCode]] = frozenset(
+    {"wellbeing_decline", "rising_resentment"}
+)
+_URGENT_STREAKS: Final[frozenset[FlagCode]] = frozenset(
+    {"low_engagement_streak", "engagement_gap_streak"}
+)
 
 
 def urgency_key(
