@@ -15,22 +15,16 @@ from django.utils import timezone
 from accounts import emails
 from accounts.models import EmailVerification, User
 from accounts.tokens import rotations_purge, token_hash
+from config.celery_retry import ACCOUNT_MAIL_RETRY
 from config.observability import metrics
 
 # SMTP failures (smtplib.SMTPException is an OSError) and network errors are retried with
 # exponential backoff, at most MAX_RETRIES times; anything else is a bug and fails at once.
-MAX_RETRIES = 5
+MAX_RETRIES: int = ACCOUNT_MAIL_RETRY["max_retries"]
 UNVERIFIED_RETENTION = timedelta(days=7)
-BACKOFF_MAX_SECONDS = 10 * 60
-# Mail is retried on connection trouble with growing, jittered pauses, a bounded number of times.
-MAIL_TASK_OPTIONS: dict[str, Any] = {
-    "ignore_result": True,
-    "autoretry_for": (OSError,),
-    "retry_backoff": True,
-    "retry_backoff_max": BACKOFF_MAX_SECONDS,
-    "retry_jitter": True,
-    "max_retries": MAX_RETRIES,
-}
+# Mail is retried on connection trouble with growing, jittered pauses, a bounded number of times
+# (config/celery_retry.py).
+MAIL_TASK_OPTIONS: dict[str, Any] = {"ignore_result": True, **ACCOUNT_MAIL_RETRY}
 
 
 def _reachable_user(user_id: str) -> User | None:

@@ -13,8 +13,9 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
 from config.admin_base import ViewOnlyAdmin, ViewOnlyTabularInline
+from engagement.exceptions import InvalidTransition
 from engagement.models import Couple, CoupleStatusChange, Invitation, Membership
-from engagement.services.couples import CoupleChanges, InvalidTransition, couple_update
+from engagement.services.couples import CoupleChanges, couple_update
 from engagement.services.invitations import invitation_revoke
 
 # Settings staff may change; each change goes through couple_update, which records status

@@ -20,10 +20,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from engagement.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused
 from engagement.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -42,18 +43,6 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
 )
 
 ViewMethod = Callable[..., Response]
-
-
-class IdempotencyKeyInFlight(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "A request with this Idempotency-Key is still being processed."
-    default_code = "idempotency_in_flight"
-
-
-class IdempotencyKeyReused(APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = "This Idempotency-Key was already used with a different request body."
-    default_code = "idempotency_key_reused"
 
 
 def _fingerprint(request: Request) -> str:

@@ -29,8 +29,8 @@ from django.utils.translation import gettext_noop, ngettext
 from accounts.models import User
 from engagement.digests.sources import CHART_WEEKS, DigestSources
 from engagement.models import Couple, Membership, WeeklyReport
-from engagement.reports.aggregates import WEEK
 from engagement.reports.scoring import urgency_key
+from engagement.reports.weeks import WEEK
 from engagement.selectors.partnerships import week_readable
 from engagement.selectors.reports import report_for_viewer, sharing_of
 

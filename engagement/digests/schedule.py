@@ -11,7 +11,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from accounts.models import User
 from engagement.models import Couple, Membership
-from engagement.reports.aggregates import WEEK, last_completed_week, local_midnight
+from engagement.reports.weeks import WEEK, last_completed_week, local_midnight
 
 # A report that is late is waited for this long after the digest's send time (or after the
 # week ended in a couple's timezone, if later); then the digest is skipped, the reason kept.

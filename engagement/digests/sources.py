@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Prefetch
 
 from engagement.models import Commitment, Couple, Membership, TherapySession, WeeklyReport
-from engagement.reports.aggregates import WEEK
+from engagement.reports.weeks import WEEK
 from engagement.selectors.partnerships import Partnership, partnerships_by_couple
 
 # The partner digest charts the recipient's own last eight weeks.

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import smtplib
 from collections import Counter
 
 from celery import shared_task
-from django.db import OperationalError
 from django.utils import timezone
 
+from config.celery_retry import BULK_MAIL_RETRY, PLANNER_RETRY
 from engagement.digests import delivery, pipeline, schedule
 
 
 @shared_task(
     name="engagement.digests.tasks.send_due_digests",
     ignore_result=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=5 * 60,
-    max_retries=5,
+    **PLANNER_RETRY,
 )
 def send_due_digests() -> int:
     """Every 15 minutes (beat): queue a chunk task per page of users owed a digest now."""
@@ -41,11 +37,7 @@ def send_due_digests() -> int:
     ignore_result=True,
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=60,
-    retry_backoff_max=15 * 60,
-    retry_jitter=True,
-    max_retries=5,
+    **BULK_MAIL_RETRY,
 )
 def send_digest_chunk(
     user_ids: list[str], week: str | None = None, on_schedule: bool = True

@@ -6,17 +6,11 @@ from typing import Any
 
 from celery import Task, shared_task
 
+from config.celery_retry import INVITATION_MAIL_RETRY
 from engagement.invitations import emails
 
 # SMTP failures are OSErrors: retry those, a few times, further and further apart.
-RETRY: dict[str, Any] = {
-    "autoretry_for": (OSError,),
-    "retry_backoff": 30,
-    "retry_backoff_max": 30 * 60,
-    "retry_jitter": True,
-    "max_retries": 5,
-    "ignore_result": True,
-}
+RETRY: dict[str, Any] = {**INVITATION_MAIL_RETRY, "ignore_result": True}
 
 
 class _Masked(str):

@@ -3,23 +3,19 @@ twice (the ledger sends one reminder per user and local date)."""
 
 from __future__ import annotations
 
-import smtplib
 from collections import Counter
 
 from celery import shared_task
-from django.db import OperationalError
 from django.utils import timezone
 
+from config.celery_retry import BULK_MAIL_RETRY, PLANNER_RETRY
 from engagement.reminders import delivery, planner
 
 
 @shared_task(
     name="engagement.reminders.tasks.send_due_reminders",
     ignore_result=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=5 * 60,
-    max_retries=5,
+    **PLANNER_RETRY,
 )
 def send_due_reminders() -> int:
     """Every 15 minutes (beat): queue a chunk task per page of users whose hour has passed."""
@@ -37,11 +33,7 @@ def send_due_reminders() -> int:
     ignore_result=True,
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=60,
-    retry_backoff_max=15 * 60,
-    retry_jitter=True,
-    max_retries=5,
+    **BULK_MAIL_RETRY,
 )
 def send_reminder_chunk(user_ids: list[str]) -> dict[str, int]:
     """Plan and send the reminders of these users, as of now."""

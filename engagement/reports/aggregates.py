@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -50,71 +50,19 @@ from engagement.models import (
 )
 from engagement.models.checkins import SCALES
 from engagement.reports.scoring import (
-    LOOKBACK_WEEKS,
     SELF_REPORT_VISIBILITIES,
     CoupleWeekInput,
     PartnerWeekInput,
     RatingTally,
     SelfReportRatings,
 )
+from engagement.reports.weeks import WEEK, LocalWeek, lookback, monday_of
 from engagement.selectors.partnerships import Partnership, PartnerSpan, partnerships_of
 
-WEEK = timedelta(weeks=1)
 ATTENDED = frozenset({Attendance.Status.ATTENDED, Attendance.Status.LATE})
 # A week touched by either status at any moment gets no report (SPEC 5, section 2).
 NOT_REPORTED_STATUSES = frozenset({Couple.Status.PAUSED, Couple.Status.ENDED})
 NO_SELF_REPORTS = SelfReportRatings()
-
-
-# --- local weeks --------------------------------------------------------------------------
-
-
-def monday_of(day: date) -> date:
-    """The Monday that names the week of ``day``."""
-    return day - timedelta(days=day.weekday())
-
-
-def local_midnight(zone: ZoneInfo, day: date) -> datetime:
-    """The UTC instant at which ``day`` begins in ``zone``.
-
-    Where a DST change skips midnight, fold=0 reads it with the offset in force before the
-    change, which lands exactly on the first instant of the day.
-    """
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class LocalWeek:
-    """A week of a couple: its Monday, and the UTC instants it starts and ends at."""
-
-    start: date
-    starts_at: datetime
-    ends_at: datetime
-
-    @classmethod
-    def of(cls, zone: ZoneInfo, start: date) -> LocalWeek:
-        return _local_week(zone, start)
-
-
-@lru_cache(maxsize=4096)
-def _local_week(zone: ZoneInfo, start: date) -> LocalWeek:
-    # A chunk asks for the same few weeks in the same few timezones thousands of times.
-    return LocalWeek(start, local_midnight(zone, start), local_midnight(zone, start + WEEK))
-
-
-def local_week_start(timezone_name: str, instant: datetime) -> date:
-    """The Monday of the local week ``instant`` falls in."""
-    return monday_of(instant.astimezone(ZoneInfo(timezone_name)).date())
-
-
-def last_completed_week(timezone_name: str, now: datetime) -> date:
-    """The Monday of the latest week that has ended in this timezone."""
-    return local_week_start(timezone_name, now) - WEEK
-
-
-def lookback(week_start: date) -> list[date]:
-    """w-5 .. w, the weeks a report of w looks at (SPEC 5.4)."""
-    return [week_start - n * WEEK for n in range(LOOKBACK_WEEKS, -1, -1)]
 
 
 # --- what one chunk of couples looks like -----------------------------------------------

@@ -26,9 +26,15 @@ from django.utils import timezone
 
 from engagement.models import Couple, CoupleStatusChange, Membership, WeeklyReport
 from engagement.reports import aggregates
-from engagement.reports.aggregates import LocalWeek, last_completed_week, monday_of
 from engagement.reports.reader_views import refresh_reader_states
 from engagement.reports.scoring import METHODOLOGY, WeekReport, compute_week_report
+from engagement.reports.weeks import (
+    WEEK,
+    LocalWeek,
+    last_completed_week,
+    local_week_start,
+    monday_of,
+)
 
 T = TypeVar("T")
 
@@ -311,7 +317,7 @@ def compute_current_report(couple: Couple, *, now: datetime | None = None) -> We
     report (the couple is paused or ended this week, or has no partner).
     """
     now = now or timezone.now()
-    week_start = aggregates.local_week_start(couple.timezone, now)
+    week_start = local_week_start(couple.timezone, now)
     history = aggregates.couple_histories({couple.pk: [week_start]}, now=now).get(couple.pk)
     weeks_input = None if history is None else history.history_for(week_start)
     if weeks_input is None:
@@ -443,14 +449,14 @@ def onboarding_history_due(couple_id: UUID | None = None) -> dict[date, set[UUID
     due: dict[date, set[UUID]] = defaultdict(set)
     for found_id, timezone_name, created_at, *firsts, first_report in rows:
         first_week = aggregates.first_data_week(ZoneInfo(timezone_name), *firsts)
-        creation_week = aggregates.local_week_start(timezone_name, created_at)
+        creation_week = local_week_start(timezone_name, created_at)
         if first_week is None:
             continue
-        last = creation_week - aggregates.WEEK
+        last = creation_week - WEEK
         if first_report is not None:
-            last = min(last, first_report - aggregates.WEEK)
+            last = min(last, first_report - WEEK)
         week = first_week
         while week <= last:
             due[week].add(found_id)
-            week += aggregates.WEEK
+            week += WEEK
     return dict(due)

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q
 
 from engagement.models import WeeklyReport
-from engagement.reports.aggregates import WEEK, monday_of
 from engagement.reports.scoring import LOOKBACK_WEEKS
+from engagement.reports.weeks import WEEK, monday_of
 
 
 def local_date(timezone_name: str, instant: datetime) -> date:

@@ -12,8 +12,8 @@ from uuid import UUID
 
 from celery import shared_task
 from django.conf import settings
-from django.db import OperationalError
 
+from config.celery_retry import REPORT_RETRY
 from config.observability import metrics
 from engagement.reports import pipeline
 
@@ -22,9 +22,7 @@ from engagement.reports import pipeline
     name="engagement.reports.tasks.schedule_weekly_reports",
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
+    **REPORT_RETRY,
     ignore_result=True,
 )
 def schedule_weekly_reports() -> int:
@@ -39,9 +37,7 @@ def schedule_weekly_reports() -> int:
     name="engagement.reports.tasks.compute_report_chunk",
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
+    **REPORT_RETRY,
     ignore_result=True,
 )
 def compute_report_chunk(couple_ids: list[str], week_start: str) -> dict[str, int]:

@@ -9,10 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from engagement.exceptions import InvalidTransition
 from engagement.models import Commitment, Couple, Removal
 from engagement.reports.staleness import mark_stale
 from engagement.selectors.visibility import commitment_audience
-from engagement.services.couples import InvalidTransition, ensure_not_ended
+from engagement.services.couples import ensure_not_ended
 
 Status = Commitment.Status
 

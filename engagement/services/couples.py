@@ -12,10 +12,13 @@ from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
-from rest_framework import status
-from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from accounts.models import User
+from engagement.exceptions import (
+    InvalidTransition,
+    LastTherapistOnHold,
+)
 from engagement.models import Couple, CoupleStatusChange, Invitation, Membership, Removal
 from engagement.reports.reader_views import report_views_refresh
 from engagement.selectors.reports import reports_readable_by
@@ -28,26 +31,6 @@ from engagement.selectors.visibility import (
 
 Role = Membership.Role
 PARTNER_SLOTS = (1, 2)
-
-
-class InvalidTransition(APIException):
-    """A change the object's current state does not allow (SPEC section 3: 409)."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "This change is not allowed in the object's current state."
-    default_code = "invalid_transition"
-
-
-class PartnerLimitReached(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "This couple already has two partners."
-    default_code = "partner_limit"
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state of the couple."
-    default_code = "conflict"
 
 
 class CoupleChanges(TypedDict, total=False):
@@ -242,15 +225,6 @@ def _end_membership(*, couple: Couple, user: User) -> bool:
         _record_status(couple)
         _revoke_pending_invitations(couple)
     return True
-
-
-class LastTherapistOnHold(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = (
-        "The couple is on safety hold: its last therapist cannot leave or be removed until "
-        "another therapist joins or the hold is lifted."
-    )
-    default_code = "last_therapist_on_hold"
 
 
 UNDO_JOINING_WINDOW = timedelta(days=7)

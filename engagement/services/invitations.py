@@ -21,18 +21,23 @@ from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework import status
-from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import User, normalize_email
 from accounts.tokens import token_hash
 from config.api.fields import utc_timestamp
-from engagement.invitations import tasks
-from engagement.models import Couple, Invitation, Membership
-from engagement.services.couples import (
+from engagement.exceptions import (
+    ApprovalNotNeeded,
+    ApprovalPending,
     Conflict,
     InvalidTransition,
     PartnerLimitReached,
+    PendingLimitReached,
+    RoleConflict,
+)
+from engagement.invitations import tasks
+from engagement.models import Couple, Invitation, Membership
+from engagement.services.couples import (
     ensure_not_ended,
     free_partner_slot,
     lock_couple,
@@ -43,36 +48,6 @@ Role = Membership.Role
 INVITATION_LIFETIME = timedelta(days=7)
 MAX_PENDING_PER_INVITER = 5
 REVOKED_DETAIL = "This invitation was revoked."
-
-
-class PendingLimitReached(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = (
-        f"You hold {MAX_PENDING_PER_INVITER} pending invitations for this couple; "
-        "revoke one before sending another."
-    )
-    default_code = "pending_limit"
-
-
-class ApprovalPending(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "Every partner of the couple must approve this invitation first."
-    default_code = "approval_pending"
-
-
-class ApprovalNotNeeded(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "This invitation needs no approval."
-    default_code = "approval_not_needed"
-
-
-class RoleConflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = (
-        "You hold or held another role in this couple, and a user holds one role in a couple "
-        "(a partner never becomes its therapist)."
-    )
-    default_code = "role_conflict"
 
 
 @dataclass(frozen=True)
@@ -123,7 +98,7 @@ def invitation_create(
     if role == Role.PARTNER and free_partner_slot(couple) is None:
         raise PartnerLimitReached("This couple already has two partners; no one else can join.")
     if pending_invitations_of(couple=couple, inviter=invited_by) >= MAX_PENDING_PER_INVITER:
-        raise PendingLimitReached()
+        raise PendingLimitReached(MAX_PENDING_PER_INVITER)
     inviter_role = _active_roles(couple).get(invited_by.pk)
     token = secrets.token_urlsafe(32)
     now = timezone.now()

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from engagement.digests import tasks
 from engagement.models import DigestDelivery
-from engagement.reports.aggregates import last_completed_week
+from engagement.reports.weeks import last_completed_week
 from tests.admin.report_rows import MONDAY, store_report
 from tests.factories import UserFactory, make_couple
 

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from engagement.models import Attendance, AuditEvent, TherapySession, WeeklyReport
-from engagement.reports.aggregates import last_completed_week
 from engagement.reports.pipeline import compute_reports
+from engagement.reports.weeks import last_completed_week
 from tests.admin.report_rows import MONDAY, store_report
 from tests.factories import UserFactory, make_couple
 

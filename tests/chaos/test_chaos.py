@@ -33,7 +33,7 @@ from engagement.digests import delivery, schedule
 from engagement.digests import pipeline as digests
 from engagement.models import Couple, DigestDelivery, WeeklyReport
 from engagement.reports import pipeline
-from engagement.reports.aggregates import last_completed_week, local_week_start
+from engagement.reports.weeks import last_completed_week, local_week_start
 from engagement.synthetic import generate
 from tests.chaos.stack import ROOT, Beat, MailSink, RedisServer, Worker, task_events, wait_for
 

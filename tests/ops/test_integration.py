@@ -18,7 +18,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from accounts.models import User
 from config.celery import app as celery_app
 from engagement.models import Couple, Membership, WeeklyReport
-from engagement.reports.aggregates import last_completed_week
+from engagement.reports.weeks import last_completed_week
 from tests.engagement.reports.builders import checkin, couple_in, session
 from tests.ops.metrics_text import total
 from tests.ops.stack import METRICS_TOKEN, Stack, http_get, wait_for

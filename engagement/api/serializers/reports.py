@@ -15,7 +15,8 @@ from rest_framework import serializers
 from config.api.fields import AwareDateTimeField
 from engagement.api.serializers.fields import CalendarDateField, VisibleCoupleField
 from engagement.models import WeeklyReport
-from engagement.reports.aggregates import LocalWeek
+from engagement.reports.scoring import FLAG_CODES, RECOMMENDATION_CODES
+from engagement.reports.weeks import LocalWeek
 from engagement.selectors.reports import report_for_viewer
 
 
@@ -54,29 +55,13 @@ class PartnerFiguresSerializer(serializers.Serializer):
 class FlagSerializer(serializers.Serializer):
     """A pattern found in the data (SPEC 5.4); codes name patterns, not people."""
 
-    code = serializers.ChoiceField(
-        choices=[
-            "low_engagement_streak",
-            "engagement_gap_streak",
-            "rising_resentment",
-            "commitments_unkept",
-            "wellbeing_decline",
-        ]
-    )
+    code = serializers.ChoiceField(choices=list(FLAG_CODES))
     partner = serializers.UUIDField(allow_null=True)
     evidence = serializers.DictField(help_text="The numbers the flag was decided on.")
 
 
 class RecommendationSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(
-        choices=[
-            "assess_commitment",
-            "consider_individual_sessions",
-            "support_engaged_partner",
-            "revisit_commitments",
-            "address_resentment",
-        ]
-    )
+    code = serializers.ChoiceField(choices=list(RECOMMENDATION_CODES))
     partner = serializers.UUIDField()
 
 

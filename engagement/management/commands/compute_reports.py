@@ -13,7 +13,6 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from engagement.models import Couple, WeeklyReport
-from engagement.reports.aggregates import last_completed_week
 from engagement.reports.pipeline import (
     RunSummary,
     chunked,
@@ -21,6 +20,7 @@ from engagement.reports.pipeline import (
     onboarding_history_due,
 )
 from engagement.reports.tasks import queue_chunks
+from engagement.reports.weeks import last_completed_week
 
 
 def monday(value: str) -> dt.date:

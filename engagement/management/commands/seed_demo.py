@@ -27,8 +27,8 @@ from engagement.models import (
     TherapySession,
     WeeklyReport,
 )
-from engagement.reports.aggregates import LocalWeek, last_completed_week
 from engagement.reports.pipeline import compute_reports
+from engagement.reports.weeks import LocalWeek, last_completed_week
 from engagement.services.checkins import checkin_upsert
 from engagement.services.commitments import (
     commitment_create,

@@ -15,7 +15,7 @@ from accounts.models import User
 from engagement.digests import pipeline, schedule
 from engagement.management.commands.seed_demo import DEMO_COUPLES
 from engagement.models import Couple, DigestDelivery, Membership
-from engagement.reports.aggregates import last_completed_week
+from engagement.reports.weeks import last_completed_week
 from tests.engagement.digests.builders import (
     NEXT_MONDAY,
     WEEK,

@@ -10,18 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engagement.models import Attendance, Commitment, Couple, Membership
-from engagement.reports.aggregates import (
-    LocalWeek,
-    couple_histories,
-    last_completed_week,
-    local_week_start,
-)
+from engagement.reports.aggregates import couple_histories
 from engagement.reports.scoring import (
     CoupleWeekInput,
     PartnerWeekInput,
     RatingTally,
     SelfReportRatings,
 )
+from engagement.reports.weeks import LocalWeek, last_completed_week, local_week_start
 from tests.engagement.reports.builders import (
     checkin,
     commitment,

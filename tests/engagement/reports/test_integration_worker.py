@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from config.celery import app as celery_app
 from engagement.models import Couple, WeeklyReport
-from engagement.reports.aggregates import last_completed_week
 from engagement.reports.staleness import mark_stale
+from engagement.reports.weeks import last_completed_week
 from tests.engagement.reports.builders import checkin, couple_in, session
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -1,0 +1,134 @@
+"""Weekly report methodology v1.1 (SPEC section 5) as pure functions over plain data.
+
+No Django, no clock, no settings: the aggregation layer turns rows into the inputs below, and
+everything here is decided from those inputs alone, so a report can be recomputed, tested and
+explained number by number. The methodology, in words a therapist can check, lives in
+docs/reports.md.
+
+Arithmetic is exact (integers, or fractions.Fraction) until a figure is shown: a rule such as
+"gap of 15 or more" or "slope from +5" must not fall on the wrong side of its threshold because
+of binary floating point. Shown figures are rounded half up (away from zero), as
+decimal.ROUND_HALF_UP does; see docs/reports.md, "Rounding".
+
+- inputs.py: what scoring reads (a couple's week, each partner's counts and tallies);
+- figures.py: per-partner figures (SPEC 5.2), balance and its trend (SPEC 5.3, 5.6);
+- flags.py: flags (SPEC 5.4) with their recommendations (SPEC 5.5), and their code lists;
+- report.py: the weekly report of a couple put together (SPEC 5);
+- urgency.py: a couple's place in a therapist's caseload (SPEC 5.8).
+"""
+
+from engagement.reports.scoring.figures import (
+    ATTENDANCE_WEIGHT,
+    AVERAGE_PLACES,
+    CHECKIN_WEIGHT,
+    FOLLOW_THROUGH_WEIGHT,
+    LEANING_FROM,
+    ONE_SIDED_FROM,
+    PARTICIPATION_WEIGHT,
+    RATIO_PLACES,
+    SCORE_PLACES,
+    TREND_MIN_GAPS,
+    TREND_SLOPE,
+    TREND_WEEKS,
+    Balance,
+    BalanceResult,
+    GapTrend,
+    PartnerFigures,
+    compute_balance,
+    compute_partner_figures,
+    gap_trend,
+)
+from engagement.reports.scoring.flags import (
+    FLAG_CODES,
+    LOOKBACK_WEEKS,
+    LOW_ENGAGEMENT_BELOW,
+    RECOMMENDATION_CODES,
+    RESENTMENT_HIGH,
+    RESENTMENT_MIN_RATINGS,
+    RESENTMENT_RISE,
+    STREAK_WEEKS,
+    UNKEPT_FOLLOW_THROUGH_BELOW,
+    UNKEPT_MIN_MISSED,
+    UNKEPT_WEEKS,
+    WELLBEING_DROP,
+    WELLBEING_LOW,
+    WELLBEING_MIN_EARLIER_WEEKS,
+    WELLBEING_WEEKS,
+    Flag,
+    FlagCode,
+    Recommendation,
+    RecommendationCode,
+)
+from engagement.reports.scoring.inputs import (
+    SELF_REPORT_VISIBILITIES,
+    CheckinRatings,
+    CoupleWeekInput,
+    JsonValue,
+    PartnerId,
+    PartnerWeekInput,
+    RatingTally,
+    SelfReportRatings,
+    self_report_ratings,
+)
+from engagement.reports.scoring.report import (
+    METHODOLOGY,
+    PartnerViewScores,
+    WeekReport,
+    compute_week_report,
+)
+from engagement.reports.scoring.urgency import urgency_key
+
+__all__ = [
+    "ATTENDANCE_WEIGHT",
+    "AVERAGE_PLACES",
+    "CHECKIN_WEIGHT",
+    "FLAG_CODES",
+    "FOLLOW_THROUGH_WEIGHT",
+    "LEANING_FROM",
+    "LOOKBACK_WEEKS",
+    "LOW_ENGAGEMENT_BELOW",
+    "METHODOLOGY",
+    "ONE_SIDED_FROM",
+    "PARTICIPATION_WEIGHT",
+    "RATIO_PLACES",
+    "RECOMMENDATION_CODES",
+    "RESENTMENT_HIGH",
+    "RESENTMENT_MIN_RATINGS",
+    "RESENTMENT_RISE",
+    "SCORE_PLACES",
+    "SELF_REPORT_VISIBILITIES",
+    "STREAK_WEEKS",
+    "TREND_MIN_GAPS",
+    "TREND_SLOPE",
+    "TREND_WEEKS",
+    "UNKEPT_FOLLOW_THROUGH_BELOW",
+    "UNKEPT_MIN_MISSED",
+    "UNKEPT_WEEKS",
+    "WELLBEING_DROP",
+    "WELLBEING_LOW",
+    "WELLBEING_MIN_EARLIER_WEEKS",
+    "WELLBEING_WEEKS",
+    "Balance",
+    "BalanceResult",
+    "CheckinRatings",
+    "CoupleWeekInput",
+    "Flag",
+    "FlagCode",
+    "GapTrend",
+    "JsonValue",
+    "PartnerFigures",
+    "PartnerId",
+    "PartnerViewScores",
+    "PartnerWeekInput",
+    "RatingTally",
+    "Recommendation",
+    "RecommendationCode",
+    "SelfReportRatings",
+    "WeekReport",
+    "compute_balance",
+    "compute_partner_figures",
+    "compute_week_report",
+    "gap_trend",
+    "self_report_ratings",
+    "urgency_key",
+]
