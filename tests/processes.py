@@ -45,15 +45,32 @@ def reachable(url: str, default_port: int) -> bool:
         return False
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str, every: float = 0.3) -> Any:
-    """``predicate()`` once it is truthy; fails the test after ``timeout`` seconds."""
+def poll(predicate: Callable[[], Any], timeout: float, every: float = 0.3) -> Any:
+    """``predicate()`` once it is truthy, or None after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = predicate()
         if result:
             return result
         time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    return None
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float, what: str, every: float = 0.3) -> Any:
+    """``predicate()`` once it is truthy; fails the test after ``timeout`` seconds."""
+    result = poll(predicate, timeout, every)
+    if result is None:
+        raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    return result
+
+
+def answers(url: str) -> bool:
+    """Whether a GET of ``url`` answers 200 within two seconds."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
+            return bool(response.status == 200)
+    except OSError:
+        return False
 
 
 def process_database_url() -> str:
@@ -92,6 +109,15 @@ def manage(
         timeout=timeout,
         check=False,
     )
+
+
+def manage_or_exit(*argv: str, env: Mapping[str, str]) -> str:
+    """``manage`` for the command-line runners (bench, fuzz): its output, or exit with its
+    error."""
+    completed = manage(*argv, env=env)
+    if completed.returncode != 0:
+        raise SystemExit(f"manage.py {' '.join(argv)} failed:\n{completed.stderr[-4000:]}")
+    return completed.stdout
 
 
 def start(
