@@ -179,10 +179,19 @@ def celery_worker_argv(queues: str, hostname: str, concurrency: int = 2) -> list
 
 
 @contextmanager
-def celery_worker(
-    queues: str, *, hostname: str, log_path: Path, env: Mapping[str, str]
-) -> Iterator[Path]:
-    """A started Celery worker (its log says "ready."); its log's path."""
-    with running(celery_worker_argv(queues, hostname), log_path=log_path, env=env):
+def celery_worker(queues: str, *, hostname: str, log_path: Path, **env: str) -> Iterator[Path]:
+    """A started Celery worker on the test database and REDIS_URL, test settings, not eager,
+    with ``env`` on top (its log says "ready."); its log's path."""
+    from django.conf import settings
+
+    worker_env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "DATABASE_URL": process_database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        **env,
+    }
+    with running(celery_worker_argv(queues, hostname), log_path=log_path, env=worker_env):
         wait_for(lambda: "ready." in log_path.read_text(), 60, "the worker to start")
         yield log_path

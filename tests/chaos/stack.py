@@ -22,7 +22,7 @@ from aiosmtpd.controller import Controller
 from celery import Celery
 
 from config.celery import QUEUES
-from tests.processes import BIN, ROOT, free_port, start, stop, wait_for
+from tests.processes import BIN, ROOT, celery_worker_argv, free_port, start, stop, wait_for
 
 __all__ = ["ROOT", "Beat", "MailSink", "RedisServer", "Worker", "task_events", "wait_for"]
 
@@ -118,18 +118,7 @@ class Worker:
     def start(self) -> None:
         self.starts += 1
         self.process = start(
-            [
-                str(BIN / "celery"),
-                "-A",
-                "config",
-                "worker",
-                "-Q",
-                ",".join(QUEUES),
-                "--pool=prefork",
-                "--concurrency=2",
-                "--loglevel=INFO",
-                f"--hostname={self.hostname}",
-            ],
+            celery_worker_argv(",".join(QUEUES), self.hostname),
             log_path=self.log_path,
             env=self.env,
         )

@@ -20,7 +20,7 @@ from accounts.models import User
 from config.celery import app as celery_app
 from engagement.models import ReminderDelivery
 from tests.factories import make_couple
-from tests.processes import celery_worker, process_database_url, wait_for
+from tests.processes import celery_worker, wait_for
 from tests.reminders.push_service import PushService
 
 pytestmark = [
@@ -36,24 +36,15 @@ def worker(tmp_path: Path, web_push: PushService, settings: object) -> Iterator[
     (the same VAPID key, endpoints on 127.0.0.1, the service's certificate trusted)."""
     from django.conf import settings as conf
 
-    log_path = tmp_path / "worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "DATABASE_URL": process_database_url(),
-        "REDIS_URL": conf.REDIS_URL,
-        "WEBPUSH_VAPID_PRIVATE_KEY": conf.WEBPUSH_VAPID_PRIVATE_KEY,
-        "WEBPUSH_ENDPOINT_HOSTS": "127.0.0.1",
-        "REQUESTS_CA_BUNDLE": web_push.ca_file,
-        "PUSH_FILE_PATH": str(tmp_path / "push"),
-    }
     with celery_worker(
         "email,default",
         hostname=f"reminders-test-{os.getpid()}@%h",
-        log_path=log_path,
-        env=env,
-    ):
+        log_path=tmp_path / "worker.log",
+        WEBPUSH_VAPID_PRIVATE_KEY=conf.WEBPUSH_VAPID_PRIVATE_KEY,
+        WEBPUSH_ENDPOINT_HOSTS="127.0.0.1",
+        REQUESTS_CA_BUNDLE=web_push.ca_file,
+        PUSH_FILE_PATH=str(tmp_path / "push"),
+    ) as log_path:
         yield log_path
 
 

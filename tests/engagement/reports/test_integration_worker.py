@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from config.celery import app as celery_app
@@ -16,7 +15,7 @@ from engagement.models import Couple, WeeklyReport
 from engagement.reports.aggregates import last_completed_week
 from engagement.reports.staleness import mark_stale
 from tests.engagement.reports.builders import checkin, couple_in, session
-from tests.processes import celery_worker, process_database_url, wait_for
+from tests.processes import celery_worker, wait_for
 
 CHUNK_SIZE = 2
 
@@ -31,21 +30,12 @@ pytestmark = [
 @pytest.fixture
 def worker(tmp_path: Path) -> Iterator[Path]:
     """`celery worker` on the reports and default queues, two prefork processes, not eager."""
-    log_path = tmp_path / "worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "DATABASE_URL": process_database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "REPORTS_CHUNK_SIZE": str(CHUNK_SIZE),
-    }
     with celery_worker(
         "reports,default",
         hostname=f"reports-test-{os.getpid()}@%h",
-        log_path=log_path,
-        env=env,
-    ):
+        log_path=tmp_path / "worker.log",
+        REPORTS_CHUNK_SIZE=str(CHUNK_SIZE),
+    ) as log_path:
         yield log_path
 
 
