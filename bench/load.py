@@ -14,7 +14,8 @@ import tempfile
 import time
 from datetime import date, timedelta
 
-from bench.run import BIN, ROOT, Bench, free_port, log, parse_wrk
+from bench.run import Bench, log, parse_wrk
+from tests.processes import BIN, ROOT, free_port
 
 START, END = "<!-- load:results:start -->", "<!-- load:results:end -->"
 

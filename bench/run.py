@@ -14,23 +14,20 @@ import os
 import platform
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+from tests.processes import BIN, ROOT, answers, free_port, manage_or_exit, poll, running
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/duet_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 
@@ -58,12 +55,6 @@ class Result:
 def log(message: str) -> None:
     sys.stderr.write(f"[bench {time.strftime('%H:%M:%S')}] {message}\n")
     sys.stderr.flush()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Bench:
@@ -100,20 +91,11 @@ class Bench:
     # --- set-up -----------------------------------------------------------------------------
 
     def manage(self, *argv: str, quiet: bool = False) -> str:
-        completed = subprocess.run(
-            [sys.executable, "manage.py", *argv],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if completed.returncode != 0:
-            raise SystemExit(f"manage.py {' '.join(argv)} failed:\n{completed.stderr[-4000:]}")
+        stdout = manage_or_exit(*argv, env=self.env)
         if not quiet:
-            for line in completed.stdout.strip().splitlines()[-3:]:
+            for line in stdout.strip().splitlines()[-3:]:
                 log(f"  {line}")
-        return completed.stdout
+        return stdout
 
     def recreate_database(self) -> None:
         import psycopg
@@ -139,36 +121,13 @@ class Bench:
     def process(
         self, argv: list[str], name: str, env: dict[str, str] | None = None
     ) -> Iterator[subprocess.Popen[bytes]]:
-        logfile = open(Path(tempfile.gettempdir()) / f"duet-bench-{name}.log", "wb")  # noqa: SIM115
-        proc = subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            env=env or self.env,
-            stdout=logfile,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
+        log_path = Path(tempfile.gettempdir()) / f"duet-bench-{name}.log"
+        with running(argv, log_path=log_path, env=env or self.env) as proc:
             yield proc
-        finally:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=30)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                with suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-            logfile.close()
 
     def wait_http(self, url: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise SystemExit(f"{url} did not answer")
+        if not poll(lambda: answers(url), timeout):
+            raise SystemExit(f"{url} did not answer")
 
 
 def process_tree(pid: int) -> list[int]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
 from collections.abc import Callable, Generator, Iterator
 from urllib.parse import urlparse
@@ -14,17 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.authentication import issue_tokens
 from accounts.models import User
-
-
-def _reachable(url: str, default_port: int) -> bool:
-    parsed = urlparse(url)
-    try:
-        with socket.create_connection(
-            (parsed.hostname or "127.0.0.1", parsed.port or default_port), 1
-        ):
-            return True
-    except OSError:
-        return False
+from tests.processes import reachable
 
 
 def integration_unavailable_reason() -> str | None:
@@ -35,9 +24,9 @@ def integration_unavailable_reason() -> str | None:
         return "needs DATABASE_URL pointing at PostgreSQL (see .ci/run)"
     if not redis_url:
         return "needs REDIS_URL pointing at Redis (see .ci/run)"
-    if not _reachable(database_url, 5432):
+    if not reachable(database_url, 5432):
         return f"PostgreSQL at {urlparse(database_url).hostname} does not answer"
-    if not _reachable(redis_url, 6379):
+    if not reachable(redis_url, 6379):
         return f"Redis at {urlparse(redis_url).hostname} does not answer"
     return None
 

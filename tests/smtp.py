@@ -5,7 +5,6 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +14,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from aiosmtpd.controller import Controller
+
+from tests.processes import free_port
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
 
@@ -90,17 +91,11 @@ class Mailbox:
             self._messages.clear()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def smtp_server() -> Iterator[Mailbox]:
     """Run an SMTP server on 127.0.0.1 for the duration of the block."""
     mailbox = Mailbox()
-    mailbox.port = _free_port()
+    mailbox.port = free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port)
     controller.start()
     try:

@@ -19,14 +19,14 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.utils import dateformat, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
 from accounts.models import User
+from config import emails
+from config.emails import frontend_url
 from engagement.digests.sources import CHART_WEEKS, DigestSources
 from engagement.models import Couple, Membership, WeeklyReport
 from engagement.reports.scoring import urgency_key
@@ -100,19 +100,19 @@ WELLBEING_LINES = (
 
 
 def report_url(couple_id: UUID, week_start: dt.date) -> str:
-    return f"{settings.FRONTEND_URL}/couples/{couple_id}/reports/{week_start.isoformat()}"
+    return frontend_url(f"/couples/{couple_id}/reports/{week_start.isoformat()}")
 
 
 def week_url(week_start: dt.date) -> str:
-    return f"{settings.FRONTEND_URL}/reports/{week_start.isoformat()}"
+    return frontend_url(f"/reports/{week_start.isoformat()}")
 
 
 def caseload_url() -> str:
-    return f"{settings.FRONTEND_URL}/caseload"
+    return frontend_url("/caseload")
 
 
 def preferences_url() -> str:
-    return f"{settings.FRONTEND_URL}/settings/notifications"
+    return frontend_url("/settings/notifications")
 
 
 # --- wording ----------------------------------------------------------------------------
@@ -465,24 +465,12 @@ def caseload_rows(
 # --- rendering ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RenderedDigest:
-    subject: str
-    text: str
-    html: str
+RenderedDigest = emails.Rendered
 
 
 def render(template: str, context: dict[str, Any]) -> RenderedDigest:
-    """The three parts of ``emails/<template>-*``; the HTML autoescapes every name."""
-    context = {**context, "preferences_url": preferences_url()}
-    # A subject is one line whatever a template or a name holds (no header injection).
-    subject = " ".join(render_to_string(f"emails/{template}-subject.txt", context).split())
-    context["subject"] = subject
-    return RenderedDigest(
-        subject=subject,
-        text=render_to_string(f"emails/{template}-body.txt", context),
-        html=render_to_string(f"emails/{template}-body.html", context),
-    )
+    """The three parts of ``emails/<template>-*``, with the link to the preferences."""
+    return emails.render(template, {**context, "preferences_url": preferences_url()})
 
 
 def partner_digest(
@@ -532,16 +520,10 @@ def email_message(
     digest: RenderedDigest, *, to: str, message_id: str, unsubscribe_url: str
 ) -> EmailMultiAlternatives:
     """Both parts, the Message-ID known before sending, and one-click unsubscribe (RFC 8058)."""
-    message = EmailMultiAlternatives(
-        subject=digest.subject,
-        body=digest.text,
-        to=[to],
-        headers={
-            "Message-ID": message_id,
-            "List-Unsubscribe": f"<{unsubscribe_url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Auto-Submitted": "auto-generated",
-        },
+    return emails.message(
+        digest,
+        to=to,
+        message_id=message_id,
+        unsubscribe_url=unsubscribe_url,
+        headers={"Auto-Submitted": "auto-generated"},
     )
-    message.attach_alternative(digest.html, "text/html")
-    return message

@@ -23,7 +23,7 @@ import uuid
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from email.utils import make_msgid, parseaddr
+from email.utils import make_msgid
 from pathlib import Path
 from uuid import UUID
 
@@ -35,6 +35,7 @@ from django.core.mail.backends.smtp import EmailBackend as SMTPEmailBackend
 from django.db.models import F, Q
 from django.utils import timezone
 
+from config.emails import message_id_domain
 from config.observability import metrics
 from engagement.models import DigestDelivery
 
@@ -66,11 +67,6 @@ class Outgoing:
     delivery: DigestDelivery
     message: EmailMultiAlternatives
     message_id: str  # also in the message's headers
-
-
-def message_id_domain() -> str:
-    """Message-IDs name the sending domain, that of DEFAULT_FROM_EMAIL."""
-    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "duet.local"
 
 
 def ledger(

@@ -1,4 +1,4 @@
-"""Compose and send the invitation emails: plain text and HTML, names escaped, neutral subjects.
+"""Send the invitation emails (built by config.emails): names escaped, neutral subjects.
 
 Subjects never mention therapy: a shared inbox shows them to whoever looks.
 """
@@ -6,15 +6,12 @@ Subjects never mention therapy: a shared inbox shows them to whoever looks.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
-from django.utils import dateformat, translation
+from django.utils import dateformat
 
 from accounts.models import User
+from config.emails import build, frontend_url
 from engagement.models import Invitation, Membership
 from engagement.services.couples import UNDO_JOINING_WINDOW
 
@@ -23,21 +20,13 @@ Role = Membership.Role
 
 def invitation_url(token: str) -> str:
     """The link the invitee follows: the apps' page, which posts the token to accept."""
-    return f"{settings.FRONTEND_URL}/invite?{urlencode({'token': token})}"
+    return frontend_url("/invite", token=token)
 
 
 def _send(template: str, to: str, context: dict[str, Any], language: str) -> None:
     """One message per recipient, so that no one sees another's address; in `language`, the
     recipient's (SPEC 7), or the inviter's for an address with no account yet."""
-    context = {**context, "frontend_url": settings.FRONTEND_URL}
-    with translation.override(language):
-        # A subject is one line whatever a template or a name contains (no header injection).
-        subject = " ".join(render_to_string(f"emails/{template}-subject.txt", context).split())
-        text = render_to_string(f"emails/{template}-body.txt", context)
-        html = render_to_string(f"emails/{template}-body.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
-    message.attach_alternative(html, "text/html")
-    message.send()
+    build(template, to=to, context=context, language=language).send()
 
 
 def _reachable(user: User | None) -> bool:

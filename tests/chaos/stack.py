@@ -7,46 +7,24 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import redis
 from aiosmtpd.controller import Controller
 from celery import Celery
 
 from config.celery import QUEUES
+from tests.processes import BIN, ROOT, celery_worker_argv, free_port, start, stop, wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-
-T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(predicate: Callable[[], T], timeout: float, what: str, every: float = 0.2) -> T:
-    """``predicate()`` once it is truthy; fails the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+__all__ = ["ROOT", "Beat", "MailSink", "RedisServer", "Worker", "task_events", "wait_for"]
 
 
 class RedisServer:
@@ -62,8 +40,7 @@ class RedisServer:
         self.restarts = 0
 
     def start(self) -> None:
-        log = (self.log_dir / f"redis-{self.restarts}.log").open("wb")
-        self.process = subprocess.Popen(
+        self.process = start(
             [
                 "redis-server",
                 "--port",
@@ -75,11 +52,9 @@ class RedisServer:
                 "--appendonly",
                 "no",
             ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            log_path=self.log_dir / f"redis-{self.restarts}.log",
+            env=None,
         )
-        log.close()
         wait_for(self.answers, 20, f"redis-server on port {self.port}")
 
     def answers(self) -> bool:
@@ -142,27 +117,11 @@ class Worker:
 
     def start(self) -> None:
         self.starts += 1
-        log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            [
-                str(BIN / "celery"),
-                "-A",
-                "config",
-                "worker",
-                "-Q",
-                ",".join(QUEUES),
-                "--pool=prefork",
-                "--concurrency=2",
-                "--loglevel=INFO",
-                f"--hostname={self.hostname}",
-            ],
-            cwd=ROOT,
+        self.process = start(
+            celery_worker_argv(",".join(QUEUES), self.hostname),
+            log_path=self.log_path,
             env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
         )
-        log.close()
         wait_for(lambda: "ready." in self.log_path.read_text(), 90, "the worker to start")
 
     def kill(self) -> None:
@@ -186,14 +145,7 @@ class Worker:
     def stop(self) -> None:
         if self.process is None:
             return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=30)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        stop(self.process)
         self.process = None
 
     def busy(self) -> bool:
@@ -235,8 +187,7 @@ class Beat:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
+        self.process = start(
             [
                 str(BIN / "celery"),
                 "-A",
@@ -245,13 +196,9 @@ class Beat:
                 "--loglevel=INFO",
                 f"--schedule={self.schedule}",
             ],
-            cwd=ROOT,
+            log_path=self.log_path,
             env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
         )
-        log.close()
         wait_for(lambda: "beat: Starting" in self.log_path.read_text(), 60, "beat to start")
 
     def alive(self) -> bool:
@@ -260,14 +207,7 @@ class Beat:
     def stop(self) -> None:
         if self.process is None:
             return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=30)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        stop(self.process)
         self.process = None
 
 

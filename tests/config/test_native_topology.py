@@ -9,11 +9,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -21,14 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.core.cache.backends.redis import RedisCache
 
 from config.celery import app as celery_app
 from config.tasks import HEARTBEAT_CACHE_KEY
 from tests.chaos.stack import RedisServer
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import BIN, free_port, process_database_url, running, wait_for
 
 pytestmark = [
     pytest.mark.integration,
@@ -36,28 +29,6 @@ pytestmark = [
     # send_task always goes through the broker, which is the point here.
     pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _test_database_url() -> str:
-    db = settings.DATABASES["default"]
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def _wait_for(predicate: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -76,43 +47,30 @@ def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
 
 @pytest.fixture
 def native_stack(tmp_path: Path, private_redis: RedisServer) -> Iterator[dict[str, Any]]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.prod",
         "SECRET_KEY": "native-topology-test-secret-key-" + "x" * 40,
         "JWT_SIGNING_KEY": "native-topology-test-jwt-key-" + "y" * 40,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": _test_database_url(),
+        "DATABASE_URL": process_database_url(),
         "REDIS_URL": private_redis.url,
         "PORT": str(port),
         "WEB_CONCURRENCY": "1",
         "HEARTBEAT_INTERVAL_SECONDS": "2",
-        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+        "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
     }
-    log = (tmp_path / "honcho.log").open("w")
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "honcho"), "start", "-f", "Procfile"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
+    log_path = tmp_path / "honcho.log"
+    with running(
+        [str(BIN / "honcho"), "start", "-f", "Procfile"], log_path=log_path, env=env
+    ) as process:
         yield {
             "port": port,
-            "log": tmp_path / "honcho.log",
+            "log": log_path,
             "process": process,
             "redis_url": private_redis.url,
         }
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
 
 
 def _get(url: str) -> tuple[int, bytes]:
@@ -143,7 +101,7 @@ def test_procfile_boots_web_worker_and_beat_on_postgres_and_redis(
     native_stack: dict[str, Any],
 ) -> None:
     base = f"http://127.0.0.1:{native_stack['port']}"
-    _, body = _wait_for(
+    _, body = wait_for(
         lambda: (r := _get(f"{base}/readyz"))[0] == 200 and r, 60, "gunicorn to answer /readyz"
     )
     assert b'"database": true' in body
@@ -157,7 +115,7 @@ def test_procfile_boots_web_worker_and_beat_on_postgres_and_redis(
         ours = celery_app.send_task(
             "config.tasks.heartbeat", args=[token], queue="default", connection=connection
         ).id
-    ran_at = _wait_for(
+    ran_at = wait_for(
         lambda: cache.get(f"{HEARTBEAT_CACHE_KEY}:{token}"), 60, "the worker to run our task"
     )
     assert ran_at
@@ -167,7 +125,7 @@ def test_procfile_boots_web_worker_and_beat_on_postgres_and_redis(
     # heartbeat the worker ran that is not ours, and a record written without a token, after
     # ours, are beat's.
     cache.delete(HEARTBEAT_CACHE_KEY)
-    record = _wait_for(
+    record = wait_for(
         lambda: (r := cache.get(HEARTBEAT_CACHE_KEY)) and r["token"] == "" and r,
         60,
         "the worker to run a heartbeat beat sent",
@@ -175,7 +133,7 @@ def test_procfile_boots_web_worker_and_beat_on_postgres_and_redis(
     assert record["at"] >= ran_at
     log = native_stack["log"].read_text()
     assert "Scheduler: Sending due task worker-heartbeat" in log, log[-4000:]
-    from_beat = _wait_for(
+    from_beat = wait_for(
         lambda: _heartbeats_the_worker_ran(native_stack["log"].read_text()) - {ours},
         30,
         "the worker's log of a heartbeat beat sent",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-import socket
 
 import pytest
 import time_machine
 from django.test import Client
 from rest_framework.test import APIClient
+
+from tests.processes import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -38,9 +39,7 @@ def test_readyz_is_unavailable_when_the_broker_is_down(
     """A real connection attempt to a Redis broker where nothing listens, not a mock."""
     from config.celery import app as celery_app
 
-    with socket.socket() as sock:  # a port free now, so nothing answers on it
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # free now, so nothing answers on it
     # broker_write_url first: Celery reads it back as broker_url when unset, so patching it
     # second would record (and later restore) the dead address.
     monkeypatch.setattr(celery_app.conf, "broker_write_url", None)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import manage
 
 PROD_ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings.prod",
@@ -23,15 +21,7 @@ PROD_ENV = {
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in PROD_ENV}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return manage(*args, env={**clean, **env}, timeout=120)
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "JWT_SIGNING_KEY", "REDIS_URL"])
@@ -56,13 +46,5 @@ def test_production_settings_pass_the_deployment_checklist() -> None:
 
 def test_manage_py_works_with_nothing_set() -> None:
     env = {k: v for k, v in os.environ.items() if k not in {*PROD_ENV, "EMAIL_URL"}}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = manage("check", env=env, timeout=120)
     assert result.returncode == 0, result.stderr

@@ -15,7 +15,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,15 +22,14 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
+from tests.processes import BIN, ROOT, answers, free_port, manage_or_exit, poll, running
 
 CHECKS = (
     "not_a_server_error",
@@ -74,12 +72,6 @@ def say(text: str) -> None:
 def log(message: str) -> None:
     sys.stderr.write(f"[fuzz {time.strftime('%H:%M:%S')}] {message}\n")
     sys.stderr.flush()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -187,17 +179,7 @@ class FuzzRun:
         log(f"database: PostgreSQL {self.database_name}, recreated")
 
     def manage(self, *argv: str) -> str:
-        completed = subprocess.run(
-            [sys.executable, "manage.py", *argv],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if completed.returncode != 0:
-            raise SystemExit(f"manage.py {' '.join(argv)} failed:\n{completed.stderr[-4000:]}")
-        return completed.stdout
+        return manage_or_exit(*argv, env=self.env)
 
     @contextmanager
     def server(self, port: int) -> Iterator[str]:
@@ -215,39 +197,19 @@ class FuzzRun:
             # Not the shared ~/.gunicorn/gunicorn.ctl, which other gunicorns on this host use.
             "--no-control-socket",
         ]
-        with self.server_log.open("wb") as logfile:
-            process = subprocess.Popen(
-                argv,
-                cwd=ROOT,
-                env=self.env,
-                stdout=logfile,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            try:
-                base = f"http://127.0.0.1:{port}"
-                self.wait_until_up(f"{base}/healthz", process)
-                yield base
-            finally:
-                with suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    with suppress(ProcessLookupError):
-                        os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
+        with running(argv, log_path=self.server_log, env=self.env) as process:
+            base = f"http://127.0.0.1:{port}"
+            self.wait_until_up(f"{base}/healthz", process)
+            yield base
 
     def wait_until_up(self, url: str, process: subprocess.Popen[bytes]) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        def up() -> bool:
             if process.poll() is not None:
                 raise SystemExit(f"gunicorn exited:\n{self.server_log.read_text()[-4000:]}")
-            with suppress(OSError), urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-            time.sleep(0.3)
-        raise SystemExit(f"{url} did not answer within 60 s")
+            return answers(url)
+
+        if not poll(up, 60):
+            raise SystemExit(f"{url} did not answer within 60 s")
 
     # --- identities -------------------------------------------------------------------------------
 

@@ -8,58 +8,23 @@ test database on PostgreSQL and the Redis of REDIS_URL, with production settings
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
+from tests.processes import (
+    BIN,
+    free_port,
+    http_get,
+    process_database_url,
+    start,
+    stop,
+    wait_for,
+)
+
+__all__ = ["METRICS_TOKEN", "Stack", "http_get", "wait_for"]
 METRICS_TOKEN = "ops-integration-metrics-token-0123456789abcdef"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def test_database_url() -> str:
-    """The test database, which the processes must use too (not the one DATABASE_URL names)."""
-    db = settings.DATABASES["default"]
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def http_get(url: str, token: str | None = None) -> tuple[int, str]:
-    request = urllib.request.Request(url)  # noqa: S310 - loopback only
-    if token is not None:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-    except OSError:
-        return 0, ""
 
 
 class Stack:
@@ -74,7 +39,7 @@ class Stack:
             "JWT_SIGNING_KEY": "ops-integration-jwt-key-" + "y" * 40,
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "SECURE_SSL_REDIRECT": "false",
-            "DATABASE_URL": test_database_url(),
+            "DATABASE_URL": process_database_url(),
             "REDIS_URL": settings.REDIS_URL,
             "METRICS_TOKEN": METRICS_TOKEN,
             "CELERY_TASK_ALWAYS_EAGER": "false",
@@ -87,15 +52,7 @@ class Stack:
 
     def start(self, name: str, argv: list[str], **env: str) -> None:
         log_path = self.tmp / f"{name}.log"
-        with log_path.open("w") as log:
-            self.processes[name] = subprocess.Popen(
-                argv,
-                cwd=ROOT,
-                env={**self.env, **env},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.processes[name] = start(argv, log_path=log_path, env={**self.env, **env})
         self.logs[name] = log_path
 
     def log(self, name: str) -> str:
@@ -153,13 +110,7 @@ class Stack:
         )
 
     def stop(self, name: str) -> None:
-        process = self.processes.pop(name)
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        stop(self.processes.pop(name))
 
     def stop_all(self) -> None:
         for name in list(self.processes):

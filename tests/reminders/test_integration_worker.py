@@ -7,9 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,11 +19,9 @@ from accounts.authentication import issue_tokens
 from accounts.models import User
 from config.celery import app as celery_app
 from engagement.models import ReminderDelivery
-from tests.engagement.reports.test_integration_worker import _test_database_url, _wait_for
 from tests.factories import make_couple
+from tests.processes import celery_worker, wait_for
 from tests.reminders.push_service import PushService
-
-ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [
     pytest.mark.integration,
@@ -41,50 +36,16 @@ def worker(tmp_path: Path, web_push: PushService, settings: object) -> Iterator[
     (the same VAPID key, endpoints on 127.0.0.1, the service's certificate trusted)."""
     from django.conf import settings as conf
 
-    log_path = tmp_path / "worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "DATABASE_URL": _test_database_url(),
-        "REDIS_URL": conf.REDIS_URL,
-        "WEBPUSH_VAPID_PRIVATE_KEY": conf.WEBPUSH_VAPID_PRIVATE_KEY,
-        "WEBPUSH_ENDPOINT_HOSTS": "127.0.0.1",
-        "REQUESTS_CA_BUNDLE": web_push.ca_file,
-        "PUSH_FILE_PATH": str(tmp_path / "push"),
-    }
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "celery"),
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            "email,default",
-            "--pool=prefork",
-            "-c",
-            "2",
-            "--loglevel=INFO",
-            f"--hostname=reminders-test-{os.getpid()}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        _wait_for(lambda: "ready." in log_path.read_text(), 60, "the worker to start")
+    with celery_worker(
+        "email,default",
+        hostname=f"reminders-test-{os.getpid()}@%h",
+        log_path=tmp_path / "worker.log",
+        WEBPUSH_VAPID_PRIVATE_KEY=conf.WEBPUSH_VAPID_PRIVATE_KEY,
+        WEBPUSH_ENDPOINT_HOSTS="127.0.0.1",
+        REQUESTS_CA_BUNDLE=web_push.ca_file,
+        PUSH_FILE_PATH=str(tmp_path / "push"),
+    ) as log_path:
         yield log_path
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        log.close()
 
 
 def _client(user: User) -> APIClient:
@@ -122,11 +83,11 @@ def test_a_reminder_goes_once_through_the_worker_to_a_web_push_subscription(
     assert checked_in.status_code == 201, checked_in.json()
 
     celery_app.send_task("engagement.reminders.tasks.send_due_reminders")
-    _wait_for(lambda: web_push.received, 60, "the worker to push the reminder")
+    wait_for(lambda: web_push.received, 60, "the worker to push the reminder")
     # Run again, twice at once: the ledger lets no second reminder through.
     for _ in range(2):
         celery_app.send_task("engagement.reminders.tasks.send_due_reminders")
-    _wait_for(
+    wait_for(
         lambda: worker.read_text().count("send_due_reminders[") >= 6, 60, "the reruns to finish"
     )
     time.sleep(2)

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from config.celery import app as celery_app
@@ -21,8 +15,8 @@ from engagement.models import Couple, WeeklyReport
 from engagement.reports.staleness import mark_stale
 from engagement.reports.weeks import last_completed_week
 from tests.engagement.reports.builders import checkin, couple_in, session
+from tests.processes import celery_worker, wait_for
 
-ROOT = Path(__file__).resolve().parents[3]
 CHUNK_SIZE = 2
 
 pytestmark = [
@@ -33,68 +27,16 @@ pytestmark = [
 ]
 
 
-def _test_database_url() -> str:
-    """The test database, which the worker must use too (not the one DATABASE_URL names)."""
-    db = settings.DATABASES["default"]
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def _wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture
 def worker(tmp_path: Path) -> Iterator[Path]:
     """`celery worker` on the reports and default queues, two prefork processes, not eager."""
-    log_path = tmp_path / "worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "DATABASE_URL": _test_database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "REPORTS_CHUNK_SIZE": str(CHUNK_SIZE),
-    }
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "celery"),
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            "reports,default",
-            "--pool=prefork",
-            "-c",
-            "2",
-            "--loglevel=INFO",
-            # Its own name, so it never shares a mailbox with another worker on this broker.
-            f"--hostname=reports-test-{os.getpid()}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        _wait_for(lambda: "ready." in log_path.read_text(), 60, "the worker to start")
+    with celery_worker(
+        "reports,default",
+        hostname=f"reports-test-{os.getpid()}@%h",
+        log_path=tmp_path / "worker.log",
+        REPORTS_CHUNK_SIZE=str(CHUNK_SIZE),
+    ) as log_path:
         yield log_path
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        log.close()
 
 
 def chunks_done(log: Path) -> int:
@@ -127,13 +69,13 @@ def test_a_chunk_sent_to_the_reports_queue_is_computed_by_the_worker_once(worker
     args = [[str(c.pk) for c in couples], week.isoformat()]
 
     celery_app.send_task("engagement.reports.tasks.compute_report_chunk", args=args)
-    reports = _wait_for(
+    reports = wait_for(
         lambda: len(r := reports_of(couples)) == 3 and r, 60, "the worker to store 3 reports"
     )
     # Twice, concurrently: the upsert leaves one report per couple and week, same revision.
     for _ in range(2):
         celery_app.send_task("engagement.reports.tasks.compute_report_chunk", args=args)
-    _wait_for(lambda: chunks_done(worker) == 3, 60, "both runs to finish")
+    wait_for(lambda: chunks_done(worker) == 3, 60, "both runs to finish")
 
     again = reports_of(couples)
     assert [(r.pk, r.revision, r.week_start) for r in again] == [(r.pk, 1, week) for r in reports]
@@ -149,7 +91,7 @@ def test_the_hourly_schedule_fans_out_chunks_by_timezone_and_recomputes_late_dat
     couples = [c for c, _ in couples_weeks]
 
     celery_app.send_task("engagement.reports.tasks.schedule_weekly_reports")
-    reports = _wait_for(
+    reports = wait_for(
         lambda: len(r := reports_of(couples)) == len(couples) and r,
         90,
         "the worker to report every couple's last week",
@@ -169,7 +111,7 @@ def test_the_hourly_schedule_fans_out_chunks_by_timezone_and_recomputes_late_dat
     assert mark_stale(couple_id=couple.pk, dates=[week + dt.timedelta(days=2)]) == 1
 
     celery_app.send_task("engagement.reports.tasks.schedule_weekly_reports")
-    recomputed = _wait_for(
+    recomputed = wait_for(
         lambda: (r := WeeklyReport.objects.get(couple=couple, week_start=week)).revision == 2 and r,
         60,
         "the stale report to be recomputed",

@@ -1,0 +1,130 @@
+"""The one email builder: every message Duet sends is rendered and assembled here.
+
+A message is ``emails/<name>-subject.txt``, ``-body.txt`` and ``-body.html`` (or a subject
+given as text), rendered in the recipient's language when one is given, with a subject that is
+always one line (no header injection, whatever a template or a name contains), a plain-text
+body and an HTML alternative, one recipient per message (no one sees another's address), and
+the headers the caller asks for: a Message-ID known before sending, one-click unsubscribe
+(RFC 8058), ``Content-Language``. Links into the apps come from ``FRONTEND_URL`` through
+``frontend_url``. Used by accounts (verification, reset, account notes) and engagement
+(invitations, digests, reminders); it imports neither.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.utils import parseaddr
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import translation
+
+
+def frontend_url(path: str = "/", **params: str) -> str:
+    """A link into the apps (SPEC section 3: `/verify?token=`, `/reset?uid=&token=`, ...)."""
+    query = f"?{urlencode(params)}" if params else ""
+    return f"{settings.FRONTEND_URL}{path}{query}"
+
+
+def message_id_domain() -> str:
+    """Message-IDs name the sending domain, that of DEFAULT_FROM_EMAIL."""
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "duet.local"
+
+
+def one_line(text: str) -> str:
+    """A subject is one line: every run of whitespace, newlines included, becomes one space."""
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def _language(language: str | None) -> contextlib.AbstractContextManager[None]:
+    """The recipient's language; None keeps whatever language is active."""
+    if language is None:
+        return contextlib.nullcontext()
+    return translation.override(language)
+
+
+def render(
+    name: str,
+    context: Mapping[str, Any],
+    *,
+    language: str | None = None,
+    subject: str | None = None,
+) -> Rendered:
+    """The three parts of ``emails/<name>-*``; the HTML autoescapes every name. ``subject``,
+    when given, replaces the subject template. The bodies see the subject as ``subject``."""
+    with _language(language):
+        line = one_line(
+            subject
+            if subject is not None
+            else render_to_string(f"emails/{name}-subject.txt", dict(context))
+        )
+        body_context = {**context, "subject": line}
+        return Rendered(
+            subject=line,
+            text=render_to_string(f"emails/{name}-body.txt", body_context),
+            html=render_to_string(f"emails/{name}-body.html", body_context),
+        )
+
+
+def message(
+    rendered: Rendered,
+    *,
+    to: str,
+    language: str | None = None,
+    message_id: str | None = None,
+    unsubscribe_url: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> EmailMultiAlternatives:
+    """One message to one recipient, from DEFAULT_FROM_EMAIL, with both parts."""
+    all_headers: dict[str, str] = {}
+    if message_id is not None:
+        all_headers["Message-ID"] = message_id
+    if unsubscribe_url is not None:
+        all_headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        all_headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    all_headers.update(headers or {})
+    if language is not None:
+        all_headers["Content-Language"] = language
+    email = EmailMultiAlternatives(
+        one_line(rendered.subject),
+        rendered.text,
+        settings.DEFAULT_FROM_EMAIL,
+        [to],
+        headers=all_headers,
+    )
+    email.attach_alternative(rendered.html, "text/html")
+    return email
+
+
+def build(
+    name: str,
+    *,
+    to: str,
+    context: Mapping[str, Any],
+    language: str | None = None,
+    subject: str | None = None,
+    message_id: str | None = None,
+    unsubscribe_url: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> EmailMultiAlternatives:
+    """``render`` then ``message``: the whole email in one call."""
+    return message(
+        render(name, context, language=language, subject=subject),
+        to=to,
+        language=language,
+        message_id=message_id,
+        unsubscribe_url=unsubscribe_url,
+        headers=headers,
+    )
