@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
-from accounts.devices import MAX_ENDPOINT_LENGTH, MAX_TOKEN_LENGTH, InvalidToken
+from accounts.devices import MAX_ENDPOINT_LENGTH, MAX_TOKEN_LENGTH, InvalidToken, web_subscription
 from accounts.devices import canonical_token as _canonical_token
 from accounts.models import Device, User, normalize_email, validate_timezone
 from accounts.validators import validate_name
@@ -147,8 +147,22 @@ class PushTokenField(serializers.JSONField):
         return data
 
 
+class SignOutPushTokenField(PushTokenField):
+    """The device token given at logout: a subscription object must be a whole one (found by
+    make fuzz: `{endpoint}` without `keys` was taken). Registration checks it part by part."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        data = super().to_internal_value(data)
+        if isinstance(data, dict):
+            try:
+                web_subscription(data)
+            except InvalidToken as error:
+                raise serializers.ValidationError(str(error), code="invalid") from None
+        return data
+
+
 class LogoutSerializer(RefreshSerializer):
-    device_token = PushTokenField(
+    device_token = SignOutPushTokenField(
         write_only=True,
         required=False,
         help_text=(

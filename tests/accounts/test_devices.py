@@ -200,6 +200,28 @@ def test_logout_with_the_device_token_forgets_that_device_only() -> None:
     assert list(Device.objects.values_list("platform", flat=True)) == ["android"]
 
 
+def test_logout_with_half_a_subscription_is_a_400_and_signs_nothing_out() -> None:
+    user = UserFactory.create()
+    pair = issue_tokens(user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
+    token = web_token()
+    client.post(URL, {"platform": "web", "token": token}, format="json")
+    half = {"endpoint": token["endpoint"]}  # no keys (found by make fuzz)
+
+    answer = APIClient().post(
+        "/api/v1/auth/logout/", {"refresh": pair["refresh"], "device_token": half}, format="json"
+    )
+
+    assert answer.status_code == 400
+    assert error_attrs(answer.json()) == {"device_token"}
+    assert Device.objects.filter(user=user).count() == 1
+    refreshed = APIClient().post(
+        "/api/v1/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json"
+    )
+    assert refreshed.status_code == 200  # the refresh token was not revoked either
+
+
 def test_logout_cannot_forget_someone_elses_device() -> None:
     owner, other = UserFactory.create(), UserFactory.create()
     client = APIClient()
