@@ -27,7 +27,7 @@ $(DEV_STAMP): requirements-dev.lock
 
 ## make run: migrate, load demo data, then serve the API with a Celery worker and beat (Ctrl-C stops all).
 run: install
-	@mkdir -p var/mail var/broker/queue var/broker/processed
+	@mkdir -p var/mail var/broker/queue var/broker/processed var/broker/control
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
