@@ -38,6 +38,10 @@ class CheckIn(models.Model):
     connection = _scale()
     resentment = _scale()
     wellbeing = _scale()
+    # "Today, did your partner hurt, threaten or force you, or were you afraid of what they
+    # might do?" Write-only: no read returns it, not even to its author (only their export); it
+    # reaches the couple's therapists as a safety alert and in reports (SPEC sections 1 and 2).
+    afraid_or_hurt = models.BooleanField(null=True, blank=True)
     note = models.TextField(max_length=2_000, blank=True, default="")
     visibility = models.CharField(max_length=9, choices=Visibility.choices)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -1,0 +1,59 @@
+"""Away periods: a partner travelling, ill or otherwise away, so fewer check-ins are expected.
+
+The check-in target of the weeks they cover is pro-rated (SPEC sections 2 and 5.2); the shared
+balance counts only periods with visibility `couple` (SPEC section 5.6).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from engagement.models.couples import Couple
+
+MAX_AWAY_DAYS = 28
+
+
+class AwayPeriod(models.Model):
+    class Reason(models.TextChoices):
+        TRAVEL = "travel", "Travel"
+        ILLNESS = "illness", "Illness"
+        OTHER = "other", "Other"
+
+    class Visibility(models.TextChoices):
+        COUPLE = "couple", "Couple"
+        THERAPIST = "therapist", "Therapist"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="away_periods")
+    partner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="away_periods"
+    )
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    # "" when not given; the API reads and writes it as null (SPEC section 2).
+    reason = models.CharField(max_length=7, choices=Reason.choices, blank=True, default="")
+    visibility = models.CharField(max_length=9, choices=Visibility.choices)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # When the period last became visible to the couple (null while it is not): the other
+    # partner reads this as its `created_at`, as for check-ins and commitments (SPEC section 1).
+    shared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-starts_on", "id")
+        indexes = [
+            models.Index(fields=["couple", "starts_on"]),
+            models.Index(fields=["partner", "starts_on"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="away_ends_after_it_starts"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Away {self.starts_on}..{self.ends_on} ({self.visibility})"
