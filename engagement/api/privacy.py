@@ -15,10 +15,10 @@ from rest_framework.throttling import BaseThrottle, UserRateThrottle
 
 from accounts.api import views as account_views
 from accounts.api.serializers import DeviceSerializer, MeSerializer, PasswordConfirmSerializer
-from accounts.models import User
 from accounts.throttling import AuthIPThrottle, ExportThrottle
 from config.api.fields import AwareDateTimeField, StringField
 from config.api.schema import AutoSchema
+from engagement.api.base import caller
 from engagement.models import (
     Attendance,
     Commitment,
@@ -31,12 +31,6 @@ from engagement.privacy.erasure import user_erase
 from engagement.privacy.export import export_for
 
 NO_CONTENT = OpenApiResponse(description="Done.")
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 # --- The export, for the schema: engagement/privacy/export.py builds the document itself. ---
@@ -184,7 +178,7 @@ class MeView(account_views.MeView):
     def delete(self, request: Request) -> Response:
         serializer = PasswordConfirmSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        user_erase(user=_user(request))
+        user_erase(user=caller(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -200,7 +194,7 @@ class ExportView(account_views.SignedInView):
         ),
     )
     def get(self, request: Request) -> Response:
-        document: dict[str, Any] = export_for(_user(request))
+        document: dict[str, Any] = export_for(caller(request))
         return Response(
             document,
             headers={"Content-Disposition": 'attachment; filename="duet-export.json"'},
