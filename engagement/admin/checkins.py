@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from config.admin_base import ViewOnlyAdmin
 from engagement.admin.audit import AuditedReadsMixin
 from engagement.models import CheckIn, Couple, Visibility
+from engagement.models.checkins import SCALES
 from engagement.services.checkins import checkin_delete
 
 PRIVATE_NOTE_SHOWN_AS = "(private — not shown)"
@@ -39,11 +40,7 @@ class CheckInAdmin(AuditedReadsMixin, ViewOnlyAdmin[CheckIn]):
         "couple",
         "author",
         "visibility",
-        "mood",
-        "effort",
-        "connection",
-        "resentment",
-        "wellbeing",
+        *SCALES,
         "updated_at",
     )
     list_filter = ("visibility",)
@@ -58,11 +55,7 @@ class CheckInAdmin(AuditedReadsMixin, ViewOnlyAdmin[CheckIn]):
         "author",
         "date",
         "visibility",
-        "mood",
-        "effort",
-        "connection",
-        "resentment",
-        "wellbeing",
+        *SCALES,
         "note_shown",
         "created_at",
         "updated_at",

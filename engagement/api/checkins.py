@@ -27,6 +27,7 @@ from engagement.api.filters import READER_SYNC_ORDERING, CheckInFilter
 from engagement.api.permissions import may_check_in, require
 from engagement.api.serializers.checkins import CheckInPutSerializer, CheckInSerializer
 from engagement.models import CheckIn
+from engagement.models.checkins import SCALES
 from engagement.selectors.visibility import checkins_visible_to
 from engagement.services.checkins import checkin_delete, checkin_upsert
 
@@ -117,10 +118,17 @@ class CheckInViewSet(
             data=request.data, context={"request": request, "date": self._day()}
         )
         body.is_valid(raise_exception=True)
-        data = dict(body.validated_data)
-        couple = data.pop("couple")
+        data = body.validated_data
+        couple = data["couple"]
         require(may_check_in(user, couple), "Only partners check in.")
-        checkin, created = checkin_upsert(couple=couple, author=user, date=self._day(), **data)
+        checkin, created = checkin_upsert(
+            couple=couple,
+            author=user,
+            date=self._day(),
+            visibility=data["visibility"],
+            ratings={scale: data[scale] for scale in SCALES},
+            note=data["note"],
+        )
         return Response(
             # Read back as the caller sees it (their own timestamps).
             CheckInSerializer(self.get_queryset().get(pk=checkin.pk)).data,

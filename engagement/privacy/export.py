@@ -10,13 +10,17 @@ membership: what is recorded there is about the clients (docs/privacy.md).
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Field, Model, Q
 from django.utils import timezone
 
 from accounts.models import User
-from config.api.fields import utc_timestamp
+from config.api.fields import ModelSerializer, utc_timestamp
+from engagement.api.serializers.checkins import CheckInSerializer
+from engagement.api.serializers.commitments import CommitmentSerializer
+from engagement.api.serializers.sessions import SessionSerializer
 from engagement.models import Attendance, CheckIn, Commitment, Membership
 from engagement.selectors.reports import report_for_viewer, reports_readable_by, sharing_of
 from engagement.selectors.visibility import (
@@ -29,11 +33,44 @@ from engagement.selectors.visibility import (
 FORMAT = "duet-export"
 VERSION = 1
 
-_SCALES = ("mood", "effort", "connection", "resentment", "wellbeing")
+
+def _fields_except(serializer: type[ModelSerializer], *left_out: str) -> tuple[str, ...]:
+    """A resource's fields as the API shows it, but for those the export leaves out: a field
+    added to the resource reaches the export without being declared again."""
+    return tuple(name for name in serializer.Meta.fields if name not in left_out)
+
+
+# The caller is the author of every check-in they export.
+CHECKIN_FIELDS = _fields_except(CheckInSerializer, "author")
+# The caller owns every commitment they export; who created it is not about them.
+COMMITMENT_FIELDS = _fields_except(CommitmentSerializer, "owner", "created_by")
+# Never therapist notes (SPEC section 1); the caller's own attendance entry is added apart, and
+# the per-reader timestamps of sessions stay out.
+SESSION_FIELDS = _fields_except(
+    SessionSerializer, "therapist_notes", "attendance", "created_at", "updated_at"
+)
 
 
 def _utc(value: dt.datetime | None) -> str | None:
     return utc_timestamp(value)
+
+
+def _plain(obj: Model, name: str) -> Any:
+    """A model field as the export's JSON holds it: ids as strings, dates ISO, moments in UTC."""
+    field = obj._meta.get_field(name)
+    assert isinstance(field, Field)  # a concrete column, never a reverse relation
+    value = getattr(obj, field.attname)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return _utc(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _row(obj: Model, fields: tuple[str, ...]) -> dict[str, Any]:
+    return {name: _plain(obj, name) for name in fields}
 
 
 def _user(user: User) -> dict[str, Any]:
@@ -82,15 +119,7 @@ def _sessions(user: User) -> list[dict[str, Any]]:
         attendance = own_attendance.get(session.id)
         result.append(
             {
-                "id": str(session.id),
-                "couple": str(session.couple_id),
-                "kind": session.kind,
-                "focus_partner": str(session.focus_partner_id)
-                if session.focus_partner_id
-                else None,
-                "starts_at": _utc(session.starts_at),
-                "duration_minutes": session.duration_minutes,
-                "status": session.status,
+                **_row(session, SESSION_FIELDS),
                 # Only the caller's own status: participation ratings are the therapist's
                 # alone, not even one's own reaches the export (SPEC sections 1 and 4).
                 "attendance": None if attendance is None else {"status": attendance.status},
@@ -111,22 +140,7 @@ def _commitments(user: User) -> list[dict[str, Any]]:
         Q(id__in=commitments_visible_to(user).filter(owner=user).values("id"))
         | Q(owner=user, couple_id__in=_former_couple_ids(user))
     ).order_by("due_on", "id")
-    return [
-        {
-            "id": str(c.id),
-            "couple": str(c.couple_id),
-            "title": c.title,
-            "details": c.details,
-            "due_on": c.due_on.isoformat(),
-            "status": c.status,
-            "resolved_at": _utc(c.resolved_at),
-            "renewed_from": str(c.renewed_from_id) if c.renewed_from_id else None,
-            "visibility": c.visibility,
-            "created_at": _utc(c.created_at),
-            "updated_at": _utc(c.updated_at),
-        }
-        for c in commitments
-    ]
+    return [_row(c, COMMITMENT_FIELDS) for c in commitments]
 
 
 def _checkins(user: User) -> list[dict[str, Any]]:
@@ -135,19 +149,7 @@ def _checkins(user: User) -> list[dict[str, Any]]:
         Q(id__in=checkins_visible_to(user).filter(author=user).values("id"))
         | Q(author=user, couple_id__in=_former_couple_ids(user))
     ).order_by("date", "id")
-    return [
-        {
-            "id": str(c.id),
-            "couple": str(c.couple_id),
-            "date": c.date.isoformat(),
-            **{scale: getattr(c, scale) for scale in _SCALES},
-            "note": c.note,
-            "visibility": c.visibility,
-            "created_at": _utc(c.created_at),
-            "updated_at": _utc(c.updated_at),
-        }
-        for c in checkins
-    ]
+    return [_row(c, CHECKIN_FIELDS) for c in checkins]
 
 
 def _reports(user: User) -> list[dict[str, Any]]:

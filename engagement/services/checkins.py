@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from engagement.models import CheckIn, Couple, Removal, Visibility
+from engagement.models.checkins import SCALES
 from engagement.reports.staleness import mark_stale
 from engagement.selectors.visibility import checkin_audience
 from engagement.services.couples import ensure_not_ended
@@ -31,26 +33,22 @@ def checkin_upsert(
     author: User,
     date: date,
     visibility: str,
-    mood: int | None = None,
-    effort: int | None = None,
-    connection: int | None = None,
-    resentment: int | None = None,
-    wellbeing: int | None = None,
+    ratings: Mapping[str, int | None],
     note: str = "",
 ) -> tuple[CheckIn, bool]:
     """Create the author's check-in for that couple and date, or replace it whole (PUT).
 
-    Returns (check-in, created). Replacing with the same values writes nothing, so a retried
-    PUT leaves `updated_at` and the answer unchanged.
+    `ratings` are keyed by the names in `SCALES`; a scale left out is null. Returns (check-in,
+    created). Replacing with the same values writes nothing, so a retried PUT leaves
+    `updated_at` and the answer unchanged.
     """
+    unknown = set(ratings) - set(SCALES)
+    if unknown:
+        raise ValueError(f"Not a check-in scale: {', '.join(sorted(unknown))}.")
     ensure_not_ended(couple)
     values: dict[str, object] = {
         "visibility": visibility,
-        "mood": mood,
-        "effort": effort,
-        "connection": connection,
-        "resentment": resentment,
-        "wellbeing": wellbeing,
+        **{scale: ratings.get(scale) for scale in SCALES},
         "note": note,
     }
     lookup = {"couple": couple, "author": author, "date": date}
