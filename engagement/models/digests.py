@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from engagement.models.ledger import DeliveryStatus
+
 
 class DigestDelivery(models.Model):
     """The exactly-once ledger of weekly digests (SPEC section 7)."""
@@ -16,12 +18,7 @@ class DigestDelivery(models.Model):
         PARTNER = "partner", "Partner"
         THERAPIST = "therapist", "Therapist"
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        CLAIMED = "claimed", "Claimed"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped"
+    Status = DeliveryStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(

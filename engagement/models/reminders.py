@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from engagement.models.ledger import DeliveryStatus
+
 
 class ReminderDelivery(models.Model):
     """The exactly-once ledger of check-in reminders (SPEC section 6).
@@ -20,12 +22,7 @@ class ReminderDelivery(models.Model):
         PUSH = "push", "Push"
         EMAIL = "email", "Email"
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        CLAIMED = "claimed", "Claimed"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped"
+    Status = DeliveryStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
