@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import Field, Model, Q
+from django.db.models import Field, Model, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -21,7 +21,7 @@ from config.api.fields import ModelSerializer, utc_timestamp
 from engagement.api.serializers.checkins import CheckInSerializer
 from engagement.api.serializers.commitments import CommitmentSerializer
 from engagement.api.serializers.sessions import SessionSerializer
-from engagement.models import Attendance, CheckIn, Commitment, Membership
+from engagement.models import Attendance, Membership
 from engagement.selectors.reports import report_for_viewer, reports_readable_by, sharing_of
 from engagement.selectors.visibility import (
     checkins_visible_to,
@@ -29,6 +29,8 @@ from engagement.selectors.visibility import (
     couples_with_role,
     sessions_visible_to,
 )
+
+_Row = TypeVar("_Row", bound=Model)
 
 FORMAT = "duet-export"
 VERSION = 1
@@ -133,22 +135,24 @@ def _former_couple_ids(user: User) -> Any:
     return Membership.objects.filter(user=user).exclude(couple_id__in=active).values("couple_id")
 
 
+def _own(user: User, visible: QuerySet[_Row], *, by: str) -> QuerySet[_Row]:
+    """What the API shows the caller, narrowed to their own (`by` is them); plus their own in
+    couples they have left, which the API no longer shows but which are still about them."""
+    mine = Q(**{by: user})
+    return visible.model._default_manager.filter(
+        Q(id__in=visible.filter(mine).values("id"))
+        | (mine & Q(couple_id__in=_former_couple_ids(user)))
+    )
+
+
 def _commitments(user: User) -> list[dict[str, Any]]:
-    # What the API shows the caller, narrowed to their own; plus their own in couples they have
-    # left, which the API no longer shows but which are still about them.
-    commitments = Commitment.objects.filter(
-        Q(id__in=commitments_visible_to(user).filter(owner=user).values("id"))
-        | Q(owner=user, couple_id__in=_former_couple_ids(user))
-    ).order_by("due_on", "id")
+    commitments = _own(user, commitments_visible_to(user), by="owner").order_by("due_on", "id")
     return [_row(c, COMMITMENT_FIELDS) for c in commitments]
 
 
 def _checkins(user: User) -> list[dict[str, Any]]:
     # Own check-ins only: the other partner's, even those shared with the couple, are theirs.
-    checkins = CheckIn.objects.filter(
-        Q(id__in=checkins_visible_to(user).filter(author=user).values("id"))
-        | Q(author=user, couple_id__in=_former_couple_ids(user))
-    ).order_by("date", "id")
+    checkins = _own(user, checkins_visible_to(user), by="author").order_by("date", "id")
     return [_row(c, CHECKIN_FIELDS) for c in checkins]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, timedelta
-from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -17,6 +16,7 @@ from engagement.models.checkins import SCALES
 from engagement.reports.staleness import mark_stale
 from engagement.selectors.visibility import checkin_audience
 from engagement.services.couples import ensure_not_ended
+from engagement.services.removals import removals_record
 
 
 def checkin_date_window(*, couple: Couple) -> tuple[date, date]:
@@ -78,7 +78,10 @@ def checkin_upsert(
         changed.append("shared_at")
     checkin.save(update_fields=[*changed, "updated_at"])
     if "visibility" in changed:
-        _record_removals(checkin, before - checkin_audience(checkin))
+        # couple → therapist: the other partner loses it; → private: the therapists too.
+        removals_record(
+            type=Removal.Type.CHECKIN, object_id=checkin.pk, lost=before - checkin_audience(checkin)
+        )
     # SPEC 5.7: a check-in written after its week's report makes that report stale (a note
     # alone never reaches a report).
     if set(changed) - {"note"}:
@@ -86,20 +89,11 @@ def checkin_upsert(
     return checkin, False
 
 
-def _record_removals(checkin: CheckIn, lost: set[UUID]) -> None:
-    """couple → therapist: the other partner loses it; → private: the therapists too."""
-    now = timezone.now()
-    Removal.objects.bulk_create(
-        Removal(user_id=user_id, type=Removal.Type.CHECKIN, object_id=checkin.pk, removed_at=now)
-        for user_id in lost
-    )
-
-
 @transaction.atomic
 def checkin_delete(*, checkin: CheckIn) -> None:
     """Delete a check-in; everyone who could see it (its author included) gets a removal."""
     ensure_not_ended(checkin.couple)
-    _record_removals(checkin, checkin_audience(checkin))
+    removals_record(type=Removal.Type.CHECKIN, object_id=checkin.pk, lost=checkin_audience(checkin))
     # SPEC 5.7: a deleted check-in changes its week's report.
     mark_stale(couple_id=checkin.couple_id, dates=[checkin.date])
     checkin.delete()
