@@ -20,7 +20,7 @@ from accounts.models import User
 from config.api.fields import ModelSerializer, utc_timestamp
 from engagement.api.serializers.checkins import CheckInSerializer
 from engagement.api.serializers.commitments import CommitmentSerializer
-from engagement.api.serializers.sessions import SessionSerializer
+from engagement.api.serializers.sessions import THERAPIST_ONLY_FIELDS, SessionSerializer
 from engagement.models import Attendance, Membership
 from engagement.selectors.reports import report_for_viewer, reports_readable_by, sharing_of
 from engagement.selectors.visibility import (
@@ -46,10 +46,10 @@ def _fields_except(serializer: type[ModelSerializer], *left_out: str) -> tuple[s
 CHECKIN_FIELDS = _fields_except(CheckInSerializer, "author")
 # The caller owns every commitment they export; who created it is not about them.
 COMMITMENT_FIELDS = _fields_except(CommitmentSerializer, "owner", "created_by")
-# Never therapist notes (SPEC section 1); the caller's own attendance entry is added apart, and
-# the per-reader timestamps of sessions stay out.
+# Never what only therapists read, such as their notes (SPEC section 1); the caller's own
+# attendance entry is added apart, and the per-reader timestamps of sessions stay out.
 SESSION_FIELDS = _fields_except(
-    SessionSerializer, "therapist_notes", "attendance", "created_at", "updated_at"
+    SessionSerializer, *THERAPIST_ONLY_FIELDS, "attendance", "created_at", "updated_at"
 )
 
 
