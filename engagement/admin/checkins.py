@@ -8,16 +8,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
 
-from config.admin_base import ViewOnlyAdmin
 from engagement.admin.audit import AuditedReadsMixin
-from engagement.models import CheckIn, Couple, Visibility
+from engagement.admin.deletion import DeletedThroughServiceAdmin
+from engagement.models import CheckIn, Visibility
 from engagement.models.checkins import SCALES
 from engagement.services.checkins import checkin_delete
 
@@ -33,7 +31,7 @@ def note_for_staff(checkin: CheckIn) -> str:
 
 
 @admin.register(CheckIn)
-class CheckInAdmin(AuditedReadsMixin, ViewOnlyAdmin[CheckIn]):
+class CheckInAdmin(AuditedReadsMixin, DeletedThroughServiceAdmin[CheckIn]):
     audit_object_type = "checkin"
     list_display = (
         "date",
@@ -74,17 +72,5 @@ class CheckInAdmin(AuditedReadsMixin, ViewOnlyAdmin[CheckIn]):
     def note_shown(self, checkin: CheckIn) -> str:
         return note_for_staff(checkin)
 
-    def has_delete_permission(self, request: HttpRequest, obj: CheckIn | None = None) -> bool:
-        # Deleting goes through checkin_delete (removals for the devices that synced it, stale
-        # reports); an ended couple is read-only.
-        if obj is not None and obj.couple.status == Couple.Status.ENDED:
-            return False
-        return admin.ModelAdmin.has_delete_permission(self, request, obj)
-
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)  # one at a time, each through the service
-        return actions
-
-    def delete_model(self, request: HttpRequest, obj: CheckIn) -> None:
+    def delete_through_service(self, obj: CheckIn) -> None:
         checkin_delete(checkin=obj)
