@@ -21,11 +21,19 @@ class DomainError(APIException):
     status_code: int = status.HTTP_409_CONFLICT
 
     def __init_subclass__(
-        cls, *, code: str, detail: str = "", http_status: int | None = None, **kwargs: Any
+        cls,
+        *,
+        code: str | None = None,
+        detail: str | None = None,
+        http_status: int | None = None,
+        **kwargs: Any,
     ) -> None:
+        # Each keyword left out keeps what the class body or the parent says.
         super().__init_subclass__(**kwargs)
-        cls.default_code = code
-        cls.default_detail = detail
+        if code is not None:
+            cls.default_code = code
+        if detail is not None:
+            cls.default_detail = detail
         if http_status is not None:
             cls.status_code = http_status
 
