@@ -8,7 +8,9 @@ from collections.abc import Callable, Generator, Iterator
 from urllib.parse import urlparse
 
 import pytest
+import time_machine
 from django.core import mail
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.authentication import issue_tokens
@@ -95,6 +97,15 @@ def _clean_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def mid_window() -> Iterator[None]:
+    """Throttle windows are aligned to the clock: hold it still mid-window so none rolls over
+    mid-test."""
+    now = timezone.now().replace(minute=30, second=30)
+    with time_machine.travel(now, tick=False):
+        yield
 
 
 @pytest.fixture

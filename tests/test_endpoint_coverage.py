@@ -85,6 +85,8 @@ ACTORS = (
     "former_therapist",
 )
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+# List cells: whether the case's object is among the results (200 either way).
+HIDDEN, LISTED = "hidden", "listed"
 
 # --- the world ----------------------------------------------------------------------------------
 
@@ -420,7 +422,7 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         Case(
             "the partner's device in the list",
             lambda w: "/api/v1/me/devices/",
-            (401, "hidden", "listed", "hidden", "hidden", "hidden", "hidden", "hidden", "hidden"),
+            (401, HIDDEN, LISTED, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
             listed=lambda w: str(w.partner_device.pk),
             setup=_partners_device,
         )
@@ -448,7 +450,7 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         Case(
             "couple A in the list",
             lambda w: "/api/v1/couples/",
-            (401, "hidden", "listed", "listed", "hidden", "listed", "listed", "hidden", "hidden"),
+            (401, HIDDEN, LISTED, LISTED, HIDDEN, LISTED, LISTED, HIDDEN, HIDDEN),
             listed=lambda w: str(w.couple.pk),
         ),
     ],
@@ -514,17 +516,7 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         Case(
             "the therapist's invitation in the list",
             lambda w: "/api/v1/invitations/",
-            (
-                401,
-                "hidden",
-                "hidden",
-                "hidden",
-                "hidden",
-                "hidden",
-                "listed",
-                "hidden",
-                "hidden",
-            ),
+            (401, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, LISTED, HIDDEN, HIDDEN),
             listed=lambda w: str(w.invitation.pk),
         ),
     ],
@@ -583,23 +575,13 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         Case(
             "the joint session in the list",
             lambda w: "/api/v1/sessions/",
-            (
-                401,
-                "hidden",
-                "listed",
-                "listed",
-                "hidden",
-                "hidden",
-                "listed",
-                "hidden",
-                "hidden",
-            ),
+            (401, HIDDEN, LISTED, LISTED, HIDDEN, HIDDEN, LISTED, HIDDEN, HIDDEN),
             listed=lambda w: str(w.joint.pk),
         ),
         Case(
             "the partner's individual session in the list",
             lambda w: "/api/v1/sessions/",
-            (401, "hidden", "listed", "hidden", "hidden", "hidden", "listed", "hidden", "hidden"),
+            (401, HIDDEN, LISTED, HIDDEN, HIDDEN, HIDDEN, LISTED, HIDDEN, HIDDEN),
             listed=lambda w: str(w.individual.pk),
         ),
     ],
@@ -676,23 +658,13 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         Case(
             "the couple commitment in the list",
             lambda w: "/api/v1/commitments/",
-            (
-                401,
-                "hidden",
-                "listed",
-                "listed",
-                "hidden",
-                "hidden",
-                "listed",
-                "hidden",
-                "hidden",
-            ),
+            (401, HIDDEN, LISTED, LISTED, HIDDEN, HIDDEN, LISTED, HIDDEN, HIDDEN),
             listed=lambda w: str(w.shared.pk),
         ),
         Case(
             "the therapist-only commitment in the list",
             lambda w: "/api/v1/commitments/",
-            (401, "hidden", "listed", "hidden", "hidden", "hidden", "listed", "hidden", "hidden"),
+            (401, HIDDEN, LISTED, HIDDEN, HIDDEN, HIDDEN, LISTED, HIDDEN, HIDDEN),
             listed=lambda w: str(w.hidden.pk),
         ),
     ],
@@ -763,17 +735,7 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         Case(
             "the partner's couple check-in in the list",
             lambda w: "/api/v1/checkins/",
-            (
-                401,
-                "hidden",
-                "listed",
-                "listed",
-                "hidden",
-                "hidden",
-                "listed",
-                "hidden",
-                "hidden",
-            ),
+            (401, HIDDEN, LISTED, LISTED, HIDDEN, HIDDEN, LISTED, HIDDEN, HIDDEN),
             listed=lambda w: str(w.checkin.pk),
         ),
     ],
@@ -807,17 +769,7 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         Case(
             "the past week's report in the list",
             lambda w: "/api/v1/reports/",
-            (
-                401,
-                "hidden",
-                "listed",
-                "listed",
-                "hidden",
-                "hidden",
-                "listed",
-                "hidden",
-                "hidden",
-            ),
+            (401, HIDDEN, LISTED, LISTED, HIDDEN, HIDDEN, LISTED, HIDDEN, HIDDEN),
             listed=lambda w: str(w.report.pk),
         ),
     ],
@@ -849,7 +801,7 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         Case(
             "couple A in the caseload",
             lambda w: "/api/v1/caseload/",
-            (401, 403, 403, 403, 403, 403, "listed", "hidden", "hidden"),
+            (401, 403, 403, 403, 403, 403, LISTED, HIDDEN, HIDDEN),
             listed=lambda w: str(w.couple.pk),
             results=lambda data: [item["couple"] for item in data["results"]],
         ),

@@ -11,6 +11,7 @@ from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.throttling import AnonRateThrottle, BaseThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
@@ -38,6 +39,17 @@ def _user(request: Request) -> User:
     user = request.user
     assert isinstance(user, User)
     return user
+
+
+def _validated(
+    serializer_class: type[BaseSerializer[Any]], request: Request, *, with_request: bool = False
+) -> Any:
+    """The request's body validated by `serializer_class` (else 400 naming the fields);
+    `with_request` gives the serializer the request, for those that check the caller."""
+    context = {"request": request} if with_request else {}
+    serializer = serializer_class(data=request.data, context=context)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
 
 
 class PublicAuthView(APIView):
@@ -69,9 +81,7 @@ class RegisterView(PublicAuthView):
         ),
     )
     def post(self, request: Request) -> Response:
-        serializer = s.RegisterSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = _validated(s.RegisterSerializer, request)
         services.user_register(
             email=data["email"],
             password=data["password"],
@@ -92,9 +102,8 @@ class VerifyEmailView(PublicAuthView):
         description="Open a verification link: confirms the address and signs in.",
     )
     def post(self, request: Request) -> Response:
-        serializer = s.VerifyEmailSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        pair = services.user_verify_email(token=serializer.validated_data["token"])
+        data = _validated(s.VerifyEmailSerializer, request)
+        pair = services.user_verify_email(token=data["token"])
         return Response(s.TokenPairSerializer(pair).data)
 
 
@@ -109,16 +118,15 @@ class TokenObtainView(PublicAuthView):
         description="Sign in. 401 alike for wrong credentials and for an unverified email.",
     )
     def post(self, request: Request) -> Response:
-        serializer = s.TokenObtainSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        email = serializer.validated_data["email"]
+        data = _validated(s.TokenObtainSerializer, request)
+        email = data["email"]
         attempts = FailedSignIns(email=email, ip=client_ip(request))
         wait = attempts.reserve()
         if wait is not None:
             raise Throttled(wait=wait)
         pair = services.user_sign_in(
             email=email,
-            password=serializer.validated_data["password"],
+            password=data["password"],
             request=request._request,
         )
         if pair is None:
@@ -143,10 +151,9 @@ class TokenRefreshView(PublicAuthView):
         ),
     )
     def post(self, request: Request) -> Response:
-        serializer = s.RefreshSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = _validated(s.RefreshSerializer, request)
         try:
-            pair = tokens.refresh_rotate(raw=serializer.validated_data["refresh"])
+            pair = tokens.refresh_rotate(raw=data["refresh"])
         except tokens.RefreshRejected:
             raise AuthenticationFailed(
                 "Token is invalid or expired.", code="token_not_valid"
@@ -167,9 +174,7 @@ class LogoutView(PublicAuthView):
         ),
     )
     def post(self, request: Request) -> Response:
-        serializer = s.LogoutSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = _validated(s.LogoutSerializer, request)
         tokens.refresh_revoke(raw=data["refresh"])
         if "device_token" in data:
             devices.device_forget_at_logout(raw_refresh=data["refresh"], token=data["device_token"])
@@ -189,12 +194,11 @@ class PasswordChangeView(SignedInView):
         ),
     )
     def post(self, request: Request) -> Response:
-        serializer = s.PasswordChangeSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
+        data = _validated(s.PasswordChangeSerializer, request, with_request=True)
         services.password_change(
             user=_user(request),
-            new_password=serializer.validated_data["new_password"],
-            keep_device=serializer.validated_data.get("device"),
+            new_password=data["new_password"],
+            keep_device=data.get("device"),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -207,9 +211,8 @@ class PasswordResetView(PublicAuthView):
         description="Mail a reset link valid one hour, if the address has an account.",
     )
     def post(self, request: Request) -> Response:
-        serializer = s.PasswordResetSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.password_reset_request(email=serializer.validated_data["email"])
+        data = _validated(s.PasswordResetSerializer, request)
+        services.password_reset_request(email=data["email"])
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
@@ -226,9 +229,7 @@ class PasswordResetConfirmView(PublicAuthView):
         ),
     )
     def post(self, request: Request) -> Response:
-        serializer = s.PasswordResetConfirmSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = _validated(s.PasswordResetConfirmSerializer, request)
         services.password_reset_confirm(
             uid=data["uid"],
             token=data["token"],
@@ -271,11 +272,8 @@ class EmailChangeView(SignedInView):
         ),
     )
     def post(self, request: Request) -> Response:
-        serializer = s.EmailChangeSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        services.email_change_request(
-            user=_user(request), new_email=serializer.validated_data["email"]
-        )
+        data = _validated(s.EmailChangeSerializer, request, with_request=True)
+        services.email_change_request(user=_user(request), new_email=data["email"])
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
@@ -313,9 +311,7 @@ class DeviceViewSet(
         ),
     )
     def create(self, request: Request) -> Response:
-        serializer = s.DeviceRegisterSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = _validated(s.DeviceRegisterSerializer, request)
         device, created = devices.device_register(
             user=_user(request),
             platform=data["platform"],

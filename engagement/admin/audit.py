@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from config.admin_base import ViewOnlyAdmin
-from config.logging import request_id_var
 from engagement.models import AuditEvent
+from engagement.models.audit import audit_reads
 
 
 def record_admin_reads(
@@ -28,18 +28,12 @@ def record_admin_reads(
     by_couple: dict[UUID | None, list[str]] = defaultdict(list)
     for obj in objects:
         by_couple[getattr(obj, "couple_id", None)].append(str(obj.pk))
-    actor = request.user if request.user.is_authenticated else None
-    AuditEvent.objects.bulk_create(
-        AuditEvent(
-            actor=actor,
-            channel=AuditEvent.Channel.ADMIN,
-            action=action,
-            object_type=object_type,
-            object_ids=ids,
-            couple_id=couple_id,
-            request_id=request_id_var.get(),
-        )
-        for couple_id, ids in by_couple.items()
+    audit_reads(
+        actor=request.user if request.user.is_authenticated else None,
+        channel=AuditEvent.Channel.ADMIN,
+        action=action,
+        object_type=object_type,
+        ids_by_couple=by_couple,
     )
 
 

@@ -8,16 +8,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
 
-from config.admin_base import ViewOnlyAdmin
 from engagement.admin.audit import AuditedReadsMixin
-from engagement.models import CheckIn, Couple, Visibility
+from engagement.admin.deletion import DeletedThroughServiceAdmin
+from engagement.models import CheckIn, Visibility
+from engagement.models.checkins import SCALES
 from engagement.services.checkins import checkin_delete
 
 PRIVATE_NOTE_SHOWN_AS = "(private — not shown)"
@@ -32,18 +31,14 @@ def note_for_staff(checkin: CheckIn) -> str:
 
 
 @admin.register(CheckIn)
-class CheckInAdmin(AuditedReadsMixin, ViewOnlyAdmin[CheckIn]):
+class CheckInAdmin(AuditedReadsMixin, DeletedThroughServiceAdmin[CheckIn]):
     audit_object_type = "checkin"
     list_display = (
         "date",
         "couple",
         "author",
         "visibility",
-        "mood",
-        "effort",
-        "connection",
-        "resentment",
-        "wellbeing",
+        *SCALES,
         "updated_at",
     )
     list_filter = ("visibility",)
@@ -58,11 +53,7 @@ class CheckInAdmin(AuditedReadsMixin, ViewOnlyAdmin[CheckIn]):
         "author",
         "date",
         "visibility",
-        "mood",
-        "effort",
-        "connection",
-        "resentment",
-        "wellbeing",
+        *SCALES,
         "note_shown",
         "created_at",
         "updated_at",
@@ -81,17 +72,5 @@ class CheckInAdmin(AuditedReadsMixin, ViewOnlyAdmin[CheckIn]):
     def note_shown(self, checkin: CheckIn) -> str:
         return note_for_staff(checkin)
 
-    def has_delete_permission(self, request: HttpRequest, obj: CheckIn | None = None) -> bool:
-        # Deleting goes through checkin_delete (removals for the devices that synced it, stale
-        # reports); an ended couple is read-only.
-        if obj is not None and obj.couple.status == Couple.Status.ENDED:
-            return False
-        return admin.ModelAdmin.has_delete_permission(self, request, obj)
-
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)  # one at a time, each through the service
-        return actions
-
-    def delete_model(self, request: HttpRequest, obj: CheckIn) -> None:
+    def delete_through_service(self, obj: CheckIn) -> None:
         checkin_delete(checkin=obj)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from config.admin_base import ViewOnlyAdmin, ViewOnlyTabularInline
 from engagement.admin.audit import AuditedReadsMixin
+from engagement.admin.deletion import DeletedThroughServiceAdmin
 from engagement.models import Attendance, Couple, TherapySession
 from engagement.services.sessions import session_delete
 
@@ -28,7 +27,7 @@ class AttendanceInline(ViewOnlyTabularInline[Attendance, TherapySession]):
 
 
 @admin.register(TherapySession)
-class TherapySessionAdmin(AuditedReadsMixin, ViewOnlyAdmin[TherapySession]):
+class TherapySessionAdmin(AuditedReadsMixin, DeletedThroughServiceAdmin[TherapySession]):
     # Therapist notes are shown to staff (SPEC section 1 withholds only private check-ins),
     # read-only, on the session's own page: never in the list nor searchable, and every page
     # view is recorded in the audit log ("session.view").
@@ -56,21 +55,7 @@ class TherapySessionAdmin(AuditedReadsMixin, ViewOnlyAdmin[TherapySession]):
         "updated_at",
     )
 
-    def has_delete_permission(
-        self, request: HttpRequest, obj: TherapySession | None = None
-    ) -> bool:
-        # Deleting goes through session_delete (removals for every device that synced it,
-        # stale reports); an ended couple is read-only.
-        if obj is not None and obj.couple.status == Couple.Status.ENDED:
-            return False
-        return admin.ModelAdmin.has_delete_permission(self, request, obj)
-
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)  # one at a time, each through the service
-        return actions
-
-    def delete_model(self, request: HttpRequest, obj: TherapySession) -> None:
+    def delete_through_service(self, obj: TherapySession) -> None:
         session_delete(session=obj)
 
 

@@ -11,8 +11,8 @@ from uuid import UUID
 from rest_framework.request import Request
 
 from accounts.models import User
-from config.logging import request_id_var
 from engagement.models import AuditEvent, Membership
+from engagement.models.audit import audit_reads
 from engagement.selectors.visibility import roles_by_couple
 
 
@@ -33,17 +33,14 @@ def record_therapist_reads(
     if not by_couple:
         return
     roles = roles_by_couple(user)
-    events = [
-        AuditEvent(
-            actor=user,
-            channel=AuditEvent.Channel.API,
-            action=action,
-            object_type=object_type,
-            object_ids=ids,
-            couple_id=couple_id,
-            request_id=request_id_var.get(),
-        )
-        for couple_id, ids in by_couple.items()
-        if roles.get(couple_id) == Membership.Role.THERAPIST
-    ]
-    AuditEvent.objects.bulk_create(events)
+    audit_reads(
+        actor=user,
+        channel=AuditEvent.Channel.API,
+        action=action,
+        object_type=object_type,
+        ids_by_couple={
+            couple_id: ids
+            for couple_id, ids in by_couple.items()
+            if roles.get(couple_id) == Membership.Role.THERAPIST
+        },
+    )

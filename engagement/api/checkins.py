@@ -10,65 +10,30 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from uuid import UUID
 
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.fields import empty
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
+from engagement.api import openapi
 from engagement.api.audit import record_therapist_reads
+from engagement.api.base import CallerViewMixin, couple_query_param
 from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
 from engagement.api.filters import READER_SYNC_ORDERING, CheckInFilter
-from engagement.api.permissions import role_of
+from engagement.api.permissions import may_check_in, require
 from engagement.api.serializers.checkins import CheckInPutSerializer, CheckInSerializer
-from engagement.models import CheckIn, Membership
+from engagement.models import CheckIn
+from engagement.models.checkins import SCALES
 from engagement.selectors.visibility import checkins_visible_to
 from engagement.services.checkins import checkin_delete, checkin_upsert
 
-DATE_PARAMETER = OpenApiParameter(
-    "date",
-    OpenApiTypes.DATE,
-    OpenApiParameter.PATH,
-    description="The check-in's local date in the couple's timezone (YYYY-MM-DD).",
-)
-COUPLE_PARAMETER = OpenApiParameter(
-    "couple",
-    OpenApiTypes.UUID,
-    OpenApiParameter.QUERY,
-    required=True,
-    description="The couple the caller's check-in belongs to.",
-)
-
-_CHECKIN_EXAMPLE = {
-    "id": "f0e1d2c3-b4a5-4968-8776-655443322110",
-    "couple": "0b9e6a52-3f1d-4e8a-9c7b-2d1e0f9a8b7c",
-    "author": "93c2d1e0-6b5a-4f3e-8d2c-1b0a9f8e7d6c",
-    "date": "2026-11-23",
-    "mood": 3,
-    "effort": 4,
-    "connection": None,
-    "resentment": 2,
-    "wellbeing": 3,
-    "note": "Talked about the holidays without a fight.",
-    "visibility": "therapist",
-    "created_at": "2026-11-23T21:40:00Z",
-    "updated_at": "2026-11-23T21:40:00Z",
-}
-
-
-def _caller(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)  # every route here requires authentication
-    return user
-
 
 class CheckInViewSet(
+    CallerViewMixin,
     ConditionalRetrieveMixin,
     ConditionalListMixin,
     mixins.ListModelMixin,
@@ -77,6 +42,7 @@ class CheckInViewSet(
 ):
     """Daily check-ins; the newest date first."""
 
+    model = CheckIn
     serializer_class = CheckInSerializer
     filterset_class = CheckInFilter
     lookup_field = "date"
@@ -85,10 +51,8 @@ class CheckInViewSet(
     list_ordering = ("-date", "id")
     sync_ordering = READER_SYNC_ORDERING
 
-    def get_queryset(self) -> QuerySet[CheckIn]:
-        if getattr(self, "swagger_fake_view", False):
-            return CheckIn.objects.none()
-        return checkins_visible_to(_caller(self.request))
+    def visible_to(self, user: User) -> QuerySet[CheckIn]:
+        return checkins_visible_to(user)
 
     def _day(self) -> date:
         try:
@@ -98,26 +62,11 @@ class CheckInViewSet(
                 {"date": [serializers.ErrorDetail("Not a calendar date.", code="invalid")]}
             ) from None
 
-    def _couple_param(self) -> UUID:
-        values = self.request.query_params.getlist("couple")
-        if len(values) > 1:
-            raise ValidationError(
-                {"couple": [serializers.ErrorDetail("Give couple once.", code="multiple_values")]}
-            )
-        field = serializers.UUIDField()
-        try:
-            couple_id: UUID = field.run_validation(values[0] if values else empty)
-            return couple_id
-        except ValidationError as exc:
-            raise ValidationError({"couple": exc.detail}) from None
-
     def get_object(self) -> CheckIn:
         """The caller's own check-in for `?couple=` and the date in the path, or 404."""
-        day, couple_id = self._day(), self._couple_param()
+        day, couple_id = self._day(), couple_query_param(self.request)
         checkin = (
-            self.get_queryset()
-            .filter(author=_caller(self.request), couple_id=couple_id, date=day)
-            .first()
+            self.get_queryset().filter(author=self.caller, couple_id=couple_id, date=day).first()
         )
         if checkin is None:
             raise NotFound()
@@ -144,8 +93,8 @@ class CheckInViewSet(
 
     @extend_schema(
         summary="Read the caller's own check-in for a date",
-        parameters=[DATE_PARAMETER, COUPLE_PARAMETER],
-        examples=[OpenApiExample("A check-in for the therapist", value=_CHECKIN_EXAMPLE)],
+        parameters=[openapi.CHECKIN_DATE_PARAMETER, openapi.CHECKIN_COUPLE_PARAMETER],
+        examples=openapi.CHECKIN_READ,
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().retrieve(request, *args, **kwargs)
@@ -158,39 +107,28 @@ class CheckInViewSet(
             "timezone, lies from today minus CHECKIN_BACKFILL_DAYS to tomorrow. 201 when "
             "created, 200 when replaced; the same body again changes nothing."
         ),
-        parameters=[DATE_PARAMETER],
+        parameters=[openapi.CHECKIN_DATE_PARAMETER],
         request=CheckInPutSerializer,
         responses={200: CheckInSerializer, 201: CheckInSerializer},
-        examples=[
-            OpenApiExample(
-                "Tonight's check-in, for the therapist's eyes",
-                request_only=True,
-                value={
-                    "couple": "0b9e6a52-3f1d-4e8a-9c7b-2d1e0f9a8b7c",
-                    "visibility": "therapist",
-                    "mood": 3,
-                    "effort": 4,
-                    "resentment": 2,
-                    "wellbeing": 3,
-                    "note": "Talked about the holidays without a fight.",
-                },
-            ),
-            OpenApiExample(
-                "Created", response_only=True, status_codes=["201"], value=_CHECKIN_EXAMPLE
-            ),
-        ],
+        examples=openapi.CHECKIN_PUT,
     )
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        user = _caller(request)
+        user = self.caller
         body = CheckInPutSerializer(
             data=request.data, context={"request": request, "date": self._day()}
         )
         body.is_valid(raise_exception=True)
-        data = dict(body.validated_data)
-        couple = data.pop("couple")
-        if role_of(user, couple) != Membership.Role.PARTNER:
-            raise PermissionDenied("Only partners check in.")
-        checkin, created = checkin_upsert(couple=couple, author=user, date=self._day(), **data)
+        data = body.validated_data
+        couple = data["couple"]
+        require(may_check_in(user, couple), "Only partners check in.")
+        checkin, created = checkin_upsert(
+            couple=couple,
+            author=user,
+            date=self._day(),
+            visibility=data["visibility"],
+            ratings={scale: data[scale] for scale in SCALES},
+            note=data["note"],
+        )
         return Response(
             # Read back as the caller sees it (their own timestamps).
             CheckInSerializer(self.get_queryset().get(pk=checkin.pk)).data,
@@ -200,7 +138,7 @@ class CheckInViewSet(
     @extend_schema(
         summary="Delete the caller's own check-in for a date",
         description="Everyone who could see it finds it in their removals.",
-        parameters=[DATE_PARAMETER, COUPLE_PARAMETER],
+        parameters=[openapi.CHECKIN_DATE_PARAMETER, openapi.CHECKIN_COUPLE_PARAMETER],
         responses={204: None},
     )
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:

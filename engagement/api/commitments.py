@@ -11,25 +11,31 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
+from engagement.api import openapi
+from engagement.api.base import CallerViewMixin
 from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
 from engagement.api.filters import READER_SYNC_ORDERING, CommitmentFilter
 from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from engagement.api.permissions import role_of
+from engagement.api.permissions import (
+    may_change_commitment,
+    may_commit_for,
+    may_widen_commitment,
+    require,
+)
 from engagement.api.serializers.commitments import (
     CommitmentCreateSerializer,
     CommitmentRenewSerializer,
     CommitmentSerializer,
     CommitmentUpdateSerializer,
 )
-from engagement.models import Commitment, Membership
+from engagement.models import Commitment
 from engagement.selectors.visibility import commitments_visible_to
 from engagement.services.commitments import (
     commitment_create,
@@ -38,30 +44,7 @@ from engagement.services.commitments import (
     commitment_update,
 )
 
-Role = Membership.Role
 Status = Commitment.Status
-
-_COMMITMENT_EXAMPLE = {
-    "id": "c7d6e5f4-a3b2-4c1d-8e9f-0a1b2c3d4e5f",
-    "couple": "0b9e6a52-3f1d-4e8a-9c7b-2d1e0f9a8b7c",
-    "owner": "a41d7c6b-5e4f-4a3b-9c2d-8e7f6a5b4c3d",
-    "created_by": "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b",
-    "title": "Ten minutes of undistracted talk after dinner",
-    "details": "Phones in another room.",
-    "due_on": "2026-11-29",
-    "status": "open",
-    "resolved_at": None,
-    "renewed_from": None,
-    "visibility": "couple",
-    "created_at": "2026-11-23T19:05:00Z",
-    "updated_at": "2026-11-23T19:05:00Z",
-}
-
-
-def _caller(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)  # every route here requires authentication
-    return user
 
 
 def _resolution(target: str, summary: str) -> Any:
@@ -78,6 +61,7 @@ def _resolution(target: str, summary: str) -> Any:
 
 
 class CommitmentViewSet(
+    CallerViewMixin,
     ConditionalRetrieveMixin,
     ConditionalListMixin,
     mixins.ListModelMixin,
@@ -86,29 +70,29 @@ class CommitmentViewSet(
 ):
     """Homework, or promises partners make; earliest due first."""
 
+    model = Commitment
     serializer_class = CommitmentSerializer
     filterset_class = CommitmentFilter
     # Earliest due first; with `updated_since`, (updated_at, id) ascending for sync.
     list_ordering = ("due_on", "id")
     sync_ordering = READER_SYNC_ORDERING
 
-    def get_queryset(self) -> QuerySet[Commitment]:
-        if getattr(self, "swagger_fake_view", False):
-            return Commitment.objects.none()
-        return commitments_visible_to(_caller(self.request))
+    def visible_to(self, user: User) -> QuerySet[Commitment]:
+        return commitments_visible_to(user)
 
     def _answer(self, commitment: Commitment, code: int = status.HTTP_200_OK) -> Response:
         # Read back as the caller sees it: their own timestamps and references (SPEC section 1).
         mine = self.get_queryset().get(pk=commitment.pk)
         return Response(self.get_serializer(mine).data, status=code)
 
-    def _changeable(self, user: User) -> tuple[Commitment, str | None]:
-        """The commitment in the path and the caller's role, if they may change it (else 403)."""
+    def _changeable(self, user: User) -> Commitment:
+        """The commitment in the path, if the caller may change it (else 403)."""
         commitment = self.get_object()
-        role = role_of(user, commitment.couple)
-        if role != Role.THERAPIST and commitment.owner_id != user.pk:
-            raise PermissionDenied("Only its owner and the couple's therapist change it.")
-        return commitment, role
+        require(
+            may_change_commitment(user, commitment),
+            "Only its owner and the couple's therapist change it.",
+        )
+        return commitment
 
     @extend_schema(
         summary="List the commitments the caller may see",
@@ -123,7 +107,7 @@ class CommitmentViewSet(
 
     @extend_schema(
         summary="Read a commitment",
-        examples=[OpenApiExample("An open commitment", value=_COMMITMENT_EXAMPLE)],
+        examples=openapi.COMMITMENT_READ,
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().retrieve(request, *args, **kwargs)
@@ -137,31 +121,19 @@ class CommitmentViewSet(
         request=CommitmentCreateSerializer,
         responses={201: CommitmentSerializer},
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        examples=[
-            OpenApiExample(
-                "A therapist sets homework",
-                request_only=True,
-                value={
-                    "couple": "0b9e6a52-3f1d-4e8a-9c7b-2d1e0f9a8b7c",
-                    "owner": "a41d7c6b-5e4f-4a3b-9c2d-8e7f6a5b4c3d",
-                    "title": "Ten minutes of undistracted talk after dinner",
-                    "details": "Phones in another room.",
-                    "due_on": "2026-11-29",
-                    "visibility": "couple",
-                },
-            ),
-            OpenApiExample("Created", response_only=True, value=_COMMITMENT_EXAMPLE),
-        ],
+        examples=openapi.COMMITMENT_CREATE,
     )
     @idempotent()
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        user = _caller(request)
+        user = self.caller
         body = CommitmentCreateSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         data = body.validated_data
         couple = data["couple"]
-        if role_of(user, couple) != Role.THERAPIST and data["owner"] != user.pk:
-            raise PermissionDenied("A partner makes commitments for themselves only.")
+        require(
+            may_commit_for(user, couple, data["owner"]),
+            "A partner makes commitments for themselves only.",
+        )
         commitment = commitment_create(
             couple=couple,
             owner_id=data["owner"],
@@ -184,8 +156,8 @@ class CommitmentViewSet(
         responses={200: CommitmentSerializer},
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        user = _caller(request)
-        commitment, _ = self._changeable(user)
+        user = self.caller
+        commitment = self._changeable(user)
         body = CommitmentUpdateSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -193,9 +165,11 @@ class CommitmentViewSet(
             data.get("visibility") == Commitment.Visibility.COUPLE
             and commitment.visibility == Commitment.Visibility.THERAPIST
         )
-        if widening and commitment.owner_id != user.pk:
-            # Showing a promise to the other partner is its owner's choice, not the therapist's.
-            raise PermissionDenied("Only its owner can show a commitment to the couple.")
+        if widening:
+            require(
+                may_widen_commitment(user, commitment),
+                "Only its owner can show a commitment to the couple.",
+            )
         commitment = commitment_update(
             commitment=commitment,
             title=data.get("title"),
@@ -206,7 +180,7 @@ class CommitmentViewSet(
         return self._answer(commitment)
 
     def _resolve(self, request: Request, target: str) -> Response:
-        commitment, _ = self._changeable(_caller(request))
+        commitment = self._changeable(self.caller)
         return self._answer(commitment_resolve(commitment=commitment, status=target))
 
     @_resolution(Status.KEPT, "Keep a commitment")
@@ -234,15 +208,13 @@ class CommitmentViewSet(
         request=CommitmentRenewSerializer,
         responses={201: CommitmentSerializer},
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        examples=[
-            OpenApiExample("Again next week", request_only=True, value={"due_on": "2026-12-06"}),
-        ],
+        examples=openapi.COMMITMENT_RENEW,
     )
     @action(detail=True, methods=["post"])
     @idempotent()
     def renew(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        user = _caller(request)
-        commitment, _ = self._changeable(user)
+        user = self.caller
+        commitment = self._changeable(user)
         body = CommitmentRenewSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         renewal = commitment_renew(

@@ -15,21 +15,23 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from accounts.models import User
+from engagement.api.base import CallerViewMixin
 from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
 from engagement.api.filters import READER_SYNC_ORDERING, AwareDateTimeFilter
 from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from engagement.api.permissions import (
+    SETTINGS_DENIED,
+    may_change_settings,
     may_remove_members,
+    may_set_safety_hold,
+    may_share_balance,
     members_prefetch,
-    require_partner,
-    require_settings_manager,
-    role_of,
+    require,
 )
 from engagement.api.serializers.couples import (
     CoupleCreateSerializer,
@@ -78,28 +80,22 @@ class CoupleFilter(django_filters.FilterSet):
     retrieve=extend_schema(summary="A couple", description="With an ETag (If-None-Match → 304)."),
 )
 class CoupleViewSet(
+    CallerViewMixin,
     ConditionalRetrieveMixin,
     ConditionalListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet[Couple],
 ):
+    model = Couple
     serializer_class = CoupleSerializer
     filterset_class = CoupleFilter
     list_ordering = ("-created_at", "id")
     sync_ordering = READER_SYNC_ORDERING
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    def get_queryset(self) -> QuerySet[Couple]:
-        if getattr(self, "swagger_fake_view", False):
-            return Couple.objects.none()
-        return couples_visible_to(self._user).prefetch_related(members_prefetch())
-
-    @property
-    def _user(self) -> User:
-        user = self.request.user
-        assert isinstance(user, User)
-        return user
+    def visible_to(self, user: User) -> QuerySet[Couple]:
+        return couples_visible_to(user).prefetch_related(members_prefetch())
 
     def _answer(self, couple_id: UUID, status_code: int = status.HTTP_200_OK) -> Response:
         couple = self.get_queryset().get(pk=couple_id)
@@ -125,9 +121,9 @@ class CoupleViewSet(
     )
     @idempotent()
     def create(self, request: Request) -> Response:
-        data = self._body(CoupleCreateSerializer, is_therapist=self._user.is_therapist)
+        data = self._body(CoupleCreateSerializer, is_therapist=self.caller.is_therapist)
         couple = couple_create(
-            creator=self._user,
+            creator=self.caller,
             name=data.get("name", ""),
             timezone_name=data.get("timezone"),
             checkin_target_per_week=data.get("checkin_target_per_week", 4),
@@ -148,9 +144,10 @@ class CoupleViewSet(
     )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         couple = self.get_object()
-        require_settings_manager(self._user, couple)
-        is_therapist = role_of(self._user, couple) == Membership.Role.THERAPIST
-        changes = self._body(CoupleSettingsSerializer, is_therapist=is_therapist)
+        require(may_change_settings(self.caller, couple), SETTINGS_DENIED)
+        changes = self._body(
+            CoupleSettingsSerializer, is_therapist=may_set_safety_hold(self.caller, couple)
+        )
         couple_update(couple=couple, changes=changes)
         return self._answer(couple.pk)
 
@@ -163,9 +160,11 @@ class CoupleViewSet(
     @action(detail=True, methods=["post"], url_path="share-balance")
     def share_balance(self, request: Request, pk: str | None = None) -> Response:
         couple = self.get_object()
-        require_partner(self._user, couple, "Only partners consent to seeing the balance.")
+        require(
+            may_share_balance(self.caller, couple), "Only partners consent to seeing the balance."
+        )
         data = self._body(ShareBalanceSerializer)
-        couple_share_balance(couple=couple, partner=self._user, share=data["share"])
+        couple_share_balance(couple=couple, partner=self.caller, share=data["share"])
         return self._answer(couple.pk)
 
     @extend_schema(
@@ -182,7 +181,7 @@ class CoupleViewSet(
     @action(detail=True, methods=["post"])
     def leave(self, request: Request, pk: str | None = None) -> Response:
         couple = self.get_object()
-        couple_leave(couple=couple, user=self._user)
+        couple_leave(couple=couple, user=self.caller)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -201,8 +200,10 @@ class CoupleViewSet(
     @action(detail=True, methods=["post"], url_path="remove-member")
     def remove_member(self, request: Request, pk: str | None = None) -> Response:
         couple = self.get_object()
-        if not may_remove_members(self._user, couple):
-            raise PermissionDenied("Only the couple's therapist can remove members.")
+        require(
+            may_remove_members(self.caller, couple),
+            "Only the couple's therapist can remove members.",
+        )
         data = self._body(RemoveMemberSerializer, couple=couple)
-        couple_remove_member(couple=couple, user=data["user"], remover=self._user)
+        couple_remove_member(couple=couple, user=data["user"], remover=self.caller)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -17,20 +17,21 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from accounts.models import User, normalize_email
 from accounts.throttling import CountingThrottle
+from engagement.api.base import CallerViewMixin
 from engagement.api.conditional import ConditionalRetrieveMixin
 from engagement.api.filters import AwareDateTimeFilter
 from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from engagement.api.permissions import (
     may_approve_invitations,
+    may_invite,
     members_prefetch,
-    require_manager,
+    require,
 )
 from engagement.api.serializers.couples import CoupleSerializer
 from engagement.api.serializers.invitations import (
@@ -116,31 +117,25 @@ class InvitationFilter(django_filters.FilterSet):
     ),
 )
 class InvitationViewSet(
+    CallerViewMixin,
     ConditionalRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet[Invitation],
 ):
+    model = Invitation
     serializer_class = InvitationSerializer
     filterset_class = InvitationFilter
     list_ordering = ("-created_at", "id")
 
-    def get_queryset(self) -> QuerySet[Invitation]:
-        if getattr(self, "swagger_fake_view", False):
-            return Invitation.objects.none()
-        return invitations_visible_to(self._user)
+    def visible_to(self, user: User) -> QuerySet[Invitation]:
+        return invitations_visible_to(user)
 
     def get_throttles(self) -> list[BaseThrottle]:
         throttles = list(super().get_throttles())
         if self.action == "create":
             throttles.append(InviteUserThrottle())
         return throttles
-
-    @property
-    def _user(self) -> User:
-        user = self.request.user
-        assert isinstance(user, User)
-        return user
 
     @extend_schema(
         summary="Invite someone to a couple",
@@ -167,11 +162,11 @@ class InvitationViewSet(
         )
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        require_manager(self._user, data["couple"], MAY_NOT_INVITE)
+        require(may_invite(self.caller, data["couple"]), MAY_NOT_INVITE)
         email_throttle = InviteEmailThrottle(data["email"])
         issued = invitation_create(
             couple=data["couple"],
-            invited_by=self._user,
+            invited_by=self.caller,
             email=data["email"],
             role=data["role"],
             may_email=lambda: email_throttle.allow_request(request, self),
@@ -207,8 +202,8 @@ class InvitationViewSet(
         serializer.is_valid(raise_exception=True)
         # The token is the capability: it is looked up among all invitations, not only
         # those of the caller's couples (they belong to none of them yet).
-        couple = invitation_accept(token=serializer.validated_data["token"], user=self._user)
-        joined = couples_visible_to(self._user).prefetch_related(members_prefetch())
+        couple = invitation_accept(token=serializer.validated_data["token"], user=self.caller)
+        joined = couples_visible_to(self.caller).prefetch_related(members_prefetch())
         answer = CoupleSerializer(joined.get(pk=couple.pk), context={"request": request})
         return Response(answer.data)
 
@@ -228,9 +223,11 @@ class InvitationViewSet(
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
         invitation = self.get_object()
-        if not may_approve_invitations(self._user, invitation.couple):
-            raise PermissionDenied("Only the couple's partners approve a therapist invitation.")
-        approved = invitation_approve(invitation=invitation, partner=self._user)
+        require(
+            may_approve_invitations(self.caller, invitation.couple),
+            "Only the couple's partners approve a therapist invitation.",
+        )
+        approved = invitation_approve(invitation=invitation, partner=self.caller)
         return Response(InvitationSerializer(approved).data)
 
     @extend_schema(
@@ -245,5 +242,5 @@ class InvitationViewSet(
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, pk: str | None = None) -> Response:
         invitation = self.get_object()
-        require_manager(self._user, invitation.couple, "Only those who may invite can revoke.")
+        require(may_invite(self.caller, invitation.couple), "Only those who may invite can revoke.")
         return Response(InvitationSerializer(invitation_revoke(invitation=invitation)).data)

@@ -15,28 +15,23 @@ from rest_framework.throttling import BaseThrottle, UserRateThrottle
 
 from accounts.api import views as account_views
 from accounts.api.serializers import DeviceSerializer, MeSerializer, PasswordConfirmSerializer
-from accounts.models import User
 from accounts.throttling import AuthIPThrottle, ExportThrottle
 from config.api.fields import AwareDateTimeField, StringField
 from config.api.schema import AutoSchema
+from engagement.api.base import caller
+from engagement.api.serializers.checkins import CheckInSerializer
+from engagement.api.serializers.commitments import CommitmentSerializer
+from engagement.api.serializers.sessions import SessionSerializer
 from engagement.models import (
     Attendance,
-    Commitment,
     Membership,
-    TherapySession,
-    Visibility,
     WeeklyReport,
 )
+from engagement.privacy import export
 from engagement.privacy.erasure import user_erase
 from engagement.privacy.export import export_for
 
 NO_CONTENT = OpenApiResponse(description="Done.")
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 # --- The export, for the schema: engagement/privacy/export.py builds the document itself. ---
@@ -77,44 +72,32 @@ class _ExportAttendanceSerializer(serializers.Serializer):
     status = _enum(Attendance.Status)
 
 
-class _ExportSessionSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    couple = serializers.UUIDField()
-    kind = _enum(TherapySession.Kind)
-    focus_partner = serializers.UUIDField(allow_null=True)
-    starts_at = AwareDateTimeField()
-    duration_minutes = serializers.IntegerField()
-    status = _enum(TherapySession.Status)
-    attendance = _ExportAttendanceSerializer(allow_null=True, help_text="The caller's own entry.")
+class _ExportSessionSerializer(SessionSerializer):
+    """A session the caller was expected at, with their own attendance status only."""
+
+    attendance = _ExportAttendanceSerializer(  # type: ignore[assignment]
+        allow_null=True, help_text="The caller's own entry."
+    )
+
+    class Meta(SessionSerializer.Meta):
+        fields = [*export.SESSION_FIELDS, "attendance"]
+        read_only_fields = fields
 
 
-class _ExportCommitmentSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    couple = serializers.UUIDField()
-    title = StringField()
-    details = StringField()
-    due_on = serializers.DateField()
-    status = _enum(Commitment.Status)
-    resolved_at = AwareDateTimeField(allow_null=True)
-    renewed_from = serializers.UUIDField(allow_null=True)
-    visibility = _enum(Commitment.Visibility)
-    created_at = AwareDateTimeField()
-    updated_at = AwareDateTimeField()
+class _ExportCommitmentSerializer(CommitmentSerializer):
+    """One of the caller's own commitments."""
+
+    class Meta(CommitmentSerializer.Meta):
+        fields = list(export.COMMITMENT_FIELDS)
+        read_only_fields = fields
 
 
-class _ExportCheckInSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    couple = serializers.UUIDField()
-    date = serializers.DateField()
-    mood = serializers.IntegerField(allow_null=True)
-    effort = serializers.IntegerField(allow_null=True)
-    connection = serializers.IntegerField(allow_null=True)
-    resentment = serializers.IntegerField(allow_null=True)
-    wellbeing = serializers.IntegerField(allow_null=True)
-    note = StringField()
-    visibility = _enum(Visibility)
-    created_at = AwareDateTimeField()
-    updated_at = AwareDateTimeField()
+class _ExportCheckInSerializer(CheckInSerializer):
+    """One of the caller's own check-ins."""
+
+    class Meta(CheckInSerializer.Meta):
+        fields = list(export.CHECKIN_FIELDS)
+        read_only_fields = fields
 
 
 class _ExportReportSerializer(serializers.Serializer):
@@ -184,7 +167,7 @@ class MeView(account_views.MeView):
     def delete(self, request: Request) -> Response:
         serializer = PasswordConfirmSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        user_erase(user=_user(request))
+        user_erase(user=caller(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -200,7 +183,7 @@ class ExportView(account_views.SignedInView):
         ),
     )
     def get(self, request: Request) -> Response:
-        document: dict[str, Any] = export_for(_user(request))
+        document: dict[str, Any] = export_for(caller(request))
         return Response(
             document,
             headers={"Content-Disposition": 'attachment; filename="duet-export.json"'},

@@ -16,23 +16,23 @@ from uuid import UUID
 import django_filters
 from django.db import transaction
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from drf_standardized_errors.openapi_serializers import ErrorResponse403Serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.fields import empty
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
 from config.api.middleware import json_etag
+from engagement.api import openapi
 from engagement.api.audit import record_therapist_reads
+from engagement.api.base import CallerViewMixin, caller, couple_query_param, generating_schema
 from engagement.api.conditional import ConditionalRetrieveMixin
 from engagement.api.filters import AwareDateTimeFilter
-from engagement.api.permissions import role_of
+from engagement.api.permissions import may_read_caseload, may_recompute_reports, require
 from engagement.api.serializers.fields import VisibleCoupleField
 from engagement.api.serializers.reports import (
     CaseloadSerializer,
@@ -55,59 +55,6 @@ Role = Membership.Role
 
 URGENCY_LEVELS = ("safety_hold", "wellbeing", "engagement", "commitments", "other", "no_report")
 
-_PARTNER_A = "93c2d1e0-6b5a-4f3e-8d2c-1b0a9f8e7d6c"
-_PARTNER_B = "a41d7c6b-5e4f-4a3b-9c2d-8e7f6a5b4c3d"
-_FIGURES = {
-    "engagement_score": 100.0,
-    "attendance_rate": 1.0,
-    "participation": 1.0,
-    "checkin_rate": 1.0,
-    "follow_through": 1.0,
-    "sessions_expected": 1,
-    "sessions_attended": 1,
-    "checkin_days": 5,
-    "commitments_due": 1,
-    "commitments_kept": 1,
-    "commitments_missed": 0,
-    "commitments_unreported": 0,
-    "mood_avg": None,
-    "effort_avg": 5.0,
-    "connection_avg": None,
-    "resentment_avg": 4.0,
-    "wellbeing_avg": 2.0,
-}
-_REPORT_EXAMPLE = {
-    "id": "6f1c0d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f",
-    "couple": "0b9e6a52-3f1d-4e8a-9c7b-2d1e0f9a8b7c",
-    "week_start": "2026-11-16",
-    "methodology": "v1.1",
-    "view": "partner",
-    "revision": 1,
-    "computed_at": "2026-11-23T00:05:03.000Z",
-    "updated_at": "2026-11-23T00:05:03.000Z",
-    "balance": "balanced",
-    "gap": 10.0,
-    "gap_trend": None,
-    "less_engaged_partner": None,
-    "partners": [
-        {"partner": _PARTNER_A, **_FIGURES, "participation": None},
-        {"partner": _PARTNER_B, **dict.fromkeys(_FIGURES)},
-    ],
-    "flags": [],
-    "recommendations": [],
-    "shared_balance": None,
-    "shared_gap": None,
-    "shared_gap_trend": None,
-}
-
-COUPLE_PARAMETER = OpenApiParameter(
-    "couple",
-    OpenApiTypes.UUID,
-    OpenApiParameter.QUERY,
-    required=True,
-    description="The couple whose week so far to compute.",
-)
-
 
 def conditional(request: Request, response: Response) -> Response:
     """An ETag of the caller's own representation, and 304 when If-None-Match holds it
@@ -124,12 +71,6 @@ def conditional(request: Request, response: Response) -> Response:
         response = Response(status=status.HTTP_304_NOT_MODIFIED)
     response["ETag"] = etag
     return response
-
-
-def _caller(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)  # every route here requires authentication
-    return user
 
 
 class ReportFilter(django_filters.FilterSet):
@@ -150,6 +91,7 @@ class _RecomputeCoupleSerializer(serializers.Serializer):
 
 
 class ReportViewSet(
+    CallerViewMixin,
     ConditionalRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -157,19 +99,18 @@ class ReportViewSet(
 ):
     """Weekly reports, newest week first, in the view the caller may read (SPEC 5.6)."""
 
+    model = WeeklyReport
     serializer_class = WeeklyReportSerializer
     filterset_class = ReportFilter
     # Newest week first; with `updated_since`, (updated_at, id) ascending for sync.
     list_ordering = ("-week_start", "id")
     sync_ordering = ("reader_updated_at", "id")
 
-    def get_queryset(self) -> QuerySet[WeeklyReport]:
-        if getattr(self, "swagger_fake_view", False):
-            return WeeklyReport.objects.none()
+    def visible_to(self, user: User) -> QuerySet[WeeklyReport]:
         # The couple and its memberships come with the page: whether the balance is shared
         # is decided from them without a query per report.
         return (
-            reports_readable_by(_caller(self.request))
+            reports_readable_by(user)
             .select_related("couple")
             .prefetch_related(
                 Prefetch("couple__memberships", queryset=Membership.objects.order_by("joined_at"))
@@ -178,9 +119,9 @@ class ReportViewSet(
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
-        if not getattr(self, "swagger_fake_view", False):
+        if not generating_schema(self):
             # One query for every couple of the page: who reads the full view.
-            context["roles"] = roles_by_couple(_caller(self.request))
+            context["roles"] = roles_by_couple(self.caller)
         return context
 
     @extend_schema(
@@ -200,7 +141,7 @@ class ReportViewSet(
 
     @extend_schema(
         summary="Read a weekly report",
-        examples=[OpenApiExample("As a partner reads it", value=_REPORT_EXAMPLE)],
+        examples=openapi.REPORT_READ,
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().retrieve(request, *args, **kwargs)
@@ -220,19 +161,6 @@ class ReportViewSet(
         )
         return report
 
-    def _couple_param(self) -> UUID:
-        values = self.request.query_params.getlist("couple")
-        if len(values) > 1:
-            raise ValidationError(
-                {"couple": [serializers.ErrorDetail("Give couple once.", code="multiple_values")]}
-            )
-        field = serializers.UUIDField()
-        try:
-            couple_id: UUID = field.run_validation(values[0] if values else empty)
-            return couple_id
-        except ValidationError as exc:
-            raise ValidationError({"couple": exc.detail}) from None
-
     @extend_schema(
         summary="The week so far",
         description=(
@@ -240,16 +168,16 @@ class ReportViewSet(
             "methodology and never stored: `id` and `revision` are null. 404 when the couple "
             "is paused or ended this week, or has no partner (such weeks get no report)."
         ),
-        parameters=[COUPLE_PARAMETER],
+        parameters=[openapi.CURRENT_REPORT_COUPLE_PARAMETER],
         responses={200: WeeklyReportSerializer},
     )
     @action(detail=False, methods=["get"], url_path="current")
     def current(self, request: Request) -> Response:
-        couple = couples_visible_to(_caller(request)).filter(pk=self._couple_param()).first()
+        couple = couples_visible_to(self.caller).filter(pk=couple_query_param(request)).first()
         if couple is None:
             raise NotFound()
         report = compute_current_report(couple)
-        if report is None or not week_readable_by(_caller(request), couple, report.week_start):
+        if report is None or not week_readable_by(self.caller, couple, report.week_start):
             # A week across a change of partners is the therapist's alone (SPEC 1).
             raise NotFound("The couple has no report this week (paused, ended or no partner).")
         record_therapist_reads(
@@ -273,26 +201,19 @@ class ReportViewSet(
         ),
         request=RecomputeSerializer,
         responses={202: RecomputeAcceptedSerializer},
-        examples=[
-            OpenApiExample(
-                "Recompute a week",
-                request_only=True,
-                value={
-                    "couple": "0b9e6a52-3f1d-4e8a-9c7b-2d1e0f9a8b7c",
-                    "week_start": "2026-11-16",
-                },
-            )
-        ],
+        examples=openapi.REPORT_RECOMPUTE,
     )
     @action(detail=False, methods=["post"], url_path="recompute")
     def recompute(self, request: Request) -> Response:
-        user = _caller(request)
+        user = self.caller
         context = {"request": request}
         # The couple first: an invisible one is 400, a partner's own is 403, then the week.
         target = _RecomputeCoupleSerializer(data=request.data, context=context)
         target.is_valid(raise_exception=True)
-        if role_of(user, target.validated_data["couple"]) != Role.THERAPIST:
-            raise PermissionDenied("Reports are recomputed by the couple's therapist.")
+        require(
+            may_recompute_reports(user, target.validated_data["couple"]),
+            "Reports are recomputed by the couple's therapist.",
+        )
         body = RecomputeSerializer(data=request.data, context=context)
         body.is_valid(raise_exception=True)
         couple: Couple = body.validated_data["couple"]
@@ -377,9 +298,8 @@ class CaseloadView(APIView):
         responses={200: CaseloadSerializer, 403: ErrorResponse403Serializer},
     )
     def get(self, request: Request) -> Response:
-        user = _caller(request)
-        if not user.is_therapist:
-            raise PermissionDenied("The caseload is the therapists'.")
+        user = caller(request)
+        require(may_read_caseload(user), "The caseload is the therapists'.")
         couples = self._couples(user)
         latest = _latest_reports(
             couples_with_role(user, Role.THERAPIST).values_list("id", flat=True)

@@ -15,25 +15,35 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ErrorDetail, PermissionDenied, ValidationError
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
+from engagement.api import openapi
+from engagement.api.base import CallerViewMixin, generating_schema
 from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
 from engagement.api.filters import READER_SYNC_ORDERING, SessionFilter
 from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from engagement.api.permissions import has_therapist, may_manage, role_of
+from engagement.api.permissions import (
+    may_manage,
+    may_manage_individual_sessions,
+    may_manage_session,
+    may_record_attendance,
+    may_write_session_notes,
+    require,
+    role_of,
+)
 from engagement.api.serializers.sessions import (
     AttendanceRecordSerializer,
     SessionCreateSerializer,
     SessionSerializer,
     SessionUpdateSerializer,
 )
-from engagement.models import Membership, TherapySession
+from engagement.models import TherapySession
 from engagement.selectors.visibility import (
     Reach,
     active_partner_ids,
@@ -48,38 +58,9 @@ from engagement.services.sessions import (
     session_update,
 )
 
-Role = Membership.Role
-
-
-_SESSION_EXAMPLE = {
-    "id": "5d0c2f9e-8a1b-4c3d-9e2f-1a2b3c4d5e6f",
-    "couple": "0b9e6a52-3f1d-4e8a-9c7b-2d1e0f9a8b7c",
-    "kind": "joint",
-    "focus_partner": None,
-    "starts_at": "2026-11-23T18:00:00Z",
-    "duration_minutes": 50,
-    "status": "completed",
-    "therapist_notes": "Both arrived on time; B spoke first for once.",
-    "attendance": [
-        {
-            "partner": "93c2d1e0-6b5a-4f3e-8d2c-1b0a9f8e7d6c",
-            "status": "attended",
-            "participation": 2,
-        },
-        {"partner": "a41d7c6b-5e4f-4a3b-9c2d-8e7f6a5b4c3d", "status": "late", "participation": 1},
-    ],
-    "created_at": "2026-11-20T09:12:00Z",
-    "updated_at": "2026-11-23T19:02:41Z",
-}
-
-
-def _caller(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)  # every route here requires authentication
-    return user
-
 
 class SessionViewSet(
+    CallerViewMixin,
     ConditionalRetrieveMixin,
     ConditionalListMixin,
     mixins.ListModelMixin,
@@ -88,26 +69,23 @@ class SessionViewSet(
 ):
     """Therapy sessions, joint or individual, newest first."""
 
+    model = TherapySession
     serializer_class = SessionSerializer
     filterset_class = SessionFilter
     # Newest first; with `updated_since`, (updated_at, id) ascending for sync.
     list_ordering = ("-starts_at", "id")
     sync_ordering = READER_SYNC_ORDERING
 
-    def get_queryset(self) -> QuerySet[TherapySession]:
-        if getattr(self, "swagger_fake_view", False):
-            return TherapySession.objects.none()
-        return sessions_visible_to(_caller(self.request), self._reach).prefetch_related(
-            "attendance"
-        )
+    def visible_to(self, user: User) -> QuerySet[TherapySession]:
+        return sessions_visible_to(user, self._reach).prefetch_related("attendance")
 
     @cached_property
     def _reach(self) -> Reach:
-        return reach_of(_caller(self.request))
+        return reach_of(self.caller)
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
-        if not getattr(self, "swagger_fake_view", False):
+        if not generating_schema(self):
             # Who reads notes and ratings, from the reach the queryset was built on.
             reach = self._reach
             context["roles"] = {
@@ -140,15 +118,15 @@ class SessionViewSet(
                 )
         return session
 
-    def _require_manager(self, user: User, session: TherapySession) -> str | None:
-        """The caller's role, once it is clear they may change this session (else 403)."""
-        couple = session.couple
-        role = role_of(user, couple)
-        if not may_manage(user, couple):
-            raise PermissionDenied("Sessions of this couple are managed by its therapist.")
-        if role != Role.THERAPIST and session.kind == TherapySession.Kind.INDIVIDUAL:
-            raise PermissionDenied("Individual sessions are managed by the therapist.")
-        return role
+    def _require_manager(self, user: User, session: TherapySession) -> None:
+        """403 unless the caller may change this session."""
+        require(
+            may_manage(user, session.couple),
+            "Sessions of this couple are managed by its therapist.",
+        )
+        require(
+            may_manage_session(user, session), "Individual sessions are managed by the therapist."
+        )
 
     @extend_schema(
         summary="List the sessions the caller may see",
@@ -170,7 +148,7 @@ class SessionViewSet(
             "never move a partner's."
         ),
         responses={200: SessionSerializer},
-        examples=[OpenApiExample("As the therapist reads it", value=_SESSION_EXAMPLE)],
+        examples=openapi.SESSION_READ,
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().retrieve(request, *args, **kwargs)
@@ -185,34 +163,23 @@ class SessionViewSet(
         request=SessionCreateSerializer,
         responses={201: SessionSerializer},
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        examples=[
-            OpenApiExample(
-                "An individual session",
-                request_only=True,
-                value={
-                    "couple": "0b9e6a52-3f1d-4e8a-9c7b-2d1e0f9a8b7c",
-                    "kind": "individual",
-                    "focus_partner": "a41d7c6b-5e4f-4a3b-9c2d-8e7f6a5b4c3d",
-                    "starts_at": "2026-11-30T17:00:00Z",
-                    "duration_minutes": 50,
-                },
-            ),
-        ],
+        examples=openapi.SESSION_CREATE,
     )
     @idempotent()
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        user = _caller(request)
+        user = self.caller
         body = SessionCreateSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         data = body.validated_data
         couple = data["couple"]
-        if not may_manage(user, couple):
-            raise PermissionDenied("Sessions of this couple are scheduled by its therapist.")
-        if role_of(user, couple) != Role.THERAPIST:
-            if data["kind"] == TherapySession.Kind.INDIVIDUAL:
-                raise PermissionDenied("Individual sessions are scheduled by a therapist.")
-            if data["therapist_notes"]:
-                raise PermissionDenied("Only therapists write session notes.")
+        require(may_manage(user, couple), "Sessions of this couple are scheduled by its therapist.")
+        if data["kind"] == TherapySession.Kind.INDIVIDUAL:
+            require(
+                may_manage_individual_sessions(user, couple),
+                "Individual sessions are scheduled by a therapist.",
+            )
+        if data["therapist_notes"]:
+            require(may_write_session_notes(user, couple), "Only therapists write session notes.")
         session = self._within_reach(
             lambda: session_create(
                 couple=couple,
@@ -235,24 +202,23 @@ class SessionViewSet(
         ),
         request=SessionUpdateSerializer,
         responses={200: SessionSerializer},
-        examples=[
-            OpenApiExample(
-                "Move a session", request_only=True, value={"starts_at": "2026-12-01T17:30:00Z"}
-            ),
-        ],
+        examples=openapi.SESSION_UPDATE,
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        user = _caller(request)
+        user = self.caller
         session = self.get_object()
-        role = self._require_manager(user, session)
+        self._require_manager(user, session)
         body = SessionUpdateSerializer(
             data=request.data, context={"request": request, "session": session}
         )
         body.is_valid(raise_exception=True)
         data = body.validated_data
         # Any value at all from a partner is refused, so that no answer can confirm a guess.
-        if "therapist_notes" in data and role != Role.THERAPIST:
-            raise PermissionDenied("Only therapists write session notes.")
+        if "therapist_notes" in data:
+            require(
+                may_write_session_notes(user, session.couple),
+                "Only therapists write session notes.",
+            )
         session = self._within_reach(
             lambda: session_update(
                 session=session,
@@ -271,7 +237,7 @@ class SessionViewSet(
     )
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         session = self.get_object()
-        self._require_manager(_caller(request), session)
+        self._require_manager(self.caller, session)
         session_delete(session=session)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -287,35 +253,16 @@ class SessionViewSet(
         ),
         request=AttendanceRecordSerializer,
         responses={200: SessionSerializer},
-        examples=[
-            OpenApiExample(
-                "A therapist records a joint session",
-                request_only=True,
-                value={
-                    "attendance": [
-                        {
-                            "partner": "93c2d1e0-6b5a-4f3e-8d2c-1b0a9f8e7d6c",
-                            "status": "attended",
-                            "participation": 2,
-                        },
-                        {
-                            "partner": "a41d7c6b-5e4f-4a3b-9c2d-8e7f6a5b4c3d",
-                            "status": "absent",
-                            "participation": None,
-                        },
-                    ]
-                },
-            ),
-        ],
+        examples=openapi.SESSION_ATTENDANCE,
     )
     @action(detail=True, methods=["put"], url_path="attendance")
     def attendance(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        user = _caller(request)
+        user = self.caller
         session = self.get_object()
         couple = session.couple
-        role = role_of(user, couple)
-        if role != Role.THERAPIST and (role != Role.PARTNER or has_therapist(couple)):
-            raise PermissionDenied("Attendance is recorded by the couple's therapist.")
+        require(
+            may_record_attendance(user, couple), "Attendance is recorded by the couple's therapist."
+        )
         expected = (
             {session.focus_partner_id}
             if session.kind == TherapySession.Kind.INDIVIDUAL
@@ -328,7 +275,7 @@ class SessionViewSet(
                 "request": request,
                 "session": session,
                 "expected": expected,
-                "recorder_role": role,
+                "recorder_role": role_of(user, couple),
             },
         )
         body.is_valid(raise_exception=True)

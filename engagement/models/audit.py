@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from config.logging import request_id_var
 
 
 class AuditEvent(models.Model):
@@ -32,3 +36,27 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+def audit_reads(
+    *,
+    actor: Any,
+    channel: str,
+    action: str,
+    object_type: str,
+    ids_by_couple: Mapping[uuid.UUID | None, list[str]],
+) -> None:
+    """One AuditEvent per couple whose objects were read, in one INSERT, with the request's id
+    (the API's therapist reads and the admin's staff reads alike)."""
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            actor=actor,
+            channel=channel,
+            action=action,
+            object_type=object_type,
+            object_ids=ids,
+            couple_id=couple_id,
+            request_id=request_id_var.get(),
+        )
+        for couple_id, ids in ids_by_couple.items()
+    )

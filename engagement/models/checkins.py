@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 import uuid
+from functools import reduce
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -11,6 +13,8 @@ from django.db.models import Q
 
 from engagement.models.couples import Couple
 
+# The self-report ratings, 1 to 5 or null, at least one given. Everything that handles a check-in's
+# ratings (the API, the service, the export, the admin, the constraints below) takes them from here.
 SCALES = ("mood", "effort", "connection", "resentment", "wellbeing")
 
 
@@ -61,11 +65,7 @@ class CheckIn(models.Model):
                 fields=["couple", "author", "date"], name="checkin_one_per_partner_and_day"
             ),
             models.CheckConstraint(
-                condition=Q(mood__isnull=False)
-                | Q(effort__isnull=False)
-                | Q(connection__isnull=False)
-                | Q(resentment__isnull=False)
-                | Q(wellbeing__isnull=False),
+                condition=reduce(operator.or_, (Q(**{f"{s}__isnull": False}) for s in SCALES)),
                 name="checkin_at_least_one_rating",
             ),
             *(

@@ -6,22 +6,18 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+
+from engagement.models.ledger import DeliveryStatus, LedgerRow
 
 
-class DigestDelivery(models.Model):
+class DigestDelivery(LedgerRow):
     """The exactly-once ledger of weekly digests (SPEC section 7)."""
 
     class Kind(models.TextChoices):
         PARTNER = "partner", "Partner"
         THERAPIST = "therapist", "Therapist"
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        CLAIMED = "claimed", "Claimed"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped"
+    Status = DeliveryStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
@@ -29,17 +25,10 @@ class DigestDelivery(models.Model):
     )
     kind = models.CharField(max_length=9, choices=Kind.choices)
     week_start = models.DateField()
-    status = models.CharField(max_length=7, choices=Status.choices, default=Status.PENDING)
-    # Compare-and-set claim: a worker owns the row while claim_token is its own.
-    claim_token = models.UUIDField(null=True, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
+    # With the ledger's state and claim (LedgerRow): retries with backoff, and the Message-ID.
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=255, blank=True, default="")
-    error = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name_plural = "digest deliveries"

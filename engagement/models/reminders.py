@@ -6,10 +6,11 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+
+from engagement.models.ledger import DeliveryStatus, LedgerRow
 
 
-class ReminderDelivery(models.Model):
+class ReminderDelivery(LedgerRow):
     """The exactly-once ledger of check-in reminders (SPEC section 6).
 
     ``local_date`` is the day in the user's timezone the reminder is for; the unique
@@ -20,12 +21,7 @@ class ReminderDelivery(models.Model):
         PUSH = "push", "Push"
         EMAIL = "email", "Email"
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        CLAIMED = "claimed", "Claimed"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped"
+    Status = DeliveryStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
@@ -33,14 +29,6 @@ class ReminderDelivery(models.Model):
     )
     local_date = models.DateField()
     channel = models.CharField(max_length=5, choices=Channel.choices)
-    status = models.CharField(max_length=7, choices=Status.choices, default=Status.PENDING)
-    # Compare-and-set claim: a worker owns the row while claim_token is its own.
-    claim_token = models.UUIDField(null=True, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name_plural = "reminder deliveries"

@@ -10,14 +10,18 @@ membership: what is recorded there is about the clients (docs/privacy.md).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import uuid
+from typing import Any, TypeVar
 
-from django.db.models import Q
+from django.db.models import Field, Model, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from config.api.fields import utc_timestamp
-from engagement.models import Attendance, CheckIn, Commitment, Membership
+from config.api.fields import ModelSerializer, utc_timestamp
+from engagement.api.serializers.checkins import CheckInSerializer
+from engagement.api.serializers.commitments import CommitmentSerializer
+from engagement.api.serializers.sessions import THERAPIST_ONLY_FIELDS, SessionSerializer
+from engagement.models import Attendance, Membership
 from engagement.selectors.reports import report_for_viewer, reports_readable_by, sharing_of
 from engagement.selectors.visibility import (
     checkins_visible_to,
@@ -26,14 +30,49 @@ from engagement.selectors.visibility import (
     sessions_visible_to,
 )
 
+_Row = TypeVar("_Row", bound=Model)
+
 FORMAT = "duet-export"
 VERSION = 1
 
-_SCALES = ("mood", "effort", "connection", "resentment", "wellbeing")
+
+def _fields_except(serializer: type[ModelSerializer], *left_out: str) -> tuple[str, ...]:
+    """A resource's fields as the API shows it, but for those the export leaves out: a field
+    added to the resource reaches the export without being declared again."""
+    return tuple(name for name in serializer.Meta.fields if name not in left_out)
+
+
+# The caller is the author of every check-in they export.
+CHECKIN_FIELDS = _fields_except(CheckInSerializer, "author")
+# The caller owns every commitment they export; who created it is not about them.
+COMMITMENT_FIELDS = _fields_except(CommitmentSerializer, "owner", "created_by")
+# Never what only therapists read, such as their notes (SPEC section 1); the caller's own
+# attendance entry is added apart, and the per-reader timestamps of sessions stay out.
+SESSION_FIELDS = _fields_except(
+    SessionSerializer, *THERAPIST_ONLY_FIELDS, "attendance", "created_at", "updated_at"
+)
 
 
 def _utc(value: dt.datetime | None) -> str | None:
     return utc_timestamp(value)
+
+
+def _plain(obj: Model, name: str) -> Any:
+    """A model field as the export's JSON holds it: ids as strings, dates ISO, moments in UTC."""
+    field = obj._meta.get_field(name)
+    assert isinstance(field, Field)  # a concrete column, never a reverse relation
+    value = getattr(obj, field.attname)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return _utc(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _row(obj: Model, fields: tuple[str, ...]) -> dict[str, Any]:
+    return {name: _plain(obj, name) for name in fields}
 
 
 def _user(user: User) -> dict[str, Any]:
@@ -82,15 +121,7 @@ def _sessions(user: User) -> list[dict[str, Any]]:
         attendance = own_attendance.get(session.id)
         result.append(
             {
-                "id": str(session.id),
-                "couple": str(session.couple_id),
-                "kind": session.kind,
-                "focus_partner": str(session.focus_partner_id)
-                if session.focus_partner_id
-                else None,
-                "starts_at": _utc(session.starts_at),
-                "duration_minutes": session.duration_minutes,
-                "status": session.status,
+                **_row(session, SESSION_FIELDS),
                 # Only the caller's own status: participation ratings are the therapist's
                 # alone, not even one's own reaches the export (SPEC sections 1 and 4).
                 "attendance": None if attendance is None else {"status": attendance.status},
@@ -104,50 +135,25 @@ def _former_couple_ids(user: User) -> Any:
     return Membership.objects.filter(user=user).exclude(couple_id__in=active).values("couple_id")
 
 
+def _own(user: User, visible: QuerySet[_Row], *, by: str) -> QuerySet[_Row]:
+    """What the API shows the caller, narrowed to their own (`by` is them); plus their own in
+    couples they have left, which the API no longer shows but which are still about them."""
+    mine = Q(**{by: user})
+    return visible.model._default_manager.filter(
+        Q(id__in=visible.filter(mine).values("id"))
+        | (mine & Q(couple_id__in=_former_couple_ids(user)))
+    )
+
+
 def _commitments(user: User) -> list[dict[str, Any]]:
-    # What the API shows the caller, narrowed to their own; plus their own in couples they have
-    # left, which the API no longer shows but which are still about them.
-    commitments = Commitment.objects.filter(
-        Q(id__in=commitments_visible_to(user).filter(owner=user).values("id"))
-        | Q(owner=user, couple_id__in=_former_couple_ids(user))
-    ).order_by("due_on", "id")
-    return [
-        {
-            "id": str(c.id),
-            "couple": str(c.couple_id),
-            "title": c.title,
-            "details": c.details,
-            "due_on": c.due_on.isoformat(),
-            "status": c.status,
-            "resolved_at": _utc(c.resolved_at),
-            "renewed_from": str(c.renewed_from_id) if c.renewed_from_id else None,
-            "visibility": c.visibility,
-            "created_at": _utc(c.created_at),
-            "updated_at": _utc(c.updated_at),
-        }
-        for c in commitments
-    ]
+    commitments = _own(user, commitments_visible_to(user), by="owner").order_by("due_on", "id")
+    return [_row(c, COMMITMENT_FIELDS) for c in commitments]
 
 
 def _checkins(user: User) -> list[dict[str, Any]]:
     # Own check-ins only: the other partner's, even those shared with the couple, are theirs.
-    checkins = CheckIn.objects.filter(
-        Q(id__in=checkins_visible_to(user).filter(author=user).values("id"))
-        | Q(author=user, couple_id__in=_former_couple_ids(user))
-    ).order_by("date", "id")
-    return [
-        {
-            "id": str(c.id),
-            "couple": str(c.couple_id),
-            "date": c.date.isoformat(),
-            **{scale: getattr(c, scale) for scale in _SCALES},
-            "note": c.note,
-            "visibility": c.visibility,
-            "created_at": _utc(c.created_at),
-            "updated_at": _utc(c.updated_at),
-        }
-        for c in checkins
-    ]
+    checkins = _own(user, checkins_visible_to(user), by="author").order_by("date", "id")
+    return [_row(c, CHECKIN_FIELDS) for c in checkins]
 
 
 def _reports(user: User) -> list[dict[str, Any]]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
-from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -12,9 +12,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from engagement.models import CheckIn, Couple, Removal, Visibility
+from engagement.models.checkins import SCALES
 from engagement.reports.staleness import mark_stale
 from engagement.selectors.visibility import checkin_audience
 from engagement.services.couples import ensure_not_ended
+from engagement.services.removals import removals_record
 
 
 def checkin_date_window(*, couple: Couple) -> tuple[date, date]:
@@ -31,26 +33,22 @@ def checkin_upsert(
     author: User,
     date: date,
     visibility: str,
-    mood: int | None = None,
-    effort: int | None = None,
-    connection: int | None = None,
-    resentment: int | None = None,
-    wellbeing: int | None = None,
+    ratings: Mapping[str, int | None],
     note: str = "",
 ) -> tuple[CheckIn, bool]:
     """Create the author's check-in for that couple and date, or replace it whole (PUT).
 
-    Returns (check-in, created). Replacing with the same values writes nothing, so a retried
-    PUT leaves `updated_at` and the answer unchanged.
+    `ratings` are keyed by the names in `SCALES`; a scale left out is null. Returns (check-in,
+    created). Replacing with the same values writes nothing, so a retried PUT leaves
+    `updated_at` and the answer unchanged.
     """
+    unknown = set(ratings) - set(SCALES)
+    if unknown:
+        raise ValueError(f"Not a check-in scale: {', '.join(sorted(unknown))}.")
     ensure_not_ended(couple)
     values: dict[str, object] = {
         "visibility": visibility,
-        "mood": mood,
-        "effort": effort,
-        "connection": connection,
-        "resentment": resentment,
-        "wellbeing": wellbeing,
+        **{scale: ratings.get(scale) for scale in SCALES},
         "note": note,
     }
     lookup = {"couple": couple, "author": author, "date": date}
@@ -80,7 +78,10 @@ def checkin_upsert(
         changed.append("shared_at")
     checkin.save(update_fields=[*changed, "updated_at"])
     if "visibility" in changed:
-        _record_removals(checkin, before - checkin_audience(checkin))
+        # couple → therapist: the other partner loses it; → private: the therapists too.
+        removals_record(
+            type=Removal.Type.CHECKIN, object_id=checkin.pk, lost=before - checkin_audience(checkin)
+        )
     # SPEC 5.7: a check-in written after its week's report makes that report stale (a note
     # alone never reaches a report).
     if set(changed) - {"note"}:
@@ -88,20 +89,11 @@ def checkin_upsert(
     return checkin, False
 
 
-def _record_removals(checkin: CheckIn, lost: set[UUID]) -> None:
-    """couple → therapist: the other partner loses it; → private: the therapists too."""
-    now = timezone.now()
-    Removal.objects.bulk_create(
-        Removal(user_id=user_id, type=Removal.Type.CHECKIN, object_id=checkin.pk, removed_at=now)
-        for user_id in lost
-    )
-
-
 @transaction.atomic
 def checkin_delete(*, checkin: CheckIn) -> None:
     """Delete a check-in; everyone who could see it (its author included) gets a removal."""
     ensure_not_ended(checkin.couple)
-    _record_removals(checkin, checkin_audience(checkin))
+    removals_record(type=Removal.Type.CHECKIN, object_id=checkin.pk, lost=checkin_audience(checkin))
     # SPEC 5.7: a deleted check-in changes its week's report.
     mark_stale(couple_id=checkin.couple_id, dates=[checkin.date])
     checkin.delete()

@@ -14,6 +14,7 @@ from engagement.models import Commitment, Couple, Removal
 from engagement.reports.staleness import mark_stale
 from engagement.selectors.visibility import commitment_audience
 from engagement.services.couples import ensure_not_ended
+from engagement.services.removals import removals_record
 
 Status = Commitment.Status
 
@@ -90,7 +91,11 @@ def commitment_update(
         changed.append("shared_at")
     commitment.save(update_fields=[*changed, "updated_at"])
     if resharing:
-        _record_removals(commitment, before - commitment_audience(commitment))
+        removals_record(
+            type=Removal.Type.COMMITMENT,
+            object_id=commitment.pk,
+            lost=before - commitment_audience(commitment),
+        )
     if "visibility" in changed:
         # Its renewals' `renewed_from` reads as null to whoever cannot read this one: for them
         # the renewals changed too.
@@ -99,16 +104,6 @@ def commitment_update(
     if "due_on" in changed:
         mark_stale(couple_id=commitment.couple_id, dates=[was_due_on, commitment.due_on])
     return commitment
-
-
-def _record_removals(commitment: Commitment, lost: set[UUID]) -> None:
-    now = timezone.now()
-    Removal.objects.bulk_create(
-        Removal(
-            user_id=user_id, type=Removal.Type.COMMITMENT, object_id=commitment.pk, removed_at=now
-        )
-        for user_id in lost
-    )
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ from engagement.models import Attendance, Couple, Removal, TherapySession
 from engagement.reports.staleness import local_date, mark_stale
 from engagement.selectors.visibility import session_audience
 from engagement.services.couples import ensure_not_ended
+from engagement.services.removals import removals_record
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,9 @@ def session_update(
     session.save(update_fields=[*changed, "updated_at"])
     if "starts_at" in changed:
         # A joint session moved out of a partnership leaves that partnership's partners.
-        _record_removals(session, before - session_audience(session))
+        removals_record(
+            type=Removal.Type.SESSION, object_id=session.pk, lost=before - session_audience(session)
+        )
     # SPEC 5.7: moving or cancelling a completed session changes the reports of its old and
     # new weeks.
     if was_completed or session.status == TherapySession.Status.COMPLETED:
@@ -103,20 +106,12 @@ def session_update(
     return session
 
 
-def _record_removals(session: TherapySession, lost: set[UUID]) -> None:
-    now = timezone.now()
-    Removal.objects.bulk_create(
-        Removal(user_id=user_id, type=Removal.Type.SESSION, object_id=session.pk, removed_at=now)
-        for user_id in lost
-    )
-
-
 @transaction.atomic
 def session_delete(*, session: TherapySession) -> None:
     """Delete a session; everyone who could see it gets a removal for their sync."""
     session = _lock(session)
     audience = session_audience(session)
-    _record_removals(session, audience)
+    removals_record(type=Removal.Type.SESSION, object_id=session.pk, lost=audience)
     # SPEC 5.7: a deleted completed session changes its week's report.
     if session.status == TherapySession.Status.COMPLETED:
         mark_stale(

@@ -9,15 +9,13 @@ import pytest
 from accounts.models import EmailVerification, User
 from tests.accounts.client import CommittingAPIClient, error_attrs, error_codes
 from tests.accounts.conftest import FRONTEND_URL, SignedIn
+from tests.accounts.paths import ME, SIGN_IN, VERIFY
 from tests.factories import PASSWORD, UserFactory
 from tests.smtp import Mailbox
 
 pytestmark = pytest.mark.django_db
 
-ME = "/api/v1/me/"
 EMAIL = "/api/v1/me/email/"
-VERIFY = "/api/v1/auth/verify/"
-SIGN_IN = "/api/v1/auth/token/"
 
 
 @pytest.fixture

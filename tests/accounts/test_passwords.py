@@ -12,17 +12,11 @@ from accounts.authentication import issue_tokens
 from accounts.models import EmailVerification, User
 from tests.accounts.client import PASSWORD_NEW, CommittingAPIClient, bearer, error_attrs
 from tests.accounts.conftest import FRONTEND_URL, SignedIn
+from tests.accounts.paths import CHANGE, CONFIRM, ME, REFRESH, RESET, SIGN_IN
 from tests.factories import PASSWORD, UserFactory
 from tests.smtp import Mailbox
 
 pytestmark = pytest.mark.django_db
-
-CHANGE = "/api/v1/auth/password/change/"
-RESET = "/api/v1/auth/password/reset/"
-CONFIRM = "/api/v1/auth/password/reset/confirm/"
-SIGN_IN = "/api/v1/auth/token/"
-REFRESH = "/api/v1/auth/token/refresh/"
-ME = "/api/v1/me/"
 
 
 @pytest.fixture

@@ -12,14 +12,11 @@ from django.utils import timezone
 from accounts.models import EmailVerification, User
 from tests.accounts.client import CommittingAPIClient, bearer, error_attrs, error_codes
 from tests.accounts.conftest import FRONTEND_URL
+from tests.accounts.paths import REGISTER, SIGN_IN, VERIFY
 from tests.factories import PASSWORD, UserFactory
 from tests.smtp import Mailbox
 
 pytestmark = pytest.mark.django_db
-
-REGISTER = "/api/v1/auth/register/"
-VERIFY = "/api/v1/auth/verify/"
-SIGN_IN = "/api/v1/auth/token/"
 
 
 def register(api: CommittingAPIClient, email: str, **fields: Any) -> Any:

@@ -10,10 +10,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from tests.accounts.client import error_attrs
+from tests.accounts.paths import ME
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-ME = "/api/v1/me/"
 
 
 def test_reminder_preferences_are_written_and_read_back(

@@ -5,32 +5,21 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import time_machine
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connections
-from django.utils import timezone
 
 from tests.accounts.client import CommittingAPIClient
+from tests.accounts.paths import CONFIRM, REGISTER, RESET, SIGN_IN, VERIFY
 from tests.factories import PASSWORD, UserFactory
-
-SIGN_IN = "/api/v1/auth/token/"
-REGISTER = "/api/v1/auth/register/"
-VERIFY = "/api/v1/auth/verify/"
-RESET = "/api/v1/auth/password/reset/"
-CONFIRM = "/api/v1/auth/password/reset/confirm/"
 
 
 @pytest.fixture(autouse=True)
-def _mid_window() -> Iterator[None]:
-    """Windows are aligned to the clock: hold it still mid-window so none rolls over mid-test."""
-    now = timezone.now().replace(minute=30, second=30)
-    with time_machine.travel(now, tick=False):
-        yield
+def _mid_window(mid_window: None) -> None:
+    """Every test here counts requests in windows aligned to the clock (tests/conftest.py)."""
 
 
 def set_rates(settings: Any, **rates: str) -> None:

@@ -15,14 +15,10 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from accounts.authentication import issue_tokens
 from accounts.models import RefreshRotation, User
 from tests.accounts.client import CommittingAPIClient, bearer, error_attrs
+from tests.accounts.paths import LOGOUT, ME, REFRESH, SIGN_IN
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-SIGN_IN = "/api/v1/auth/token/"
-REFRESH = "/api/v1/auth/token/refresh/"
-LOGOUT = "/api/v1/auth/logout/"
-ME = "/api/v1/me/"
 
 
 def claims(token: str) -> dict[str, Any]:

@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ from urllib.parse import quote
 
 import jwt
 import pytest
-import time_machine
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.management import call_command
 from django.test import Client
@@ -31,6 +29,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from accounts.authentication import issue_tokens
 from accounts.models import User
 from tests.accounts.client import CommittingAPIClient
+from tests.accounts.paths import REGISTER, RESET, SIGN_IN
 from tests.factories import (
     PASSWORD,
     CheckInFactory,
@@ -41,9 +40,6 @@ from tests.factories import (
     make_invitation,
 )
 
-SIGN_IN = "/api/v1/auth/token/"
-REGISTER = "/api/v1/auth/register/"
-RESET = "/api/v1/auth/password/reset/"
 ADMIN_LOGIN = "/admin/login/"
 
 VICTIM = "victim@example.com"
@@ -53,11 +49,8 @@ PROXY_IP = "10.0.0.2"
 
 
 @pytest.fixture(autouse=True)
-def _mid_window() -> Iterator[None]:
-    """Windows are aligned to the clock: hold it still mid-window so none rolls over mid-test."""
-    now = timezone.now().replace(minute=30, second=30)
-    with time_machine.travel(now, tick=False):
-        yield
+def _mid_window(mid_window: None) -> None:
+    """Every test here counts requests in windows aligned to the clock (tests/conftest.py)."""
 
 
 @pytest.fixture

@@ -43,11 +43,7 @@ class CheckInSerializer(ModelSerializer):
             "couple": instance.couple_id,
             "author": instance.author_id,
             "date": instance.date.isoformat(),
-            "mood": instance.mood,
-            "effort": instance.effort,
-            "connection": instance.connection,
-            "resentment": instance.resentment,
-            "wellbeing": instance.wellbeing,
+            **{scale: getattr(instance, scale) for scale in SCALES},
             "note": instance.note,
             "visibility": instance.visibility,
             # The reader's own: the other partner reads when it was shared with them.
@@ -69,12 +65,13 @@ class CheckInPutSerializer(serializers.Serializer):
 
     couple = VisibleCoupleField()
     visibility = ChoiceField(choices=Visibility.choices)
-    mood = _scale()
-    effort = _scale()
-    connection = _scale()
-    resentment = _scale()
-    wellbeing = _scale()
+    # ...one field per name in SCALES (see get_fields), then:
     note = StringField(max_length=NOTE_MAX_LENGTH, allow_blank=True, default="")
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        declared = super().get_fields()
+        note = declared.pop("note")
+        return {**declared, **{scale: _scale() for scale in SCALES}, "note": note}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if all(attrs[scale] is None for scale in SCALES):

@@ -38,6 +38,10 @@ class AttendanceSerializer(serializers.Serializer):
     )
 
 
+# Fields only therapists read: absent for partners here, and never in anyone's export.
+THERAPIST_ONLY_FIELDS = ("therapist_notes",)
+
+
 class SessionSerializer(ModelSerializer):
     """A session as one viewer may read it.
 
@@ -73,7 +77,8 @@ class SessionSerializer(ModelSerializer):
         data["updated_at"] = utc_timestamp(instance.reader_updated_at)  # type: ignore[attr-defined]
         roles: dict[UUID, str] = self.context["roles"]
         if roles.get(instance.couple_id) != Membership.Role.THERAPIST:
-            del data["therapist_notes"]
+            for name in THERAPIST_ONLY_FIELDS:
+                del data[name]
             for entry in data["attendance"]:
                 entry["participation"] = None
         return data

@@ -248,8 +248,8 @@ def _write_history(
                     author=partner,
                     date=monday + dt.timedelta(days=day.day),
                     visibility=day.visibility,
+                    ratings=day.ratings,
                     note=day.note,
-                    **day.ratings,
                 )
             for n, outcome in enumerate(entry.commitments):
                 due_on = monday + dt.timedelta(days=3)

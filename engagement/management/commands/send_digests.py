@@ -7,12 +7,12 @@ from argparse import ArgumentParser
 from collections import Counter
 from typing import Any
 
-from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from engagement.digests import delivery, pipeline, schedule
 from engagement.digests.tasks import send_digest_chunk
 from engagement.management.commands.compute_reports import monday
+from engagement.management.sending import LedgerSendCommand
 
 # What each count means, in the order they are printed.
 OUTCOMES = {
@@ -28,7 +28,8 @@ OUTCOMES = {
 }
 
 
-class Command(BaseCommand):
+class Command(LedgerSendCommand):
+    outcomes = OUTCOMES
     help = (
         "Send now every digest summarising a week that was not sent yet, whatever the "
         "recipients' send times. Safe to run again: a digest is never sent twice."
@@ -40,21 +41,12 @@ class Command(BaseCommand):
             type=monday,
             help="the Monday of the week (default: each recipient's last completed week)",
         )
-        parser.add_argument(
-            "--async",
-            dest="run_async",
-            action="store_true",
-            help="hand the work to the Celery workers instead of sending in this process",
-        )
+        super().add_arguments(parser)
 
     def handle(self, *args: Any, week: dt.date | None, run_async: bool, **options: Any) -> None:
         now = timezone.now()
         which = f"the week of {week}" if week else "each recipient's last completed week"
-        released = delivery.release_abandoned_claims(now=now)
-        if released:
-            self.stdout.write(
-                f"{released} abandoned claim(s) marked failed, outcome unknown (not resent)."
-            )
+        self.report_released(delivery.release_abandoned_claims(now=now))
         if run_async:
             users = chunks = 0
             for page in schedule.user_pages(pipeline.CHUNK_SIZE):
@@ -68,11 +60,8 @@ class Command(BaseCommand):
         counts: Counter[str] = Counter()
         for page in schedule.user_pages(pipeline.CHUNK_SIZE):
             counts += pipeline.send_digests(page, now=now, week=week, on_schedule=False)
-        self.stdout.write(f"Digests of {which}:")
-        if not counts:
-            self.stdout.write(
-                "  nothing to send (no verified, subscribed user in an active couple)"
-            )
-        for key, label in OUTCOMES.items():
-            if counts[key]:
-                self.stdout.write(f"  {counts[key]:>5}  {label}")
+        self.report_counts(
+            f"Digests of {which}:",
+            counts,
+            nothing="nothing to send (no verified, subscribed user in an active couple)",
+        )

@@ -50,7 +50,7 @@ def test_a_backfilled_checkin_marks_its_week_and_the_ones_after(reported: Any) -
     couple, a, _, _ = reported
     day = W - dt.timedelta(days=1)  # Sunday of the week before W
 
-    checkin_upsert(couple=couple, author=a, date=day, visibility="private", mood=2)
+    checkin_upsert(couple=couple, author=a, date=day, visibility="private", ratings={"mood": 2})
 
     assert stale_weeks(couple) == [W - dt.timedelta(weeks=1), W]
 
@@ -59,10 +59,14 @@ def test_a_checkin_changed_only_in_its_note_leaves_reports_alone(reported: Any) 
     couple, a, _, _ = reported
     checkin(couple, a, W, "couple", mood=3)
 
-    checkin_upsert(couple=couple, author=a, date=W, visibility="couple", mood=3, note="later")
+    checkin_upsert(
+        couple=couple, author=a, date=W, visibility="couple", ratings={"mood": 3}, note="later"
+    )
 
     assert stale_weeks(couple) == []
-    checkin_upsert(couple=couple, author=a, date=W, visibility="private", mood=3, note="later")
+    checkin_upsert(
+        couple=couple, author=a, date=W, visibility="private", ratings={"mood": 3}, note="later"
+    )
     assert stale_weeks(couple) == [W]
 
 

@@ -1,0 +1,33 @@
+"""Staff delete a check-in or a session one at a time, through its service (removals for every
+device that synced it, stale reports), never in bulk; an ended couple's rows are read-only."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
+
+from config.admin_base import ViewOnlyAdmin
+from engagement.models import Couple
+
+_ModelT = TypeVar("_ModelT", bound=Model)
+
+
+class DeletedThroughServiceAdmin(ViewOnlyAdmin[_ModelT]):
+    def delete_through_service(self, obj: _ModelT) -> None:
+        raise NotImplementedError
+
+    def has_delete_permission(self, request: HttpRequest, obj: _ModelT | None = None) -> bool:
+        if obj is not None and obj.couple.status == Couple.Status.ENDED:  # type: ignore[attr-defined]
+            return False
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # one at a time, each through the service
+        return actions
+
+    def delete_model(self, request: HttpRequest, obj: _ModelT) -> None:
+        self.delete_through_service(obj)

@@ -1,0 +1,62 @@
+"""What every engagement view shares: the signed-in caller, querysets that start from what the
+caller may see (and from nothing while the schema is generated), and the `?couple=` parameter."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Model, QuerySet
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.fields import empty
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+
+from accounts.models import User
+
+
+def caller(request: Request) -> User:
+    """The signed-in user of a request; every engagement route requires authentication."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def generating_schema(view: object) -> bool:
+    """drf-spectacular builds each view without a caller to read its querysets and serializers."""
+    return bool(getattr(view, "swagger_fake_view", False))
+
+
+def couple_query_param(request: Request) -> UUID:
+    """`?couple=`, given once, a UUID; else 400 naming `couple`."""
+    values = request.query_params.getlist("couple")
+    if len(values) > 1:
+        raise ValidationError(
+            {"couple": [serializers.ErrorDetail("Give couple once.", code="multiple_values")]}
+        )
+    field = serializers.UUIDField()
+    try:
+        couple_id: UUID = field.run_validation(values[0] if values else empty)
+        return couple_id
+    except ValidationError as exc:
+        raise ValidationError({"couple": exc.detail}) from None
+
+
+class CallerViewMixin(GenericAPIView[Any]):
+    """`get_queryset()` starts from `visible_to(caller)`: a view only ever finds what its caller
+    may see (SPEC section 1), and answers 404 for the rest. Put it first among the bases."""
+
+    model: type[Model]
+
+    @property
+    def caller(self) -> User:
+        return caller(self.request)
+
+    def visible_to(self, user: User) -> QuerySet[Any]:
+        raise NotImplementedError
+
+    def get_queryset(self) -> QuerySet[Any]:
+        if generating_schema(self):
+            return self.model._default_manager.none()
+        return self.visible_to(self.caller)
