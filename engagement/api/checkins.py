@@ -12,7 +12,9 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -22,11 +24,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
+from config.safety_resources import resources_for
 from engagement.api.audit import record_therapist_reads
 from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
 from engagement.api.filters import READER_SYNC_ORDERING, CheckInFilter
 from engagement.api.permissions import role_of
-from engagement.api.serializers.checkins import CheckInPutSerializer, CheckInSerializer
+from engagement.api.serializers.checkins import (
+    CheckInPutAnswerSerializer,
+    CheckInPutSerializer,
+    CheckInSerializer,
+)
 from engagement.models import CheckIn, Membership
 from engagement.selectors.visibility import checkins_visible_to
 from engagement.services.checkins import checkin_delete, checkin_upsert
@@ -156,11 +163,14 @@ class CheckInViewSet(
             "Partners only. `couple` and `visibility` are required; scales are 1 to 5 or null, at "
             "least one present; `note` up to 2 000 characters. The date, in the couple's "
             "timezone, lies from today minus CHECKIN_BACKFILL_DAYS to tomorrow. 201 when "
-            "created, 200 when replaced; the same body again changes nothing."
+            "created, 200 when replaced; the same body again changes nothing. "
+            "`afraid_or_hurt` (true, false or null) is write-only and kept when left out; with "
+            "`true` the answer carries `safety_resources` in the caller's language "
+            "(docs/safety.md), else an empty list."
         ),
         parameters=[DATE_PARAMETER],
         request=CheckInPutSerializer,
-        responses={200: CheckInSerializer, 201: CheckInSerializer},
+        responses={200: CheckInPutAnswerSerializer, 201: CheckInPutAnswerSerializer},
         examples=[
             OpenApiExample(
                 "Tonight's check-in, for the therapist's eyes",
@@ -176,7 +186,10 @@ class CheckInViewSet(
                 },
             ),
             OpenApiExample(
-                "Created", response_only=True, status_codes=["201"], value=_CHECKIN_EXAMPLE
+                "Created",
+                response_only=True,
+                status_codes=["201"],
+                value={**_CHECKIN_EXAMPLE, "safety_resources": []},
             ),
         ],
     )
@@ -191,9 +204,17 @@ class CheckInViewSet(
         if role_of(user, couple) != Membership.Role.PARTNER:
             raise PermissionDenied("Only partners check in.")
         checkin, created = checkin_upsert(couple=couple, author=user, date=self._day(), **data)
+        resources = (
+            resources_for(settings.SAFETY_RESOURCES, translation.get_language() or "en")
+            if data.get("afraid_or_hurt") is True
+            else []
+        )
         return Response(
             # Read back as the caller sees it (their own timestamps).
-            CheckInSerializer(self.get_queryset().get(pk=checkin.pk)).data,
+            CheckInPutAnswerSerializer(
+                self.get_queryset().get(pk=checkin.pk),
+                context={"safety_resources": resources},
+            ).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
