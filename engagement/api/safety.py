@@ -30,6 +30,7 @@ from engagement.api.serializers.safety import (
     ConsentSerializer,
     SafeContactSerializer,
     SafetyAlertSerializer,
+    safe_contact_data,
 )
 from engagement.models import Consent, Couple, Membership, SafeContact, SafetyAlert
 from engagement.selectors.visibility import couples_visible_to, couples_with_role
@@ -189,7 +190,7 @@ class SafeContactView(APIView):
             if partner_id is not None and partner_id != str(user.pk):
                 raise NotFound()
             contact = SafeContact.objects.filter(couple=couple, partner=user).first()
-        return conditional(request, Response(SafeContactSerializer(contact).data))
+        return conditional(request, Response(safe_contact_data(contact)))
 
     @extend_schema(
         summary="Set the caller's safe contact",
@@ -228,7 +229,7 @@ class SafeContactView(APIView):
             voicemail_ok=body.validated_data.get("voicemail_ok"),
         )
         return Response(
-            SafeContactSerializer(contact).data,
+            safe_contact_data(contact),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 

@@ -60,15 +60,17 @@ class SafeContactSerializer(serializers.Serializer):
             )
         return value.strip() or None if value is not None else None
 
-    def to_representation(self, instance: SafeContact | None) -> dict[str, Any]:
-        if instance is None:
-            return {"phone": None, "email": None, "times": None, "voicemail_ok": None}
-        return {
-            "phone": instance.phone or None,
-            "email": instance.email or None,
-            "times": instance.times or None,
-            "voicemail_ok": instance.voicemail_ok,
-        }
+
+def safe_contact_data(contact: SafeContact | None) -> dict[str, Any]:
+    """The representation of a safe contact; every key null when none was given."""
+    if contact is None:
+        return {"phone": None, "email": None, "times": None, "voicemail_ok": None}
+    return {
+        "phone": contact.phone or None,
+        "email": contact.email or None,
+        "times": contact.times or None,
+        "voicemail_ok": contact.voicemail_ok,
+    }
 
 
 class ConsentSerializer(ModelSerializer):
