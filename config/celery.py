@@ -73,6 +73,11 @@ app.conf.update(
             "task": "engagement.safety.tasks.sweep_safety_alerts",
             "schedule": crontab(minute="*/5"),
         },
+        # Clinical records of erased partners, once CLINICAL_RETENTION_YEARS have passed.
+        "clinical-records-purge": {
+            "task": "engagement.safety.tasks.purge_clinical_records",
+            "schedule": crontab(minute=41, hour=4),
+        },
         # Hourly, so every timezone's week is reported soon after its Monday 00:00 (SPEC 6).
         "weekly-reports": {
             "task": "engagement.reports.tasks.schedule_weekly_reports",

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.api.fields import utc_timestamp
-from engagement.models import Attendance, CheckIn, Commitment, Membership
+from engagement.models import Attendance, CheckIn, Commitment, Consent, Membership, SafeContact
 from engagement.selectors.reports import report_for_viewer, reports_readable_by, sharing_of
 from engagement.selectors.visibility import (
     checkins_visible_to,
@@ -141,6 +141,8 @@ def _checkins(user: User) -> list[dict[str, Any]]:
             "couple": str(c.couple_id),
             "date": c.date.isoformat(),
             **{scale: getattr(c, scale) for scale in _SCALES},
+            # The caller's own safety answers: the one place they are ever read (SPEC 1).
+            "afraid_or_hurt": c.afraid_or_hurt,
             "note": c.note,
             "visibility": c.visibility,
             "created_at": _utc(c.created_at),
@@ -185,6 +187,28 @@ def _devices(user: User) -> list[dict[str, Any]]:
     ]
 
 
+def _safe_contacts(user: User) -> list[dict[str, Any]]:
+    """The caller's own safe contacts, one per couple; never a safety alert (SPEC section 4)."""
+    return [
+        {
+            "couple": str(c.couple_id),
+            "phone": c.phone or None,
+            "email": c.email or None,
+            "times": c.times or None,
+            "voicemail_ok": c.voicemail_ok,
+            "updated_at": _utc(c.updated_at),
+        }
+        for c in SafeContact.objects.filter(partner=user).order_by("couple_id")
+    ]
+
+
+def _consents(user: User) -> list[dict[str, Any]]:
+    return [
+        {"document": c.document, "version": c.version, "accepted_at": _utc(c.accepted_at)}
+        for c in Consent.objects.filter(user=user).order_by("accepted_at", "id")
+    ]
+
+
 def export_for(user: User) -> dict[str, Any]:
     """The whole export document."""
     return {
@@ -198,4 +222,6 @@ def export_for(user: User) -> dict[str, Any]:
         "checkins": _checkins(user),
         "reports": _reports(user),
         "devices": _devices(user),
+        "safe_contacts": _safe_contacts(user),
+        "consents": _consents(user),
     }

@@ -45,3 +45,16 @@ def sweep_safety_alerts() -> int:
         send_safety_alert.delay(str(alert_id), SafetyAlertDelivery.REMINDER)
         queued += 1
     return queued
+
+
+@shared_task(
+    name="engagement.safety.tasks.purge_clinical_records",
+    ignore_result=True,
+    **PLANNER_RETRY,
+)
+def purge_clinical_records() -> int:
+    """Daily (beat): the clinical record of partners erased longer than
+    CLINICAL_RETENTION_YEARS ago goes (nothing to do with the default 0: it went at erasure)."""
+    from engagement.privacy.erasure import clinical_records_purge
+
+    return clinical_records_purge(now=timezone.now())
