@@ -308,6 +308,14 @@ def _has_safe_contact(w: W, user: User) -> None:
     assert SafeContact.objects.get(couple=w.couple, partner=user).phone == "+1 555 0100"
 
 
+def _partners_consent(w: W) -> None:
+    Consent.objects.create(user=w.partner, document="data-rules", version="partner-1")
+
+
+def _has_consented(w: W, user: User) -> None:
+    assert Consent.objects.get(user=user).version == "1"
+
+
 # Columns:           anonymous outsider partner other_partner former_partner later_partner therapist other_therapist former_therapist
 TABLE: dict[tuple[str, str], list[Case]] = {
     # --- public: sign-up, sign-in, recovery, metadata, unsubscribe -----------------------------
@@ -926,10 +934,10 @@ TABLE: dict[tuple[str, str], list[Case]] = {
             lambda w: "/api/v1/me/consents/",
             (401, "hidden", "listed", "hidden", "hidden", "hidden", "hidden", "hidden", "hidden"),
             listed=lambda w: "data-rules:partner-1",
-            results=lambda data: [f"{c['document']}:{c['version']}" for c in data["results"]],
-            setup=lambda w: Consent.objects.create(
-                user=w.partner, document="data-rules", version="partner-1"
-            ),
+            results=lambda data: [
+                {"id": f"{c['document']}:{c['version']}"} for c in data["results"]
+            ],
+            setup=_partners_consent,
         ),
     ],
     ("POST", "/api/v1/me/consents/"): [
@@ -938,7 +946,7 @@ TABLE: dict[tuple[str, str], list[Case]] = {
             lambda w: "/api/v1/me/consents/",
             same(201),
             body=lambda w, u: {"document": "data-rules", "version": "1"},
-            then=lambda w, u: Consent.objects.get(user=u),
+            then=_has_consented,
         ),
     ],
 }

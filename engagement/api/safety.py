@@ -9,6 +9,7 @@ consents, only their own user. docs/safety.md explains the feature.
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
@@ -178,7 +179,7 @@ class SafeContactView(APIView):
             }
             if partner_id not in partners:
                 raise NotFound()
-            contact = SafeContact.objects.filter(couple=couple, partner_id=partner_id).first()
+            contact = SafeContact.objects.filter(couple=couple, partner_id=UUID(partner_id)).first()
             if contact is not None:
                 record_therapist_reads(
                     request,

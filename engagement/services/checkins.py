@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -17,8 +18,13 @@ from engagement.selectors.visibility import checkin_audience
 from engagement.services.couples import ensure_not_ended
 from engagement.services.safety import safety_alerts_retract, safety_answer_recorded
 
+
+class _Unchanged(enum.Enum):
+    UNCHANGED = "unchanged"
+
+
 # A PUT that leaves `afraid_or_hurt` out keeps the stored answer.
-UNCHANGED = object()
+UNCHANGED = _Unchanged.UNCHANGED
 
 
 def checkin_date_window(*, couple: Couple) -> tuple[date, date]:
@@ -41,7 +47,7 @@ def checkin_upsert(
     resentment: int | None = None,
     wellbeing: int | None = None,
     note: str = "",
-    afraid_or_hurt: bool | object | None = UNCHANGED,
+    afraid_or_hurt: bool | _Unchanged | None = UNCHANGED,
 ) -> tuple[CheckIn, bool]:
     """Create the author's check-in for that couple and date, or replace it whole (PUT).
 
@@ -68,7 +74,7 @@ def checkin_upsert(
         try:
             with transaction.atomic():
                 shared_at = timezone.now() if visibility == Visibility.COUPLE else None
-                answer = None if afraid_or_hurt is UNCHANGED else afraid_or_hurt
+                answer = None if isinstance(afraid_or_hurt, _Unchanged) else afraid_or_hurt
                 created = CheckIn.objects.create(
                     **lookup, **values, afraid_or_hurt=answer, shared_at=shared_at
                 )
@@ -81,8 +87,8 @@ def checkin_upsert(
             checkin = CheckIn.objects.select_for_update().filter(**lookup).first()
             if checkin is None:
                 raise
-    if afraid_or_hurt is not UNCHANGED and afraid_or_hurt != checkin.afraid_or_hurt:
-        _answer_safety_question(checkin, afraid_or_hurt)  # type: ignore[arg-type]
+    if not isinstance(afraid_or_hurt, _Unchanged) and afraid_or_hurt != checkin.afraid_or_hurt:
+        _answer_safety_question(checkin, afraid_or_hurt)
     changed = [name for name, value in values.items() if getattr(checkin, name) != value]
     if not changed:
         return checkin, False

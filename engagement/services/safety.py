@@ -8,6 +8,8 @@ creation or retraction marks its week's report stale, in the writer's transactio
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,7 +18,7 @@ from engagement.models import CheckIn, Consent, Couple, Membership, SafeContact,
 from engagement.reports.staleness import mark_stale
 
 
-def _couple_has_therapist(couple_id: object) -> bool:
+def _couple_has_therapist(couple_id: UUID) -> bool:
     return Membership.objects.filter(
         couple_id=couple_id, role=Membership.Role.THERAPIST, left_at__isnull=True
     ).exists()

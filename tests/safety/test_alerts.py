@@ -39,6 +39,11 @@ ClientFor = Callable[[User | None], APIClient]
 ALERTS = "/api/v1/safety-alerts/"
 
 
+def _html(message: mail.EmailMessage) -> str:
+    assert isinstance(message, mail.EmailMultiAlternatives)
+    return str(message.alternatives[0][0])
+
+
 def _day() -> dt.date:
     return timezone.now().date()
 
@@ -160,7 +165,7 @@ def test_each_therapist_gets_one_email_naming_the_couple_and_nothing_of_the_chec
     alert = SafetyAlert.objects.get()
     assert sorted(m.to[0] for m in mail.outbox) == sorted([world.therapist.email, second.email])
     for message in mail.outbox:
-        text = message.body + str(message.alternatives[0][0])
+        text = message.body + _html(message)
         assert world.couple.name in text
         assert f"{settings.FRONTEND_URL}/safety-alerts/{alert.pk}" in text
         assert f"/couples/{world.couple.pk}/safe-contact?partner={world.partner.pk}" in text
@@ -406,4 +411,4 @@ def test_the_safe_contact_never_reaches_a_digest_or_the_alert_email(
     with django_capture_on_commit_callbacks(execute=True):
         _put(client_for(world.partner), world.couple, afraid_or_hurt=True)
     for message in mail.outbox:
-        assert "600 111 222" not in message.body + str(message.alternatives[0][0])
+        assert "600 111 222" not in message.body + _html(message)

@@ -25,8 +25,8 @@ ClientFor = Callable[[User | None], APIClient]
 
 
 def _answer(client: APIClient, world: World, answer: bool | None) -> None:
-    body = {"couple": str(world.couple.pk), "visibility": "private", "mood": 2}
-    body["afraid_or_hurt"] = answer  # type: ignore[assignment]
+    body: dict[str, Any] = {"couple": str(world.couple.pk), "visibility": "private", "mood": 2}
+    body["afraid_or_hurt"] = answer
     day = timezone.now().date()
     assert client.put(f"/api/v1/checkins/{day}/", body, format="json").status_code in (200, 201)
 

@@ -249,7 +249,8 @@ def _write_history(
                     date=monday + dt.timedelta(days=day.day),
                     visibility=day.visibility,
                     note=day.note,
-                    **day.ratings,
+                    # The scales only (mypy reads the dict against every keyword).
+                    **day.ratings,  # type: ignore[arg-type]
                 )
             for n, outcome in enumerate(entry.commitments):
                 due_on = monday + dt.timedelta(days=3)
