@@ -93,7 +93,7 @@ class CoupleViewSet(
     def get_queryset(self) -> QuerySet[Couple]:
         if getattr(self, "swagger_fake_view", False):
             return Couple.objects.none()
-        return couples_visible_to(self._user).prefetch_related(members_prefetch())
+        return couples_visible_to(self._user).prefetch_related(members_prefetch(), "safe_contacts")
 
     @property
     def _user(self) -> User:

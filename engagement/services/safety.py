@@ -88,10 +88,15 @@ def safe_contact_put(
     contact, created = SafeContact.objects.select_for_update().get_or_create(
         couple=couple, partner=partner, defaults=values
     )
-    if not created and any(getattr(contact, k) != v for k, v in values.items()):
+    changed = created or any(getattr(contact, k) != v for k, v in values.items())
+    if changed and not created:
         for key, value in values.items():
             setattr(contact, key, value)
         contact.save()
+    if changed:
+        # The therapists' view of the couple carries it: their clock moves, the partners'
+        # (`partner_updated_at`) does not (SPEC section 1, "Derived changes stay invisible").
+        Couple.objects.filter(pk=couple.pk).update(updated_at=timezone.now())
     return contact, created
 
 

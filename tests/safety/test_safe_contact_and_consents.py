@@ -148,3 +148,26 @@ def test_a_bad_consent_is_a_400_naming_the_field(
     assert answer.status_code == 400
     assert [e["attr"] for e in answer.json()["errors"]] == [field]
     assert not Consent.objects.exists()
+
+
+def test_the_therapists_couple_carries_each_partners_safe_contact_and_partners_never_do(
+    world: World, client_for: ClientFor
+) -> None:
+    couple_url = f"/api/v1/couples/{world.couple.pk}/"
+    partner_before = client_for(world.other_partner).get(couple_url)
+    therapist_before = client_for(world.therapist).get(couple_url).json()
+    client_for(world.partner).put(_url(world), CONTACT, format="json")
+
+    therapist = client_for(world.therapist).get(couple_url).json()
+    contacts = {entry["id"]: entry["safe_contact"] for entry in therapist["partners"]}
+    assert contacts == {str(world.partner.pk): CONTACT, str(world.other_partner.pk): EMPTY}
+    assert therapist["updated_at"] > therapist_before["updated_at"]
+    listed = client_for(world.therapist).get("/api/v1/couples/").json()["results"]
+    assert listed[0]["partners"][0]["safe_contact"] is not None
+    for partner in (world.partner, world.other_partner):
+        body = client_for(partner).get(couple_url).json()
+        assert all("safe_contact" not in entry for entry in body["partners"])
+        assert "555" not in str(body) and "600 111 222" not in str(body)
+    partner_after = client_for(world.other_partner).get(couple_url)
+    assert partner_after.content == partner_before.content
+    assert partner_after["ETag"] == partner_before["ETag"]
