@@ -88,6 +88,7 @@ class SafetyAlertDelivery(models.Model):
     # Compare-and-set claim: a worker owns the row while claim_token is its own.
     claim_token = models.UUIDField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=255, blank=True, default="")
     push_outcome = models.CharField(max_length=200, blank=True, default="")

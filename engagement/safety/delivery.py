@@ -6,9 +6,10 @@ anything goes out (the pattern of engagement/digests/delivery.py; docs/safety.md
   the copy to SAFETY_ESCALATION_EMAIL when set. The unique keys make a second plan a no-op, so
   a retried PUT, a task that runs twice or two workers racing send nothing twice.
 - A worker sends only after winning a compare-and-set UPDATE from pending to claimed.
-- A server refusing the message, or anything else mid-send, leaves the row failed with its
-  error; a worker that died between claim and record leaves a claim released as failed,
-  outcome unknown, after CLAIM_TIMEOUT. Such rows are never resent automatically (a doubled
+- A server refusing the message for now (4xx) leaves it pending, for the sweep to try again
+  (up to MAX_ATTEMPTS; the push is not repeated); a permanent refusal (5xx), or anything else
+  mid-send, leaves the row failed with its error; a worker that died between claim and record
+  leaves a claim released as failed, outcome unknown, after CLAIM_TIMEOUT. Such rows are never resent automatically (a doubled
   alert to a therapist is noise, a lost one is not silent): `/readyz` reports them
   (`safety_alerts_unsent`), the admin lists them, and the metric `duet_messages{stream="alert"}`
   counts them, for an operator to act on.
@@ -24,7 +25,7 @@ from email.utils import make_msgid
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Device
@@ -38,6 +39,8 @@ from engagement.safety import texts
 Status = SafetyAlertDelivery.Status
 
 RESEND_AFTER = dt.timedelta(hours=24)
+# A message the server refuses for now (4xx) is tried again by the sweep, this many times in all.
+MAX_ATTEMPTS = 5
 # A pending row this old was never picked up (the broker was away when the alert was raised):
 # the beat sweep sends it.
 PENDING_GRACE = dt.timedelta(minutes=2)
@@ -80,7 +83,11 @@ def claim(row_id: UUID) -> UUID | None:
     now = timezone.now()
     token = uuid.uuid4()
     won = SafetyAlertDelivery.objects.filter(pk=row_id, status=Status.PENDING).update(
-        status=Status.CLAIMED, claim_token=token, claimed_at=now, updated_at=now
+        status=Status.CLAIMED,
+        claim_token=token,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+        updated_at=now,
     )
     return token if won == 1 else None
 
@@ -118,10 +125,11 @@ def _send(row: SafetyAlertDelivery, token: UUID) -> str:
         message_id=row.message_id,
         escalation=escalation or row.round == SafetyAlertDelivery.REMINDER,
     )
-    push = ""
+    push = row.push_outcome
     try:
-        if not escalation:
-            # The push first: a lock screen is the quickest way to reach someone.
+        if not escalation and not push:
+            # The push first (once: not again when the email is retried): a lock screen is
+            # the quickest way to reach someone.
             push = _push(row)
         connection = open_connection()
         try:
@@ -131,6 +139,13 @@ def _send(row: SafetyAlertDelivery, token: UUID) -> str:
             connection.close()
     except (smtplib.SMTPException, OSError) as exc:
         code = refusal_code(exc)
+        if code is not None and code < 500 and row.attempts + 1 < MAX_ATTEMPTS:
+            # Refused for now (4xx), so not delivered: pending again, for the next sweep.
+            _settle(
+                row.id, token, status=Status.PENDING, error=f"refused ({code}): {exc}", push=push
+            )
+            metrics.message("alert", "safety", "retrying")
+            return "retrying"
         error = (
             f"refused ({code}): {exc}"
             if code is not None

@@ -412,3 +412,27 @@ def test_the_safe_contact_never_reaches_a_digest_or_the_alert_email(
         _put(client_for(world.partner), world.couple, afraid_or_hurt=True)
     for message in mail.outbox:
         assert "600 111 222" not in message.body + _html(message)
+
+
+def test_a_message_refused_for_now_is_tried_again_by_the_sweep_without_a_second_push(
+    world: World,
+    client_for: ClientFor,
+    django_capture_on_commit_callbacks: Any,
+    push_folder: Path,
+) -> None:
+    Device.objects.create(
+        user=world.therapist, platform="android", token="t-fcm", token_digest="1" * 64
+    )
+    busy = smtplib.SMTPRecipientsRefused({world.therapist.email: (451, b"try again later")})
+    refused = mock.patch("django.core.mail.EmailMessage.send", side_effect=busy)
+    with refused, django_capture_on_commit_callbacks(execute=True):
+        _put(client_for(world.partner), world.couple, afraid_or_hurt=True)
+    row = SafetyAlertDelivery.objects.get()
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert row.error.startswith("refused (451)")
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
+        sweep_safety_alerts.delay()
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == ("sent", 2)
+    assert [m.to for m in mail.outbox] == [[world.therapist.email]]
+    assert len(written_pushes(push_folder)) == 1
