@@ -9,8 +9,9 @@ anything goes out (the pattern of engagement/digests/delivery.py; docs/safety.md
 - A server refusing the message for now (4xx) leaves it pending, for the sweep to try again
   (up to MAX_ATTEMPTS; the push is not repeated); a permanent refusal (5xx), or anything else
   mid-send, leaves the row failed with its error; a worker that died between claim and record
-  leaves a claim released as failed, outcome unknown, after CLAIM_TIMEOUT. Such rows are never resent automatically (a doubled
-  alert to a therapist is noise, a lost one is not silent): `/readyz` reports them
+  leaves a claim released as failed, outcome unknown, after CLAIM_TIMEOUT. Such rows are never
+  resent automatically (a doubled alert to a therapist is noise, a lost one is not silent):
+  `/readyz` reports them
   (`safety_alerts_unsent`), the admin lists them, and the metric `duet_messages{stream="alert"}`
   counts them, for an operator to act on.
 """
