@@ -33,6 +33,7 @@ app.conf.update(
         "engagement.reports.*": {"queue": "reports", "routing_key": "reports"},
         "engagement.digests.*": {"queue": "email", "routing_key": "email"},
         "engagement.reminders.*": {"queue": "email", "routing_key": "email"},
+        "engagement.safety.*": {"queue": "email", "routing_key": "email"},
         "engagement.invitations.*": {"queue": "email", "routing_key": "email"},
         "accounts.*": {"queue": "email", "routing_key": "email"},
     },
@@ -67,6 +68,16 @@ app.conf.update(
             "task": "engagement.reminders.tasks.send_due_reminders",
             "schedule": crontab(minute="*/15"),
         },
+        # Safety alerts unacknowledged for 24 hours are sent again; lost sends are found.
+        "safety-alerts-sweep": {
+            "task": "engagement.safety.tasks.sweep_safety_alerts",
+            "schedule": crontab(minute="*/5"),
+        },
+        # Clinical records of erased partners, once CLINICAL_RETENTION_YEARS have passed.
+        "clinical-records-purge": {
+            "task": "engagement.safety.tasks.purge_clinical_records",
+            "schedule": crontab(minute=41, hour=4),
+        },
         # Hourly, so every timezone's week is reported soon after its Monday 00:00 (SPEC 6).
         "weekly-reports": {
             "task": "engagement.reports.tasks.schedule_weekly_reports",
@@ -94,6 +105,8 @@ app.autodiscover_tasks(["engagement.reports"])
 app.autodiscover_tasks(["engagement.digests"])
 # Check-in reminder tasks live with their planner and ledger (engagement/reminders/tasks.py).
 app.autodiscover_tasks(["engagement.reminders"])
+# Safety alert tasks live with their ledger (engagement/safety/tasks.py).
+app.autodiscover_tasks(["engagement.safety"])
 
 
 # Tasks write emails in the recipient's language, never in that of the request that queued them:

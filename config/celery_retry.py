@@ -58,3 +58,13 @@ ACCOUNT_MAIL_RETRY: Final[dict[str, Any]] = {
     "retry_jitter": True,
     "max_retries": 5,
 }
+
+# Safety alerts (one alert, each of its messages kept on its ledger row): only the database
+# being briefly away escapes the task, retried quickly, since an alert is due within a minute.
+ALERT_RETRY: Final[dict[str, Any]] = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": 5,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 10,
+}

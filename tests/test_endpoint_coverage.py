@@ -50,12 +50,15 @@ from engagement.models import (
     Attendance,
     CheckIn,
     Commitment,
+    Consent,
     Couple,
     CoupleStatusChange,
     DigestDelivery,
     Invitation,
     Membership,
     Removal,
+    SafeContact,
+    SafetyAlert,
     TherapySession,
     WeeklyReport,
 )
@@ -95,6 +98,7 @@ class CoverageWorld:
     # Made by the cases that need them (`setup`).
     partner_invitation: Invitation
     partner_device: Device
+    alert: SafetyAlert
 
     def __init__(self) -> None:
         now = timezone.now()
@@ -285,6 +289,33 @@ def _attendance(w: W, user: User | None) -> dict[str, Any]:
 
 def _own_email(w: W, user: User | None) -> dict[str, Any]:
     return {"email": user.email if user else "nobody@example.com"}
+
+
+def _partners_alert(w: W) -> None:
+    w.alert = SafetyAlert.objects.create(
+        couple=w.couple, partner=w.partner, checkin=w.checkin, date=w.day
+    )
+
+
+def _acknowledged_by(w: W, user: User) -> None:
+    w.alert.refresh_from_db()
+    assert w.alert.acknowledged_by_id == user.pk
+
+
+def _partners_safe_contact(w: W) -> None:
+    SafeContact.objects.create(couple=w.couple, partner=w.partner, phone="+1 555 0199")
+
+
+def _has_safe_contact(w: W, user: User) -> None:
+    assert SafeContact.objects.get(couple=w.couple, partner=user).phone == "+1 555 0100"
+
+
+def _partners_consent(w: W) -> None:
+    Consent.objects.create(user=w.partner, document="data-rules", version="partner-1")
+
+
+def _has_consented(w: W, user: User) -> None:
+    assert Consent.objects.get(user=user).version == "1"
 
 
 # Columns:           anonymous outsider partner other_partner former_partner later_partner therapist other_therapist former_therapist
@@ -806,6 +837,70 @@ TABLE: dict[tuple[str, str], list[Case]] = {
             results=lambda data: [item["couple"] for item in data["results"]],
         ),
     ],
+    # --- safety (issue #18): alerts for the therapists, a partner's safe contact, consents -----
+    ("GET", "/api/v1/safety-alerts/"): [
+        Case(
+            "the partner's alert in the list",
+            lambda w: "/api/v1/safety-alerts/",
+            (401, "hidden", "hidden", "hidden", "hidden", "hidden", "listed", "hidden", "hidden"),
+            listed=lambda w: str(w.alert.pk),
+            setup=_partners_alert,
+        ),
+    ],
+    ("POST", "/api/v1/safety-alerts/{id}/acknowledge/"): [
+        Case(
+            "acknowledge the partner's alert",
+            lambda w: f"/api/v1/safety-alerts/{w.alert.pk}/acknowledge/",
+            (401, 404, 404, 404, 404, 404, 200, 404, 404),
+            setup=_partners_alert,
+            then=_acknowledged_by,
+        ),
+    ],
+    ("GET", "/api/v1/couples/{id}/safe-contact/"): [
+        # Each partner reads their own; a therapist names the partner (400 without).
+        Case(
+            "the caller's own safe contact",
+            lambda w: _c(w, "safe-contact/"),
+            (401, 404, 200, 200, 404, 200, 400, 404, 404),
+            setup=_partners_safe_contact,
+        ),
+        Case(
+            "the partner's safe contact, named",
+            lambda w: _c(w, f"safe-contact/?partner={w.partner.pk}"),
+            (401, 404, 200, 404, 404, 404, 200, 404, 404),
+            setup=_partners_safe_contact,
+        ),
+    ],
+    ("PUT", "/api/v1/couples/{id}/safe-contact/"): [
+        Case(
+            "set the caller's safe contact",
+            lambda w: _c(w, "safe-contact/"),
+            (401, 404, 201, 201, 404, 201, 403, 404, 404),
+            body=lambda w, u: {"phone": "+1 555 0100", "voicemail_ok": False},
+            then=_has_safe_contact,
+        ),
+    ],
+    ("GET", "/api/v1/me/consents/"): [
+        Case(
+            "the partner's consent in their history",
+            lambda w: "/api/v1/me/consents/",
+            (401, "hidden", "listed", "hidden", "hidden", "hidden", "hidden", "hidden", "hidden"),
+            listed=lambda w: "data-rules:partner-1",
+            results=lambda data: [
+                {"id": f"{c['document']}:{c['version']}"} for c in data["results"]
+            ],
+            setup=_partners_consent,
+        ),
+    ],
+    ("POST", "/api/v1/me/consents/"): [
+        Case(
+            "accept the data rules",
+            lambda w: "/api/v1/me/consents/",
+            same(201),
+            body=lambda w, u: {"document": "data-rules", "version": "1"},
+            then=_has_consented,
+        ),
+    ],
 }
 
 
@@ -886,6 +981,9 @@ SNAPSHOT: tuple[type[models.Model], ...] = (
     WeeklyReport,
     DigestDelivery,
     Removal,
+    SafetyAlert,
+    SafeContact,
+    Consent,
 )
 
 
@@ -956,16 +1054,9 @@ SPEC_PATHS = (ROOT.parent / "shared" / "SPEC.md", Path("/work/shared/SPEC.md"))
 # Endpoints SPEC v1.1 names that are not built yet, with the issue that builds them. When one is
 # built it joins the schema: take it out of here and give it its row in TABLE.
 UNBUILT: dict[tuple[str, str], str] = {
-    # SPEC section 2 "Consent": no issue names it; the safety feature (#18) is what it records.
-    ("GET", "/api/v1/me/consents/"): "#18",
-    ("POST", "/api/v1/me/consents/"): "#18",
     ("GET", "/api/v1/couples/{id}/goal/"): "#17",
     ("PUT", "/api/v1/couples/{id}/goal/"): "#17",
     ("GET", "/api/v1/couples/{id}/goals/"): "#17",
-    ("GET", "/api/v1/couples/{id}/safe-contact/"): "#18",
-    ("PUT", "/api/v1/couples/{id}/safe-contact/"): "#18",
-    ("GET", "/api/v1/safety-alerts/"): "#18",
-    ("POST", "/api/v1/safety-alerts/{id}/acknowledge/"): "#18",
     ("GET", "/api/v1/sessions/{id}/feedback/"): "#17",
     ("PUT", "/api/v1/sessions/{id}/feedback/"): "#17",
     ("GET", "/api/v1/away/"): "#17",

@@ -238,6 +238,8 @@ _HEADERS: dict[str, dict[str, Any]] = {
 _ONLY_SOME_READERS = {
     "Couple": {"safety_hold"},  # the therapist's view only
     "Session": {"therapist_notes"},  # therapists only
+    "SafetyResource": {"phone", "url", "text"},  # each given only when configured
+    "PartnerEntry": {"safe_contact"},  # the therapist's view only
 }
 _OPEN_ENUM = (
     "Open: later versions may add values, so a client keeps working with one it does not know."

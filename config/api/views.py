@@ -7,7 +7,7 @@ import logging
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views import defaults
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from config.api.fields import utc_timestamp
 from config.api.middleware import is_api, not_found_response
 from config.celery import app as celery_app
+from config.safety_resources import resources_for
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,20 @@ def _degradations() -> list[dict[str, str]]:
                 "(is celery beat, or every worker, stopped?).",
             }
         )
+    from engagement.safety.delivery import unsent
+
+    try:
+        stuck = unsent(now=timezone.now()).count()
+    except Exception:  # the database check reports an unreachable database
+        stuck = 0
+    if stuck:
+        reasons.append(
+            {
+                "code": "safety_alerts_unsent",
+                "detail": f"{stuck} safety alert message(s) failed or were never sent; see "
+                "Safety alert deliveries in the admin (docs/safety.md, 'Operators').",
+            }
+        )
     return reasons
 
 
@@ -89,6 +104,15 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return not_found_response(request)
 
 
+class SafetyResourceSerializer(serializers.Serializer):
+    """A service to contact in danger (SAFETY_RESOURCES): each key but `name` may be absent."""
+
+    name = serializers.CharField()
+    phone = serializers.CharField(required=False)
+    url = serializers.CharField(required=False)
+    text = serializers.CharField(required=False)
+
+
 class MetaView(APIView):
     """What a client needs before signing in: server time, minimum versions, backfill window."""
 
@@ -107,6 +131,11 @@ class MetaView(APIView):
                     {"ios": serializers.CharField(), "android": serializers.CharField()},
                 ),
                 "checkin_backfill_days": serializers.IntegerField(),
+                "safety_resources": SafetyResourceSerializer(
+                    many=True,
+                    help_text="Services to show beside the safety question, in the request's "
+                    "language (SAFETY_RESOURCES; docs/safety.md).",
+                ),
                 "web_push_public_key": serializers.CharField(
                     allow_null=True,
                     help_text="The VAPID public key browsers subscribe with; null when Web "
@@ -122,6 +151,9 @@ class MetaView(APIView):
                 "server_time": now,
                 "min_client_version": settings.MIN_CLIENT_VERSION,
                 "checkin_backfill_days": settings.CHECKIN_BACKFILL_DAYS,
+                "safety_resources": resources_for(
+                    settings.SAFETY_RESOURCES, translation.get_language() or "en"
+                ),
                 "web_push_public_key": settings.WEBPUSH_VAPID_PUBLIC_KEY or None,
             }
         )

@@ -10,6 +10,8 @@ import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.safety_resources import SafetyResourcesError, parse_safety_resources
+
 # Lets generic classes such as ModelAdmin[User] be subscripted at runtime, as the stubs type them.
 django_stubs_ext.monkeypatch()
 
@@ -194,6 +196,20 @@ MIN_CLIENT_VERSION = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BYTES", default=256 * 1024)
 REPORTS_CHUNK_SIZE = env.int("REPORTS_CHUNK_SIZE", default=500)
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
+# --- Safety (SPEC sections 1, 6 and 8; docs/safety.md) ---
+try:
+    SAFETY_RESOURCES = parse_safety_resources(
+        env.str("SAFETY_RESOURCES", default=""), languages=[code for code, _ in LANGUAGES]
+    )
+except SafetyResourcesError as _error:
+    raise ImproperlyConfigured(str(_error)) from None
+# Copied on a safety alert still unacknowledged 24 hours after it was raised; unset: no copy.
+SAFETY_ESCALATION_EMAIL = env.str("SAFETY_ESCALATION_EMAIL", default="")
+# Years that safety alerts and session records stay for the couple's therapists after a
+# partner's erasure; 0 erases them with the rest (docs/privacy.md).
+CLINICAL_RETENTION_YEARS = env.int("CLINICAL_RETENTION_YEARS", default=0)
+if CLINICAL_RETENTION_YEARS < 0:
+    raise ImproperlyConfigured("CLINICAL_RETENTION_YEARS must be 0 or more.")
 
 # --- Proxies ---
 # How many trusted proxies append to X-Forwarded-For; the client is the NUM_PROXIES-th address

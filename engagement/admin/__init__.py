@@ -8,6 +8,7 @@ from engagement.admin import (  # noqa: F401 - imported to register their ModelA
     digests,
     reminders,
     reports,
+    safety,
     sessions,
     sync,
     users,

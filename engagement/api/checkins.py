@@ -11,7 +11,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import translation
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
@@ -19,13 +21,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
+from config.safety_resources import resources_for
 from engagement.api import openapi
 from engagement.api.audit import record_therapist_reads
 from engagement.api.base import CallerViewMixin, couple_query_param
 from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
 from engagement.api.filters import READER_SYNC_ORDERING, CheckInFilter
 from engagement.api.permissions import may_check_in, require
-from engagement.api.serializers.checkins import CheckInPutSerializer, CheckInSerializer
+from engagement.api.serializers.checkins import (
+    CheckInPutAnswerSerializer,
+    CheckInPutSerializer,
+    CheckInSerializer,
+)
 from engagement.models import CheckIn
 from engagement.models.checkins import SCALES
 from engagement.selectors.visibility import checkins_visible_to
@@ -105,11 +112,14 @@ class CheckInViewSet(
             "Partners only. `couple` and `visibility` are required; scales are 1 to 5 or null, at "
             "least one present; `note` up to 2 000 characters. The date, in the couple's "
             "timezone, lies from today minus CHECKIN_BACKFILL_DAYS to tomorrow. 201 when "
-            "created, 200 when replaced; the same body again changes nothing."
+            "created, 200 when replaced; the same body again changes nothing. "
+            "`afraid_or_hurt` (true, false or null) is write-only and kept when left out; with "
+            "`true` the answer carries `safety_resources` in the caller's language "
+            "(docs/safety.md), else an empty list."
         ),
         parameters=[openapi.CHECKIN_DATE_PARAMETER],
         request=CheckInPutSerializer,
-        responses={200: CheckInSerializer, 201: CheckInSerializer},
+        responses={200: CheckInPutAnswerSerializer, 201: CheckInPutAnswerSerializer},
         examples=openapi.CHECKIN_PUT,
     )
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -121,6 +131,8 @@ class CheckInViewSet(
         data = body.validated_data
         couple = data["couple"]
         require(may_check_in(user, couple), "Only partners check in.")
+        # Write-only and kept when left out (docs/safety.md): passed on only when it was sent.
+        answer = {"afraid_or_hurt": data["afraid_or_hurt"]} if "afraid_or_hurt" in data else {}
         checkin, created = checkin_upsert(
             couple=couple,
             author=user,
@@ -128,10 +140,19 @@ class CheckInViewSet(
             visibility=data["visibility"],
             ratings={scale: data[scale] for scale in SCALES},
             note=data["note"],
+            **answer,
+        )
+        resources = (
+            resources_for(settings.SAFETY_RESOURCES, translation.get_language() or "en")
+            if data.get("afraid_or_hurt") is True
+            else []
         )
         return Response(
             # Read back as the caller sees it (their own timestamps).
-            CheckInSerializer(self.get_queryset().get(pk=checkin.pk)).data,
+            CheckInPutAnswerSerializer(
+                self.get_queryset().get(pk=checkin.pk),
+                context={"safety_resources": resources},
+            ).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 

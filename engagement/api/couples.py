@@ -95,7 +95,7 @@ class CoupleViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def visible_to(self, user: User) -> QuerySet[Couple]:
-        return couples_visible_to(user).prefetch_related(members_prefetch())
+        return couples_visible_to(user).prefetch_related(members_prefetch(), "safe_contacts")
 
     def _answer(self, couple_id: UUID, status_code: int = status.HTTP_200_OK) -> Response:
         couple = self.get_queryset().get(pk=couple_id)

@@ -17,7 +17,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from engagement.models import CheckIn, Commitment, Removal, TherapySession
+from engagement.models import CheckIn, Commitment, Removal, SafetyAlert, TherapySession
 
 # `?updated_since=2026-11-23T10:00:00+01:00` sent without encoding the `+` arrives with a space
 # in its place; mobile clients get this wrong often enough to read it as meant.
@@ -100,4 +100,15 @@ class RemovalFilter(django_filters.FilterSet):
 
     class Meta:
         model = Removal
+        fields: list[str] = []
+
+
+class SafetyAlertFilter(django_filters.FilterSet):
+    couple = django_filters.UUIDFilter(field_name="couple_id")
+    acknowledged = django_filters.BooleanFilter(
+        field_name="acknowledged_at", lookup_expr="isnull", exclude=True
+    )
+
+    class Meta:
+        model = SafetyAlert
         fields: list[str] = []

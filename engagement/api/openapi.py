@@ -68,7 +68,12 @@ CHECKIN_PUT = [
             "note": "Talked about the holidays without a fight.",
         },
     ),
-    OpenApiExample("Created", response_only=True, status_codes=["201"], value=_CHECKIN),
+    OpenApiExample(
+        "Created",
+        response_only=True,
+        status_codes=["201"],
+        value={**_CHECKIN, "safety_resources": []},
+    ),
 ]
 
 # --- Commitments ---

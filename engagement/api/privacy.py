@@ -98,6 +98,9 @@ class _ExportCheckInSerializer(CheckInSerializer):
     class Meta(CheckInSerializer.Meta):
         fields = list(export.CHECKIN_FIELDS)
         read_only_fields = fields
+        extra_kwargs = {
+            "afraid_or_hurt": {"help_text": "The caller's own safety answer (read nowhere else)."}
+        }
 
 
 class _ExportReportSerializer(serializers.Serializer):
@@ -117,6 +120,21 @@ class _ExportReportSerializer(serializers.Serializer):
     recommendations = serializers.ListField(child=serializers.DictField())
 
 
+class _ExportSafeContactSerializer(serializers.Serializer):
+    couple = serializers.UUIDField()
+    phone = StringField(allow_null=True)
+    email = StringField(allow_null=True)
+    times = StringField(allow_null=True)
+    voicemail_ok = serializers.BooleanField(allow_null=True)
+    updated_at = AwareDateTimeField()
+
+
+class _ExportConsentSerializer(serializers.Serializer):
+    document = StringField()
+    version = StringField()
+    accepted_at = AwareDateTimeField()
+
+
 class ExportSerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=["duet-export"])
     version = serializers.IntegerField()
@@ -128,6 +146,10 @@ class ExportSerializer(serializers.Serializer):
     checkins = _ExportCheckInSerializer(many=True)
     reports = _ExportReportSerializer(many=True)
     devices = DeviceSerializer(many=True, help_text="The caller's push devices, never a token.")
+    safe_contacts = _ExportSafeContactSerializer(
+        many=True, help_text="The caller's own safe contacts; never a safety alert."
+    )
+    consents = _ExportConsentSerializer(many=True)
 
 
 # --- Views ---

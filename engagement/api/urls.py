@@ -13,6 +13,7 @@ from engagement.api.invitations import InvitationViewSet
 from engagement.api.privacy import ExportView, MeView
 from engagement.api.removals import RemovalViewSet
 from engagement.api.reports import CaseloadView, ReportViewSet
+from engagement.api.safety import ConsentView, SafeContactView, SafetyAlertViewSet
 from engagement.api.sessions import SessionViewSet
 from engagement.digests.views import DigestUnsubscribeView
 
@@ -23,6 +24,7 @@ router.register("sessions", SessionViewSet, basename="session")
 router.register("commitments", CommitmentViewSet, basename="commitment")
 router.register("checkins", CheckInViewSet, basename="checkin")
 router.register("removals", RemovalViewSet, basename="removal")
+router.register("safety-alerts", SafetyAlertViewSet, basename="safety-alert")
 # reports/current/ and reports/recompute/ are list-level actions: routed before reports/{id}/.
 router.register("reports", ReportViewSet, basename="report")
 
@@ -33,4 +35,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # `/me/` is accounts' profile view with the erasure added (engagement/api/privacy.py).
     path("me/", MeView.as_view(), name="me"),
     path("me/export/", ExportView.as_view(), name="me-export"),
+    path("me/consents/", ConsentView.as_view(), name="me-consents"),
+    path("couples/<uuid:pk>/safe-contact/", SafeContactView.as_view(), name="safe-contact"),
 ]

@@ -10,7 +10,7 @@ from engagement.models.feedback import SessionFeedback
 from engagement.models.goals import Goal
 from engagement.models.reminders import ReminderDelivery
 from engagement.models.reports import ReportReaderState, WeeklyReport
-from engagement.models.safety import SafetyAlert
+from engagement.models.safety import Consent, SafeContact, SafetyAlert, SafetyAlertDelivery
 from engagement.models.sessions import Attendance, TherapySession
 from engagement.models.sync import IdempotencyRecord, Removal
 
@@ -20,6 +20,7 @@ __all__ = [
     "AwayPeriod",
     "CheckIn",
     "Commitment",
+    "Consent",
     "Couple",
     "CoupleStatusChange",
     "DigestDelivery",
@@ -30,7 +31,9 @@ __all__ = [
     "ReminderDelivery",
     "Removal",
     "ReportReaderState",
+    "SafeContact",
     "SafetyAlert",
+    "SafetyAlertDelivery",
     "SessionFeedback",
     "TherapySession",
     "Visibility",

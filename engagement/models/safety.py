@@ -52,3 +52,111 @@ class SafetyAlert(models.Model):
 
     def __str__(self) -> str:
         return f"Safety alert {self.date}"
+
+
+class SafetyAlertDelivery(models.Model):
+    """The exactly-once ledger of safety alert sends (SPEC section 6): one row per alert,
+    recipient and round, claimed before anything goes out (as the digests' ledger).
+
+    Round 1 goes out when the alert is created; round 2 when it is still unacknowledged 24 hours
+    later, with a copy to SAFETY_ESCALATION_EMAIL (a row with no recipient user, `address` set).
+    A row never sent (failed, or a claim whose worker died) stays for operators: the admin lists
+    it and `/readyz` reports it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CLAIMED = "claimed", "Claimed"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    INITIAL, REMINDER = 1, 2
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    alert = models.ForeignKey(SafetyAlert, on_delete=models.CASCADE, related_name="deliveries")
+    round = models.PositiveSmallIntegerField(default=INITIAL)
+    # The therapist it goes to; null for the escalation copy, which goes to `address`.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="safety_alert_deliveries",
+    )
+    address = models.EmailField(blank=True, default="")
+    status = models.CharField(max_length=7, choices=Status.choices, default=Status.PENDING)
+    # Compare-and-set claim: a worker owns the row while claim_token is its own.
+    claim_token = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=255, blank=True, default="")
+    push_outcome = models.CharField(max_length=200, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "safety alert deliveries"
+        ordering = ("-created_at", "id")
+        indexes = [models.Index(fields=["status", "claimed_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alert", "round", "recipient"],
+                condition=models.Q(recipient__isnull=False),
+                name="safety_delivery_once_per_recipient_and_round",
+            ),
+            models.UniqueConstraint(
+                fields=["alert", "round"],
+                condition=models.Q(recipient__isnull=True),
+                name="safety_delivery_one_escalation_per_round",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Safety alert delivery, round {self.round} ({self.status})"
+
+
+class SafeContact(models.Model):
+    """How a therapist may reach a partner safely after an alert (SPEC section 2): read by its
+    author and the couple's therapists, never by the other partner, never in a digest."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="safe_contacts")
+    partner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="safe_contacts"
+    )
+    phone = models.CharField(max_length=32, blank=True, default="")
+    email = models.EmailField(blank=True, default="")
+    times = models.CharField(max_length=200, blank=True, default="")
+    voicemail_ok = models.BooleanField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["couple", "partner"], name="safe_contact_one_per_partner"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "Safe contact"
+
+
+class Consent(models.Model):
+    """An acceptance of the data rules the apps show (SPEC section 2), kept as history."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents"
+    )
+    document = models.SlugField(max_length=64)
+    version = models.CharField(max_length=32)
+    accepted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-accepted_at", "id")
+        indexes = [models.Index(fields=["user", "accepted_at"])]
+
+    def __str__(self) -> str:
+        return f"Consent to {self.document} {self.version}"

@@ -5,17 +5,21 @@ Engagement's rows are handled here; the account's own part is accounts.services.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import defaultdict
 
+from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import account_anonymise
 from engagement.models import (
+    Attendance,
     CheckIn,
     Commitment,
     Couple,
@@ -23,8 +27,12 @@ from engagement.models import (
     Invitation,
     Membership,
     Removal,
+    SafeContact,
+    SafetyAlert,
+    TherapySession,
     Visibility,
 )
+from engagement.selectors.visibility import session_audience
 
 
 def _removals_for_deleted(
@@ -80,8 +88,12 @@ def user_erase(*, user: User) -> None:
 
     Goes: check-ins, the commitments the user set themselves, profile and preferences, pending
     email changes, tokens, idempotency records, sync removals, couples nobody else ever joined.
-    Stays: sessions and attendance, commitments set by a therapist, stored reports, invitations
+    Stays: joint sessions, commitments set by a therapist, stored reports, invitations
     (pending ones sent by the user are revoked), attached to a row shown as "Former partner".
+    Their clinical record (safety alerts raised by their answers, their attendance and
+    individual sessions with their notes) goes too with CLINICAL_RETENTION_YEARS 0, the
+    default; otherwise it stays for the couple's therapists that many years
+    (`clinical_records_purge`).
     """
     user = User.objects.select_for_update().get(pk=user.pk)
     now = timezone.now()
@@ -100,6 +112,10 @@ def user_erase(*, user: User) -> None:
     Removal.objects.bulk_create(_removals_for_deleted(user, checkins, own_commitments))
     CheckIn.objects.filter(id__in=[c.id for c in checkins]).delete()
     Commitment.objects.filter(id__in=[c.id for c in own_commitments]).delete()
+
+    SafeContact.objects.filter(partner=user).delete()
+    if settings.CLINICAL_RETENTION_YEARS == 0:
+        clinical_records_erase(user_ids=[user.pk], now=now)
 
     Membership.objects.filter(user=user, left_at__isnull=True).update(
         left_at=now, partner_slot=None, shares_balance=False
@@ -121,3 +137,49 @@ def user_erase(*, user: User) -> None:
             content_type=ContentType.objects.get_for_model(Invitation),
             object_id=str(invitation.pk),
         ).update(object_repr=str(invitation)[:200])
+
+
+def clinical_records_erase(*, user_ids: list[uuid.UUID], now: dt.datetime) -> None:
+    """Erase the clinical record kept about these (erased) partners: the safety alerts their
+    answers raised, their attendance entries, and their individual sessions with their notes.
+    Joint sessions stay: they are the remaining partner's record too. Readers who lose a
+    session are told (`/removals/`); a joint session that lost an attendance entry reads as
+    changed to everyone (its clocks move)."""
+    SafetyAlert.objects.filter(partner_id__in=user_ids).delete()
+    individual = list(
+        TherapySession.objects.filter(
+            kind=TherapySession.Kind.INDIVIDUAL, focus_partner_id__in=user_ids
+        )
+    )
+    Removal.objects.bulk_create(
+        Removal(user_id=reader, type=Removal.Type.SESSION, object_id=session.pk, removed_at=now)
+        for session in individual
+        for reader in session_audience(session) - set(user_ids)
+    )
+    TherapySession.objects.filter(pk__in=[s.pk for s in individual]).delete()
+    joint = Attendance.objects.filter(partner_id__in=user_ids).values("session_id")
+    TherapySession.objects.filter(pk__in=joint).update(updated_at=now, partner_updated_at=now)
+    Attendance.objects.filter(partner_id__in=user_ids).delete()
+
+
+def clinical_records_purge(*, now: dt.datetime) -> int:
+    """With CLINICAL_RETENTION_YEARS > 0: erase the clinical record of partners erased longer
+    ago than that (daily, beat). Returns how many erased users' records went."""
+    years = settings.CLINICAL_RETENTION_YEARS
+    if years <= 0:
+        return 0
+    cutoff = now - dt.timedelta(days=365 * years + years // 4)
+    user_ids = list(
+        User.objects.filter(erased_at__lt=cutoff)
+        .filter(
+            Q(safety_alerts__isnull=False)
+            | Q(attendance__isnull=False)
+            | Q(individual_sessions__isnull=False)
+        )
+        .distinct()
+        .values_list("pk", flat=True)
+    )
+    if user_ids:
+        with transaction.atomic():
+            clinical_records_erase(user_ids=user_ids, now=now)
+    return len(user_ids)

@@ -21,7 +21,7 @@ from config.api.fields import ModelSerializer, utc_timestamp
 from engagement.api.serializers.checkins import CheckInSerializer
 from engagement.api.serializers.commitments import CommitmentSerializer
 from engagement.api.serializers.sessions import THERAPIST_ONLY_FIELDS, SessionSerializer
-from engagement.models import Attendance, Membership
+from engagement.models import Attendance, Consent, Membership, SafeContact
 from engagement.selectors.reports import report_for_viewer, reports_readable_by, sharing_of
 from engagement.selectors.visibility import (
     checkins_visible_to,
@@ -42,8 +42,9 @@ def _fields_except(serializer: type[ModelSerializer], *left_out: str) -> tuple[s
     return tuple(name for name in serializer.Meta.fields if name not in left_out)
 
 
-# The caller is the author of every check-in they export.
-CHECKIN_FIELDS = _fields_except(CheckInSerializer, "author")
+# The caller is the author of every check-in they export; their own safety answers are read
+# here and nowhere else (SPEC section 1).
+CHECKIN_FIELDS = (*_fields_except(CheckInSerializer, "author"), "afraid_or_hurt")
 # The caller owns every commitment they export; who created it is not about them.
 COMMITMENT_FIELDS = _fields_except(CommitmentSerializer, "owner", "created_by")
 # Never what only therapists read, such as their notes (SPEC section 1); the caller's own
@@ -191,6 +192,28 @@ def _devices(user: User) -> list[dict[str, Any]]:
     ]
 
 
+def _safe_contacts(user: User) -> list[dict[str, Any]]:
+    """The caller's own safe contacts, one per couple; never a safety alert (SPEC section 4)."""
+    return [
+        {
+            "couple": str(c.couple_id),
+            "phone": c.phone or None,
+            "email": c.email or None,
+            "times": c.times or None,
+            "voicemail_ok": c.voicemail_ok,
+            "updated_at": _utc(c.updated_at),
+        }
+        for c in SafeContact.objects.filter(partner=user).order_by("couple_id")
+    ]
+
+
+def _consents(user: User) -> list[dict[str, Any]]:
+    return [
+        {"document": c.document, "version": c.version, "accepted_at": _utc(c.accepted_at)}
+        for c in Consent.objects.filter(user=user).order_by("accepted_at", "id")
+    ]
+
+
 def export_for(user: User) -> dict[str, Any]:
     """The whole export document."""
     return {
@@ -204,4 +227,6 @@ def export_for(user: User) -> dict[str, Any]:
         "checkins": _checkins(user),
         "reports": _reports(user),
         "devices": _devices(user),
+        "safe_contacts": _safe_contacts(user),
+        "consents": _consents(user),
     }

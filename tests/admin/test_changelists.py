@@ -22,6 +22,7 @@ from engagement.models import (
     AuditEvent,
     CheckIn,
     Commitment,
+    Consent,
     Couple,
     CoupleStatusChange,
     DigestDelivery,
@@ -31,6 +32,9 @@ from engagement.models import (
     ReminderDelivery,
     Removal,
     ReportReaderState,
+    SafeContact,
+    SafetyAlert,
+    SafetyAlertDelivery,
     TherapySession,
     WeeklyReport,
 )
@@ -169,6 +173,21 @@ def populate(n: int) -> None:
     ReminderDelivery.objects.bulk_create(
         ReminderDelivery(user=u, local_date=now.date(), channel="push", status="sent")
         for u in users[:n]
+    )
+    alerts = SafetyAlert.objects.bulk_create(
+        SafetyAlert(couple=c, partner=partners[i][0], date=now.date())
+        for i, c in enumerate(couples)
+    )
+    SafetyAlertDelivery.objects.bulk_create(
+        SafetyAlertDelivery(alert=a, recipient=partners[i][2], status="failed", error="refused")
+        for i, a in enumerate(alerts)
+    )
+    SafeContact.objects.bulk_create(
+        SafeContact(couple=c, partner=partners[i][0], phone="+34 600 000 000")
+        for i, c in enumerate(couples)
+    )
+    Consent.objects.bulk_create(
+        Consent(user=u, document="data-rules", version=str(i)) for i, u in enumerate(users[:n])
     )
     LogEntry.objects.log_actions(
         user_id=users[0].pk, queryset=couples, action_flag=CHANGE, change_message="Changed."

@@ -380,3 +380,98 @@ def test_what_b_shares_with_a_does_show_up(
     assert created == since + dt.timedelta(minutes=5)
     # B still reads when they wrote it; A reads when they gained access.
     assert dt.datetime.fromisoformat(widened["created_at"]) < since
+
+
+# --- safety answers (issue #18): B answers `afraid_or_hurt`, and A observes nothing -----------
+
+
+def _a_outside_the_app(world: Couple) -> tuple[Any, ...]:
+    """What reaches A outside the API: their digest of the last week, and their reminder plan."""
+    from django.utils import timezone
+
+    from engagement.digests import compose
+    from engagement.digests.sources import DigestSources
+    from engagement.models import Membership
+    from engagement.reminders.planner import plan
+    from engagement.reports.weeks import last_completed_week
+
+    now = timezone.now()
+    week = last_completed_week("Europe/Berlin", now)
+    sources = DigestSources.load(user_ids=[world.a.id], weeks=[week], now=now)
+
+    [seat] = sources.seats(world.a.id, Membership.Role.PARTNER)
+    section = compose.partner_section(sources, seat, week)
+    digest = (
+        None
+        if section is None
+        else compose.partner_digest(world.a, [section], week, "https://api.duet.test/unsub")
+    )
+    world.a.refresh_from_db()
+    reminders = [(p.channel, p.local_date) for p in plan([world.a], now=now)]
+    return (digest.text, digest.html) if digest else None, reminders
+
+
+def test_b_answering_the_safety_question_moves_nothing_a_observes(
+    client_for: ClientFor,
+    clock: time_machine.Traveller,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    from django.core import mail
+
+    from engagement.models import SafetyAlert
+    from engagement.safety.tasks import sweep_safety_alerts
+
+    world = _build(client_for, clock)
+    # Created a month ago, so that A's digest may speak of last week (digests never speak of
+    # weeks before the couple's creation).
+    _couple(world.id).__class__.objects.filter(pk=world.id).update(
+        created_at=NOW - dt.timedelta(days=30)
+    )
+    b, doctor, couple = client_for(world.b), client_for(world.therapist), world.id
+    before = snapshot(client_for(world.a), surface_of(world))
+    outside_before = _a_outside_the_app(world)
+    assert outside_before[0] is not None  # A has a digest of last week to compare
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        # Only the answer changes, on a check-in of each visibility (1 day ago B's was `couple`,
+        # 2 days ago `therapist`, 3 days ago `private`), and on a new private one today.
+        for days_ago, visibility in ((1, "couple"), (2, "therapist"), (3, "private")):
+            day = TODAY - dt.timedelta(days=days_ago)
+            _checkin(b, couple, day, visibility, afraid_or_hurt=True)
+            clock.shift(dt.timedelta(minutes=1))
+        answered = _checkin(b, couple, TODAY, "private", afraid_or_hurt=True)
+        assert answered["safety_resources"]
+    assert SafetyAlert.objects.count() == 4
+    # The therapist acknowledges one; B gives a safe contact, takes one answer back and
+    # deletes the private check-in of today.
+    alerts = _ok(doctor.get(f"{API}/safety-alerts/"))["results"]
+    _ok(doctor.post(f"{API}/safety-alerts/{alerts[0]['id']}/acknowledge/"))
+    _ok(
+        b.put(
+            f"{API}/couples/{couple}/safe-contact/",
+            {"phone": "+49 30 0000000", "times": "weekday mornings"},
+            format="json",
+        ),
+        201,
+    )
+    clock.shift(dt.timedelta(minutes=1))
+    _checkin(b, couple, TODAY - dt.timedelta(days=2), "therapist", afraid_or_hurt=False)
+    _ok(b.delete(f"{API}/checkins/{TODAY.isoformat()}/?couple={couple}"), 204)
+    # A day later the unacknowledged ones are sent again; the weekly run recomputes.
+    with time_machine.travel(NOW + dt.timedelta(hours=26), tick=False):
+        sweep_safety_alerts.delay()
+    call_command("compute_reports", stdout=io.StringIO())
+    clock.shift(dt.timedelta(minutes=2))
+
+    after = snapshot(client_for(world.a), surface_of(world))
+    assert after.keys() == before.keys()
+    assert [url for url in before if before[url] != after[url]] == []
+    assert _a_outside_the_app(world) == outside_before
+    # Alerts went, to the therapist only: the comparison is not vacuous.
+    recipients = {address for message in mail.outbox for address in message.to}
+    assert recipients == {world.therapist.email}
+    assert world.a.email not in recipients
+    # B's own reads show no answer either.
+    for row in _ok(b.get(f"{API}/checkins/"))["results"]:
+        assert "afraid_or_hurt" not in row

@@ -340,8 +340,14 @@ LISTS = (
     "/api/v1/removals/",
     "/api/v1/reports/",
     "/api/v1/me/devices/",
+    "/api/v1/safety-alerts/",
+    "/api/v1/me/consents/",
 )
-LISTS_WITH_SYNC = tuple(url for url in LISTS if not url.endswith(("/removals/", "/me/devices/")))
+LISTS_WITH_SYNC = tuple(
+    url
+    for url in LISTS
+    if not url.endswith(("/removals/", "/me/devices/", "/safety-alerts/", "/me/consents/"))
+)
 SYNC = "&updated_since=2020-01-01T00:00:00Z"
 
 

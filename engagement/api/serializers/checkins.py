@@ -7,7 +7,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from config.api.fields import ModelSerializer, StringField, utc_timestamp
+from config.api.fields import BoolField, ModelSerializer, StringField, utc_timestamp
+from config.api.views import SafetyResourceSerializer
 from engagement.api.serializers.fields import ChoiceField, VisibleCoupleField
 from engagement.models import CheckIn, Visibility
 from engagement.models.checkins import SCALES
@@ -52,6 +53,24 @@ class CheckInSerializer(ModelSerializer):
         }
 
 
+class CheckInPutAnswerSerializer(CheckInSerializer):
+    """The answer to a check-in PUT: the check-in, and beside it `safety_resources` (the
+    services of SAFETY_RESOURCES in the caller's language when this PUT answered
+    `afraid_or_hurt: true`, else empty)."""
+
+    safety_resources = SafetyResourceSerializer(many=True, read_only=True)
+
+    class Meta(CheckInSerializer.Meta):
+        fields = [*CheckInSerializer.Meta.fields, "safety_resources"]
+        read_only_fields = fields
+
+    def to_representation(self, instance: CheckIn) -> dict[str, Any]:
+        return {
+            **super().to_representation(instance),
+            "safety_resources": self.context.get("safety_resources", []),
+        }
+
+
 def _scale() -> serializers.IntegerField:
     return serializers.IntegerField(min_value=1, max_value=5, allow_null=True, default=None)
 
@@ -67,6 +86,14 @@ class CheckInPutSerializer(serializers.Serializer):
     visibility = ChoiceField(choices=Visibility.choices)
     # ...one field per name in SCALES (see get_fields), then:
     note = StringField(max_length=NOTE_MAX_LENGTH, allow_blank=True, default="")
+    afraid_or_hurt = BoolField(
+        allow_null=True,
+        required=False,
+        write_only=True,
+        help_text="Today, did your partner hurt, threaten or force you, or were you afraid of "
+        "what they might do? Write-only: no read returns it. It reaches the couple's therapists "
+        "as a safety alert whatever the visibility. Left out, the stored answer stays.",
+    )
 
     def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
         declared = super().get_fields()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field
@@ -18,6 +19,7 @@ from config.api.fields import (
     utc_timestamp,
 )
 from engagement.api.permissions import role_of
+from engagement.api.serializers.safety import SafeContactSerializer, safe_contact_data
 from engagement.models import Couple, Membership
 
 Role = Membership.Role
@@ -29,6 +31,11 @@ class PartnerEntrySerializer(serializers.Serializer):
     joined_at = AwareDateTimeField()
     shares_balance = BoolField(
         help_text="This partner's consent to see the couple's balance (withdrawable)."
+    )
+    safe_contact = SafeContactSerializer(
+        required=False,
+        help_text="Therapists only: how to reach this partner safely after a safety alert "
+        "(every key null when none was given); absent from what partners receive.",
     )
 
 
@@ -140,6 +147,12 @@ class CoupleSerializer(ModelSerializer):
             instance.updated_at if role == Role.THERAPIST else instance.partner_updated_at,
         )
         data["updated_at"] = utc_timestamp(clock)
+        if role == Role.THERAPIST:
+            # SPEC section 2, "Couple": the therapist's couple carries each partner's safe
+            # contact (never the other partner's view, never a digest).
+            contacts = {c.partner_id: c for c in instance.safe_contacts.all()}
+            for entry in data["partners"]:
+                entry["safe_contact"] = safe_contact_data(contacts.get(UUID(entry["id"])))
         if role != Role.THERAPIST:
             # Partners never see the hold itself (SPEC section 1), not even its key.
             data.pop("safety_hold", None)

@@ -1,0 +1,1 @@
+"""Safety alerts reaching the couple's therapists: the exactly-once ledger, texts and tasks."""
