@@ -48,14 +48,17 @@ from accounts.authentication import issue_tokens
 from accounts.models import Device, EmailVerification, User
 from engagement.models import (
     Attendance,
+    AwayPeriod,
     CheckIn,
     Commitment,
     Couple,
     CoupleStatusChange,
     DigestDelivery,
+    Goal,
     Invitation,
     Membership,
     Removal,
+    SessionFeedback,
     TherapySession,
     WeeklyReport,
 )
@@ -93,6 +96,8 @@ class CoverageWorld:
     # Made by the cases that need them (`setup`).
     partner_invitation: Invitation
     partner_device: Device
+    shared_away: AwayPeriod
+    hidden_away: AwayPeriod
 
     def __init__(self) -> None:
         now = timezone.now()
@@ -248,6 +253,10 @@ def _approved_by(w: W, user: User) -> None:
     assert [entry["partner"] for entry in w.partner_invitation.approvals or []] == [str(user.pk)]
 
 
+def _exists(model: type[models.Model], **lookup: Any) -> None:
+    assert model._default_manager.filter(**lookup).exists(), (model.__name__, lookup)
+
+
 def _c(w: W, action: str = "") -> str:
     return f"/api/v1/couples/{w.couple.pk}/{action}"
 
@@ -283,6 +292,57 @@ def _attendance(w: W, user: User | None) -> dict[str, Any]:
 
 def _own_email(w: W, user: User | None) -> dict[str, Any]:
     return {"email": user.email if user else "nobody@example.com"}
+
+
+def _both_attended(w: W) -> None:
+    """Both first partners attended the joint session, recorded now (issue #17)."""
+    for partner in (w.partner, w.other_partner):
+        Attendance.objects.create(session=w.joint, partner=partner, status="attended")
+
+
+def _partners_feedback(w: W) -> None:
+    _both_attended(w)
+    SessionFeedback.objects.create(
+        session=w.joint, partner=w.partner, understood=7, helpful=6, spoke_freely=5, coming_back=8
+    )
+
+
+def _feedback_body(w: W, user: User | None) -> dict[str, Any]:
+    return {"understood": 7, "helpful": 6, "spoke_freely": 5, "coming_back": 8}
+
+
+def _partners_goal(w: W) -> None:
+    Goal.objects.create(couple=w.couple, partner=w.partner, goal="work_on_it")
+
+
+def _partners_away(w: W) -> None:
+    """The partner's `couple` and `therapist` away periods, from the world's day (3 days ago)."""
+    w.shared_away = AwayPeriod.objects.create(
+        couple=w.couple,
+        partner=w.partner,
+        starts_on=w.day,
+        ends_on=w.day + dt.timedelta(days=1),
+        visibility="couple",
+        shared_at=w.now,
+    )
+    w.hidden_away = AwayPeriod.objects.create(
+        couple=w.couple,
+        partner=w.partner,
+        starts_on=w.day + dt.timedelta(days=2),
+        ends_on=w.day + dt.timedelta(days=2),
+        visibility="therapist",
+    )
+
+
+def _away_body(w: W, user: User | None) -> dict[str, Any]:
+    start = timezone.localdate(w.now) + dt.timedelta(days=10)
+    return {
+        "couple": str(w.couple.pk),
+        "starts_on": str(start),
+        "ends_on": str(start + dt.timedelta(days=2)),
+        "reason": "travel",
+        "visibility": "couple",
+    }
 
 
 # Columns:           anonymous outsider partner other_partner former_partner later_partner therapist other_therapist former_therapist
@@ -802,6 +862,123 @@ TABLE: dict[tuple[str, str], list[Case]] = {
             (401, 404, 204, 404, 404, 404, 404, 404, 404),
         ),
     ],
+    # --- session feedback, goals, away periods (issue #17) ---------------------------------------
+    # A partner reads their own feedback only: the other partner's GET is a 404 whether or not
+    # the partner gave theirs (it learns nothing, not even whether it exists).
+    ("GET", "/api/v1/sessions/{id}/feedback/"): [
+        Case(
+            "the partner's feedback on the joint session",
+            lambda w: f"/api/v1/sessions/{w.joint.pk}/feedback/",
+            (401, 404, 200, 404, 404, 404, 200, 404, 404),
+            setup=_partners_feedback,
+        ),
+    ],
+    ("PUT", "/api/v1/sessions/{id}/feedback/"): [
+        Case(
+            "feedback on the joint session both attended",
+            lambda w: f"/api/v1/sessions/{w.joint.pk}/feedback/",
+            (401, 404, 201, 201, 404, 404, 403, 404, 404),
+            body=_feedback_body,
+            setup=_both_attended,
+            then=lambda w, u: _exists(SessionFeedback, session=w.joint, partner=u),
+        ),
+        Case(
+            "feedback on the partner's individual session nobody recorded",
+            lambda w: f"/api/v1/sessions/{w.individual.pk}/feedback/",
+            (401, 404, 409, 404, 404, 404, 403, 404, 404),
+            body=_feedback_body,
+        ),
+    ],
+    ("GET", "/api/v1/couples/{id}/goal/"): [
+        Case(
+            "the partner's goal",
+            lambda w: _c(w, "goal/"),
+            (401, 404, 200, 404, 404, 404, 404, 404, 404),
+            setup=_partners_goal,
+        ),
+    ],
+    ("PUT", "/api/v1/couples/{id}/goal/"): [
+        Case(
+            "set the caller's goal",
+            lambda w: _c(w, "goal/"),
+            (401, 404, 201, 201, 404, 201, 403, 404, 404),
+            body=lambda w, u: {"goal": "unsure", "note": "Not sure yet"},
+            then=lambda w, u: _exists(Goal, couple=w.couple, partner=u, goal="unsure"),
+        ),
+    ],
+    ("GET", "/api/v1/couples/{id}/goals/"): [
+        Case(
+            "the partners' goals and history",
+            lambda w: _c(w, "goals/"),
+            (401, 404, 403, 403, 404, 403, 200, 404, 404),
+            setup=_partners_goal,
+        ),
+    ],
+    ("GET", "/api/v1/away/"): [
+        Case(
+            "the partner's couple away period in the list",
+            lambda w: "/api/v1/away/",
+            (401, "hidden", "listed", "listed", "hidden", "hidden", "listed", "hidden", "hidden"),
+            listed=lambda w: str(w.shared_away.pk),
+            setup=_partners_away,
+        ),
+        Case(
+            "the partner's therapist-only away period in the list",
+            lambda w: "/api/v1/away/",
+            (401, "hidden", "listed", "hidden", "hidden", "hidden", "listed", "hidden", "hidden"),
+            listed=lambda w: str(w.hidden_away.pk),
+            setup=_partners_away,
+        ),
+    ],
+    ("POST", "/api/v1/away/"): [
+        Case(
+            "record an away period",
+            lambda w: "/api/v1/away/",
+            (401, 400, 201, 201, 400, 201, 403, 400, 400),
+            body=_away_body,
+            then=lambda w, u: _exists(AwayPeriod, couple=w.couple, partner=u),
+        ),
+    ],
+    ("GET", "/api/v1/away/{id}/"): [
+        Case(
+            "read the couple away period",
+            lambda w: f"/api/v1/away/{w.shared_away.pk}/",
+            (401, 404, 200, 200, 404, 404, 200, 404, 404),
+            setup=_partners_away,
+        ),
+        Case(
+            "read the therapist-only away period",
+            lambda w: f"/api/v1/away/{w.hidden_away.pk}/",
+            (401, 404, 200, 404, 404, 404, 200, 404, 404),
+            setup=_partners_away,
+        ),
+    ],
+    ("PATCH", "/api/v1/away/{id}/"): [
+        Case(
+            "edit the couple away period",
+            lambda w: f"/api/v1/away/{w.shared_away.pk}/",
+            (401, 404, 200, 403, 404, 404, 403, 404, 404),
+            body=lambda w, u: {"reason": "illness"},
+            setup=_partners_away,
+        ),
+        Case(
+            "narrow the couple away period",
+            lambda w: f"/api/v1/away/{w.shared_away.pk}/",
+            (401, 404, 200, 403, 404, 404, 403, 404, 404),
+            body=lambda w, u: {"visibility": "therapist"},
+            setup=_partners_away,
+            then=lambda w, u: _exists(Removal, object_id=w.shared_away.pk, user=w.other_partner),
+        ),
+    ],
+    ("DELETE", "/api/v1/away/{id}/"): [
+        Case(
+            "delete the couple away period",
+            lambda w: f"/api/v1/away/{w.shared_away.pk}/",
+            (401, 404, 204, 403, 404, 404, 403, 404, 404),
+            setup=_partners_away,
+            then=lambda w, u: _exists(Removal, object_id=w.shared_away.pk, user=w.therapist),
+        ),
+    ],
     # --- reports --------------------------------------------------------------------------------
     ("GET", "/api/v1/reports/"): [
         Case(
@@ -934,6 +1111,9 @@ SNAPSHOT: tuple[type[models.Model], ...] = (
     WeeklyReport,
     DigestDelivery,
     Removal,
+    SessionFeedback,
+    Goal,
+    AwayPeriod,
 )
 
 
@@ -1007,20 +1187,10 @@ UNBUILT: dict[tuple[str, str], str] = {
     # SPEC section 2 "Consent": no issue names it; the safety feature (#18) is what it records.
     ("GET", "/api/v1/me/consents/"): "#18",
     ("POST", "/api/v1/me/consents/"): "#18",
-    ("GET", "/api/v1/couples/{id}/goal/"): "#17",
-    ("PUT", "/api/v1/couples/{id}/goal/"): "#17",
-    ("GET", "/api/v1/couples/{id}/goals/"): "#17",
     ("GET", "/api/v1/couples/{id}/safe-contact/"): "#18",
     ("PUT", "/api/v1/couples/{id}/safe-contact/"): "#18",
     ("GET", "/api/v1/safety-alerts/"): "#18",
     ("POST", "/api/v1/safety-alerts/{id}/acknowledge/"): "#18",
-    ("GET", "/api/v1/sessions/{id}/feedback/"): "#17",
-    ("PUT", "/api/v1/sessions/{id}/feedback/"): "#17",
-    ("GET", "/api/v1/away/"): "#17",
-    ("POST", "/api/v1/away/"): "#17",
-    ("GET", "/api/v1/away/{id}/"): "#17",
-    ("PATCH", "/api/v1/away/{id}/"): "#17",
-    ("DELETE", "/api/v1/away/{id}/"): "#17",
 }
 # In the schema, not in SPEC's table: documented in docs/architecture.md.
 EXTRAS = {("GET", "/api/v1/invitations/{id}/")}
