@@ -21,7 +21,9 @@ from config.api.fields import AwareDateTimeField, StringField
 from config.api.schema import AutoSchema
 from engagement.models import (
     Attendance,
+    AwayPeriod,
     Commitment,
+    Goal,
     Membership,
     TherapySession,
     Visibility,
@@ -117,6 +119,35 @@ class _ExportCheckInSerializer(serializers.Serializer):
     updated_at = AwareDateTimeField()
 
 
+class _ExportFeedbackSerializer(serializers.Serializer):
+    session = serializers.UUIDField()
+    understood = serializers.IntegerField()
+    helpful = serializers.IntegerField()
+    spoke_freely = serializers.IntegerField()
+    coming_back = serializers.IntegerField()
+    comment = StringField()
+    submitted_at = AwareDateTimeField()
+    updated_at = AwareDateTimeField()
+
+
+class _ExportGoalSerializer(serializers.Serializer):
+    couple = serializers.UUIDField()
+    goal = _enum(Goal.Choice)
+    note = StringField()
+    set_at = AwareDateTimeField()
+
+
+class _ExportAwayPeriodSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    couple = serializers.UUIDField()
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    reason = _enum(AwayPeriod.Reason, allow_null=True)
+    visibility = _enum(AwayPeriod.Visibility)
+    created_at = AwareDateTimeField()
+    updated_at = AwareDateTimeField()
+
+
 class _ExportReportSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     couple = serializers.UUIDField()
@@ -143,6 +174,9 @@ class ExportSerializer(serializers.Serializer):
     sessions = _ExportSessionSerializer(many=True)
     commitments = _ExportCommitmentSerializer(many=True)
     checkins = _ExportCheckInSerializer(many=True)
+    session_feedback = _ExportFeedbackSerializer(many=True, help_text="The caller's own.")
+    goals = _ExportGoalSerializer(many=True, help_text="Every goal the caller set, oldest first.")
+    away_periods = _ExportAwayPeriodSerializer(many=True)
     reports = _ExportReportSerializer(many=True)
     devices = DeviceSerializer(many=True, help_text="The caller's push devices, never a token.")
 

@@ -16,15 +16,19 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import account_anonymise
 from engagement.models import (
+    AwayPeriod,
     CheckIn,
     Commitment,
     Couple,
+    Goal,
     IdempotencyRecord,
     Invitation,
     Membership,
     Removal,
+    SessionFeedback,
     Visibility,
 )
+from engagement.selectors.visibility import away_audience
 
 
 def _removals_for_deleted(
@@ -78,7 +82,8 @@ def _removals_for_deleted(
 def user_erase(*, user: User) -> None:
     """Erase the account and its personal data; keep, anonymised, what belongs to others.
 
-    Goes: check-ins, the commitments the user set themselves, profile and preferences, pending
+    Goes: check-ins, the commitments the user set themselves, their session feedback, goals
+    and away periods, profile and preferences, pending
     email changes, tokens, idempotency records, sync removals, couples nobody else ever joined.
     Stays: sessions and attendance, commitments set by a therapist, stored reports, invitations
     (pending ones sent by the user are revoked), attached to a row shown as "Former partner".
@@ -100,6 +105,16 @@ def user_erase(*, user: User) -> None:
     Removal.objects.bulk_create(_removals_for_deleted(user, checkins, own_commitments))
     CheckIn.objects.filter(id__in=[c.id for c in checkins]).delete()
     Commitment.objects.filter(id__in=[c.id for c in own_commitments]).delete()
+    # Issue #17: what the user said of sessions, wanted from therapy, and when they were away.
+    away = list(AwayPeriod.objects.filter(partner=user))
+    Removal.objects.bulk_create(
+        Removal(user_id=reader, type=Removal.Type.AWAY, object_id=period.pk, removed_at=now)
+        for period in away
+        for reader in away_audience(period) - {user.pk}
+    )
+    AwayPeriod.objects.filter(partner=user).delete()
+    SessionFeedback.objects.filter(partner=user).delete()
+    Goal.objects.filter(partner=user).delete()
 
     Membership.objects.filter(user=user, left_at__isnull=True).update(
         left_at=now, partner_slot=None, shares_balance=False
