@@ -346,6 +346,7 @@ LISTS = (
     "/api/v1/checkins/",
     "/api/v1/removals/",
     "/api/v1/reports/",
+    "/api/v1/away/",
     "/api/v1/me/devices/",
 )
 LISTS_WITH_SYNC = tuple(url for url in LISTS if not url.endswith(("/removals/", "/me/devices/")))
