@@ -337,3 +337,16 @@ def test_listing_away_periods_takes_the_same_few_queries_whatever_the_page_size(
     with django_assert_max_num_queries(3):
         response = client.get(AWAY, {"page_size": page_size})
     assert len(response.json()["results"]) == min(page_size, 60)
+
+
+def test_the_overlap_is_explained_in_the_callers_language(
+    world: World, client_for: ClientFor
+) -> None:
+    partner = client_for(world.partner)
+    _post(partner, _body(world, 0, 2))
+    response = partner.post(AWAY, _body(world, 1, 3), format="json", HTTP_ACCEPT_LANGUAGE="es")
+    assert response.json()["errors"][0] == {
+        "code": "overlap",
+        "detail": "Se solapa con otra de tus ausencias en esta pareja.",
+        "attr": "starts_on",
+    }
