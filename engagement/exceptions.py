@@ -113,6 +113,23 @@ class RoleConflict(
     """One role per user and couple, over time (SPEC section 1)."""
 
 
+# --- session feedback (SPEC section 2) --------------------------------------------------------
+
+
+class NotAttended(APIException):
+    """Feedback comes only from a partner whose attendance entry is `attended` or `late`."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Feedback is given by a partner recorded as attending this session."
+    default_code = "not_attended"
+
+
+class FeedbackWindowClosed(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The time to give feedback on this session has passed."
+    default_code = "feedback_window_closed"
+
+
 # --- Idempotency-Key (SPEC section 3) ---------------------------------------------------------
 
 

@@ -48,17 +48,20 @@ from accounts.authentication import issue_tokens
 from accounts.models import Device, EmailVerification, User
 from engagement.models import (
     Attendance,
+    AwayPeriod,
     CheckIn,
     Commitment,
     Consent,
     Couple,
     CoupleStatusChange,
     DigestDelivery,
+    Goal,
     Invitation,
     Membership,
     Removal,
     SafeContact,
     SafetyAlert,
+    SessionFeedback,
     TherapySession,
     WeeklyReport,
 )
@@ -99,6 +102,8 @@ class CoverageWorld:
     partner_invitation: Invitation
     partner_device: Device
     alert: SafetyAlert
+    shared_away: AwayPeriod
+    hidden_away: AwayPeriod
 
     def __init__(self) -> None:
         now = timezone.now()
@@ -254,6 +259,10 @@ def _approved_by(w: W, user: User) -> None:
     assert [entry["partner"] for entry in w.partner_invitation.approvals or []] == [str(user.pk)]
 
 
+def _exists(model: type[models.Model], **lookup: Any) -> None:
+    assert model._default_manager.filter(**lookup).exists(), (model.__name__, lookup)
+
+
 def _c(w: W, action: str = "") -> str:
     return f"/api/v1/couples/{w.couple.pk}/{action}"
 
@@ -316,6 +325,57 @@ def _partners_consent(w: W) -> None:
 
 def _has_consented(w: W, user: User) -> None:
     assert Consent.objects.get(user=user).version == "1"
+
+
+def _both_attended(w: W) -> None:
+    """Both first partners attended the joint session, recorded now (issue #17)."""
+    for partner in (w.partner, w.other_partner):
+        Attendance.objects.create(session=w.joint, partner=partner, status="attended")
+
+
+def _partners_feedback(w: W) -> None:
+    _both_attended(w)
+    SessionFeedback.objects.create(
+        session=w.joint, partner=w.partner, understood=7, helpful=6, spoke_freely=5, coming_back=8
+    )
+
+
+def _feedback_body(w: W, user: User | None) -> dict[str, Any]:
+    return {"understood": 7, "helpful": 6, "spoke_freely": 5, "coming_back": 8}
+
+
+def _partners_goal(w: W) -> None:
+    Goal.objects.create(couple=w.couple, partner=w.partner, goal="work_on_it")
+
+
+def _partners_away(w: W) -> None:
+    """The partner's `couple` and `therapist` away periods, from the world's day (3 days ago)."""
+    w.shared_away = AwayPeriod.objects.create(
+        couple=w.couple,
+        partner=w.partner,
+        starts_on=w.day,
+        ends_on=w.day + dt.timedelta(days=1),
+        visibility="couple",
+        shared_at=w.now,
+    )
+    w.hidden_away = AwayPeriod.objects.create(
+        couple=w.couple,
+        partner=w.partner,
+        starts_on=w.day + dt.timedelta(days=2),
+        ends_on=w.day + dt.timedelta(days=2),
+        visibility="therapist",
+    )
+
+
+def _away_body(w: W, user: User | None) -> dict[str, Any]:
+    start = timezone.localdate(w.now) + dt.timedelta(days=10)
+    return {
+        "couple": str(w.couple.pk),
+        "starts_on": str(start),
+        "ends_on": str(start + dt.timedelta(days=2)),
+        "reason": "travel",
+        "visibility": "couple",
+    }
 
 
 # Columns:           anonymous outsider partner other_partner former_partner later_partner therapist other_therapist former_therapist
@@ -795,6 +855,123 @@ TABLE: dict[tuple[str, str], list[Case]] = {
             (401, 404, 204, 404, 404, 404, 404, 404, 404),
         ),
     ],
+    # --- session feedback, goals, away periods (issue #17) ---------------------------------------
+    # A partner reads their own feedback only: the other partner's GET is a 404 whether or not
+    # the partner gave theirs (it learns nothing, not even whether it exists).
+    ("GET", "/api/v1/sessions/{id}/feedback/"): [
+        Case(
+            "the partner's feedback on the joint session",
+            lambda w: f"/api/v1/sessions/{w.joint.pk}/feedback/",
+            (401, 404, 200, 404, 404, 404, 200, 404, 404),
+            setup=_partners_feedback,
+        ),
+    ],
+    ("PUT", "/api/v1/sessions/{id}/feedback/"): [
+        Case(
+            "feedback on the joint session both attended",
+            lambda w: f"/api/v1/sessions/{w.joint.pk}/feedback/",
+            (401, 404, 201, 201, 404, 404, 403, 404, 404),
+            body=_feedback_body,
+            setup=_both_attended,
+            then=lambda w, u: _exists(SessionFeedback, session=w.joint, partner=u),
+        ),
+        Case(
+            "feedback on the partner's individual session nobody recorded",
+            lambda w: f"/api/v1/sessions/{w.individual.pk}/feedback/",
+            (401, 404, 409, 404, 404, 404, 403, 404, 404),
+            body=_feedback_body,
+        ),
+    ],
+    ("GET", "/api/v1/couples/{id}/goal/"): [
+        Case(
+            "the partner's goal",
+            lambda w: _c(w, "goal/"),
+            (401, 404, 200, 404, 404, 404, 404, 404, 404),
+            setup=_partners_goal,
+        ),
+    ],
+    ("PUT", "/api/v1/couples/{id}/goal/"): [
+        Case(
+            "set the caller's goal",
+            lambda w: _c(w, "goal/"),
+            (401, 404, 201, 201, 404, 201, 403, 404, 404),
+            body=lambda w, u: {"goal": "unsure", "note": "Not sure yet"},
+            then=lambda w, u: _exists(Goal, couple=w.couple, partner=u, goal="unsure"),
+        ),
+    ],
+    ("GET", "/api/v1/couples/{id}/goals/"): [
+        Case(
+            "the partners' goals and history",
+            lambda w: _c(w, "goals/"),
+            (401, 404, 403, 403, 404, 403, 200, 404, 404),
+            setup=_partners_goal,
+        ),
+    ],
+    ("GET", "/api/v1/away/"): [
+        Case(
+            "the partner's couple away period in the list",
+            lambda w: "/api/v1/away/",
+            (401, "hidden", "listed", "listed", "hidden", "hidden", "listed", "hidden", "hidden"),
+            listed=lambda w: str(w.shared_away.pk),
+            setup=_partners_away,
+        ),
+        Case(
+            "the partner's therapist-only away period in the list",
+            lambda w: "/api/v1/away/",
+            (401, "hidden", "listed", "hidden", "hidden", "hidden", "listed", "hidden", "hidden"),
+            listed=lambda w: str(w.hidden_away.pk),
+            setup=_partners_away,
+        ),
+    ],
+    ("POST", "/api/v1/away/"): [
+        Case(
+            "record an away period",
+            lambda w: "/api/v1/away/",
+            (401, 400, 201, 201, 400, 201, 403, 400, 400),
+            body=_away_body,
+            then=lambda w, u: _exists(AwayPeriod, couple=w.couple, partner=u),
+        ),
+    ],
+    ("GET", "/api/v1/away/{id}/"): [
+        Case(
+            "read the couple away period",
+            lambda w: f"/api/v1/away/{w.shared_away.pk}/",
+            (401, 404, 200, 200, 404, 404, 200, 404, 404),
+            setup=_partners_away,
+        ),
+        Case(
+            "read the therapist-only away period",
+            lambda w: f"/api/v1/away/{w.hidden_away.pk}/",
+            (401, 404, 200, 404, 404, 404, 200, 404, 404),
+            setup=_partners_away,
+        ),
+    ],
+    ("PATCH", "/api/v1/away/{id}/"): [
+        Case(
+            "edit the couple away period",
+            lambda w: f"/api/v1/away/{w.shared_away.pk}/",
+            (401, 404, 200, 403, 404, 404, 403, 404, 404),
+            body=lambda w, u: {"reason": "illness"},
+            setup=_partners_away,
+        ),
+        Case(
+            "narrow the couple away period",
+            lambda w: f"/api/v1/away/{w.shared_away.pk}/",
+            (401, 404, 200, 403, 404, 404, 403, 404, 404),
+            body=lambda w, u: {"visibility": "therapist"},
+            setup=_partners_away,
+            then=lambda w, u: _exists(Removal, object_id=w.shared_away.pk, user=w.other_partner),
+        ),
+    ],
+    ("DELETE", "/api/v1/away/{id}/"): [
+        Case(
+            "delete the couple away period",
+            lambda w: f"/api/v1/away/{w.shared_away.pk}/",
+            (401, 404, 204, 403, 404, 404, 403, 404, 404),
+            setup=_partners_away,
+            then=lambda w, u: _exists(Removal, object_id=w.shared_away.pk, user=w.therapist),
+        ),
+    ],
     # --- reports --------------------------------------------------------------------------------
     ("GET", "/api/v1/reports/"): [
         Case(
@@ -984,6 +1161,9 @@ SNAPSHOT: tuple[type[models.Model], ...] = (
     SafetyAlert,
     SafeContact,
     Consent,
+    SessionFeedback,
+    Goal,
+    AwayPeriod,
 )
 
 
@@ -1053,18 +1233,7 @@ SPEC_PATHS = (ROOT.parent / "shared" / "SPEC.md", Path("/work/shared/SPEC.md"))
 
 # Endpoints SPEC v1.1 names that are not built yet, with the issue that builds them. When one is
 # built it joins the schema: take it out of here and give it its row in TABLE.
-UNBUILT: dict[tuple[str, str], str] = {
-    ("GET", "/api/v1/couples/{id}/goal/"): "#17",
-    ("PUT", "/api/v1/couples/{id}/goal/"): "#17",
-    ("GET", "/api/v1/couples/{id}/goals/"): "#17",
-    ("GET", "/api/v1/sessions/{id}/feedback/"): "#17",
-    ("PUT", "/api/v1/sessions/{id}/feedback/"): "#17",
-    ("GET", "/api/v1/away/"): "#17",
-    ("POST", "/api/v1/away/"): "#17",
-    ("GET", "/api/v1/away/{id}/"): "#17",
-    ("PATCH", "/api/v1/away/{id}/"): "#17",
-    ("DELETE", "/api/v1/away/{id}/"): "#17",
-}
+UNBUILT: dict[tuple[str, str], str] = {}
 # In the schema, not in SPEC's table: documented in docs/architecture.md.
 EXTRAS = {("GET", "/api/v1/invitations/{id}/")}
 # In SPEC's table, served outside the API and its schema.

@@ -53,6 +53,9 @@ ErrorResponse409Serializer = _error_response_serializer(
         "approval_not_needed",
         "role_conflict",
         "last_therapist_on_hold",
+        # Session feedback (SPEC section 2).
+        "not_attended",
+        "feedback_window_closed",
     ],
 )
 ErrorResponse413Serializer = _error_response_serializer(413, ["request_too_large"])

@@ -185,6 +185,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Product settings ---
 CHECKIN_BACKFILL_DAYS = env.int("CHECKIN_BACKFILL_DAYS", default=14)
+# How long after a session (or its attendance being recorded, whichever is later) a partner who
+# attended may give their feedback on it (SPEC section 2, "Session feedback").
+FEEDBACK_WINDOW_DAYS = env.int("FEEDBACK_WINDOW_DAYS", default=7)
 REFRESH_REUSE_GRACE_SECONDS = env.int("REFRESH_REUSE_GRACE_SECONDS", default=60)
 # How long a link to confirm an address (registration or email change) stays valid.
 EMAIL_VERIFICATION_TIMEOUT = env.int("EMAIL_VERIFICATION_TIMEOUT", default=2 * 24 * 3600)

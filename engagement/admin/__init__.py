@@ -2,10 +2,13 @@
 
 from engagement.admin import (  # noqa: F401 - imported to register their ModelAdmins
     audit,
+    away,
     checkins,
     commitments,
     couples,
     digests,
+    feedback,
+    goals,
     reminders,
     reports,
     safety,

@@ -1,4 +1,4 @@
-"""Filters of the session, commitment, check-in and removal lists.
+"""Filters of the session, commitment, check-in, away period and removal lists.
 
 Range filters are inclusive (`*_after` is ≥, `*_before` is ≤, `updated_since` and `since` are ≥).
 Datetimes must carry an offset, as everywhere in the API. An id the caller cannot see filters the
@@ -17,7 +17,14 @@ from django import forms
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from engagement.models import CheckIn, Commitment, Removal, SafetyAlert, TherapySession
+from engagement.models import (
+    AwayPeriod,
+    CheckIn,
+    Commitment,
+    Removal,
+    SafetyAlert,
+    TherapySession,
+)
 
 # `?updated_since=2026-11-23T10:00:00+01:00` sent without encoding the `+` arrives with a space
 # in its place; mobile clients get this wrong often enough to read it as meant.
@@ -92,6 +99,16 @@ class CheckInFilter(django_filters.FilterSet):
 
     class Meta:
         model = CheckIn
+        fields: list[str] = []
+
+
+class AwayPeriodFilter(django_filters.FilterSet):
+    couple = django_filters.UUIDFilter(field_name="couple_id")
+    partner = django_filters.UUIDFilter(field_name="partner_id")
+    updated_since = AwareDateTimeFilter(field_name="reader_updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = AwayPeriod
         fields: list[str] = []
 
 

@@ -24,6 +24,8 @@ from engagement.api.serializers.commitments import CommitmentSerializer
 from engagement.api.serializers.sessions import SessionSerializer
 from engagement.models import (
     Attendance,
+    AwayPeriod,
+    Goal,
     Membership,
     WeeklyReport,
 )
@@ -103,6 +105,35 @@ class _ExportCheckInSerializer(CheckInSerializer):
         }
 
 
+class _ExportFeedbackSerializer(serializers.Serializer):
+    session = serializers.UUIDField()
+    understood = serializers.IntegerField()
+    helpful = serializers.IntegerField()
+    spoke_freely = serializers.IntegerField()
+    coming_back = serializers.IntegerField()
+    comment = StringField()
+    submitted_at = AwareDateTimeField()
+    updated_at = AwareDateTimeField()
+
+
+class _ExportGoalSerializer(serializers.Serializer):
+    couple = serializers.UUIDField()
+    goal = _enum(Goal.Choice)
+    note = StringField()
+    set_at = AwareDateTimeField()
+
+
+class _ExportAwayPeriodSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    couple = serializers.UUIDField()
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    reason = _enum(AwayPeriod.Reason, allow_null=True)
+    visibility = _enum(AwayPeriod.Visibility)
+    created_at = AwareDateTimeField()
+    updated_at = AwareDateTimeField()
+
+
 class _ExportReportSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     couple = serializers.UUIDField()
@@ -144,6 +175,9 @@ class ExportSerializer(serializers.Serializer):
     sessions = _ExportSessionSerializer(many=True)
     commitments = _ExportCommitmentSerializer(many=True)
     checkins = _ExportCheckInSerializer(many=True)
+    session_feedback = _ExportFeedbackSerializer(many=True, help_text="The caller's own.")
+    goals = _ExportGoalSerializer(many=True, help_text="Every goal the caller set, oldest first.")
+    away_periods = _ExportAwayPeriodSerializer(many=True)
     reports = _ExportReportSerializer(many=True)
     devices = DeviceSerializer(many=True, help_text="The caller's push devices, never a token.")
     safe_contacts = _ExportSafeContactSerializer(

@@ -6,9 +6,12 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, path
 from rest_framework.routers import SimpleRouter
 
+from engagement.api.away import AwayPeriodViewSet
 from engagement.api.checkins import CheckInViewSet
 from engagement.api.commitments import CommitmentViewSet
 from engagement.api.couples import CoupleViewSet
+from engagement.api.feedback import SessionFeedbackView
+from engagement.api.goals import CoupleGoalsView, OwnGoalView
 from engagement.api.invitations import InvitationViewSet
 from engagement.api.privacy import ExportView, MeView
 from engagement.api.removals import RemovalViewSet
@@ -23,6 +26,7 @@ router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("sessions", SessionViewSet, basename="session")
 router.register("commitments", CommitmentViewSet, basename="commitment")
 router.register("checkins", CheckInViewSet, basename="checkin")
+router.register("away", AwayPeriodViewSet, basename="away")
 router.register("removals", RemovalViewSet, basename="removal")
 router.register("safety-alerts", SafetyAlertViewSet, basename="safety-alert")
 # reports/current/ and reports/recompute/ are list-level actions: routed before reports/{id}/.
@@ -30,6 +34,10 @@ router.register("reports", ReportViewSet, basename="report")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     *router.urls,
+    # Issue #17: a partner's own feedback and goal beside the resource they belong to.
+    path("sessions/<uuid:id>/feedback/", SessionFeedbackView.as_view(), name="session-feedback"),
+    path("couples/<uuid:id>/goal/", OwnGoalView.as_view(), name="couple-goal"),
+    path("couples/<uuid:id>/goals/", CoupleGoalsView.as_view(), name="couple-goals"),
     path("digests/unsubscribe/", DigestUnsubscribeView.as_view(), name="digest-unsubscribe"),
     path("caseload/", CaseloadView.as_view(), name="caseload"),
     # `/me/` is accounts' profile view with the erasure added (engagement/api/privacy.py).

@@ -17,6 +17,7 @@ class Removal(models.Model):
         COMMITMENT = "commitment", "Commitment"
         CHECKIN = "checkin", "Check-in"
         REPORT = "report", "Report"
+        AWAY = "away", "Away period"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="removals"

@@ -20,19 +20,22 @@ from accounts.models import User
 from accounts.services import account_anonymise
 from engagement.models import (
     Attendance,
+    AwayPeriod,
     CheckIn,
     Commitment,
     Couple,
+    Goal,
     IdempotencyRecord,
     Invitation,
     Membership,
     Removal,
     SafeContact,
     SafetyAlert,
+    SessionFeedback,
     TherapySession,
     Visibility,
 )
-from engagement.selectors.visibility import session_audience
+from engagement.selectors.visibility import away_audience, session_audience
 
 
 def _removals_for_deleted(
@@ -86,7 +89,8 @@ def _removals_for_deleted(
 def user_erase(*, user: User) -> None:
     """Erase the account and its personal data; keep, anonymised, what belongs to others.
 
-    Goes: check-ins, the commitments the user set themselves, profile and preferences, pending
+    Goes: check-ins, the commitments the user set themselves, their session feedback, goals
+    and away periods, profile and preferences, pending
     email changes, tokens, idempotency records, sync removals, couples nobody else ever joined.
     Stays: joint sessions, commitments set by a therapist, stored reports, invitations
     (pending ones sent by the user are revoked), attached to a row shown as "Former partner".
@@ -112,6 +116,16 @@ def user_erase(*, user: User) -> None:
     Removal.objects.bulk_create(_removals_for_deleted(user, checkins, own_commitments))
     CheckIn.objects.filter(id__in=[c.id for c in checkins]).delete()
     Commitment.objects.filter(id__in=[c.id for c in own_commitments]).delete()
+    # Issue #17: what the user said of sessions, wanted from therapy, and when they were away.
+    away = list(AwayPeriod.objects.filter(partner=user))
+    Removal.objects.bulk_create(
+        Removal(user_id=reader, type=Removal.Type.AWAY, object_id=period.pk, removed_at=now)
+        for period in away
+        for reader in away_audience(period) - {user.pk}
+    )
+    AwayPeriod.objects.filter(partner=user).delete()
+    SessionFeedback.objects.filter(partner=user).delete()
+    Goal.objects.filter(partner=user).delete()
 
     SafeContact.objects.filter(partner=user).delete()
     if settings.CLINICAL_RETENTION_YEARS == 0:

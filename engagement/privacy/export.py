@@ -21,7 +21,16 @@ from config.api.fields import ModelSerializer, utc_timestamp
 from engagement.api.serializers.checkins import CheckInSerializer
 from engagement.api.serializers.commitments import CommitmentSerializer
 from engagement.api.serializers.sessions import THERAPIST_ONLY_FIELDS, SessionSerializer
-from engagement.models import Attendance, Consent, Membership, SafeContact
+from engagement.models import (
+    Attendance,
+    AwayPeriod,
+    Consent,
+    Goal,
+    Membership,
+    SafeContact,
+    SessionFeedback,
+)
+from engagement.models.feedback import FEEDBACK_ITEMS
 from engagement.selectors.reports import report_for_viewer, reports_readable_by, sharing_of
 from engagement.selectors.visibility import (
     checkins_visible_to,
@@ -157,6 +166,44 @@ def _checkins(user: User) -> list[dict[str, Any]]:
     return [_row(c, CHECKIN_FIELDS) for c in checkins]
 
 
+def _session_feedback(user: User) -> list[dict[str, Any]]:
+    """The caller's own feedback on sessions, in couples they left too: it is theirs."""
+    return [
+        {
+            "session": str(f.session_id),
+            **{item: getattr(f, item) for item in FEEDBACK_ITEMS},
+            "comment": f.comment,
+            "submitted_at": _utc(f.submitted_at),
+            "updated_at": _utc(f.updated_at),
+        }
+        for f in SessionFeedback.objects.filter(partner=user).order_by("submitted_at", "id")
+    ]
+
+
+def _goals(user: User) -> list[dict[str, Any]]:
+    """Every goal the caller set, oldest first (the history, not only the current ones)."""
+    return [
+        {"couple": str(g.couple_id), "goal": g.goal, "note": g.note, "set_at": _utc(g.set_at)}
+        for g in Goal.objects.filter(partner=user).order_by("set_at", "id")
+    ]
+
+
+def _away_periods(user: User) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": str(a.id),
+            "couple": str(a.couple_id),
+            "starts_on": a.starts_on.isoformat(),
+            "ends_on": a.ends_on.isoformat(),
+            "reason": a.reason or None,
+            "visibility": a.visibility,
+            "created_at": _utc(a.created_at),
+            "updated_at": _utc(a.updated_at),
+        }
+        for a in AwayPeriod.objects.filter(partner=user).order_by("starts_on", "id")
+    ]
+
+
 def _reports(user: User) -> list[dict[str, Any]]:
     """Reports exactly as the caller reads them in the app, in the partner view (SPEC 4): own
     figures without participation, the shared balance only when shared; never the full
@@ -225,6 +272,9 @@ def export_for(user: User) -> dict[str, Any]:
         "sessions": _sessions(user),
         "commitments": _commitments(user),
         "checkins": _checkins(user),
+        "session_feedback": _session_feedback(user),
+        "goals": _goals(user),
+        "away_periods": _away_periods(user),
         "reports": _reports(user),
         "devices": _devices(user),
         "safe_contacts": _safe_contacts(user),

@@ -5,10 +5,14 @@ SPEC section 6: once `reminder_hour` has passed in the user's timezone, a user w
 today in one of those couples (that couple's local date), gets one reminder: a push to their
 devices, or an email when they have none and `reminder_email` is on.
 
-What decides a reminder must not reveal a hidden check-in to whoever shares the phone or the
-inbox. A push counts any check-in of the user; an email counts only their check-ins with
-visibility `couple`, and so does its back-off: after BACKOFF_AFTER reminders in a row that no
-such check-in followed, only one every BACKOFF_INTERVAL until they check in again.
+A user away today in that couple (an away period covering the couple's local date) is not
+reminded for it, as if checked in.
+
+What decides a reminder must not reveal a hidden check-in or away period to whoever shares the
+phone or the inbox. A push counts any check-in and any away period of the user; an email counts
+only their check-ins and away periods with visibility `couple`, and so does its back-off: after
+BACKOFF_AFTER reminders in a row that no such check-in (or day away) followed, only one every
+BACKOFF_INTERVAL until they check in again.
 """
 
 from __future__ import annotations
@@ -23,7 +27,14 @@ from zoneinfo import ZoneInfo
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 
 from accounts.models import Device, User
-from engagement.models import CheckIn, Couple, Membership, ReminderDelivery, Visibility
+from engagement.models import (
+    AwayPeriod,
+    CheckIn,
+    Couple,
+    Membership,
+    ReminderDelivery,
+    Visibility,
+)
 
 Channel = ReminderDelivery.Channel
 Status = ReminderDelivery.Status
@@ -122,7 +133,9 @@ def due_user_ids(*, now: dt.datetime, chunk_size: int = CHUNK_SIZE) -> Iterator[
 
 @dataclass
 class _Facts:
-    """What the planner reads of a chunk, in five queries."""
+    """What the planner reads of a chunk, in six queries. A day away counts as a check-in of
+    the same visibility class: in `checked_in` and `last_any` always, in `checked_in_shared` and
+    `last_shared` only when the period's visibility is `couple`."""
 
     seats: dict[UUID, list[tuple[UUID, dt.date]]]  # user -> [(couple, couple's today)]
     checked_in: set[tuple[UUID, UUID, dt.date]]  # (user, couple, date), any visibility
@@ -164,6 +177,7 @@ def _facts(users: Sequence[User], now: dt.datetime) -> _Facts:
         if row["last_shared"] is not None:
             last_shared[row["author_id"]] = row["last_shared"]
     since = min(local_now(now, user.timezone).date() for user in users) - LEDGER_LOOKBACK
+    _count_days_away(ids, seats, since, checked_in, checked_in_shared, last_any, last_shared)
     ledger: dict[UUID, list[tuple[dt.date, str]]] = defaultdict(list)
     for user_id, local_date, status in ReminderDelivery.objects.filter(
         user_id__in=ids, local_date__gte=since
@@ -173,6 +187,38 @@ def _facts(users: Sequence[User], now: dt.datetime) -> _Facts:
     for device in Device.objects.filter(user_id__in=ids).order_by("created_at", "id"):
         devices[device.user_id].append(device)
     return _Facts(seats, checked_in, checked_in_shared, last_any, last_shared, ledger, devices)
+
+
+def _count_days_away(
+    ids: list[UUID],
+    seats: dict[UUID, list[tuple[UUID, dt.date]]],
+    since: dt.date,
+    checked_in: set[tuple[UUID, UUID, dt.date]],
+    checked_in_shared: set[tuple[UUID, UUID, dt.date]],
+    last_any: dict[UUID, dt.date],
+    last_shared: dict[UUID, dt.date],
+) -> None:
+    """Add the users' days away (up to each couple's today) to the facts, in one query. Older
+    periods than the ledger's reach change no back-off: every reminder it holds is later."""
+    today_of = {(user_id, couple): today for user_id, s in seats.items() for couple, today in s}
+    latest = max((today for _, today in today_of.items()), default=None)
+    if latest is None:
+        return
+    for partner_id, couple_id, starts_on, ends_on, visibility in AwayPeriod.objects.filter(
+        partner_id__in=ids, ends_on__gte=since, starts_on__lte=latest
+    ).values_list("partner_id", "couple_id", "starts_on", "ends_on", "visibility"):
+        today = today_of.get((partner_id, couple_id))
+        if today is None or starts_on > today:
+            continue
+        shared = visibility == AwayPeriod.Visibility.COUPLE
+        if ends_on >= today:
+            checked_in.add((partner_id, couple_id, today))
+            if shared:
+                checked_in_shared.add((partner_id, couple_id, today))
+        last_day = min(ends_on, today)
+        for last, counts in ((last_any, True), (last_shared, shared)):
+            if counts and (partner_id not in last or last[partner_id] < last_day):
+                last[partner_id] = last_day
 
 
 def backed_off(
@@ -194,7 +240,7 @@ def backed_off(
 
 
 def plan(users: Sequence[User], *, now: dt.datetime) -> list[Planned]:
-    """The reminders these users are owed now. Five queries, however many users."""
+    """The reminders these users are owed now. Six queries, however many users."""
     users = [user for user in users if is_past_reminder_hour(now, user)]
     if not users:
         return []

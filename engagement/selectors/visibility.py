@@ -31,6 +31,7 @@ from django.db.models.functions import Coalesce, Greatest
 from accounts.models import User
 from engagement.models import (
     Attendance,
+    AwayPeriod,
     CheckIn,
     Commitment,
     Couple,
@@ -145,6 +146,19 @@ def checkins_visible_to(user: User, reach: Reach | None = None) -> QuerySet[Chec
     reach = reach or reach_of(user)
     return CheckIn.objects.filter(_checkin_rule(reach)).annotate(
         reader_created_at=_reader_created_at(reach, "author_id"),
+        reader_updated_at=F("updated_at"),
+    )
+
+
+def away_visible_to(user: User, reach: Reach | None = None) -> QuerySet[AwayPeriod]:
+    """Therapists: every away period of their couples. Partners: their own (both visibilities,
+    in couples they still belong to) and the other partner's `couple` ones that start within a
+    partnership both belong to.
+
+    Annotated with the caller's `reader_created_at` and `reader_updated_at`."""
+    reach = reach or reach_of(user)
+    return AwayPeriod.objects.filter(_away_rule(reach)).annotate(
+        reader_created_at=_reader_created_at(reach, "partner_id"),
         reader_updated_at=F("updated_at"),
     )
 
@@ -273,6 +287,21 @@ def _commitment_rule(reach: Reach) -> Q:
     return rule
 
 
+def _away_rule(reach: Reach) -> Q:
+    rule = Q(couple_id__in=list(reach.therapist_of)) | Q(
+        couple_id__in=list(reach.partner_of), partner_id=reach.user_id
+    )
+    for couple_id, partnership, others, tz in _shared_spans(reach):
+        if others:
+            first, end = date_bounds(partnership, tz)
+            rule |= Q(
+                couple_id=couple_id,
+                partner_id__in=others,
+                visibility=AwayPeriod.Visibility.COUPLE,
+            ) & _in_range("starts_on", first, end)
+    return rule
+
+
 def _session_rule(reach: Reach) -> Q:
     partner_couples = list(reach.partner_of)
     rule = Q(couple_id__in=list(reach.therapist_of)) | Q(
@@ -343,6 +372,11 @@ def commitment_audience(commitment: Commitment) -> set[UUID]:
 def checkin_audience(checkin: CheckIn) -> set[UUID]:
     """Who reads this check-in now (as stored): as `checkins_visible_to`."""
     return _audience(CheckIn, checkin, checkin.couple_id, _checkin_rule)
+
+
+def away_audience(away: AwayPeriod) -> set[UUID]:
+    """Who reads this away period now (as stored): as `away_visible_to`."""
+    return _audience(AwayPeriod, away, away.couple_id, _away_rule)
 
 
 # --- Roles in bulk ------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from engagement.models import Couple, CoupleStatusChange, Invitation, Membership
 from engagement.reports.reader_views import report_views_refresh
 from engagement.selectors.reports import reports_readable_by
 from engagement.selectors.visibility import (
+    away_visible_to,
     checkins_visible_to,
     commitments_visible_to,
     invitations_visible_to,
@@ -152,6 +153,7 @@ def _removals_for(user: User, couple: Couple) -> list[Removal]:
         (Removal.Type.SESSION, sessions_visible_to(user)),
         (Removal.Type.COMMITMENT, commitments_visible_to(user)),
         (Removal.Type.CHECKIN, checkins_visible_to(user)),
+        (Removal.Type.AWAY, away_visible_to(user)),
         # The reports the user reads (engagement/selectors/reports.py), not every report of
         # the couple: a removal must not tell of a report they never could read.
         (Removal.Type.REPORT, reports_readable_by(user)),
@@ -162,12 +164,13 @@ def _removals_for(user: User, couple: Couple) -> list[Removal]:
 
 
 def _shared_rows(couple: Couple, user: User) -> set[tuple[str, UUID]]:
-    """The sessions, commitments and check-ins of this couple the user reads now."""
+    """The sessions, commitments, check-ins and away periods of this couple the user reads now."""
     rows: set[tuple[str, UUID]] = set()
     for kind, visible in (
         (Removal.Type.SESSION, sessions_visible_to(user)),
         (Removal.Type.COMMITMENT, commitments_visible_to(user)),
         (Removal.Type.CHECKIN, checkins_visible_to(user)),
+        (Removal.Type.AWAY, away_visible_to(user)),
     ):
         rows.update(
             (kind, pk) for pk in visible.filter(couple_id=couple.pk).values_list("id", flat=True)

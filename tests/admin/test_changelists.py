@@ -20,12 +20,14 @@ from accounts.models import Device, EmailVerification, RefreshRotation, User
 from engagement.models import (
     Attendance,
     AuditEvent,
+    AwayPeriod,
     CheckIn,
     Commitment,
     Consent,
     Couple,
     CoupleStatusChange,
     DigestDelivery,
+    Goal,
     IdempotencyRecord,
     Invitation,
     Membership,
@@ -35,6 +37,7 @@ from engagement.models import (
     SafeContact,
     SafetyAlert,
     SafetyAlertDelivery,
+    SessionFeedback,
     TherapySession,
     WeeklyReport,
 )
@@ -106,6 +109,35 @@ def populate(n: int) -> None:
         CheckIn(couple=c, author=partner, date=now.date(), mood=3, visibility="private", note="x")
         for i, c in enumerate(couples)
         for partner in partners[i][:2]
+    )
+    # Issue #17: feedback on each session, each partner's goal, an away period each.
+    SessionFeedback.objects.bulk_create(
+        SessionFeedback(
+            session=session,
+            partner=partner,
+            understood=7,
+            helpful=6,
+            spoke_freely=5,
+            coming_back=8,
+            comment="c",
+        )
+        for i, session in enumerate(sessions)
+        for partner in partners[i][:2]
+    )
+    Goal.objects.bulk_create(
+        Goal(couple=c, partner=partner, goal="work_on_it", note="n")
+        for i, c in enumerate(couples)
+        for partner in partners[i][:2]
+    )
+    AwayPeriod.objects.bulk_create(
+        AwayPeriod(
+            couple=c,
+            partner=partners[i][0],
+            starts_on=now.date(),
+            ends_on=now.date(),
+            visibility="therapist",
+        )
+        for i, c in enumerate(couples)
     )
     WeeklyReport.objects.bulk_create(
         WeeklyReport(

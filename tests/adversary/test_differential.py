@@ -82,6 +82,9 @@ PARTNER_SURFACE: list[Feed | Page] = [
     Feed(f"{API}/invitations/", lambda row: f"{API}/invitations/{row['id']}/"),
     Feed(f"{API}/removals/", params={"since": EPOCH}, sync=False),
     Feed(f"{API}/reports/", lambda row: f"{API}/reports/{row['id']}/"),
+    # Issue #17: away periods, and A's own feedback on every session A reads.
+    Feed(f"{API}/away/", lambda row: f"{API}/away/{row['id']}/"),
+    Feed(f"{API}/sessions/", lambda row: f"{API}/sessions/{row['id']}/feedback/", sync=False),
     Page(f"{API}/me/export/", volatile=("exported_at",)),
 ]
 
@@ -89,7 +92,8 @@ PARTNER_SURFACE: list[Feed | Page] = [
 def surface_of(world: Couple) -> list[Feed | Page]:
     """A's whole surface in this world: the lists and pages above, and the week so far."""
     current = Page(f"{API}/reports/current/?couple={world.id}", ("computed_at", "updated_at"))
-    return [*PARTNER_SURFACE, current]
+    goal = Page(f"{API}/couples/{world.id}/goal/")  # A's own goal
+    return [*PARTNER_SURFACE, current, goal]
 
 
 Snapshot = dict[str, tuple[int, str | None, bytes]]
@@ -245,9 +249,31 @@ def _build(client_for: ClientFor, clock: time_machine.Traveller) -> Couple:
         ),
         201,
     )
+    # A's own feedback and goal, and an away period of each partner shared with the couple.
+    feedback = {"understood": 8, "helpful": 7, "spoke_freely": 6, "coming_back": 9}
+    _ok(
+        client_for(a).put(f"{API}/sessions/{sessions[-1]}/feedback/", feedback, format="json"),
+        201,
+    )
+    _ok(
+        client_for(a).put(f"{API}/couples/{couple}/goal/", {"goal": "work_on_it"}, format="json"),
+        201,
+    )
+    for partner, days in ((a, 10), (b, 8)):
+        _away(client_for(partner), couple, TODAY - dt.timedelta(days=days), "couple")
     clock.shift(dt.timedelta(hours=1))
     call_command("compute_reports", stdout=io.StringIO())
     return Couple(couple, a, b, therapist, sessions[-1])
+
+
+def _away(client: APIClient, couple: str, first: dt.date, visibility: str, days: int = 2) -> Any:
+    body = {
+        "couple": couple,
+        "starts_on": first.isoformat(),
+        "ends_on": (first + dt.timedelta(days=days - 1)).isoformat(),
+        "visibility": visibility,
+    }
+    return _ok(client.post(f"{API}/away/", body, format="json"), 201)
 
 
 def _couple(couple_id: str) -> Any:
@@ -327,6 +353,20 @@ def _what_a_must_not_observe(
     _ok(b.post(f"{API}/commitments/{secret}/keep/"))
     _ok(b.post(f"{API}/commitments/{secret}/renew/", {"due_on": "2026-11-30"}, format="json"), 201)
     clock.shift(dt.timedelta(minutes=2))
+    # Issue #17: B's feedback on the joint session A attended, B's goal set and changed, B's
+    # therapist-only away periods recorded, moved and deleted, and a shared one narrowed.
+    feedback = {"understood": 2, "helpful": 1, "spoke_freely": 0, "coming_back": 3}
+    _ok(b.put(f"{joint}feedback/", feedback, format="json"), 201)
+    _ok(b.put(f"{joint}feedback/", {**feedback, "comment": "I can't say it there"}, format="json"))
+    _ok(b.put(f"{API}/couples/{couple}/goal/", {"goal": "unsure"}, format="json"), 201)
+    clock.shift(dt.timedelta(seconds=30))
+    _ok(b.put(f"{API}/couples/{couple}/goal/", {"goal": "separate_well"}, format="json"))
+    hidden_away = _away(b, couple, TODAY - dt.timedelta(days=4), "therapist")
+    _ok(b.patch(f"{API}/away/{hidden_away['id']}/", {"reason": "illness"}, format="json"))
+    gone = _away(b, couple, TODAY + dt.timedelta(days=3), "therapist", days=5)
+    _ok(b.delete(f"{API}/away/{gone['id']}/"), 204)
+    _away(b, couple, TODAY, "therapist", days=1)
+    clock.shift(dt.timedelta(seconds=30))
     # The safety hold, on and off.
     _ok(doctor.patch(f"{API}/couples/{couple}/", {"safety_hold": True}, format="json"))
     clock.shift(dt.timedelta(minutes=2))
@@ -378,6 +418,10 @@ def test_what_b_shares_with_a_does_show_up(
     assert feed[0]["note"] == "Thank you for tonight"
     created = dt.datetime.fromisoformat(feed[1]["created_at"])
     assert created == since + dt.timedelta(minutes=5)
+    # B's away period shared with the couple reaches A's sync feed.
+    away = _away(b, world.id, TODAY + dt.timedelta(days=10), "couple")
+    synced = _ok(a.get(f"{API}/away/", {"updated_since": since.isoformat()}))["results"]
+    assert [row["id"] for row in synced] == [away["id"]]
     # B still reads when they wrote it; A reads when they gained access.
     assert dt.datetime.fromisoformat(widened["created_at"]) < since
 

@@ -339,6 +339,7 @@ LISTS = (
     "/api/v1/checkins/",
     "/api/v1/removals/",
     "/api/v1/reports/",
+    "/api/v1/away/",
     "/api/v1/me/devices/",
     "/api/v1/safety-alerts/",
     "/api/v1/me/consents/",

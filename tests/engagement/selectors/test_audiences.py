@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from engagement.models import (
     Attendance,
+    AwayPeriod,
     CheckIn,
     Commitment,
     Couple,
@@ -23,6 +24,8 @@ from engagement.models import (
     TherapySession,
 )
 from engagement.selectors.visibility import (
+    away_audience,
+    away_visible_to,
     checkin_audience,
     checkins_visible_to,
     commitment_audience,
@@ -30,6 +33,7 @@ from engagement.selectors.visibility import (
     session_audience,
     sessions_visible_to,
 )
+from engagement.services.away import away_delete
 from engagement.services.checkins import checkin_delete
 from engagement.services.commitments import commitment_update
 from engagement.services.sessions import session_delete
@@ -110,6 +114,14 @@ def _mixed_world() -> Mixed:
                         due_on=today + dt.timedelta(days=offset),
                         visibility=visibility,
                     )
+                # One away period per author and start, its visibility alternating.
+                AwayPeriod.objects.create(
+                    couple=couple,
+                    partner=users[name],
+                    starts_on=today + dt.timedelta(days=offset),
+                    ends_on=today + dt.timedelta(days=offset),
+                    visibility=("couple", "therapist")[offsets.index(offset) % 2],
+                )
             TherapySessionFactory.create(
                 couple=couple,
                 kind="individual",
@@ -129,6 +141,7 @@ RESOURCES: dict[str, Resource] = {
     "session": (TherapySession, sessions_visible_to, session_audience),
     "commitment": (Commitment, commitments_visible_to, commitment_audience),
     "checkin": (CheckIn, checkins_visible_to, checkin_audience),
+    "away": (AwayPeriod, away_visible_to, away_audience),
 }
 
 
@@ -177,6 +190,8 @@ def _lose(resource: str, obj: Any) -> None:
         session_delete(session=obj)
     elif resource == "checkin":
         checkin_delete(checkin=obj)
+    elif resource == "away":
+        away_delete(away=obj)
     else:
         commitment_update(commitment=obj, visibility="therapist")
 

@@ -1,0 +1,145 @@
+"""Goals API: a partner's own goal (`GET, PUT /couples/{id}/goal/`) and the therapists' view of
+every partner's current goal and its history (`GET /couples/{id}/goals/`), SPEC section 2.
+
+Goals live in their own table: nothing of the couple the other partner reads (its ETag, its
+`updated_at`) moves when a partner sets one, and no partner ever reads another's.
+
+Order of answers: 401; 404 for a couple outside the caller's reach (and for a partner's own goal
+before they set one); 403 for a therapist's PUT or a partner's read of `/goals/`; 400 naming the
+field.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from uuid import UUID
+
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_standardized_errors.openapi_serializers import ErrorResponse403Serializer
+from rest_framework import status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from engagement.api.audit import record_therapist_reads
+from engagement.api.conditional import conditional
+from engagement.api.permissions import role_of
+from engagement.api.serializers.goals import (
+    CoupleGoalsSerializer,
+    GoalPutSerializer,
+    OwnGoalSerializer,
+    PartnerGoalSerializer,
+)
+from engagement.models import Couple, Goal, Membership
+from engagement.selectors.visibility import active_partner_ids, couples_visible_to
+from engagement.services.goals import current_goal, goal_set
+
+Role = Membership.Role
+
+
+def _caller(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)  # every route here requires authentication
+    return user
+
+
+def _couple(user: User, couple_id: UUID) -> Couple:
+    couple = couples_visible_to(user).filter(pk=couple_id).first()
+    if couple is None:
+        raise NotFound()
+    return couple
+
+
+class OwnGoalView(APIView):
+    """What the caller wants from therapy, in one couple."""
+
+    @extend_schema(
+        operation_id="couples_goal_retrieve",
+        summary="Read the caller's own goal",
+        description=(
+            "A partner's current goal in the couple (404 before they set one). Therapists "
+            "read every partner's at `/couples/{id}/goals/`."
+        ),
+        responses={200: OwnGoalSerializer},
+    )
+    def get(self, request: Request, id: UUID) -> Response:
+        user = _caller(request)
+        couple = _couple(user, id)
+        goal = current_goal(couple=couple, partner=user)
+        if goal is None:
+            raise NotFound()
+        return conditional(request, Response(OwnGoalSerializer(goal).data))
+
+    @extend_schema(
+        operation_id="couples_goal_update",
+        summary="Set the caller's goal",
+        description=(
+            "Partners only: `goal` (`work_on_it`, `decide`, `separate_well`, `unsure`) and "
+            "`note` (up to 1 000 characters). Each change is kept in the couple's history for "
+            "its therapists; the other partner never reads it. 201 for a partner's first goal "
+            "in the couple, 200 after; the same body again changes nothing."
+        ),
+        request=GoalPutSerializer,
+        responses={200: OwnGoalSerializer, 201: OwnGoalSerializer},
+        examples=[
+            OpenApiExample(
+                "Unsure for now",
+                request_only=True,
+                value={"goal": "unsure", "note": "I came because I was asked to."},
+            ),
+        ],
+    )
+    def put(self, request: Request, id: UUID) -> Response:
+        user = _caller(request)
+        couple = _couple(user, id)
+        if role_of(user, couple) != Role.PARTNER:
+            raise PermissionDenied("Goals are set by the partners.")
+        body = GoalPutSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        goal, first = goal_set(couple=couple, partner=user, **body.validated_data)
+        return Response(
+            OwnGoalSerializer(goal).data,
+            status=status.HTTP_201_CREATED if first else status.HTTP_200_OK,
+        )
+
+
+class CoupleGoalsView(APIView):
+    """Therapists: every partner's current goal, and every goal set in the couple."""
+
+    @extend_schema(
+        operation_id="couples_goals_retrieve",
+        summary="Read the partners' goals and their history",
+        description=(
+            "Therapists only (partners: 403). `current`: each active partner's latest goal (a "
+            "partner who set none is absent); `history`: every goal set in the couple, oldest "
+            "first, former partners' included."
+        ),
+        responses={200: CoupleGoalsSerializer, 403: ErrorResponse403Serializer},
+    )
+    def get(self, request: Request, id: UUID) -> Response:
+        user = _caller(request)
+        couple = _couple(user, id)
+        if role_of(user, couple) != Role.THERAPIST:
+            raise PermissionDenied("The partners' goals are read by the couple's therapists.")
+        history = list(Goal.objects.filter(couple=couple).order_by("set_at", "id"))
+        latest: dict[UUID, Goal] = {}
+        for goal in history:
+            latest[goal.partner_id] = goal
+        partners = active_partner_ids(couple.pk)
+        current = sorted(
+            (goal for partner, goal in latest.items() if partner in partners),
+            key=lambda goal: (goal.set_at, goal.id),
+        )
+        record_therapist_reads(
+            request,
+            action="goals.read",
+            object_type="goal",
+            objects=[SimpleNamespace(id=couple.pk, couple_id=couple.pk)],
+        )
+        data = {
+            "current": PartnerGoalSerializer(current, many=True).data,
+            "history": PartnerGoalSerializer(history, many=True).data,
+        }
+        return conditional(request, Response(data))

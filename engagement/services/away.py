@@ -1,0 +1,167 @@
+"""Writes on away periods: a partner's own, created, edited and deleted by them (SPEC section 2).
+
+A period lasts at most MAX_AWAY_DAYS and never overlaps the author's other periods in that
+couple. The check runs under a lock on the author's membership row, so two requests racing to
+record overlapping periods queue up and the second sees the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from uuid import UUID
+
+from django.db import transaction
+from django.utils import timezone
+from rest_framework import serializers
+
+from accounts.models import User
+from engagement.exceptions import Conflict
+from engagement.models import AwayPeriod, Couple, Membership, Removal
+from engagement.models.away import MAX_AWAY_DAYS
+from engagement.reports.staleness import mark_stale
+from engagement.selectors.visibility import away_audience
+from engagement.services.couples import ensure_not_ended
+
+
+def away_days(starts_on: date, ends_on: date) -> Iterator[date]:
+    """Every date of a period, both ends included."""
+    for offset in range((ends_on - starts_on).days + 1):
+        yield starts_on + timedelta(days=offset)
+
+
+def _invalid(field: str, message: str, code: str) -> serializers.ValidationError:
+    return serializers.ValidationError({field: [serializers.ErrorDetail(message, code=code)]})
+
+
+def _lock_author(couple: Couple, author: User) -> None:
+    """The author's active partner membership, locked until the transaction ends: the overlap
+    check of two concurrent writes by the same author then runs one after the other."""
+    seat = (
+        Membership.objects.select_for_update()
+        .filter(couple=couple, user=author, role=Membership.Role.PARTNER, left_at__isnull=True)
+        .first()
+    )
+    if seat is None:
+        # Left in the meantime: as if the couple were someone else's.
+        raise Conflict("You are no longer a partner of this couple.")
+
+
+def _check_span(
+    *, couple: Couple, author: User, starts_on: date, ends_on: date, exclude: UUID | None
+) -> None:
+    if ends_on < starts_on:
+        raise _invalid("ends_on", "An away period ends on or after the day it starts.", "invalid")
+    if (ends_on - starts_on).days + 1 > MAX_AWAY_DAYS:
+        raise _invalid("ends_on", f"An away period lasts at most {MAX_AWAY_DAYS} days.", "too_long")
+    others = AwayPeriod.objects.filter(
+        couple=couple, partner=author, starts_on__lte=ends_on, ends_on__gte=starts_on
+    )
+    if exclude is not None:
+        others = others.exclude(pk=exclude)
+    if others.exists():
+        raise _invalid(
+            "starts_on", "This overlaps another of your away periods in this couple.", "overlap"
+        )
+
+
+@transaction.atomic
+def away_create(
+    *,
+    couple: Couple,
+    author: User,
+    starts_on: date,
+    ends_on: date,
+    visibility: str,
+    reason: str = "",
+) -> AwayPeriod:
+    """A new away period of the author's."""
+    ensure_not_ended(couple)
+    _lock_author(couple, author)
+    _check_span(couple=couple, author=author, starts_on=starts_on, ends_on=ends_on, exclude=None)
+    shared = visibility == AwayPeriod.Visibility.COUPLE
+    away = AwayPeriod.objects.create(
+        couple=couple,
+        partner=author,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        reason=reason,
+        visibility=visibility,
+        shared_at=timezone.now() if shared else None,
+    )
+    # SPEC 5.7: the check-in target of every week it covers changes.
+    mark_stale(couple_id=couple.pk, dates=away_days(starts_on, ends_on))
+    return away
+
+
+@transaction.atomic
+def away_update(
+    *,
+    away: AwayPeriod,
+    starts_on: date | None = None,
+    ends_on: date | None = None,
+    reason: str | None = None,
+    visibility: str | None = None,
+) -> AwayPeriod:
+    """Edit what may change (None: unchanged); whoever loses sight of it gets a removal."""
+    couple = away.couple
+    ensure_not_ended(couple)
+    _lock_author(couple, away.partner)
+    away = AwayPeriod.objects.select_for_update().get(pk=away.pk)
+    changes = {
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "reason": reason,
+        "visibility": visibility,
+    }
+    changed = [
+        name
+        for name, value in changes.items()
+        if value is not None and getattr(away, name) != value
+    ]
+    if not changed:
+        return away
+    was = (away.starts_on, away.ends_on)
+    new_start = starts_on if starts_on is not None else away.starts_on
+    new_end = ends_on if ends_on is not None else away.ends_on
+    _check_span(
+        couple=couple, author=away.partner, starts_on=new_start, ends_on=new_end, exclude=away.pk
+    )
+    # A new start can move it into or out of a partnership (SPEC 1, membership periods).
+    resharing = "visibility" in changed or "starts_on" in changed
+    before = away_audience(away) if resharing else set()
+    for name in changed:
+        setattr(away, name, changes[name])
+    update_fields = [*changed, "updated_at"]
+    if "visibility" in changed:
+        # The other partner who gains access reads this moment as its `created_at` (SPEC 1).
+        shared = away.visibility == AwayPeriod.Visibility.COUPLE
+        away.shared_at = timezone.now() if shared else None
+        update_fields.append("shared_at")
+    away.save(update_fields=update_fields)
+    if resharing:
+        _record_removals(away, before - away_audience(away))
+    # SPEC 5.7: every date it covered before and covers now. (Visibility changes the shared
+    # balance; a reason changes nothing a report reads, but marking costs one UPDATE.)
+    mark_stale(
+        couple_id=couple.pk,
+        dates=[*away_days(*was), *away_days(away.starts_on, away.ends_on)],
+    )
+    return away
+
+
+def _record_removals(away: AwayPeriod, lost: set[UUID]) -> None:
+    now = timezone.now()
+    Removal.objects.bulk_create(
+        Removal(user_id=user_id, type=Removal.Type.AWAY, object_id=away.pk, removed_at=now)
+        for user_id in lost
+    )
+
+
+@transaction.atomic
+def away_delete(*, away: AwayPeriod) -> None:
+    """Delete an away period; everyone who could see it (its author included) gets a removal."""
+    ensure_not_ended(away.couple)
+    _record_removals(away, away_audience(away))
+    mark_stale(couple_id=away.couple_id, dates=away_days(away.starts_on, away.ends_on))
+    away.delete()

@@ -1,0 +1,42 @@
+"""Writes on goals: each PUT of a partner's goal appends to the couple's history (SPEC 2)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from engagement.exceptions import Conflict
+from engagement.models import Couple, Goal, Membership
+from engagement.reports.staleness import local_date, mark_stale
+from engagement.services.couples import ensure_not_ended
+
+
+def current_goal(*, couple: Couple, partner: User) -> Goal | None:
+    """The partner's latest goal in the couple, or None."""
+    return Goal.objects.filter(couple=couple, partner=partner).order_by("-set_at", "-id").first()
+
+
+@transaction.atomic
+def goal_set(*, couple: Couple, partner: User, goal: str, note: str = "") -> tuple[Goal, bool]:
+    """Set the partner's goal: a new history row, unless it says what the current one says.
+
+    Returns (current goal, whether the partner had none before). Runs under a lock on the
+    partner's membership, so two PUTs racing append in order and a retry appends nothing.
+    """
+    ensure_not_ended(couple)
+    seat = (
+        Membership.objects.select_for_update()
+        .filter(couple=couple, user=partner, role=Membership.Role.PARTNER, left_at__isnull=True)
+        .first()
+    )
+    if seat is None:
+        raise Conflict("You are no longer a partner of this couple.")
+    current = current_goal(couple=couple, partner=partner)
+    if current is not None and (current.goal, current.note) == (goal, note):
+        return current, False
+    now = timezone.now()
+    row = Goal.objects.create(couple=couple, partner=partner, goal=goal, note=note, set_at=now)
+    # SPEC 5.7: a goal changes the goal-mismatch flag of the week it was set in.
+    mark_stale(couple_id=couple.pk, dates=[local_date(couple.timezone, now)])
+    return row, current is None
