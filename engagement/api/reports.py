@@ -40,9 +40,9 @@ from engagement.api.serializers.reports import (
     RecomputeSerializer,
     WeeklyReportSerializer,
 )
-from engagement.models import Couple, Membership, WeeklyReport
+from engagement.models import Couple, Membership, SafetyAlert, WeeklyReport
 from engagement.reports.pipeline import compute_current_report
-from engagement.reports.scoring import urgency_key
+from engagement.reports.scoring import URGENCY_LEVELS, urgency_key
 from engagement.reports.tasks import compute_report_chunk
 from engagement.selectors.reports import reports_readable_by, week_readable_by
 from engagement.selectors.visibility import (
@@ -53,7 +53,6 @@ from engagement.selectors.visibility import (
 
 Role = Membership.Role
 
-URGENCY_LEVELS = ("safety_hold", "wellbeing", "engagement", "commitments", "other", "no_report")
 
 _PARTNER_A = "93c2d1e0-6b5a-4f3e-8d2c-1b0a9f8e7d6c"
 _PARTNER_B = "a41d7c6b-5e4f-4a3b-9c2d-8e7f6a5b4c3d"
@@ -318,6 +317,17 @@ def _latest_reports(couple_ids: QuerySet[Couple, UUID]) -> dict[UUID, WeeklyRepo
     }
 
 
+def _unacknowledged_alerts(couple_ids: QuerySet[Couple, UUID]) -> set[UUID]:
+    """The couples with a safety alert no therapist has acknowledged yet, in one query (the
+    partial index `safety_alert_unacknowledged`)."""
+    return set(
+        SafetyAlert.objects.filter(couple_id__in=couple_ids, acknowledged_at__isnull=True)
+        .order_by()
+        .values_list("couple_id", flat=True)
+        .distinct()
+    )
+
+
 def _summary(report: WeeklyReport | None) -> dict[str, Any] | None:
     if report is None:
         return None
@@ -368,10 +378,12 @@ class CaseloadView(APIView):
         summary="The caller's caseload, most urgent first",
         description=(
             "Therapists only (partners: 403). Every couple in which the caller is a therapist, "
-            "with a summary of its latest report, ordered as SPEC 5.8 says: safety hold; then "
-            "`wellbeing_decline` or `rising_resentment`; then an engagement streak; then "
-            "`commitments_unkept`; then the rest; couples with no report last. Within a level, "
-            "the larger gap first. Not paginated."
+            "with a summary of its latest report, ordered as SPEC 5.8 says: a safety alert not "
+            "yet acknowledged or `safety_concern` in the latest report (`urgency: safety`); "
+            "then a safety hold; then `wellbeing_decline` or `rising_resentment`; then "
+            "`low_engagement_streak`, `engagement_gap_streak`, `split_alliance`, "
+            "`low_alliance` or `goal_mismatch`; then `commitments_unkept`; then the rest; "
+            "couples with no report last. Within a level, the larger gap first. Not paginated."
         ),
         # Partners are refused: a GET the schema would not otherwise document 403 for.
         responses={200: CaseloadSerializer, 403: ErrorResponse403Serializer},
@@ -381,9 +393,9 @@ class CaseloadView(APIView):
         if not user.is_therapist:
             raise PermissionDenied("The caseload is the therapists'.")
         couples = self._couples(user)
-        latest = _latest_reports(
-            couples_with_role(user, Role.THERAPIST).values_list("id", flat=True)
-        )
+        couple_ids = couples_with_role(user, Role.THERAPIST).values_list("id", flat=True)
+        latest = _latest_reports(couple_ids)
+        alerted = _unacknowledged_alerts(couple_ids)
         entries = []
         for couple in couples:
             report = latest.get(couple.pk)
@@ -392,6 +404,7 @@ class CaseloadView(APIView):
                 safety_hold=couple.safety_hold,
                 report_flags=codes,
                 gap=None if report is None else report.gap,
+                unacknowledged_alert=couple.pk in alerted,
             )
             entries.append(
                 (

@@ -15,7 +15,7 @@ from rest_framework import serializers
 from config.api.fields import AwareDateTimeField
 from engagement.api.serializers.fields import CalendarDateField, VisibleCoupleField
 from engagement.models import WeeklyReport
-from engagement.reports.scoring import FLAG_CODES, RECOMMENDATION_CODES
+from engagement.reports.scoring import FLAG_CODES, RECOMMENDATION_CODES, URGENCY_LEVELS
 from engagement.reports.weeks import LocalWeek
 from engagement.selectors.reports import report_for_viewer
 
@@ -191,7 +191,7 @@ class CaseloadEntrySerializer(serializers.Serializer):
     safety_hold = serializers.BooleanField()
     partners = CaseloadPartnerSerializer(many=True)
     urgency = serializers.ChoiceField(
-        choices=["safety_hold", "wellbeing", "engagement", "commitments", "other", "no_report"],
+        choices=list(URGENCY_LEVELS),
         help_text="The level of SPEC 5.8 the couple ranks at, most urgent first.",
     )
     latest_report = ReportSummarySerializer(allow_null=True)

@@ -13,7 +13,6 @@ from accounts.models import User
 from engagement.digests.compose.common import (
     BALANCE_FOR_THERAPISTS,
     RenderedDigest,
-    Role,
     _known,
     caseload_url,
     minimal_digest,
@@ -25,7 +24,6 @@ from engagement.digests.sources import DigestSources
 from engagement.models import Couple, Membership, WeeklyReport
 from engagement.reports.scoring import urgency_key
 from engagement.reports.weeks import WEEK
-from engagement.selectors.reports import report_for_viewer
 
 # --- the therapist digest -----------------------------------------------------------------
 
@@ -43,8 +41,8 @@ class CaseloadRow:
 def _flag_keys(report: WeeklyReport | None, therapist: User) -> set[tuple[str, str]]:
     if report is None:
         return set()
-    view = report_for_viewer(report, therapist, role=Role.THERAPIST)
-    return {(str(f.get("code")), str(f.get("partner"))) for f in view["flags"]}
+    # Therapists read every flag of a report (the full view copies them as stored).
+    return {(str(f.get("code")), str(f.get("partner"))) for f in report.flags}
 
 
 def caseload_rows(
