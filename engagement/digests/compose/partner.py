@@ -62,11 +62,13 @@ class WeekFigures:
     commitments_unreported: int
     checkin_days: int
     checkin_target: int
+    # Days of the week in the recipient's own `couple` away periods (never therapist-only ones).
+    away_days: int = 0
 
     @classmethod
     def of(cls, counts: dict[str, Any], checkin_target: int) -> WeekFigures:
         """From the recipient's shared counts (the report's `partner_views`): joint sessions,
-        `couple` commitments and `couple` check-in days only."""
+        `couple` commitments, `couple` check-in days and `couple` away days only."""
 
         def count(key: str) -> int:
             return int(counts.get(key) or 0)
@@ -79,6 +81,7 @@ class WeekFigures:
             commitments_unreported=count("shared_commitments_unreported"),
             checkin_days=count("shared_checkin_days"),
             checkin_target=checkin_target,
+            away_days=count("shared_away_days"),
         )
 
     def lines(self) -> list[tuple[str, str]]:
@@ -108,11 +111,16 @@ class WeekFigures:
         }
         if self.checkin_target:
             checkins += _(" (your target: %(target)s a week)") % {"target": self.checkin_target}
-        return [
+        lines = [
             (_("Sessions"), sessions),
             (_("Commitments"), commitments),
             (_("Check-ins"), checkins),
         ]
+        if self.away_days:
+            # Their own `couple` away days, which the other partner can read too (SPEC 7).
+            days = ngettext("%(count)s day", "%(count)s days", self.away_days)
+            lines.append((_("Days away"), days % {"count": self.away_days}))
+        return lines
 
 
 def encouragement(figures: WeekFigures, week_start: dt.date) -> list[str]:

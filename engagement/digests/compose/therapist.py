@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.utils import translation
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from engagement.digests.compose.common import (
@@ -36,6 +37,8 @@ class CaseloadRow:
     balance: str  # empty when the week has no report
     new_flags: int
     url: str
+    # A safety signal in the week's report (safety_concern): counted in the email, never named.
+    safety_signal: bool = False
 
 
 def _flag_keys(report: WeeklyReport | None, therapist: User) -> set[tuple[str, str]]:
@@ -43,6 +46,23 @@ def _flag_keys(report: WeeklyReport | None, therapist: User) -> set[tuple[str, s
         return set()
     # Therapists read every flag of a report (the full view copies them as stored).
     return {(str(f.get("code")), str(f.get("partner"))) for f in report.flags}
+
+
+# Flags that are a safety signal: the digest counts the couples with one, naming none.
+SAFETY_FLAGS = frozenset({"safety_concern"})
+
+
+def _safety_line(count: int) -> str:
+    """How many couples have a safety signal this week; which, and why, only in the app."""
+    if not count:
+        return ""
+    return ngettext(
+        "%(count)s couple with a safety signal this week: the details are in the app, not in "
+        "this email.",
+        "%(count)s couples with a safety signal this week: the details are in the app, not in "
+        "this email.",
+        count,
+    ) % {"count": count}
 
 
 def caseload_rows(
@@ -70,6 +90,7 @@ def caseload_rows(
             balance="" if report is None else _known(BALANCE_FOR_THERAPISTS, report.balance),
             new_flags=len(new_flags) if report is not None else 0,
             url=report_url(couple.id, week_start),
+            safety_signal=any(code in SAFETY_FLAGS for code, _ in flags),
         )
         keyed.append(((*key, str(couple.id)), row))
     return [row for _, row in sorted(keyed, key=lambda pair: pair[0])]
@@ -89,6 +110,7 @@ def therapist_digest(
                 "week_label": week_label(week_start),
                 "rows": rows,
                 "with_new_flags": sum(1 for row in rows if row.new_flags),
+                "safety_line": _safety_line(sum(1 for row in rows if row.safety_signal)),
                 "caseload_url": caseload_url(),
                 "unsubscribe_url": unsubscribe_url,
             },
