@@ -863,7 +863,7 @@ def test_low_wellbeing_with_a_gap_week_between_is_not_two_weeks_running() -> Non
 # --- 5.5 recommendations and ordering ---------------------------------------------------
 
 
-def recommendations(history: list[CoupleWeekInput]) -> list[tuple[str, str]]:
+def recommendations(history: list[CoupleWeekInput]) -> list[tuple[str, str | None]]:
     return [(r.code, r.partner) for r in compute_week_report(history).recommendations]
 
 
