@@ -65,10 +65,13 @@ _FIGURES = {
     "sessions_expected": 1,
     "sessions_attended": 1,
     "checkin_days": 5,
+    "away_days": 0,
     "commitments_due": 1,
     "commitments_kept": 1,
     "commitments_missed": 0,
     "commitments_unreported": 0,
+    "unsafe_days": 0,
+    "alliance": 0.85,
     "mood_avg": None,
     "effort_avg": 5.0,
     "connection_avg": None,
@@ -89,7 +92,7 @@ _REPORT_EXAMPLE = {
     "gap_trend": None,
     "less_engaged_partner": None,
     "partners": [
-        {"partner": _PARTNER_A, **_FIGURES, "participation": None},
+        {"partner": _PARTNER_A, **_FIGURES, "participation": None, "unsafe_days": None},
         {"partner": _PARTNER_B, **dict.fromkeys(_FIGURES)},
     ],
     "flags": [],
@@ -186,8 +189,10 @@ class ReportViewSet(
         summary="List the weekly reports the caller may see",
         description=(
             "Reports of the caller's couples: the full view for their therapists, the partner "
-            "view for partners (own figures without participation; the shared balance only "
-            "when shared; only weeks lying entirely in a partnership of theirs). `revision`, "
+            "view for partners (own figures without participation or unsafe_days; the shared "
+            "balance only when shared; only weeks lying entirely in a partnership of theirs). "
+            "Therapists read a couple on safety hold with every recommendation but "
+            "`screen_individually` withheld (SPEC 5.5). `revision`, "
             "`computed_at` and `updated_at` are the caller's own. Newest `week_start` first; "
             "with `updated_since`, by the caller's (`updated_at`, `id`) ascending. Range "
             "filters are inclusive."
