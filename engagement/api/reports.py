@@ -40,9 +40,9 @@ from engagement.api.serializers.reports import (
     RecomputeSerializer,
     WeeklyReportSerializer,
 )
-from engagement.models import Couple, Membership, WeeklyReport
+from engagement.models import Couple, Membership, SafetyAlert, WeeklyReport
 from engagement.reports.pipeline import compute_current_report
-from engagement.reports.scoring import urgency_key
+from engagement.reports.scoring import URGENCY_LEVELS, urgency_key
 from engagement.reports.tasks import compute_report_chunk
 from engagement.selectors.reports import reports_readable_by, week_readable_by
 from engagement.selectors.visibility import (
@@ -52,8 +52,6 @@ from engagement.selectors.visibility import (
 )
 
 Role = Membership.Role
-
-URGENCY_LEVELS = ("safety_hold", "wellbeing", "engagement", "commitments", "other", "no_report")
 
 
 def conditional(request: Request, response: Response) -> Response:
@@ -128,8 +126,10 @@ class ReportViewSet(
         summary="List the weekly reports the caller may see",
         description=(
             "Reports of the caller's couples: the full view for their therapists, the partner "
-            "view for partners (own figures without participation; the shared balance only "
-            "when shared; only weeks lying entirely in a partnership of theirs). `revision`, "
+            "view for partners (own figures without participation or unsafe_days; the shared "
+            "balance only when shared; only weeks lying entirely in a partnership of theirs). "
+            "Therapists read a couple on safety hold with every recommendation but "
+            "`screen_individually` withheld (SPEC 5.5). `revision`, "
             "`computed_at` and `updated_at` are the caller's own. Newest `week_start` first; "
             "with `updated_since`, by the caller's (`updated_at`, `id`) ascending. Range "
             "filters are inclusive."
@@ -239,6 +239,17 @@ def _latest_reports(couple_ids: QuerySet[Couple, UUID]) -> dict[UUID, WeeklyRepo
     }
 
 
+def _unacknowledged_alerts(couple_ids: QuerySet[Couple, UUID]) -> set[UUID]:
+    """The couples with a safety alert no therapist has acknowledged yet, in one query (the
+    partial index `safety_alert_unacknowledged`)."""
+    return set(
+        SafetyAlert.objects.filter(couple_id__in=couple_ids, acknowledged_at__isnull=True)
+        .order_by()
+        .values_list("couple_id", flat=True)
+        .distinct()
+    )
+
+
 def _summary(report: WeeklyReport | None) -> dict[str, Any] | None:
     if report is None:
         return None
@@ -289,10 +300,12 @@ class CaseloadView(APIView):
         summary="The caller's caseload, most urgent first",
         description=(
             "Therapists only (partners: 403). Every couple in which the caller is a therapist, "
-            "with a summary of its latest report, ordered as SPEC 5.8 says: safety hold; then "
-            "`wellbeing_decline` or `rising_resentment`; then an engagement streak; then "
-            "`commitments_unkept`; then the rest; couples with no report last. Within a level, "
-            "the larger gap first. Not paginated."
+            "with a summary of its latest report, ordered as SPEC 5.8 says: a safety alert not "
+            "yet acknowledged or `safety_concern` in the latest report (`urgency: safety`); "
+            "then a safety hold; then `wellbeing_decline` or `rising_resentment`; then "
+            "`low_engagement_streak`, `engagement_gap_streak`, `split_alliance`, "
+            "`low_alliance` or `goal_mismatch`; then `commitments_unkept`; then the rest; "
+            "couples with no report last. Within a level, the larger gap first. Not paginated."
         ),
         # Partners are refused: a GET the schema would not otherwise document 403 for.
         responses={200: CaseloadSerializer, 403: ErrorResponse403Serializer},
@@ -301,9 +314,9 @@ class CaseloadView(APIView):
         user = caller(request)
         require(may_read_caseload(user), "The caseload is the therapists'.")
         couples = self._couples(user)
-        latest = _latest_reports(
-            couples_with_role(user, Role.THERAPIST).values_list("id", flat=True)
-        )
+        couple_ids = couples_with_role(user, Role.THERAPIST).values_list("id", flat=True)
+        latest = _latest_reports(couple_ids)
+        alerted = _unacknowledged_alerts(couple_ids)
         entries = []
         for couple in couples:
             report = latest.get(couple.pk)
@@ -312,6 +325,7 @@ class CaseloadView(APIView):
                 safety_hold=couple.safety_hold,
                 report_flags=codes,
                 gap=None if report is None else report.gap,
+                unacknowledged_alert=couple.pk in alerted,
             )
             entries.append(
                 (

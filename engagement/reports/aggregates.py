@@ -1,8 +1,9 @@
 """Rows of a chunk of couples turned into scoring inputs, one SQL query per kind of row."""
 
 # SPEC 6 and docs/reports.md, "How it is computed": whatever the number of couples in a
-# chunk, aggregation runs six queries (couples, memberships, status changes, attendance,
-# check-ins, commitments). Everything else happens in Python over those rows:
+# chunk, aggregation runs ten queries (couples, memberships, status changes, attendance,
+# check-ins, commitments, away periods, session feedback, safety alerts, goals). Everything
+# else happens in Python over those rows:
 #
 # - Check-in dates and commitment due dates are already local dates, so SQL groups them by
 #   week (TruncWeek, a Monday on SQLite and PostgreSQL alike).
@@ -15,10 +16,17 @@
 #   check-ins (SPEC 5, onboarding history), found by subqueries of the couples' query.
 # - Each partner's shared counts (joint sessions, `couple` check-ins and commitments) come
 #   from the same queries, for the shared balance of SPEC 5.6.
+# - v1.1 (SPEC 5.1): away days are the distinct days of a week inside a partner's away periods
+#   (and, for the shared balance, inside their `couple` ones); feedback counts in the local week
+#   its session started in; unsafe days are the dates of the partner's safety alerts, retracted
+#   or not (an alert exists only for an answer given while the couple had a therapist, so an
+#   answer given with no therapist stays with its author, SPEC 1); a partner's goal at the end
+#   of a week is their latest row set before the week's local end.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+import datetime as dt
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -48,13 +56,19 @@ from engagement.models import (
     TherapySession,
     Visibility,
 )
+from engagement.models.away import AwayPeriod
 from engagement.models.checkins import SCALES
+from engagement.models.feedback import FEEDBACK_ITEMS, SessionFeedback
+from engagement.models.goals import Goal
+from engagement.models.safety import SafetyAlert
 from engagement.reports.scoring import (
     SELF_REPORT_VISIBILITIES,
     CoupleWeekInput,
+    GoalAtEnd,
     PartnerWeekInput,
     RatingTally,
     SelfReportRatings,
+    SessionFeedbackScore,
 )
 from engagement.reports.weeks import WEEK, LocalWeek, lookback, monday_of
 from engagement.selectors.partnerships import Partnership, PartnerSpan, partnerships_of
@@ -123,6 +137,21 @@ class _Couple:
     # The Monday of the earliest week holding any session, commitment or check-in.
     first_data_week: date | None = None
     partnerships: list[Partnership] = field(default_factory=list)
+    # Goal rows (set_at, partner id, goal), oldest first (goal_at_end).
+    goals: list[tuple[datetime, UUID, str]] = field(default_factory=list)
+
+    def goals_at_end(self, week: LocalWeek, partners: Iterable[UUID]) -> tuple[GoalAtEnd, ...]:
+        """Each partner's latest goal set before the week's local end (SPEC 5.4)."""
+        latest: dict[UUID, tuple[datetime, str]] = {}
+        for set_at, partner_id, goal in self.goals:
+            if set_at >= week.ends_at:
+                break
+            latest[partner_id] = (set_at, goal)
+        return tuple(
+            GoalAtEnd(str(pid), latest[pid][1], latest[pid][0].astimezone(self.zone).date())
+            for pid in partners
+            if pid in latest
+        )
 
     def partnership_of(self, week: LocalWeek) -> int | None:
         """The index of the partnership the whole week lies in, None across a change."""
@@ -207,6 +236,10 @@ class _PartnerTally:
     commitments_missed: int = 0
     unreported: int = 0
     renewals_of_missed: int = 0
+    away_days: set[date] = field(default_factory=set)
+    shared_away_days: set[date] = field(default_factory=set)
+    unsafe_dates: set[date] = field(default_factory=set)
+    feedback: list[SessionFeedbackScore] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,7 +366,7 @@ def _envelope(couples: Iterable[_Couple]) -> tuple[date, date, datetime, datetim
 def couple_histories(
     couple_weeks: Mapping[UUID, Collection[date]], *, now: datetime
 ) -> dict[UUID, CoupleHistory]:
-    """The history w-5 .. w of every requested week of every couple, in six queries.
+    """The history w-5 .. w of every requested week of every couple, in ten queries.
 
     ``couple_weeks`` maps couple ids to the Mondays to be reported; ``now`` decides which
     open commitments are unreported (their week has ended, SPEC 5.1). Unknown couples are
@@ -476,6 +509,8 @@ def couple_histories(
             t.unreported += n
             t.shared_unreported += n if is_shared else 0
 
+    _load_v11_rows(couples, tally, ids, partner_ids, first_day, end_day, first_instant, end_instant)
+
     return {
         couple.id: CoupleHistory(
             couple.id,
@@ -488,6 +523,73 @@ def couple_histories(
         )
         for couple in couples.values()
     }
+
+
+def _load_v11_rows(
+    couples: Mapping[UUID, _Couple],
+    tally: Callable[[UUID, date, UUID], _PartnerTally | None],
+    ids: list[UUID],
+    partner_ids: list[UUID],
+    first_day: date,
+    end_day: date,
+    first_instant: datetime,
+    end_instant: datetime,
+) -> None:
+    """Away days, session feedback, unsafe days and goals (SPEC 5.1, v1.1), one query each."""
+    for couple_id, partner_id, starts_on, ends_on, visibility in (
+        AwayPeriod.objects.filter(couple_id__in=ids, starts_on__lt=end_day, ends_on__gte=first_day)
+        .order_by()
+        .values_list("couple_id", "partner_id", "starts_on", "ends_on", "visibility")
+    ):
+        shared = visibility == AwayPeriod.Visibility.COUPLE
+        # Periods are short (28 days at most): walk the days inside the envelope. Sets, so
+        # overlapping periods count a day once.
+        day = max(starts_on, first_day)
+        last = min(ends_on, end_day - dt.timedelta(days=1))
+        while day <= last:
+            t = tally(couple_id, monday_of(day), partner_id)
+            if t is not None:
+                t.away_days.add(day)
+                if shared:
+                    t.shared_away_days.add(day)
+            day += dt.timedelta(days=1)
+
+    for couple_id, partner_id, session_id, starts_at, *items in (
+        SessionFeedback.objects.filter(
+            session__couple_id__in=ids,
+            session__starts_at__gte=first_instant,
+            session__starts_at__lt=end_instant,
+            partner_id__in=partner_ids,
+        )
+        .order_by()
+        .values_list(
+            "session__couple_id",
+            "partner_id",
+            "session_id",
+            "session__starts_at",
+            *FEEDBACK_ITEMS,
+        )
+    ):
+        local = starts_at.astimezone(couples[couple_id].zone).date()
+        t = tally(couple_id, monday_of(local), partner_id)
+        if t is not None:
+            t.feedback.append(SessionFeedbackScore(str(session_id), starts_at, local, sum(items)))
+
+    for couple_id, partner_id, day in (
+        SafetyAlert.objects.filter(couple_id__in=ids, date__gte=first_day, date__lt=end_day)
+        .order_by()
+        .values_list("couple_id", "partner_id", "date")
+    ):
+        t = tally(couple_id, monday_of(day), partner_id)
+        if t is not None:
+            t.unsafe_dates.add(day)
+
+    for couple_id, set_at, partner_id, goal in (
+        Goal.objects.filter(couple_id__in=ids, set_at__lt=end_instant)
+        .order_by("set_at", "id")
+        .values_list("couple_id", "set_at", "partner_id", "goal")
+    ):
+        couples[couple_id].goals.append((set_at, partner_id, goal))
 
 
 def _week_of(date_field: str) -> Cast:
@@ -512,6 +614,7 @@ def _week_input(
         # The dict keeps the couple's order of partners (reported_partners).
         partners=tuple(_partner_input(p, week, t) for p, t in partners.values()),
         partnership=couple.partnership_of(week),
+        goals=couple.goals_at_end(week, partners),
     )
 
 
@@ -535,6 +638,11 @@ def _partner_input(partner: _Partner, week: LocalWeek, t: _PartnerTally) -> Part
         shared_commitments_kept=t.shared_kept,
         shared_commitments_missed=t.shared_missed,
         shared_commitments_unreported=t.shared_unreported,
+        away_days=len(t.away_days),
+        shared_away_days=len(t.shared_away_days),
+        unsafe_dates=tuple(sorted(t.unsafe_dates)),
+        # Sorted, so the input does not depend on the order rows came back in.
+        feedback=tuple(sorted(t.feedback, key=lambda f: (f.starts_at, f.session))),
     )
 
 

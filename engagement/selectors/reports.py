@@ -5,8 +5,11 @@ In one place so the reports API, the pipeline (which keeps each reader's revisio
 timestamps), digests and the account export shape reports the same way. A partner reads their
 own figures without `participation` and with their own score computed without it; the other
 partner's entry with every figure null; no less engaged partner, flags or recommendations; and
-the couple's *shared* balance (from shared inputs only) when the balance is shared. A safety
-hold changes nothing a partner reads. Partners read only weeks lying entirely in a partnership
+the couple's *shared* balance (from shared inputs only) when the balance is shared. Their own
+`unsafe_days` is null too (safety answers are never shown back, SPEC 1). A safety hold changes
+nothing a partner reads; therapists read a report of a couple on hold with every
+recommendation but `screen_individually` withheld (SPEC 5.5, a presentation rule: the stored
+report keeps them). Partners read only weeks lying entirely in a partnership
 they belong to, and weeks before the couple's creation week only from the earliest one holding
 a record they may read.
 """
@@ -37,6 +40,7 @@ from engagement.models import (
     Visibility,
     WeeklyReport,
 )
+from engagement.reports.scoring import SAFETY_RECOMMENDATIONS
 from engagement.selectors.partnerships import (
     Partnership,
     partnerships_by_couple,
@@ -64,11 +68,13 @@ def _utc(value: dt.datetime) -> str:
 
 @dataclass(frozen=True)
 class Sharing:
-    """What decides whether a couple's partners see its shared balance (SPEC 5.6)."""
+    """What decides whether a couple's partners see its shared balance (SPEC 5.6), and the
+    couple's safety hold (which changes only what its therapists read, SPEC 5.5)."""
 
     partners_see_balance: bool
     active_partners: frozenset[UUID]
     consenting: frozenset[UUID]  # active partners with `shares_balance`
+    safety_hold: bool = False
 
     def shared_with(self, report_partners: Iterable[UUID], viewer_id: UUID) -> bool:
         """`partners_see_balance` on, the viewer one of the report's two partners, both still
@@ -101,13 +107,20 @@ def sharing_of(couple: Couple) -> Sharing:
         couple.partners_see_balance,
         frozenset(user_id for user_id, _ in rows),
         frozenset(user_id for user_id, shares in rows if shares),
+        couple.safety_hold,
     )
 
 
 def sharings_by_couple(couple_ids: Iterable[UUID]) -> dict[UUID, Sharing]:
     """The sharing of each couple, in two queries."""
     ids = list(set(couple_ids))
-    see = dict(Couple.objects.filter(id__in=ids).values_list("id", "partners_see_balance"))
+    see: dict[UUID, bool] = {}
+    hold: dict[UUID, bool] = {}
+    for couple_id, partners_see_balance, safety_hold in Couple.objects.filter(
+        id__in=ids
+    ).values_list("id", "partners_see_balance", "safety_hold"):
+        see[couple_id] = partners_see_balance
+        hold[couple_id] = safety_hold
     active: dict[UUID, set[UUID]] = {cid: set() for cid in ids}
     consenting: dict[UUID, set[UUID]] = {cid: set() for cid in ids}
     for couple_id, user_id, shares in Membership.objects.filter(
@@ -117,7 +130,12 @@ def sharings_by_couple(couple_ids: Iterable[UUID]) -> dict[UUID, Sharing]:
         if shares:
             consenting[couple_id].add(user_id)
     return {
-        cid: Sharing(bool(see.get(cid)), frozenset(active[cid]), frozenset(consenting[cid]))
+        cid: Sharing(
+            bool(see.get(cid)),
+            frozenset(active[cid]),
+            frozenset(consenting[cid]),
+            bool(hold.get(cid)),
+        )
         for cid in ids
     }
 
@@ -144,8 +162,18 @@ def _common(report: WeeklyReport, view: str) -> dict[str, Any]:
     }
 
 
-def full_body(report: WeeklyReport) -> dict[str, Any]:
-    """The therapists' view, without the reader's own values (revision, timestamps)."""
+# Shown to therapists while the couple is on a safety hold (SPEC 5.5).
+HOLD_RECOMMENDATIONS = frozenset(SAFETY_RECOMMENDATIONS)
+
+
+def full_body(report: WeeklyReport, *, safety_hold: bool = False) -> dict[str, Any]:
+    """The therapists' view, without the reader's own values (revision, timestamps).
+
+    While the couple is on a safety hold, every recommendation but `screen_individually` is
+    withheld, as under a safety signal (SPEC 5.5); the stored report keeps them."""
+    recommendations = list(report.recommendations)
+    if safety_hold:
+        recommendations = [r for r in recommendations if r.get("code") in HOLD_RECOMMENDATIONS]
     return {
         **_common(report, FULL),
         "balance": report.balance,
@@ -156,7 +184,7 @@ def full_body(report: WeeklyReport) -> dict[str, Any]:
         ),
         "partners": [dict(entry) for entry in report.partners],
         "flags": list(report.flags),
-        "recommendations": list(report.recommendations),
+        "recommendations": recommendations,
         "shared_balance": report.shared_balance,
         "shared_gap": report.shared_gap,
         "shared_gap_trend": report.shared_gap_trend,
@@ -181,6 +209,9 @@ def partner_body(report: WeeklyReport, viewer_id: UUID, *, shared: bool) -> dict
             # Participation is the therapist's rating, never shown back, not even one's own;
             # the own score leaves it out (SPEC 1, "Aggregates").
             own["participation"] = None
+            # Safety answers are never shown back, not even to their author (SPEC 1, 5.6).
+            if "unsafe_days" in own:
+                own["unsafe_days"] = None
             own["engagement_score"] = own_scores.get(own_id)
             partners.append(own)
         else:
@@ -211,7 +242,7 @@ def view_hash(body: Mapping[str, Any]) -> str:
 def reader_bodies(report: WeeklyReport, sharing: Sharing) -> dict[str, dict[str, Any]]:
     """Every reader's view of a report: the therapists', and each of its partners'."""
     partners = report_partner_ids(report)
-    bodies = {THERAPISTS: full_body(report)}
+    bodies = {THERAPISTS: full_body(report, safety_hold=sharing.safety_hold)}
     for partner_id in partners:
         bodies[str(partner_id)] = partner_body(
             report, partner_id, shared=sharing.shared_with(partners, partner_id)
@@ -235,7 +266,8 @@ def report_for_viewer(
     if role is None:
         role = role_in_couple(viewer, report.couple_id)
     if role == Membership.Role.THERAPIST:
-        body = full_body(report)
+        hold = report.couple.safety_hold if sharing is None else sharing.safety_hold
+        body = full_body(report, safety_hold=hold)
     else:
         if sharing is None:
             sharing = sharing_of(report.couple)

@@ -133,8 +133,10 @@ def couple_update(*, couple: Couple, changes: CoupleChanges) -> Couple:
             changed.append(field)
     if changed:
         couple.save(update_fields=[*changed, "updated_at"])
-    if "partners_see_balance" in changed:
-        # What partners read of every report changed: their report values move (SPEC 1).
+    if "partners_see_balance" in changed or "safety_hold" in changed:
+        # What partners read of every report changed: their report values move (SPEC 1). A
+        # hold changes only the therapists' view (recommendations withheld, SPEC 5.5): only
+        # their values move.
         report_views_refresh(couple_ids=[couple.pk])
     if couple.status != old_status:
         _record_status(couple)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.models import User
 from engagement.exceptions import Conflict
 from engagement.models import Couple, Goal, Membership
-from engagement.reports.staleness import local_date, mark_stale
+from engagement.reports.staleness import mark_stale_for_goal
 from engagement.services.couples import ensure_not_ended
 
 
@@ -37,6 +37,7 @@ def goal_set(*, couple: Couple, partner: User, goal: str, note: str = "") -> tup
         return current, False
     now = timezone.now()
     row = Goal.objects.create(couple=couple, partner=partner, goal=goal, note=note, set_at=now)
-    # SPEC 5.7: a goal changes the goal-mismatch flag of the week it was set in.
-    mark_stale(couple_id=couple.pk, dates=[local_date(couple.timezone, now)])
+    # SPEC 5.7: a goal stays the partner's latest at the end of every later week, so the
+    # goal-mismatch flag of its week and of every week after it may change.
+    mark_stale_for_goal(couple_id=couple.pk, timezone_name=couple.timezone, set_at=now)
     return row, current is None

@@ -1,5 +1,8 @@
 """Realistic synthetic couples for benchmarks: each pattern of SPEC section 5, several timezones.
 
+Every partner sets a goal when the couple starts and gives feedback on each joint session
+they attend; a few couples show a split alliance or a goal mismatch (SPEC 5.4).
+
 About 4 check-ins per partner per week, one joint session per week and 1-3 commitments per
 partner per week, deterministic for a given seed.
 """
@@ -24,7 +27,9 @@ from engagement.models import (
     Commitment,
     Couple,
     CoupleStatusChange,
+    Goal,
     Membership,
+    SessionFeedback,
     TherapySession,
 )
 from engagement.synthetic.bulk import write_rows
@@ -53,6 +58,10 @@ class PartnerProfile:
     miss: float  # chance it is missed (the rest stay open or are released)
     resentment: tuple[float, float]  # level in the first week, change per week
     wellbeing: tuple[float, float]
+    # Session feedback on each attended joint session: every item (0-10) at this level, so
+    # alliance = item / 10.
+    feedback_item: int = 8
+    goal: str = "work_on_it"  # set when the couple starts
 
 
 ENGAGED = PartnerProfile(0.95, (2, 3, 3), (4, 6), 0.85, 0.10, (2.0, 0.0), (3.8, 0.0))
@@ -60,13 +69,21 @@ HALFWAY = PartnerProfile(0.8, (1, 2, 2), (2, 4), 0.55, 0.35, (2.2, 0.0), (3.3, 0
 RELUCTANT = PartnerProfile(0.3, (0, 1, 1), (0, 1), 0.15, 0.70, (2.5, 0.0), (3.0, 0.0))
 CARRYING = PartnerProfile(0.95, (3,), (5, 7), 0.9, 0.05, (2.0, 0.2), (3.5, -0.15))
 PROMISE_BREAKER = PartnerProfile(0.7, (1, 2), (2, 3), 0.2, 0.75, (2.0, 0.0), (3.2, 0.0))
+# Takes part, but feels less heard in joint sessions (a split alliance with an ENGAGED partner).
+UNHEARD = PartnerProfile(0.9, (2, 2, 3), (3, 5), 0.8, 0.15, (2.0, 0.0), (3.6, 0.0), feedback_item=6)
+# Engaged, and wants to decide whether to stay (a goal mismatch with an ENGAGED partner).
+DECIDING = PartnerProfile(
+    0.9, (2, 3), (3, 5), 0.8, 0.15, (2.2, 0.0), (3.4, 0.0), feedback_item=7, goal="decide"
+)
 
 PATTERNS: tuple[tuple[str, float, tuple[PartnerProfile, PartnerProfile]], ...] = (
-    ("balanced", 0.40, (ENGAGED, ENGAGED)),
+    ("balanced", 0.30, (ENGAGED, ENGAGED)),
     ("leaning", 0.20, (ENGAGED, HALFWAY)),
     ("one_sided", 0.20, (CARRYING, RELUCTANT)),
     ("resentful", 0.10, (CARRYING, HALFWAY)),
     ("broken_promises", 0.10, (ENGAGED, PROMISE_BREAKER)),
+    ("split_alliance", 0.05, (ENGAGED, UNHEARD)),
+    ("goal_mismatch", 0.05, (ENGAGED, DECIDING)),
 )
 
 
@@ -82,6 +99,8 @@ class Batch:
     attendance: list[dict[str, Any]] = field(default_factory=list)
     commitments: list[dict[str, Any]] = field(default_factory=list)
     checkins: list[dict[str, Any]] = field(default_factory=list)
+    feedback: list[dict[str, Any]] = field(default_factory=list)
+    goals: list[dict[str, Any]] = field(default_factory=list)
 
     def write(self) -> int:
         # Renewals point at commitments written earlier in the same list: keep list order.
@@ -96,6 +115,8 @@ class Batch:
                 (Attendance, self.attendance),
                 (Commitment, self.commitments),
                 (CheckIn, self.checkins),
+                (SessionFeedback, self.feedback),
+                (Goal, self.goals),
             )
         )
 
@@ -201,6 +222,15 @@ class SyntheticWorld:
                 tz=tz_name,
             )
             partners.append(partner_id)
+            batch.goals.append(
+                {
+                    "id": uuid.uuid5(couple_id, f"goal-{partner_id}"),
+                    "couple_id": couple_id,
+                    "partner_id": partner_id,
+                    "goal": profiles[slot - 1].goal,
+                    "set_at": created,
+                }
+            )
             batch.memberships.append(
                 {
                     "id": self._uuid(),
@@ -257,6 +287,21 @@ class SyntheticWorld:
                     "recorded_at": starts_at + timedelta(hours=1),
                 }
             )
+            if attended:
+                item = profile.feedback_item
+                batch.feedback.append(
+                    {
+                        "id": uuid.uuid5(session_id, str(partner_id)),
+                        "session_id": session_id,
+                        "partner_id": partner_id,
+                        "understood": item,
+                        "helpful": item,
+                        "spoke_freely": item,
+                        "coming_back": item,
+                        "submitted_at": starts_at + timedelta(hours=2),
+                        "updated_at": starts_at + timedelta(hours=2),
+                    }
+                )
 
     def _commitments(
         self,

@@ -17,7 +17,16 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from engagement.models import Attendance, Couple, Membership, TherapySession, WeeklyReport
 from engagement.reports.pipeline import compute_reports
-from tests.engagement.reports.builders import checkin, commitment, session
+from engagement.reports.staleness import mark_stale
+from tests.engagement.reports.builders import (
+    away,
+    checkin,
+    commitment,
+    feedback,
+    goal,
+    safety_alert,
+    session,
+)
 from tests.factories import make_couple
 
 pytestmark = pytest.mark.django_db
@@ -281,3 +290,80 @@ def test_leaving_tells_me_of_no_report_i_never_could_read(client_for: ClientFor)
         removals = client.get("/api/v1/removals/", {"since": "2026-01-01T00:00:00Z"}).json()
     reports = [r["id"] for r in removals["results"] if r["type"] == "report"]
     assert reports == [str(readable.pk)]
+
+
+# --- v1.1: feedback, goals, away periods and safety alerts (SPEC 1, 5.6) -----------------------
+
+
+def _v11_act(scene: Scene, act: str) -> None:
+    """One thing A does that B may never observe, in week W."""
+    if act == "feedback":
+        feedback(scene.joint, scene.a, (1, 0, 0, 2))
+    elif act == "goal":
+        goal(scene.couple, scene.a, "separate_well", at(W + dt.timedelta(days=2)))
+    elif act == "therapist_away":
+        away(scene.couple, scene.a, W, W + dt.timedelta(days=6), "therapist")
+    elif act == "safety_alert":
+        safety_alert(scene.couple, scene.a, W + dt.timedelta(days=3), retracted=True)
+    mark_stale(couple_id=scene.couple.pk, dates=[W])
+
+
+@pytest.mark.parametrize("act", ["feedback", "goal", "therapist_away", "safety_alert"])
+def test_my_report_is_byte_identical_whatever_the_other_partner_tells_the_therapist(
+    scene: Scene, client_for: ClientFor, act: str
+) -> None:
+    """B reads the reports; A gives feedback, sets a goal, logs a therapist-only away period or
+    answers the safety question. After a recomputation, B's bytes, ETag, revision and feed
+    are as they were; the therapist's view moved."""
+    # A goal of B's beside A's: a goal mismatch is then something the therapist alone learns.
+    goal(scene.couple, scene.b, "work_on_it", at(W - dt.timedelta(days=3)))
+    scene.compute(COMPUTED)
+    report = WeeklyReport.objects.get(couple=scene.couple, week_start=W)
+    detail = f"/api/v1/reports/{report.pk}/"
+    since = (COMPUTED + dt.timedelta(hours=1)).isoformat()
+    with time_machine.travel(COMPUTED + dt.timedelta(hours=2), tick=False):
+        b = client_for(scene.b)
+        before = read(b, detail)
+        listed = read(b, "/api/v1/reports/")
+        therapist_before = client_for(scene.therapist).get(detail).json()
+
+    with time_machine.travel(LATER, tick=False):
+        _v11_act(scene, act)
+    scene.compute(LATER + dt.timedelta(minutes=5))
+
+    with time_machine.travel(LATER + dt.timedelta(hours=1), tick=False):
+        b = client_for(scene.b)
+        assert read(b, detail) == before
+        assert read(b, "/api/v1/reports/") == listed
+        assert b.get("/api/v1/reports/", {"updated_since": since}).json()["results"] == []
+        full = client_for(scene.therapist).get(detail).json()
+    assert full != therapist_before
+    assert full["revision"] == 2
+
+
+@pytest.mark.parametrize("act", ["feedback", "goal", "therapist_away", "safety_alert"])
+def test_my_week_so_far_never_moves_with_the_other_partners_v11_records(
+    scene: Scene, client_for: ClientFor, act: str
+) -> None:
+    now = dt.datetime(2026, 11, 20, 12, tzinfo=UTC)  # Friday of W
+    with time_machine.travel(now, tick=False):
+        b = client_for(scene.b)
+        path = "/api/v1/reports/current/"
+        before = read(b, path, couple=str(scene.couple.pk))
+        _v11_act(scene, act)
+        assert read(b, path, couple=str(scene.couple.pk)) == before
+
+
+def test_my_own_safety_answer_never_reads_back_to_me(scene: Scene, client_for: ClientFor) -> None:
+    """Whoever holds A's phone must not learn that A answered (SPEC 1): A's own unsafe_days
+    is null, and A's view has no flag or recommendation."""
+    safety_alert(scene.couple, scene.a, W + dt.timedelta(days=3))
+    scene.compute(COMPUTED)
+    report = WeeklyReport.objects.get(couple=scene.couple, week_start=W)
+    with time_machine.travel(COMPUTED + dt.timedelta(hours=1), tick=False):
+        mine = client_for(scene.a).get(f"/api/v1/reports/{report.pk}/").json()
+        full = client_for(scene.therapist).get(f"/api/v1/reports/{report.pk}/").json()
+    assert mine["partners"][0]["unsafe_days"] is None
+    assert (mine["flags"], mine["recommendations"]) == ([], [])
+    assert full["partners"][0]["unsafe_days"] == 1
+    assert [f["code"] for f in full["flags"]] == ["safety_concern"]

@@ -15,7 +15,7 @@ from rest_framework import serializers
 from config.api.fields import AwareDateTimeField
 from engagement.api.serializers.fields import CalendarDateField, VisibleCoupleField
 from engagement.models import WeeklyReport
-from engagement.reports.scoring import FLAG_CODES, RECOMMENDATION_CODES
+from engagement.reports.scoring import FLAG_CODES, RECOMMENDATION_CODES, URGENCY_LEVELS
 from engagement.reports.weeks import LocalWeek
 from engagement.selectors.reports import report_for_viewer
 
@@ -41,10 +41,31 @@ class PartnerFiguresSerializer(serializers.Serializer):
     sessions_expected = serializers.IntegerField(allow_null=True, min_value=0)
     sessions_attended = serializers.IntegerField(allow_null=True, min_value=0)
     checkin_days = serializers.IntegerField(allow_null=True, min_value=0, max_value=7)
+    away_days = serializers.IntegerField(
+        allow_null=True,
+        min_value=0,
+        max_value=7,
+        help_text="Days of the week inside the partner's away periods; the check-in target is "
+        "pro-rated by them (SPEC 5.2).",
+    )
     commitments_due = serializers.IntegerField(allow_null=True, min_value=0)
     commitments_kept = serializers.IntegerField(allow_null=True, min_value=0)
     commitments_missed = serializers.IntegerField(allow_null=True, min_value=0)
     commitments_unreported = serializers.IntegerField(allow_null=True, min_value=0)
+    unsafe_days = serializers.IntegerField(
+        allow_null=True,
+        min_value=0,
+        max_value=7,
+        help_text="Full view only: days with a safety alert (SPEC 5.1). Null in the partner "
+        "view, even one's own.",
+    )
+    alliance = serializers.FloatField(
+        allow_null=True,
+        min_value=0.0,
+        max_value=1.0,
+        help_text="Mean of the partner's session feedback of the week, items summed / 40 "
+        "(SPEC 5.2); not part of the score.",
+    )
     mood_avg = _average()
     effort_avg = _average()
     connection_avg = _average()
@@ -62,7 +83,9 @@ class FlagSerializer(serializers.Serializer):
 
 class RecommendationSerializer(serializers.Serializer):
     code = serializers.ChoiceField(choices=list(RECOMMENDATION_CODES))
-    partner = serializers.UUIDField()
+    partner = serializers.UUIDField(
+        allow_null=True, help_text="Null for one about the couple (SPEC 5.5)."
+    )
 
 
 class WeeklyReportSerializer(serializers.Serializer):
@@ -168,7 +191,7 @@ class CaseloadEntrySerializer(serializers.Serializer):
     safety_hold = serializers.BooleanField()
     partners = CaseloadPartnerSerializer(many=True)
     urgency = serializers.ChoiceField(
-        choices=["safety_hold", "wellbeing", "engagement", "commitments", "other", "no_report"],
+        choices=list(URGENCY_LEVELS),
         help_text="The level of SPEC 5.8 the couple ranks at, most urgent first.",
     )
     latest_report = ReportSummarySerializer(allow_null=True)

@@ -2,9 +2,12 @@
 
 # Each demo couple gets eight weeks of history ending with its last completed week (in its
 # own timezone): sessions with attendance and participation, commitments kept, missed and
-# renewed, check-ins of every visibility with notes. Then their reports are computed, so
-# `make run` shows real reports at once. Running it again changes nothing, unless a new
-# week has ended since: then the demo couples' history is written again, ending with it.
+# renewed, check-ins of every visibility with notes; and, where the pattern needs them,
+# session feedback (a split alliance), goals (a goal mismatch) and an away period. Feedback,
+# goals and away periods are written as rows (their services live with their API). Then their
+# reports are computed, so `make run` shows real reports at once. Running it again changes
+# nothing, unless a new week has ended since: then the demo couples' history is written again,
+# ending with it.
 
 from __future__ import annotations
 
@@ -19,11 +22,14 @@ from django.utils import timezone
 
 from accounts.models import User
 from engagement.models import (
+    AwayPeriod,
     CheckIn,
     Commitment,
     Couple,
     CoupleStatusChange,
+    Goal,
     Membership,
+    SessionFeedback,
     TherapySession,
     WeeklyReport,
 )
@@ -55,6 +61,8 @@ DEMO_COUPLES = (
     DemoCouple("E & F", "one_sided", "Asia/Tokyo", (("emi", "Emi"), ("finn", "Finn"))),
     DemoCouple("G & H", "rising_resentment", "UTC", (("gil", "Gil"), ("hana", "Hana"))),
     DemoCouple("I & J", "broken_promises", "America/Los_Angeles", (("ivy", "Ivy"), ("jay", "Jay"))),
+    DemoCouple("K & L", "split_alliance", "Europe/Madrid", (("kai", "Kai"), ("lena", "Lena"))),
+    DemoCouple("M & N", "goal_mismatch", "Europe/London", (("mo", "Mo"), ("nia", "Nia"))),
 )
 
 
@@ -78,11 +86,21 @@ class PartnerWeek:
     commitments: tuple[str, ...] = ()
 
 
+# A partner's session feedback: understood, helpful, spoke freely, coming back (0-10 each).
+Feedback = tuple[int, int, int, int]
+
+
 @dataclass(frozen=True)
 class WeekPlan:
     first: PartnerWeek
     second: PartnerWeek
     individual: dict[int, tuple[str, int | None]] = field(default_factory=dict)  # slot: entry
+    # Each partner's feedback on the joint session, None for none (SPEC 2, alliance).
+    feedback: tuple[Feedback | None, Feedback | None] = (None, None)
+    # A goal each partner sets on Wednesday of the week, None for none (a history, SPEC 2).
+    goals: tuple[str | None, str | None] = (None, None)
+    # Days (0 = Monday) a partner is away, with the period's visibility (SPEC 5.2).
+    away: dict[int, tuple[int, int, str]] = field(default_factory=dict)  # slot: (from, to, vis)
 
 
 NOTES = (
@@ -124,7 +142,9 @@ def week_plan(pattern: str, age: int) -> WeekPlan:
             _checkins(4, mood=4, effort=3, connection=4, resentment=1, wellbeing=4),
             ("kept",) if age != 5 else ("kept", "released"),
         )
-        return WeekPlan(_engaged(), second)
+        # Ben travels for work two weeks ago, Friday to Sunday, and says so to Ana.
+        away = {1: (4, 6, "couple")} if age == 2 else {}
+        return WeekPlan(_engaged(), second, away=away)
     if pattern == "leaning":
         # Dev comes, engages a little, checks in twice and keeps one promise out of two.
         second = PartnerWeek(
@@ -161,6 +181,19 @@ def week_plan(pattern: str, age: int) -> WeekPlan:
             ("attended", 3), _checkins(4, mood=3, effort=3, resentment=2, wellbeing=3), promises
         )
         return WeekPlan(ivy, jay)
+    if pattern == "split_alliance":
+        # Both take part, but lately Lena feels less heard in joint sessions than Kai does.
+        kai: Feedback = (10, 9, 9, 10)  # 0.95
+        lena: Feedback = (8, 7, 7, 7) if age <= 2 else (9, 9, 9, 9)  # 0.725, earlier 0.9
+        return WeekPlan(_engaged(), _engaged(effort=3), feedback=(kai, lena))
+    if pattern == "goal_mismatch":
+        # Mo wants to work on it; Nia, unsure at first, now wants to decide (a mixed agenda).
+        goals: tuple[str | None, str | None] = (None, None)
+        if age == 7:
+            goals = ("work_on_it", "unsure")
+        elif age == 2:
+            goals = (None, "decide")
+        return WeekPlan(_engaged(), _engaged(effort=3), goals=goals)
     raise ValueError(f"unknown demo pattern {pattern!r}")
 
 
@@ -205,7 +238,7 @@ def _write_history(
 ) -> None:
     """Replace the couple's history with `len(weeks)` weeks of the pattern, through the services."""
     zone = ZoneInfo(couple.timezone)
-    for model in (WeeklyReport, CheckIn, TherapySession):
+    for model in (WeeklyReport, CheckIn, TherapySession, Goal, AwayPeriod):
         model.objects.filter(couple=couple).delete()
     Commitment.objects.filter(couple=couple).delete()
     last_missed: dict[int, Commitment] = {}
@@ -228,6 +261,33 @@ def _write_history(
                 for partner, entry in zip(partners, (plan.first, plan.second), strict=True)
             ],
         )
+        for partner, items in zip(partners, plan.feedback, strict=True):
+            if items is not None:
+                understood, helpful, spoke_freely, coming_back = items
+                SessionFeedback.objects.create(
+                    session=joint,
+                    partner=partner,
+                    understood=understood,
+                    helpful=helpful,
+                    spoke_freely=spoke_freely,
+                    coming_back=coming_back,
+                )
+        wednesday_noon = dt.datetime.combine(monday + dt.timedelta(days=2), dt.time(12), zone)
+        for partner, value in zip(partners, plan.goals, strict=True):
+            if value is not None:
+                Goal.objects.create(
+                    couple=couple, partner=partner, goal=value, set_at=wednesday_noon
+                )
+        for slot, (first_day, last_day, visibility) in plan.away.items():
+            AwayPeriod.objects.create(
+                couple=couple,
+                partner=partners[slot],
+                starts_on=monday + dt.timedelta(days=first_day),
+                ends_on=monday + dt.timedelta(days=last_day),
+                reason="travel",
+                visibility=visibility,
+                shared_at=timezone.now() if visibility == "couple" else None,
+            )
         for slot, (status, rating) in plan.individual.items():
             individual = session_create(
                 couple=couple,

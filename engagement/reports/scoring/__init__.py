@@ -10,7 +10,8 @@ Arithmetic is exact (integers, or fractions.Fraction) until a figure is shown: a
 of binary floating point. Shown figures are rounded half up (away from zero), as
 decimal.ROUND_HALF_UP does; see docs/reports.md, "Rounding".
 
-- inputs.py: what scoring reads (a couple's week, each partner's counts and tallies);
+- inputs.py: what scoring reads (a couple's week, each partner's counts and tallies, away and
+  unsafe days, session feedback, and each partner's goal at the week's end);
 - figures.py: per-partner figures (SPEC 5.2), balance and its trend (SPEC 5.3, 5.6);
 - flags.py: flags (SPEC 5.4) with their recommendations (SPEC 5.5), and their code lists;
 - report.py: the weekly report of a couple put together (SPEC 5);
@@ -41,11 +42,17 @@ from engagement.reports.scoring.figures import (
 from engagement.reports.scoring.flags import (
     FLAG_CODES,
     LOOKBACK_WEEKS,
+    LOW_ALLIANCE_BELOW,
+    LOW_ALLIANCE_SESSIONS,
     LOW_ENGAGEMENT_BELOW,
     RECOMMENDATION_CODES,
     RESENTMENT_HIGH,
     RESENTMENT_MIN_RATINGS,
     RESENTMENT_RISE,
+    SAFETY_RECOMMENDATIONS,
+    SPLIT_GAP,
+    SPLIT_MIN_SESSIONS,
+    SPLIT_SESSIONS,
     STREAK_WEEKS,
     UNKEPT_FOLLOW_THROUGH_BELOW,
     UNKEPT_MIN_MISSED,
@@ -60,14 +67,17 @@ from engagement.reports.scoring.flags import (
     RecommendationCode,
 )
 from engagement.reports.scoring.inputs import (
+    FEEDBACK_POINTS,
     SELF_REPORT_VISIBILITIES,
     CheckinRatings,
     CoupleWeekInput,
+    GoalAtEnd,
     JsonValue,
     PartnerId,
     PartnerWeekInput,
     RatingTally,
     SelfReportRatings,
+    SessionFeedbackScore,
     self_report_ratings,
 )
 from engagement.reports.scoring.report import (
@@ -76,16 +86,19 @@ from engagement.reports.scoring.report import (
     WeekReport,
     compute_week_report,
 )
-from engagement.reports.scoring.urgency import urgency_key
+from engagement.reports.scoring.urgency import URGENCY_LEVELS, urgency_key
 
 __all__ = [
     "ATTENDANCE_WEIGHT",
     "AVERAGE_PLACES",
     "CHECKIN_WEIGHT",
+    "FEEDBACK_POINTS",
     "FLAG_CODES",
     "FOLLOW_THROUGH_WEIGHT",
     "LEANING_FROM",
     "LOOKBACK_WEEKS",
+    "LOW_ALLIANCE_BELOW",
+    "LOW_ALLIANCE_SESSIONS",
     "LOW_ENGAGEMENT_BELOW",
     "METHODOLOGY",
     "ONE_SIDED_FROM",
@@ -95,8 +108,12 @@ __all__ = [
     "RESENTMENT_HIGH",
     "RESENTMENT_MIN_RATINGS",
     "RESENTMENT_RISE",
+    "SAFETY_RECOMMENDATIONS",
     "SCORE_PLACES",
     "SELF_REPORT_VISIBILITIES",
+    "SPLIT_GAP",
+    "SPLIT_MIN_SESSIONS",
+    "SPLIT_SESSIONS",
     "STREAK_WEEKS",
     "TREND_MIN_GAPS",
     "TREND_SLOPE",
@@ -104,6 +121,7 @@ __all__ = [
     "UNKEPT_FOLLOW_THROUGH_BELOW",
     "UNKEPT_MIN_MISSED",
     "UNKEPT_WEEKS",
+    "URGENCY_LEVELS",
     "WELLBEING_DROP",
     "WELLBEING_LOW",
     "WELLBEING_MIN_EARLIER_WEEKS",
@@ -115,6 +133,7 @@ __all__ = [
     "Flag",
     "FlagCode",
     "GapTrend",
+    "GoalAtEnd",
     "JsonValue",
     "PartnerFigures",
     "PartnerId",
@@ -124,6 +143,7 @@ __all__ = [
     "Recommendation",
     "RecommendationCode",
     "SelfReportRatings",
+    "SessionFeedbackScore",
     "WeekReport",
     "compute_balance",
     "compute_partner_figures",

@@ -10,6 +10,7 @@ from fractions import Fraction
 from typing import Final, Literal, TypeAlias, TypeVar
 
 from engagement.reports.scoring.inputs import (
+    FEEDBACK_POINTS,
     JsonValue,
     PartnerId,
     PartnerWeekInput,
@@ -50,10 +51,13 @@ class PartnerFigures:
     sessions_expected: int
     sessions_attended: int
     checkin_days: int
+    away_days: int
     commitments_due: int
     commitments_kept: int
     commitments_missed: int
     commitments_unreported: int
+    unsafe_days: int
+    alliance: float | None
     mood_avg: float | None
     effort_avg: float | None
     connection_avg: float | None
@@ -130,19 +134,25 @@ _SCORE_SCALE: Final = 10**SCORE_PLACES
 
 
 def _checkin_ratio(p: PartnerWeekInput, checkin_target: int) -> tuple[int, int] | None:
-    """min(1, checkin_days / target) as (numerator, denominator), or None (SPEC 5.2)."""
-    return _days_ratio(p.checkin_days, p.joined_before_week_end, checkin_target)
+    """min(1, checkin_days / expected) as (numerator, denominator), or None (SPEC 5.2)."""
+    return _days_ratio(p.checkin_days, p.joined_before_week_end, checkin_target, p.away_days)
 
 
-def _days_ratio(days: int, joined: bool, checkin_target: int) -> tuple[int, int] | None:
-    if checkin_target == 0:
+def _days_ratio(
+    days: int, joined: bool, checkin_target: int, away_days: int = 0
+) -> tuple[int, int] | None:
+    """min(1, days / expected), expected = target x (7 - away_days) / 7 (SPEC 5.2), exactly:
+    days / expected = 7 x days / (target x (7 - away_days)). None when nothing is expected."""
+    expected_sevenths = checkin_target * (7 - away_days)
+    if expected_sevenths <= 0:
+        # A target of 0, or a whole week away: nothing was expected, no rate.
         return None
     if not joined and days == 0:
         # No one is expected to have used an app they had not joined (SPEC 5.2).
         return None
-    if days >= checkin_target:
+    if 7 * days >= expected_sevenths:
         return (1, 1)
-    return (days, checkin_target)
+    return (7 * days, expected_sevenths)
 
 
 def _units(
@@ -212,13 +222,16 @@ def _own_score_units(p: PartnerWeekInput, checkin_target: int) -> int | None:
 
 def _shared_score_units(p: PartnerWeekInput, checkin_target: int) -> int | None:
     """The score of SPEC 5.6's shared balance: joint-session attendance, `couple` check-in
-    days against the target and `couple` commitments only, without participation. A week
-    before p joined counts shared check-ins only (5.6)."""
+    days against the target reduced by `couple` away periods only, and `couple` commitments,
+    without participation. A week before p joined counts shared check-ins only (5.6)."""
     return _units(
         p.joint_attended,
         p.joint_missed,
         (),
-        _days_ratio(p.shared_checkin_days, p.joined_before_week_end, checkin_target),
+        # Only `couple` away periods reduce the shared target (SPEC 5.6).
+        _days_ratio(
+            p.shared_checkin_days, p.joined_before_week_end, checkin_target, p.shared_away_days
+        ),
         p.shared_commitments_kept,
         p.shared_commitments_missed,
     )
@@ -249,10 +262,16 @@ def _partner_figures(
         sessions_expected=p.sessions_attended + p.sessions_missed,
         sessions_attended=p.sessions_attended,
         checkin_days=p.checkin_days,
+        away_days=p.away_days,
         commitments_due=p.commitments_kept + p.commitments_missed,
         commitments_kept=p.commitments_kept,
         commitments_missed=p.commitments_missed,
         commitments_unreported=p.commitments_unreported,
+        unsafe_days=len(p.unsafe_dates),
+        # Mean over the week's feedback of points / 40: sum of points / (40 x count).
+        alliance=_shown_ratio(
+            sum(f.points for f in p.feedback), FEEDBACK_POINTS * len(p.feedback), RATIO_PLACES
+        ),
         mood_avg=_shown_ratio(mood.total, mood.count, AVERAGE_PLACES),
         effort_avg=_shown_ratio(effort.total, effort.count, AVERAGE_PLACES),
         connection_avg=_shown_ratio(connection.total, connection.count, AVERAGE_PLACES),

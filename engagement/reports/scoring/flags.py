@@ -26,11 +26,13 @@ from engagement.reports.scoring.figures import (
     _shown_ratio,
 )
 from engagement.reports.scoring.inputs import (
+    FEEDBACK_POINTS,
     CoupleWeekInput,
     JsonValue,
     PartnerId,
     PartnerWeekInput,
     RatingTally,
+    SessionFeedbackScore,
     _to_json,
 )
 
@@ -40,6 +42,10 @@ FlagCode: TypeAlias = Literal[
     "rising_resentment",
     "commitments_unkept",
     "wellbeing_decline",
+    "safety_concern",
+    "split_alliance",
+    "low_alliance",
+    "goal_mismatch",
 ]
 RecommendationCode: TypeAlias = Literal[
     "assess_commitment",
@@ -47,6 +53,9 @@ RecommendationCode: TypeAlias = Literal[
     "support_engaged_partner",
     "revisit_commitments",
     "address_resentment",
+    "screen_individually",
+    "check_alliance",
+    "discernment_conversation",
 ]
 
 # Ordering of flags and recommendations in a report: the order in which SPEC
@@ -68,6 +77,19 @@ WELLBEING_WEEKS: Final = 4  # w-4 .. w-1
 WELLBEING_MIN_EARLIER_WEEKS: Final = 2
 WELLBEING_DROP: Final = 1
 WELLBEING_LOW: Final = 2
+# split_alliance: among the last 3 sessions with feedback from both partners, at least 2 in
+# which one partner's alliance is 0.2 or more below the other's. In points of 40: 0.2 = 8.
+SPLIT_SESSIONS: Final = 3
+SPLIT_MIN_SESSIONS: Final = 2
+SPLIT_GAP: Final = Fraction(1, 5)
+# low_alliance: below 0.7 on each of the partner's last 2 sessions with feedback, the later in
+# w-1 or w. In points of 40: below 28.
+LOW_ALLIANCE_SESSIONS: Final = 2
+LOW_ALLIANCE_BELOW: Final = Fraction(7, 10)
+LOW_ALLIANCE_RECENT_WEEKS: Final = 2  # w-1 .. w
+# goal_mismatch: one partner wants to work on it, the other to decide or to separate well.
+MISMATCH_WORK: Final = "work_on_it"
+MISMATCH_LEAVING: Final = frozenset({"decide", "separate_well"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +106,11 @@ class Flag:
 
 @dataclass(frozen=True, slots=True)
 class Recommendation:
-    """A next step for the therapist to consider, about one partner (SPEC 5.5)."""
+    """A next step for the therapist to consider, about one partner or (None) the couple
+    (SPEC 5.5)."""
 
     code: RecommendationCode
-    partner: PartnerId
+    partner: PartnerId | None
 
     def to_dict(self) -> dict[str, JsonValue]:
         return {"code": self.code, "partner": self.partner}
@@ -339,6 +362,107 @@ def _wellbeing_decline(look: _Lookback, partner: PartnerId) -> Flag | None:
     )
 
 
+# --- v1.1: safety, alliance and goals -------------------------------------------------------
+
+
+def _safety_concern(look: _Lookback, partner: PartnerId) -> Flag | None:
+    current = look.partner_input(look.week_start, partner)
+    if current is None or not current.unsafe_dates:
+        return None
+    return Flag("safety_concern", partner, {"dates": _iso(sorted(current.unsafe_dates))})
+
+
+def safety_in_lookback(look: _Lookback) -> bool:
+    """Whether any partner has an unsafe day in w-5 .. w (SPEC 5.5: while a safety_concern
+    lies in those weeks, every recommendation but screen_individually is withheld)."""
+    return any(p.unsafe_dates for week in look.weeks.values() for p in week.week.partners)
+
+
+def _alliance(points: int) -> float:
+    return _half_up(points, FEEDBACK_POINTS, RATIO_PLACES)
+
+
+def _feedback_of(look: _Lookback, partner: PartnerId) -> list[tuple[date, SessionFeedbackScore]]:
+    """The partner's feedback over w-5 .. w, with its week, oldest session first."""
+    found = [
+        (start, feedback)
+        for start in look.before(LOOKBACK_WEEKS)
+        if (p := look.partner_input(start, partner)) is not None
+        for feedback in p.feedback
+    ]
+    return sorted(found, key=lambda item: (item[1].starts_at, item[1].session))
+
+
+def _split_alliance(look: _Lookback) -> Flag | None:
+    partners = list(look.current.inputs)
+    if len(partners) != 2:
+        return None
+    first, second = partners
+    theirs = {f.session: f for _, f in _feedback_of(look, second)}
+    both = [(f, theirs[f.session]) for _, f in _feedback_of(look, first) if f.session in theirs]
+    last = both[-SPLIT_SESSIONS:]
+    # alliance(q) <= alliance(other) - 0.2, in points of 40: other - q >= 8, exactly.
+    gap = SPLIT_GAP * FEEDBACK_POINTS
+    for q, index in ((first, 0), (second, 1)):
+        below = [pair for pair in last if pair[1 - index].points - pair[index].points >= gap]
+        if len(below) >= SPLIT_MIN_SESSIONS:
+            return Flag(
+                "split_alliance",
+                q,
+                {
+                    "sessions": [pair[0].session for pair in last],
+                    "dates": _iso(pair[0].day for pair in last),
+                    "alliance": [_alliance(pair[index].points) for pair in last],
+                    "other_alliance": [_alliance(pair[1 - index].points) for pair in last],
+                    "sessions_below": len(below),
+                },
+            )
+    return None
+
+
+def _low_alliance(look: _Lookback, partner: PartnerId) -> Flag | None:
+    feedback = _feedback_of(look, partner)[-LOW_ALLIANCE_SESSIONS:]
+    if len(feedback) < LOW_ALLIANCE_SESSIONS:
+        return None
+    if feedback[-1][0] not in look.before(LOW_ALLIANCE_RECENT_WEEKS - 1):
+        return None
+    # points / 40 < 0.7, cross-multiplied: points * 10 < 7 * 40.
+    below = LOW_ALLIANCE_BELOW
+    if not all(
+        f.points * below.denominator < below.numerator * FEEDBACK_POINTS for _, f in feedback
+    ):
+        return None
+    return Flag(
+        "low_alliance",
+        partner,
+        {
+            "sessions": [f.session for _, f in feedback],
+            "dates": _iso(f.day for _, f in feedback),
+            "alliance": [_alliance(f.points) for _, f in feedback],
+        },
+    )
+
+
+def _goal_mismatch(look: _Lookback) -> Flag | None:
+    week = look.current.week
+    goals = {g.partner: g for g in week.goals if g.partner in look.current.inputs}
+    if len(goals) != 2:
+        return None
+    values = {g.goal for g in goals.values()}
+    if MISMATCH_WORK not in values or not values & MISMATCH_LEAVING:
+        return None
+    # Keyed by partner, so the evidence does not depend on the order partners are listed in.
+    return Flag(
+        "goal_mismatch",
+        None,
+        {
+            "week_end": (look.week_start + timedelta(days=6)).isoformat(),
+            "goals": {g.partner: g.goal for g in goals.values()},
+            "set_on": {g.partner: g.set_on.isoformat() for g in goals.values()},
+        },
+    )
+
+
 def _flags(look: _Lookback) -> list[Flag]:
     partners = list(look.current.inputs)
     found: list[Flag | None] = []
@@ -347,7 +471,11 @@ def _flags(look: _Lookback) -> list[Flag]:
         found.append(_rising_resentment(look, partner))
         found.append(_commitments_unkept(look, partner))
         found.append(_wellbeing_decline(look, partner))
+        found.append(_safety_concern(look, partner))
+        found.append(_low_alliance(look, partner))
     found.append(_engagement_gap_streak(look))
+    found.append(_split_alliance(look))
+    found.append(_goal_mismatch(look))
     flags = [flag for flag in found if flag is not None]
     return sorted(flags, key=lambda f: (FLAG_CODES.index(f.code), _position(partners, f.partner)))
 
@@ -356,11 +484,21 @@ def _position(partners: Sequence[PartnerId], partner: PartnerId | None) -> int:
     return -1 if partner is None else partners.index(partner)
 
 
-def _recommendations(flags: Sequence[Flag], partners: Sequence[PartnerId]) -> list[Recommendation]:
-    wanted: set[tuple[RecommendationCode, PartnerId]] = set()
+def _recommendations(
+    flags: Sequence[Flag], partners: Sequence[PartnerId], *, safety_hold_back: bool = False
+) -> list[Recommendation]:
+    """The recommendations the flags bring (SPEC 5.5). With ``safety_hold_back`` (a
+    safety_concern in w-5 .. w), every recommendation but screen_individually is withheld."""
+    wanted: set[tuple[RecommendationCode, PartnerId | None]] = set()
     for flag in flags:
+        if flag.code == "safety_concern":
+            wanted.add(("screen_individually", None))
+        if flag.code == "goal_mismatch":
+            wanted.add(("discernment_conversation", None))
         if flag.partner is None:
             continue
+        if flag.code in ("split_alliance", "low_alliance"):
+            wanted.add(("check_alliance", flag.partner))
         if flag.code in ("low_engagement_streak", "engagement_gap_streak"):
             wanted.add(("assess_commitment", flag.partner))
             wanted.add(("consider_individual_sessions", flag.partner))
@@ -373,5 +511,14 @@ def _recommendations(flags: Sequence[Flag], partners: Sequence[PartnerId]) -> li
             wanted.add(("revisit_commitments", flag.partner))
         if flag.code == "rising_resentment":
             wanted.add(("address_resentment", flag.partner))
-    ordered = sorted(wanted, key=lambda w: (RECOMMENDATION_CODES.index(w[0]), partners.index(w[1])))
+    if safety_hold_back:
+        wanted = {w for w in wanted if w[0] in SAFETY_RECOMMENDATIONS}
+    ordered = sorted(
+        wanted, key=lambda w: (RECOMMENDATION_CODES.index(w[0]), _position(partners, w[1]))
+    )
     return [Recommendation(code, partner) for code, partner in ordered]
+
+
+# Recommendations shown while a safety signal holds the others back (SPEC 5.5): engagement
+# advice misfires under coercion.
+SAFETY_RECOMMENDATIONS: Final[frozenset[RecommendationCode]] = frozenset({"screen_individually"})

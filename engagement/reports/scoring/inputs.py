@@ -118,6 +118,46 @@ def self_report_ratings(checkins: Iterable[CheckinRatings]) -> SelfReportRatings
     )
 
 
+# SPEC 2: a session's feedback is four items of 0-10; alliance = their sum / 40.
+FEEDBACK_POINTS: Final = 40
+
+# SPEC 2: the goals a partner may set.
+GOALS: Final = frozenset({"work_on_it", "decide", "separate_well", "unsure"})
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFeedbackScore:
+    """One partner's feedback on one session: its four items summed (0-40).
+
+    ``starts_at`` orders sessions ("the last 3 sessions", SPEC 5.4); ``day`` is the session's
+    local date, shown in evidence.
+    """
+
+    session: str
+    starts_at: datetime
+    day: date
+    points: int
+
+    def __post_init__(self) -> None:
+        _check_count("points", self.points)
+        if self.points > FEEDBACK_POINTS:
+            raise ValueError(f"points sum four items of 0-10, got {self.points}")
+
+
+@dataclass(frozen=True, slots=True)
+class GoalAtEnd:
+    """A partner's latest goal at the end of a week (SPEC 5.4, goal_mismatch), and the local
+    date it was set."""
+
+    partner: PartnerId
+    goal: str
+    set_on: date
+
+    def __post_init__(self) -> None:
+        if self.goal not in GOALS:
+            raise ValueError(f"unknown goal {self.goal!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class PartnerWeekInput:
     """What counts for one partner in one week (SPEC 5.1), as counted by the aggregation layer.
@@ -149,9 +189,15 @@ class PartnerWeekInput:
     shared_commitments_kept: int = 0
     shared_commitments_missed: int = 0
     shared_commitments_unreported: int = 0
+    away_days: int = 0
+    shared_away_days: int = 0
+    unsafe_dates: tuple[date, ...] = ()
+    feedback: tuple[SessionFeedbackScore, ...] = ()
 
     def __post_init__(self) -> None:
         for name in (
+            "away_days",
+            "shared_away_days",
             "shared_commitments_unreported",
             "joint_attended",
             "joint_missed",
@@ -172,6 +218,12 @@ class PartnerWeekInput:
             raise ValueError("participation_ratings can only rate attended or late entries")
         if self.checkin_days > 7:
             raise ValueError("checkin_days cannot exceed the 7 days of a week")
+        if self.away_days > 7:
+            raise ValueError("away_days cannot exceed the 7 days of a week")
+        if len(set(self.unsafe_dates)) != len(self.unsafe_dates) or len(self.unsafe_dates) > 7:
+            raise ValueError("unsafe_dates are distinct days of the week")
+        if len({f.session for f in self.feedback}) != len(self.feedback):
+            raise ValueError("a partner gives feedback on a session once")
         if self.missed_renewals_of_missed > self.commitments_missed:
             raise ValueError("missed_renewals_of_missed cannot exceed commitments_missed")
         for part, whole in (
@@ -181,6 +233,7 @@ class PartnerWeekInput:
             ("shared_commitments_kept", "commitments_kept"),
             ("shared_commitments_missed", "commitments_missed"),
             ("shared_commitments_unreported", "commitments_unreported"),
+            ("shared_away_days", "away_days"),
         ):
             if getattr(self, part) > getattr(self, whole):
                 raise ValueError(f"{part} counts a part of {whole}, so cannot exceed it")
@@ -196,6 +249,8 @@ class CoupleWeekInput:
     # Which partnership (SPEC 1, "Membership periods") the whole week lies in, None for a week
     # across a change of partners. The shared gap_trend only reads weeks of w's partnership.
     partnership: int | None = 0
+    # Each partner's latest goal at the end of the week (none for a partner without one).
+    goals: tuple[GoalAtEnd, ...] = ()
 
     def __post_init__(self) -> None:
         if isinstance(self.week_start, datetime) or not isinstance(self.week_start, date):
@@ -207,6 +262,8 @@ class CoupleWeekInput:
             raise ValueError("a couple never has more than two partners")
         if len({p.partner for p in self.partners}) != len(self.partners):
             raise ValueError("a partner appears twice in the same week")
+        if len({g.partner for g in self.goals}) != len(self.goals):
+            raise ValueError("a partner has one latest goal")
 
 
 def _check_target(target: int) -> None:

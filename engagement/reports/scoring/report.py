@@ -24,6 +24,7 @@ from engagement.reports.scoring.flags import (
     _flags,
     _Lookback,
     _recommendations,
+    safety_in_lookback,
 )
 from engagement.reports.scoring.inputs import CoupleWeekInput, JsonValue, PartnerId
 
@@ -45,6 +46,8 @@ class PartnerViewScores:
     shared_commitments_kept: int = 0
     shared_commitments_missed: int = 0
     shared_commitments_unreported: int = 0
+    # Days of the week in the partner's `couple` away periods: the partner digest shows them.
+    shared_away_days: int = 0
 
     def to_dict(self) -> dict[str, JsonValue]:
         return {name: getattr(self, name) for name in _PARTNER_VIEW_NAMES}
@@ -131,6 +134,7 @@ def compute_week_report(history: Sequence[CoupleWeekInput]) -> WeekReport:
             shared_commitments_kept=p.shared_commitments_kept,
             shared_commitments_missed=p.shared_commitments_missed,
             shared_commitments_unreported=p.shared_commitments_unreported,
+            shared_away_days=p.shared_away_days,
         )
         for p in current.week.partners
     )
@@ -142,7 +146,9 @@ def compute_week_report(history: Sequence[CoupleWeekInput]) -> WeekReport:
         less_engaged_partner=balance_now.less_engaged_partner,
         partners=tuple(current.figures(p) for p in partners),
         flags=tuple(flags),
-        recommendations=tuple(_recommendations(flags, partners)),
+        recommendations=tuple(
+            _recommendations(flags, partners, safety_hold_back=safety_in_lookback(look))
+        ),
         shared_balance=shared_now.balance,
         shared_gap=shared_now.gap,
         shared_gap_trend=_trend(shared_points, _SCORE_SCALE),

@@ -23,6 +23,7 @@ from tests.engagement.digests.builders import (
     store_report,
 )
 from tests.engagement.digests.conftest import RefusingMailbox
+from tests.engagement.reports.builders import away, feedback, goal, safety_alert
 from tests.factories import CheckInFactory, CommitmentFactory, TherapySessionFactory, make_couple
 
 pytestmark = pytest.mark.django_db
@@ -421,3 +422,49 @@ def test_a_partner_who_is_also_a_therapist_gets_two_separate_digests_once(
     assert "Our couple" in partner_mail.text
     assert "Our couple" not in caseload_mail.text  # they are no therapist of their own couple
     assert "Client couple X" in caseload_mail.text
+
+
+def test_partner_digest_shows_their_own_couple_away_days_and_nothing_else_of_v11(
+    mailbox: RefusingMailbox,
+) -> None:
+    """Their `couple` away days as such; never a therapist-only period, never anything of the
+    other partner, never feedback, goals or safety (SPEC 7)."""
+    couple, a, b, _ = make_couple(created_at=local(WEEK - dt.timedelta(weeks=3), 9))
+    # a: two `couple` days away (Mon-Tue) and two therapist-only ones (Thu-Fri).
+    away(couple, a, WEEK, WEEK + dt.timedelta(days=1), "couple")
+    away(couple, a, WEEK + dt.timedelta(days=3), WEEK + dt.timedelta(days=4), "therapist")
+    # b: five `couple` days away, feedback, a goal and a safety alert.
+    away(couple, b, WEEK, WEEK + dt.timedelta(days=4), "couple")
+    row = TherapySessionFactory.create(
+        couple=couple, starts_at=local(WEEK + dt.timedelta(days=2), 18), status="completed"
+    )
+    feedback(row, a, (2, 2, 2, 2))
+    feedback(row, b, (9, 9, 9, 9))
+    goal(couple, a, "decide", local(WEEK, 9))
+    goal(couple, b, "work_on_it", local(WEEK, 10))
+    safety_alert(couple, a, WEEK + dt.timedelta(days=2))
+    with time_machine.travel(local(NEXT_MONDAY, 1), tick=False):
+        compute_reports({couple.id: [WEEK]})
+
+    send_now()
+
+    message = mailbox.only(a.email)
+    for part in (message.text, message.html):
+        assert "Days away" in part
+        assert "2 days" in part  # their own `couple` days
+        assert "4 days" not in part  # not with the therapist-only ones
+        assert "5 days" not in part  # nothing of b's
+        for word in ("alliance", "feedback", "goal", "safe", "afraid", "decide", "work_on_it"):
+            assert word not in part.lower()
+    text_b = mailbox.only(b.email).text
+    assert "5 days" in text_b
+    assert "Days away" in text_b
+
+
+def test_no_days_away_line_without_couple_away_days(mailbox: RefusingMailbox) -> None:
+    couple, a, _, _ = reported_couple()
+    away(couple, a, WEEK, WEEK + dt.timedelta(days=2), "therapist")
+
+    send_now()
+
+    assert "Days away" not in both_parts(mailbox, a.email)

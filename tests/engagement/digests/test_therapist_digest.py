@@ -188,3 +188,50 @@ def test_a_therapist_with_only_paused_couples_gets_none(
     send()
 
     assert mailbox.to(therapist.email) == []
+
+
+def test_new_v11_flags_count_and_safety_signals_are_counted_without_details(
+    mailbox: RefusingMailbox, therapist: User
+) -> None:
+    unsafe, a, b = couple_of(therapist, "Unsafe couple")
+    store_report(
+        unsafe,
+        WEEK,
+        [figures(a), figures(b)],
+        gap=10.0,
+        flags=[flag("safety_concern", a, dates=["2026-02-04"]), flag("split_alliance", b)],
+    )
+    mixed, c, d = couple_of(therapist, "Mixed couple")
+    store_report(
+        mixed,
+        WEEK,
+        [figures(c), figures(d)],
+        gap=50.0,
+        flags=[{"code": "goal_mismatch", "partner": None, "evidence": {}}],
+    )
+    calm, e, f = couple_of(therapist, "Calm couple")
+    store_report(calm, WEEK, [figures(e), figures(f)], gap=60.0)
+
+    send()
+
+    message = mailbox.only(therapist.email)
+    for part in (message.text, message.html):
+        # The safety signal first (SPEC 5.8), then goal_mismatch's level, then the rest.
+        positions = [part.index(n) for n in ("Unsafe couple", "Mixed couple", "Calm couple")]
+        assert positions == sorted(positions)
+        assert "1 couple with a safety signal this week" in part
+        assert "2026-02-04" not in part
+        assert "safety_concern" not in part
+        assert "split_alliance" not in part
+    assert "2 with new flags" in message.text
+    assert "New flags: 2" in message.text
+    assert "New flags: 1" in message.text
+
+
+def test_no_safety_line_without_a_safety_signal(mailbox: RefusingMailbox, therapist: User) -> None:
+    calm, a, b = couple_of(therapist, "Calm couple")
+    store_report(calm, WEEK, [figures(a), figures(b)], gap=5.0)
+
+    send()
+
+    assert "safety signal" not in mailbox.only(therapist.email).text

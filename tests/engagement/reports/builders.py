@@ -1,5 +1,6 @@
 """Rows for report tests, written straight to the database (the API tests build theirs through
-the API): couples in a timezone, completed sessions with attendance, check-ins, commitments."""
+the API): couples in a timezone, completed sessions with attendance, check-ins, commitments,
+and v1.1's session feedback, away periods, goals and safety alerts."""
 
 from __future__ import annotations
 
@@ -9,10 +10,14 @@ from typing import Any
 from accounts.models import User
 from engagement.models import (
     Attendance,
+    AwayPeriod,
     CheckIn,
     Commitment,
     Couple,
     CoupleStatusChange,
+    Goal,
+    SafetyAlert,
+    SessionFeedback,
     TherapySession,
 )
 from tests.factories import make_couple
@@ -112,3 +117,49 @@ def status_change(couple: Couple, status: str, at: dt.datetime) -> None:
     CoupleStatusChange.objects.create(couple=couple, status=status, changed_at=at)
     Couple.objects.filter(pk=couple.pk).update(status=status)
     couple.refresh_from_db()
+
+
+def feedback(
+    session_row: TherapySession, partner: User, points: tuple[int, int, int, int]
+) -> SessionFeedback:
+    """A partner's feedback on a session: (understood, helpful, spoke_freely, coming_back)."""
+    understood, helpful, spoke_freely, coming_back = points
+    return SessionFeedback.objects.create(
+        session=session_row,
+        partner=partner,
+        understood=understood,
+        helpful=helpful,
+        spoke_freely=spoke_freely,
+        coming_back=coming_back,
+    )
+
+
+def away(
+    couple: Couple, partner: User, starts_on: dt.date, ends_on: dt.date, visibility: str = "couple"
+) -> AwayPeriod:
+    return AwayPeriod.objects.create(
+        couple=couple, partner=partner, starts_on=starts_on, ends_on=ends_on, visibility=visibility
+    )
+
+
+def goal(couple: Couple, partner: User, value: str, set_at: dt.datetime) -> Goal:
+    return Goal.objects.create(couple=couple, partner=partner, goal=value, set_at=set_at)
+
+
+def safety_alert(
+    couple: Couple,
+    partner: User,
+    day: dt.date,
+    *,
+    retracted: bool = False,
+    acknowledged_at: dt.datetime | None = None,
+) -> SafetyAlert:
+    """An alert as the safety service records one (its check-in left out: reports read only
+    the alert's date)."""
+    return SafetyAlert.objects.create(
+        couple=couple,
+        partner=partner,
+        date=day,
+        retracted_at=dt.datetime.now(dt.UTC) if retracted else None,
+        acknowledged_at=acknowledged_at,
+    )

@@ -19,9 +19,13 @@ from engagement.reports.scoring import (
 )
 from engagement.reports.weeks import LocalWeek, last_completed_week, local_week_start
 from tests.engagement.reports.builders import (
+    away,
     checkin,
     commitment,
     couple_in,
+    feedback,
+    goal,
+    safety_alert,
     session,
     status_change,
 )
@@ -373,7 +377,20 @@ def _busy_couple(tz: str = "UTC", *, seed: int = 0) -> Couple:
         checkin(couple, b, week + dt.timedelta(days=2), "private", wellbeing=2)
         first = commitment(couple, b, week + dt.timedelta(days=3), MISSED)
         commitment(couple, b, week + dt.timedelta(days=4), MISSED, renewed_from=first)
+    _v11_rows(couple, a, b)
     return couple
+
+
+def _v11_rows(couple: Couple, a: Any, b: Any) -> None:
+    """One of each v1.1 input in week w: feedback, away periods, a goal each, an alert."""
+    row = session(couple, at(W + dt.timedelta(days=2)), {a: (ATTENDED, 2), b: (ATTENDED, 2)})
+    feedback(row, a, (9, 9, 9, 9))
+    feedback(row, b, (5, 5, 5, 5))
+    away(couple, a, W - dt.timedelta(days=2), W + dt.timedelta(days=1), "couple")
+    away(couple, b, W + dt.timedelta(days=5), W + dt.timedelta(days=9), "therapist")
+    goal(couple, a, "work_on_it", at(W - dt.timedelta(days=3)))
+    goal(couple, b, "decide", at(W + dt.timedelta(days=1)))
+    safety_alert(couple, b, W + dt.timedelta(days=3))
 
 
 def test_histories_are_the_same_whatever_the_chunk_and_the_order_of_weeks() -> None:
@@ -392,17 +409,75 @@ def test_histories_are_the_same_whatever_the_chunk_and_the_order_of_weeks() -> N
 
 
 @pytest.mark.parametrize("n_couples", [2, 20])
-def test_a_chunk_takes_six_queries_however_many_couples_it_holds(
+def test_a_chunk_takes_ten_queries_however_many_couples_it_holds(
     n_couples: int, django_assert_num_queries: Callable[..., Any]
 ) -> None:
     zones = ["UTC", "Europe/Berlin", "America/Chicago", "Asia/Tokyo"]
     couples = [_busy_couple(zones[n % len(zones)]) for n in range(n_couples)]
     ended = Attendance.objects.count()
-    assert ended == n_couples * 12
+    assert ended == n_couples * 14
 
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(10):
         histories = couple_histories({c.pk: [W] for c in couples}, now=NOW)
 
     assert len(histories) == n_couples
     assert all(len(h.weeks) == 6 for h in histories.values())
     assert Commitment.objects.count() == n_couples * 12
+
+
+@pytest.mark.parametrize("n_couples", [10, 500])
+def test_v11_inputs_add_four_queries_whatever_the_chunk(
+    n_couples: int, django_assert_num_queries: Callable[..., Any]
+) -> None:
+    """Feedback, away periods, safety alerts and goals: one query each for 10 couples as for
+    500 (SPEC 6: a fixed number of queries per chunk)."""
+    couples = []
+    for _ in range(n_couples):
+        couple, a, b, _ = couple_in(created_at=LONG_AGO)
+        _v11_rows(couple, a, b)
+        couples.append(couple)
+
+    with django_assert_num_queries(10):
+        histories = couple_histories({c.pk: [W] for c in couples}, now=NOW)
+
+    for c in couples:
+        week = histories[c.pk].weeks[W]
+        assert [len(p.feedback) for p in week.partners] == [1, 1]
+        assert [p.unsafe_dates for p in week.partners] == [(), (W + dt.timedelta(days=3),)]
+
+
+# --- v1.1 inputs, row by row -------------------------------------------------------------------
+
+
+def test_v11_rows_become_the_exact_scoring_input() -> None:
+    couple, a, b, _ = couple_in("Europe/Berlin", created_at=LONG_AGO)
+    _v11_rows(couple, a, b)
+    # Overlapping periods count a day once; a period outside the week counts nothing here.
+    away(couple, a, W, W + dt.timedelta(days=2), "therapist")
+    away(couple, a, W + dt.timedelta(days=10), W + dt.timedelta(days=12), "couple")
+    # A retracted alert keeps its day; two alerts on one day are one unsafe day.
+    safety_alert(couple, b, W + dt.timedelta(days=3), retracted=True)
+    safety_alert(couple, b, W + dt.timedelta(days=6), retracted=True)
+    # A goal set after the week's local end (Monday 00:30 Berlin is Sunday 23:30 UTC) is not
+    # the week's; one set at 23:30 Berlin on Sunday is.
+    goal(couple, a, "separate_well", at(W + dt.timedelta(days=7), 0, 30, "Europe/Berlin"))
+    goal(couple, b, "unsure", at(W + dt.timedelta(days=6), 23, 30, "Europe/Berlin"))
+
+    week = week_of(couple, W)
+    pa, pb = partner_input(week, a), partner_input(week, b)
+    (fa,), (fb,) = pa.feedback, pb.feedback
+
+    assert (pa.away_days, pa.shared_away_days) == (3, 2)  # Mon-Wed, of which Mon-Tue shared
+    assert (pb.away_days, pb.shared_away_days) == (2, 0)  # Sat-Sun, therapist-only
+    assert (fa.points, fb.points, fa.day) == (36, 20, W + dt.timedelta(days=2))
+    assert fa.session == fb.session
+    assert pa.unsafe_dates == ()
+    assert pb.unsafe_dates == (W + dt.timedelta(days=3), W + dt.timedelta(days=6))
+    assert [(g.partner, g.goal, g.set_on) for g in week.goals] == [
+        (str(a.pk), "work_on_it", W - dt.timedelta(days=3)),
+        (str(b.pk), "unsure", W + dt.timedelta(days=6)),
+    ]
+    # The week before: b had set no goal yet.
+    earlier = week_of(couple, W - dt.timedelta(weeks=1))
+    assert [(g.partner, g.goal) for g in earlier.goals] == [(str(a.pk), "work_on_it")]
+    assert partner_input(earlier, a).away_days == 2  # Sat-Sun of w-1

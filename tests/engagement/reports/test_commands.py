@@ -140,7 +140,7 @@ def test_seed_demo_gives_each_pattern_eight_weeks_of_reports_quickly() -> None:
     output = seed()
 
     assert time.monotonic() - started < 10
-    assert "reports: 40 created" in output
+    assert "reports: 56 created" in output
     for demo in DEMO_COUPLES:
         weeks = WeeklyReport.objects.filter(couple__name=demo.name).values_list(
             "week_start", flat=True
@@ -155,6 +155,20 @@ def test_seed_demo_gives_each_pattern_eight_weeks_of_reports_quickly() -> None:
     broken = latest("I & J")
     assert [f["code"] for f in broken.flags] == ["commitments_unkept"]
     assert broken.flags[0]["evidence"]["missed_renewals_of_missed"] == 1
+    split = latest("K & L")
+    assert [(f["code"], f["evidence"]["sessions_below"]) for f in split.flags] == [
+        ("split_alliance", 3)
+    ]
+    assert [p["alliance"] for p in split.partners] == [0.95, 0.725]
+    assert [r["code"] for r in split.recommendations] == ["check_alliance"]
+    mismatch = latest("M & N")
+    assert [f["code"] for f in mismatch.flags] == ["goal_mismatch"]
+    assert sorted(mismatch.flags[0]["evidence"]["goals"].values()) == ["decide", "work_on_it"]
+    assert [r["code"] for r in mismatch.recommendations] == ["discernment_conversation"]
+    # Ben's `couple` away days, two weeks before: the target pro-rated, shared too.
+    away_week = WeeklyReport.objects.get(couple__name="A & B", week_start=W - dt.timedelta(weeks=2))
+    assert [p["away_days"] for p in away_week.partners] == [0, 3]
+    assert [v["shared_away_days"] for v in away_week.partner_views] == [0, 3]
 
 
 def test_seed_demo_twice_changes_nothing() -> None:
@@ -165,7 +179,7 @@ def test_seed_demo_twice_changes_nothing() -> None:
     output = seed()
 
     assert "History: 0 couple(s)" in output
-    assert "reports: 0 created, 0 updated, 40 unchanged" in output
+    assert "reports: 0 created, 0 updated, 56 unchanged" in output
     assert {"reports": WeeklyReport.objects.count(), "couples": Couple.objects.count()} == counts
     assert dict(WeeklyReport.objects.values_list("id", "revision")) == revisions
 
@@ -176,6 +190,6 @@ def test_seed_demo_a_week_later_ends_the_history_with_the_new_last_week() -> Non
     with time_machine.travel(NOW + dt.timedelta(weeks=1), tick=False):
         call_command("seed_demo", stdout=out)
 
-    assert "History: 5 couple(s)" in out.getvalue()
+    assert "History: 7 couple(s)" in out.getvalue()
     assert latest("E & F").week_start == W + dt.timedelta(weeks=1)
     assert WeeklyReport.objects.filter(couple__name="E & F").count() == 8

@@ -34,10 +34,13 @@ FIGURES = {
     "sessions_expected": 1,
     "sessions_attended": 1,
     "checkin_days": 2,
+    "away_days": 0,
     "commitments_due": 1,
     "commitments_kept": 1,
     "commitments_missed": 0,
     "commitments_unreported": 0,
+    "unsafe_days": 0,
+    "alliance": None,
     "mood_avg": 3.5,
     "effort_avg": None,
     "connection_avg": None,
@@ -235,6 +238,8 @@ def test_a_partner_reads_their_own_figures_and_nothing_of_the_other_partner(
             "partner": str(world.other_partner.pk),
             **FIGURES,
             "participation": None,
+            # Safety answers are never shown back, not even a count of one's own.
+            "unsafe_days": None,
             "engagement_score": 30.0,
         },
     ]

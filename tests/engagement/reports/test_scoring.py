@@ -863,7 +863,7 @@ def test_low_wellbeing_with_a_gap_week_between_is_not_two_weeks_running() -> Non
 # --- 5.5 recommendations and ordering ---------------------------------------------------
 
 
-def recommendations(history: list[CoupleWeekInput]) -> list[tuple[str, str]]:
+def recommendations(history: list[CoupleWeekInput]) -> list[tuple[str, str | None]]:
     return [(r.code, r.partner) for r in compute_week_report(history).recommendations]
 
 
@@ -1031,6 +1031,7 @@ def test_the_spec_example_report_is_reproduced_exactly() -> None:
         "shared_commitments_kept": 0,
         "shared_commitments_missed": 0,
         "shared_commitments_unreported": 0,
+        "shared_away_days": 0,
     }
     assert result.pop("partner_views") == [
         {
@@ -1047,6 +1048,19 @@ def test_the_spec_example_report_is_reproduced_exactly() -> None:
             **no_shared_counts,
         },
     ]
+    # v1.1's figures the SPEC example leaves out: nobody was away, felt unsafe or gave
+    # feedback that week. They sit where SPEC 5.2 lists them.
+    for entry in result["partners"]:  # type: ignore[union-attr]
+        assert isinstance(entry, dict)
+        keys = list(entry)
+        assert keys.index("away_days") == keys.index("checkin_days") + 1
+        assert keys.index("unsafe_days") == keys.index("commitments_unreported") + 1
+        assert keys.index("alliance") == keys.index("unsafe_days") + 1
+        assert (entry.pop("away_days"), entry.pop("unsafe_days"), entry.pop("alliance")) == (
+            0,
+            0,
+            None,
+        )
 
     assert result == expected
     assert list(result) == list(expected)

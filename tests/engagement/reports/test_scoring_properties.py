@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 
 from hypothesis import given, settings
@@ -14,9 +14,11 @@ from engagement.reports.scoring import (
     CheckinRatings,
     CoupleWeekInput,
     Flag,
+    GoalAtEnd,
     PartnerWeekInput,
     RatingTally,
     SelfReportRatings,
+    SessionFeedbackScore,
     WeekReport,
     compute_balance,
     compute_partner_figures,
@@ -34,6 +36,7 @@ SWAP = {"a": "b", "b": "a"}
 
 ratings_1_to_5 = st.lists(st.integers(1, 5), max_size=7).map(RatingTally.of)
 targets = st.integers(0, 7)
+goals = st.sampled_from(["work_on_it", "decide", "separate_well", "unsure"])
 
 
 @st.composite
@@ -48,7 +51,23 @@ def self_reports(draw: st.DrawFn) -> SelfReportRatings:
 
 
 @st.composite
-def partner_weeks(draw: st.DrawFn, pid: str = "a") -> PartnerWeekInput:
+def feedbacks(draw: st.DrawFn, week_start: date) -> tuple[SessionFeedbackScore, ...]:
+    """Feedback on some of the week's three sessions (the same ids for both partners)."""
+    sessions = sorted(draw(st.sets(st.integers(0, 2), max_size=3)))
+    return tuple(
+        SessionFeedbackScore(
+            f"{week_start}-{k}",
+            datetime(week_start.year, week_start.month, week_start.day, 18, tzinfo=UTC)
+            + timedelta(days=2 * k),
+            week_start + timedelta(days=2 * k),
+            draw(st.integers(0, 40)),
+        )
+        for k in sessions
+    )
+
+
+@st.composite
+def partner_weeks(draw: st.DrawFn, pid: str = "a", week_start: date = W) -> PartnerWeekInput:
     attended = draw(st.integers(0, 6))
     missed = draw(st.integers(0, 6))
     commitments_missed = draw(st.integers(0, 5))
@@ -64,6 +83,19 @@ def partner_weeks(draw: st.DrawFn, pid: str = "a") -> PartnerWeekInput:
         commitments_unreported=draw(st.integers(0, 3)),
         missed_renewals_of_missed=draw(st.integers(0, commitments_missed)),
         self_reports=draw(self_reports()),
+        away_days=(away := draw(st.integers(0, 7))),
+        shared_away_days=draw(st.integers(0, away)),
+        unsafe_dates=tuple(
+            sorted(
+                draw(
+                    st.sets(
+                        st.sampled_from([week_start + timedelta(days=d) for d in range(7)]),
+                        max_size=2,
+                    )
+                )
+            )
+        ),
+        feedback=draw(feedbacks(week_start)),
     )
 
 
@@ -76,7 +108,12 @@ def histories(draw: st.DrawFn) -> list[CoupleWeekInput]:
         CoupleWeekInput(
             W - timedelta(weeks=n),
             draw(targets),
-            tuple(draw(partner_weeks(pid)) for pid in pids),
+            tuple(draw(partner_weeks(pid, W - timedelta(weeks=n))) for pid in pids),
+            goals=tuple(
+                GoalAtEnd(pid, draw(goals), W - timedelta(weeks=n))
+                for pid in pids
+                if draw(st.booleans())
+            ),
         )
         for n in offsets
     ]
@@ -88,6 +125,7 @@ def relabelled(history: list[CoupleWeekInput]) -> list[CoupleWeekInput]:
         replace(
             week,
             partners=tuple(replace(p, partner=SWAP[p.partner]) for p in week.partners),
+            goals=tuple(replace(g, partner=SWAP[g.partner]) for g in week.goals),
         )
         for week in history
     ]
@@ -98,7 +136,14 @@ def flag_set(report: WeekReport) -> set[str]:
 
 
 def swapped(flag: Flag) -> Flag:
-    return replace(flag, partner=None if flag.partner is None else SWAP[flag.partner])
+    evidence = dict(flag.evidence)
+    if flag.code == "goal_mismatch":
+        # Its evidence is keyed by partner.
+        for key in ("goals", "set_on"):
+            evidence[key] = {SWAP[k]: v for k, v in evidence[key].items()}  # type: ignore[union-attr]
+    return replace(
+        flag, partner=None if flag.partner is None else SWAP[flag.partner], evidence=evidence
+    )
 
 
 @thorough
@@ -239,7 +284,8 @@ def test_swapping_the_partners_data_swaps_their_figures(history: list[CoupleWeek
     )
     assert other.flags == tuple(swapped(f) for f in report.flags)
     assert other.recommendations == tuple(
-        replace(r, partner=SWAP[r.partner]) for r in report.recommendations
+        replace(r, partner=None if r.partner is None else SWAP[r.partner])
+        for r in report.recommendations
     )
 
 
@@ -283,8 +329,8 @@ def test_flags_and_recommendations_name_only_partners_of_the_reported_week(
     report = compute_week_report(history)
     partners = {p.partner for p in history[0].partners}
 
-    assert {f.partner for f in report.flags} <= partners
-    assert {r.partner for r in report.recommendations} <= partners
+    assert {f.partner for f in report.flags} - {None} <= partners
+    assert {r.partner for r in report.recommendations} - {None} <= partners
     assert len(set(report.recommendations)) == len(report.recommendations)
     if report.flags == ():
         assert report.recommendations == ()
@@ -356,3 +402,101 @@ def test_a_safety_hold_always_comes_before_a_couple_without_one(
     other = urgency_key(safety_hold=False, report_flags=other_flags, gap=other_gap)
 
     assert hold < other
+
+
+# --- v1.1: away days, feedback, goals, safety (SPEC 5.2, 5.4, 5.5) ---------------------------
+
+
+@thorough
+@given(partner_weeks(), targets, st.integers(0, 7))
+def test_away_days_never_lower_a_checkin_rate(p: PartnerWeekInput, target: int, more: int) -> None:
+    """More days away (the shared ones with them) never lower the check-in rate: the target
+    shrinks, the days checked in stay."""
+    before = replace(p, away_days=0, shared_away_days=0)
+    after = replace(p, away_days=more, shared_away_days=more)
+    rate_before = compute_partner_figures(before, target).checkin_rate
+    rate_after = compute_partner_figures(after, target).checkin_rate
+    if rate_before is None:
+        # Nothing expected without away days: nothing expected with them either.
+        assert rate_after is None
+    elif rate_after is not None:
+        assert rate_after >= rate_before
+    else:
+        assert more == 7
+
+
+@thorough
+@given(histories(), st.data())
+def test_feedback_never_changes_an_engagement_score(
+    history: list[CoupleWeekInput], data: st.DataObject
+) -> None:
+    """Session feedback is not part of the score (SPEC 5.2): with other feedback, or none,
+    every score, balance, gap and trend stays."""
+    other = [
+        replace(
+            week,
+            partners=tuple(
+                replace(p, feedback=data.draw(feedbacks(week.week_start))) for p in week.partners
+            ),
+        )
+        for week in history
+    ]
+    report, changed = compute_week_report(history), compute_week_report(other)
+
+    assert [f.engagement_score for f in changed.partners] == [
+        f.engagement_score for f in report.partners
+    ]
+    assert (changed.balance, changed.gap, changed.gap_trend, changed.less_engaged_partner) == (
+        report.balance,
+        report.gap,
+        report.gap_trend,
+        report.less_engaged_partner,
+    )
+    assert (changed.shared_balance, changed.shared_gap, changed.shared_gap_trend) == (
+        report.shared_balance,
+        report.shared_gap,
+        report.shared_gap_trend,
+    )
+    assert changed.partner_views == report.partner_views
+
+
+@thorough
+@given(histories())
+def test_a_safety_signal_in_the_lookback_withholds_every_other_recommendation(
+    history: list[CoupleWeekInput],
+) -> None:
+    report = compute_week_report(history)
+    unsafe = any(
+        p.unsafe_dates
+        for week in history
+        if week.week_start >= W - timedelta(weeks=5)
+        for p in week.partners
+    )
+    if unsafe:
+        assert {r.code for r in report.recommendations} <= {"screen_individually"}
+    concern = any(f.code == "safety_concern" for f in report.flags)
+    assert (
+        ("screen_individually", None) in {(r.code, r.partner) for r in report.recommendations}
+    ) == concern
+
+
+@thorough
+@given(
+    st.lists(st.sampled_from(["safety_concern", "goal_mismatch", "x"])) | st.none(),
+    st.none() | tenths,
+    st.booleans(),
+    st.lists(st.sampled_from(["rising_resentment", "split_alliance", "commitments_unkept"]))
+    | st.none(),
+    st.none() | tenths,
+)
+def test_a_safety_signal_comes_before_every_couple_without_one(
+    flags: list[str] | None,
+    gap: float | None,
+    hold: bool,
+    other_flags: list[str] | None,
+    other_gap: float | None,
+) -> None:
+    alert = urgency_key(safety_hold=False, report_flags=flags, gap=gap, unacknowledged_alert=True)
+    other = urgency_key(safety_hold=hold, report_flags=other_flags, gap=other_gap)
+
+    assert alert < other

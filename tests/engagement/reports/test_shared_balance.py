@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engagement.reports.scoring import CoupleWeekInput, PartnerWeekInput, compute_week_report
+from engagement.reports.scoring import (
+    CoupleWeekInput,
+    GoalAtEnd,
+    PartnerWeekInput,
+    SessionFeedbackScore,
+    compute_week_report,
+)
 
 W = date(2026, 11, 16)
 
@@ -130,8 +136,11 @@ def shared_partner(draw: st.DrawFn, pid: str) -> PartnerWeekInput:
     shared_days = draw(st.integers(0, 4))
     kept = draw(st.integers(0, 3))
     missed = draw(st.integers(0, 3))
+    shared_away = draw(st.integers(0, 7))
     return PartnerWeekInput(
         pid,
+        away_days=shared_away,
+        shared_away_days=shared_away,
         sessions_attended=joint_attended,
         sessions_missed=joint_missed,
         joint_attended=joint_attended,
@@ -150,7 +159,8 @@ def shared_partner(draw: st.DrawFn, pid: str) -> PartnerWeekInput:
 def hidden_additions(draw: st.DrawFn, p: PartnerWeekInput) -> PartnerWeekInput:
     """The same partner with what the other partner may not read added: individual sessions
     (attended, rated, or missed), private or therapist-only check-in days, therapist-only
-    commitments kept or missed, participation ratings of any attended session."""
+    commitments kept or missed, participation ratings of any attended session; v1.1's
+    therapist-only away days, session feedback, unsafe days and (in the week) goals."""
     individual_attended = draw(st.integers(0, 3))
     attended = p.sessions_attended + individual_attended
     missed_commitments = p.commitments_missed + draw(st.integers(0, 3))
@@ -163,6 +173,14 @@ def hidden_additions(draw: st.DrawFn, p: PartnerWeekInput) -> PartnerWeekInput:
         commitments_kept=p.commitments_kept + draw(st.integers(0, 3)),
         commitments_missed=missed_commitments,
         missed_renewals_of_missed=draw(st.integers(0, missed_commitments)),
+        away_days=draw(st.integers(p.away_days, 7)),
+        unsafe_dates=tuple(
+            sorted(draw(st.sets(st.sampled_from([W + timedelta(days=d) for d in range(7)]))))
+        ),
+        feedback=tuple(
+            SessionFeedbackScore(f"s{k}", datetime(2026, 11, 17, k, tzinfo=UTC), W, points)
+            for k, points in enumerate(draw(st.lists(st.integers(0, 40), max_size=3)))
+        ),
     )
 
 
@@ -193,6 +211,10 @@ def test_nothing_hidden_from_a_partner_ever_moves_the_shared_balance(
         replace(
             week,
             partners=tuple(data.draw(hidden_additions(p)) for p in week.partners),
+            goals=tuple(
+                GoalAtEnd(pid, data.draw(st.sampled_from(["work_on_it", "decide"])), W)
+                for pid in ("a", "b")
+            ),
         )
         for week in history
     ]

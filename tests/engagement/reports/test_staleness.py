@@ -12,6 +12,12 @@ import time_machine
 from accounts.models import User
 from engagement.models import Commitment, Couple, TherapySession, WeeklyReport
 from engagement.reports.pipeline import compute_reports
+from engagement.reports.staleness import (
+    mark_stale_for_alert,
+    mark_stale_for_away,
+    mark_stale_for_feedback,
+    mark_stale_for_goal,
+)
 from engagement.services.checkins import checkin_delete, checkin_upsert
 from engagement.services.commitments import commitment_resolve, commitment_update
 from engagement.services.sessions import AttendanceEntry, attendance_record, session_update
@@ -119,3 +125,58 @@ def test_a_commitment_moved_to_another_week_marks_both(reported: Any) -> None:
 
     expected = set(weeks_from(W - dt.timedelta(weeks=8))) | {W - dt.timedelta(weeks=1), W}
     assert stale_weeks(couple) == sorted(expected)
+
+
+# --- v1.1 inputs: the helpers their writers call (engagement/reports/staleness.py) ------------
+
+
+def test_an_away_period_marks_every_week_it_covers_and_the_five_after(reported: Any) -> None:
+    couple, _, _, _ = reported
+    # Sunday of w-8 to Tuesday of w-7: the weeks w-8 and w-7, and the five after each.
+    starts = W - dt.timedelta(weeks=7, days=1)
+
+    marked = mark_stale_for_away(
+        couple_id=couple.pk, starts_on=starts, ends_on=starts + dt.timedelta(days=2)
+    )
+
+    assert stale_weeks(couple) == [W - dt.timedelta(weeks=n) for n in range(8, 1, -1)]
+    assert marked == 7
+
+
+def test_an_edited_away_period_marks_the_weeks_it_left_too(reported: Any) -> None:
+    couple, _, _, _ = reported
+    old = (W - dt.timedelta(weeks=8), W - dt.timedelta(weeks=8) + dt.timedelta(days=1))
+
+    mark_stale_for_away(couple_id=couple.pk, starts_on=W, ends_on=W, before=old)
+
+    assert stale_weeks(couple) == [W - dt.timedelta(weeks=n) for n in range(8, 2, -1)] + [W]
+
+
+def test_feedback_counts_in_the_local_week_of_its_session(reported: Any) -> None:
+    couple, _, _, _ = reported
+    # Sunday 16:00 UTC of w-1 is Monday 01:00 in Tokyo: week W.
+    starts = dt.datetime.combine(W - dt.timedelta(days=1), dt.time(16), tzinfo=UTC)
+
+    mark_stale_for_feedback(
+        couple_id=couple.pk, timezone_name=couple.timezone, session_starts_at=starts
+    )
+
+    assert stale_weeks(couple) == [W]
+
+
+def test_a_safety_alert_marks_its_week_and_the_five_after(reported: Any) -> None:
+    couple, _, _, _ = reported
+
+    mark_stale_for_alert(couple_id=couple.pk, day=W - dt.timedelta(weeks=6))
+
+    assert stale_weeks(couple) == [W - dt.timedelta(weeks=n) for n in range(6, 0, -1)]
+
+
+def test_a_goal_marks_every_report_from_its_week_on(reported: Any) -> None:
+    couple, _, _, _ = reported
+    set_at = dt.datetime.combine(W - dt.timedelta(weeks=8), dt.time(12), tzinfo=UTC)
+
+    marked = mark_stale_for_goal(couple_id=couple.pk, timezone_name=couple.timezone, set_at=set_at)
+
+    assert stale_weeks(couple) == [W - dt.timedelta(weeks=n) for n in range(8, -1, -1)]
+    assert marked == 9

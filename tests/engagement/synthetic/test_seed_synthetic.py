@@ -9,7 +9,16 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 
 from accounts.models import User
-from engagement.models import Attendance, CheckIn, Commitment, Couple, Membership, TherapySession
+from engagement.models import (
+    Attendance,
+    CheckIn,
+    Commitment,
+    Couple,
+    Goal,
+    Membership,
+    SessionFeedback,
+    TherapySession,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +50,11 @@ def test_synthetic_couples_have_two_partners_a_therapist_and_weekly_history() ->
         "therapist",
         "couple",
     }
+    # v1.1: a goal per partner, feedback on every attended joint session.
+    assert Goal.objects.count() == 30 * 2
+    attended = Attendance.objects.filter(status__in=["attended", "late"]).count()
+    assert SessionFeedback.objects.count() == attended
+    assert set(Goal.objects.values_list("goal", flat=True)) <= {"work_on_it", "decide"}
 
 
 def test_the_same_seed_writes_the_same_data_and_cannot_be_written_twice() -> None:

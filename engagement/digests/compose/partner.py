@@ -1,4 +1,4 @@
-"""What a digest says (SPEC section 7), rendered as a subject, a plain-text and an HTML part.
+"""The partner digest (SPEC section 7).
 
 A partner reads their own week as the other partner could read it in the app (an inbox may be
 shared): joint sessions, `couple` commitments and `couple` check-in days; what is coming (joint
@@ -6,8 +6,7 @@ sessions, their own `couple` commitments); encouragement; a chart of the same co
 last eight weeks; the couple's shared balance only when shared (the partner view of
 engagement/selectors/reports.py decides). Never individual sessions, private or therapist-only
 records or participation; nothing of the other partner but their display name. A safety hold
-changes nothing in it. A therapist reads one line per couple: its name, balance and number of
-new flags, most urgent first, with no scores, evidence or notes.
+changes nothing in it.
 """
 
 from __future__ import annotations
@@ -19,143 +18,35 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from django.core.mail import EmailMultiAlternatives
-from django.utils import dateformat, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import ngettext
 
 from accounts.models import User
-from config import emails
-from config.emails import frontend_url
+from engagement.digests.compose.common import (
+    BALANCE_FOR_PARTNERS,
+    CELL_DONE,
+    CELL_EMPTY,
+    CELL_TARGET,
+    TREND_FOR_PARTNERS,
+    WELLBEING_LINES,
+    RenderedDigest,
+    Role,
+    _day,
+    _join,
+    _known,
+    _short_date,
+    minimal_digest,
+    render,
+    report_url,
+    week_label,
+    week_url,
+)
 from engagement.digests.sources import CHART_WEEKS, DigestSources
 from engagement.models import Couple, Membership, WeeklyReport
-from engagement.reports.scoring import urgency_key
 from engagement.reports.weeks import WEEK
 from engagement.selectors.partnerships import week_readable
 from engagement.selectors.reports import report_for_viewer, sharing_of
-
-Role = Membership.Role
-
-EN_DASH = "\N{EN DASH}"
-
-# Chart cells: a day checked in, a day of the target not (yet) reached, nothing.
-CELL_DONE = "#3b5bdb"
-CELL_TARGET = "#dbe4ff"
-CELL_EMPTY = "transparent"
-
-BALANCE_FOR_PARTNERS: dict[str, str] = {
-    WeeklyReport.Balance.BALANCED: gettext_noop(
-        "Balanced: this week the work was shared about evenly."
-    ),
-    WeeklyReport.Balance.LEANING: gettext_noop(
-        "Leaning: this week the work leaned a little to one side."
-    ),
-    WeeklyReport.Balance.ONE_SIDED: gettext_noop(
-        "One-sided: this week most of the work fell on one side."
-    ),
-    WeeklyReport.Balance.INSUFFICIENT_DATA: gettext_noop(
-        "There was not enough this week to tell a balance."
-    ),
-}
-TREND_FOR_PARTNERS: dict[str, str] = {
-    WeeklyReport.GapTrend.NARROWING: gettext_noop(
-        "Over the last few weeks the gap has been narrowing."
-    ),
-    WeeklyReport.GapTrend.STABLE: gettext_noop("Over the last few weeks it has held steady."),
-    WeeklyReport.GapTrend.WIDENING: gettext_noop(
-        "Over the last few weeks the gap has been growing."
-    ),
-}
-BALANCE_FOR_THERAPISTS: dict[str, str] = {
-    WeeklyReport.Balance.BALANCED: gettext_noop("Balanced"),
-    WeeklyReport.Balance.LEANING: gettext_noop("Leaning"),
-    WeeklyReport.Balance.ONE_SIDED: gettext_noop("One-sided"),
-    WeeklyReport.Balance.INSUFFICIENT_DATA: gettext_noop("Not enough data"),
-}
-# The willing partner's well-being is not a footnote (the essay Duet grew from). One line a
-# week, in turn, so the email does not repeat itself. Translated when used (gettext_noop marks
-# them for the catalogue).
-WELLBEING_LINES = (
-    gettext_noop(
-        "Your own well-being matters here too, not only the work you do together. "
-        "Make a little room for yourself this week."
-    ),
-    gettext_noop(
-        "This work takes energy. If you are carrying a lot right now, it is worth saying so, "
-        "to your therapist or to someone you trust."
-    ),
-    gettext_noop(
-        "Change is rarely a straight line. Be as patient with yourself as you try to be "
-        "with the people you love."
-    ),
-    gettext_noop(
-        "Looking after yourself is part of the work, not a break from it. Some people find "
-        "that time of their own, or a session of their own, helps."
-    ),
-)
-
-
-# --- links -------------------------------------------------------------------------------
-# Deep links into the apps (docs/operations.md lists them); the API serves none of these.
-
-
-def report_url(couple_id: UUID, week_start: dt.date) -> str:
-    return frontend_url(f"/couples/{couple_id}/reports/{week_start.isoformat()}")
-
-
-def week_url(week_start: dt.date) -> str:
-    return frontend_url(f"/reports/{week_start.isoformat()}")
-
-
-def caseload_url() -> str:
-    return frontend_url("/caseload")
-
-
-def preferences_url() -> str:
-    return frontend_url("/settings/notifications")
-
-
-# --- wording ----------------------------------------------------------------------------
-
-
-def _known(words: dict[str, str], key: str) -> str:
-    """The translated wording of a known value, empty for an unknown one (gettext("") would
-    be the catalogue's header)."""
-    text = words.get(key, "")
-    return _(text) if text else ""
-
-
-def _join(parts: Sequence[str]) -> str:
-    if len(parts) == 1:
-        return parts[0]
-    return _("%(first)s and %(last)s") % {"first": ", ".join(parts[:-1]), "last": parts[-1]}
-
-
-def _month_year(day: dt.date) -> str:
-    """'January 2026', in the active language (Django's month names, not the C locale's)."""
-    return dateformat.format(day, "F Y")
-
-
-def week_label(week_start: dt.date) -> str:
-    """'5-11 January 2026', or across months '29 December 2025 - 4 January 2026' (en dashes);
-    month names in the active language."""
-    end = week_start + dt.timedelta(days=6)
-    if week_start.month == end.month:
-        return f"{week_start.day}{EN_DASH}{end.day} {_month_year(end)}"
-    if week_start.year == end.year:
-        month = dateformat.format(week_start, "F")
-        return f"{week_start.day} {month} {EN_DASH} {end.day} {_month_year(end)}"
-    return f"{week_start.day} {_month_year(week_start)} {EN_DASH} {end.day} {_month_year(end)}"
-
-
-def _short_date(day: dt.date) -> str:
-    return f"{day.day} {dateformat.format(day, 'M')}"
-
-
-def _day(day: dt.date) -> str:
-    """'Tue 10 Feb' (in the active language)."""
-    return f"{dateformat.format(day, 'D')} {_short_date(day)}"
-
 
 # --- the partner digest -------------------------------------------------------------------
 
@@ -171,11 +62,13 @@ class WeekFigures:
     commitments_unreported: int
     checkin_days: int
     checkin_target: int
+    # Days of the week in the recipient's own `couple` away periods (never therapist-only ones).
+    away_days: int = 0
 
     @classmethod
     def of(cls, counts: dict[str, Any], checkin_target: int) -> WeekFigures:
         """From the recipient's shared counts (the report's `partner_views`): joint sessions,
-        `couple` commitments and `couple` check-in days only."""
+        `couple` commitments, `couple` check-in days and `couple` away days only."""
 
         def count(key: str) -> int:
             return int(counts.get(key) or 0)
@@ -188,6 +81,7 @@ class WeekFigures:
             commitments_unreported=count("shared_commitments_unreported"),
             checkin_days=count("shared_checkin_days"),
             checkin_target=checkin_target,
+            away_days=count("shared_away_days"),
         )
 
     def lines(self) -> list[tuple[str, str]]:
@@ -217,11 +111,16 @@ class WeekFigures:
         }
         if self.checkin_target:
             checkins += _(" (your target: %(target)s a week)") % {"target": self.checkin_target}
-        return [
+        lines = [
             (_("Sessions"), sessions),
             (_("Commitments"), commitments),
             (_("Check-ins"), checkins),
         ]
+        if self.away_days:
+            # Their own `couple` away days, which the other partner can read too (SPEC 7).
+            days = ngettext("%(count)s day", "%(count)s days", self.away_days)
+            lines.append((_("Days away"), days % {"count": self.away_days}))
+        return lines
 
 
 def encouragement(figures: WeekFigures, week_start: dt.date) -> list[str]:
@@ -412,67 +311,6 @@ def partner_section(
     )
 
 
-# --- the therapist digest -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CaseloadRow:
-    couple_name: str
-    safety_hold: bool
-    paused: bool
-    balance: str  # empty when the week has no report
-    new_flags: int
-    url: str
-
-
-def _flag_keys(report: WeeklyReport | None, therapist: User) -> set[tuple[str, str]]:
-    if report is None:
-        return set()
-    view = report_for_viewer(report, therapist, role=Role.THERAPIST)
-    return {(str(f.get("code")), str(f.get("partner"))) for f in view["flags"]}
-
-
-def caseload_rows(
-    sources: DigestSources, seats: Sequence[Membership], week_start: dt.date
-) -> list[CaseloadRow]:
-    """The therapist's couples, most urgent first (SPEC 5.8, scoring.urgency_key).
-
-    A flag is new when last week's report did not hold the same code about the same partner.
-    """
-    keyed = []
-    for seat in seats:
-        couple, therapist = seat.couple, seat.user
-        report = sources.report(couple.id, week_start)
-        flags = _flag_keys(report, therapist)
-        new_flags = flags - _flag_keys(sources.report(couple.id, week_start - WEEK), therapist)
-        key = urgency_key(
-            safety_hold=couple.safety_hold,
-            report_flags=None if report is None else [code for code, _ in flags],
-            gap=None if report is None else report.gap,
-        )
-        row = CaseloadRow(
-            couple_name=str(couple),
-            safety_hold=couple.safety_hold,
-            paused=couple.status == Couple.Status.PAUSED,
-            balance="" if report is None else _known(BALANCE_FOR_THERAPISTS, report.balance),
-            new_flags=len(new_flags) if report is not None else 0,
-            url=report_url(couple.id, week_start),
-        )
-        keyed.append(((*key, str(couple.id)), row))
-    return [row for _, row in sorted(keyed, key=lambda pair: pair[0])]
-
-
-# --- rendering ------------------------------------------------------------------------------
-
-
-RenderedDigest = emails.Rendered
-
-
-def render(template: str, context: dict[str, Any]) -> RenderedDigest:
-    """The three parts of ``emails/<template>-*``, with the link to the preferences."""
-    return emails.render(template, {**context, "preferences_url": preferences_url()})
-
-
 def partner_digest(
     user: User, sections: Sequence[PartnerSection], week_start: dt.date, unsubscribe_url: str
 ) -> RenderedDigest:
@@ -489,41 +327,3 @@ def partner_digest(
                 "unsubscribe_url": unsubscribe_url,
             },
         )
-
-
-def therapist_digest(
-    user: User, rows: Sequence[CaseloadRow], week_start: dt.date, unsubscribe_url: str
-) -> RenderedDigest:
-    if user.digest_detail == User.DigestDetail.MINIMAL:
-        with translation.override(user.language):
-            return minimal_digest(caseload_url(), unsubscribe_url)
-    with translation.override(user.language):
-        return render(
-            "therapist-digest",
-            {
-                "name": user.display_name,
-                "week_label": week_label(week_start),
-                "rows": rows,
-                "with_new_flags": sum(1 for row in rows if row.new_flags),
-                "caseload_url": caseload_url(),
-                "unsubscribe_url": unsubscribe_url,
-            },
-        )
-
-
-def minimal_digest(url: str, unsubscribe_url: str) -> RenderedDigest:
-    """`digest_detail: minimal`: only that the summary is ready, and the link (SPEC 7)."""
-    return render("minimal-digest", {"url": url, "unsubscribe_url": unsubscribe_url})
-
-
-def email_message(
-    digest: RenderedDigest, *, to: str, message_id: str, unsubscribe_url: str
-) -> EmailMultiAlternatives:
-    """Both parts, the Message-ID known before sending, and one-click unsubscribe (RFC 8058)."""
-    return emails.message(
-        digest,
-        to=to,
-        message_id=message_id,
-        unsubscribe_url=unsubscribe_url,
-        headers={"Auto-Submitted": "auto-generated"},
-    )
