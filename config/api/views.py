@@ -131,6 +131,11 @@ class MetaView(APIView):
                     {"ios": serializers.CharField(), "android": serializers.CharField()},
                 ),
                 "checkin_backfill_days": serializers.IntegerField(),
+                "languages": serializers.ListField(
+                    child=serializers.CharField(),
+                    help_text="The languages the service speaks (a user's `language`, the "
+                    "`Accept-Language` it honours), as codes: `en`, `es`.",
+                ),
                 "safety_resources": SafetyResourceSerializer(
                     many=True,
                     help_text="Services to show beside the safety question, in the request's "
@@ -151,6 +156,7 @@ class MetaView(APIView):
                 "server_time": now,
                 "min_client_version": settings.MIN_CLIENT_VERSION,
                 "checkin_backfill_days": settings.CHECKIN_BACKFILL_DAYS,
+                "languages": [code for code, _name in settings.LANGUAGES],
                 "safety_resources": resources_for(
                     settings.SAFETY_RESOURCES, translation.get_language() or "en"
                 ),

@@ -158,7 +158,7 @@ def test_a_failed_feedback_or_goal_write_leaves_nothing_behind(
 ) -> None:
     session = _joint(world)
     monkeypatch.setattr(feedback_service, "mark_stale", _explode)
-    monkeypatch.setattr(goal_service, "mark_stale", _explode)
+    monkeypatch.setattr(goal_service, "mark_stale_for_goal", _explode)
     a = client_for(world.partner)
     a.raise_request_exception = True
     with pytest.raises(Boom):

@@ -63,6 +63,7 @@ def test_meta_tells_clients_the_server_time_in_utc_and_the_backfill_window(
         "server_time": "2026-11-23T12:00:03.500Z",
         "min_client_version": {"ios": "1.0.0", "android": "1.0.0"},
         "checkin_backfill_days": 14,
+        "languages": ["en", "es"],
         "safety_resources": [
             {
                 "name": "Emergency services",
