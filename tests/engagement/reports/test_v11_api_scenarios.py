@@ -308,6 +308,7 @@ def test_a_safety_answer_reaches_the_therapist_and_withholds_the_advice(
     assert (entry(body, apps.a)["unsafe_days"], entry(body, apps.b)["unsafe_days"]) == (0, 1)
     assert flags_of(body) == [("safety_concern", b), ("low_alliance", a)]
     assert body["flags"][0]["evidence"] == {"dates": ["2026-11-18"]}
+    assert body["flags"][1]["evidence"]["alliance"] == [0.6, 0.5]  # 24/40, 20/40
     # check_alliance for a is withheld under the safety signal; only the screen remains.
     assert recs_of(body) == [("screen_individually", None)]
     for view in mine.values():
@@ -377,6 +378,7 @@ def test_away_periods_pro_rate_the_checkin_target(client_for: ClientFor) -> None
     with time_machine.travel(NOW + dt.timedelta(minutes=10), tick=False):
         body = apps.report(apps.therapist)
         mine_a = apps.report(apps.a)
+        mine_b = apps.report(apps.b)
 
     a, b = entry(body, apps.a), entry(body, apps.b)
     # a: expected 4 x 7/7 = 4; 4 days: rate 1.0, score 100.0 (the only component).
@@ -406,6 +408,10 @@ def test_away_periods_pro_rate_the_checkin_target(client_for: ClientFor) -> None
     # The partners see the shared one.
     assert (mine_a["balance"], mine_a["gap"]) == ("one_sided", 70.8)
     assert all_null_but_the_id(entry(mine_a, apps.b))
+    # b's own figures are b's, their own therapist-only period included (SPEC 5.6).
+    own = entry(mine_b, apps.b)
+    assert (own["away_days"], own["checkin_rate"], own["engagement_score"]) == (4, 0.5833, 58.3)
+    assert (mine_b["balance"], mine_b["gap"]) == ("one_sided", 70.8)
 
 
 # --- 6. onboarding across timezones ------------------------------------------------------------
