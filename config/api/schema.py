@@ -244,6 +244,9 @@ _ONLY_SOME_READERS = {
     "SafetyResource": {"phone", "url", "text"},  # each given only when configured
     "PartnerEntry": {"safe_contact"},  # the therapist's view only
 }
+# Objects whose keys depend on a discriminator beside them (a flag's evidence on its `code`):
+# every key is optional, none required.
+_KEYS_BY_VARIANT = {"FlagEvidence"}
 _OPEN_ENUM = (
     "Open: later versions may add values, so a client keeps working with one it does not know."
 )
@@ -498,7 +501,9 @@ def _shape_fields(schema: dict[str, Any]) -> None:
     requests, responses = _request_and_response_components(schema)
     for name, component in schemas.items():
         properties: dict[str, Any] = component.get("properties", {})
-        if name in responses and name not in requests and properties:
+        if name in _KEYS_BY_VARIANT:
+            component.pop("required", None)
+        elif name in responses and name not in requests and properties:
             component["required"] = sorted(set(properties) - _ONLY_SOME_READERS.get(name, set()))
         if name in requests:
             for field in properties.values():

@@ -45,6 +45,15 @@ def test_a_partner_sets_and_reads_their_own_safe_contact(
     assert client.get(_url(world)).json() == {**EMPTY, "times": "Evenings"}
 
 
+def test_an_empty_email_clears_it_as_null_does(world: World, client_for: ClientFor) -> None:
+    client = client_for(world.partner)
+    client.put(_url(world), CONTACT, format="json")
+    cleared = client.put(_url(world), {**CONTACT, "email": ""}, format="json")
+    assert cleared.status_code == 200
+    assert cleared.json() == {**CONTACT, "email": None}
+    assert SafeContact.objects.get(partner=world.partner).email == ""
+
+
 def test_the_other_partner_never_reads_it(world: World, client_for: ClientFor) -> None:
     client_for(world.partner).put(_url(world), CONTACT, format="json")
     other = client_for(world.other_partner)

@@ -14,7 +14,7 @@ from rest_framework import serializers
 
 from config.api.fields import AwareDateTimeField
 from engagement.api.serializers.fields import CalendarDateField, VisibleCoupleField
-from engagement.models import WeeklyReport
+from engagement.models import Couple, WeeklyReport
 from engagement.reports.scoring import FLAG_CODES, RECOMMENDATION_CODES, URGENCY_LEVELS
 from engagement.reports.weeks import LocalWeek
 from engagement.selectors.reports import report_for_viewer
@@ -73,12 +73,86 @@ class PartnerFiguresSerializer(serializers.Serializer):
     wellbeing_avg = _average()
 
 
+def _numbers(help_text: str) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.FloatField(allow_null=True), required=False, help_text=help_text
+    )
+
+
+def _days(help_text: str) -> serializers.ListField:
+    return serializers.ListField(child=serializers.DateField(), required=False, help_text=help_text)
+
+
+def _number(help_text: str) -> serializers.FloatField:
+    return serializers.FloatField(allow_null=True, required=False, help_text=help_text)
+
+
+def _count(help_text: str) -> serializers.IntegerField:
+    return serializers.IntegerField(required=False, help_text=help_text)
+
+
+class FlagEvidenceSerializer(serializers.Serializer):
+    """The numbers a flag was decided on (SPEC 5.4). Which keys appear depends on the flag's
+    `code` (each key says for which); a later version may add keys, which clients ignore."""
+
+    weeks = _days("low_engagement_streak, engagement_gap_streak, commitments_unkept: the weeks.")
+    scores = _numbers("low_engagement_streak: the partner's score in each of `weeks`.")
+    gaps = _numbers("engagement_gap_streak: the gap in each of `weeks`.")
+    recent_weeks = _days("rising_resentment: w-1 and w.")
+    recent_count = _count("rising_resentment: resentment ratings in `recent_weeks`.")
+    recent_avg = _number("rising_resentment: their average.")
+    earlier_weeks = _days("rising_resentment, wellbeing_decline: the earlier weeks compared.")
+    earlier_count = _count("rising_resentment: resentment ratings in `earlier_weeks`.")
+    earlier_avg = _number("rising_resentment: their average.")
+    kept = _count("commitments_unkept: kept over `weeks`.")
+    missed = _count("commitments_unkept: missed over `weeks`.")
+    follow_through = _number("commitments_unkept: kept / (kept + missed).")
+    missed_renewals_of_missed = _count(
+        "commitments_unkept: commitments missed in w that renew a missed one."
+    )
+    week = serializers.DateField(required=False, help_text="wellbeing_decline: week w.")
+    wellbeing_avg = _number("wellbeing_decline: the average in w.")
+    previous_week_avg = _number("wellbeing_decline: the average in w-1.")
+    earlier_avgs = _numbers("wellbeing_decline: the weekly averages of `earlier_weeks`.")
+    earlier_mean = _number("wellbeing_decline: their mean.")
+    dates = _days(
+        "safety_concern: the unsafe days of w; split_alliance, low_alliance: the sessions' dates."
+    )
+    sessions = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        help_text="split_alliance, low_alliance: the sessions compared, oldest first.",
+    )
+    alliance = _numbers("split_alliance, low_alliance: the flagged partner's alliance in each.")
+    other_alliance = _numbers("split_alliance: the other partner's alliance in each.")
+    sessions_below = _count("split_alliance: sessions 0.2 or more below the other partner.")
+    week_end = serializers.DateField(required=False, help_text="goal_mismatch: w's last day.")
+    goals = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="goal_mismatch: each partner's latest goal at the end of w, by partner id.",
+    )
+    set_on = serializers.DictField(
+        child=serializers.DateField(),
+        required=False,
+        help_text="goal_mismatch: the day each of those goals was set, by partner id.",
+    )
+
+
 class FlagSerializer(serializers.Serializer):
     """A pattern found in the data (SPEC 5.4); codes name patterns, not people."""
 
     code = serializers.ChoiceField(choices=list(FLAG_CODES))
     partner = serializers.UUIDField(allow_null=True)
-    evidence = serializers.DictField(help_text="The numbers the flag was decided on.")
+    evidence = FlagEvidenceSerializer(help_text="The numbers the flag was decided on.")
+
+    def to_representation(self, instance: Any) -> Any:
+        # As scoring stored it: every key kept, none added (the serializer above types them).
+        return {
+            "code": instance["code"],
+            "partner": instance["partner"],
+            "evidence": instance["evidence"],
+        }
 
 
 class RecommendationSerializer(serializers.Serializer):
@@ -187,7 +261,7 @@ class CaseloadEntrySerializer(serializers.Serializer):
 
     couple = serializers.UUIDField()
     name = serializers.CharField(allow_blank=True)
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=Couple.Status.choices)
     safety_hold = serializers.BooleanField()
     partners = CaseloadPartnerSerializer(many=True)
     urgency = serializers.ChoiceField(

@@ -32,14 +32,27 @@ class SafetyAlertSerializer(ModelSerializer):
         read_only_fields = fields
 
 
+class _OptionalEmailField(serializers.EmailField):
+    """An email address, or null for none; an empty string is taken as null. Not `allow_blank`:
+    drf-spectacular writes that as a `oneOf` beside `nullable` without a `type`, which OpenAPI
+    3.0 tools refuse."""
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        return super().run_validation(None if data == "" else data)
+
+
 class SafeContactSerializer(serializers.Serializer):
     """How a therapist may reach a partner safely; every key optional (null when not given)."""
 
     phone = StringField(
         max_length=32, allow_null=True, allow_blank=True, required=False, default=None
     )
-    email = serializers.EmailField(
-        max_length=254, allow_null=True, allow_blank=True, required=False, default=None
+    email = _OptionalEmailField(
+        max_length=254,
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="An address only they read; empty or null clears it.",
     )
     times = StringField(
         max_length=200,
