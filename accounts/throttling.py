@@ -304,9 +304,8 @@ def _sliding_log_in_cache(
 
 
 class RequestRateThrottle(BaseThrottle):
-    """DRF's `UserRateThrottle` and `AnonRateThrottle` together, with their semantics and keys
-    (`throttle_user_<id or address>`, `throttle_anon_<address>`), in one round trip: the
-    default throttle of every view (settings DEFAULT_THROTTLE_CLASSES)."""
+    """DRF's `UserRateThrottle` and `AnonRateThrottle` together, with their semantics, in one
+    round trip: the default throttle of every view (settings DEFAULT_THROTTLE_CLASSES)."""
 
     def __init__(self) -> None:
         self._wait: float | None = None
@@ -323,7 +322,9 @@ class RequestRateThrottle(BaseThrottle):
             rate = rates.get(scope)
             if isinstance(rate, str):
                 limit, seconds = parse_rate(rate)
-                checks.append((f"throttle_{scope}_{ident}", limit, seconds))
+                # Not DRF's key (`throttle_user_<id>`): there a process still running DRF's
+                # throttle during a deploy keeps a pickled list, which is not a Redis list.
+                checks.append((f"throttle:log:{scope}:{ident}", limit, seconds))
         return checks
 
     def allow_request(self, request: Request, view: Any) -> bool:
