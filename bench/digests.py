@@ -43,7 +43,10 @@ def run(bench: Bench) -> None:
         )
         elapsed = time.monotonic() - started
         per_chunk = queries_per_chunk(week, port) if completed.returncode == 0 else None
-        log(f"send_digests failed: {completed.stderr[-2000:]}")
+        log(
+            f"send_digests failed (exit {completed.returncode}): {completed.stderr[-2000:]}"
+            f"{completed.stdout[-2000:]}"
+        )
         return
     sent = DigestDelivery.objects.filter(status="sent").count()
     bench.add(
