@@ -288,7 +288,7 @@ def _redis_client_of(backend: Any) -> Any:
 
     if not isinstance(backend, RedisCache):
         return None
-    return backend._cache.get_client(write=True)
+    return backend._cache.get_client(write=True)  # type: ignore[attr-defined]
 
 
 def _sliding_log_in_cache(
@@ -317,7 +317,7 @@ class RequestRateThrottle(BaseThrottle):
         else:
             ident = str(self.get_ident(request))
             scopes = [("user", ident), ("anon", ident)]
-        checks = []
+        checks: list[tuple[str, int, int]] = []
         for scope, ident in scopes:
             rate = rates.get(scope)
             if isinstance(rate, str):
