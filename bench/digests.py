@@ -43,6 +43,7 @@ def run(bench: Bench) -> None:
         )
         elapsed = time.monotonic() - started
         per_chunk = queries_per_chunk(week, port) if completed.returncode == 0 else None
+    if completed.returncode != 0:
         log(
             f"send_digests failed (exit {completed.returncode}): {completed.stderr[-2000:]}"
             f"{completed.stdout[-2000:]}"
