@@ -9,11 +9,13 @@ from uuid import uuid4
 
 import jwt
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from rest_framework_simplejwt.authentication import JWTAuthentication as BaseJWTAuthentication
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.exceptions import (
     AuthenticationFailed,
+    InvalidToken,
     TokenBackendError,
     TokenBackendExpiredToken,
 )
@@ -23,6 +25,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken as BaseAccessToken
 from rest_framework_simplejwt.tokens import Token
 
+from accounts import auth_cache
 from accounts.models import User
 
 TOKEN_GENERATION_CLAIM = "gen"  # noqa: S105 - a claim name, not a secret
@@ -154,9 +157,20 @@ class JWTAuthentication(BaseJWTAuthentication):
     """simplejwt's bearer auth plus the checks SPEC section 3 asks for."""
 
     def get_user(self, validated_token: Token) -> Any:
-        user = super().get_user(validated_token)
-        assert isinstance(user, User)
-        if not user_can_sign_in(user):
+        """The token's user, from the authentication cache when it holds them (only users who
+        may sign in are cached, and every change to the row invalidates them:
+        accounts/auth_cache.py)."""
+        try:
+            user_id = validated_token[api_settings.USER_ID_CLAIM]
+        except KeyError:
+            raise InvalidToken("Token contained no recognizable user identification") from None
+        try:
+            user, cached = auth_cache.user_for_token(user_id)
+        except (ValueError, ValidationError):
+            user, cached = None, False
+        if user is None:
+            raise AuthenticationFailed("User not found", code="user_not_found")
+        if not cached and not user_can_sign_in(user):
             raise AuthenticationFailed("User is inactive", code="user_inactive")
         if not token_is_current(user, validated_token):
             raise AuthenticationFailed("Token is no longer valid", code="token_not_valid")

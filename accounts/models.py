@@ -27,8 +27,25 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+class UserQuerySet(models.QuerySet["User"]):
+    def update(self, **kwargs: Any) -> int:
+        """A bulk update invalidates the authentication cache of every row it reaches (the
+        generation bump of a logout-all, the admin's therapist grant and withdrawal):
+        accounts/auth_cache.py."""
+        from accounts import auth_cache
+
+        if auth_cache.enabled():
+            # Tombstoned now and again on commit, before the rows change: a request reading
+            # the old row meanwhile cannot cache it.
+            auth_cache.invalidate(list(self.values_list("pk", flat=True)))
+        return super().update(**kwargs)
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
+
+    def get_queryset(self) -> UserQuerySet:
+        return UserQuerySet(self.model, using=self._db)
 
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
         if not email:
@@ -128,6 +145,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.email = normalize_email(self.email)
         super().save(*args, **kwargs)
+
+    def refresh_from_db(
+        self, using: str | None = None, fields: Any = None, from_queryset: Any = None
+    ) -> None:
+        # A user authenticated from the cache (accounts/auth_cache.py) carries a few fields;
+        # the first other one read loads all the rest in one query, not one query per field.
+        deferred = self.get_deferred_fields()
+        if fields is not None and deferred and set(fields) <= deferred:
+            fields = deferred
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
 
     @property
     def is_email_verified(self) -> bool:

@@ -14,7 +14,7 @@ import tempfile
 import time
 from datetime import date, timedelta
 
-from bench.run import Bench, log, parse_wrk
+from bench.harness import Bench, log, parse_wrk
 from tests.processes import BIN, ROOT, free_port
 
 START, END = "<!-- load:results:start -->", "<!-- load:results:end -->"

@@ -12,7 +12,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
-from rest_framework.throttling import AnonRateThrottle, BaseThrottle, UserRateThrottle
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from accounts import devices, services, tokens
@@ -23,6 +23,7 @@ from accounts.throttling import (
     AuthEmailThrottle,
     AuthIPThrottle,
     FailedSignIns,
+    RequestRateThrottle,
     client_ip,
 )
 from config.api.schema import ErrorResponse401Serializer
@@ -32,7 +33,7 @@ NO_CONTENT = OpenApiResponse(description="Done.")
 
 # Sign-up and recovery: per client address and per email, each flow in its own buckets
 # (SPEC 3). Sign-in counts its failures apart (TokenObtainView).
-AUTH_THROTTLES: list[type[BaseThrottle]] = [AnonRateThrottle, AuthIPThrottle, AuthEmailThrottle]
+AUTH_THROTTLES: list[type[BaseThrottle]] = [RequestRateThrottle, AuthIPThrottle, AuthEmailThrottle]
 
 
 def _user(request: Request) -> User:
@@ -93,7 +94,7 @@ class RegisterView(PublicAuthView):
 
 
 class VerifyEmailView(PublicAuthView):
-    throttle_classes = [AnonRateThrottle, AuthIPThrottle]
+    throttle_classes = [RequestRateThrottle, AuthIPThrottle]
 
     @extend_schema(
         operation_id="auth_verify",
@@ -109,7 +110,7 @@ class VerifyEmailView(PublicAuthView):
 
 class TokenObtainView(PublicAuthView):
     # Failed attempts are counted in the view (FailedSignIns): a success never counts.
-    throttle_classes = [AnonRateThrottle]
+    throttle_classes = [RequestRateThrottle]
 
     @extend_schema(
         operation_id="auth_token",
@@ -139,7 +140,7 @@ class TokenObtainView(PublicAuthView):
 
 class TokenRefreshView(PublicAuthView):
     # Refresh tokens are unguessable; the general anonymous rate is enough here.
-    throttle_classes = [AnonRateThrottle]
+    throttle_classes = [RequestRateThrottle]
 
     @extend_schema(
         operation_id="auth_token_refresh",
@@ -162,7 +163,7 @@ class TokenRefreshView(PublicAuthView):
 
 
 class LogoutView(PublicAuthView):
-    throttle_classes = [AnonRateThrottle]
+    throttle_classes = [RequestRateThrottle]
 
     @extend_schema(
         operation_id="auth_logout",
@@ -182,7 +183,7 @@ class LogoutView(PublicAuthView):
 
 
 class PasswordChangeView(SignedInView):
-    throttle_classes = [UserRateThrottle, AuthIPThrottle]
+    throttle_classes = [RequestRateThrottle, AuthIPThrottle]
 
     @extend_schema(
         operation_id="auth_password_change",
@@ -217,7 +218,7 @@ class PasswordResetView(PublicAuthView):
 
 
 class PasswordResetConfirmView(PublicAuthView):
-    throttle_classes = [AnonRateThrottle, AuthIPThrottle]
+    throttle_classes = [RequestRateThrottle, AuthIPThrottle]
 
     @extend_schema(
         operation_id="auth_password_reset_confirm",
@@ -260,7 +261,7 @@ class MeView(SignedInView):
 
 class EmailChangeView(SignedInView):
     # Per address too: nobody may use this to flood someone else's inbox.
-    throttle_classes = [UserRateThrottle, AuthIPThrottle, AuthEmailThrottle]
+    throttle_classes = [RequestRateThrottle, AuthIPThrottle, AuthEmailThrottle]
 
     @extend_schema(
         operation_id="me_email_change",

@@ -262,10 +262,9 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["config.api.filters.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "config.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
-    ],
+    # DRF's UserRateThrottle and AnonRateThrottle, same keys and sliding log, in one Redis
+    # round trip per request (accounts/throttling.py, issue 20).
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.RequestRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "user": THROTTLE_USER_RATE,
         "anon": THROTTLE_ANON_RATE,

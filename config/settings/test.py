@@ -22,3 +22,5 @@ if not os.environ.get("DATABASE_URL"):
     DATABASES["default"]["NAME"] = ":memory:"
 LOGGING["root"] = {"handlers": ["console"], "level": "WARNING"}
 STATIC_ROOT = None  # type: ignore[assignment]  # static files come from the finders in tests
+# One process: the authentication cache is exercised (accounts/auth_cache.py).
+AUTH_USER_CACHE = True

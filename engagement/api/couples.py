@@ -22,7 +22,7 @@ from rest_framework.serializers import BaseSerializer
 from accounts.models import User
 from engagement.api.base import CallerViewMixin
 from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
-from engagement.api.filters import READER_SYNC_ORDERING, AwareDateTimeFilter
+from engagement.api.filters import READER_SYNC_ORDERING, AwareDateTimeFilter, FilterSet
 from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from engagement.api.permissions import (
     SETTINGS_DENIED,
@@ -51,7 +51,7 @@ from engagement.services.couples import (
 )
 
 
-class CoupleFilter(django_filters.FilterSet):
+class CoupleFilter(FilterSet):
     status = django_filters.ChoiceFilter(choices=Couple.Status.choices)
     role = django_filters.ChoiceFilter(
         choices=Membership.Role.choices,

@@ -25,7 +25,7 @@ from accounts.models import User, normalize_email
 from accounts.throttling import CountingThrottle
 from engagement.api.base import CallerViewMixin
 from engagement.api.conditional import ConditionalRetrieveMixin
-from engagement.api.filters import AwareDateTimeFilter
+from engagement.api.filters import AwareDateTimeFilter, FilterSet
 from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from engagement.api.permissions import (
     may_approve_invitations,
@@ -77,7 +77,7 @@ class InviteEmailThrottle(CountingThrottle):
         return hashlib.sha256(normalize_email(self.email).encode()).hexdigest()
 
 
-class InvitationFilter(django_filters.FilterSet):
+class InvitationFilter(FilterSet):
     couple = django_filters.UUIDFilter(field_name="couple_id")
     role = django_filters.ChoiceFilter(choices=Membership.Role.choices)
     status = django_filters.ChoiceFilter(

@@ -11,11 +11,11 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle, UserRateThrottle
+from rest_framework.throttling import BaseThrottle
 
 from accounts.api import views as account_views
 from accounts.api.serializers import DeviceSerializer, MeSerializer, PasswordConfirmSerializer
-from accounts.throttling import AuthIPThrottle, ExportThrottle
+from accounts.throttling import AuthIPThrottle, ExportThrottle, RequestRateThrottle
 from config.api.fields import AwareDateTimeField, StringField
 from config.api.schema import AutoSchema
 from engagement.api.base import caller
@@ -228,7 +228,7 @@ class MeView(account_views.MeView):
 
 
 class ExportView(account_views.SignedInView):
-    throttle_classes = [UserRateThrottle, ExportThrottle]
+    throttle_classes = [RequestRateThrottle, ExportThrottle]
 
     @extend_schema(
         operation_id="me_export",

@@ -31,7 +31,7 @@ from engagement.api import openapi
 from engagement.api.audit import record_therapist_reads
 from engagement.api.base import CallerViewMixin, caller, couple_query_param, generating_schema
 from engagement.api.conditional import ConditionalRetrieveMixin
-from engagement.api.filters import AwareDateTimeFilter
+from engagement.api.filters import AwareDateTimeFilter, FilterSet
 from engagement.api.permissions import may_read_caseload, may_recompute_reports, require
 from engagement.api.serializers.fields import VisibleCoupleField
 from engagement.api.serializers.reports import (
@@ -71,7 +71,7 @@ def conditional(request: Request, response: Response) -> Response:
     return response
 
 
-class ReportFilter(django_filters.FilterSet):
+class ReportFilter(FilterSet):
     couple = django_filters.UUIDFilter(field_name="couple_id")
     week_start = django_filters.DateFilter(field_name="week_start")
     week_after = django_filters.DateFilter(field_name="week_start", lookup_expr="gte")

@@ -32,7 +32,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.filebased import EmailBackend as FileEmailBackend
 from django.core.mail.backends.smtp import EmailBackend as SMTPEmailBackend
-from django.db.models import F, Q
+from django.db.models import Case, CharField, DateTimeField, F, Q, TextField, Value, When
 from django.utils import timezone
 
 from config.emails import message_id_domain
@@ -132,13 +132,9 @@ def claim(delivery_id: UUID, *, message_id: str, respect_backoff: bool = True) -
     return token if won == 1 else None
 
 
-def mark_sent(delivery_id: UUID, token: UUID) -> None:
-    # Matched on the token alone: if a slow send outlived CLAIM_TIMEOUT and the row was given
-    # up as unknown meanwhile, this worker still knows best that the server took it.
-    now = timezone.now()
-    DigestDelivery.objects.filter(pk=delivery_id, claim_token=token).update(
-        status=Status.SENT, sent_at=now, error="", updated_at=now
-    )
+def mark_sent(delivery_ids: Collection[UUID], token: UUID) -> None:
+    """Rows whose message the server took (a chunk's at once: `mark_sent_many`)."""
+    mark_sent_many(delivery_ids, token)
 
 
 def mark_failed(
@@ -241,60 +237,194 @@ def _keep_html_copy(connection: BaseEmailBackend, outgoing: Outgoing) -> None:
     (folder / f"{row.week_start}-{row.kind}-{row.user_id}.html").write_text(str(html))
 
 
+def claim_chunk(
+    outgoing: Sequence[Outgoing], *, respect_backoff: bool = True
+) -> tuple[UUID, set[UUID]]:
+    """Take every row of the chunk that is still claimable, in one UPDATE under one claim
+    token; (the token, the ids won). Two queries (the UPDATE, then the ids that carry the
+    token), and a third only for rows whose Message-ID changes (rows from before every row got
+    one when created)."""
+    now = timezone.now()
+    token = uuid.uuid4()
+    ids = [item.delivery.id for item in outgoing]
+    retryable = Q(status=Status.FAILED, next_attempt_at__isnull=False)
+    if respect_backoff:
+        retryable &= Q(next_attempt_at__lte=now)
+    DigestDelivery.objects.filter(Q(status=Status.PENDING) | retryable, pk__in=ids).update(
+        status=Status.CLAIMED,
+        claim_token=token,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+        next_attempt_at=None,
+        updated_at=now,
+    )
+    won = set(DigestDelivery.objects.filter(claim_token=token).values_list("pk", flat=True))
+    new_ids = {
+        item.delivery.id: item.message_id
+        for item in outgoing
+        if item.delivery.id in won and item.message_id != item.delivery.message_id
+    }
+    if new_ids:
+        DigestDelivery.objects.filter(pk__in=new_ids, claim_token=token).update(
+            message_id=Case(
+                *(When(pk=pk, then=Value(mid)) for pk, mid in new_ids.items()),
+                output_field=CharField(),
+            )
+        )
+    return token, won
+
+
+def mark_sent_many(ids: Collection[UUID], token: UUID) -> None:
+    """The chunk's sent rows, in one UPDATE. Matched on the token alone: if a slow chunk
+    outlived CLAIM_TIMEOUT and its rows were given up as unknown meanwhile, this worker still
+    knows best that the server took them."""
+    if not ids:
+        return
+    now = timezone.now()
+    DigestDelivery.objects.filter(pk__in=list(ids), claim_token=token).update(
+        status=Status.SENT, sent_at=now, error="", updated_at=now
+    )
+
+
+@dataclass(frozen=True)
+class Failure:
+    error: str
+    retry_in: dt.timedelta | None
+
+
+def mark_failed_many(failures: dict[UUID, Failure], token: UUID) -> None:
+    """The chunk's failed rows, each with its error and retry time, in one UPDATE."""
+    if not failures:
+        return
+    now = timezone.now()
+    DigestDelivery.objects.filter(
+        pk__in=list(failures), claim_token=token, status=Status.CLAIMED
+    ).update(
+        status=Status.FAILED,
+        next_attempt_at=Case(
+            *(
+                When(pk=pk, then=Value(now + f.retry_in))
+                for pk, f in failures.items()
+                if f.retry_in is not None
+            ),
+            default=Value(None),
+            output_field=DateTimeField(),
+        ),
+        error=Case(
+            *(When(pk=pk, then=Value(f.error[:2000])) for pk, f in failures.items()),
+            output_field=TextField(),
+        ),
+        updated_at=now,
+    )
+
+
+def release_unattempted(ids: Collection[UUID], token: UUID) -> None:
+    """Claimed rows the chunk never tried to send (the server went away first): pending again,
+    their attempt not counted, for the chunk's next run."""
+    if not ids:
+        return
+    DigestDelivery.objects.filter(
+        pk__in=list(ids), claim_token=token, status=Status.CLAIMED
+    ).update(
+        status=Status.PENDING,
+        claim_token=None,
+        claimed_at=None,
+        attempts=F("attempts") - 1,
+        updated_at=timezone.now(),
+    )
+
+
 def deliver(outgoing: Sequence[Outgoing], *, respect_backoff: bool = True) -> Counter[str]:
-    """Claim and send each message on one connection; what happened to each, counted."""
+    """Claim the chunk in one statement, send each message on one SMTP connection, then record
+    the outcomes: one statement for the sent, one for the failed (issue 20). What happened to
+    each, counted.
+
+    Never twice still holds: a row is claimed before its message leaves, and a worker killed
+    before the record leaves the chunk's rows claimed, which `release_abandoned_claims` marks
+    failed, outcome unknown, for an operator; none is ever sent again by itself. Such a kill now
+    leaves the whole chunk in doubt rather than one message (the operator finds by Message-ID
+    which went out). An exception that lets this worker record (a time limit, a shutdown, the
+    server gone) records what it knows: the sent as sent, the one in flight as unknown, those
+    never tried as pending again."""
     counts: Counter[str] = Counter()
     if not outgoing:
         return counts
-    connection = open_connection()
-    answered_at = time.monotonic()
+    connection = open_connection()  # raises before anything is claimed
+    sent: list[UUID] = []
+    failures: dict[UUID, Failure] = {}
+    token: UUID | None = None
+    pending: set[UUID] = set()
     try:
+        token, won = claim_chunk(outgoing, respect_backoff=respect_backoff)
+        counts["taken"] += len(outgoing) - len(won)  # another worker has it, or has sent it
+        pending = set(won)
+        answered_at = time.monotonic()
         for item in outgoing:
-            # Raises when the server is gone: the rest of the chunk stays pending.
-            _ensure_open(connection, idle_seconds=time.monotonic() - answered_at)
             row = item.delivery
-            token = claim(row.id, message_id=item.message_id, respect_backoff=respect_backoff)
-            if token is None:
-                counts["taken"] += 1  # another worker has it, or has sent it
+            if row.id not in pending:
                 continue
-            counts[_send(connection, item, token)] += 1
+            # Raises when the server is gone: the rest of the chunk goes back to pending.
+            _ensure_open(connection, idle_seconds=time.monotonic() - answered_at)
+            pending.discard(row.id)
+            outcome = _send(connection, item, failures)
+            if outcome == "sent":
+                sent.append(row.id)
+            counts[outcome] += 1
             answered_at = time.monotonic()
     finally:
         with contextlib.suppress(smtplib.SMTPException, OSError):
             connection.close()
+        if token is not None:
+            _record(token, sent, failures, pending)
     return counts
 
 
-def _send(connection: BaseEmailBackend, item: Outgoing, token: UUID) -> str:
+def _record(
+    token: UUID, sent: list[UUID], failures: dict[UUID, Failure], pending: set[UUID]
+) -> None:
+    refused = [pk for pk, f in failures.items() if f.retry_in is not None]
+    if refused:
+        # The claim counted this attempt in SQL, whatever this worker last saw: the backoff
+        # follows the attempts read back.
+        attempts = dict(DigestDelivery.objects.filter(pk__in=refused).values_list("pk", "attempts"))
+        for pk in refused:
+            delay = retry_delay(attempts.get(pk, MAX_ATTEMPTS))
+            failures[pk] = Failure(failures[pk].error, delay)
+    mark_sent(sent, token)
+    mark_failed_many(failures, token)
+    release_unattempted(pending, token)
+
+
+def _send(connection: BaseEmailBackend, item: Outgoing, failures: dict[UUID, Failure]) -> str:
+    """Send one claimed message; its outcome, with a failure noted in ``failures`` (recorded
+    with the chunk's)."""
     row = item.delivery
     try:
         connection.send_messages([item.message])
     except (ValueError, TypeError) as exc:
         # The message could not be built (a header no server would take): the backend builds
         # it before it talks to the server, so nothing went out; trying again would not help.
-        mark_failed(row.id, token, error=f"could not build the message: {exc!r}", retry_in=None)
+        failures[row.id] = Failure(f"could not build the message: {exc!r}", None)
         metrics.digest(row.kind, "failed")
         return "failed"
     except (smtplib.SMTPException, OSError) as exc:
         code = refusal_code(exc)
         if code is None:
-            mark_failed(
-                row.id, token, error=OUTCOME_UNKNOWN.format(reason=repr(exc)), retry_in=None
-            )
+            failures[row.id] = Failure(OUTCOME_UNKNOWN.format(reason=repr(exc)), None)
             metrics.digest(row.kind, "unknown")
             return "unknown"
-        # Read back: the claim counted this attempt in SQL, whatever this worker last saw.
-        attempts = DigestDelivery.objects.values_list("attempts", flat=True).get(pk=row.id)
-        retry_in = retry_delay(attempts) if code < 500 else None
-        mark_failed(row.id, token, error=f"refused ({code}): {exc}", retry_in=retry_in)
-        metrics.digest(row.kind, "retrying" if retry_in is not None else "failed")
-        return "retrying" if retry_in is not None else "failed"
+        # The claim counted this attempt; the delay is worked out again from the attempts
+        # read back when the chunk is recorded (`_record`).
+        retry_in = retry_delay(row.attempts + 1) if code < 500 else None
+        failures[row.id] = Failure(f"refused ({code}): {exc}", retry_in)
+        outcome = "retrying" if retry_in is not None else "failed"
+        metrics.digest(row.kind, outcome)
+        return outcome
     except BaseException as exc:
         # A time limit or a shutdown mid-send: record what we know, then let it stop us.
-        mark_failed(row.id, token, error=OUTCOME_UNKNOWN.format(reason=repr(exc)), retry_in=None)
+        failures[row.id] = Failure(OUTCOME_UNKNOWN.format(reason=repr(exc)), None)
         metrics.digest(row.kind, "unknown")
         raise
-    mark_sent(row.id, token)
     metrics.digest(row.kind, "sent")
     _keep_html_copy(connection, item)
     return "sent"

@@ -297,3 +297,34 @@ def test_a_connection_the_server_dropped_while_idle_is_reopened_without_losing_a
     assert len(mailbox.to(a.email)) == 1
     assert len(mailbox.to(b.email)) == 1
     assert set(DigestDelivery.objects.values_list("status", flat=True)) == {Status.SENT}
+
+
+def test_a_server_gone_mid_chunk_leaves_the_untried_rows_pending_with_no_attempt_counted(
+    mailbox: RefusingMailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chunk is claimed in one statement (issue 20): rows it never got to try go back to
+    pending, their attempt uncounted, and the next run sends them, once."""
+    _, a, b, _ = reported_couple(therapist=False)
+    ensure_open = delivery._ensure_open
+    calls = []
+
+    def gone_after_the_first(connection: object, *, idle_seconds: float) -> None:
+        calls.append(1)
+        if len(calls) > 1:
+            raise ConnectionRefusedError("the server went away")
+        ensure_open(connection, idle_seconds=idle_seconds)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(delivery, "_ensure_open", gone_after_the_first)
+    with pytest.raises(Retry):
+        run_at(SEND)
+    monkeypatch.undo()
+
+    rows = {row.user_id: row for row in DigestDelivery.objects.all()}
+    first, second = (a, b) if rows[a.id].status == Status.SENT else (b, a)
+    assert rows[first.id].status == Status.SENT
+    assert (rows[second.id].status, rows[second.id].attempts) == (Status.PENDING, 0)
+    assert rows[second.id].claim_token is None
+
+    run_at(SEND + dt.timedelta(minutes=15))
+    assert len(mailbox.to(a.email)) == len(mailbox.to(b.email)) == 1
+    assert set(DigestDelivery.objects.values_list("status", flat=True)) == {Status.SENT}

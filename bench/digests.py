@@ -1,0 +1,102 @@
+"""`digests_10k` and `digests_queries_per_chunk`: every digest of the 10k database rendered and
+sent over SMTP to an aiosmtpd sink by `manage.py send_digests`, one process
+(docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from datetime import date
+
+from bench.harness import ROOT, Bench, Result, bench_port, last_completed_week, log
+
+
+def run(bench: Bench) -> None:
+    from engagement.models import DigestDelivery
+
+    port = bench_port()
+    sink = [
+        sys.executable,
+        "-m",
+        "aiosmtpd",
+        "-n",
+        "-l",
+        f"127.0.0.1:{port}",
+        "-c",
+        "aiosmtpd.handlers.Sink",
+    ]
+    week = last_completed_week()
+    # A run on a reused database sends them all again.
+    DigestDelivery.objects.filter(week_start=week).delete()
+    with bench.process(sink, "smtp-sink"):
+        time.sleep(1.0)
+        env = {**bench.env, "EMAIL_URL": f"smtp://127.0.0.1:{port}"}
+        started = time.monotonic()
+        completed = subprocess.run(
+            [sys.executable, "manage.py", "send_digests", "--week", week.isoformat()],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        elapsed = time.monotonic() - started
+        per_chunk = queries_per_chunk(week, port) if completed.returncode == 0 else None
+    if completed.returncode != 0:
+        log(
+            f"send_digests failed (exit {completed.returncode}): {completed.stderr[-2000:]}"
+            f"{completed.stdout[-2000:]}"
+        )
+        return
+    sent = DigestDelivery.objects.filter(status="sent").count()
+    bench.add(
+        Result(
+            "digests_10k",
+            sent / elapsed,
+            "msg/s",
+            None,
+            None,
+            ">= 250 msg/s",
+            f"{sent} digests rendered and sent over SMTP in {elapsed:.1f} s, one process",
+        )
+    )
+    if per_chunk is not None:
+        queries, size = per_chunk
+        bench.add(
+            Result(
+                "digests_queries_per_chunk",
+                queries,
+                "queries",
+                None,
+                None,
+                "constant whatever the chunk's size",
+                f"one chunk of {size} digests sent again in-process: every query it sends",
+            )
+        )
+
+
+def queries_per_chunk(week: date, port: int) -> tuple[int, int]:
+    """Send one chunk of digests again, in this process, counting its queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext, override_settings
+    from django.utils import timezone
+
+    from engagement.digests import pipeline, schedule
+    from engagement.models import DigestDelivery
+
+    users = list(schedule.eligible_users().order_by("id")[: pipeline.CHUNK_SIZE])
+    DigestDelivery.objects.filter(user__in=users, week_start=week).delete()
+    smtp = {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": port,
+        "EMAIL_USE_TLS": False,
+        "EMAIL_USE_SSL": False,
+        "EMAIL_HOST_USER": "",
+        "EMAIL_HOST_PASSWORD": "",
+    }
+    with override_settings(**smtp), CaptureQueriesContext(connection) as queries:
+        counts = pipeline.send_digests(users, now=timezone.now(), week=week, on_schedule=False)
+    log(f"digests: one chunk again in-process: {dict(counts)}")
+    return len(queries.captured_queries), len(users)
