@@ -169,7 +169,9 @@ def test_metrics_are_summed_across_gunicorn_workers_and_the_celery_pool(
             total(worker_text(), "duet_celery_tasks_total", task=CHUNK, outcome="succeeded")
             == COUPLES
         ),
-        30,
+        # 90 s like the waits above: on a loaded CI host the pool's last chunk may still be
+        # finishing its bookkeeping when the reports are already readable.
+        90,
         "every chunk to be counted",
     )
     text = worker_text()
