@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from engagement.api.audit import record_therapist_reads
+from engagement.api.base import caller
 from engagement.api.conditional import conditional
 from engagement.api.permissions import role_of
 from engagement.api.serializers.feedback import FeedbackPutSerializer, FeedbackSerializer
@@ -52,12 +53,6 @@ _READ = PolymorphicProxySerializer(
 )
 
 
-def _caller(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)  # every route here requires authentication
-    return user
-
-
 class SessionFeedbackView(APIView):
     """Each attending partner's own view of a session (the split-alliance signal)."""
 
@@ -79,7 +74,7 @@ class SessionFeedbackView(APIView):
         examples=[OpenApiExample("A partner's own", value=_FEEDBACK_EXAMPLE)],
     )
     def get(self, request: Request, id: UUID) -> Response:
-        user = _caller(request)
+        user = caller(request)
         session = self._session(user, id)
         feedback = SessionFeedback.objects.filter(session=session)
         if role_of(user, session.couple) == Role.THERAPIST:
@@ -122,7 +117,7 @@ class SessionFeedbackView(APIView):
         ],
     )
     def put(self, request: Request, id: UUID) -> Response:
-        user = _caller(request)
+        user = caller(request)
         session = self._session(user, id)
         if role_of(user, session.couple) != Role.PARTNER:
             raise PermissionDenied("Session feedback is given by the partners.")

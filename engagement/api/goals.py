@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from engagement.api.audit import record_therapist_reads
+from engagement.api.base import caller
 from engagement.api.conditional import conditional
 from engagement.api.permissions import role_of
 from engagement.api.serializers.goals import (
@@ -37,12 +38,6 @@ from engagement.selectors.visibility import active_partner_ids, couples_visible_
 from engagement.services.goals import current_goal, goal_set
 
 Role = Membership.Role
-
-
-def _caller(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)  # every route here requires authentication
-    return user
 
 
 def _couple(user: User, couple_id: UUID) -> Couple:
@@ -65,7 +60,7 @@ class OwnGoalView(APIView):
         responses={200: OwnGoalSerializer},
     )
     def get(self, request: Request, id: UUID) -> Response:
-        user = _caller(request)
+        user = caller(request)
         couple = _couple(user, id)
         goal = current_goal(couple=couple, partner=user)
         if goal is None:
@@ -92,7 +87,7 @@ class OwnGoalView(APIView):
         ],
     )
     def put(self, request: Request, id: UUID) -> Response:
-        user = _caller(request)
+        user = caller(request)
         couple = _couple(user, id)
         if role_of(user, couple) != Role.PARTNER:
             raise PermissionDenied("Goals are set by the partners.")
@@ -119,7 +114,7 @@ class CoupleGoalsView(APIView):
         responses={200: CoupleGoalsSerializer, 403: ErrorResponse403Serializer},
     )
     def get(self, request: Request, id: UUID) -> Response:
-        user = _caller(request)
+        user = caller(request)
         couple = _couple(user, id)
         if role_of(user, couple) != Role.THERAPIST:
             raise PermissionDenied("The partners' goals are read by the couple's therapists.")
