@@ -260,46 +260,53 @@ def _shared_spans(reach: Reach) -> Iterator[tuple[UUID, Partnership, frozenset[U
 _NOTHING = Q(pk__in=[])
 
 
-def _checkin_rule(reach: Reach) -> Q:
-    rule = Q(
-        couple_id__in=list(reach.therapist_of),
-        visibility__in=[Visibility.THERAPIST, Visibility.COUPLE],
-    ) | Q(couple_id__in=list(reach.partner_of), author_id=reach.user_id)
+def _own_or_shared_rule(reach: Reach, *, therapist: Q, owner: str, shared: Q, date_field: str) -> Q:
+    """What `therapist` lets the couples' therapists see, the reader's own rows (`owner` is the
+    reader) in their partner couples, and the other partners' rows that match `shared` and are
+    dated (`date_field`) within a span the reader shared the couple with them."""
+    rule = therapist | Q(couple_id__in=list(reach.partner_of), **{owner: reach.user_id})
     for couple_id, partnership, others, tz in _shared_spans(reach):
         if others:
             first, end = date_bounds(partnership, tz)
-            rule |= Q(
-                couple_id=couple_id, author_id__in=others, visibility=Visibility.COUPLE
-            ) & _in_range("date", first, end)
+            rule |= (
+                Q(couple_id=couple_id, **{f"{owner}__in": others})
+                & shared
+                & _in_range(date_field, first, end)
+            )
     return rule
+
+
+def _checkin_rule(reach: Reach) -> Q:
+    return _own_or_shared_rule(
+        reach,
+        therapist=Q(
+            couple_id__in=list(reach.therapist_of),
+            visibility__in=[Visibility.THERAPIST, Visibility.COUPLE],
+        ),
+        owner="author_id",
+        shared=Q(visibility=Visibility.COUPLE),
+        date_field="date",
+    )
 
 
 def _commitment_rule(reach: Reach) -> Q:
-    rule = Q(couple_id__in=list(reach.therapist_of)) | Q(
-        couple_id__in=list(reach.partner_of), owner_id=reach.user_id
+    return _own_or_shared_rule(
+        reach,
+        therapist=Q(couple_id__in=list(reach.therapist_of)),
+        owner="owner_id",
+        shared=Q(visibility=Commitment.Visibility.COUPLE),
+        date_field="due_on",
     )
-    for couple_id, partnership, others, tz in _shared_spans(reach):
-        if others:
-            first, end = date_bounds(partnership, tz)
-            rule |= Q(
-                couple_id=couple_id, owner_id__in=others, visibility=Commitment.Visibility.COUPLE
-            ) & _in_range("due_on", first, end)
-    return rule
 
 
 def _away_rule(reach: Reach) -> Q:
-    rule = Q(couple_id__in=list(reach.therapist_of)) | Q(
-        couple_id__in=list(reach.partner_of), partner_id=reach.user_id
+    return _own_or_shared_rule(
+        reach,
+        therapist=Q(couple_id__in=list(reach.therapist_of)),
+        owner="partner_id",
+        shared=Q(visibility=AwayPeriod.Visibility.COUPLE),
+        date_field="starts_on",
     )
-    for couple_id, partnership, others, tz in _shared_spans(reach):
-        if others:
-            first, end = date_bounds(partnership, tz)
-            rule |= Q(
-                couple_id=couple_id,
-                partner_id__in=others,
-                visibility=AwayPeriod.Visibility.COUPLE,
-            ) & _in_range("starts_on", first, end)
-    return rule
 
 
 def _session_rule(reach: Reach) -> Q:
