@@ -260,53 +260,47 @@ def _shared_spans(reach: Reach) -> Iterator[tuple[UUID, Partnership, frozenset[U
 _NOTHING = Q(pk__in=[])
 
 
-def _own_or_shared_rule(reach: Reach, *, therapist: Q, owner: str, shared: Q, date_field: str) -> Q:
-    """What `therapist` lets the couples' therapists see, the reader's own rows (`owner` is the
-    reader) in their partner couples, and the other partners' rows that match `shared` and are
-    dated (`date_field`) within a span the reader shared the couple with them."""
+def _own_or_shared_rule(
+    reach: Reach,
+    owner: str,
+    shared: str,
+    date_field: str,
+    *,
+    therapist_reads: list[str] | None = None,
+) -> Q:
+    """The rows of the couples the reader is a therapist of (only those whose visibility is in
+    `therapist_reads`, when given), the reader's own rows (`owner` is the reader) in their
+    partner couples, and the other partners' rows whose visibility is `shared` and whose
+    `date_field` falls within a span the reader shared the couple with them."""
+    therapist = Q(couple_id__in=list(reach.therapist_of))
+    if therapist_reads is not None:
+        therapist &= Q(visibility__in=therapist_reads)
     rule = therapist | Q(couple_id__in=list(reach.partner_of), **{owner: reach.user_id})
     for couple_id, partnership, others, tz in _shared_spans(reach):
         if others:
             first, end = date_bounds(partnership, tz)
-            rule |= (
-                Q(couple_id=couple_id, **{f"{owner}__in": others})
-                & shared
-                & _in_range(date_field, first, end)
-            )
+            rule |= Q(
+                couple_id=couple_id, **{f"{owner}__in": others}, visibility=shared
+            ) & _in_range(date_field, first, end)
     return rule
 
 
 def _checkin_rule(reach: Reach) -> Q:
     return _own_or_shared_rule(
         reach,
-        therapist=Q(
-            couple_id__in=list(reach.therapist_of),
-            visibility__in=[Visibility.THERAPIST, Visibility.COUPLE],
-        ),
-        owner="author_id",
-        shared=Q(visibility=Visibility.COUPLE),
-        date_field="date",
+        "author_id",
+        Visibility.COUPLE,
+        "date",
+        therapist_reads=[Visibility.THERAPIST, Visibility.COUPLE],
     )
 
 
 def _commitment_rule(reach: Reach) -> Q:
-    return _own_or_shared_rule(
-        reach,
-        therapist=Q(couple_id__in=list(reach.therapist_of)),
-        owner="owner_id",
-        shared=Q(visibility=Commitment.Visibility.COUPLE),
-        date_field="due_on",
-    )
+    return _own_or_shared_rule(reach, "owner_id", Commitment.Visibility.COUPLE, "due_on")
 
 
 def _away_rule(reach: Reach) -> Q:
-    return _own_or_shared_rule(
-        reach,
-        therapist=Q(couple_id__in=list(reach.therapist_of)),
-        owner="partner_id",
-        shared=Q(visibility=AwayPeriod.Visibility.COUPLE),
-        date_field="starts_on",
-    )
+    return _own_or_shared_rule(reach, "partner_id", AwayPeriod.Visibility.COUPLE, "starts_on")
 
 
 def _session_rule(reach: Reach) -> Q:
