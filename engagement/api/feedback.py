@@ -16,7 +16,6 @@ from typing import Any
 from uuid import UUID
 
 from drf_spectacular.utils import OpenApiExample, PolymorphicProxySerializer, extend_schema
-from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,7 +23,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from engagement.api.audit import record_therapist_reads
-from engagement.api.base import caller
+from engagement.api.base import caller, put_answer
 from engagement.api.conditional import conditional
 from engagement.api.permissions import role_of
 from engagement.api.serializers.feedback import FeedbackPutSerializer, FeedbackSerializer
@@ -124,7 +123,4 @@ class SessionFeedbackView(APIView):
         body = FeedbackPutSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         feedback, created = feedback_put(session=session, partner=user, **body.validated_data)
-        return Response(
-            FeedbackSerializer(feedback).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        )
+        return put_answer(FeedbackSerializer(feedback).data, created=created)

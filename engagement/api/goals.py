@@ -16,7 +16,6 @@ from uuid import UUID
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from drf_standardized_errors.openapi_serializers import ErrorResponse403Serializer
-from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,7 +23,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from engagement.api.audit import record_therapist_reads
-from engagement.api.base import caller
+from engagement.api.base import caller, put_answer
 from engagement.api.conditional import conditional
 from engagement.api.permissions import role_of
 from engagement.api.serializers.goals import (
@@ -94,10 +93,7 @@ class OwnGoalView(APIView):
         body = GoalPutSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         goal, first = goal_set(couple=couple, partner=user, **body.validated_data)
-        return Response(
-            OwnGoalSerializer(goal).data,
-            status=status.HTTP_201_CREATED if first else status.HTTP_200_OK,
-        )
+        return put_answer(OwnGoalSerializer(goal).data, created=first)
 
 
 class CoupleGoalsView(APIView):

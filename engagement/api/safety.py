@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from engagement.api.audit import record_therapist_reads
-from engagement.api.base import caller, generating_schema
+from engagement.api.base import caller, generating_schema, put_answer
 from engagement.api.conditional import ConditionalListMixin, conditional
 from engagement.api.filters import SafetyAlertFilter
 from engagement.api.permissions import members_prefetch, role_of
@@ -224,10 +224,7 @@ class SafeContactView(APIView):
             **{k: (v or "") for k, v in values.items()},
             voicemail_ok=body.validated_data.get("voicemail_ok"),
         )
-        return Response(
-            safe_contact_data(contact),
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        )
+        return put_answer(safe_contact_data(contact), created=created)
 
 
 class ConsentView(ConditionalListMixin, mixins.ListModelMixin, GenericAPIView[Consent]):
