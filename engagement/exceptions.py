@@ -116,18 +116,20 @@ class RoleConflict(
 # --- session feedback (SPEC section 2) --------------------------------------------------------
 
 
-class NotAttended(APIException):
+class NotAttended(
+    DomainError,
+    code="not_attended",
+    detail="Feedback is given by a partner recorded as attending this session.",
+):
     """Feedback comes only from a partner whose attendance entry is `attended` or `late`."""
 
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "Feedback is given by a partner recorded as attending this session."
-    default_code = "not_attended"
 
-
-class FeedbackWindowClosed(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The time to give feedback on this session has passed."
-    default_code = "feedback_window_closed"
+class FeedbackWindowClosed(
+    DomainError,
+    code="feedback_window_closed",
+    detail="The time to give feedback on this session has passed.",
+):
+    """Feedback comes within FEEDBACK_WINDOW_DAYS (SPEC section 2)."""
 
 
 # --- Idempotency-Key (SPEC section 3) ---------------------------------------------------------

@@ -367,6 +367,30 @@ def _partners_away(w: W) -> None:
     )
 
 
+def _away_case(
+    label: str, which: str, expect: tuple[Cell, ...], *, listed: bool = False, **more: Any
+) -> Case:
+    """A case on one of the partner's away periods, recorded first (`_partners_away`): `shared`
+    (couple) or `hidden` (therapist-only); `listed`: in `/away/`, else at its own path."""
+
+    def away(w: W) -> AwayPeriod:
+        period: AwayPeriod = getattr(w, f"{which}_away")
+        return period
+
+    if listed:
+        return Case(
+            label,
+            lambda w: "/api/v1/away/",
+            expect,
+            listed=lambda w: str(away(w).pk),
+            setup=_partners_away,
+            **more,
+        )
+    return Case(
+        label, lambda w: f"/api/v1/away/{away(w).pk}/", expect, setup=_partners_away, **more
+    )
+
+
 def _away_body(w: W, user: User | None) -> dict[str, Any]:
     start = timezone.localdate(w.now) + dt.timedelta(days=10)
     return {
@@ -908,19 +932,17 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         ),
     ],
     ("GET", "/api/v1/away/"): [
-        Case(
+        _away_case(
             "the partner's couple away period in the list",
-            lambda w: "/api/v1/away/",
-            (401, "hidden", "listed", "listed", "hidden", "hidden", "listed", "hidden", "hidden"),
-            listed=lambda w: str(w.shared_away.pk),
-            setup=_partners_away,
+            "shared",
+            (401, HIDDEN, LISTED, LISTED, HIDDEN, HIDDEN, LISTED, HIDDEN, HIDDEN),
+            listed=True,
         ),
-        Case(
+        _away_case(
             "the partner's therapist-only away period in the list",
-            lambda w: "/api/v1/away/",
-            (401, "hidden", "listed", "hidden", "hidden", "hidden", "listed", "hidden", "hidden"),
-            listed=lambda w: str(w.hidden_away.pk),
-            setup=_partners_away,
+            "hidden",
+            (401, HIDDEN, LISTED, HIDDEN, HIDDEN, HIDDEN, LISTED, HIDDEN, HIDDEN),
+            listed=True,
         ),
     ],
     ("POST", "/api/v1/away/"): [
@@ -933,42 +955,35 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         ),
     ],
     ("GET", "/api/v1/away/{id}/"): [
-        Case(
-            "read the couple away period",
-            lambda w: f"/api/v1/away/{w.shared_away.pk}/",
-            (401, 404, 200, 200, 404, 404, 200, 404, 404),
-            setup=_partners_away,
+        _away_case(
+            "read the couple away period", "shared", (401, 404, 200, 200, 404, 404, 200, 404, 404)
         ),
-        Case(
+        _away_case(
             "read the therapist-only away period",
-            lambda w: f"/api/v1/away/{w.hidden_away.pk}/",
+            "hidden",
             (401, 404, 200, 404, 404, 404, 200, 404, 404),
-            setup=_partners_away,
         ),
     ],
     ("PATCH", "/api/v1/away/{id}/"): [
-        Case(
+        _away_case(
             "edit the couple away period",
-            lambda w: f"/api/v1/away/{w.shared_away.pk}/",
+            "shared",
             (401, 404, 200, 403, 404, 404, 403, 404, 404),
             body=lambda w, u: {"reason": "illness"},
-            setup=_partners_away,
         ),
-        Case(
+        _away_case(
             "narrow the couple away period",
-            lambda w: f"/api/v1/away/{w.shared_away.pk}/",
+            "shared",
             (401, 404, 200, 403, 404, 404, 403, 404, 404),
             body=lambda w, u: {"visibility": "therapist"},
-            setup=_partners_away,
             then=lambda w, u: _exists(Removal, object_id=w.shared_away.pk, user=w.other_partner),
         ),
     ],
     ("DELETE", "/api/v1/away/{id}/"): [
-        Case(
+        _away_case(
             "delete the couple away period",
-            lambda w: f"/api/v1/away/{w.shared_away.pk}/",
+            "shared",
             (401, 404, 204, 403, 404, 404, 403, 404, 404),
-            setup=_partners_away,
             then=lambda w, u: _exists(Removal, object_id=w.shared_away.pk, user=w.therapist),
         ),
     ],

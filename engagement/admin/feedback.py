@@ -14,20 +14,13 @@ from django.http import HttpRequest
 from config.admin_base import ViewOnlyAdmin
 from engagement.admin.audit import AuditedReadsMixin
 from engagement.models import SessionFeedback
+from engagement.models.feedback import FEEDBACK_ITEMS
 
 
 @admin.register(SessionFeedback)
 class SessionFeedbackAdmin(AuditedReadsMixin, ViewOnlyAdmin[SessionFeedback]):
     audit_object_type = "feedback"
-    list_display = (
-        "session",
-        "partner",
-        "understood",
-        "helpful",
-        "spoke_freely",
-        "coming_back",
-        "submitted_at",
-    )
+    list_display = ("session", "partner", *FEEDBACK_ITEMS, "submitted_at")
     list_select_related = ("session", "partner")
     search_fields = ("partner__email", "partner__display_name", "session__couple__name")
     date_hierarchy = "submitted_at"
@@ -35,10 +28,7 @@ class SessionFeedbackAdmin(AuditedReadsMixin, ViewOnlyAdmin[SessionFeedback]):
         "id",
         "session",
         "partner",
-        "understood",
-        "helpful",
-        "spoke_freely",
-        "coming_back",
+        *FEEDBACK_ITEMS,
         "comment",
         "submitted_at",
         "updated_at",

@@ -14,6 +14,7 @@ from django.contrib import admin
 
 from config.admin_base import ViewOnlyAdmin, ViewOnlyTabularInline
 from engagement.models import Consent, SafeContact, SafetyAlert, SafetyAlertDelivery
+from engagement.models.safety import SAFETY_ALERT_SHOWN_FIELDS
 
 
 class SafetyAlertDeliveryInline(ViewOnlyTabularInline[SafetyAlertDelivery, SafetyAlert]):
@@ -32,17 +33,7 @@ class SafetyAlertAdmin(ViewOnlyAdmin[SafetyAlert]):
     list_select_related = ("couple",)
     search_fields = ("couple__name",)
     date_hierarchy = "created_at"
-    # Never the check-in: only the id of the row, if it still exists.
-    fields = (
-        "id",
-        "couple",
-        "partner",
-        "date",
-        "created_at",
-        "retracted_at",
-        "acknowledged_by",
-        "acknowledged_at",
-    )
+    fields = SAFETY_ALERT_SHOWN_FIELDS
     readonly_fields = fields
     inlines = (SafetyAlertDeliveryInline,)
 

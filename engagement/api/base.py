@@ -7,11 +7,12 @@ from typing import Any
 from uuid import UUID
 
 from django.db.models import Model, QuerySet
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.fields import empty
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from accounts.models import User
 
@@ -21,6 +22,11 @@ def caller(request: Request) -> User:
     user = request.user
     assert isinstance(user, User)
     return user
+
+
+def put_answer(data: Any, *, created: bool) -> Response:
+    """A PUT's answer: 201 when it created the resource, 200 when it replaced it."""
+    return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 def generating_schema(view: object) -> bool:

@@ -24,7 +24,7 @@ from accounts.models import User
 from config.safety_resources import resources_for
 from engagement.api import openapi
 from engagement.api.audit import record_therapist_reads
-from engagement.api.base import CallerViewMixin, couple_query_param
+from engagement.api.base import CallerViewMixin, couple_query_param, put_answer
 from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
 from engagement.api.filters import READER_SYNC_ORDERING, CheckInFilter
 from engagement.api.permissions import may_check_in, require
@@ -147,13 +147,13 @@ class CheckInViewSet(
             if data.get("afraid_or_hurt") is True
             else []
         )
-        return Response(
-            # Read back as the caller sees it (their own timestamps).
+        # Read back as the caller sees it (their own timestamps).
+        return put_answer(
             CheckInPutAnswerSerializer(
                 self.get_queryset().get(pk=checkin.pk),
                 context={"safety_resources": resources},
             ).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            created=created,
         )
 
     @extend_schema(

@@ -16,7 +16,6 @@ from typing import Any
 from uuid import UUID
 
 from drf_spectacular.utils import OpenApiExample, PolymorphicProxySerializer, extend_schema
-from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,6 +23,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from engagement.api.audit import record_therapist_reads
+from engagement.api.base import caller, put_answer
 from engagement.api.conditional import conditional
 from engagement.api.permissions import role_of
 from engagement.api.serializers.feedback import FeedbackPutSerializer, FeedbackSerializer
@@ -52,12 +52,6 @@ _READ = PolymorphicProxySerializer(
 )
 
 
-def _caller(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)  # every route here requires authentication
-    return user
-
-
 class SessionFeedbackView(APIView):
     """Each attending partner's own view of a session (the split-alliance signal)."""
 
@@ -79,7 +73,7 @@ class SessionFeedbackView(APIView):
         examples=[OpenApiExample("A partner's own", value=_FEEDBACK_EXAMPLE)],
     )
     def get(self, request: Request, id: UUID) -> Response:
-        user = _caller(request)
+        user = caller(request)
         session = self._session(user, id)
         feedback = SessionFeedback.objects.filter(session=session)
         if role_of(user, session.couple) == Role.THERAPIST:
@@ -122,14 +116,11 @@ class SessionFeedbackView(APIView):
         ],
     )
     def put(self, request: Request, id: UUID) -> Response:
-        user = _caller(request)
+        user = caller(request)
         session = self._session(user, id)
         if role_of(user, session.couple) != Role.PARTNER:
             raise PermissionDenied("Session feedback is given by the partners.")
         body = FeedbackPutSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         feedback, created = feedback_put(session=session, partner=user, **body.validated_data)
-        return Response(
-            FeedbackSerializer(feedback).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        )
+        return put_answer(FeedbackSerializer(feedback).data, created=created)

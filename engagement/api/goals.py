@@ -16,7 +16,6 @@ from uuid import UUID
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from drf_standardized_errors.openapi_serializers import ErrorResponse403Serializer
-from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,6 +23,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from engagement.api.audit import record_therapist_reads
+from engagement.api.base import caller, put_answer
 from engagement.api.conditional import conditional
 from engagement.api.permissions import role_of
 from engagement.api.serializers.goals import (
@@ -37,12 +37,6 @@ from engagement.selectors.visibility import active_partner_ids, couples_visible_
 from engagement.services.goals import current_goal, goal_set
 
 Role = Membership.Role
-
-
-def _caller(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)  # every route here requires authentication
-    return user
 
 
 def _couple(user: User, couple_id: UUID) -> Couple:
@@ -65,7 +59,7 @@ class OwnGoalView(APIView):
         responses={200: OwnGoalSerializer},
     )
     def get(self, request: Request, id: UUID) -> Response:
-        user = _caller(request)
+        user = caller(request)
         couple = _couple(user, id)
         goal = current_goal(couple=couple, partner=user)
         if goal is None:
@@ -92,17 +86,14 @@ class OwnGoalView(APIView):
         ],
     )
     def put(self, request: Request, id: UUID) -> Response:
-        user = _caller(request)
+        user = caller(request)
         couple = _couple(user, id)
         if role_of(user, couple) != Role.PARTNER:
             raise PermissionDenied("Goals are set by the partners.")
         body = GoalPutSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         goal, first = goal_set(couple=couple, partner=user, **body.validated_data)
-        return Response(
-            OwnGoalSerializer(goal).data,
-            status=status.HTTP_201_CREATED if first else status.HTTP_200_OK,
-        )
+        return put_answer(OwnGoalSerializer(goal).data, created=first)
 
 
 class CoupleGoalsView(APIView):
@@ -119,7 +110,7 @@ class CoupleGoalsView(APIView):
         responses={200: CoupleGoalsSerializer, 403: ErrorResponse403Serializer},
     )
     def get(self, request: Request, id: UUID) -> Response:
-        user = _caller(request)
+        user = caller(request)
         couple = _couple(user, id)
         if role_of(user, couple) != Role.THERAPIST:
             raise PermissionDenied("The partners' goals are read by the couple's therapists.")

@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from engagement.api.audit import record_therapist_reads
+from engagement.api.base import caller, generating_schema, put_answer
 from engagement.api.conditional import ConditionalListMixin, conditional
 from engagement.api.filters import SafetyAlertFilter
 from engagement.api.permissions import members_prefetch, role_of
@@ -49,12 +50,6 @@ _ALERT_EXAMPLE = {
 }
 
 
-def _caller(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)  # every route here requires authentication
-    return user
-
-
 def safety_alerts_visible_to(user: User) -> QuerySet[SafetyAlert]:
     """The alerts of the couples in which the user is an active therapist (SPEC section 1)."""
     return SafetyAlert.objects.filter(
@@ -73,9 +68,9 @@ class SafetyAlertViewSet(
     supports_sync = False
 
     def get_queryset(self) -> QuerySet[SafetyAlert]:
-        if getattr(self, "swagger_fake_view", False):
+        if generating_schema(self):
             return SafetyAlert.objects.none()
-        return safety_alerts_visible_to(_caller(self.request))
+        return safety_alerts_visible_to(caller(self.request))
 
     @extend_schema(
         summary="List the safety alerts of the caller's couples",
@@ -110,7 +105,7 @@ class SafetyAlertViewSet(
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, pk: str | None = None) -> Response:
         alert = self.get_object()
-        alert = safety_alert_acknowledge(alert=alert, by=_caller(request))
+        alert = safety_alert_acknowledge(alert=alert, by=caller(request))
         return Response(SafetyAlertSerializer(alert).data)
 
 
@@ -129,7 +124,7 @@ class SafeContactView(APIView):
 
     def _couple(self, request: Request, pk: str) -> Couple:
         couple = (
-            couples_visible_to(_caller(request)).prefetch_related(members_prefetch()).filter(pk=pk)
+            couples_visible_to(caller(request)).prefetch_related(members_prefetch()).filter(pk=pk)
         ).first()
         if couple is None:
             raise NotFound()
@@ -159,7 +154,7 @@ class SafeContactView(APIView):
         responses={200: SafeContactSerializer},
     )
     def get(self, request: Request, pk: str) -> Response:
-        user = _caller(request)
+        user = caller(request)
         couple = self._couple(request, pk)
         role = role_of(user, couple)
         partner_id = self._partner_param(request)
@@ -216,7 +211,7 @@ class SafeContactView(APIView):
         ],
     )
     def put(self, request: Request, pk: str) -> Response:
-        user = _caller(request)
+        user = caller(request)
         couple = self._couple(request, pk)
         if role_of(user, couple) != Membership.Role.PARTNER:
             raise PermissionDenied("Only partners set a safe contact.")
@@ -229,10 +224,7 @@ class SafeContactView(APIView):
             **{k: (v or "") for k, v in values.items()},
             voicemail_ok=body.validated_data.get("voicemail_ok"),
         )
-        return Response(
-            safe_contact_data(contact),
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        )
+        return put_answer(safe_contact_data(contact), created=created)
 
 
 class ConsentView(ConditionalListMixin, mixins.ListModelMixin, GenericAPIView[Consent]):
@@ -244,9 +236,9 @@ class ConsentView(ConditionalListMixin, mixins.ListModelMixin, GenericAPIView[Co
     ordering = ("-accepted_at", "id")
 
     def get_queryset(self) -> QuerySet[Consent]:
-        if getattr(self, "swagger_fake_view", False):
+        if generating_schema(self):
             return Consent.objects.none()
-        return Consent.objects.filter(user=_caller(self.request))
+        return Consent.objects.filter(user=caller(self.request))
 
     @extend_schema(summary="List the caller's acceptances of the data rules")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -271,5 +263,5 @@ class ConsentView(ConditionalListMixin, mixins.ListModelMixin, GenericAPIView[Co
     def post(self, request: Request) -> Response:
         body = ConsentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        consent = consent_record(user=_caller(request), **body.validated_data)
+        consent = consent_record(user=caller(request), **body.validated_data)
         return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)

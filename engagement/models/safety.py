@@ -16,6 +16,19 @@ from django.utils import timezone
 from engagement.models.checkins import CheckIn
 from engagement.models.couples import Couple
 
+# What of an alert anyone is shown, in the API (therapists) and the admin (staff): who and which
+# day, never the check-in.
+SAFETY_ALERT_SHOWN_FIELDS = (
+    "id",
+    "couple",
+    "partner",
+    "date",
+    "created_at",
+    "retracted_at",
+    "acknowledged_by",
+    "acknowledged_at",
+)
+
 
 class SafetyAlert(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

@@ -260,46 +260,47 @@ def _shared_spans(reach: Reach) -> Iterator[tuple[UUID, Partnership, frozenset[U
 _NOTHING = Q(pk__in=[])
 
 
-def _checkin_rule(reach: Reach) -> Q:
-    rule = Q(
-        couple_id__in=list(reach.therapist_of),
-        visibility__in=[Visibility.THERAPIST, Visibility.COUPLE],
-    ) | Q(couple_id__in=list(reach.partner_of), author_id=reach.user_id)
+def _own_or_shared_rule(
+    reach: Reach,
+    owner: str,
+    shared: str,
+    date_field: str,
+    *,
+    therapist_reads: list[str] | None = None,
+) -> Q:
+    """The rows of the couples the reader is a therapist of (only those whose visibility is in
+    `therapist_reads`, when given), the reader's own rows (`owner` is the reader) in their
+    partner couples, and the other partners' rows whose visibility is `shared` and whose
+    `date_field` falls within a span the reader shared the couple with them."""
+    therapist = Q(couple_id__in=list(reach.therapist_of))
+    if therapist_reads is not None:
+        therapist &= Q(visibility__in=therapist_reads)
+    rule = therapist | Q(couple_id__in=list(reach.partner_of), **{owner: reach.user_id})
     for couple_id, partnership, others, tz in _shared_spans(reach):
         if others:
             first, end = date_bounds(partnership, tz)
             rule |= Q(
-                couple_id=couple_id, author_id__in=others, visibility=Visibility.COUPLE
-            ) & _in_range("date", first, end)
+                couple_id=couple_id, **{f"{owner}__in": others}, visibility=shared
+            ) & _in_range(date_field, first, end)
     return rule
+
+
+def _checkin_rule(reach: Reach) -> Q:
+    return _own_or_shared_rule(
+        reach,
+        "author_id",
+        Visibility.COUPLE,
+        "date",
+        therapist_reads=[Visibility.THERAPIST, Visibility.COUPLE],
+    )
 
 
 def _commitment_rule(reach: Reach) -> Q:
-    rule = Q(couple_id__in=list(reach.therapist_of)) | Q(
-        couple_id__in=list(reach.partner_of), owner_id=reach.user_id
-    )
-    for couple_id, partnership, others, tz in _shared_spans(reach):
-        if others:
-            first, end = date_bounds(partnership, tz)
-            rule |= Q(
-                couple_id=couple_id, owner_id__in=others, visibility=Commitment.Visibility.COUPLE
-            ) & _in_range("due_on", first, end)
-    return rule
+    return _own_or_shared_rule(reach, "owner_id", Commitment.Visibility.COUPLE, "due_on")
 
 
 def _away_rule(reach: Reach) -> Q:
-    rule = Q(couple_id__in=list(reach.therapist_of)) | Q(
-        couple_id__in=list(reach.partner_of), partner_id=reach.user_id
-    )
-    for couple_id, partnership, others, tz in _shared_spans(reach):
-        if others:
-            first, end = date_bounds(partnership, tz)
-            rule |= Q(
-                couple_id=couple_id,
-                partner_id__in=others,
-                visibility=AwayPeriod.Visibility.COUPLE,
-            ) & _in_range("starts_on", first, end)
-    return rule
+    return _own_or_shared_rule(reach, "partner_id", AwayPeriod.Visibility.COUPLE, "starts_on")
 
 
 def _session_rule(reach: Reach) -> Q:

@@ -16,12 +16,11 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import User
-from engagement.exceptions import Conflict
-from engagement.models import AwayPeriod, Couple, Membership, Removal
+from engagement.models import AwayPeriod, Couple, Removal
 from engagement.models.away import MAX_AWAY_DAYS
 from engagement.reports.staleness import mark_stale
 from engagement.selectors.visibility import away_audience
-from engagement.services.couples import ensure_not_ended
+from engagement.services.couples import ensure_not_ended, lock_partner_seat
 
 
 def away_days(starts_on: date, ends_on: date) -> Iterator[date]:
@@ -32,19 +31,6 @@ def away_days(starts_on: date, ends_on: date) -> Iterator[date]:
 
 def _invalid(field: str, message: str, code: str) -> serializers.ValidationError:
     return serializers.ValidationError({field: [serializers.ErrorDetail(message, code=code)]})
-
-
-def _lock_author(couple: Couple, author: User) -> None:
-    """The author's active partner membership, locked until the transaction ends: the overlap
-    check of two concurrent writes by the same author then runs one after the other."""
-    seat = (
-        Membership.objects.select_for_update()
-        .filter(couple=couple, user=author, role=Membership.Role.PARTNER, left_at__isnull=True)
-        .first()
-    )
-    if seat is None:
-        # Left in the meantime: as if the couple were someone else's.
-        raise Conflict("You are no longer a partner of this couple.")
 
 
 def _check_span(
@@ -77,7 +63,7 @@ def away_create(
 ) -> AwayPeriod:
     """A new away period of the author's."""
     ensure_not_ended(couple)
-    _lock_author(couple, author)
+    lock_partner_seat(couple, author)
     _check_span(couple=couple, author=author, starts_on=starts_on, ends_on=ends_on, exclude=None)
     shared = visibility == AwayPeriod.Visibility.COUPLE
     away = AwayPeriod.objects.create(
@@ -106,7 +92,7 @@ def away_update(
     """Edit what may change (None: unchanged); whoever loses sight of it gets a removal."""
     couple = away.couple
     ensure_not_ended(couple)
-    _lock_author(couple, away.partner)
+    lock_partner_seat(couple, away.partner)
     away = AwayPeriod.objects.select_for_update().get(pk=away.pk)
     changes = {
         "starts_on": starts_on,

@@ -16,6 +16,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 
 from accounts.models import User
 from engagement.exceptions import (
+    Conflict,
     InvalidTransition,
     LastTherapistOnHold,
 )
@@ -50,6 +51,19 @@ def lock_couple(couple_id: UUID) -> Couple:
     """The couple's row, locked until the transaction ends: writes that depend on its
     memberships (a free partner slot, the pending invitations) queue up behind each other."""
     return Couple.objects.select_for_update().get(pk=couple_id)
+
+
+def lock_partner_seat(couple: Couple, partner: User) -> None:
+    """The partner's active membership, locked until the transaction ends: two writes by the
+    same partner (an away period's overlap check, a goal's history row) run one after the other.
+    409 `conflict` when they left the couple in the meantime."""
+    seat = (
+        Membership.objects.select_for_update()
+        .filter(couple=couple, user=partner, role=Membership.Role.PARTNER, left_at__isnull=True)
+        .first()
+    )
+    if seat is None:
+        raise Conflict("You are no longer a partner of this couple.")
 
 
 def ensure_not_ended(couple: Couple) -> None:

@@ -6,10 +6,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from engagement.exceptions import Conflict
-from engagement.models import Couple, Goal, Membership
+from engagement.models import Couple, Goal
 from engagement.reports.staleness import mark_stale_for_goal
-from engagement.services.couples import ensure_not_ended
+from engagement.services.couples import ensure_not_ended, lock_partner_seat
 
 
 def current_goal(*, couple: Couple, partner: User) -> Goal | None:
@@ -25,13 +24,7 @@ def goal_set(*, couple: Couple, partner: User, goal: str, note: str = "") -> tup
     partner's membership, so two PUTs racing append in order and a retry appends nothing.
     """
     ensure_not_ended(couple)
-    seat = (
-        Membership.objects.select_for_update()
-        .filter(couple=couple, user=partner, role=Membership.Role.PARTNER, left_at__isnull=True)
-        .first()
-    )
-    if seat is None:
-        raise Conflict("You are no longer a partner of this couple.")
+    lock_partner_seat(couple, partner)
     current = current_goal(couple=couple, partner=partner)
     if current is not None and (current.goal, current.note) == (goal, note):
         return current, False

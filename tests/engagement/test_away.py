@@ -16,6 +16,7 @@ from accounts.models import User
 from engagement.models import AwayPeriod, Membership, Removal, WeeklyReport
 from tests.conftest import World
 from tests.engagement.reports.test_reports_api import stored_report
+from tests.errors import errors
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,10 +42,6 @@ def _body(world: World, first: int = 0, last: int = 2, **fields: Any) -> dict[st
         "visibility": "couple",
         **fields,
     }
-
-
-def _errors(response: Any) -> list[tuple[str | None, str]]:
-    return [(error["attr"], error["code"]) for error in response.json()["errors"]]
 
 
 def _post(client: APIClient, body: dict[str, Any]) -> Any:
@@ -110,7 +107,7 @@ def test_a_bad_period_is_refused_naming_the_field_and_nothing_is_written(
 ) -> None:
     response = _post(client_for(world.partner), _body(world, **fields))
     assert response.status_code == 400
-    assert error in _errors(response)
+    assert error in errors(response)
     assert not AwayPeriod.objects.exists()
 
 
@@ -118,7 +115,7 @@ def test_visibility_is_required(world: World, client_for: ClientFor) -> None:
     body = _body(world)
     del body["visibility"]
     response = _post(client_for(world.partner), body)
-    assert (response.status_code, _errors(response)) == (400, [("visibility", "required")])
+    assert (response.status_code, errors(response)) == (400, [("visibility", "required")])
 
 
 def test_28_days_is_the_longest_period(world: World, client_for: ClientFor) -> None:
@@ -131,14 +128,14 @@ def test_a_period_may_not_overlap_the_authors_other_periods_in_that_couple(
     partner = client_for(world.partner)
     first = _post(partner, _body(world, 0, 2)).json()
     overlapping = _post(partner, _body(world, 2, 4, visibility="therapist"))
-    assert (overlapping.status_code, _errors(overlapping)) == (400, [("starts_on", "overlap")])
+    assert (overlapping.status_code, errors(overlapping)) == (400, [("starts_on", "overlap")])
     # The day after is free, and so is the other partner's calendar.
     assert _post(partner, _body(world, 3, 4)).status_code == 201
     assert _post(client_for(world.other_partner), _body(world, 0, 2)).status_code == 201
     # Nor may an edit make one overlap.
     second = AwayPeriod.objects.get(partner=world.partner, starts_on=TODAY + dt.timedelta(days=3))
     moved = partner.patch(f"{AWAY}{second.pk}/", {"starts_on": str(TODAY)}, format="json")
-    assert (moved.status_code, _errors(moved)) == (400, [("starts_on", "overlap")])
+    assert (moved.status_code, errors(moved)) == (400, [("starts_on", "overlap")])
     second.refresh_from_db()
     assert second.starts_on == TODAY + dt.timedelta(days=3)
     # Stretching its own dates over itself is fine.
@@ -152,7 +149,7 @@ def test_an_edit_past_28_days_is_refused(world: World, client_for: ClientFor) ->
     response = partner.patch(
         f"{AWAY}{away['id']}/", {"ends_on": str(TODAY + dt.timedelta(days=40))}, format="json"
     )
-    assert (response.status_code, _errors(response)) == (400, [("ends_on", "too_long")])
+    assert (response.status_code, errors(response)) == (400, [("ends_on", "too_long")])
     assert AwayPeriod.objects.get(pk=away["id"]).ends_on == TODAY + dt.timedelta(days=2)
 
 

@@ -17,6 +17,7 @@ from engagement.api.serializers.checkins import CheckInSerializer
 from engagement.models import CheckIn, Couple, Removal
 from engagement.selectors.visibility import checkins_visible_to
 from tests.conftest import World
+from tests.errors import errors
 from tests.factories import CheckInFactory, make_couple
 
 pytestmark = pytest.mark.django_db
@@ -32,10 +33,6 @@ def _day(day: date | str) -> str:
 
 def _today() -> date:
     return timezone.now().date()
-
-
-def _errors(response: Any) -> list[tuple[str | None, str]]:
-    return [(error["attr"], error["code"]) for error in response.json()["errors"]]
 
 
 def _body(couple: Couple, **fields: Any) -> dict[str, Any]:
@@ -134,7 +131,7 @@ def test_a_bad_check_in_answers_400_naming_the_field_and_writes_nothing(
             body[key] = value
     response = client_for(world.partner).put(_day(_today()), body, format="json")
     assert response.status_code == 400, response.json()
-    assert _errors(response) == expected
+    assert errors(response) == expected
     assert CheckIn.objects.count() == 0
 
 
@@ -150,7 +147,7 @@ def test_a_date_that_is_not_a_calendar_date_answers_400(
 ) -> None:
     response = client_for(world.partner).put(_day("2026-02-30"), _body(world.couple), format="json")
     assert response.status_code == 400
-    assert _errors(response) == [("date", "invalid")]
+    assert errors(response) == [("date", "invalid")]
 
 
 def test_a_therapist_cannot_check_in(world: World, client_for: ClientFor) -> None:
@@ -164,7 +161,7 @@ def test_a_couple_the_caller_does_not_belong_to_is_refused_as_unknown(
 ) -> None:
     response = client_for(world.outsider).put(_day(_today()), _body(world.couple), format="json")
     assert response.status_code == 400
-    assert _errors(response) == [("couple", "does_not_exist")]
+    assert errors(response) == [("couple", "does_not_exist")]
     assert CheckIn.objects.count() == 0
 
 
@@ -200,7 +197,7 @@ def test_check_ins_may_be_backfilled_14_days_and_dated_one_day_ahead(
     response = client_for(world.partner).put(_day(day), _body(world.couple), format="json")
     assert response.status_code == status
     if status == 400:
-        assert _errors(response) == [("date", "out_of_window")]
+        assert errors(response) == [("date", "out_of_window")]
     assert CheckIn.objects.count() == (1 if status == 201 else 0)
 
 
@@ -247,10 +244,10 @@ def test_reading_by_date_needs_the_couple(world: World, client_for: ClientFor) -
     client = client_for(world.partner)
     missing = client.get(_day(_today()))
     assert missing.status_code == 400
-    assert _errors(missing) == [("couple", "required")]
+    assert errors(missing) == [("couple", "required")]
     bad = client.get(_day(_today()), {"couple": "nope"})
     assert bad.status_code == 400
-    assert _errors(bad) == [("couple", "invalid")]
+    assert errors(bad) == [("couple", "invalid")]
 
 
 def test_the_by_date_route_is_only_ever_the_callers_own(

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from engagement.models import Commitment, Couple, Removal
 from tests.conftest import World
+from tests.errors import errors
 from tests.factories import CommitmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,10 +26,6 @@ COMMITMENTS = "/api/v1/commitments/"
 def _detail(commitment: Commitment | str, action: str = "") -> str:
     path = f"{COMMITMENTS}{getattr(commitment, 'pk', commitment)}/"
     return f"{path}{action}/" if action else path
-
-
-def _errors(response: Any) -> list[tuple[str | None, str]]:
-    return [(error["attr"], error["code"]) for error in response.json()["errors"]]
 
 
 def _commitment(world: World, owner: User | None = None, **fields: Any) -> Commitment:
@@ -113,7 +110,7 @@ def test_visibility_is_required_when_creating(world: World, client_for: ClientFo
     del body["visibility"]
     response = client_for(world.therapist).post(COMMITMENTS, body, format="json")
     assert response.status_code == 400
-    assert _errors(response) == [("visibility", "required")]
+    assert errors(response) == [("visibility", "required")]
     assert Commitment.objects.count() == 0
 
 
@@ -127,7 +124,7 @@ def test_an_owner_who_is_not_a_partner_of_the_couple_is_refused_as_unknown(
         COMMITMENTS, _create_body(world, owner=str(user.pk)), format="json"
     )
     assert response.status_code == 400
-    assert _errors(response) == [("owner", "does_not_exist")]
+    assert errors(response) == [("owner", "does_not_exist")]
     assert Commitment.objects.count() == 0
 
 
@@ -138,7 +135,7 @@ def test_a_couple_the_caller_cannot_see_is_refused_as_unknown(
         COMMITMENTS, _create_body(world, owner=str(world.outsider.pk)), format="json"
     )
     assert response.status_code == 400
-    assert ("couple", "does_not_exist") in _errors(response)
+    assert ("couple", "does_not_exist") in errors(response)
     assert Commitment.objects.count() == 0
 
 
@@ -169,7 +166,7 @@ def test_a_resolved_commitment_refuses_another_resolution(
     assert client.post(_detail(commitment, first)).status_code == 200
     response = client.post(_detail(commitment, then))
     assert response.status_code == 409
-    assert _errors(response) == [(None, "invalid_transition")]
+    assert errors(response) == [(None, "invalid_transition")]
     commitment.refresh_from_db()
     assert commitment.status == {"keep": "kept", "miss": "missed", "release": "released"}[first]
 
@@ -220,7 +217,7 @@ def test_renewing_needs_a_due_date(world: World, client_for: ClientFor) -> None:
     commitment = _commitment(world)
     response = client_for(world.partner).post(_detail(commitment, "renew"), {}, format="json")
     assert response.status_code == 400
-    assert _errors(response) == [("due_on", "required")]
+    assert errors(response) == [("due_on", "required")]
     assert Commitment.objects.count() == 1
 
 
@@ -273,7 +270,7 @@ def test_a_bad_edit_answers_400_naming_the_field_and_changes_nothing(
     before = Commitment.objects.values().get(pk=commitment.pk)
     response = client_for(world.therapist).patch(_detail(commitment), body, format="json")
     assert response.status_code == 400
-    assert _errors(response) == [(attr, code)]
+    assert errors(response) == [(attr, code)]
     assert Commitment.objects.values().get(pk=commitment.pk) == before
 
 
@@ -338,7 +335,7 @@ def test_commitment_filters_are_inclusive(world: World, client_for: ClientFor) -
     assert client.get(COMMITMENTS, {"couple": str(world.other_couple.pk)}).json()["results"] == []
     bad = client.get(COMMITMENTS, {"due_after": "2026-11-31"})
     assert bad.status_code == 400
-    assert _errors(bad) == [("due_after", "invalid")]
+    assert errors(bad) == [("due_after", "invalid")]
 
 
 def test_commitments_list_by_due_date_and_sync_by_updated_at(

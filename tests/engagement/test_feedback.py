@@ -15,6 +15,7 @@ from accounts.models import User
 from engagement.models import Attendance, SessionFeedback, TherapySession, WeeklyReport
 from tests.conftest import World
 from tests.engagement.reports.test_reports_api import stored_report
+from tests.errors import errors
 from tests.factories import TherapySessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -53,10 +54,6 @@ def _session(
             recorded_at=NOW - (recorded if recorded is not None else started),
         )
     return session
-
-
-def _errors(response: Any) -> list[tuple[str | None, str]]:
-    return [(error["attr"], error["code"]) for error in response.json()["errors"]]
 
 
 def test_a_partner_who_attended_gives_and_replaces_their_feedback(
@@ -139,7 +136,7 @@ def test_a_partner_who_did_not_attend_gives_none(
 ) -> None:
     session = _session(world, statuses=(status, "attended"))
     response = client_for(world.partner).put(_url(session), BODY, format="json")
-    assert (response.status_code, _errors(response)) == (409, [(None, "not_attended")])
+    assert (response.status_code, errors(response)) == (409, [(None, "not_attended")])
     assert not SessionFeedback.objects.exists()
 
 
@@ -148,7 +145,7 @@ def test_a_session_with_no_attendance_recorded_takes_none(
 ) -> None:
     session = TherapySessionFactory.create(couple=world.couple, starts_at=NOW)
     response = client_for(world.partner).put(_url(session), BODY, format="json")
-    assert (response.status_code, _errors(response)) == (409, [(None, "not_attended")])
+    assert (response.status_code, errors(response)) == (409, [(None, "not_attended")])
 
 
 def test_the_window_runs_from_the_later_of_start_and_recording(
@@ -158,7 +155,7 @@ def test_the_window_runs_from_the_later_of_start_and_recording(
     # Started 7 days and 1 minute ago, recorded then: closed.
     late = _session(world, started=dt.timedelta(days=7, minutes=1))
     response = partner.put(_url(late), BODY, format="json")
-    assert (response.status_code, _errors(response)) == (409, [(None, "feedback_window_closed")])
+    assert (response.status_code, errors(response)) == (409, [(None, "feedback_window_closed")])
     # Started 20 days ago but its attendance recorded 2 days ago (logged after the fact): open.
     logged = _session(world, started=dt.timedelta(days=20), recorded=dt.timedelta(days=2))
     assert partner.put(_url(logged), BODY, format="json").status_code == 201
@@ -185,7 +182,7 @@ def test_bad_feedback_is_refused_naming_the_field_and_nothing_is_written(
     session = _session(world)
     response = client_for(world.partner).put(_url(session), {**BODY, **change}, format="json")
     assert response.status_code == 400
-    assert error in _errors(response)
+    assert error in errors(response)
     assert not SessionFeedback.objects.exists()
 
 
@@ -193,7 +190,7 @@ def test_a_missing_item_is_named(world: World, client_for: ClientFor) -> None:
     session = _session(world)
     body = {k: v for k, v in BODY.items() if k != "coming_back"}
     response = client_for(world.partner).put(_url(session), body, format="json")
-    assert (response.status_code, _errors(response)) == (400, [("coming_back", "required")])
+    assert (response.status_code, errors(response)) == (400, [("coming_back", "required")])
 
 
 def test_the_other_partners_individual_session_is_not_found(

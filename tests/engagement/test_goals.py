@@ -16,6 +16,7 @@ from accounts.models import User
 from engagement.models import Goal, Membership, WeeklyReport
 from tests.conftest import World
 from tests.engagement.reports.test_reports_api import stored_report
+from tests.errors import errors
 
 pytestmark = pytest.mark.django_db
 
@@ -35,10 +36,6 @@ def _goal(world: World) -> str:
 
 def _goals(world: World) -> str:
     return f"/api/v1/couples/{world.couple.pk}/goals/"
-
-
-def _errors(response: Any) -> list[tuple[str | None, str]]:
-    return [(error["attr"], error["code"]) for error in response.json()["errors"]]
 
 
 def test_a_partner_sets_and_changes_their_goal_and_therapists_read_the_history(
@@ -146,7 +143,7 @@ def test_a_bad_goal_is_refused_naming_the_field_and_nothing_is_written(
 ) -> None:
     response = client_for(world.partner).put(_goal(world), body, format="json")
     assert response.status_code == 400
-    assert error in _errors(response)
+    assert error in errors(response)
     assert not Goal.objects.exists()
 
 

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from engagement.models import Removal
 from tests.conftest import World
+from tests.errors import errors
 from tests.factories import (
     CheckInFactory,
     CommitmentFactory,
@@ -30,10 +31,6 @@ REMOVALS = "/api/v1/removals/"
 
 def _iso(moment: Any) -> str:
     return api_timestamp(moment)
-
-
-def _errors(response: Any) -> list[tuple[str | None, str]]:
-    return [(error["attr"], error["code"]) for error in response.json()["errors"]]
 
 
 def test_a_caller_reads_only_their_own_removals_oldest_first(
@@ -82,10 +79,10 @@ def test_since_is_inclusive_and_needs_an_offset(world: World, client_for: Client
     assert [r["id"] for r in since.json()["results"]] == [str(edge.object_id)]
     naive = client.get(REMOVALS, {"since": at.replace(tzinfo=None).isoformat()})
     assert naive.status_code == 400
-    assert _errors(naive) == [("since", "naive")]
+    assert errors(naive) == [("since", "naive")]
     garbage = client.get(REMOVALS, {"since": "last week"})
     assert garbage.status_code == 400
-    assert _errors(garbage) == [("since", "invalid")]
+    assert errors(garbage) == [("since", "invalid")]
 
 
 def test_removals_are_paginated_by_cursor(world: World, client_for: ClientFor) -> None:

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from engagement.models import Attendance, Couple, Removal, TherapySession
 from tests.conftest import World
+from tests.errors import errors
 from tests.factories import (
     AttendanceFactory,
     TherapySessionFactory,
@@ -33,10 +34,6 @@ def _detail(session: TherapySession | str) -> str:
 
 def _attendance(session: TherapySession) -> str:
     return f"{_detail(session)}attendance/"
-
-
-def _errors(response: Any) -> list[tuple[str | None, str]]:
-    return [(error["attr"], error["code"]) for error in response.json()["errors"]]
 
 
 def _past(hours: int = 2) -> str:
@@ -138,7 +135,7 @@ def test_an_individual_session_needs_a_focus_partner(world: World, client_for: C
         format="json",
     )
     assert response.status_code == 400
-    assert _errors(response) == [("focus_partner", "required")]
+    assert errors(response) == [("focus_partner", "required")]
     assert TherapySession.objects.count() == 0
 
 
@@ -159,7 +156,7 @@ def test_a_focus_partner_must_be_an_active_partner_of_the_couple(
         format="json",
     )
     assert response.status_code == 400
-    assert _errors(response) == [("focus_partner", "does_not_exist")]
+    assert errors(response) == [("focus_partner", "does_not_exist")]
     assert TherapySession.objects.count() == 0
 
 
@@ -175,7 +172,7 @@ def test_a_joint_session_has_no_focus_partner(world: World, client_for: ClientFo
         format="json",
     )
     assert response.status_code == 400
-    assert _errors(response) == [("focus_partner", "invalid")]
+    assert errors(response) == [("focus_partner", "invalid")]
 
 
 def test_a_couple_the_caller_cannot_see_is_refused_as_if_it_did_not_exist(
@@ -187,7 +184,7 @@ def test_a_couple_the_caller_cannot_see_is_refused_as_if_it_did_not_exist(
         format="json",
     )
     assert response.status_code == 400
-    assert _errors(response) == [("couple", "does_not_exist")]
+    assert errors(response) == [("couple", "does_not_exist")]
     assert TherapySession.objects.count() == 0
 
 
@@ -208,7 +205,7 @@ def test_kind_focus_partner_and_couple_cannot_change(
         _detail(session), {field: value, "duration_minutes": 90}, format="json"
     )
     assert response.status_code == 400
-    assert _errors(response) == [(field, "immutable")]
+    assert errors(response) == [(field, "immutable")]
     session.refresh_from_db()
     assert (session.kind, session.focus_partner_id, session.duration_minutes) == ("joint", None, 50)
     assert session.updated_at == before
@@ -234,7 +231,7 @@ def test_a_session_is_completed_only_by_recording_attendance(
     therapist = client_for(world.therapist)
     refused = therapist.patch(_detail(session), {"status": "completed"}, format="json")
     assert refused.status_code == 400
-    assert _errors(refused) == [("status", "invalid")]
+    assert errors(refused) == [("status", "invalid")]
     cancelled = therapist.patch(_detail(session), {"status": "cancelled"}, format="json")
     assert cancelled.status_code == 200
     assert cancelled.json()["status"] == "cancelled"
@@ -383,7 +380,7 @@ def test_attendance_errors_name_the_entry_and_field(world: World, client_for: Cl
         format="json",
     )
     assert response.status_code == 400
-    assert _errors(response) == [("attendance.1.participation", "max_value")]
+    assert errors(response) == [("attendance.1.participation", "max_value")]
     assert not Attendance.objects.exists()
 
 
@@ -439,7 +436,7 @@ def test_attendance_needs_exactly_one_valid_entry_per_expected_partner(
     }
     response = client_for(world.therapist).put(_attendance(session), body, format="json")
     assert response.status_code == 400, response.json()
-    assert _errors(response) == expected
+    assert errors(response) == expected
     assert not Attendance.objects.exists()
     session.refresh_from_db()
     assert session.status == "scheduled"
@@ -461,7 +458,7 @@ def test_an_individual_session_expects_only_its_focus_partner(
         format="json",
     )
     assert both.status_code == 400
-    assert _errors(both) == [("attendance.1.partner", "does_not_exist")]
+    assert errors(both) == [("attendance.1.partner", "does_not_exist")]
     alone = therapist.put(
         _attendance(session),
         {
@@ -490,7 +487,7 @@ def test_attendance_cannot_be_recorded_before_the_session_starts(
         format="json",
     )
     assert response.status_code == 400
-    assert _errors(response) == [("attendance", "session_not_started")]
+    assert errors(response) == [("attendance", "session_not_started")]
 
 
 def test_recording_attendance_again_replaces_it_and_an_identical_retry_changes_nothing(
@@ -669,7 +666,7 @@ def test_a_bad_session_filter_answers_400_naming_it(
 ) -> None:
     response = client_for(world.therapist).get(SESSIONS, {param: value})
     assert response.status_code == 400
-    assert _errors(response) == [(param, code)]
+    assert errors(response) == [(param, code)]
 
 
 def test_updated_since_lists_changes_oldest_first_for_sync(
@@ -802,7 +799,7 @@ def test_a_later_partner_cannot_place_a_joint_session_before_their_time_in_the_c
         SESSIONS, {"couple": str(couple.pk), "kind": "joint", "starts_at": early}, format="json"
     )
     assert response.status_code == 400
-    assert _errors(response) == [("starts_at", "out_of_reach")]
+    assert errors(response) == [("starts_at", "out_of_reach")]
     assert not TherapySession.objects.exists()
     created = client.post(
         SESSIONS, {"couple": str(couple.pk), "kind": "joint", "starts_at": _past()}, format="json"

@@ -1,5 +1,6 @@
-"""Fixtures of the reminder tests: pushes written to a temporary folder, a Web Push service on
-127.0.0.1 with VAPID keys, and real FCM and APNs credentials made for the test."""
+"""Fixtures of the reminder tests: pushes written to a temporary folder (tests/pushes.py), a Web
+Push service on 127.0.0.1 with VAPID keys, and real FCM and APNs credentials made for the
+test."""
 
 from __future__ import annotations
 
@@ -7,28 +8,16 @@ import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pytest_django.fixtures import Settings as SettingsWrapper
 
+from tests.pushes import push_folder
 from tests.reminders.push_service import PushService, push_service
 
-
-@pytest.fixture(autouse=True)
-def push_folder(settings: SettingsWrapper, tmp_path: Path) -> Path:
-    """With no transport configured, pushes land here as files (as under var/push/)."""
-    folder = tmp_path / "push"
-    settings.PUSH_FILE_PATH = str(folder)
-    return folder
-
-
-def written_pushes(folder: Path) -> list[dict[str, Any]]:
-    if not folder.exists():
-        return []
-    return [json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))]
+__all__ = ["push_folder"]
 
 
 @pytest.fixture

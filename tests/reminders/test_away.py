@@ -48,35 +48,27 @@ def test_no_push_on_a_day_away_whatever_its_visibility(
     assert not ReminderDelivery.objects.filter(user=user).exists()
 
 
-def test_a_push_comes_again_the_day_after_the_period(
-    couple: tuple[Couple, User, User], push_folder: Path
-) -> None:
-    c, user, _ = couple
-    _device(user)
-    _away(c, user, -3, -1, "therapist")
-    with _at(AT_20):
-        _run()
-    assert len(_pushes_to(push_folder, user)) == 1
-
-
-def test_the_other_partners_away_period_does_not_count(
-    couple: tuple[Couple, User, User], push_folder: Path
+@pytest.mark.parametrize(
+    ("whose", "in_couple", "first", "last", "visibility"),
+    [
+        pytest.param("own", True, -3, -1, "therapist", id="the-day-after-the-period"),
+        pytest.param("other partner's", True, 0, 0, "couple", id="the-other-partners-period"),
+        pytest.param("own", False, 0, 0, "couple", id="a-period-in-another-couple"),
+    ],
+)
+def test_a_push_still_comes_when_no_period_of_theirs_in_the_couple_covers_today(
+    couple: tuple[Couple, User, User],
+    push_folder: Path,
+    whose: str,
+    in_couple: bool,
+    first: int,
+    last: int,
+    visibility: str,
 ) -> None:
     c, user, other = couple
     _device(user)
-    _away(c, other, 0, 0, "couple")
-    with _at(AT_20):
-        _run()
-    assert len(_pushes_to(push_folder, user)) == 1
-
-
-def test_an_away_period_in_another_couple_does_not_count(
-    couple: tuple[Couple, User, User], push_folder: Path
-) -> None:
-    _, user, _ = couple
-    _device(user)
-    elsewhere, *_ = make_couple()
-    _away(elsewhere, user, 0, 0, "couple")
+    where = c if in_couple else make_couple()[0]
+    _away(where, user if whose == "own" else other, first, last, visibility)
     with _at(AT_20):
         _run()
     assert len(_pushes_to(push_folder, user)) == 1

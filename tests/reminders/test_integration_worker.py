@@ -8,14 +8,13 @@ import datetime as dt
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.authentication import issue_tokens
 from accounts.models import User
 from config.celery import app as celery_app
 from engagement.models import ReminderDelivery
@@ -48,14 +47,8 @@ def worker(tmp_path: Path, web_push: PushService, settings: object) -> Iterator[
         yield log_path
 
 
-def _client(user: User) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user)['access']}")
-    return client
-
-
 def test_a_reminder_goes_once_through_the_worker_to_a_web_push_subscription(
-    worker: Path, web_push: PushService
+    worker: Path, web_push: PushService, client_for: Callable[[User | None], APIClient]
 ) -> None:
     # The worker reads the real clock: keep the whole test inside one UTC date.
     now = timezone.now()
@@ -68,14 +61,14 @@ def test_a_reminder_goes_once_through_the_worker_to_a_web_push_subscription(
     subscriptions = {}
     for user in (forgetful, diligent):
         subscriptions[user.pk] = web_push.subscription(str(user.pk))
-        answer = _client(user).post(
+        answer = client_for(user).post(
             "/api/v1/me/devices/",
             {"platform": "web", "token": subscriptions[user.pk].token, "name": "Browser"},
             format="json",
         )
         assert answer.status_code == 201
     today = timezone.now().date().isoformat()
-    checked_in = _client(diligent).put(
+    checked_in = client_for(diligent).put(
         f"/api/v1/checkins/{today}/",
         {"couple": str(couple.pk), "mood": 4, "visibility": "private"},
         format="json",

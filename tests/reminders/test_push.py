@@ -16,7 +16,7 @@ from accounts.authentication import issue_tokens
 from accounts.models import Device, User
 from accounts.push import GONE, SENT, Push, push_send
 from tests.factories import UserFactory
-from tests.reminders.conftest import written_pushes
+from tests.pushes import written_pushes
 from tests.reminders.push_service import PushService
 
 pytestmark = pytest.mark.django_db

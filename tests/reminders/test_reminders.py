@@ -24,7 +24,7 @@ from accounts.models import Device, User
 from engagement.models import Couple, Membership, ReminderDelivery
 from engagement.reminders import delivery, planner
 from tests.factories import CheckInFactory, make_couple
-from tests.reminders.conftest import written_pushes
+from tests.pushes import written_pushes
 from tests.reminders.push_service import PushService
 
 pytestmark = pytest.mark.django_db

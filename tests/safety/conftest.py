@@ -1,24 +1,7 @@
-"""Fixtures of the safety tests: pushes written to a temporary folder."""
+"""Fixtures of the safety tests: pushes written to a temporary folder (tests/pushes.py)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
+from tests.pushes import push_folder
 
-import pytest
-from pytest_django.fixtures import Settings as SettingsWrapper
-
-
-@pytest.fixture(autouse=True)
-def push_folder(settings: SettingsWrapper, tmp_path: Path) -> Path:
-    """With no transport configured, pushes land here as files (as under var/push/)."""
-    folder = tmp_path / "push"
-    settings.PUSH_FILE_PATH = str(folder)
-    return folder
-
-
-def written_pushes(folder: Path) -> list[dict[str, Any]]:
-    if not folder.exists():
-        return []
-    return [json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))]
+__all__ = ["push_folder"]

@@ -31,7 +31,7 @@ from engagement.safety import delivery
 from engagement.safety.tasks import send_safety_alert, sweep_safety_alerts
 from tests.conftest import World
 from tests.factories import TherapistFactory, make_couple
-from tests.safety.conftest import written_pushes
+from tests.pushes import written_pushes
 
 pytestmark = pytest.mark.django_db
 

@@ -5,24 +5,21 @@ server; a retried PUT and a second run send nothing more."""
 from __future__ import annotations
 
 import os
-import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.authentication import issue_tokens
 from accounts.models import User
 from config.celery import app as celery_app
 from engagement.models import Membership, SafetyAlert, SafetyAlertDelivery
 from tests.factories import TherapistFactory, make_couple
 from tests.processes import celery_worker, wait_for
-from tests.smtp import Mailbox
+from tests.smtp import Mailbox, smtp_server
 
 pytestmark = [
     pytest.mark.integration,
@@ -31,28 +28,10 @@ pytestmark = [
 ]
 
 
-def _port_in_range(first: int = 18100, last: int = 18199) -> int:
-    """A free loopback port in this suite's range."""
-    for port in range(first, last + 1):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise AssertionError("no free port in range")
-
-
 @pytest.fixture
 def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox()
-    box.port = _port_in_range()
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    try:
+    with smtp_server() as box:
         yield box
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -82,14 +61,8 @@ def _restored_eagerness(eager: bool) -> Iterator[None]:
         celery_app.conf.task_always_eager = eager
 
 
-def _client(user: User) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user)['access']}")
-    return client
-
-
 def test_an_alert_reaches_each_therapist_once_within_a_minute(
-    worker: Path, mailbox: Mailbox
+    worker: Path, mailbox: Mailbox, client_for: Callable[[User | None], APIClient]
 ) -> None:
     couple, partner, other, therapist = make_couple()
     assert therapist is not None
@@ -103,14 +76,14 @@ def test_an_alert_reaches_each_therapist_once_within_a_minute(
     }
     url = f"/api/v1/checkins/{timezone.now().date()}/"
     started = time.monotonic()
-    answer = _client(partner).put(url, body, format="json")
+    answer = client_for(partner).put(url, body, format="json")
     assert answer.status_code == 201
     assert answer.json()["safety_resources"]
 
     wait_for(lambda: len(mailbox.messages) >= 2, 60, "both therapists' alert emails")
     assert time.monotonic() - started < 60
     # A retried PUT, and the task queued again: nothing more.
-    assert _client(partner).put(url, body, format="json").status_code == 200
+    assert client_for(partner).put(url, body, format="json").status_code == 200
     alert = SafetyAlert.objects.get()
     celery_app.send_task("engagement.safety.tasks.send_safety_alert", args=[str(alert.pk)])
     wait_for(

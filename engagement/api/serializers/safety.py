@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from config.api.fields import BoolField, ModelSerializer, StringField
 from engagement.models import Consent, SafeContact, SafetyAlert
+from engagement.models.safety import SAFETY_ALERT_SHOWN_FIELDS
 
 # Digits with the separators people write: +34 600 000 000, (555) 010-0000.
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{2,30}$")
@@ -19,16 +20,7 @@ class SafetyAlertSerializer(ModelSerializer):
 
     class Meta:
         model = SafetyAlert
-        fields = [
-            "id",
-            "couple",
-            "partner",
-            "date",
-            "created_at",
-            "retracted_at",
-            "acknowledged_by",
-            "acknowledged_at",
-        ]
+        fields = list(SAFETY_ALERT_SHOWN_FIELDS)
         read_only_fields = fields
 
 

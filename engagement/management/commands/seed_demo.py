@@ -33,6 +33,7 @@ from engagement.models import (
     TherapySession,
     WeeklyReport,
 )
+from engagement.models.feedback import FEEDBACK_ITEMS
 from engagement.reports.pipeline import compute_reports
 from engagement.reports.weeks import LocalWeek, last_completed_week
 from engagement.services.checkins import checkin_upsert
@@ -86,7 +87,8 @@ class PartnerWeek:
     commitments: tuple[str, ...] = ()
 
 
-# A partner's session feedback: understood, helpful, spoke freely, coming back (0-10 each).
+# A partner's session feedback: understood, helpful, spoke freely, coming back (0-10 each; the
+# order of FEEDBACK_ITEMS).
 Feedback = tuple[int, int, int, int]
 
 
@@ -263,14 +265,8 @@ def _write_history(
         )
         for partner, items in zip(partners, plan.feedback, strict=True):
             if items is not None:
-                understood, helpful, spoke_freely, coming_back = items
                 SessionFeedback.objects.create(
-                    session=joint,
-                    partner=partner,
-                    understood=understood,
-                    helpful=helpful,
-                    spoke_freely=spoke_freely,
-                    coming_back=coming_back,
+                    session=joint, partner=partner, **dict(zip(FEEDBACK_ITEMS, items, strict=True))
                 )
         wednesday_noon = dt.datetime.combine(monday + dt.timedelta(days=2), dt.time(12), zone)
         for partner, value in zip(partners, plan.goals, strict=True):
