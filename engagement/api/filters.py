@@ -135,9 +135,25 @@ class RemovalFilter(FilterSet):
         fields: list[str] = []
 
 
+class StrictBooleanFormField(forms.Field):
+    """`true` or `false`, as the schema's boolean is written in a query string; anything else is
+    a 400 naming the parameter (django-filter's own reads an unknown word as "no filter")."""
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, ""):
+            return None
+        if value in ("true", "false"):
+            return bool(value == "true")
+        raise forms.ValidationError("Must be true or false.", code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanFormField
+
+
 class SafetyAlertFilter(FilterSet):
     couple = django_filters.UUIDFilter(field_name="couple_id")
-    acknowledged = django_filters.BooleanFilter(
+    acknowledged = StrictBooleanFilter(
         field_name="acknowledged_at", lookup_expr="isnull", exclude=True
     )
 

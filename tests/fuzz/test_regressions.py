@@ -8,11 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from engagement.models import Commitment, TherapySession
+from engagement.models import Commitment, Consent, SafetyAlert, TherapySession
 from tests.conftest import World
 from tests.factories import CommitmentFactory, TherapySessionFactory
 
@@ -301,3 +302,43 @@ def test_the_idempotency_key_header_is_documented_with_its_length() -> None:
     operation = _schema()["paths"]["/api/v1/sessions/"]["post"]
     [header] = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
     assert header["schema"] == {"type": "string", "minLength": 1, "maxLength": 255}
+
+
+# --- found in session 3's final run: the safety alerts' filter and the consents' body ----------
+
+
+@pytest.mark.parametrize("value", ["AAA", "1", "yes", "True"])
+def test_the_acknowledged_filter_takes_true_or_false_only(
+    world: World, client_for: ClientFor, value: str
+) -> None:
+    response = client_for(world.therapist).get("/api/v1/safety-alerts/", {"acknowledged": value})
+    assert response.status_code == 400
+    assert [e["attr"] for e in response.json()["errors"]] == ["acknowledged"]
+
+
+def test_the_acknowledged_filter_filters(world: World, client_for: ClientFor) -> None:
+    day = timezone.localdate()
+    seen = SafetyAlert.objects.create(
+        couple=world.couple, partner=world.partner, date=day, acknowledged_at=timezone.now()
+    )
+    open_ = SafetyAlert.objects.create(couple=world.couple, partner=world.partner, date=day)
+    client = client_for(world.therapist)
+
+    def ids(value: str) -> list[str]:
+        results = client.get("/api/v1/safety-alerts/", {"acknowledged": value}).json()["results"]
+        return [a["id"] for a in results]
+
+    assert ids("true") == [str(seen.pk)]
+    assert ids("false") == [str(open_.pk)]
+
+
+@pytest.mark.parametrize("document", [0, 1.5, True, ["privacy"]])
+def test_a_consents_document_must_be_a_string(
+    world: World, client_for: ClientFor, document: Any
+) -> None:
+    response = client_for(world.partner).post(
+        "/api/v1/me/consents/", {"document": document, "version": "2"}, format="json"
+    )
+    assert response.status_code == 400
+    assert [e["attr"] for e in response.json()["errors"]] == ["document"]
+    assert not Consent.objects.exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.core.validators import validate_slug
 from rest_framework import serializers
 
 from config.api.fields import BoolField, ModelSerializer, StringField
@@ -81,7 +82,7 @@ def safe_contact_data(contact: SafeContact | None) -> dict[str, Any]:
 class ConsentSerializer(ModelSerializer):
     """An acceptance of a version of a document of data rules (`privacy`, `safety`, ...)."""
 
-    document = serializers.SlugField(max_length=64)
+    document = StringField(max_length=64, validators=[validate_slug])
     version = StringField(max_length=32)
 
     class Meta:
