@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from engagement.api.base import caller, generating_schema
+from engagement.api.base import CallerViewMixin, caller
 from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
 from engagement.api.filters import READER_SYNC_ORDERING, AwayPeriodFilter
 from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
@@ -45,6 +45,7 @@ _AWAY_EXAMPLE = {
 
 
 class AwayPeriodViewSet(
+    CallerViewMixin,
     ConditionalRetrieveMixin,
     ConditionalListMixin,
     mixins.ListModelMixin,
@@ -53,6 +54,7 @@ class AwayPeriodViewSet(
 ):
     """A partner travelling, ill or otherwise away; the latest start first."""
 
+    model = AwayPeriod
     serializer_class = AwayPeriodSerializer
     filterset_class = AwayPeriodFilter
     # Latest start first; with `updated_since`, (updated_at, id) ascending for sync.
@@ -60,14 +62,12 @@ class AwayPeriodViewSet(
     sync_ordering = READER_SYNC_ORDERING
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
-    def get_queryset(self) -> QuerySet[AwayPeriod]:
-        if generating_schema(self):
-            return AwayPeriod.objects.none()
-        return away_visible_to(caller(self.request))
+    def visible_to(self, user: User) -> QuerySet[AwayPeriod]:
+        return away_visible_to(user)
 
     def _answer(self, away: AwayPeriod, code: int = status.HTTP_200_OK) -> Response:
         # Read back as the caller sees it: their own timestamps (SPEC section 1).
-        mine = self.get_queryset().get(pk=away.pk)
+        mine = self.read_back(away.pk)
         return Response(self.get_serializer(mine).data, status=code)
 
     def _own(self, user: User) -> AwayPeriod:

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from django.db.models import Model, QuerySet
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.fields import empty
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -66,3 +66,12 @@ class CallerViewMixin(GenericAPIView[Any]):
         if generating_schema(self):
             return self.model._default_manager.none()
         return self.visible_to(self.caller)
+
+    def read_back(self, pk: Any) -> Any:
+        """The object just written, read again as the caller sees it (their own timestamps,
+        SPEC section 1); 404 when a concurrent change took it from them in between (they left
+        the couple in another request), never a 500."""
+        obj = self.get_queryset().filter(pk=pk).first()
+        if obj is None:
+            raise NotFound()
+        return obj

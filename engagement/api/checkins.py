@@ -150,7 +150,7 @@ class CheckInViewSet(
         # Read back as the caller sees it (their own timestamps).
         return put_answer(
             CheckInPutAnswerSerializer(
-                self.get_queryset().get(pk=checkin.pk),
+                self.read_back(checkin.pk),
                 context={"safety_resources": resources},
             ).data,
             created=created,

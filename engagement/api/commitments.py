@@ -82,7 +82,7 @@ class CommitmentViewSet(
 
     def _answer(self, commitment: Commitment, code: int = status.HTTP_200_OK) -> Response:
         # Read back as the caller sees it: their own timestamps and references (SPEC section 1).
-        mine = self.get_queryset().get(pk=commitment.pk)
+        mine = self.read_back(commitment.pk)
         return Response(self.get_serializer(mine).data, status=code)
 
     def _changeable(self, user: User) -> Commitment:

@@ -98,7 +98,7 @@ class CoupleViewSet(
         return couples_visible_to(user).prefetch_related(members_prefetch(), "safe_contacts")
 
     def _answer(self, couple_id: UUID, status_code: int = status.HTTP_200_OK) -> Response:
-        couple = self.get_queryset().get(pk=couple_id)
+        couple = self.read_back(couple_id)
         return Response(self.get_serializer(couple).data, status=status_code)
 
     def _body(self, serializer_class: type[BaseSerializer[Any]], **context: Any) -> Any:

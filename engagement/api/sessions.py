@@ -96,7 +96,7 @@ class SessionViewSet(
 
     def _answer(self, session: TherapySession, code: int = status.HTTP_200_OK) -> Response:
         # Read back as the caller sees it: their own `updated_at` (SPEC section 1).
-        mine = self.get_queryset().get(pk=session.pk)
+        mine = self.read_back(session.pk)
         return Response(self.get_serializer(mine).data, status=code)
 
     def _within_reach(self, write: Callable[[], TherapySession]) -> TherapySession:

@@ -342,3 +342,29 @@ def test_a_consents_document_must_be_a_string(
     assert response.status_code == 400
     assert [e["attr"] for e in response.json()["errors"]] == ["document"]
     assert not Consent.objects.exists()
+
+
+def test_a_write_whose_object_a_concurrent_change_took_from_the_caller_answers_404(
+    world: World, client_for: ClientFor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `make fuzz` (session 3): the caller's membership ended in another request between the
+    # write and the answer's read-back; the read-back found nothing and answered 500.
+    from engagement.api import commitments as commitments_api
+    from engagement.models import Membership
+
+    commitment = CommitmentFactory.create(couple=world.couple, owner=world.partner)
+    resolve = commitments_api.commitment_resolve
+
+    def resolve_then_lose_access(**kwargs: Any) -> Commitment:
+        done = resolve(**kwargs)
+        Membership.objects.filter(couple=world.couple, user=world.partner).update(
+            left_at=timezone.now()
+        )
+        return done
+
+    monkeypatch.setattr(commitments_api, "commitment_resolve", resolve_then_lose_access)
+    response = client_for(world.partner).post(f"/api/v1/commitments/{commitment.pk}/miss/")
+
+    assert response.status_code == 404
+    commitment.refresh_from_db()
+    assert commitment.status == Commitment.Status.MISSED  # the write itself stands
