@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import Device, EmailVerification, RefreshRotation, User
+from accounts.models import PREFERENCE_FIELDS, Device, EmailVerification, RefreshRotation, User
 from accounts.throttling import FailedSignIns, client_ip
 from accounts.validators import validate_name
 from config.admin_base import ViewOnlyAdmin
@@ -74,14 +74,7 @@ class UserAdmin(admin.ModelAdmin[User]):
         "is_active",
         "is_staff",
         "timezone",
-        "weekly_digest",
-        "digest_detail",
-        "digest_weekday",
-        "digest_hour",
-        "checkin_reminder",
-        "reminder_hour",
-        "reminder_email",
-        "language",
+        *PREFERENCE_FIELDS,
         "email_verified_at",
         "date_joined",
         "last_login",
@@ -99,27 +92,28 @@ class UserAdmin(admin.ModelAdmin[User]):
         # SPEC section 1: a user becomes a therapist only when an admin grants it. An erased
         # account is no one any more and stays as it is.
         users = list(queryset.filter(is_therapist=False, erased_at__isnull=True))
-        User.objects.filter(pk__in=[u.pk for u in users]).update(
-            is_therapist=True, updated_at=timezone.now()
-        )
-        for user in users:
-            self.log_change(request, user, "Granted therapist status.")
-        self.message_user(
-            request, f"{len(users)} user(s) granted therapist status.", messages.SUCCESS
+        self._set_therapist_status(
+            request, users, True, "Granted therapist status.", "granted therapist status"
         )
 
     @admin.action(description="Withdraw therapist status", permissions=["change"])
     def withdraw_therapist(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         users = list(queryset.filter(is_therapist=True))
-        User.objects.filter(pk__in=[u.pk for u in users]).update(
-            is_therapist=False, updated_at=timezone.now()
-        )
-        for user in users:
-            self.log_change(request, user, "Withdrew therapist status.")
-        self.message_user(
-            request, f"{len(users)} user(s) no longer have therapist status.", messages.SUCCESS
+        self._set_therapist_status(
+            request, users, False, "Withdrew therapist status.", "no longer have therapist status"
         )
         self.therapist_status_withdrawn(request, users)
+
+    def _set_therapist_status(
+        self, request: HttpRequest, users: list[User], is_therapist: bool, logged: str, told: str
+    ) -> None:
+        """One UPDATE for the selected users, a history entry each, and one message."""
+        User.objects.filter(pk__in=[u.pk for u in users]).update(
+            is_therapist=is_therapist, updated_at=timezone.now()
+        )
+        for user in users:
+            self.log_change(request, user, logged)
+        self.message_user(request, f"{len(users)} user(s) {told}.", messages.SUCCESS)
 
     def therapist_status_withdrawn(self, request: HttpRequest, users: list[User]) -> None:
         """After therapist status was withdrawn from `users`: nothing more here. The admin of

@@ -27,6 +27,20 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+# The preferences a user sets for themselves (SPEC section 2): the API's profile and the admin's
+# user page list them in this order.
+PREFERENCE_FIELDS = (
+    "weekly_digest",
+    "digest_detail",
+    "digest_weekday",
+    "digest_hour",
+    "checkin_reminder",
+    "reminder_hour",
+    "reminder_email",
+    "language",
+)
+
+
 class UserQuerySet(models.QuerySet["User"]):
     def update(self, **kwargs: Any) -> int:
         """A bulk update invalidates the authentication cache of every row it reaches (the

@@ -29,24 +29,19 @@ from rest_framework.fields import get_error_detail
 from accounts import tasks
 from accounts.authentication import issue_tokens, user_can_sign_in
 from accounts.devices import devices_forget
-from accounts.models import EmailVerification, RefreshRotation, User, normalize_email
+from accounts.models import (
+    PREFERENCE_FIELDS,
+    EmailVerification,
+    RefreshRotation,
+    User,
+    normalize_email,
+)
 from accounts.tokens import token_hash, tokens_revoke_all
 
 INVALID_LINK = "This link is invalid or has expired."
 ERASED_DISPLAY_NAME = "Former partner"
 ERASED_THERAPIST_DISPLAY_NAME = "Former therapist"
-PROFILE_FIELDS = (
-    "display_name",
-    "timezone",
-    "weekly_digest",
-    "digest_detail",
-    "digest_weekday",
-    "digest_hour",
-    "checkin_reminder",
-    "reminder_hour",
-    "reminder_email",
-    "language",
-)
+PROFILE_FIELDS = ("display_name", "timezone", *PREFERENCE_FIELDS)
 
 
 def _after_commit(task: Any, *args: str) -> None:

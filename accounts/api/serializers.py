@@ -14,7 +14,7 @@ from rest_framework.fields import get_error_detail
 
 from accounts.devices import MAX_ENDPOINT_LENGTH, MAX_TOKEN_LENGTH, InvalidToken, web_subscription
 from accounts.devices import canonical_token as _canonical_token
-from accounts.models import Device, User, normalize_email, validate_timezone
+from accounts.models import PREFERENCE_FIELDS, Device, User, normalize_email, validate_timezone
 from accounts.validators import validate_name
 from config.api.fields import AwareDateTimeField, ModelSerializer, StringField
 
@@ -289,14 +289,7 @@ class MeSerializer(ModelSerializer):
             "display_name",
             "timezone",
             "is_therapist",
-            "weekly_digest",
-            "digest_detail",
-            "digest_weekday",
-            "digest_hour",
-            "checkin_reminder",
-            "reminder_hour",
-            "reminder_email",
-            "language",
+            *PREFERENCE_FIELDS,
             "date_joined",
         )
         read_only_fields = ("id", "email", "is_therapist", "date_joined")
