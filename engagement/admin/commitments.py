@@ -16,18 +16,4 @@ class CommitmentAdmin(ViewOnlyAdmin[Commitment]):
     search_fields = ("title", "couple__name", "owner__email", "owner__display_name")
     date_hierarchy = "due_on"
     autocomplete_fields = ("couple", "owner", "created_by", "renewed_from")
-    fields = (
-        "id",
-        "couple",
-        "owner",
-        "created_by",
-        "title",
-        "details",
-        "due_on",
-        "status",
-        "resolved_at",
-        "renewed_from",
-        "visibility",
-        "created_at",
-        "updated_at",
-    )
+    fields = Commitment.SHOWN_FIELDS

@@ -18,17 +18,6 @@ from engagement.models import Couple, CoupleStatusChange, Invitation, Membership
 from engagement.services.couples import CoupleChanges, couple_update
 from engagement.services.invitations import invitation_revoke
 
-# Settings staff may change; each change goes through couple_update, which records status
-# changes (the report pipeline skips paused weeks) and revokes invitations when a couple ends.
-COUPLE_SETTINGS = (
-    "name",
-    "timezone",
-    "checkin_target_per_week",
-    "partners_see_balance",
-    "safety_hold",
-    "status",
-)
-
 # The couple's rows elsewhere in the admin, each a changelist filtered on the couple.
 RELATED_PAGES = (
     ("Reports", "admin:engagement_weeklyreport_changelist", "couple__id__exact"),
@@ -77,7 +66,10 @@ class CoupleAdmin(admin.ModelAdmin[Couple]):
     date_hierarchy = "created_at"
     inlines = (MembershipInline, StatusChangeInline)
     change_form_template = "admin/engagement/change_form_read_only_inlines.html"
-    fields = ("id", *COUPLE_SETTINGS, "related", "created_at", "updated_at")
+    # Staff may change the settings; each change goes through couple_update, which records
+    # status changes (the report pipeline skips paused weeks) and revokes invitations when a
+    # couple ends.
+    fields = ("id", *Couple.SETTINGS, "related", "created_at", "updated_at")
     readonly_fields = ("id", "related", "created_at", "updated_at")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Couple]:

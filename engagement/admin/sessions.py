@@ -41,19 +41,7 @@ class TherapySessionAdmin(AuditedReadsMixin, DeletedThroughServiceAdmin[TherapyS
     autocomplete_fields = ("couple", "focus_partner", "created_by")
     inlines = (AttendanceInline,)
     change_form_template = "admin/engagement/change_form_read_only_inlines.html"
-    fields = (
-        "id",
-        "couple",
-        "kind",
-        "focus_partner",
-        "starts_at",
-        "duration_minutes",
-        "status",
-        "therapist_notes",
-        "created_by",
-        "created_at",
-        "updated_at",
-    )
+    fields = (*TherapySession.SHOWN_FIELDS, "created_by", "created_at", "updated_at")
 
     def delete_through_service(self, obj: TherapySession) -> None:
         session_delete(session=obj)

@@ -21,6 +21,23 @@ class Commitment(models.Model):
         COUPLE = "couple", "Couple"
         THERAPIST = "therapist", "Therapist"
 
+    # What of a commitment anyone is shown, in the API and the admin alike.
+    SHOWN_FIELDS = (
+        "id",
+        "couple",
+        "owner",
+        "created_by",
+        "title",
+        "details",
+        "due_on",
+        "status",
+        "resolved_at",
+        "renewed_from",
+        "visibility",
+        "created_at",
+        "updated_at",
+    )
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="commitments")
     owner = models.ForeignKey(

@@ -24,6 +24,17 @@ class Couple(PerReaderTimestamps):
         PAUSED = "paused", "Paused"
         ENDED = "ended", "Ended"
 
+    # What partners and therapists set (the API shows them; staff change them in the admin, all
+    # through couple_update).
+    SETTINGS = (
+        "name",
+        "timezone",
+        "checkin_target_per_week",
+        "partners_see_balance",
+        "safety_hold",
+        "status",
+    )
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Therapists are advised to use initials or a pseudonym (docs/architecture.md).
     name = models.CharField(max_length=80, blank=True, default="")

@@ -32,6 +32,19 @@ class TherapySession(PerReaderTimestamps):
         COMPLETED = "completed", "Completed"
         CANCELLED = "cancelled", "Cancelled"
 
+    # What a session shows, in the API (which adds its attendance) and the admin (which adds who
+    # created it), before its timestamps.
+    SHOWN_FIELDS = (
+        "id",
+        "couple",
+        "kind",
+        "focus_partner",
+        "starts_at",
+        "duration_minutes",
+        "status",
+        "therapist_notes",
+    )
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="sessions")
     kind = models.CharField(max_length=10, choices=Kind.choices)

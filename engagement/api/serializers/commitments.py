@@ -27,21 +27,7 @@ class CommitmentSerializer(ModelSerializer):
 
     class Meta:
         model = Commitment
-        fields = [
-            "id",
-            "couple",
-            "owner",
-            "created_by",
-            "title",
-            "details",
-            "due_on",
-            "status",
-            "resolved_at",
-            "renewed_from",
-            "visibility",
-            "created_at",
-            "updated_at",
-        ]
+        fields = Commitment.SHOWN_FIELDS
         read_only_fields = fields
 
     def to_representation(self, instance: Commitment) -> dict[str, Any]:

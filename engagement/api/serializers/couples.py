@@ -74,12 +74,7 @@ class CoupleSerializer(ModelSerializer):
         model = Couple
         fields = (
             "id",
-            "name",
-            "timezone",
-            "checkin_target_per_week",
-            "partners_see_balance",
-            "safety_hold",
-            "status",
+            *Couple.SETTINGS,
             "partners",
             "therapists",
             "former_members",

@@ -57,19 +57,7 @@ class SessionSerializer(ModelSerializer):
 
     class Meta:
         model = TherapySession
-        fields = [
-            "id",
-            "couple",
-            "kind",
-            "focus_partner",
-            "starts_at",
-            "duration_minutes",
-            "status",
-            "therapist_notes",
-            "attendance",
-            "created_at",
-            "updated_at",
-        ]
+        fields = [*TherapySession.SHOWN_FIELDS, "attendance", "created_at", "updated_at"]
         read_only_fields = [name for name in fields if name != "therapist_notes"]
 
     def to_representation(self, instance: TherapySession) -> dict[str, Any]:
