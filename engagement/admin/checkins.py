@@ -9,12 +9,10 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import QuerySet
-from django.db.models.constants import LOOKUP_SEP
-from django.http import HttpRequest
 
 from engagement.admin.audit import AuditedReadsMixin
 from engagement.admin.deletion import DeletedThroughServiceAdmin
+from engagement.admin.withheld import OwnPageTextAdmin
 from engagement.models import CheckIn, Visibility
 from engagement.models.checkins import SCALES
 from engagement.services.checkins import checkin_delete
@@ -31,8 +29,11 @@ def note_for_staff(checkin: CheckIn) -> str:
 
 
 @admin.register(CheckIn)
-class CheckInAdmin(AuditedReadsMixin, DeletedThroughServiceAdmin[CheckIn]):
+class CheckInAdmin(
+    AuditedReadsMixin, OwnPageTextAdmin[CheckIn], DeletedThroughServiceAdmin[CheckIn]
+):
     audit_object_type = "checkin"
+    own_page_text = "note"
     list_display = (
         "date",
         "couple",
@@ -59,14 +60,6 @@ class CheckInAdmin(AuditedReadsMixin, DeletedThroughServiceAdmin[CheckIn]):
         "updated_at",
     )
     readonly_fields = ("note_shown",)
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[CheckIn]:
-        return super().get_queryset(request).defer("note")
-
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
-        if "note" in lookup.split(LOOKUP_SEP):
-            return False
-        return super().lookup_allowed(lookup, value, request)
 
     @admin.display(description="note")
     def note_shown(self, checkin: CheckIn) -> str:

@@ -7,19 +7,20 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import QuerySet
-from django.db.models.constants import LOOKUP_SEP
-from django.http import HttpRequest
 
 from config.admin_base import ViewOnlyAdmin
 from engagement.admin.audit import AuditedReadsMixin
+from engagement.admin.withheld import OwnPageTextAdmin
 from engagement.models import SessionFeedback
 from engagement.models.feedback import FEEDBACK_ITEMS
 
 
 @admin.register(SessionFeedback)
-class SessionFeedbackAdmin(AuditedReadsMixin, ViewOnlyAdmin[SessionFeedback]):
+class SessionFeedbackAdmin(
+    AuditedReadsMixin, OwnPageTextAdmin[SessionFeedback], ViewOnlyAdmin[SessionFeedback]
+):
     audit_object_type = "feedback"
+    own_page_text = "comment"
     list_display = ("session", "partner", *FEEDBACK_ITEMS, "submitted_at")
     list_select_related = ("session", "partner")
     search_fields = ("partner__email", "partner__display_name", "session__couple__name")
@@ -34,11 +35,3 @@ class SessionFeedbackAdmin(AuditedReadsMixin, ViewOnlyAdmin[SessionFeedback]):
         "updated_at",
     )
     readonly_fields = fields
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[SessionFeedback]:
-        return super().get_queryset(request).defer("comment")
-
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
-        if "comment" in lookup.split(LOOKUP_SEP):
-            return False
-        return super().lookup_allowed(lookup, value, request)

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import QuerySet
-from django.db.models.constants import LOOKUP_SEP
-from django.http import HttpRequest
 
 from config.admin_base import ViewOnlyAdmin
 from engagement.admin.audit import AuditedReadsMixin
+from engagement.admin.withheld import OwnPageTextAdmin
 from engagement.models import Goal
 
 
 @admin.register(Goal)
-class GoalAdmin(AuditedReadsMixin, ViewOnlyAdmin[Goal]):
+class GoalAdmin(AuditedReadsMixin, OwnPageTextAdmin[Goal], ViewOnlyAdmin[Goal]):
     audit_object_type = "goal"
+    own_page_text = "note"
     list_display = ("set_at", "couple", "partner", "goal")
     list_filter = ("goal",)
     list_select_related = ("couple", "partner")
@@ -22,11 +21,3 @@ class GoalAdmin(AuditedReadsMixin, ViewOnlyAdmin[Goal]):
     date_hierarchy = "set_at"
     fields = ("id", "couple", "partner", "goal", "note", "set_at")
     readonly_fields = fields
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Goal]:
-        return super().get_queryset(request).defer("note")
-
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
-        if "note" in lookup.split(LOOKUP_SEP):
-            return False
-        return super().lookup_allowed(lookup, value, request)
