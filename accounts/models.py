@@ -3,7 +3,6 @@ preferences, language; and the push devices a user registered."""
 
 from __future__ import annotations
 
-import uuid
 import zoneinfo
 from typing import Any, ClassVar
 
@@ -14,6 +13,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone as django_timezone
+
+from config.model_base import UUIDModel
 
 
 def validate_timezone(value: str) -> None:
@@ -82,7 +83,7 @@ class UserManager(BaseUserManager["User"]):
         return self.get(email=normalize_email(username or ""))
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(UUIDModel, AbstractBaseUser, PermissionsMixin):
     """A person using Duet: a partner, or a therapist once an admin grants it."""
 
     class DigestDetail(models.TextChoices):
@@ -93,7 +94,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         EN = "en", "English"
         ES = "es", "Español"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField(max_length=254, unique=True)
     display_name = models.CharField(max_length=80)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
@@ -175,7 +175,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.email_verified_at is not None
 
 
-class EmailVerification(models.Model):
+class EmailVerification(UUIDModel):
     """A link that proves an address: at registration, or to change the account's email.
 
     Only the token's hash is stored. The token itself is made by the mail task (so it never
@@ -186,7 +186,6 @@ class EmailVerification(models.Model):
         REGISTER = "register", "Registration"
         EMAIL_CHANGE = "email_change", "Email change"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_verifications")
     email = models.EmailField(max_length=254)
     purpose = models.CharField(max_length=12, choices=Purpose.choices)
@@ -228,7 +227,7 @@ class RefreshRotation(models.Model):
         return f"refresh {self.jti} rotated {self.rotated_at:%Y-%m-%d %H:%M:%S}"
 
 
-class Device(models.Model):
+class Device(UUIDModel):
     """A phone or browser that receives the user's pushes (SPEC section 2, Device).
 
     The token is a credential to reach the user: it is written once, never read back by the API,
@@ -241,7 +240,6 @@ class Device(models.Model):
         ANDROID = "android", "Android"
         WEB = "web", "Web"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="devices")
     platform = models.CharField(max_length=7, choices=Platform.choices)
     # An FCM or APNs registration token, or a Web Push subscription as canonical JSON.

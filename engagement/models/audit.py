@@ -11,14 +11,14 @@ from django.db import models
 from django.utils import timezone
 
 from config.logging import request_id_var
+from config.model_base import UUIDModel
 
 
-class AuditEvent(models.Model):
+class AuditEvent(UUIDModel):
     class Channel(models.TextChoices):
         API = "api", "API"
         ADMIN = "admin", "Admin"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

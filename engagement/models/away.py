@@ -6,18 +6,17 @@ balance counts only periods with visibility `couple` (SPEC section 5.6).
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from config.model_base import UUIDModel
 from engagement.models.couples import Couple
 
 MAX_AWAY_DAYS = 28
 
 
-class AwayPeriod(models.Model):
+class AwayPeriod(UUIDModel):
     class Reason(models.TextChoices):
         TRAVEL = "travel", "Travel"
         ILLNESS = "illness", "Illness"
@@ -27,7 +26,6 @@ class AwayPeriod(models.Model):
         COUPLE = "couple", "Couple"
         THERAPIST = "therapist", "Therapist"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="away_periods")
     partner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="away_periods"

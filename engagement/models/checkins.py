@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import operator
-import uuid
 from functools import reduce
 
 from django.conf import settings
@@ -11,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from config.model_base import UUIDModel
 from engagement.models.couples import Couple
 
 # The self-report ratings, 1 to 5 or null, at least one given. Everything that handles a check-in's
@@ -30,8 +30,7 @@ def _scale() -> models.PositiveSmallIntegerField:
     )
 
 
-class CheckIn(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+class CheckIn(UUIDModel):
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="checkins")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkins"

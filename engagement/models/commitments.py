@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 
+from config.model_base import UUIDModel
 from engagement.models.couples import Couple
 
 
-class Commitment(models.Model):
+class Commitment(UUIDModel):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         KEPT = "kept", "Kept"
@@ -38,7 +37,6 @@ class Commitment(models.Model):
         "updated_at",
     )
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="commitments")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="commitments"

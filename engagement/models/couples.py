@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -12,10 +10,11 @@ from django.utils import timezone as django_timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import validate_timezone
+from config.model_base import UUIDModel
 from engagement.models.timestamps import PerReaderTimestamps
 
 
-class Couple(PerReaderTimestamps):
+class Couple(UUIDModel, PerReaderTimestamps):
     # The hold changes nothing a partner can read (SPEC section 1), not even `updated_at`.
     PARTNER_HIDDEN_FIELDS = frozenset({"safety_hold"})
 
@@ -35,7 +34,6 @@ class Couple(PerReaderTimestamps):
         "status",
     )
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Therapists are advised to use initials or a pseudonym (docs/architecture.md).
     name = models.CharField(max_length=80, blank=True, default="")
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
@@ -74,14 +72,13 @@ class CoupleStatusChange(models.Model):
         return f"{self.status} since {self.changed_at:%Y-%m-%d %H:%M}"
 
 
-class Membership(models.Model):
+class Membership(UUIDModel):
     """A user's place in a couple. Leaving keeps the row (former members still resolve)."""
 
     class Role(models.TextChoices):
         PARTNER = "partner", "Partner"
         THERAPIST = "therapist", "Therapist"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -133,7 +130,7 @@ class Membership(models.Model):
         return self.left_at is None
 
 
-class Invitation(models.Model):
+class Invitation(UUIDModel):
     """An invitation to join a couple; only the token's hash is stored."""
 
     class Status(models.TextChoices):
@@ -142,7 +139,6 @@ class Invitation(models.Model):
         REVOKED = "revoked", "Revoked"
         EXPIRED = "expired", "Expired"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField(max_length=254)
     role = models.CharField(max_length=9, choices=Membership.Role.choices)

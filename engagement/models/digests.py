@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 
+from config.model_base import UUIDModel
 from engagement.models.ledger import DeliveryStatus, LedgerRow
 
 
-class DigestDelivery(LedgerRow):
+class DigestDelivery(UUIDModel, LedgerRow):
     """The exactly-once ledger of weekly digests (SPEC section 7)."""
 
     class Kind(models.TextChoices):
@@ -19,7 +18,6 @@ class DigestDelivery(LedgerRow):
 
     Status = DeliveryStatus
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_deliveries"
     )

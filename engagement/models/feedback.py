@@ -6,13 +6,12 @@ reads, and the other partner learns nothing of it, not even whether it exists.
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 
+from config.model_base import UUIDModel
 from engagement.models.sessions import TherapySession
 
 # Duet's own four items, each 0-10 (not a licensed instrument); alliance = their sum / 40.
@@ -23,8 +22,7 @@ def _item() -> models.PositiveSmallIntegerField:
     return models.PositiveSmallIntegerField(validators=[MaxValueValidator(10)])
 
 
-class SessionFeedback(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+class SessionFeedback(UUIDModel):
     session = models.ForeignKey(TherapySession, on_delete=models.CASCADE, related_name="feedback")
     partner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_feedback"

@@ -7,23 +7,21 @@ itself a signal); the other partner never reads either.
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from config.model_base import UUIDModel
 from engagement.models.couples import Couple
 
 
-class Goal(models.Model):
+class Goal(UUIDModel):
     class Choice(models.TextChoices):
         WORK_ON_IT = "work_on_it", "Work on it"
         DECIDE = "decide", "Decide"
         SEPARATE_WELL = "separate_well", "Separate well"
         UNSURE = "unsure", "Unsure"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="goals")
     partner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="goals"

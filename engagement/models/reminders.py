@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 
+from config.model_base import UUIDModel
 from engagement.models.ledger import DeliveryStatus, LedgerRow
 
 
-class ReminderDelivery(LedgerRow):
+class ReminderDelivery(UUIDModel, LedgerRow):
     """The exactly-once ledger of check-in reminders (SPEC section 6).
 
     ``local_date`` is the day in the user's timezone the reminder is for; the unique
@@ -23,7 +22,6 @@ class ReminderDelivery(LedgerRow):
 
     Status = DeliveryStatus
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_deliveries"
     )

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from config.model_base import UUIDModel
 from engagement.models.couples import Couple
 
 
-class WeeklyReport(models.Model):
+class WeeklyReport(UUIDModel):
     class Balance(models.TextChoices):
         BALANCED = "balanced", "Balanced"
         LEANING = "leaning", "Leaning"
@@ -23,7 +22,6 @@ class WeeklyReport(models.Model):
         STABLE = "stable", "Stable"
         NARROWING = "narrowing", "Narrowing"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="reports")
     week_start = models.DateField()
     methodology = models.CharField(max_length=8, default="v1")

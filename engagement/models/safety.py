@@ -7,12 +7,11 @@ Therapists only; nothing of it is observable by the other partner.
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from config.model_base import UUIDModel
 from engagement.models.checkins import CheckIn
 from engagement.models.couples import Couple
 
@@ -30,8 +29,7 @@ SAFETY_ALERT_SHOWN_FIELDS = (
 )
 
 
-class SafetyAlert(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+class SafetyAlert(UUIDModel):
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="safety_alerts")
     partner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="safety_alerts"
@@ -67,7 +65,7 @@ class SafetyAlert(models.Model):
         return f"Safety alert {self.date}"
 
 
-class SafetyAlertDelivery(models.Model):
+class SafetyAlertDelivery(UUIDModel):
     """The exactly-once ledger of safety alert sends (SPEC section 6): one row per alert,
     recipient and round, claimed before anything goes out (as the digests' ledger).
 
@@ -85,7 +83,6 @@ class SafetyAlertDelivery(models.Model):
 
     INITIAL, REMINDER = 1, 2
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     alert = models.ForeignKey(SafetyAlert, on_delete=models.CASCADE, related_name="deliveries")
     round = models.PositiveSmallIntegerField(default=INITIAL)
     # The therapist it goes to; null for the escalation copy, which goes to `address`.
@@ -130,11 +127,10 @@ class SafetyAlertDelivery(models.Model):
         return f"Safety alert delivery, round {self.round} ({self.status})"
 
 
-class SafeContact(models.Model):
+class SafeContact(UUIDModel):
     """How a therapist may reach a partner safely after an alert (SPEC section 2): read by its
     author and the couple's therapists, never by the other partner, never in a digest."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="safe_contacts")
     partner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="safe_contacts"
@@ -156,10 +152,9 @@ class SafeContact(models.Model):
         return "Safe contact"
 
 
-class Consent(models.Model):
+class Consent(UUIDModel):
     """An acceptance of the data rules the apps show (SPEC section 2), kept as history."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents"
     )

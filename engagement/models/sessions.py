@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from config.model_base import UUIDModel
 from engagement.models.couples import Couple
 from engagement.models.timestamps import PerReaderTimestamps
 
 
-class TherapySession(PerReaderTimestamps):
+class TherapySession(UUIDModel, PerReaderTimestamps):
     """A therapy session; named so to keep clear of Django's own sessions.
 
     Partners read `partner_updated_at` as its `updated_at`: notes and participation ratings are
@@ -45,7 +44,6 @@ class TherapySession(PerReaderTimestamps):
         "therapist_notes",
     )
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="sessions")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     focus_partner = models.ForeignKey(
@@ -88,7 +86,7 @@ class TherapySession(PerReaderTimestamps):
         return f"{self.kind} session {self.starts_at:%Y-%m-%d %H:%M} ({self.status})"
 
 
-class Attendance(models.Model):
+class Attendance(UUIDModel):
     """One expected partner at one session, with the therapist's participation rating."""
 
     class Status(models.TextChoices):
@@ -97,7 +95,6 @@ class Attendance(models.Model):
         ABSENT = "absent", "Absent"
         EXCUSED = "excused", "Excused"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     session = models.ForeignKey(TherapySession, on_delete=models.CASCADE, related_name="attendance")
     partner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attendance"
