@@ -12,19 +12,18 @@ from django.db.models import F, Q
 
 from config.model_base import UUIDModel
 from engagement.models.couples import Couple
+from engagement.models.sharing import CoupleOrTherapist, SharedByAuthor
 
 MAX_AWAY_DAYS = 28
 
 
-class AwayPeriod(UUIDModel):
+class AwayPeriod(UUIDModel, SharedByAuthor):
     class Reason(models.TextChoices):
         TRAVEL = "travel", "Travel"
         ILLNESS = "illness", "Illness"
         OTHER = "other", "Other"
 
-    class Visibility(models.TextChoices):
-        COUPLE = "couple", "Couple"
-        THERAPIST = "therapist", "Therapist"
+    Visibility = CoupleOrTherapist
 
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="away_periods")
     partner = models.ForeignKey(
@@ -35,11 +34,6 @@ class AwayPeriod(UUIDModel):
     # "" when not given; the API reads and writes it as null (SPEC section 2).
     reason = models.CharField(max_length=7, choices=Reason.choices, blank=True, default="")
     visibility = models.CharField(max_length=9, choices=Visibility.choices)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    # When the period last became visible to the couple (null while it is not): the other
-    # partner reads this as its `created_at`, as for check-ins and commitments (SPEC section 1).
-    shared_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-starts_on", "id")

@@ -12,6 +12,7 @@ from django.db.models import Q
 
 from config.model_base import UUIDModel
 from engagement.models.couples import Couple
+from engagement.models.sharing import SharedByAuthor
 
 # The self-report ratings, 1 to 5 or null, at least one given. Everything that handles a check-in's
 # ratings (the API, the service, the export, the admin, the constraints below) takes them from here.
@@ -30,7 +31,7 @@ def _scale() -> models.PositiveSmallIntegerField:
     )
 
 
-class CheckIn(UUIDModel):
+class CheckIn(UUIDModel, SharedByAuthor):
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="checkins")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkins"
@@ -47,11 +48,6 @@ class CheckIn(UUIDModel):
     afraid_or_hurt = models.BooleanField(null=True, blank=True)
     note = models.TextField(max_length=2_000, blank=True, default="")
     visibility = models.CharField(max_length=9, choices=Visibility.choices)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    # When the check-in last became visible to the couple (null while it is not): the other
-    # partner reads this as its `created_at`, the moment they gained access (SPEC section 1).
-    shared_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-date", "id")

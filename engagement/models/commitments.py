@@ -7,18 +7,17 @@ from django.db import models
 
 from config.model_base import UUIDModel
 from engagement.models.couples import Couple
+from engagement.models.sharing import CoupleOrTherapist, SharedByAuthor
 
 
-class Commitment(UUIDModel):
+class Commitment(UUIDModel, SharedByAuthor):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         KEPT = "kept", "Kept"
         MISSED = "missed", "Missed"
         RELEASED = "released", "Released"
 
-    class Visibility(models.TextChoices):
-        COUPLE = "couple", "Couple"
-        THERAPIST = "therapist", "Therapist"
+    Visibility = CoupleOrTherapist
 
     # What of a commitment anyone is shown, in the API and the admin alike.
     SHOWN_FIELDS = (
@@ -53,11 +52,6 @@ class Commitment(UUIDModel):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="renewals"
     )
     visibility = models.CharField(max_length=9, choices=Visibility.choices)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    # When the commitment last became visible to the couple (null while it is not): the other
-    # partner reads this as its `created_at`, the moment they gained access (SPEC section 1).
-    shared_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("due_on", "id")
