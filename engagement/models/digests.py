@@ -6,15 +6,15 @@ from django.conf import settings
 from django.db import models
 
 from config.model_base import UUIDModel
+from engagement.models.couples import Membership
 from engagement.models.ledger import DeliveryStatus, LedgerRow
 
 
 class DigestDelivery(UUIDModel, LedgerRow):
     """The exactly-once ledger of weekly digests (SPEC section 7)."""
 
-    class Kind(models.TextChoices):
-        PARTNER = "partner", "Partner"
-        THERAPIST = "therapist", "Therapist"
+    # A partner's digest or a therapist's: the role its reader holds in their couples.
+    Kind = Membership.Role
 
     Status = DeliveryStatus
 
