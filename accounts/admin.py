@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import PREFERENCE_FIELDS, Device, EmailVerification, RefreshRotation, User
 from accounts.throttling import FailedSignIns, client_ip
 from accounts.validators import validate_name
-from config.admin_base import ViewOnlyAdmin
+from config.admin_base import ViewOnlyAdmin, person_search_fields
 
 
 class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
@@ -126,7 +126,7 @@ class EmailVerificationAdmin(ViewOnlyAdmin[EmailVerification]):
     list_display = ("created_at", "user", "email", "purpose", "link_sent", "expires_at")
     list_filter = ("purpose",)
     list_select_related = ("user",)
-    search_fields = ("email", "user__email", "user__display_name")
+    search_fields = ("email", *person_search_fields("user"))
     date_hierarchy = "created_at"
     autocomplete_fields = ("user",)
     fields = ("id", "user", "email", "purpose", "link_sent", "created_at", "expires_at")
@@ -141,7 +141,7 @@ class RefreshRotationAdmin(ViewOnlyAdmin[RefreshRotation]):
     # Token ids are left out: staff need when a session was refreshed, not which token.
     list_display = ("rotated_at", "user", "expires_at")
     list_select_related = ("user",)
-    search_fields = ("user__email", "user__display_name")
+    search_fields = person_search_fields("user")
     date_hierarchy = "rotated_at"
     autocomplete_fields = ("user",)
     fields = ("user", "rotated_at", "expires_at")
@@ -153,7 +153,7 @@ class DeviceAdmin(ViewOnlyAdmin[Device]):
     list_display = ("created_at", "user", "platform", "name", "last_seen_at")
     list_filter = ("platform",)
     list_select_related = ("user",)
-    search_fields = ("user__email", "user__display_name", "name")
+    search_fields = (*person_search_fields("user"), "name")
     date_hierarchy = "created_at"
     autocomplete_fields = ("user",)
     fields = ("id", "user", "platform", "name", "created_at", "last_seen_at")

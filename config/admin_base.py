@@ -43,3 +43,9 @@ class ViewOnlyTabularInline(admin.TabularInline[_ModelT, _ParentT]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def person_search_fields(path: str) -> tuple[str, str]:
+    """How staff find rows by a person in the admin's search: the address or the name of the
+    user at `path` (`"partner"`, `"session__couple__..."`)."""
+    return (f"{path}__email", f"{path}__display_name")

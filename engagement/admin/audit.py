@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from config.admin_base import ViewOnlyAdmin
+from config.admin_base import ViewOnlyAdmin, person_search_fields
 from engagement.models import AuditEvent
 from engagement.models.audit import audit_reads
 
@@ -88,7 +88,7 @@ class AuditEventAdmin(ViewOnlyAdmin[AuditEvent]):
     list_filter = ("channel", "action", "object_type")
     list_select_related = ("actor",)
     autocomplete_fields = ("actor",)
-    search_fields = ("actor__email", "actor__display_name", "action", "request_id")
+    search_fields = (*person_search_fields("actor"), "action", "request_id")
     date_hierarchy = "at"
     fields = (
         "id",

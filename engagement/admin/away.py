@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from config.admin_base import ViewOnlyAdmin
+from config.admin_base import ViewOnlyAdmin, person_search_fields
 from engagement.admin.audit import AuditedReadsMixin
 from engagement.models import AwayPeriod
 
@@ -16,7 +16,7 @@ class AwayPeriodAdmin(AuditedReadsMixin, ViewOnlyAdmin[AwayPeriod]):
     list_display = ("starts_on", "ends_on", "couple", "partner", "reason", "visibility")
     list_filter = ("visibility", "reason")
     list_select_related = ("couple", "partner")
-    search_fields = ("couple__name", "partner__email", "partner__display_name")
+    search_fields = ("couple__name", *person_search_fields("partner"))
     date_hierarchy = "starts_on"
     fields = (
         "id",

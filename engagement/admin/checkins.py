@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from config.admin_base import person_search_fields
 from engagement.admin.audit import AuditedReadsMixin
 from engagement.admin.deletion import DeletedThroughServiceAdmin
 from engagement.admin.withheld import OwnPageTextAdmin
@@ -44,7 +45,7 @@ class CheckInAdmin(
     )
     list_filter = ("visibility",)
     list_select_related = ("couple", "author")
-    search_fields = ("couple__name", "author__email", "author__display_name")
+    search_fields = ("couple__name", *person_search_fields("author"))
     date_hierarchy = "date"
     autocomplete_fields = ("couple", "author")
     exclude = ("note",)

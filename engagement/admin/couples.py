@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
-from config.admin_base import ViewOnlyAdmin, ViewOnlyTabularInline
+from config.admin_base import ViewOnlyAdmin, ViewOnlyTabularInline, person_search_fields
 from engagement.exceptions import InvalidTransition
 from engagement.models import Couple, CoupleStatusChange, Invitation, Membership
 from engagement.services.couples import CoupleChanges, couple_update
@@ -62,7 +62,7 @@ class CoupleAdmin(admin.ModelAdmin[Couple]):
         "created_at",
     )
     list_filter = ("status", "safety_hold", "partners_see_balance")
-    search_fields = ("name", "memberships__user__email", "memberships__user__display_name")
+    search_fields = ("name", *person_search_fields("memberships__user"))
     date_hierarchy = "created_at"
     inlines = (MembershipInline, StatusChangeInline)
     change_form_template = "admin/engagement/change_form_read_only_inlines.html"
@@ -157,7 +157,7 @@ class MembershipAdmin(ViewOnlyAdmin[Membership]):
     )
     list_filter = ("role", ActiveMembershipFilter, "shares_balance")
     list_select_related = ("user", "couple")
-    search_fields = ("user__email", "user__display_name", "couple__name")
+    search_fields = (*person_search_fields("user"), "couple__name")
     date_hierarchy = "joined_at"
     autocomplete_fields = ("user", "couple")
 

@@ -19,7 +19,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from config.admin_base import ViewOnlyAdmin
+from config.admin_base import ViewOnlyAdmin, person_search_fields
 from engagement.models import DigestDelivery
 
 Status = DigestDelivery.Status
@@ -39,7 +39,7 @@ class DigestDeliveryAdmin(ViewOnlyAdmin[DigestDelivery]):
     )
     list_filter = ("status", "kind")
     list_select_related = ("user",)
-    search_fields = ("user__email", "user__display_name", "message_id")
+    search_fields = (*person_search_fields("user"), "message_id")
     date_hierarchy = "week_start"
     autocomplete_fields = ("user",)
     fields = (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from config.admin_base import ViewOnlyAdmin
+from config.admin_base import ViewOnlyAdmin, person_search_fields
 from engagement.admin.audit import AuditedReadsMixin
 from engagement.admin.withheld import OwnPageTextAdmin
 from engagement.models import SessionFeedback
@@ -23,7 +23,7 @@ class SessionFeedbackAdmin(
     own_page_text = "comment"
     list_display = ("session", "partner", *FEEDBACK_ITEMS, "submitted_at")
     list_select_related = ("session", "partner")
-    search_fields = ("partner__email", "partner__display_name", "session__couple__name")
+    search_fields = (*person_search_fields("partner"), "session__couple__name")
     date_hierarchy = "submitted_at"
     fields = (
         "id",

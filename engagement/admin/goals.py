@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from config.admin_base import ViewOnlyAdmin
+from config.admin_base import ViewOnlyAdmin, person_search_fields
 from engagement.admin.audit import AuditedReadsMixin
 from engagement.admin.withheld import OwnPageTextAdmin
 from engagement.models import Goal
@@ -17,7 +17,7 @@ class GoalAdmin(AuditedReadsMixin, OwnPageTextAdmin[Goal], ViewOnlyAdmin[Goal]):
     list_display = ("set_at", "couple", "partner", "goal")
     list_filter = ("goal",)
     list_select_related = ("couple", "partner")
-    search_fields = ("couple__name", "partner__email", "partner__display_name")
+    search_fields = ("couple__name", *person_search_fields("partner"))
     date_hierarchy = "set_at"
     fields = ("id", "couple", "partner", "goal", "note", "set_at")
     readonly_fields = fields

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from config.admin_base import ViewOnlyAdmin
+from config.admin_base import ViewOnlyAdmin, person_search_fields
 from engagement.models import ReminderDelivery
 
 
@@ -15,7 +15,7 @@ class ReminderDeliveryAdmin(ViewOnlyAdmin[ReminderDelivery]):
     list_display = ("local_date", "user", "channel", "status", "sent_at", "short_error")
     list_filter = ("status", "channel")
     list_select_related = ("user",)
-    search_fields = ("user__email", "user__display_name")
+    search_fields = person_search_fields("user")
     date_hierarchy = "local_date"
     autocomplete_fields = ("user",)
     fields = (

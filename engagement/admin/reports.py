@@ -68,6 +68,20 @@ def evidence_text(value: Any) -> str:
     return figure_text(value)
 
 
+def dict_entries(stored: Any) -> list[dict[str, Any]]:
+    """The entries of a report's stored list (partners, flags, recommendations) that can be
+    shown; anything else in it is passed over rather than failing the page."""
+    return [entry for entry in stored or [] if isinstance(entry, dict)]
+
+
+def evidence_html(flag: dict[str, Any]) -> SafeString:
+    """A flag's evidence, a line per figure."""
+    evidence = flag.get("evidence") or {}
+    return format_html_join(
+        "", "<div>{}: {}</div>", ((key, evidence_text(value)) for key, value in evidence.items())
+    )
+
+
 class _ReportPage:
     """What a report's page shows besides its own row, loaded once per page: the couple's
     reports of the chart's weeks (one query) and the partners' names (one query)."""
@@ -197,7 +211,7 @@ class WeeklyReportAdmin(AuditedReadsMixin, ViewOnlyAdmin[WeeklyReport]):
     @admin.display(description="figures")
     def partner_figures(self, report: WeeklyReport) -> SafeString:
         page = self._page(report)
-        entries = [entry for entry in report.partners or [] if isinstance(entry, dict)]
+        entries = dict_entries(report.partners)
         if not entries:
             return format_html("<p>{}</p>", "No partner in this report.")
         known = {key for key, _, _ in FIGURES}
@@ -239,7 +253,7 @@ class WeeklyReportAdmin(AuditedReadsMixin, ViewOnlyAdmin[WeeklyReport]):
 
     @admin.display(description="flags")
     def flags_shown(self, report: WeeklyReport) -> SafeString:
-        flags = [flag for flag in report.flags or [] if isinstance(flag, dict)]
+        flags = dict_entries(report.flags)
         if not flags:
             return format_html("<p>{}</p>", "No flag this week.")
         page = self._page(report)
@@ -247,18 +261,7 @@ class WeeklyReportAdmin(AuditedReadsMixin, ViewOnlyAdmin[WeeklyReport]):
             "",
             "<tr><td><strong>{}</strong></td><td>{}</td><td>{}</td></tr>",
             (
-                (
-                    flag.get("code"),
-                    page.name(flag.get("partner")),
-                    format_html_join(
-                        "",
-                        "<div>{}: {}</div>",
-                        (
-                            (key, evidence_text(value))
-                            for key, value in (flag.get("evidence") or {}).items()
-                        ),
-                    ),
-                )
+                (flag.get("code"), page.name(flag.get("partner")), evidence_html(flag))
                 for flag in flags
             ),
         )
@@ -273,7 +276,7 @@ class WeeklyReportAdmin(AuditedReadsMixin, ViewOnlyAdmin[WeeklyReport]):
 
     @admin.display(description="recommendations")
     def recommendations_shown(self, report: WeeklyReport) -> SafeString:
-        items = [item for item in report.recommendations or [] if isinstance(item, dict)]
+        items = dict_entries(report.recommendations)
         if not items:
             return format_html("<p>{}</p>", "None.")
         page = self._page(report)

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from config.admin_base import ViewOnlyAdmin, ViewOnlyTabularInline
+from config.admin_base import ViewOnlyAdmin, ViewOnlyTabularInline, person_search_fields
 from engagement.admin.audit import AuditedReadsMixin
 from engagement.admin.deletion import DeletedThroughServiceAdmin
 from engagement.models import Attendance, Couple, TherapySession
@@ -36,7 +36,7 @@ class TherapySessionAdmin(AuditedReadsMixin, DeletedThroughServiceAdmin[TherapyS
     list_display = ("starts_at", "couple", "kind", "focus_partner", "status", "duration_minutes")
     list_filter = ("status", "kind")
     list_select_related = ("couple", "focus_partner")
-    search_fields = ("couple__name", "focus_partner__email", "focus_partner__display_name")
+    search_fields = ("couple__name", *person_search_fields("focus_partner"))
     date_hierarchy = "starts_at"
     autocomplete_fields = ("couple", "focus_partner", "created_by")
     inlines = (AttendanceInline,)
@@ -52,7 +52,7 @@ class AttendanceAdmin(ViewOnlyAdmin[Attendance]):
     list_display = ("session", "couple", "partner", "status", "participation", "recorded_at")
     list_filter = ("status", "participation")
     list_select_related = ("session__couple", "partner")
-    search_fields = ("partner__email", "partner__display_name", "session__couple__name")
+    search_fields = (*person_search_fields("partner"), "session__couple__name")
     date_hierarchy = "recorded_at"
     autocomplete_fields = ("session", "partner")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from config.admin_base import ViewOnlyAdmin
+from config.admin_base import ViewOnlyAdmin, person_search_fields
 from engagement.models import IdempotencyRecord, Removal
 
 
@@ -13,7 +13,7 @@ class RemovalAdmin(ViewOnlyAdmin[Removal]):
     list_display = ("removed_at", "user", "type", "object_id")
     list_filter = ("type",)
     list_select_related = ("user",)
-    search_fields = ("user__email", "user__display_name")
+    search_fields = person_search_fields("user")
     date_hierarchy = "removed_at"
     autocomplete_fields = ("user",)
 
