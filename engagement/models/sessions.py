@@ -60,10 +60,7 @@ class TherapySession(UUIDModel, PerReaderTimestamps):
     status = models.CharField(max_length=9, choices=Status.choices, default=Status.SCHEDULED)
     therapist_notes = models.TextField(max_length=10_000, blank=True, default="")
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
