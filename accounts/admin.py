@@ -93,19 +93,33 @@ class UserAdmin(admin.ModelAdmin[User]):
         # account is no one any more and stays as it is.
         users = list(queryset.filter(is_therapist=False, erased_at__isnull=True))
         self._set_therapist_status(
-            request, users, True, "Granted therapist status.", "granted therapist status"
+            request,
+            users,
+            is_therapist=True,
+            logged="Granted therapist status.",
+            told="granted therapist status",
         )
 
     @admin.action(description="Withdraw therapist status", permissions=["change"])
     def withdraw_therapist(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         users = list(queryset.filter(is_therapist=True))
         self._set_therapist_status(
-            request, users, False, "Withdrew therapist status.", "no longer have therapist status"
+            request,
+            users,
+            is_therapist=False,
+            logged="Withdrew therapist status.",
+            told="no longer have therapist status",
         )
         self.therapist_status_withdrawn(request, users)
 
     def _set_therapist_status(
-        self, request: HttpRequest, users: list[User], is_therapist: bool, logged: str, told: str
+        self,
+        request: HttpRequest,
+        users: list[User],
+        *,
+        is_therapist: bool,
+        logged: str,
+        told: str,
     ) -> None:
         """One UPDATE for the selected users, a history entry each, and one message."""
         User.objects.filter(pk__in=[u.pk for u in users]).update(
