@@ -1,5 +1,5 @@
-"""Exactly-once ledgers (digests, reminders): a row is claimed before sending, then sent,
-failed or skipped; never sent twice."""
+"""Exactly-once ledgers (digests, reminders, safety alerts): a row is claimed before sending,
+then sent, failed or skipped; never sent twice."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from config.model_base import UUIDModel
 from engagement.models.checkins import CheckIn
 from engagement.models.couples import Couple
+from engagement.models.ledger import LedgerRow
 
 # What of an alert anyone is shown, in the API (therapists) and the admin (staff): who and which
 # day, never the check-in.
@@ -61,9 +62,9 @@ class SafetyAlert(UUIDModel):
         return f"Safety alert {self.date}"
 
 
-class SafetyAlertDelivery(UUIDModel):
+class SafetyAlertDelivery(UUIDModel, LedgerRow):
     """The exactly-once ledger of safety alert sends (SPEC section 6): one row per alert,
-    recipient and round, claimed before anything goes out (as the digests' ledger).
+    recipient and round, claimed before anything goes out (LedgerRow, as the digests' ledger).
 
     Round 1 goes out when the alert is created; round 2 when it is still unacknowledged 24 hours
     later, with a copy to SAFETY_ESCALATION_EMAIL (a row with no recipient user, `address` set).
@@ -90,17 +91,11 @@ class SafetyAlertDelivery(UUIDModel):
         related_name="safety_alert_deliveries",
     )
     address = models.EmailField(blank=True, default="")
+    # The ledger's states but `skipped`.
     status = models.CharField(max_length=7, choices=Status.choices, default=Status.PENDING)
-    # Compare-and-set claim: a worker owns the row while claim_token is its own.
-    claim_token = models.UUIDField(null=True, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
-    sent_at = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=255, blank=True, default="")
     push_outcome = models.CharField(max_length=200, blank=True, default="")
-    error = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name_plural = "safety alert deliveries"
