@@ -27,7 +27,7 @@ class CommitmentSerializer(ModelSerializer):
 
     class Meta:
         model = Commitment
-        fields = Commitment.SHOWN_FIELDS
+        fields = list(Commitment.SHOWN_FIELDS)
         read_only_fields = fields
 
     def to_representation(self, instance: Commitment) -> dict[str, Any]:
