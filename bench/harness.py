@@ -221,25 +221,24 @@ def process_tree(pid: int) -> list[int]:
     return pids
 
 
-def pss_kib(pid: int) -> int:
-    """Proportional set size: shared pages split between the processes that share them."""
+def _proc_kib(path: str, field: str) -> int:
+    """The KiB of ``field`` in a /proc file of `Name:  value kB` lines; 0 when it is gone."""
     try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def pss_kib(pid: int) -> int:
+    """Proportional set size: shared pages split between the processes that share them."""
+    return _proc_kib(f"/proc/{pid}/smaps_rollup", "Pss")
 
 
 def rss_kib(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    return _proc_kib(f"/proc/{pid}/status", "VmRSS")
 
 
 def parse_wrk(output: str) -> dict[str, float]:

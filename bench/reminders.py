@@ -19,9 +19,10 @@ def run(bench: Bench) -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from accounts.models import Device, User
-    from engagement.models import CheckIn, Couple, Membership, ReminderDelivery
+    from accounts.models import User
+    from engagement.models import CheckIn, Couple, ReminderDelivery
     from engagement.reminders import planner
+    from engagement.synthetic.reminders import give_devices, seat_partners
 
     total = bench.args.reminder_users
     now = timezone.now()
@@ -45,16 +46,8 @@ def run(bench: Bench) -> None:
             for i in range(count)
         )
         couples = Couple.objects.bulk_create(Couple(name="R") for _ in range(count // 2))
-        Membership.objects.bulk_create(
-            Membership(couple=c, user=users[2 * j + k], role="partner", partner_slot=k + 1)
-            for j, c in enumerate(couples)
-            for k in (0, 1)
-        )
-        Device.objects.bulk_create(
-            Device(user=u, platform="android", token=f"t{i}", token_digest=f"{first + i:064d}")
-            for i, u in enumerate(users)
-            if i % 2
-        )
+        seat_partners(users, couples)
+        give_devices(users, first=first)
         CheckIn.objects.bulk_create(
             CheckIn(
                 couple=couples[i // 2],

@@ -1,15 +1,10 @@
 -- 100 simulated mobile users: mostly reading their check-ins, sometimes checking in.
 -- Each line of BENCH_TARGETS: "<couple_id> <access_token> <date>".
-local users = {}
-for line in io.lines(os.getenv("BENCH_TARGETS")) do
-  local couple, token, day = line:match("^(%S+)%s+(%S+)%s+(%S+)$")
-  table.insert(users, {couple = couple, token = token, day = day})
-end
-local counter = 0
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local next_user = dofile(here .. "targets.lua")("^(%S+)%s+(%S+)%s+(%S+)$", "couple", "token", "day")
 
 request = function()
-  counter = counter + 1
-  local u = users[(counter % #users) + 1]
+  local u, counter = next_user()
   local headers = {["Authorization"] = "Bearer " .. u.token}
   if counter % 10 < 3 then
     headers["Content-Type"] = "application/json"

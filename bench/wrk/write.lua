@@ -1,14 +1,9 @@
 -- PUT a check-in as one of many partners, round robin (path, token and body from env file).
-local targets = {}
-for line in io.lines(os.getenv("BENCH_TARGETS")) do
-  local path, token, body = line:match("^(%S+)%s+(%S+)%s+(.+)$")
-  table.insert(targets, {path = path, token = token, body = body})
-end
-local counter = 0
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local next_target = dofile(here .. "targets.lua")("^(%S+)%s+(%S+)%s+(.+)$", "path", "token", "body")
 
 request = function()
-  counter = counter + 1
-  local t = targets[(counter % #targets) + 1]
+  local t = next_target()
   local headers = {["Authorization"] = "Bearer " .. t.token, ["Content-Type"] = "application/json"}
   return wrk.format("PUT", t.path, headers, t.body)
 end

@@ -72,22 +72,22 @@ def _couples(args: Iterable[Any] | None) -> int:
     return len(first) if isinstance(first, list) else 0
 
 
-def _on_failure(sender: Any = None, args: Any = None, **kwargs: Any) -> None:
+def _count_raised(sender: Any, args: Any, *, final: bool) -> None:
+    """A task raised: it failed for good (``final``) or will be retried."""
     name = _name(sender)
-    metrics.TASKS.labels(task=name, outcome="failed").inc()
+    metrics.TASKS.labels(task=name, outcome="failed" if final else "retried").inc()
     if name in EMAIL_TASKS:
-        metrics.message(*EMAIL_TASKS[name], "failed")
+        metrics.message(*EMAIL_TASKS[name], "failed" if final else "retrying")
     elif name == REPORT_CHUNK_TASK:
-        metrics.report_chunk_raised(_couples(args), final=True)
+        metrics.report_chunk_raised(_couples(args), final=final)
+
+
+def _on_failure(sender: Any = None, args: Any = None, **kwargs: Any) -> None:
+    _count_raised(sender, args, final=True)
 
 
 def _on_retry(sender: Any = None, request: Any = None, **kwargs: Any) -> None:
-    name = _name(sender)
-    metrics.TASKS.labels(task=name, outcome="retried").inc()
-    if name in EMAIL_TASKS:
-        metrics.message(*EMAIL_TASKS[name], "retrying")
-    elif name == REPORT_CHUNK_TASK:
-        metrics.report_chunk_raised(_couples(getattr(request, "args", None)), final=False)
+    _count_raised(sender, getattr(request, "args", None), final=False)
 
 
 def _on_worker_init(**kwargs: Any) -> None:

@@ -111,24 +111,34 @@ def is_claimable(row: DigestDelivery, *, now: dt.datetime, respect_backoff: bool
     )
 
 
+def _claimable(*, now: dt.datetime, respect_backoff: bool) -> Q:
+    """`is_claimable` as a filter."""
+    retryable = Q(status=Status.FAILED, next_attempt_at__isnull=False)
+    if respect_backoff:
+        retryable &= Q(next_attempt_at__lte=now)
+    return Q(status=Status.PENDING) | retryable
+
+
+def _claimed(token: UUID, *, now: dt.datetime, **also: object) -> dict[str, object]:
+    """What a claim writes on a row (``also``: more columns)."""
+    return {
+        "status": Status.CLAIMED,
+        "claim_token": token,
+        "claimed_at": now,
+        "attempts": F("attempts") + 1,
+        "next_attempt_at": None,
+        **also,
+        "updated_at": now,
+    }
+
+
 def claim(delivery_id: UUID, *, message_id: str, respect_backoff: bool = True) -> UUID | None:
     """Take the row for this worker: the claim token when the UPDATE won, None otherwise."""
     now = timezone.now()
     token = uuid.uuid4()
-    retryable = Q(status=Status.FAILED, next_attempt_at__isnull=False)
-    if respect_backoff:
-        retryable &= Q(next_attempt_at__lte=now)
     won = DigestDelivery.objects.filter(
-        Q(status=Status.PENDING) | retryable, pk=delivery_id
-    ).update(
-        status=Status.CLAIMED,
-        claim_token=token,
-        claimed_at=now,
-        attempts=F("attempts") + 1,
-        next_attempt_at=None,
-        message_id=message_id,
-        updated_at=now,
-    )
+        _claimable(now=now, respect_backoff=respect_backoff), pk=delivery_id
+    ).update(**_claimed(token, now=now, message_id=message_id))
     return token if won == 1 else None
 
 
@@ -247,17 +257,9 @@ def claim_chunk(
     now = timezone.now()
     token = uuid.uuid4()
     ids = [item.delivery.id for item in outgoing]
-    retryable = Q(status=Status.FAILED, next_attempt_at__isnull=False)
-    if respect_backoff:
-        retryable &= Q(next_attempt_at__lte=now)
-    DigestDelivery.objects.filter(Q(status=Status.PENDING) | retryable, pk__in=ids).update(
-        status=Status.CLAIMED,
-        claim_token=token,
-        claimed_at=now,
-        attempts=F("attempts") + 1,
-        next_attempt_at=None,
-        updated_at=now,
-    )
+    DigestDelivery.objects.filter(
+        _claimable(now=now, respect_backoff=respect_backoff), pk__in=ids
+    ).update(**_claimed(token, now=now))
     won = set(DigestDelivery.objects.filter(claim_token=token).values_list("pk", flat=True))
     new_ids = {
         item.delivery.id: item.message_id

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Exists, OuterRef, QuerySet
 
 from accounts.models import User
+from engagement import chunks
 from engagement.models import Couple, Membership
 from engagement.reports.weeks import WEEK, last_completed_week, local_midnight
 
@@ -95,15 +96,4 @@ def user_pages(
     chunk_size: int, user_ids: Sequence[UUID | str] | None = None
 ) -> Iterator[list[User]]:
     """Eligible users in pages of ``chunk_size``, by id (keyset: one query per page)."""
-    users = eligible_users()
-    if user_ids is not None:
-        users = users.filter(id__in=list(user_ids))
-    after: UUID | None = None
-    while True:
-        page = list((users if after is None else users.filter(id__gt=after))[:chunk_size])
-        if not page:
-            return
-        yield page
-        if len(page) < chunk_size:
-            return
-        after = page[-1].id
+    return chunks.user_pages(eligible_users(), chunk_size, user_ids)

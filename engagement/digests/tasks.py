@@ -8,7 +8,8 @@ from collections import Counter
 from celery import shared_task
 from django.utils import timezone
 
-from config.celery_retry import BULK_MAIL_RETRY, PLANNER_RETRY
+from config.celery_retry import PLANNER_RETRY
+from engagement.chunks import CHUNK_TASK_OPTIONS, queue_chunks
 from engagement.digests import delivery, pipeline, schedule
 
 
@@ -21,24 +22,10 @@ def send_due_digests() -> int:
     """Every 15 minutes (beat): queue a chunk task per page of users owed a digest now."""
     now = timezone.now()
     delivery.release_abandoned_claims(now=now)
-    queued = 0
-    for user_ids in pipeline.due_user_ids(now=now):
-        send_digest_chunk.delay(user_ids)
-        queued += len(user_ids)
-    return queued
+    return queue_chunks(pipeline.due_user_ids(now=now), send_digest_chunk).users
 
 
-# Only a failure to reach the mail server escapes a chunk, before any row is claimed; each
-# message's own failures are kept on its ledger row and retried from there. The ledger makes a
-# second run harmless (claimed or sent rows are skipped), so a chunk whose worker died goes back
-# to the queue at once instead of waiting for the next quarter-hour.
-@shared_task(
-    name="engagement.digests.tasks.send_digest_chunk",
-    ignore_result=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    **BULK_MAIL_RETRY,
-)
+@shared_task(name="engagement.digests.tasks.send_digest_chunk", **CHUNK_TASK_OPTIONS)
 def send_digest_chunk(
     user_ids: list[str], week: str | None = None, on_schedule: bool = True
 ) -> dict[str, int]:

@@ -50,8 +50,7 @@ def _removals_for_deleted(
         .values_list("couple_id", "user_id", "role")
     ):
         members[couple_id].append((member_id, role))
-    now = timezone.now()
-    removals = []
+    lost: list[tuple[uuid.UUID, str, uuid.UUID]] = []
     for checkin in checkins:
         for member_id, role in members[checkin.couple_id]:
             sees = (
@@ -60,29 +59,19 @@ def _removals_for_deleted(
                 else checkin.visibility in (Visibility.COUPLE, Visibility.THERAPIST)
             )
             if sees:
-                removals.append(
-                    Removal(
-                        user_id=member_id,
-                        type=Removal.Type.CHECKIN,
-                        object_id=checkin.id,
-                        removed_at=now,
-                    )
-                )
+                lost.append((member_id, Removal.Type.CHECKIN, checkin.id))
     for commitment in commitments:
         for member_id, role in members[commitment.couple_id]:
             if (
                 role == Membership.Role.THERAPIST
                 or commitment.visibility == Commitment.Visibility.COUPLE
             ):
-                removals.append(
-                    Removal(
-                        user_id=member_id,
-                        type=Removal.Type.COMMITMENT,
-                        object_id=commitment.id,
-                        removed_at=now,
-                    )
-                )
-    return removals
+                lost.append((member_id, Removal.Type.COMMITMENT, commitment.id))
+    now = timezone.now()
+    return [
+        Removal(user_id=member_id, type=kind, object_id=object_id, removed_at=now)
+        for member_id, kind, object_id in lost
+    ]
 
 
 @transaction.atomic

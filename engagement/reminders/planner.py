@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 
 from accounts.models import Device, User
+from engagement import chunks
 from engagement.models import (
     AwayPeriod,
     CheckIn,
@@ -96,18 +97,7 @@ def user_pages(
     chunk_size: int = CHUNK_SIZE, user_ids: Sequence[UUID | str] | None = None
 ) -> Iterator[list[User]]:
     """Candidates in pages of ``chunk_size``, by id (keyset: one query per page)."""
-    users = candidates()
-    if user_ids is not None:
-        users = users.filter(id__in=list(user_ids))
-    after: UUID | None = None
-    while True:
-        page = list((users if after is None else users.filter(id__gt=after))[:chunk_size])
-        if not page:
-            return
-        yield page
-        if len(page) < chunk_size:
-            return
-        after = page[-1].id
+    return chunks.user_pages(candidates(), chunk_size, user_ids)
 
 
 def due_user_ids(*, now: dt.datetime, chunk_size: int = CHUNK_SIZE) -> Iterator[list[str]]:

@@ -8,7 +8,8 @@ from collections import Counter
 from celery import shared_task
 from django.utils import timezone
 
-from config.celery_retry import BULK_MAIL_RETRY, PLANNER_RETRY
+from config.celery_retry import PLANNER_RETRY
+from engagement.chunks import CHUNK_TASK_OPTIONS, queue_chunks
 from engagement.reminders import delivery, planner
 
 
@@ -21,20 +22,10 @@ def send_due_reminders() -> int:
     """Every 15 minutes (beat): queue a chunk task per page of users whose hour has passed."""
     now = timezone.now()
     delivery.release_abandoned_claims(now=now)
-    queued = 0
-    for user_ids in planner.due_user_ids(now=now):
-        send_reminder_chunk.delay(user_ids)
-        queued += len(user_ids)
-    return queued
+    return queue_chunks(planner.due_user_ids(now=now), send_reminder_chunk).users
 
 
-@shared_task(
-    name="engagement.reminders.tasks.send_reminder_chunk",
-    ignore_result=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    **BULK_MAIL_RETRY,
-)
+@shared_task(name="engagement.reminders.tasks.send_reminder_chunk", **CHUNK_TASK_OPTIONS)
 def send_reminder_chunk(user_ids: list[str]) -> dict[str, int]:
     """Plan and send the reminders of these users, as of now."""
     counts: Counter[str] = Counter()

@@ -397,17 +397,17 @@ def couple_histories(
         return None if found is None else found[1]
 
     ids = list(couples)
-    # Only partners' entries can count: naming them lets PostgreSQL read the chunk's few
-    # attendance rows by index instead of hashing the whole table against the sessions.
-    partner_ids = list({p.user_id for couple in couples.values() for p in couple.partners})
+    # The entries (attendance, feedback) on the chunk's sessions within the envelope. Only
+    # partners' entries can count: naming them lets PostgreSQL read the chunk's few attendance
+    # rows by index instead of hashing the whole table against the sessions.
+    session_entries = Q(
+        session__couple_id__in=ids,
+        session__starts_at__gte=first_instant,
+        session__starts_at__lt=end_instant,
+        partner_id__in=list({p.user_id for couple in couples.values() for p in couple.partners}),
+    )
     for couple_id, partner_id, status, rating, starts_at, kind in (
-        Attendance.objects.filter(
-            session__couple_id__in=ids,
-            session__status=TherapySession.Status.COMPLETED,
-            session__starts_at__gte=first_instant,
-            session__starts_at__lt=end_instant,
-            partner_id__in=partner_ids,
-        )
+        Attendance.objects.filter(session_entries, session__status=TherapySession.Status.COMPLETED)
         .order_by()
         .values_list(
             "session__couple_id",
@@ -509,7 +509,7 @@ def couple_histories(
             t.unreported += n
             t.shared_unreported += n if is_shared else 0
 
-    _load_v11_rows(couples, tally, ids, partner_ids, first_day, end_day, first_instant, end_instant)
+    _load_v11_rows(couples, tally, ids, session_entries, first_day, end_day, end_instant)
 
     return {
         couple.id: CoupleHistory(
@@ -529,10 +529,9 @@ def _load_v11_rows(
     couples: Mapping[UUID, _Couple],
     tally: Callable[[UUID, date, UUID], _PartnerTally | None],
     ids: list[UUID],
-    partner_ids: list[UUID],
+    session_entries: Q,
     first_day: date,
     end_day: date,
-    first_instant: datetime,
     end_instant: datetime,
 ) -> None:
     """Away days, session feedback, unsafe days and goals (SPEC 5.1, v1.1), one query each."""
@@ -555,12 +554,7 @@ def _load_v11_rows(
             day += dt.timedelta(days=1)
 
     for couple_id, partner_id, session_id, starts_at, *items in (
-        SessionFeedback.objects.filter(
-            session__couple_id__in=ids,
-            session__starts_at__gte=first_instant,
-            session__starts_at__lt=end_instant,
-            partner_id__in=partner_ids,
-        )
+        SessionFeedback.objects.filter(session_entries)
         .order_by()
         .values_list(
             "session__couple_id",

@@ -38,9 +38,8 @@ from engagement.reports.weeks import (
 
 T = TypeVar("T")
 
-# What a recomputation compares: every stored result of the methodology.
-RESULT_FIELDS = (
-    "methodology",
+# What the methodology computes; a recomputation compares these and the methodology.
+SCORE_FIELDS = (
     "balance",
     "gap",
     "gap_trend",
@@ -53,23 +52,8 @@ RESULT_FIELDS = (
     "shared_gap_trend",
     "partner_views",
 )
-UPSERT_FIELDS = [
-    "methodology",
-    "computed_at",
-    "revision",
-    "balance",
-    "gap",
-    "gap_trend",
-    "less_engaged_partner",
-    "partners",
-    "flags",
-    "recommendations",
-    "shared_balance",
-    "shared_gap",
-    "shared_gap_trend",
-    "partner_views",
-    "updated_at",
-]
+RESULT_FIELDS = ("methodology", *SCORE_FIELDS)
+UPSERT_FIELDS = ["methodology", "computed_at", "revision", *SCORE_FIELDS, "updated_at"]
 
 
 @dataclass(slots=True)

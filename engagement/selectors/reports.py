@@ -375,26 +375,22 @@ def _first_records(couples: Mapping[UUID, str]) -> dict[UUID, _Firsts]:
     three grouped queries."""
     ids = list(couples)
     firsts = {couple_id: _Firsts() for couple_id in ids}
-    shared_checkin = Q(visibility=Visibility.COUPLE)
-    for couple_id, author_id, own, shared in (
-        CheckIn.objects.filter(couple_id__in=ids)
-        .order_by()
-        .values("couple_id", "author_id")
-        .annotate(own=Min("date"), shared=Min("date", filter=shared_checkin))
-        .values_list("couple_id", "author_id", "own", "shared")
-    ):
-        firsts[couple_id].add_own(author_id, own)
-        firsts[couple_id].add_shared(shared)
-    shared_commitment = Q(visibility=Commitment.Visibility.COUPLE)
-    for couple_id, owner_id, own, shared in (
-        Commitment.objects.filter(couple_id__in=ids)
-        .order_by()
-        .values("couple_id", "owner_id")
-        .annotate(own=Min("due_on"), shared=Min("due_on", filter=shared_commitment))
-        .values_list("couple_id", "owner_id", "own", "shared")
-    ):
-        firsts[couple_id].add_own(owner_id, own)
-        firsts[couple_id].add_shared(shared)
+    # Check-ins by their date, commitments by their due date: each its author's, and shared
+    # when `couple`.
+    dated: tuple[tuple[type[CheckIn | Commitment], str, str, Q], ...] = (
+        (CheckIn, "author_id", "date", Q(visibility=Visibility.COUPLE)),
+        (Commitment, "owner_id", "due_on", Q(visibility=Commitment.Visibility.COUPLE)),
+    )
+    for model, author_field, date_field, shared_rule in dated:
+        for couple_id, author_id, own, shared in (
+            model.objects.filter(couple_id__in=ids)
+            .order_by()
+            .values("couple_id", author_field)
+            .annotate(own=Min(date_field), shared=Min(date_field, filter=shared_rule))
+            .values_list("couple_id", author_field, "own", "shared")
+        ):
+            firsts[couple_id].add_own(author_id, own)
+            firsts[couple_id].add_shared(shared)
     for couple_id, kind, focus_partner_id, starts_at in (
         TherapySession.objects.filter(couple_id__in=ids)
         .order_by()

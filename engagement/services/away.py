@@ -21,6 +21,8 @@ from engagement.models.away import MAX_AWAY_DAYS
 from engagement.reports.staleness import mark_stale
 from engagement.selectors.visibility import away_audience
 from engagement.services.couples import ensure_not_ended, lock_partner_seat
+from engagement.services.edits import changed_fields
+from engagement.services.removals import removals_record
 
 
 def away_days(starts_on: date, ends_on: date) -> Iterator[date]:
@@ -100,11 +102,7 @@ def away_update(
         "reason": reason,
         "visibility": visibility,
     }
-    changed = [
-        name
-        for name, value in changes.items()
-        if value is not None and getattr(away, name) != value
-    ]
+    changed = changed_fields(away, changes)
     if not changed:
         return away
     was = (away.starts_on, away.ends_on)
@@ -126,7 +124,9 @@ def away_update(
         update_fields.append("shared_at")
     away.save(update_fields=update_fields)
     if resharing:
-        _record_removals(away, before - away_audience(away))
+        removals_record(
+            type=Removal.Type.AWAY, object_id=away.pk, lost=before - away_audience(away)
+        )
     # SPEC 5.7: every date it covered before and covers now. (Visibility changes the shared
     # balance; a reason changes nothing a report reads, but marking costs one UPDATE.)
     mark_stale(
@@ -136,18 +136,10 @@ def away_update(
     return away
 
 
-def _record_removals(away: AwayPeriod, lost: set[UUID]) -> None:
-    now = timezone.now()
-    Removal.objects.bulk_create(
-        Removal(user_id=user_id, type=Removal.Type.AWAY, object_id=away.pk, removed_at=now)
-        for user_id in lost
-    )
-
-
 @transaction.atomic
 def away_delete(*, away: AwayPeriod) -> None:
     """Delete an away period; everyone who could see it (its author included) gets a removal."""
     ensure_not_ended(away.couple)
-    _record_removals(away, away_audience(away))
+    removals_record(type=Removal.Type.AWAY, object_id=away.pk, lost=away_audience(away))
     mark_stale(couple_id=away.couple_id, dates=away_days(away.starts_on, away.ends_on))
     away.delete()

@@ -14,18 +14,12 @@ from engagement.models import Commitment, Couple, Removal
 from engagement.reports.staleness import mark_stale
 from engagement.selectors.visibility import commitment_audience
 from engagement.services.couples import ensure_not_ended
+from engagement.services.edits import changed_fields, lock_record
 from engagement.services.removals import removals_record
 
 Status = Commitment.Status
 
 RESOLUTIONS = (Status.KEPT, Status.MISSED, Status.RELEASED)
-
-
-def _lock(commitment: Commitment) -> Commitment:
-    """The commitment's row, locked, with its couple; an ended couple is read-only (409)."""
-    locked = Commitment.objects.select_for_update().select_related("couple").get(pk=commitment.pk)
-    ensure_not_ended(locked.couple)
-    return locked
 
 
 @transaction.atomic
@@ -69,13 +63,9 @@ def commitment_update(
     visibility: str | None = None,
 ) -> Commitment:
     """Edit what may change (None: unchanged); whoever loses sight of it gets a removal."""
-    commitment = _lock(commitment)
+    commitment = lock_record(commitment)
     changes = {"title": title, "details": details, "due_on": due_on, "visibility": visibility}
-    changed = [
-        name
-        for name, value in changes.items()
-        if value is not None and getattr(commitment, name) != value
-    ]
+    changed = changed_fields(commitment, changes)
     if not changed:
         return commitment
     # A new due date can move it into or out of a partnership (SPEC 1, membership periods).
@@ -111,7 +101,7 @@ def commitment_resolve(*, commitment: Commitment, status: str) -> Commitment:
     """Keep, miss or release an open commitment; the same resolution again changes nothing."""
     if status not in RESOLUTIONS:
         raise ValueError(f"Not a resolution: {status}")
-    commitment = _lock(commitment)
+    commitment = lock_record(commitment)
     if commitment.status == status:
         return commitment
     if commitment.status != Status.OPEN:

@@ -15,6 +15,7 @@ from engagement.models import Attendance, Couple, Removal, TherapySession
 from engagement.reports.staleness import local_date, mark_stale
 from engagement.selectors.visibility import session_audience
 from engagement.services.couples import ensure_not_ended
+from engagement.services.edits import changed_fields, lock_record
 from engagement.services.removals import removals_record
 
 
@@ -25,13 +26,6 @@ class AttendanceEntry:
     partner_id: UUID
     status: str
     participation: int | None
-
-
-def _lock(session: TherapySession) -> TherapySession:
-    """The session's row, locked, with its couple; an ended couple is read-only (409)."""
-    locked = TherapySession.objects.select_for_update().select_related("couple").get(pk=session.pk)
-    ensure_not_ended(locked.couple)
-    return locked
 
 
 @transaction.atomic
@@ -70,7 +64,7 @@ def session_update(
     therapist_notes: str | None = None,
 ) -> TherapySession:
     """Change what may change (None: unchanged); `kind` and `focus_partner` never do."""
-    session = _lock(session)
+    session = lock_record(session)
     before = session_audience(session)
     changes = {
         "starts_at": starts_at,
@@ -78,11 +72,7 @@ def session_update(
         "status": status,
         "therapist_notes": therapist_notes,
     }
-    changed = [
-        name
-        for name, value in changes.items()
-        if value is not None and getattr(session, name) != value
-    ]
+    changed = changed_fields(session, changes)
     if not changed:
         return session
     was_completed, started_at = session.status == TherapySession.Status.COMPLETED, session.starts_at
@@ -109,7 +99,7 @@ def session_update(
 @transaction.atomic
 def session_delete(*, session: TherapySession) -> None:
     """Delete a session; everyone who could see it gets a removal for their sync."""
-    session = _lock(session)
+    session = lock_record(session)
     audience = session_audience(session)
     removals_record(type=Removal.Type.SESSION, object_id=session.pk, lost=audience)
     # SPEC 5.7: a deleted completed session changes its week's report.
@@ -130,7 +120,7 @@ def attendance_record(
     Entries of partners not given are left as they are: a partner without a therapist records
     only their own attendance, never the other's.
     """
-    session = _lock(session)
+    session = lock_record(session)
     now = timezone.now()
     existing = {entry.partner_id: entry for entry in session.attendance.all()}
     # What partners read (statuses, the session's status) and what only therapists read

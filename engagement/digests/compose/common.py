@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
 from django.core.mail import EmailMultiAlternatives
-from django.utils import dateformat
+from django.utils import dateformat, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from accounts.models import User
 from config import emails
 from config.emails import frontend_url
 from engagement.models import Membership, WeeklyReport
@@ -153,6 +154,31 @@ def render(template: str, context: dict[str, Any]) -> RenderedDigest:
 def minimal_digest(url: str, unsubscribe_url: str) -> RenderedDigest:
     """`digest_detail: minimal`: only that the summary is ready, and the link (SPEC 7)."""
     return render("minimal-digest", {"url": url, "unsubscribe_url": unsubscribe_url})
+
+
+def user_digest(
+    user: User,
+    template: str,
+    week_start: dt.date,
+    *,
+    url: str,
+    unsubscribe_url: str,
+    context: Callable[[], dict[str, Any]],
+) -> RenderedDigest:
+    """The user's digest in their language: ``template`` with their name, the week and
+    ``context()`` (built in that language), or the minimal one linking to ``url``."""
+    with translation.override(user.language):
+        if user.digest_detail == User.DigestDetail.MINIMAL:
+            return minimal_digest(url, unsubscribe_url)
+        return render(
+            template,
+            {
+                "name": user.display_name,
+                "week_label": week_label(week_start),
+                **context(),
+                "unsubscribe_url": unsubscribe_url,
+            },
+        )
 
 
 def email_message(

@@ -18,7 +18,6 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -36,10 +35,8 @@ from engagement.digests.compose.common import (
     _join,
     _known,
     _short_date,
-    minimal_digest,
-    render,
     report_url,
-    week_label,
+    user_digest,
     week_url,
 )
 from engagement.digests.sources import CHART_WEEKS, DigestSources
@@ -314,16 +311,11 @@ def partner_section(
 def partner_digest(
     user: User, sections: Sequence[PartnerSection], week_start: dt.date, unsubscribe_url: str
 ) -> RenderedDigest:
-    if user.digest_detail == User.DigestDetail.MINIMAL:
-        with translation.override(user.language):
-            return minimal_digest(week_url(week_start), unsubscribe_url)
-    with translation.override(user.language):
-        return render(
-            "partner-digest",
-            {
-                "name": user.display_name,
-                "week_label": week_label(week_start),
-                "sections": sections,
-                "unsubscribe_url": unsubscribe_url,
-            },
-        )
+    return user_digest(
+        user,
+        "partner-digest",
+        week_start,
+        url=week_url(week_start),
+        unsubscribe_url=unsubscribe_url,
+        context=lambda: {"sections": sections},
+    )

@@ -7,7 +7,6 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.utils import translation
 from django.utils.translation import ngettext
 
 from accounts.models import User
@@ -16,10 +15,8 @@ from engagement.digests.compose.common import (
     RenderedDigest,
     _known,
     caseload_url,
-    minimal_digest,
-    render,
     report_url,
-    week_label,
+    user_digest,
 )
 from engagement.digests.sources import DigestSources
 from engagement.models import Couple, Membership, WeeklyReport
@@ -99,19 +96,16 @@ def caseload_rows(
 def therapist_digest(
     user: User, rows: Sequence[CaseloadRow], week_start: dt.date, unsubscribe_url: str
 ) -> RenderedDigest:
-    if user.digest_detail == User.DigestDetail.MINIMAL:
-        with translation.override(user.language):
-            return minimal_digest(caseload_url(), unsubscribe_url)
-    with translation.override(user.language):
-        return render(
-            "therapist-digest",
-            {
-                "name": user.display_name,
-                "week_label": week_label(week_start),
-                "rows": rows,
-                "with_new_flags": sum(1 for row in rows if row.new_flags),
-                "safety_line": _safety_line(sum(1 for row in rows if row.safety_signal)),
-                "caseload_url": caseload_url(),
-                "unsubscribe_url": unsubscribe_url,
-            },
-        )
+    return user_digest(
+        user,
+        "therapist-digest",
+        week_start,
+        url=caseload_url(),
+        unsubscribe_url=unsubscribe_url,
+        context=lambda: {
+            "rows": rows,
+            "with_new_flags": sum(1 for row in rows if row.new_flags),
+            "safety_line": _safety_line(sum(1 for row in rows if row.safety_signal)),
+            "caseload_url": caseload_url(),
+        },
+    )

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from engagement.chunks import queue_chunks
 from engagement.digests import delivery, pipeline, schedule
 from engagement.digests.tasks import send_digest_chunk
 from engagement.management.commands.compute_reports import monday
@@ -48,14 +49,16 @@ class Command(LedgerSendCommand):
         which = f"the week of {week}" if week else "each recipient's last completed week"
         self.report_released(delivery.release_abandoned_claims(now=now))
         if run_async:
-            users = chunks = 0
-            for page in schedule.user_pages(pipeline.CHUNK_SIZE):
-                send_digest_chunk.delay(
-                    [str(user.id) for user in page], week.isoformat() if week else None, False
-                )
-                users += len(page)
-                chunks += 1
-            self.stdout.write(f"Queued digests of {which} for {users} user(s) in {chunks} task(s).")
+            pages = schedule.user_pages(pipeline.CHUNK_SIZE)
+            queued = queue_chunks(
+                ([str(user.id) for user in page] for page in pages),
+                send_digest_chunk,
+                week.isoformat() if week else None,
+                False,
+            )
+            self.stdout.write(
+                f"Queued digests of {which} for {queued.users} user(s) in {queued.tasks} task(s)."
+            )
             return
         counts: Counter[str] = Counter()
         for page in schedule.user_pages(pipeline.CHUNK_SIZE):

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from engagement.chunks import queue_chunks
 from engagement.management.sending import LedgerSendCommand
 from engagement.reminders import delivery, planner
 from engagement.reminders.tasks import send_reminder_chunk
@@ -34,12 +35,10 @@ class Command(LedgerSendCommand):
         now = timezone.now()
         self.report_released(delivery.release_abandoned_claims(now=now))
         if run_async:
-            users = chunks = 0
-            for user_ids in planner.due_user_ids(now=now):
-                send_reminder_chunk.delay(user_ids)
-                users += len(user_ids)
-                chunks += 1
-            self.stdout.write(f"Queued reminders for {users} user(s) in {chunks} task(s).")
+            queued = queue_chunks(planner.due_user_ids(now=now), send_reminder_chunk)
+            self.stdout.write(
+                f"Queued reminders for {queued.users} user(s) in {queued.tasks} task(s)."
+            )
             return
         counts: Counter[str] = Counter()
         for page in planner.user_pages():

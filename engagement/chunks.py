@@ -1,0 +1,58 @@
+"""Sending to users chunk by chunk, as the digests and the reminders do: users walked in pages,
+one Celery task queued per page, and the options those chunk tasks share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Final, NamedTuple
+from uuid import UUID
+
+from celery import Task
+from django.db.models import QuerySet
+
+from accounts.models import User
+from config.celery_retry import BULK_MAIL_RETRY
+
+# Only a failure to reach the mail server escapes a chunk, before any row is claimed; each
+# message's own failures are kept on its ledger row and retried from there. The ledger makes a
+# second run harmless (claimed or sent rows are skipped), so a chunk whose worker died goes back
+# to the queue at once instead of waiting for the next quarter-hour.
+CHUNK_TASK_OPTIONS: Final[dict[str, Any]] = {
+    "ignore_result": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    **BULK_MAIL_RETRY,
+}
+
+
+class Queued(NamedTuple):
+    users: int
+    tasks: int
+
+
+def user_pages(
+    users: QuerySet[User], chunk_size: int, user_ids: Sequence[UUID | str] | None = None
+) -> Iterator[list[User]]:
+    """``users`` (only ``user_ids`` when given) in pages of ``chunk_size``, by id (keyset: one
+    query per page)."""
+    if user_ids is not None:
+        users = users.filter(id__in=list(user_ids))
+    after: UUID | None = None
+    while True:
+        page = list((users if after is None else users.filter(id__gt=after))[:chunk_size])
+        if not page:
+            return
+        yield page
+        if len(page) < chunk_size:
+            return
+        after = page[-1].id
+
+
+def queue_chunks(pages: Iterable[list[str]], chunk_task: Task, *args: Any) -> Queued:
+    """Queue ``chunk_task`` once per page of user ids, with ``args`` after the ids."""
+    users = tasks = 0
+    for user_ids in pages:
+        chunk_task.delay(user_ids, *args)
+        users += len(user_ids)
+        tasks += 1
+    return Queued(users, tasks)
