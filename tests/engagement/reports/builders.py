@@ -22,6 +22,44 @@ from engagement.models import (
 )
 from tests.factories import make_couple
 
+# A partner's figures in a report, in SPEC 5.2's order: a week of a partner who attended their
+# one session with full participation, checked in on 4 days against a target of 4 and kept
+# their one promise, and rated nothing. Tests name where theirs differ.
+ENGAGED_FIGURES: dict[str, Any] = {
+    "engagement_score": 100.0,
+    "attendance_rate": 1.0,
+    "participation": 1.0,
+    "checkin_rate": 1.0,
+    "follow_through": 1.0,
+    "sessions_expected": 1,
+    "sessions_attended": 1,
+    "checkin_days": 4,
+    "away_days": 0,
+    "commitments_due": 1,
+    "commitments_kept": 1,
+    "commitments_missed": 0,
+    "commitments_unreported": 0,
+    "unsafe_days": 0,
+    "alliance": None,
+    "mood_avg": None,
+    "effort_avg": None,
+    "connection_avg": None,
+    "resentment_avg": None,
+    "wellbeing_avg": None,
+}
+
+
+def figures(**values: Any) -> dict[str, Any]:
+    """A partner's figures (SPEC 5.2): the engaged week's, but for ``values``."""
+    unknown = set(values) - set(ENGAGED_FIGURES)
+    assert not unknown, f"no such figure: {sorted(unknown)}"
+    return {**ENGAGED_FIGURES, **values}
+
+
+def partner_entry(partner: User, **values: Any) -> dict[str, Any]:
+    """A partner's entry of a report (SPEC 5.2): their id and `figures`."""
+    return {"partner": str(partner.pk), **figures(**values)}
+
 
 def couple_in(
     timezone: str = "UTC",

@@ -29,6 +29,7 @@ from tests.engagement.reports.builders import (
     checkin,
     commitment,
     couple_in,
+    partner_entry,
     session,
     status_change,
 )
@@ -119,29 +120,7 @@ def test_a_report_is_stored_exactly_as_scoring_computes_it() -> None:
     report = report_of(couple)
     assert report.methodology == "v1.1"
     assert report.gap_trend == "stable"
-    assert report.partners[0] == {
-        "partner": str(a.pk),
-        "engagement_score": 100.0,
-        "attendance_rate": 1.0,
-        "participation": 1.0,
-        "checkin_rate": 1.0,
-        "follow_through": 1.0,
-        "sessions_expected": 1,
-        "sessions_attended": 1,
-        "checkin_days": 4,
-        "away_days": 0,
-        "commitments_due": 1,
-        "commitments_kept": 1,
-        "commitments_missed": 0,
-        "commitments_unreported": 0,
-        "unsafe_days": 0,
-        "alliance": None,
-        "mood_avg": None,
-        "effort_avg": None,
-        "connection_avg": None,
-        "resentment_avg": None,
-        "wellbeing_avg": 4.0,
-    }
+    assert report.partners[0] == partner_entry(a, wellbeing_avg=4.0)
     assert report.recommendations == [
         {"code": "assess_commitment", "partner": str(b.pk)},
         {"code": "consider_individual_sessions", "partner": str(b.pk)},
