@@ -45,6 +45,14 @@ def on_commit(django_capture_on_commit_callbacks: Any) -> Callable[[], Any]:
     return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
+def asked_therapist(couple: Couple, partner: User, **fields: Any) -> tuple[Invitation, str]:
+    """A therapist invitation ``partner`` sent, as the service stores one: waiting for the
+    other partner's approval (SPEC section 1, "Roles")."""
+    return make_invitation(
+        couple=couple, invited_by=partner, role="therapist", approvals=[], **fields
+    )
+
+
 def couple_with_one_partner() -> tuple[Couple, User, User]:
     """A couple with a therapist and one partner: one partner slot is free."""
     couple, partner, other, therapist = make_couple()
@@ -447,7 +455,7 @@ def test_the_other_partner_lists_a_therapist_invitation_waiting_for_their_approv
     client_for: ClientFor,
 ) -> None:
     couple, partner, other, _none = make_couple(therapist=False)
-    asked, _ = make_invitation(couple=couple, invited_by=partner, role="therapist", approvals=[])
+    asked, _ = asked_therapist(couple, partner)
 
     response = client_for(other).get(INVITATIONS)
 
@@ -491,9 +499,7 @@ def test_listing_invitations_takes_the_same_few_queries_whatever_the_page_size(
     couple, partner, other, _none = make_couple(therapist=False)
     for n in range(10):
         inviter = partner if n % 2 else other
-        make_invitation(
-            couple=couple, invited_by=inviter, role="therapist", approvals=[], email=f"{n}@x.org"
-        )
+        asked_therapist(couple, inviter, email=f"{n}@x.org")
     therapist = TherapistFactory.create()
     Membership.objects.create(couple=couple, user=therapist, role="therapist")
     client = client_for(therapist if reader == "therapist" else partner)
@@ -790,9 +796,7 @@ def test_the_other_partner_declines_a_therapist_invitation_by_revoking_it(
     client_for: ClientFor,
 ) -> None:
     couple, partner, other, _none = make_couple(therapist=False)
-    invitation, _token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    invitation, _token = asked_therapist(couple, partner)
 
     response = client_for(other).post(revoke_url(invitation))
 
@@ -888,9 +892,7 @@ def couple_with_one_partner_and_no_therapist() -> tuple[Couple, User, None]:
 
 def test_the_other_partner_approves_a_therapist_invitation(client_for: ClientFor) -> None:
     couple, partner, other, _none = make_couple(therapist=False)
-    invitation, _token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    invitation, _token = asked_therapist(couple, partner)
 
     with time_machine.travel("2026-12-01T10:00:00Z", tick=False):
         response = client_for(other).post(approve_url(invitation))
@@ -907,9 +909,7 @@ def test_the_other_partner_approves_a_therapist_invitation(client_for: ClientFor
 
 def test_approving_again_changes_nothing(client_for: ClientFor) -> None:
     couple, partner, other, _none = make_couple(therapist=False)
-    invitation, _token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    invitation, _token = asked_therapist(couple, partner)
     client = client_for(other)
     first = client.post(approve_url(invitation)).json()
     invitation.refresh_from_db()
@@ -927,9 +927,7 @@ def test_the_inviter_cannot_approve_their_own_therapist_invitation(
     client_for: ClientFor,
 ) -> None:
     couple, partner, _other, _none = make_couple(therapist=False)
-    invitation, _token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    invitation, _token = asked_therapist(couple, partner)
 
     response = client_for(partner).post(approve_url(invitation))
 
@@ -940,9 +938,7 @@ def test_the_inviter_cannot_approve_their_own_therapist_invitation(
 
 def test_a_therapist_does_not_approve_invitations(client_for: ClientFor) -> None:
     couple, partner, _other, therapist = make_couple()
-    invitation, _token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[], status="revoked"
-    )
+    invitation, _token = asked_therapist(couple, partner, status="revoked")
 
     response = client_for(therapist).post(approve_url(invitation))
 
@@ -951,9 +947,7 @@ def test_a_therapist_does_not_approve_invitations(client_for: ClientFor) -> None
 
 def test_an_outsider_cannot_find_an_invitation_to_approve(client_for: ClientFor) -> None:
     couple, partner, _other, _none = make_couple(therapist=False)
-    invitation, _token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    invitation, _token = asked_therapist(couple, partner)
     _c, outsider, _o, _t = make_couple()
 
     response = client_for(outsider).post(approve_url(invitation))
@@ -983,9 +977,7 @@ def test_only_a_pending_invitation_can_be_approved(client_for: ClientFor, status
         if status == "revoked"
         else {"expires_at": timezone.now() - timedelta(seconds=1)}
     )
-    invitation, _token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[], **fields
-    )
+    invitation, _token = asked_therapist(couple, partner, **fields)
 
     response = client_for(other).post(approve_url(invitation))
 
@@ -999,9 +991,7 @@ def test_accepting_before_the_other_partner_approved_answers_approval_pending(
     client_for: ClientFor,
 ) -> None:
     couple, partner, _other, _none = make_couple(therapist=False)
-    invitation, token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    invitation, token = asked_therapist(couple, partner)
     therapist = TherapistFactory.create()
 
     response = client_for(therapist).post(ACCEPT, {"token": token})
@@ -1015,9 +1005,7 @@ def test_accepting_before_the_other_partner_approved_answers_approval_pending(
 
 def test_once_approved_the_therapist_invitation_is_accepted(client_for: ClientFor) -> None:
     couple, partner, other, _none = make_couple(therapist=False)
-    invitation, token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    invitation, token = asked_therapist(couple, partner)
     client_for(other).post(approve_url(invitation))
     therapist = TherapistFactory.create()
 
@@ -1031,9 +1019,7 @@ def test_a_sole_partners_therapist_invitation_needs_no_one_elses_approval(
     client_for: ClientFor,
 ) -> None:
     couple, partner, _none = couple_with_one_partner_and_no_therapist()
-    _invitation, token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    _invitation, token = asked_therapist(couple, partner)
 
     response = client_for(TherapistFactory.create()).post(ACCEPT, {"token": token})
 
@@ -1045,9 +1031,7 @@ def test_a_partner_joining_revokes_the_therapist_invitations_partners_sent(
 ) -> None:
     # The request asked the partners of its time; a new partnership asks again.
     couple, partner, _none = couple_with_one_partner_and_no_therapist()
-    asked, _token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    asked, _token = asked_therapist(couple, partner)
     _partner_invitation, token = make_invitation(
         couple=couple, invited_by=partner, email="p@example.com"
     )
@@ -1081,9 +1065,7 @@ def test_a_newcomer_approves_what_is_asked_after_they_joined(client_for: ClientF
 
 def test_an_approval_is_not_needed_from_a_partner_who_left(client_for: ClientFor) -> None:
     couple, partner, other, _none = make_couple(therapist=False)
-    _invitation, token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    _invitation, token = asked_therapist(couple, partner)
     client_for(other).post(f"/api/v1/couples/{couple.pk}/leave/")
 
     response = client_for(TherapistFactory.create()).post(ACCEPT, {"token": token})
@@ -1099,12 +1081,8 @@ def test_when_a_therapist_joins_the_invitations_partners_sent_are_revoked(
 ) -> None:
     couple, partner, _none = couple_with_one_partner_and_no_therapist()
     spare, _ = make_invitation(couple=couple, invited_by=partner, role="partner")
-    second_therapist, _ = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[], email="b@example.com"
-    )
-    _used, token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    second_therapist, _ = asked_therapist(couple, partner, email="b@example.com")
+    _used, token = asked_therapist(couple, partner)
 
     assert client_for(TherapistFactory.create()).post(ACCEPT, {"token": token}).status_code == 200
 
@@ -1147,9 +1125,7 @@ def test_a_former_partner_never_becomes_the_couples_therapist(client_for: Client
     couple, partner, _none = couple_with_one_partner_and_no_therapist()
     former_partner = Membership.objects.get(couple=couple, left_at__isnull=False).user
     User.objects.filter(pk=former_partner.pk).update(is_therapist=True)  # granted since
-    _invitation, token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    _invitation, token = asked_therapist(couple, partner)
 
     response = client_for(User.objects.get(pk=former_partner.pk)).post(ACCEPT, {"token": token})
 
@@ -1163,9 +1139,7 @@ def test_a_current_partner_who_is_a_therapist_cannot_join_as_the_couples_therapi
 ) -> None:
     couple, partner, other, _none = make_couple(therapist=False)
     User.objects.filter(pk=other.pk).update(is_therapist=True)
-    invitation, token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    invitation, token = asked_therapist(couple, partner)
     client_for(other).post(approve_url(invitation))
 
     response = client_for(User.objects.get(pk=other.pk)).post(ACCEPT, {"token": token})
@@ -1213,9 +1187,7 @@ def test_a_partner_whose_therapist_invitation_was_accepted_is_promised_no_undo(
     client_for: ClientFor, on_commit: Callable[[], Any]
 ) -> None:
     couple, partner, _none = couple_with_one_partner_and_no_therapist()
-    _invitation, token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    _invitation, token = asked_therapist(couple, partner)
 
     with on_commit():
         client_for(TherapistFactory.create()).post(ACCEPT, {"token": token})
