@@ -4,7 +4,7 @@ and that the other partner learns nothing of it (SPEC section 2)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,16 +18,10 @@ from tests.conftest import World
 from tests.engagement.reports.test_reports_api import stored_report
 from tests.errors import errors
 
-pytestmark = pytest.mark.django_db
+# The clock stands still on a Wednesday (tests/engagement/conftest.py) in every test here.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 ClientFor = Callable[[User | None], APIClient]
-NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)  # a Wednesday
-
-
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 def _goal(world: World) -> str:
