@@ -122,6 +122,17 @@ def compute_reports_now() -> None:
     call_command("compute_reports", stdout=io.StringIO())
 
 
+def minutes_later(minutes: int) -> Any:
+    """The clock frozen ``minutes`` after NOW, when the apps wrote."""
+    return time_machine.travel(NOW + dt.timedelta(minutes=minutes), tick=False)
+
+
+def compute_reports_after_writes() -> None:
+    """The hourly run, five minutes after the apps wrote."""
+    with minutes_later(5):
+        compute_reports_now()
+
+
 def entry(body: Any, partner: User) -> Any:
     [found] = [p for p in body["partners"] if p["partner"] == str(partner.pk)]
     return found
@@ -155,10 +166,9 @@ def test_split_alliance_from_feedback_given_through_the_api(client_for: ClientFo
             apps.feedback(apps.a, session, pa)
             apps.feedback(apps.b, session, pb)
             sessions.append(session)
-    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
-        compute_reports_now()
+    compute_reports_after_writes()
 
-    with time_machine.travel(NOW + dt.timedelta(minutes=10), tick=False):
+    with minutes_later(10):
         body = apps.report(apps.therapist)
         mine = {p: apps.report(p) for p in (apps.a, apps.b)}
 
@@ -205,10 +215,9 @@ def test_low_alliance_from_feedback_given_through_the_api(client_for: ClientFor)
             session = apps.joint(week(n) + dt.timedelta(days=2))
             apps.feedback(apps.a, session, pa)
             sessions.append(session)
-    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
-        compute_reports_now()
+    compute_reports_after_writes()
 
-    with time_machine.travel(NOW + dt.timedelta(minutes=10), tick=False):
+    with minutes_later(10):
         body = apps.report(apps.therapist)
         earlier = apps.report(apps.therapist, week(1))
 
@@ -299,9 +308,8 @@ def test_a_safety_answer_reaches_the_therapist_and_withholds_the_advice(
         None,
     )
 
-    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
-        compute_reports_now()
-    with time_machine.travel(NOW + dt.timedelta(minutes=10), tick=False):
+    compute_reports_after_writes()
+    with minutes_later(10):
         body = apps.report(apps.therapist)
         mine = {p: apps.report(p) for p in (apps.a, apps.b)}
 
@@ -329,16 +337,15 @@ def test_an_unacknowledged_alert_leads_the_caseload_until_acknowledged(
         # lopsided: b absent: 100 and 0, gap 100 (one week only: no streak, no flag).
         lopsided.open_with_both(name="lopsided", target=0)
         lopsided.joint(W + dt.timedelta(days=1), b="absent")
-    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
-        compute_reports_now()
+    compute_reports_after_writes()
     # Yesterday, in the current week (not reported): alerted's b answers.
-    with time_machine.travel(NOW + dt.timedelta(minutes=10), tick=False):
+    with minutes_later(10):
         alerted.answer(
             alerted.b, NOW.date() - dt.timedelta(days=1), "private", mood=2, afraid_or_hurt=True
         )
 
     def caseload() -> list[tuple[str, str]]:
-        with time_machine.travel(NOW + dt.timedelta(minutes=20), tick=False):
+        with minutes_later(20):
             body = alerted.ok(client_for(therapist).get("/api/v1/caseload/"), 200)
         return [(row["name"], row["urgency"]) for row in body["results"]]
 
@@ -346,7 +353,7 @@ def test_an_unacknowledged_alert_leads_the_caseload_until_acknowledged(
     assert alerted.report(therapist)["flags"] == []
     assert caseload()[0] == ("alerted", "safety")
 
-    with time_machine.travel(NOW + dt.timedelta(minutes=15), tick=False):
+    with minutes_later(15):
         [alert] = alerted.ok(client_for(therapist).get("/api/v1/safety-alerts/"), 200)["results"]
         alerted.ok(
             client_for(therapist).post(f"/api/v1/safety-alerts/{alert['id']}/acknowledge/"), 200
@@ -374,9 +381,8 @@ def test_away_periods_pro_rate_the_checkin_target(client_for: ClientFor) -> None
         apps.away(apps.b, W, W + dt.timedelta(days=2), "therapist")
         apps.away(apps.b, W + dt.timedelta(days=3), W + dt.timedelta(days=3), "couple")
         apps.answer(apps.b, W + dt.timedelta(days=4), "couple", mood=3)
-    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
-        compute_reports_now()
-    with time_machine.travel(NOW + dt.timedelta(minutes=10), tick=False):
+    compute_reports_after_writes()
+    with minutes_later(10):
         body = apps.report(apps.therapist)
         mine_a = apps.report(apps.a)
         mine_b = apps.report(apps.b)
