@@ -82,12 +82,25 @@ def _checkin_path(world: World, o: Objects) -> str:
     return f"/api/v1/checkins/{o.checkin.date}/?couple={world.couple.pk}"
 
 
+# Every list answers anyone signed in, holding only what they may see (the test after the
+# tables); anonymous callers get 401.
+LISTS = {
+    "sessions": "/api/v1/sessions/",
+    "commitments": "/api/v1/commitments/",
+    "check-ins": "/api/v1/checkins/",
+    "removals": "/api/v1/removals/",
+}
+
+
+def _get(path: str) -> Build:
+    return lambda w, o: ("get", path, None)
+
+
 READS: dict[str, tuple[Build, tuple[int, ...]]] = {
+    **{
+        f"list {name}": (_get(path), (401, 200, 200, 200, 200, 200)) for name, path in LISTS.items()
+    },
     #                                    anonymous outsider partner other therapist other_th
-    "list sessions": (
-        lambda w, o: ("get", "/api/v1/sessions/", None),
-        (401, 200, 200, 200, 200, 200),
-    ),
     "read a joint session": (
         lambda w, o: ("get", f"/api/v1/sessions/{o.joint.pk}/", None),
         (401, 404, 200, 200, 200, 404),
@@ -95,10 +108,6 @@ READS: dict[str, tuple[Build, tuple[int, ...]]] = {
     "read partner's individual session": (
         lambda w, o: ("get", f"/api/v1/sessions/{o.individual.pk}/", None),
         (401, 404, 200, 404, 200, 404),
-    ),
-    "list commitments": (
-        lambda w, o: ("get", "/api/v1/commitments/", None),
-        (401, 200, 200, 200, 200, 200),
     ),
     "read a couple-visible commitment": (
         lambda w, o: ("get", f"/api/v1/commitments/{o.shared.pk}/", None),
@@ -108,20 +117,22 @@ READS: dict[str, tuple[Build, tuple[int, ...]]] = {
         lambda w, o: ("get", f"/api/v1/commitments/{o.hidden.pk}/", None),
         (401, 404, 200, 404, 200, 404),
     ),
-    "list check-ins": (
-        lambda w, o: ("get", "/api/v1/checkins/", None),
-        (401, 200, 200, 200, 200, 200),
-    ),
     # The by-date route is always the caller's own check-in: nobody else's is there.
     "read partner's check-in by date": (
         lambda w, o: ("get", _checkin_path(w, o), None),
         (401, 404, 200, 404, 404, 404),
     ),
-    "list removals": (
-        lambda w, o: ("get", "/api/v1/removals/", None),
-        (401, 200, 200, 200, 200, 200),
-    ),
 }
+
+
+def _resolve(action: str, commitment: str) -> Build:
+    """Keep, miss or release the `shared` or `hidden` commitment."""
+    return lambda w, o: (
+        "post",
+        f"/api/v1/commitments/{getattr(o, commitment).pk}/{action}/",
+        None,
+    )
+
 
 WRITES: dict[str, tuple[Build, tuple[int, ...]]] = {
     #                                    anonymous outsider partner other therapist other_th
@@ -167,18 +178,13 @@ WRITES: dict[str, tuple[Build, tuple[int, ...]]] = {
         lambda w, o: ("patch", f"/api/v1/commitments/{o.shared.pk}/", {"title": "Walk twice"}),
         (401, 404, 200, 403, 200, 404),
     ),
-    "keep partner's commitment": (
-        lambda w, o: ("post", f"/api/v1/commitments/{o.shared.pk}/keep/", None),
-        (401, 404, 200, 403, 200, 404),
-    ),
-    "miss partner's commitment": (
-        lambda w, o: ("post", f"/api/v1/commitments/{o.shared.pk}/miss/", None),
-        (401, 404, 200, 403, 200, 404),
-    ),
-    "release partner's commitment": (
-        lambda w, o: ("post", f"/api/v1/commitments/{o.shared.pk}/release/", None),
-        (401, 404, 200, 403, 200, 404),
-    ),
+    **{
+        f"{action} partner's commitment": (
+            _resolve(action, "shared"),
+            (401, 404, 200, 403, 200, 404),
+        )
+        for action in ("keep", "miss", "release")
+    },
     "renew partner's commitment": (
         lambda w, o: (
             "post",
@@ -188,7 +194,7 @@ WRITES: dict[str, tuple[Build, tuple[int, ...]]] = {
         (401, 404, 201, 403, 201, 404),
     ),
     "keep partner's therapist-only commitment": (
-        lambda w, o: ("post", f"/api/v1/commitments/{o.hidden.pk}/keep/", None),
+        _resolve("keep", "hidden"),
         (401, 404, 200, 404, 200, 404),
     ),
     # Each partner puts their own check-in: partner replaces theirs (200), the other partner
@@ -263,9 +269,9 @@ def test_lists_hold_only_what_each_actor_may_see(world: World, client_for: Clien
     for actor, (sessions, commitments, checkins) in visible.items():
         client = client_for(world.actor(actor))
         for path, expected in (
-            ("/api/v1/sessions/", sessions),
-            ("/api/v1/commitments/", commitments),
-            ("/api/v1/checkins/", checkins),
+            (LISTS["sessions"], sessions),
+            (LISTS["commitments"], commitments),
+            (LISTS["check-ins"], checkins),
         ):
             listed = {r["id"] for r in client.get(path).json()["results"]}
             assert listed == {str(pk) for pk in expected}, (actor, path)
@@ -338,6 +344,6 @@ def test_former_and_later_partners_list_nothing_from_before(
     newcomer = _change_partners(world)
     for actor in (world.other_partner, newcomer):
         client = client_for(actor)
-        for path in ("/api/v1/sessions/", "/api/v1/commitments/", "/api/v1/checkins/"):
+        for path in (LISTS["sessions"], LISTS["commitments"], LISTS["check-ins"]):
             for params in ({}, {"updated_since": "2000-01-01T00:00:00Z"}):
                 assert client.get(path, params).json()["results"] == [], (actor, path)
