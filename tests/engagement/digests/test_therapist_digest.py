@@ -7,10 +7,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
-import time_machine
 
 from accounts.models import User
-from engagement.digests.tasks import send_due_digests
 from engagement.models import Couple, WeeklyReport
 from tests.engagement.digests.builders import (
     FRONTEND_URL,
@@ -18,6 +16,7 @@ from tests.engagement.digests.builders import (
     WEEK,
     figures,
     local,
+    send_digests_at,
     store_report,
 )
 from tests.engagement.digests.conftest import RefusingMailbox
@@ -33,8 +32,7 @@ def flag(code: str, partner: User, **evidence: Any) -> dict[str, Any]:
 
 
 def send() -> None:
-    with time_machine.travel(local(NEXT_MONDAY, 8), tick=False):
-        send_due_digests()
+    send_digests_at(local(NEXT_MONDAY, 8))
 
 
 @pytest.fixture
