@@ -61,6 +61,18 @@ def partner_entry(partner: User, **values: Any) -> dict[str, Any]:
     return {"partner": str(partner.pk), **figures(**values)}
 
 
+def partner_view(
+    partner: User, without_participation: float | None, shared: float | None
+) -> dict[str, Any]:
+    """A partner's own scores beside the full ones (SPEC 5.6): their score without
+    participation, and their shared engagement score."""
+    return {
+        "partner": str(partner.pk),
+        "engagement_score_without_participation": without_participation,
+        "shared_engagement_score": shared,
+    }
+
+
 def couple_in(
     timezone: str = "UTC",
     *,

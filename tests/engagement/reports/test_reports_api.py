@@ -19,6 +19,7 @@ from tests.engagement.reports.builders import (
     checkin,
     couple_in,
     figures,
+    partner_view,
     session,
     status_change,
 )
@@ -77,18 +78,7 @@ def stored_report(
         shared_balance="leaning",
         shared_gap=20.0,
         shared_gap_trend="stable",
-        partner_views=[
-            {
-                "partner": str(first.pk),
-                "engagement_score_without_participation": 85.0,
-                "shared_engagement_score": 50.0,
-            },
-            {
-                "partner": str(second.pk),
-                "engagement_score_without_participation": 30.0,
-                "shared_engagement_score": 30.0,
-            },
-        ],
+        partner_views=[partner_view(first, 85.0, 50.0), partner_view(second, 30.0, 30.0)],
     )
 
 
