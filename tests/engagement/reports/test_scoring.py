@@ -528,42 +528,21 @@ def test_three_weeks_below_40_is_a_low_engagement_streak() -> None:
     ]
 
 
-def test_a_score_of_exactly_40_breaks_a_low_engagement_streak() -> None:
-    history = [
-        scores_week(2, (100, 100), (40, 100)),
-        scores_week(1, (100, 100), (0, 1)),
-        scores_week(0, (100, 100), (0, 1)),
-    ]
-
-    assert "low_engagement_streak" not in [code for code, _ in codes(history)]
-
-
-def test_a_score_rounding_up_to_40_breaks_a_low_engagement_streak() -> None:
-    history = [
-        scores_week(2, (100, 100), (3996, 10000)),  # 39.96 is shown, and counted, as 40.0
-        scores_week(1, (100, 100), (0, 1)),
-        scores_week(0, (100, 100), (0, 1)),
-    ]
-
-    assert "low_engagement_streak" not in [code for code, _ in codes(history)]
-
-
-def test_a_null_score_is_not_below_40() -> None:
-    history = [
-        week(2, engaged("a"), PartnerWeekInput("b", commitments_unreported=1)),
-        scores_week(1, (100, 100), (0, 1)),
-        scores_week(0, (100, 100), (0, 1)),
-    ]
-
-    assert "low_engagement_streak" not in [code for code, _ in codes(history)]
-
-
-def test_a_week_missing_from_history_breaks_a_low_engagement_streak() -> None:
-    history = [
-        scores_week(3, (100, 100), (0, 1)),
-        scores_week(1, (100, 100), (0, 1)),
-        scores_week(0, (100, 100), (0, 1)),
-    ]
+@pytest.mark.parametrize(
+    "first",
+    [
+        pytest.param(scores_week(2, (100, 100), (40, 100)), id="a score of exactly 40"),
+        # 39.96 is shown, and counted, as 40.0
+        pytest.param(scores_week(2, (100, 100), (3996, 10000)), id="a score rounding up to 40"),
+        pytest.param(
+            week(2, engaged("a"), PartnerWeekInput("b", commitments_unreported=1)),
+            id="a null score is not below 40",
+        ),
+        pytest.param(scores_week(3, (100, 100), (0, 1)), id="a week missing from history"),
+    ],
+)
+def test_what_breaks_a_low_engagement_streak(first: CoupleWeekInput) -> None:
+    history = [first, scores_week(1, (100, 100), (0, 1)), scores_week(0, (100, 100), (0, 1))]
 
     assert "low_engagement_streak" not in [code for code, _ in codes(history)]
 
@@ -598,22 +577,17 @@ def test_three_one_sided_weeks_with_the_same_less_engaged_partner_is_a_gap_strea
     ]
 
 
-def test_a_gap_streak_needs_the_same_less_engaged_partner() -> None:
-    history = [
-        scores_week(2, (100, 100), (50, 100)),
-        scores_week(1, (40, 100), (90, 100)),
-        scores_week(0, (40, 100), (100, 100)),
-    ]
-
-    assert codes(history) == []
-
-
-def test_a_leaning_week_breaks_a_gap_streak() -> None:
-    history = [
-        scores_week(2, (40, 100), (749, 1000)),  # gap 34.9
-        scores_week(1, (40, 100), (90, 100)),
-        scores_week(0, (40, 100), (100, 100)),
-    ]
+@pytest.mark.parametrize(
+    "first",
+    [
+        pytest.param(
+            scores_week(2, (100, 100), (50, 100)), id="a gap streak needs the same partner"
+        ),
+        pytest.param(scores_week(2, (40, 100), (749, 1000)), id="a leaning week (gap 34.9)"),
+    ],
+)
+def test_what_breaks_a_gap_streak(first: CoupleWeekInput) -> None:
+    history = [first, scores_week(1, (40, 100), (90, 100)), scores_week(0, (40, 100), (100, 100))]
 
     assert codes(history) == []
 
@@ -647,44 +621,41 @@ def test_pooled_resentment_of_3_5_and_0_75_above_earlier_is_rising() -> None:
     ]
 
 
-def test_two_recent_resentment_ratings_are_not_enough() -> None:
-    history = [week(3, resentment("a", 1, 1, 1)), week(0, resentment("a", 5, 5))]
-
-    assert codes(history) == []
-
-
-def test_two_earlier_resentment_ratings_are_not_enough() -> None:
-    history = [week(3, resentment("a", 1, 1)), week(0, resentment("a", 5, 5, 5))]
-
-    assert codes(history) == []
-
-
-def test_resentment_rising_by_less_than_0_75_is_not_flagged() -> None:
-    history = [week(2, resentment("a", 3, 3, 3)), week(0, resentment("a", 3, 4, 3, 4))]
-
-    assert codes(history) == []
-
-
-def test_resentment_below_3_5_is_not_flagged_however_much_it_rose() -> None:
-    history = [week(2, resentment("a", 1, 1, 1)), week(0, resentment("a", 3, 4, 3))]
-
-    assert codes(history) == []
-
-
-def test_resentment_ratings_are_pooled_not_averaged_week_by_week() -> None:
-    # Weekly averages 5 and 3 would average 4; the five ratings pooled average 3.4.
-    history = [
-        week(2, resentment("a", 1, 1, 1)),
-        week(1, resentment("a", 5)),
-        week(0, resentment("a", 3, 3, 3, 3)),
-    ]
-
-    assert codes(history) == []
-
-
-def test_resentment_before_w_minus_5_is_not_looked_at() -> None:
-    history = [week(6, resentment("a", 1, 1, 1)), week(0, resentment("a", 5, 5, 5))]
-
+@pytest.mark.parametrize(
+    "history",
+    [
+        pytest.param(
+            [week(3, resentment("a", 1, 1, 1)), week(0, resentment("a", 5, 5))],
+            id="two recent ratings are not enough",
+        ),
+        pytest.param(
+            [week(3, resentment("a", 1, 1)), week(0, resentment("a", 5, 5, 5))],
+            id="two earlier ratings are not enough",
+        ),
+        pytest.param(
+            [week(2, resentment("a", 3, 3, 3)), week(0, resentment("a", 3, 4, 3, 4))],
+            id="rising by less than 0.75",
+        ),
+        pytest.param(
+            [week(2, resentment("a", 1, 1, 1)), week(0, resentment("a", 3, 4, 3))],
+            id="below 3.5 however much it rose",
+        ),
+        # Weekly averages 5 and 3 would average 4; the five ratings pooled average 3.4.
+        pytest.param(
+            [
+                week(2, resentment("a", 1, 1, 1)),
+                week(1, resentment("a", 5)),
+                week(0, resentment("a", 3, 3, 3, 3)),
+            ],
+            id="ratings are pooled not averaged week by week",
+        ),
+        pytest.param(
+            [week(6, resentment("a", 1, 1, 1)), week(0, resentment("a", 5, 5, 5))],
+            id="before w-5 is not looked at",
+        ),
+    ],
+)
+def test_resentment_that_is_not_flagged(history: list[CoupleWeekInput]) -> None:
     assert codes(history) == []
 
 
@@ -720,33 +691,6 @@ def test_three_missed_and_follow_through_below_half_over_four_weeks_is_unkept() 
     ]
 
 
-def test_follow_through_of_exactly_half_is_not_unkept() -> None:
-    history = [week(3, commitments("a", 3, 2)), week(0, commitments("a", 0, 1))]
-
-    assert codes(history) == []
-
-
-def test_two_missed_commitments_are_not_a_pattern() -> None:
-    history = [week(1, commitments("a", 0, 1)), week(0, commitments("a", 0, 1))]
-
-    assert codes(history) == []
-
-
-def test_unreported_commitments_are_not_missed_ones() -> None:
-    history = [
-        week(1, commitments("a", 0, 1, commitments_unreported=3)),
-        week(0, commitments("a", 0, 1, commitments_unreported=3)),
-    ]
-
-    assert codes(history) == []
-
-
-def test_commitments_before_w_minus_3_do_not_count() -> None:
-    history = [week(4, commitments("a", 0, 5)), week(0, commitments("a", 0, 1))]
-
-    assert codes(history) == []
-
-
 def test_a_missed_renewal_of_a_missed_commitment_is_unkept() -> None:
     history = [
         week(1, commitments("a", 0, 1)),
@@ -760,12 +704,38 @@ def test_a_missed_renewal_of_a_missed_commitment_is_unkept() -> None:
     assert report.flags[0].evidence["follow_through"] == 0.6667
 
 
-def test_a_missed_renewal_in_an_earlier_week_does_not_flag_this_week() -> None:
-    history = [
-        week(1, commitments("a", 0, 1, missed_renewals_of_missed=1)),
-        week(0, commitments("a", 1, 0)),
-    ]
-
+@pytest.mark.parametrize(
+    "history",
+    [
+        pytest.param(
+            [week(3, commitments("a", 3, 2)), week(0, commitments("a", 0, 1))],
+            id="follow-through of exactly half",
+        ),
+        pytest.param(
+            [week(1, commitments("a", 0, 1)), week(0, commitments("a", 0, 1))],
+            id="two missed commitments are not a pattern",
+        ),
+        pytest.param(
+            [
+                week(1, commitments("a", 0, 1, commitments_unreported=3)),
+                week(0, commitments("a", 0, 1, commitments_unreported=3)),
+            ],
+            id="unreported commitments are not missed ones",
+        ),
+        pytest.param(
+            [week(4, commitments("a", 0, 5)), week(0, commitments("a", 0, 1))],
+            id="commitments before w-3 do not count",
+        ),
+        pytest.param(
+            [
+                week(1, commitments("a", 0, 1, missed_renewals_of_missed=1)),
+                week(0, commitments("a", 1, 0)),
+            ],
+            id="a missed renewal in an earlier week does not flag this week",
+        ),
+    ],
+)
+def test_commitments_that_are_not_unkept(history: list[CoupleWeekInput]) -> None:
     assert codes(history) == []
 
 
@@ -799,32 +769,6 @@ def test_wellbeing_a_point_below_the_mean_of_earlier_weekly_averages_is_a_declin
     ]
 
 
-def test_wellbeing_decline_needs_two_earlier_weekly_averages() -> None:
-    history = [week(2, wellbeing("a", 5, 5, 5)), week(0, wellbeing("a", 3))]
-
-    assert codes(history) == []
-
-
-def test_wellbeing_less_than_a_point_below_earlier_is_not_a_decline() -> None:
-    history = [
-        week(3, wellbeing("a", 4)),
-        week(2, wellbeing("a", 4)),
-        week(0, wellbeing("a", 3, 3, 3, 4)),  # 3.25, 0.75 below
-    ]
-
-    assert codes(history) == []
-
-
-def test_wellbeing_before_w_minus_4_is_not_looked_at() -> None:
-    history = [
-        week(5, wellbeing("a", 5)),
-        week(2, wellbeing("a", 5)),
-        week(0, wellbeing("a", 3)),
-    ]
-
-    assert codes(history) == []
-
-
 def test_wellbeing_of_2_or_less_in_two_weeks_running_is_a_decline() -> None:
     history = [week(1, wellbeing("a", 2)), week(0, wellbeing("a", 1, 3))]
 
@@ -836,15 +780,36 @@ def test_wellbeing_of_2_or_less_in_two_weeks_running_is_a_decline() -> None:
     assert report.flags[0].evidence["earlier_mean"] is None
 
 
-def test_low_wellbeing_in_one_week_only_is_not_a_decline() -> None:
-    history = [week(1, wellbeing("a", 3)), week(0, wellbeing("a", 1))]
-
-    assert codes(history) == []
-
-
-def test_low_wellbeing_with_a_gap_week_between_is_not_two_weeks_running() -> None:
-    history = [week(2, wellbeing("a", 1)), week(0, wellbeing("a", 1))]
-
+@pytest.mark.parametrize(
+    "history",
+    [
+        pytest.param(
+            [week(2, wellbeing("a", 5, 5, 5)), week(0, wellbeing("a", 3))],
+            id="a decline needs two earlier weekly averages",
+        ),
+        pytest.param(
+            [
+                week(3, wellbeing("a", 4)),
+                week(2, wellbeing("a", 4)),
+                week(0, wellbeing("a", 3, 3, 3, 4)),  # 3.25, 0.75 below
+            ],
+            id="less than a point below earlier",
+        ),
+        pytest.param(
+            [week(5, wellbeing("a", 5)), week(2, wellbeing("a", 5)), week(0, wellbeing("a", 3))],
+            id="before w-4 is not looked at",
+        ),
+        pytest.param(
+            [week(1, wellbeing("a", 3)), week(0, wellbeing("a", 1))],
+            id="low wellbeing in one week only",
+        ),
+        pytest.param(
+            [week(2, wellbeing("a", 1)), week(0, wellbeing("a", 1))],
+            id="low wellbeing with a gap week between is not two weeks running",
+        ),
+    ],
+)
+def test_wellbeing_that_is_not_a_decline(history: list[CoupleWeekInput]) -> None:
     assert codes(history) == []
 
 
