@@ -53,6 +53,14 @@ def asked_therapist(couple: Couple, partner: User, **fields: Any) -> tuple[Invit
     )
 
 
+def therapist_asked_for() -> tuple[Invitation, str, User, User]:
+    """A couple without a therapist in which ``partner`` invited one, waiting for ``other``'s
+    approval: (invitation, token, partner, other)."""
+    couple, partner, other, _none = make_couple(therapist=False)
+    invitation, token = asked_therapist(couple, partner)
+    return invitation, token, partner, other
+
+
 def couple_with_one_partner() -> tuple[Couple, User, User]:
     """A couple with a therapist and one partner: one partner slot is free."""
     couple, partner, other, therapist = make_couple()
@@ -454,8 +462,7 @@ def test_a_partner_lists_only_the_invitations_they_sent(client_for: ClientFor) -
 def test_the_other_partner_lists_a_therapist_invitation_waiting_for_their_approval(
     client_for: ClientFor,
 ) -> None:
-    couple, partner, other, _none = make_couple(therapist=False)
-    asked, _ = asked_therapist(couple, partner)
+    asked, _, _partner, other = therapist_asked_for()
 
     response = client_for(other).get(INVITATIONS)
 
@@ -795,8 +802,7 @@ def test_a_partner_revokes_their_own_invitation_in_a_couple_without_therapist(
 def test_the_other_partner_declines_a_therapist_invitation_by_revoking_it(
     client_for: ClientFor,
 ) -> None:
-    couple, partner, other, _none = make_couple(therapist=False)
-    invitation, _token = asked_therapist(couple, partner)
+    invitation, _token, _partner, other = therapist_asked_for()
 
     response = client_for(other).post(revoke_url(invitation))
 
@@ -891,8 +897,7 @@ def couple_with_one_partner_and_no_therapist() -> tuple[Couple, User, None]:
 
 
 def test_the_other_partner_approves_a_therapist_invitation(client_for: ClientFor) -> None:
-    couple, partner, other, _none = make_couple(therapist=False)
-    invitation, _token = asked_therapist(couple, partner)
+    invitation, _token, _partner, other = therapist_asked_for()
 
     with time_machine.travel("2026-12-01T10:00:00Z", tick=False):
         response = client_for(other).post(approve_url(invitation))
@@ -908,8 +913,7 @@ def test_the_other_partner_approves_a_therapist_invitation(client_for: ClientFor
 
 
 def test_approving_again_changes_nothing(client_for: ClientFor) -> None:
-    couple, partner, other, _none = make_couple(therapist=False)
-    invitation, _token = asked_therapist(couple, partner)
+    invitation, _token, _partner, other = therapist_asked_for()
     client = client_for(other)
     first = client.post(approve_url(invitation)).json()
     invitation.refresh_from_db()
@@ -926,8 +930,7 @@ def test_approving_again_changes_nothing(client_for: ClientFor) -> None:
 def test_the_inviter_cannot_approve_their_own_therapist_invitation(
     client_for: ClientFor,
 ) -> None:
-    couple, partner, _other, _none = make_couple(therapist=False)
-    invitation, _token = asked_therapist(couple, partner)
+    invitation, _token, partner, _other = therapist_asked_for()
 
     response = client_for(partner).post(approve_url(invitation))
 
@@ -946,8 +949,7 @@ def test_a_therapist_does_not_approve_invitations(client_for: ClientFor) -> None
 
 
 def test_an_outsider_cannot_find_an_invitation_to_approve(client_for: ClientFor) -> None:
-    couple, partner, _other, _none = make_couple(therapist=False)
-    invitation, _token = asked_therapist(couple, partner)
+    invitation, _token, _partner, _other = therapist_asked_for()
     _c, outsider, _o, _t = make_couple()
 
     response = client_for(outsider).post(approve_url(invitation))
@@ -990,8 +992,8 @@ def test_only_a_pending_invitation_can_be_approved(client_for: ClientFor, status
 def test_accepting_before_the_other_partner_approved_answers_approval_pending(
     client_for: ClientFor,
 ) -> None:
-    couple, partner, _other, _none = make_couple(therapist=False)
-    invitation, token = asked_therapist(couple, partner)
+    invitation, token, _partner, _other = therapist_asked_for()
+    couple = invitation.couple
     therapist = TherapistFactory.create()
 
     response = client_for(therapist).post(ACCEPT, {"token": token})
@@ -1004,8 +1006,7 @@ def test_accepting_before_the_other_partner_approved_answers_approval_pending(
 
 
 def test_once_approved_the_therapist_invitation_is_accepted(client_for: ClientFor) -> None:
-    couple, partner, other, _none = make_couple(therapist=False)
-    invitation, token = asked_therapist(couple, partner)
+    invitation, token, _partner, other = therapist_asked_for()
     client_for(other).post(approve_url(invitation))
     therapist = TherapistFactory.create()
 
@@ -1064,8 +1065,8 @@ def test_a_newcomer_approves_what_is_asked_after_they_joined(client_for: ClientF
 
 
 def test_an_approval_is_not_needed_from_a_partner_who_left(client_for: ClientFor) -> None:
-    couple, partner, other, _none = make_couple(therapist=False)
-    _invitation, token = asked_therapist(couple, partner)
+    invitation, token, _partner, other = therapist_asked_for()
+    couple = invitation.couple
     client_for(other).post(f"/api/v1/couples/{couple.pk}/leave/")
 
     response = client_for(TherapistFactory.create()).post(ACCEPT, {"token": token})
