@@ -745,7 +745,7 @@ def test_the_inviter_removes_who_joined_within_seven_days(client_for: ClientFor)
         ),
     ],
 )
-def test_a_partner_who_joined_by_invitation_is_removed_only_as_the_spec_allows(
+def test_a_removal_the_invitation_does_not_allow_is_refused(
     client_for: ClientFor, remover: str, at: str, therapist_joined: bool
 ) -> None:
     couple, inviter, invitee = joined_through_invitation(client_for)
