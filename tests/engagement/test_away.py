@@ -15,12 +15,12 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from engagement.models import AwayPeriod, Membership, Removal, WeeklyReport
 from tests.conftest import World
-from tests.engagement.conftest import NOW
+from tests.engagement.dates import NOW
 from tests.engagement.reports.test_reports_api import stored_report
 from tests.errors import errors
 from tests.factories import UserFactory
 
-# The clock stands still on a Wednesday (tests/engagement/conftest.py) in every test here.
+# The clock stands still at NOW, a Wednesday (tests/engagement/conftest.py), in every test here.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 ClientFor = Callable[[User | None], APIClient]

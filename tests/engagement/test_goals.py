@@ -18,7 +18,7 @@ from tests.conftest import World
 from tests.engagement.reports.test_reports_api import stored_report
 from tests.errors import errors
 
-# The clock stands still on a Wednesday (tests/engagement/conftest.py) in every test here.
+# The clock stands still at NOW, a Wednesday (tests/engagement/conftest.py), in every test here.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 ClientFor = Callable[[User | None], APIClient]

@@ -22,30 +22,22 @@ from engagement.models import (
 )
 from tests.factories import make_couple
 
-# A partner's figures in a report, in SPEC 5.2's order: a week of a partner who attended their
-# one session with full participation, checked in on 4 days against a target of 4 and kept
-# their one promise, and rated nothing. Tests name where theirs differ.
+# A partner's figures in a report, in SPEC 5.2's order, for the week of a partner who attended
+# their one session with full participation, checked in on 4 days against a target of 4, kept
+# their one promise and rated nothing: every rate 1, no alliance, no averages. Tests name where
+# theirs differ.
 ENGAGED_FIGURES: dict[str, Any] = {
     "engagement_score": 100.0,
-    "attendance_rate": 1.0,
-    "participation": 1.0,
-    "checkin_rate": 1.0,
-    "follow_through": 1.0,
-    "sessions_expected": 1,
-    "sessions_attended": 1,
+    **dict.fromkeys(("attendance_rate", "participation", "checkin_rate", "follow_through"), 1.0),
+    **dict.fromkeys(("sessions_expected", "sessions_attended"), 1),
     "checkin_days": 4,
     "away_days": 0,
-    "commitments_due": 1,
-    "commitments_kept": 1,
-    "commitments_missed": 0,
-    "commitments_unreported": 0,
-    "unsafe_days": 0,
+    **dict.fromkeys(("commitments_due", "commitments_kept"), 1),
+    **dict.fromkeys(("commitments_missed", "commitments_unreported", "unsafe_days"), 0),
     "alliance": None,
-    "mood_avg": None,
-    "effort_avg": None,
-    "connection_avg": None,
-    "resentment_avg": None,
-    "wellbeing_avg": None,
+    **dict.fromkeys(
+        ("mood_avg", "effort_avg", "connection_avg", "resentment_avg", "wellbeing_avg")
+    ),
 }
 
 

@@ -18,6 +18,7 @@ from engagement.reports.scoring import (
     SelfReportRatings,
 )
 from engagement.reports.weeks import LocalWeek, last_completed_week, local_week_start
+from tests.engagement.dates import LONG_AGO, W
 from tests.engagement.reports.builders import (
     away,
     checkin,
@@ -33,8 +34,6 @@ from tests.engagement.reports.builders import (
 pytestmark = pytest.mark.django_db
 
 UTC = dt.UTC
-W = dt.date(2026, 11, 16)  # a Monday
-LONG_AGO = dt.datetime(2026, 1, 1, tzinfo=UTC)
 # Well after every week these tests report on, so every week has ended.
 NOW = dt.datetime(2026, 12, 31, tzinfo=UTC)
 

@@ -25,6 +25,7 @@ from engagement.reports.tasks import (
     queue_chunks_as_found,
     schedule_weekly_reports,
 )
+from tests.engagement.dates import LONG_AGO, W
 from tests.engagement.reports.builders import (
     checkin,
     commitment,
@@ -37,8 +38,6 @@ from tests.engagement.reports.builders import (
 pytestmark = pytest.mark.django_db
 
 UTC = dt.UTC
-W = dt.date(2026, 11, 16)
-LONG_AGO = dt.datetime(2026, 1, 1, tzinfo=UTC)
 NOW = dt.datetime(2026, 12, 31, tzinfo=UTC)
 
 

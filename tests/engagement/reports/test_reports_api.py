@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from engagement.models import Couple, Membership, WeeklyReport
 from tests.conftest import ACTORS, World
+from tests.engagement.dates import NOW, W
 from tests.engagement.reports.builders import (
     checkin,
     couple_in,
@@ -29,8 +30,6 @@ pytestmark = pytest.mark.django_db
 
 ClientFor = Callable[[User | None], APIClient]
 UTC = dt.UTC
-W = dt.date(2026, 11, 16)
-NOW = dt.datetime(2026, 11, 25, 12, tzinfo=UTC)  # Wednesday of the week after W
 
 FIGURES = figures(
     engagement_score=80.0,

@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from engagement.models import WeeklyReport
 from engagement.reports.tasks import schedule_weekly_reports
+from tests.engagement.dates import W
 from tests.engagement.reports.spec_example import spec_example
 from tests.factories import TherapistFactory, UserFactory
 
@@ -27,7 +28,6 @@ pytestmark = pytest.mark.django_db
 
 ClientFor = Callable[[User | None], APIClient]
 UTC = dt.UTC
-W = dt.date(2026, 11, 16)
 
 # The shared balance (SPEC 5.6), by hand. W: the engaged partner attended the joint session
 # (1), checked in on 2 days `couple` (2/4), kept the `couple` promise (1):

@@ -24,9 +24,8 @@ from engagement.reports.scoring import (
     self_report_ratings,
     urgency_key,
 )
+from tests.engagement.dates import W
 from tests.engagement.reports.spec_example import ENGAGED, RELUCTANT, spec_example
-
-W = date(2026, 11, 16)  # the reported week, a Monday
 
 
 def week_before(n: int) -> date:

@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from engagement.models import WeeklyReport
+from tests.engagement.dates import NOW, W
 from tests.engagement.reports.builders import partner_entry
 from tests.engagement.reports.test_scenario import Couple
 from tests.factories import TherapistFactory
@@ -27,8 +28,6 @@ pytestmark = pytest.mark.django_db
 
 ClientFor = Callable[[User | None], APIClient]
 UTC = dt.UTC
-W = dt.date(2026, 11, 16)  # the reported week (a Monday)
-NOW = dt.datetime(2026, 11, 25, 12, tzinfo=UTC)  # the Wednesday after it
 
 
 def week(n: int) -> dt.date:
