@@ -8,3 +8,5 @@ import datetime as dt
 W = dt.date(2026, 11, 16)  # the reported week, a Monday
 NOW = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)  # the Wednesday after it, at noon
 LONG_AGO = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+# Well after every week the report tests look at, so every one of them has ended.
+YEAR_END = dt.datetime(2026, 12, 31, tzinfo=dt.UTC)
