@@ -72,6 +72,11 @@ def resentment(pid: str, *ratings: int) -> PartnerWeekInput:
     return PartnerWeekInput(pid, checkin_days=min(7, len(ratings)), self_reports=reports)
 
 
+def commitments(pid: str, kept: int, missed: int, **overrides: Any) -> PartnerWeekInput:
+    p = PartnerWeekInput(pid, commitments_kept=kept, commitments_missed=missed)
+    return replace(p, **overrides)
+
+
 def codes(history: list[CoupleWeekInput]) -> list[tuple[str, str | None]]:
     return [(f.code, f.partner) for f in compute_week_report(history).flags]
 
@@ -552,28 +557,99 @@ def test_both_partners_can_have_a_low_engagement_streak() -> None:
     assert codes(history) == [("low_engagement_streak", "a"), ("low_engagement_streak", "b")]
 
 
-# --- 5.4 flags: engagement gap -----------------------------------------------------------
+# --- 5.4 flags: each raised with its evidence ------------------------------------------
 
 
-def test_three_one_sided_weeks_with_the_same_less_engaged_partner_is_a_gap_streak() -> None:
-    history = [
-        scores_week(2, (50, 100), (85, 100)),
-        scores_week(1, (40, 100), (90, 100)),
-        scores_week(0, (40, 100), (100, 100)),
-    ]
-
-    report = compute_week_report(history)
-
-    assert [f.to_dict() for f in report.flags] == [
-        {
-            "code": "engagement_gap_streak",
-            "partner": "a",
-            "evidence": {
-                "weeks": ["2026-11-02", "2026-11-09", "2026-11-16"],
-                "gaps": [35.0, 50.0, 60.0],
+@pytest.mark.parametrize(
+    ("history", "flag"),
+    [
+        pytest.param(
+            [
+                scores_week(2, (50, 100), (85, 100)),
+                scores_week(1, (40, 100), (90, 100)),
+                scores_week(0, (40, 100), (100, 100)),
+            ],
+            {
+                "code": "engagement_gap_streak",
+                "partner": "a",
+                "evidence": {
+                    "weeks": ["2026-11-02", "2026-11-09", "2026-11-16"],
+                    "gaps": [35.0, 50.0, 60.0],
+                },
             },
-        }
-    ]
+            id="three one-sided weeks with the same less engaged partner is a gap streak",
+        ),
+        pytest.param(
+            [
+                week(5, resentment("a", 3, 3)),
+                week(3, resentment("a", 3, 2)),  # earlier: 3, 3, 3, 2 = 2.75
+                week(1, resentment("a", 3, 4)),
+                week(0, resentment("a", 3, 4)),  # recent: 3, 4, 3, 4 = 3.5
+            ],
+            {
+                "code": "rising_resentment",
+                "partner": "a",
+                "evidence": {
+                    "recent_weeks": ["2026-11-09", "2026-11-16"],
+                    "recent_count": 4,
+                    "recent_avg": 3.5,
+                    "earlier_weeks": ["2026-10-12", "2026-10-19", "2026-10-26", "2026-11-02"],
+                    "earlier_count": 4,
+                    "earlier_avg": 2.75,
+                },
+            },
+            id="pooled resentment of 3.5 and 0.75 above earlier is rising",
+        ),
+        pytest.param(
+            [
+                week(3, commitments("a", 1, 1)),
+                week(2, commitments("a", 0, 1)),
+                week(0, commitments("a", 1, 1)),
+            ],
+            {
+                "code": "commitments_unkept",
+                "partner": "a",
+                "evidence": {
+                    "weeks": ["2026-10-26", "2026-11-02", "2026-11-09", "2026-11-16"],
+                    "kept": 2,
+                    "missed": 3,
+                    "follow_through": 0.4,
+                    "missed_renewals_of_missed": 0,
+                },
+            },
+            id="three missed and follow-through below half over four weeks is unkept",
+        ),
+        # Weekly averages 4 and 3 have mean 3.5; this week 2.5 is 1.0 below. Pooled,
+        # the earlier ratings (4, 3, 3, 3) would average 3.25, only 0.75 above.
+        pytest.param(
+            [
+                week(4, wellbeing("a", 4)),
+                week(2, wellbeing("a", 3, 3, 3)),
+                week(0, wellbeing("a", 2, 3)),
+            ],
+            {
+                "code": "wellbeing_decline",
+                "partner": "a",
+                "evidence": {
+                    "week": "2026-11-16",
+                    "wellbeing_avg": 2.5,
+                    "previous_week_avg": None,
+                    "earlier_weeks": ["2026-10-19", "2026-11-02"],
+                    "earlier_avgs": [4.0, 3.0],
+                    "earlier_mean": 3.5,
+                },
+            },
+            id="wellbeing a point below the mean of earlier weekly averages is a decline",
+        ),
+    ],
+)
+def test_a_flag_is_raised_with_its_evidence(
+    history: list[CoupleWeekInput], flag: dict[str, Any]
+) -> None:
+    assert [f.to_dict() for f in compute_week_report(history).flags] == [flag]
+
+
+# --- 5.4 flags: engagement gap -----------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -592,32 +668,6 @@ def test_what_breaks_a_gap_streak(first: CoupleWeekInput) -> None:
 
 
 # --- 5.4 flags: rising resentment --------------------------------------------------------
-
-
-def test_pooled_resentment_of_3_5_and_0_75_above_earlier_is_rising() -> None:
-    history = [
-        week(5, resentment("a", 3, 3)),
-        week(3, resentment("a", 3, 2)),  # earlier: 3, 3, 3, 2 = 2.75
-        week(1, resentment("a", 3, 4)),
-        week(0, resentment("a", 3, 4)),  # recent: 3, 4, 3, 4 = 3.5
-    ]
-
-    report = compute_week_report(history)
-
-    assert [f.to_dict() for f in report.flags] == [
-        {
-            "code": "rising_resentment",
-            "partner": "a",
-            "evidence": {
-                "recent_weeks": ["2026-11-09", "2026-11-16"],
-                "recent_count": 4,
-                "recent_avg": 3.5,
-                "earlier_weeks": ["2026-10-12", "2026-10-19", "2026-10-26", "2026-11-02"],
-                "earlier_count": 4,
-                "earlier_avg": 2.75,
-            },
-        }
-    ]
 
 
 @pytest.mark.parametrize(
@@ -659,35 +709,6 @@ def test_resentment_that_is_not_flagged(history: list[CoupleWeekInput]) -> None:
 
 
 # --- 5.4 flags: commitments unkept -------------------------------------------------------
-
-
-def commitments(pid: str, kept: int, missed: int, **overrides: Any) -> PartnerWeekInput:
-    p = PartnerWeekInput(pid, commitments_kept=kept, commitments_missed=missed)
-    return replace(p, **overrides)
-
-
-def test_three_missed_and_follow_through_below_half_over_four_weeks_is_unkept() -> None:
-    history = [
-        week(3, commitments("a", 1, 1)),
-        week(2, commitments("a", 0, 1)),
-        week(0, commitments("a", 1, 1)),
-    ]
-
-    report = compute_week_report(history)
-
-    assert [f.to_dict() for f in report.flags] == [
-        {
-            "code": "commitments_unkept",
-            "partner": "a",
-            "evidence": {
-                "weeks": ["2026-10-26", "2026-11-02", "2026-11-09", "2026-11-16"],
-                "kept": 2,
-                "missed": 3,
-                "follow_through": 0.4,
-                "missed_renewals_of_missed": 0,
-            },
-        }
-    ]
 
 
 def test_a_missed_renewal_of_a_missed_commitment_is_unkept() -> None:
@@ -739,33 +760,6 @@ def test_commitments_that_are_not_unkept(history: list[CoupleWeekInput]) -> None
 
 
 # --- 5.4 flags: wellbeing decline --------------------------------------------------------
-
-
-def test_wellbeing_a_point_below_the_mean_of_earlier_weekly_averages_is_a_decline() -> None:
-    # Weekly averages 4 and 3 have mean 3.5; this week 2.5 is 1.0 below. Pooled,
-    # the earlier ratings (4, 3, 3, 3) would average 3.25, only 0.75 above.
-    history = [
-        week(4, wellbeing("a", 4)),
-        week(2, wellbeing("a", 3, 3, 3)),
-        week(0, wellbeing("a", 2, 3)),
-    ]
-
-    report = compute_week_report(history)
-
-    assert [f.to_dict() for f in report.flags] == [
-        {
-            "code": "wellbeing_decline",
-            "partner": "a",
-            "evidence": {
-                "week": "2026-11-16",
-                "wellbeing_avg": 2.5,
-                "previous_week_avg": None,
-                "earlier_weeks": ["2026-10-19", "2026-11-02"],
-                "earlier_avgs": [4.0, 3.0],
-                "earlier_mean": 3.5,
-            },
-        }
-    ]
 
 
 def test_wellbeing_of_2_or_less_in_two_weeks_running_is_a_decline() -> None:
