@@ -33,7 +33,7 @@ from tests.engagement.digests.builders import (
     store_report,
 )
 from tests.engagement.digests.conftest import RefusingMailbox
-from tests.engagement.digests.test_therapist_digest import couple_of, flag
+from tests.engagement.digests.test_therapist_digest import couple_of, flag, store_week
 from tests.factories import (
     CommitmentFactory,
     TherapistFactory,
@@ -157,12 +157,12 @@ def test_a_quiet_week_is_in_spanish_too(mailbox: RefusingMailbox) -> None:
 def test_a_spanish_speaking_therapists_digest_is_in_spanish(mailbox: RefusingMailbox) -> None:
     therapist = TherapistFactory.create(display_name="Dr. Rivera")
     calm, a, b = couple_of(therapist, "Calm couple")
-    store_report(calm, WEEK, [figures(a), figures(b)], balance="balanced", gap=5.0)
+    store_week(calm, a, b, balance="balanced", gap=5.0)
     held, c, d = couple_of(therapist, "Held couple", safety_hold=True)
-    store_report(
+    store_week(
         held,
-        WEEK,
-        [figures(c), figures(d)],
+        c,
+        d,
         balance="one_sided",
         gap=60.0,
         flags=[flag("low_engagement_streak", d, weeks=[], scores=[])],
