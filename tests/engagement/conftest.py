@@ -1,13 +1,19 @@
-"""Fixtures of the engagement tests: a clock that stands still on a Wednesday."""
+"""Fixtures of the engagement tests: a clock that stands still on a Wednesday, and the type of
+the `client_for` fixture (tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import time_machine
+from rest_framework.test import APIClient
 
+from accounts.models import User
 from tests.engagement.dates import NOW
+
+# An API client signed in as the user, or anonymous for None.
+ClientFor = Callable[[User | None], APIClient]
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ of queries whatever the page size; a write that fails half-way leaves nothing be
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from unittest import mock
@@ -18,9 +17,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import User
 from engagement.models import Attendance, CheckIn, Commitment, Removal, TherapySession
 from tests.conftest import World
+from tests.engagement.conftest import ClientFor
 from tests.factories import (
     AttendanceFactory,
     CheckInFactory,
@@ -29,8 +28,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-ClientFor = Callable[[User | None], APIClient]
 
 
 def _snapshot() -> tuple[Any, ...]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -14,12 +13,12 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from engagement.models import Commitment, Couple, Removal
 from tests.conftest import World
+from tests.engagement.conftest import ClientFor
 from tests.errors import errors
 from tests.factories import CommitmentFactory
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 COMMITMENTS = "/api/v1/commitments/"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +20,7 @@ from engagement.models import (
     Membership,
     Removal,
 )
+from tests.engagement.conftest import ClientFor
 from tests.factories import (
     CheckInFactory,
     CommitmentFactory,
@@ -33,7 +33,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 COUPLES = "/api/v1/couples/"
 ACCEPT = "/api/v1/invitations/accept/"
 

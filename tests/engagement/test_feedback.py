@@ -4,16 +4,14 @@ the other partner learns nothing of it (SPEC section 2)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 import time_machine
-from rest_framework.test import APIClient
 
-from accounts.models import User
 from engagement.models import Attendance, SessionFeedback, TherapySession, WeeklyReport
 from tests.conftest import World
+from tests.engagement.conftest import ClientFor
 from tests.engagement.dates import NOW
 from tests.engagement.reports.test_reports_api import stored_report
 from tests.errors import errors
@@ -22,7 +20,6 @@ from tests.factories import TherapySessionFactory
 # The clock stands still at NOW, a Wednesday (tests/engagement/conftest.py), in every test here.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
-ClientFor = Callable[[User | None], APIClient]
 BODY = {"understood": 7, "helpful": 6, "spoke_freely": 4, "coming_back": 8, "comment": "Hard."}
 
 

@@ -15,17 +15,16 @@ from django.core.mail import EmailMultiAlternatives
 from django.test import override_settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from config.celery import app as celery_app
 from engagement.invitations import tasks
 from engagement.models import Couple, IdempotencyRecord, Invitation, Membership
+from tests.engagement.conftest import ClientFor
 from tests.factories import TherapistFactory, UserFactory, make_couple, make_invitation
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 INVITATIONS = "/api/v1/invitations/"
 ACCEPT = "/api/v1/invitations/accept/"
 

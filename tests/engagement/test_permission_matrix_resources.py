@@ -24,6 +24,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from engagement.models import CheckIn, Commitment, Membership, TherapySession
 from tests.conftest import ACTORS, World
+from tests.engagement.conftest import ClientFor
 from tests.factories import (
     CheckInFactory,
     CommitmentFactory,
@@ -32,8 +33,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-ClientFor = Callable[[User | None], APIClient]
 
 
 @dataclass

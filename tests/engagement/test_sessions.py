@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +13,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from engagement.models import Attendance, Couple, Removal, TherapySession
 from tests.conftest import World
+from tests.engagement.conftest import ClientFor
 from tests.errors import errors
 from tests.factories import (
     AttendanceFactory,
@@ -24,7 +24,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 SESSIONS = "/api/v1/sessions/"
 
 

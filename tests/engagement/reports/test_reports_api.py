@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from engagement.models import Couple, Membership, WeeklyReport
 from tests.conftest import ACTORS, World
+from tests.engagement.conftest import ClientFor
 from tests.engagement.dates import NOW, W
 from tests.engagement.reports.builders import (
     checkin,
@@ -28,7 +27,6 @@ from tests.factories import TherapistFactory, make_couple
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 UTC = dt.UTC
 
 FIGURES = figures(

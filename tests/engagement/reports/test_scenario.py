@@ -10,7 +10,6 @@ computes the week, and the report is exactly the one SPEC 5.2 shows.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,13 +19,13 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from engagement.models import WeeklyReport
 from engagement.reports.tasks import schedule_weekly_reports
+from tests.engagement.conftest import ClientFor
 from tests.engagement.dates import W
 from tests.engagement.reports.spec_example import spec_example
 from tests.factories import TherapistFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 UTC = dt.UTC
 
 # The shared balance (SPEC 5.6), by hand. W: the engaged partner attended the joint session

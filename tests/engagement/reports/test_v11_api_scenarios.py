@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 import time_machine
 from django.conf import settings
 from django.core.management import call_command
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from engagement.models import WeeklyReport
+from tests.engagement.conftest import ClientFor
 from tests.engagement.dates import NOW, W
 from tests.engagement.reports.builders import partner_entry
 from tests.engagement.reports.test_scenario import Couple
@@ -26,7 +25,6 @@ from tests.factories import TherapistFactory
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 UTC = dt.UTC
 
 

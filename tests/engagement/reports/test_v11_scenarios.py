@@ -6,17 +6,16 @@ recommendations; the caseload order of SPEC 5.8."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from engagement.models import Couple, SafetyAlert, WeeklyReport
 from engagement.reports.pipeline import compute_reports
+from tests.engagement.conftest import ClientFor
 from tests.engagement.dates import LONG_AGO, NOW, W
 from tests.engagement.reports.builders import (
     away,
@@ -31,7 +30,6 @@ from tests.factories import TherapistFactory, make_couple
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 UTC = dt.UTC
 
 
