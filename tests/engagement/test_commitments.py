@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from engagement.models import Commitment, Couple, Removal
 from tests.conftest import World
-from tests.engagement.conftest import ClientFor
+from tests.engagement.conftest import ClientFor, assert_refused
 from tests.errors import errors
 from tests.factories import CommitmentFactory
 
@@ -115,9 +115,7 @@ def test_visibility_is_required_when_creating(world: World, client_for: ClientFo
     body = _create_body(world)
     del body["visibility"]
     response = client_for(world.therapist).post(COMMITMENTS, body, format="json")
-    assert response.status_code == 400
-    assert errors(response) == [("visibility", "required")]
-    assert Commitment.objects.count() == 0
+    assert_refused(response, [("visibility", "required")], Commitment)
 
 
 @pytest.mark.parametrize("owner", ["therapist", "outsider", "other_therapist"])
@@ -127,9 +125,7 @@ def test_an_owner_who_is_not_a_partner_of_the_couple_is_refused_as_unknown(
     user = world.actor(owner)
     assert user is not None
     response = _create(client_for(world.therapist), world, owner=str(user.pk))
-    assert response.status_code == 400
-    assert errors(response) == [("owner", "does_not_exist")]
-    assert Commitment.objects.count() == 0
+    assert_refused(response, [("owner", "does_not_exist")], Commitment)
 
 
 def test_a_couple_the_caller_cannot_see_is_refused_as_unknown(
@@ -212,9 +208,7 @@ def test_any_commitment_open_or_resolved_may_be_renewed(
 def test_renewing_needs_a_due_date(world: World, client_for: ClientFor) -> None:
     commitment = _commitment(world)
     response = _renew(client_for(world.partner), commitment)
-    assert response.status_code == 400
-    assert errors(response) == [("due_on", "required")]
-    assert Commitment.objects.count() == 1
+    assert_refused(response, [("due_on", "required")], Commitment, 1)
 
 
 # --- editing -----------------------------------------------------------------------------------

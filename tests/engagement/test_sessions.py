@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from engagement.models import Attendance, Couple, Removal, TherapySession
 from tests.conftest import World
-from tests.engagement.conftest import ClientFor
+from tests.engagement.conftest import ClientFor, assert_refused
 from tests.errors import errors
 from tests.factories import (
     AttendanceFactory,
@@ -143,9 +143,7 @@ def test_a_therapist_logs_a_past_individual_session_for_one_partner(
 
 def test_an_individual_session_needs_a_focus_partner(world: World, client_for: ClientFor) -> None:
     response = _create(client_for(world.therapist), world.couple, kind="individual")
-    assert response.status_code == 400
-    assert errors(response) == [("focus_partner", "required")]
-    assert TherapySession.objects.count() == 0
+    assert_refused(response, [("focus_partner", "required")], TherapySession)
 
 
 @pytest.mark.parametrize("who", ["outsider", "therapist", "stranger"])
@@ -157,9 +155,7 @@ def test_a_focus_partner_must_be_an_active_partner_of_the_couple(
     response = _create(
         client_for(world.therapist), world.couple, kind="individual", focus_partner=str(focus.pk)
     )
-    assert response.status_code == 400
-    assert errors(response) == [("focus_partner", "does_not_exist")]
-    assert TherapySession.objects.count() == 0
+    assert_refused(response, [("focus_partner", "does_not_exist")], TherapySession)
 
 
 def test_a_joint_session_has_no_focus_partner(world: World, client_for: ClientFor) -> None:
@@ -174,9 +170,7 @@ def test_a_couple_the_caller_cannot_see_is_refused_as_if_it_did_not_exist(
     world: World, client_for: ClientFor
 ) -> None:
     response = _create(client_for(world.other_therapist), world.couple)
-    assert response.status_code == 400
-    assert errors(response) == [("couple", "does_not_exist")]
-    assert TherapySession.objects.count() == 0
+    assert_refused(response, [("couple", "does_not_exist")], TherapySession)
 
 
 @pytest.mark.parametrize(
