@@ -95,42 +95,28 @@ def _get(path: str) -> Build:
     return lambda w, o: ("get", path, None)
 
 
+def _on(method: str, name: str, action: str = "", body: Any = None) -> Build:
+    """A request on one of the objects: ``name`` is `joint` or `individual` (sessions),
+    `shared` or `hidden` (commitments); ``action`` as in `keep/`."""
+    collection = "sessions" if name in ("joint", "individual") else "commitments"
+    return lambda w, o: (method, f"/api/v1/{collection}/{getattr(o, name).pk}/{action}", body)
+
+
 READS: dict[str, tuple[Build, tuple[int, ...]]] = {
     **{
         f"list {name}": (_get(path), (401, 200, 200, 200, 200, 200)) for name, path in LISTS.items()
     },
     #                                    anonymous outsider partner other therapist other_th
-    "read a joint session": (
-        lambda w, o: ("get", f"/api/v1/sessions/{o.joint.pk}/", None),
-        (401, 404, 200, 200, 200, 404),
-    ),
-    "read partner's individual session": (
-        lambda w, o: ("get", f"/api/v1/sessions/{o.individual.pk}/", None),
-        (401, 404, 200, 404, 200, 404),
-    ),
-    "read a couple-visible commitment": (
-        lambda w, o: ("get", f"/api/v1/commitments/{o.shared.pk}/", None),
-        (401, 404, 200, 200, 200, 404),
-    ),
-    "read a therapist-only commitment": (
-        lambda w, o: ("get", f"/api/v1/commitments/{o.hidden.pk}/", None),
-        (401, 404, 200, 404, 200, 404),
-    ),
+    "read a joint session": (_on("get", "joint"), (401, 404, 200, 200, 200, 404)),
+    "read partner's individual session": (_on("get", "individual"), (401, 404, 200, 404, 200, 404)),
+    "read a couple-visible commitment": (_on("get", "shared"), (401, 404, 200, 200, 200, 404)),
+    "read a therapist-only commitment": (_on("get", "hidden"), (401, 404, 200, 404, 200, 404)),
     # The by-date route is always the caller's own check-in: nobody else's is there.
     "read partner's check-in by date": (
         lambda w, o: ("get", _checkin_path(w, o), None),
         (401, 404, 200, 404, 404, 404),
     ),
 }
-
-
-def _resolve(action: str, commitment: str) -> Build:
-    """Keep, miss or release the `shared` or `hidden` commitment."""
-    return lambda w, o: (
-        "post",
-        f"/api/v1/commitments/{getattr(o, commitment).pk}/{action}/",
-        None,
-    )
 
 
 WRITES: dict[str, tuple[Build, tuple[int, ...]]] = {
@@ -144,17 +130,14 @@ WRITES: dict[str, tuple[Build, tuple[int, ...]]] = {
         (401, 400, 403, 403, 201, 400),
     ),
     "edit a joint session": (
-        lambda w, o: ("patch", f"/api/v1/sessions/{o.joint.pk}/", {"duration_minutes": 60}),
+        _on("patch", "joint", body={"duration_minutes": 60}),
         (401, 404, 403, 403, 200, 404),
     ),
     "edit partner's individual session": (
-        lambda w, o: ("patch", f"/api/v1/sessions/{o.individual.pk}/", {"duration_minutes": 60}),
+        _on("patch", "individual", body={"duration_minutes": 60}),
         (401, 404, 403, 404, 200, 404),
     ),
-    "delete a joint session": (
-        lambda w, o: ("delete", f"/api/v1/sessions/{o.joint.pk}/", None),
-        (401, 404, 403, 403, 204, 404),
-    ),
+    "delete a joint session": (_on("delete", "joint"), (401, 404, 403, 403, 204, 404)),
     "record attendance": (
         lambda w, o: ("put", f"/api/v1/sessions/{o.joint.pk}/attendance/", _attendance_body(w)),
         (401, 404, 403, 403, 200, 404),
@@ -174,26 +157,22 @@ WRITES: dict[str, tuple[Build, tuple[int, ...]]] = {
         (401, 400, 201, 403, 201, 400),
     ),
     "edit partner's commitment": (
-        lambda w, o: ("patch", f"/api/v1/commitments/{o.shared.pk}/", {"title": "Walk twice"}),
+        _on("patch", "shared", body={"title": "Walk twice"}),
         (401, 404, 200, 403, 200, 404),
     ),
     **{
         f"{action} partner's commitment": (
-            _resolve(action, "shared"),
+            _on("post", "shared", f"{action}/"),
             (401, 404, 200, 403, 200, 404),
         )
         for action in ("keep", "miss", "release")
     },
     "renew partner's commitment": (
-        lambda w, o: (
-            "post",
-            f"/api/v1/commitments/{o.shared.pk}/renew/",
-            {"due_on": "2026-12-06"},
-        ),
+        _on("post", "shared", "renew/", {"due_on": "2026-12-06"}),
         (401, 404, 201, 403, 201, 404),
     ),
     "keep partner's therapist-only commitment": (
-        _resolve("keep", "hidden"),
+        _on("post", "hidden", "keep/"),
         (401, 404, 200, 404, 200, 404),
     ),
     # Each partner puts their own check-in: partner replaces theirs (200), the other partner
