@@ -209,17 +209,8 @@ def _call(client: APIClient, request: Request) -> Any:
     )
 
 
-@pytest.mark.parametrize(("build", "actor", "expected"), _cases(READS))
-def test_who_may_read_sessions_commitments_check_ins_and_removals(
-    world: World, client_for: ClientFor, build: Build, actor: str, expected: int
-) -> None:
-    objects = _objects(world)
-    response = _call(client_for(world.actor(actor)), build(world, objects))
-    assert response.status_code == expected, response.content
-
-
-@pytest.mark.parametrize(("build", "actor", "expected"), _cases(WRITES))
-def test_who_may_change_sessions_commitments_and_check_ins(
+@pytest.mark.parametrize(("build", "actor", "expected"), _cases(READS) + _cases(WRITES))
+def test_who_may_read_and_change_sessions_commitments_check_ins_and_removals(
     world: World, client_for: ClientFor, build: Build, actor: str, expected: int
 ) -> None:
     objects = _objects(world)
