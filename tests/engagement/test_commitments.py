@@ -53,6 +53,10 @@ def _create(client: APIClient, world: World, **fields: Any) -> Any:
     return client.post(COMMITMENTS, _create_body(world, **fields), format="json")
 
 
+def _edit(client: APIClient, commitment: Commitment | str, **body: Any) -> Any:
+    return client.patch(_detail(commitment), body, format="json")
+
+
 def _renew(client: APIClient, commitment: Commitment | str, **body: Any) -> Any:
     return client.post(_detail(commitment, "renew"), body, format="json")
 
@@ -180,7 +184,7 @@ def test_the_other_partner_gets_403_on_a_commitment_they_see_and_404_on_one_they
         assert client.post(_detail(hidden, action)).status_code == 404
     assert _renew(client, shared, due_on="2026-12-01").status_code == 403
     assert _renew(client, hidden, due_on="2026-12-01").status_code == 404
-    assert client.patch(_detail(shared), {"title": "Mine now"}, format="json").status_code == 403
+    assert _edit(client, shared, title="Mine now").status_code == 403
     assert client.get(_detail(hidden)).status_code == 404
     assert Commitment.objects.filter(status="open").count() == 2
     assert Commitment.objects.count() == 2
@@ -258,7 +262,7 @@ def test_a_bad_edit_answers_400_naming_the_field_and_changes_nothing(
 ) -> None:
     commitment = _commitment(world)
     before = Commitment.objects.values().get(pk=commitment.pk)
-    response = client_for(world.therapist).patch(_detail(commitment), body, format="json")
+    response = _edit(client_for(world.therapist), commitment, **body)
     assert response.status_code == 400
     assert errors(response) == [(attr, code)]
     assert Commitment.objects.values().get(pk=commitment.pk) == before
@@ -268,9 +272,7 @@ def test_narrowing_a_commitment_to_the_therapist_removes_it_from_the_other_partn
     world: World, client_for: ClientFor
 ) -> None:
     commitment = _commitment(world, visibility="couple")
-    response = client_for(world.partner).patch(
-        _detail(commitment), {"visibility": "therapist"}, format="json"
-    )
+    response = _edit(client_for(world.partner), commitment, visibility="therapist")
     assert response.status_code == 200
     assert list(Removal.objects.values_list("user_id", "type", "object_id")) == [
         (world.other_partner.pk, "commitment", commitment.pk)
@@ -282,15 +284,11 @@ def test_only_the_owner_may_show_a_commitment_to_the_couple(
     world: World, client_for: ClientFor
 ) -> None:
     commitment = _commitment(world, visibility="therapist")
-    widened_by_therapist = client_for(world.therapist).patch(
-        _detail(commitment), {"visibility": "couple"}, format="json"
-    )
+    widened_by_therapist = _edit(client_for(world.therapist), commitment, visibility="couple")
     assert widened_by_therapist.status_code == 403
     commitment.refresh_from_db()
     assert commitment.visibility == "therapist"
-    widened_by_owner = client_for(world.partner).patch(
-        _detail(commitment), {"visibility": "couple"}, format="json"
-    )
+    widened_by_owner = _edit(client_for(world.partner), commitment, visibility="couple")
     assert widened_by_owner.status_code == 200
     assert client_for(world.other_partner).get(_detail(commitment)).status_code == 200
     assert not Removal.objects.exists()
@@ -396,7 +394,7 @@ def test_an_ended_couples_commitments_are_read_only(world: World, client_for: Cl
     assert client.get(_detail(commitment)).status_code == 200
     assert client.post(_detail(commitment, "keep")).status_code == 409
     assert _renew(client, commitment, due_on="2026-12-01").status_code == 409
-    assert client.patch(_detail(commitment), {"title": "x"}, format="json").status_code == 409
+    assert _edit(client, commitment, title="x").status_code == 409
     commitment.refresh_from_db()
     assert commitment.status == "open"
     assert Commitment.objects.count() == 1
