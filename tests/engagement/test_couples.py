@@ -46,7 +46,7 @@ def remove_member(client: APIClient, couple: Couple, user: User | str) -> Any:
     return client.post(detail(couple, "remove-member"), {"user": str(getattr(user, "pk", user))})
 
 
-def assert_still_a_member(couple: Couple, user: User) -> None:
+def assert_still_a_member(couple: Couple, user: User | None) -> None:
     assert Membership.objects.get(couple=couple, user=user).left_at is None
 
 
