@@ -15,6 +15,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.test import override_settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from rest_framework.test import APIClient
 
 from accounts.models import User
 from config.celery import app as celery_app
@@ -27,6 +28,10 @@ pytestmark = pytest.mark.django_db
 
 INVITATIONS = "/api/v1/invitations/"
 ACCEPT = "/api/v1/invitations/accept/"
+
+
+def accept(client: APIClient, token: str) -> Any:
+    return client.post(ACCEPT, {"token": token})
 
 
 def revoke_url(invitation: Invitation) -> str:
@@ -524,7 +529,7 @@ def test_accepting_joins_the_couple_in_the_free_partner_slot(client_for: ClientF
     invitation, token = make_invitation(couple=couple, invited_by=therapist)
     newcomer = UserFactory.create()
 
-    response = client_for(newcomer).post(ACCEPT, {"token": token})
+    response = accept(client_for(newcomer), token)
 
     assert response.status_code == 200
     body = response.json()
@@ -547,7 +552,7 @@ def test_the_invited_address_need_not_match_the_accepting_account(
     )
 
     user = UserFactory.create(email="home@example.com")
-    response = client_for(user).post(ACCEPT, {"token": token})
+    response = accept(client_for(user), token)
 
     assert response.status_code == 200
     assert Membership.objects.get(couple=couple, user=user, left_at=None).role == "partner"
@@ -561,7 +566,7 @@ def test_the_inviter_is_told_who_accepted(
     newcomer = UserFactory.create(display_name="Jo <Smith>", email="jo@example.com")
 
     with on_commit():
-        client_for(newcomer).post(ACCEPT, {"token": token})
+        accept(client_for(newcomer), token)
 
     assert [m.to for m in mail.outbox] == [[therapist.email]]
     message = mail.outbox[0]
@@ -582,7 +587,7 @@ def test_both_partners_are_told_when_a_therapist_joins(
     newcomer = TherapistFactory.create(display_name="Dr. New")
 
     with on_commit():
-        response = client_for(newcomer).post(ACCEPT, {"token": token})
+        response = accept(client_for(newcomer), token)
 
     assert response.status_code == 200
     assert response.json()["safety_hold"] is False  # the therapist's view
@@ -601,7 +606,7 @@ def test_a_partner_who_invited_the_therapist_gets_one_email_not_two(
     _invitation, token = make_invitation(couple=couple, invited_by=partner, role="therapist")
 
     with on_commit():
-        client_for(TherapistFactory.create()).post(ACCEPT, {"token": token})
+        accept(client_for(TherapistFactory.create()), token)
 
     assert sorted(m.to[0] for m in mail.outbox) == sorted([partner.email, other.email])
 
@@ -611,7 +616,7 @@ def test_an_inviter_who_left_before_the_email_went_out_is_not_told_who_accepted(
 ) -> None:
     couple, _partner, therapist = couple_with_one_partner()
     invitation, token = make_invitation(couple=couple, invited_by=therapist)
-    assert client_for(UserFactory.create()).post(ACCEPT, {"token": token}).status_code == 200
+    assert accept(client_for(UserFactory.create()), token).status_code == 200
     Membership.objects.filter(couple=couple, user=therapist).update(left_at=timezone.now())
 
     tasks.notify_inviter_of_acceptance.delay(str(invitation.pk))
@@ -624,7 +629,7 @@ def test_only_a_therapist_account_accepts_a_therapist_invitation(client_for: Cli
     invitation, token = make_invitation(couple=couple, invited_by=therapist, role="therapist")
     user = UserFactory.create()
 
-    response = client_for(user).post(ACCEPT, {"token": token})
+    response = accept(client_for(user), token)
 
     assert response.status_code == 403
     invitation.refresh_from_db()
@@ -636,10 +641,10 @@ def test_a_token_works_once(client_for: ClientFor) -> None:
     couple, _partner, therapist = couple_with_one_partner()
     invitation, token = make_invitation(couple=couple, invited_by=therapist)
     first = UserFactory.create()
-    client_for(first).post(ACCEPT, {"token": token})
+    accept(client_for(first), token)
     second = UserFactory.create()
 
-    response = client_for(second).post(ACCEPT, {"token": token})
+    response = accept(client_for(second), token)
 
     assert response.status_code == 409
     assert first_error(response)["code"] == "invalid_transition"
@@ -654,9 +659,9 @@ def test_accepting_again_after_a_lost_answer_answers_the_couple_again(
     couple, _partner, therapist = couple_with_one_partner()
     _invitation, token = make_invitation(couple=couple, invited_by=therapist)
     client = client_for(UserFactory.create())
-    first = client.post(ACCEPT, {"token": token})
+    first = accept(client, token)
 
-    again = client.post(ACCEPT, {"token": token})
+    again = accept(client, token)
 
     assert again.status_code == 200
     assert again.json()["id"] == first.json()["id"]
@@ -669,7 +674,7 @@ def test_an_expired_invitation_cannot_be_accepted(client_for: ClientFor) -> None
     user = UserFactory.create()
 
     with time_machine.travel(timezone.now() + timedelta(days=7, seconds=1)):
-        response = client_for(user).post(ACCEPT, {"token": token})
+        response = accept(client_for(user), token)
 
     assert response.status_code == 409
     assert first_error(response)["code"] == "invalid_transition"
@@ -682,14 +687,14 @@ def test_a_revoked_invitation_cannot_be_accepted(client_for: ClientFor) -> None:
     _invitation, token = make_invitation(couple=couple, invited_by=therapist, status="revoked")
     user = UserFactory.create()
 
-    response = client_for(user).post(ACCEPT, {"token": token})
+    response = accept(client_for(user), token)
 
     assert response.status_code == 409
     assert not Membership.objects.filter(user=user).exists()
 
 
 def test_an_unknown_token_is_refused_on_the_token_field(client_for: ClientFor) -> None:
-    response = client_for(UserFactory.create()).post(ACCEPT, {"token": "made-up"})
+    response = accept(client_for(UserFactory.create()), "made-up")
 
     assert response.status_code == 400
     assert first_error(response)["attr"] == "token"
@@ -708,7 +713,7 @@ def test_a_member_accepting_an_invitation_to_their_own_couple_gets_409(
     couple, partner, therapist = couple_with_one_partner()
     invitation, token = make_invitation(couple=couple, invited_by=therapist)
 
-    response = client_for(partner).post(ACCEPT, {"token": token})
+    response = accept(client_for(partner), token)
 
     assert response.status_code == 409
     assert first_error(response)["code"] == "conflict"
@@ -720,10 +725,10 @@ def test_a_third_partner_is_refused_with_partner_limit(client_for: ClientFor) ->
     couple, _partner, therapist = couple_with_one_partner()
     _first, first_token = make_invitation(couple=couple, invited_by=therapist)
     second, second_token = make_invitation(couple=couple, invited_by=therapist)
-    client_for(UserFactory.create()).post(ACCEPT, {"token": first_token})
+    accept(client_for(UserFactory.create()), first_token)
     third = UserFactory.create()
 
-    response = client_for(third).post(ACCEPT, {"token": second_token})
+    response = accept(client_for(third), second_token)
 
     assert response.status_code == 409
     assert first_error(response)["code"] == "partner_limit"
@@ -738,7 +743,7 @@ def test_no_one_joins_an_ended_couple(client_for: ClientFor) -> None:
     Couple.objects.filter(pk=couple.pk).update(status="ended")
     user = UserFactory.create()
 
-    response = client_for(user).post(ACCEPT, {"token": token})
+    response = accept(client_for(user), token)
 
     assert response.status_code == 409
     assert not Membership.objects.filter(user=user).exists()
@@ -775,7 +780,7 @@ def test_revoking_again_changes_nothing(client_for: ClientFor) -> None:
 def test_an_accepted_invitation_cannot_be_revoked(client_for: ClientFor) -> None:
     couple, _partner, therapist = couple_with_one_partner()
     invitation, token = make_invitation(couple=couple, invited_by=therapist)
-    client_for(UserFactory.create()).post(ACCEPT, {"token": token})
+    accept(client_for(UserFactory.create()), token)
 
     response = client_for(therapist).post(revoke_url(invitation))
 
@@ -995,7 +1000,7 @@ def test_accepting_before_the_other_partner_approved_answers_approval_pending(
     couple = invitation.couple
     therapist = TherapistFactory.create()
 
-    response = client_for(therapist).post(ACCEPT, {"token": token})
+    response = accept(client_for(therapist), token)
 
     assert response.status_code == 409
     assert first_error(response)["code"] == "approval_pending"
@@ -1009,7 +1014,7 @@ def test_once_approved_the_therapist_invitation_is_accepted(client_for: ClientFo
     client_for(other).post(approve_url(invitation))
     therapist = TherapistFactory.create()
 
-    response = client_for(therapist).post(ACCEPT, {"token": token})
+    response = accept(client_for(therapist), token)
 
     assert response.status_code == 200
     assert [t["id"] for t in response.json()["therapists"]] == [str(therapist.pk)]
@@ -1021,7 +1026,7 @@ def test_a_sole_partners_therapist_invitation_needs_no_one_elses_approval(
     couple, partner, _none = couple_with_one_partner_and_no_therapist()
     _invitation, token = asked_therapist(couple, partner)
 
-    response = client_for(TherapistFactory.create()).post(ACCEPT, {"token": token})
+    response = accept(client_for(TherapistFactory.create()), token)
 
     assert response.status_code == 200
 
@@ -1037,7 +1042,7 @@ def test_a_partner_joining_revokes_the_therapist_invitations_partners_sent(
     )
     newcomer = UserFactory.create()
 
-    assert client_for(newcomer).post(ACCEPT, {"token": token}).status_code == 200
+    assert accept(client_for(newcomer), token).status_code == 200
 
     assert Invitation.objects.get(pk=asked.pk).status == "revoked"
     assert client_for(newcomer).get(f"{INVITATIONS}{asked.pk}/").status_code == 404
@@ -1048,15 +1053,15 @@ def test_a_newcomer_approves_what_is_asked_after_they_joined(client_for: ClientF
     couple, partner, _none = couple_with_one_partner_and_no_therapist()
     _partner_invitation, token = make_invitation(couple=couple, invited_by=partner)
     newcomer = UserFactory.create()
-    client_for(newcomer).post(ACCEPT, {"token": token})
+    accept(client_for(newcomer), token)
     created = client_for(partner).post(
         INVITATIONS, {"couple": str(couple.pk), "email": "dr@example.com", "role": "therapist"}
     )
     therapist = TherapistFactory.create()
 
-    refused = client_for(therapist).post(ACCEPT, {"token": created.json()["token"]})
+    refused = accept(client_for(therapist), created.json()["token"])
     approved = client_for(newcomer).post(f"{INVITATIONS}{created.json()['id']}/approve/")
-    accepted = client_for(therapist).post(ACCEPT, {"token": created.json()["token"]})
+    accepted = accept(client_for(therapist), created.json()["token"])
 
     assert first_error(refused)["code"] == "approval_pending"
     assert approved.status_code == 200
@@ -1068,7 +1073,7 @@ def test_an_approval_is_not_needed_from_a_partner_who_left(client_for: ClientFor
     couple = invitation.couple
     client_for(other).post(f"/api/v1/couples/{couple.pk}/leave/")
 
-    response = client_for(TherapistFactory.create()).post(ACCEPT, {"token": token})
+    response = accept(client_for(TherapistFactory.create()), token)
 
     assert response.status_code == 200
 
@@ -1084,7 +1089,7 @@ def test_when_a_therapist_joins_the_invitations_partners_sent_are_revoked(
     second_therapist, _ = asked_therapist(couple, partner, email="b@example.com")
     _used, token = asked_therapist(couple, partner)
 
-    assert client_for(TherapistFactory.create()).post(ACCEPT, {"token": token}).status_code == 200
+    assert accept(client_for(TherapistFactory.create()), token).status_code == 200
 
     assert Invitation.objects.get(pk=spare.pk).status == "revoked"
     assert Invitation.objects.get(pk=second_therapist.pk).status == "revoked"
@@ -1098,7 +1103,7 @@ def test_an_invitation_from_a_partner_is_refused_once_the_couple_has_a_therapist
     invitation, token = make_invitation(couple=couple, invited_by=partner)
     newcomer = UserFactory.create()
 
-    response = client_for(newcomer).post(ACCEPT, {"token": token})
+    response = accept(client_for(newcomer), token)
 
     assert response.status_code == 409
     assert first_error(response)["code"] == "invalid_transition"
@@ -1114,7 +1119,7 @@ def test_an_invitation_from_someone_no_longer_in_the_couple_is_refused(
     Membership.objects.filter(couple=couple, user=therapist).update(left_at=timezone.now())
     newcomer = UserFactory.create()
 
-    response = client_for(newcomer).post(ACCEPT, {"token": token})
+    response = accept(client_for(newcomer), token)
 
     assert response.status_code == 409
     assert first_error(response)["detail"] == "This invitation was revoked."
@@ -1127,7 +1132,7 @@ def test_a_former_partner_never_becomes_the_couples_therapist(client_for: Client
     User.objects.filter(pk=former_partner.pk).update(is_therapist=True)  # granted since
     _invitation, token = asked_therapist(couple, partner)
 
-    response = client_for(User.objects.get(pk=former_partner.pk)).post(ACCEPT, {"token": token})
+    response = accept(client_for(User.objects.get(pk=former_partner.pk)), token)
 
     assert response.status_code == 409
     assert first_error(response)["code"] == "role_conflict"
@@ -1142,7 +1147,7 @@ def test_a_current_partner_who_is_a_therapist_cannot_join_as_the_couples_therapi
     invitation, token = asked_therapist(couple, partner)
     client_for(other).post(approve_url(invitation))
 
-    response = client_for(User.objects.get(pk=other.pk)).post(ACCEPT, {"token": token})
+    response = accept(client_for(User.objects.get(pk=other.pk)), token)
 
     assert response.status_code == 409
     assert first_error(response)["code"] == "conflict"
@@ -1156,7 +1161,7 @@ def test_a_former_therapist_does_not_come_back_as_a_partner(client_for: ClientFo
     Membership.objects.filter(couple=couple, user=therapist).update(left_at=timezone.now())
     _invitation, token = make_invitation(couple=couple, invited_by=colleague, role="partner")
 
-    response = client_for(therapist).post(ACCEPT, {"token": token})
+    response = accept(client_for(therapist), token)
 
     assert response.status_code == 409
     assert first_error(response)["code"] == "role_conflict"
@@ -1173,7 +1178,7 @@ def test_a_partner_inviter_is_told_exactly_until_when_they_may_remove_who_joined
     _invitation, token = make_invitation(couple=couple, invited_by=partner)
 
     with time_machine.travel("2026-12-01T10:00:00Z", tick=False), on_commit():
-        client_for(UserFactory.create()).post(ACCEPT, {"token": token})
+        accept(client_for(UserFactory.create()), token)
 
     [message] = mail.outbox
     body = " ".join(str(message.body).split())
@@ -1190,7 +1195,7 @@ def test_a_partner_whose_therapist_invitation_was_accepted_is_promised_no_undo(
     _invitation, token = asked_therapist(couple, partner)
 
     with on_commit():
-        client_for(TherapistFactory.create()).post(ACCEPT, {"token": token})
+        accept(client_for(TherapistFactory.create()), token)
 
     [message] = mail.outbox
     assert "remove them" not in str(message.body)
@@ -1204,7 +1209,7 @@ def test_a_therapist_inviter_is_told_they_can_remove_who_joined(
     _invitation, token = make_invitation(couple=couple, invited_by=therapist)
 
     with on_commit():
-        client_for(UserFactory.create()).post(ACCEPT, {"token": token})
+        accept(client_for(UserFactory.create()), token)
 
     [message] = mail.outbox
     assert "you can remove them from the couple in the app." in str(message.body)
@@ -1216,7 +1221,7 @@ def test_a_partner_inviter_is_promised_no_undo_once_a_therapist_joined_first(
 ) -> None:
     couple, partner, _none = couple_with_one_partner_and_no_therapist()
     invitation, token = make_invitation(couple=couple, invited_by=partner)
-    client_for(UserFactory.create()).post(ACCEPT, {"token": token})
+    accept(client_for(UserFactory.create()), token)
     mail.outbox.clear()
     Membership.objects.create(couple=couple, user=TherapistFactory.create(), role="therapist")
 
