@@ -7,7 +7,6 @@ of queries whatever the page size; a write that fails half-way leaves nothing be
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from unittest import mock
@@ -18,9 +17,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import User
 from engagement.models import Attendance, CheckIn, Commitment, Removal, TherapySession
 from tests.conftest import World
+from tests.engagement.conftest import ClientFor
 from tests.factories import (
     AttendanceFactory,
     CheckInFactory,
@@ -29,8 +28,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-ClientFor = Callable[[User | None], APIClient]
 
 
 def _snapshot() -> tuple[Any, ...]:
@@ -151,6 +148,17 @@ def _send(client: APIClient, method: str, path: str, **kwargs: Any) -> Any:
     return getattr(client, method)(path, **kwargs)
 
 
+def _send_raw(
+    world: World, client_for: ClientFor, name: str, raw: str, content_type: str
+) -> tuple[Any, Any]:
+    """The write ``name`` sent by who may make it, with this body as it is: the answer, and the
+    database as it was before."""
+    method, path, _, who = Setup(world).writes()[name]
+    before = _snapshot()
+    client = client_for(world.actor(who))
+    return _send(client, method, path, data=raw, content_type=content_type), before
+
+
 @pytest.mark.parametrize("name", WRITE_NAMES)
 def test_a_body_over_the_limit_answers_413_and_writes_nothing(
     world: World, client_for: ClientFor, settings: Any, name: str
@@ -169,15 +177,8 @@ def test_a_body_over_the_limit_answers_413_and_writes_nothing(
 def test_a_body_that_is_not_json_answers_415_and_writes_nothing(
     world: World, client_for: ClientFor, name: str
 ) -> None:
-    setup = Setup(world)
-    method, path, _, who = setup.writes()[name]
-    before = _snapshot()
-    response = _send(
-        client_for(world.actor(who)),
-        method,
-        path,
-        data="couple=x&title=y",
-        content_type="application/x-www-form-urlencoded",
+    response, before = _send_raw(
+        world, client_for, name, "couple=x&title=y", "application/x-www-form-urlencoded"
     )
     assert response.status_code == 415
     assert _snapshot() == before
@@ -188,12 +189,7 @@ def test_a_body_that_is_not_json_answers_415_and_writes_nothing(
 def test_malformed_json_answers_400_and_writes_nothing(
     world: World, client_for: ClientFor, name: str, raw: str
 ) -> None:
-    setup = Setup(world)
-    method, path, _, who = setup.writes()[name]
-    before = _snapshot()
-    response = _send(
-        client_for(world.actor(who)), method, path, data=raw, content_type="application/json"
-    )
+    response, before = _send_raw(world, client_for, name, raw, "application/json")
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "parse_error"
     assert _snapshot() == before
@@ -206,16 +202,7 @@ def test_malformed_json_answers_400_and_writes_nothing(
 def test_a_json_body_that_is_not_an_object_answers_400(
     world: World, client_for: ClientFor, name: str, payload: Any
 ) -> None:
-    setup = Setup(world)
-    method, path, _, who = setup.writes()[name]
-    before = _snapshot()
-    response = _send(
-        client_for(world.actor(who)),
-        method,
-        path,
-        data=json.dumps(payload),
-        content_type="application/json",
-    )
+    response, before = _send_raw(world, client_for, name, json.dumps(payload), "application/json")
     assert response.status_code == 400, response.content
     assert _snapshot() == before
 

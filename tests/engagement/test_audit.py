@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from engagement.models import AuditEvent, CheckIn
 from tests.conftest import World
+from tests.engagement.conftest import ClientFor
 
 pytestmark = pytest.mark.django_db
-
-ClientFor = Callable[[User | None], APIClient]
 
 
 def _checkin(world: World, author: User, visibility: str) -> CheckIn:

@@ -4,7 +4,6 @@ included), what they refuse, what they mark stale, and what sync clients are tol
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -12,25 +11,19 @@ import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import User
 from engagement.models import AwayPeriod, Membership, Removal, WeeklyReport
 from tests.conftest import World
+from tests.engagement.conftest import ClientFor
+from tests.engagement.dates import NOW
 from tests.engagement.reports.test_reports_api import stored_report
 from tests.errors import errors
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+# The clock stands still at NOW, a Wednesday (tests/engagement/conftest.py), in every test here.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
-ClientFor = Callable[[User | None], APIClient]
 AWAY = "/api/v1/away/"
-NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)  # a Wednesday
 TODAY = NOW.date()
-
-
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 def _body(world: World, first: int = 0, last: int = 2, **fields: Any) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -10,19 +9,18 @@ import pytest
 import time_machine
 from django.utils import timezone
 from rest_framework.serializers import ModelSerializer as DRFModelSerializer
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from engagement.api.serializers.checkins import CheckInSerializer
 from engagement.models import CheckIn, Couple, Removal
 from engagement.selectors.visibility import checkins_visible_to
 from tests.conftest import World
+from tests.engagement.conftest import ClientFor
 from tests.errors import errors
 from tests.factories import CheckInFactory, make_couple
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 CHECKINS = "/api/v1/checkins/"
 SCALES = ("mood", "effort", "connection", "resentment", "wellbeing")
 

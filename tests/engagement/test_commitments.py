@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -14,12 +13,12 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from engagement.models import Commitment, Couple, Removal
 from tests.conftest import World
+from tests.engagement.conftest import ClientFor, assert_refused
 from tests.errors import errors
 from tests.factories import CommitmentFactory
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 COMMITMENTS = "/api/v1/commitments/"
 
 
@@ -49,14 +48,25 @@ def _create_body(world: World, **fields: Any) -> dict[str, Any]:
     }
 
 
+def _create(client: APIClient, world: World, **fields: Any) -> Any:
+    """POST a commitment of the world's couple for ``partner``, but for ``fields``."""
+    return client.post(COMMITMENTS, _create_body(world, **fields), format="json")
+
+
+def _edit(client: APIClient, commitment: Commitment | str, **body: Any) -> Any:
+    return client.patch(_detail(commitment), body, format="json")
+
+
+def _renew(client: APIClient, commitment: Commitment | str, **body: Any) -> Any:
+    return client.post(_detail(commitment, "renew"), body, format="json")
+
+
 # --- lifecycle ---------------------------------------------------------------------------------
 
 
 def test_homework_is_set_kept_and_made_again(world: World, client_for: ClientFor) -> None:
     therapist, partner = client_for(world.therapist), client_for(world.partner)
-    created = therapist.post(
-        COMMITMENTS, _create_body(world, details="Phones in another room."), format="json"
-    )
+    created = _create(therapist, world, details="Phones in another room.")
     assert created.status_code == 201, created.json()
     body = created.json()
     assert body["owner"] == str(world.partner.pk)
@@ -68,7 +78,7 @@ def test_homework_is_set_kept_and_made_again(world: World, client_for: ClientFor
     assert kept.json()["status"] == "kept"
     assert kept.json()["resolved_at"].endswith("Z")
 
-    renewed = partner.post(_detail(body["id"], "renew"), {"due_on": "2026-12-06"}, format="json")
+    renewed = _renew(partner, body["id"], due_on="2026-12-06")
     assert renewed.status_code == 201, renewed.json()
     again = renewed.json()
     assert again["id"] != body["id"]
@@ -100,7 +110,7 @@ def test_a_partner_makes_a_commitment_for_themselves_without_naming_an_owner(
 def test_a_partner_never_makes_a_commitment_for_the_other_partner(
     world: World, client_for: ClientFor
 ) -> None:
-    response = client_for(world.other_partner).post(COMMITMENTS, _create_body(world), format="json")
+    response = _create(client_for(world.other_partner), world)
     assert response.status_code == 403
     assert Commitment.objects.count() == 0
 
@@ -109,9 +119,7 @@ def test_visibility_is_required_when_creating(world: World, client_for: ClientFo
     body = _create_body(world)
     del body["visibility"]
     response = client_for(world.therapist).post(COMMITMENTS, body, format="json")
-    assert response.status_code == 400
-    assert errors(response) == [("visibility", "required")]
-    assert Commitment.objects.count() == 0
+    assert_refused(response, [("visibility", "required")], Commitment)
 
 
 @pytest.mark.parametrize("owner", ["therapist", "outsider", "other_therapist"])
@@ -120,20 +128,14 @@ def test_an_owner_who_is_not_a_partner_of_the_couple_is_refused_as_unknown(
 ) -> None:
     user = world.actor(owner)
     assert user is not None
-    response = client_for(world.therapist).post(
-        COMMITMENTS, _create_body(world, owner=str(user.pk)), format="json"
-    )
-    assert response.status_code == 400
-    assert errors(response) == [("owner", "does_not_exist")]
-    assert Commitment.objects.count() == 0
+    response = _create(client_for(world.therapist), world, owner=str(user.pk))
+    assert_refused(response, [("owner", "does_not_exist")], Commitment)
 
 
 def test_a_couple_the_caller_cannot_see_is_refused_as_unknown(
     world: World, client_for: ClientFor
 ) -> None:
-    response = client_for(world.outsider).post(
-        COMMITMENTS, _create_body(world, owner=str(world.outsider.pk)), format="json"
-    )
+    response = _create(client_for(world.outsider), world, owner=str(world.outsider.pk))
     assert response.status_code == 400
     assert ("couple", "does_not_exist") in errors(response)
     assert Commitment.objects.count() == 0
@@ -180,15 +182,9 @@ def test_the_other_partner_gets_403_on_a_commitment_they_see_and_404_on_one_they
     for action in ("keep", "miss", "release"):
         assert client.post(_detail(shared, action)).status_code == 403
         assert client.post(_detail(hidden, action)).status_code == 404
-    assert (
-        client.post(_detail(shared, "renew"), {"due_on": "2026-12-01"}, format="json").status_code
-        == 403
-    )
-    assert (
-        client.post(_detail(hidden, "renew"), {"due_on": "2026-12-01"}, format="json").status_code
-        == 404
-    )
-    assert client.patch(_detail(shared), {"title": "Mine now"}, format="json").status_code == 403
+    assert _renew(client, shared, due_on="2026-12-01").status_code == 403
+    assert _renew(client, hidden, due_on="2026-12-01").status_code == 404
+    assert _edit(client, shared, title="Mine now").status_code == 403
     assert client.get(_detail(hidden)).status_code == 404
     assert Commitment.objects.filter(status="open").count() == 2
     assert Commitment.objects.count() == 2
@@ -215,10 +211,8 @@ def test_any_commitment_open_or_resolved_may_be_renewed(
 
 def test_renewing_needs_a_due_date(world: World, client_for: ClientFor) -> None:
     commitment = _commitment(world)
-    response = client_for(world.partner).post(_detail(commitment, "renew"), {}, format="json")
-    assert response.status_code == 400
-    assert errors(response) == [("due_on", "required")]
-    assert Commitment.objects.count() == 1
+    response = _renew(client_for(world.partner), commitment)
+    assert_refused(response, [("due_on", "required")], Commitment, 1)
 
 
 # --- editing -----------------------------------------------------------------------------------
@@ -268,7 +262,7 @@ def test_a_bad_edit_answers_400_naming_the_field_and_changes_nothing(
 ) -> None:
     commitment = _commitment(world)
     before = Commitment.objects.values().get(pk=commitment.pk)
-    response = client_for(world.therapist).patch(_detail(commitment), body, format="json")
+    response = _edit(client_for(world.therapist), commitment, **body)
     assert response.status_code == 400
     assert errors(response) == [(attr, code)]
     assert Commitment.objects.values().get(pk=commitment.pk) == before
@@ -278,9 +272,7 @@ def test_narrowing_a_commitment_to_the_therapist_removes_it_from_the_other_partn
     world: World, client_for: ClientFor
 ) -> None:
     commitment = _commitment(world, visibility="couple")
-    response = client_for(world.partner).patch(
-        _detail(commitment), {"visibility": "therapist"}, format="json"
-    )
+    response = _edit(client_for(world.partner), commitment, visibility="therapist")
     assert response.status_code == 200
     assert list(Removal.objects.values_list("user_id", "type", "object_id")) == [
         (world.other_partner.pk, "commitment", commitment.pk)
@@ -292,15 +284,11 @@ def test_only_the_owner_may_show_a_commitment_to_the_couple(
     world: World, client_for: ClientFor
 ) -> None:
     commitment = _commitment(world, visibility="therapist")
-    widened_by_therapist = client_for(world.therapist).patch(
-        _detail(commitment), {"visibility": "couple"}, format="json"
-    )
+    widened_by_therapist = _edit(client_for(world.therapist), commitment, visibility="couple")
     assert widened_by_therapist.status_code == 403
     commitment.refresh_from_db()
     assert commitment.visibility == "therapist"
-    widened_by_owner = client_for(world.partner).patch(
-        _detail(commitment), {"visibility": "couple"}, format="json"
-    )
+    widened_by_owner = _edit(client_for(world.partner), commitment, visibility="couple")
     assert widened_by_owner.status_code == 200
     assert client_for(world.other_partner).get(_detail(commitment)).status_code == 200
     assert not Removal.objects.exists()
@@ -405,13 +393,8 @@ def test_an_ended_couples_commitments_are_read_only(world: World, client_for: Cl
     client = client_for(world.partner)
     assert client.get(_detail(commitment)).status_code == 200
     assert client.post(_detail(commitment, "keep")).status_code == 409
-    assert (
-        client.post(
-            _detail(commitment, "renew"), {"due_on": "2026-12-01"}, format="json"
-        ).status_code
-        == 409
-    )
-    assert client.patch(_detail(commitment), {"title": "x"}, format="json").status_code == 409
+    assert _renew(client, commitment, due_on="2026-12-01").status_code == 409
+    assert _edit(client, commitment, title="x").status_code == 409
     commitment.refresh_from_db()
     assert commitment.status == "open"
     assert Commitment.objects.count() == 1

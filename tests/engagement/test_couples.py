@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +20,7 @@ from engagement.models import (
     Membership,
     Removal,
 )
+from tests.engagement.conftest import ClientFor
 from tests.factories import (
     CheckInFactory,
     CommitmentFactory,
@@ -33,13 +33,28 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 COUPLES = "/api/v1/couples/"
 ACCEPT = "/api/v1/invitations/accept/"
 
 
 def detail(couple: Couple, action: str = "") -> str:
     return f"{COUPLES}{couple.pk}/{action + '/' if action else ''}"
+
+
+def remove_member(client: APIClient, couple: Couple, user: User | str) -> Any:
+    """The client asks to remove ``user`` (or an id as given) from the couple."""
+    return client.post(detail(couple, "remove-member"), {"user": str(getattr(user, "pk", user))})
+
+
+def assert_still_a_member(couple: Couple, user: User | None) -> None:
+    assert Membership.objects.get(couple=couple, user=user).left_at is None
+
+
+def assert_removed(couple: Couple, user: User) -> None:
+    """``user`` left the couple, freeing their partner slot, and was told (a removal)."""
+    membership = Membership.objects.get(couple=couple, user=user)
+    assert (membership.left_at is not None, membership.partner_slot) == (True, None)
+    assert Removal.objects.filter(user=user, type="couple", object_id=couple.pk).exists()
 
 
 def first_error(response: Any) -> dict[str, Any]:
@@ -635,14 +650,10 @@ def test_members_may_still_leave_an_ended_couple(client_for: ClientFor) -> None:
 def test_the_therapist_removes_a_partner(client_for: ClientFor) -> None:
     couple, partner, _other, therapist = make_couple()
 
-    response = client_for(therapist).post(
-        detail(couple, "remove-member"), {"user": str(partner.pk)}
-    )
+    response = remove_member(client_for(therapist), couple, partner)
 
     assert response.status_code == 204
-    membership = Membership.objects.get(couple=couple, user=partner)
-    assert (membership.left_at is not None, membership.partner_slot) == (True, None)
-    assert Removal.objects.filter(user=partner, type="couple", object_id=couple.pk).exists()
+    assert_removed(couple, partner)
     assert client_for(partner).get(detail(couple)).status_code == 404
 
 
@@ -652,9 +663,7 @@ def test_removing_someone_outside_the_couple_answers_does_not_exist(
     couple, _partner, _other, therapist = make_couple()
     _c, stranger, _o, _t = make_couple()
 
-    response = client_for(therapist).post(
-        detail(couple, "remove-member"), {"user": str(stranger.pk)}
-    )
+    response = remove_member(client_for(therapist), couple, stranger)
 
     assert response.status_code == 400
     error = first_error(response)
@@ -665,9 +674,9 @@ def test_removing_someone_outside_the_couple_answers_does_not_exist(
 def test_removing_a_former_member_again_answers_does_not_exist(client_for: ClientFor) -> None:
     couple, partner, _other, therapist = make_couple()
     client = client_for(therapist)
-    client.post(detail(couple, "remove-member"), {"user": str(partner.pk)})
+    remove_member(client, couple, partner)
 
-    response = client.post(detail(couple, "remove-member"), {"user": str(partner.pk)})
+    response = remove_member(client, couple, partner)
 
     assert response.status_code == 400
     assert first_error(response)["code"] == "does_not_exist"
@@ -676,7 +685,7 @@ def test_removing_a_former_member_again_answers_does_not_exist(client_for: Clien
 def test_remove_member_refuses_a_malformed_id(client_for: ClientFor) -> None:
     couple, _partner, _other, therapist = make_couple()
 
-    response = client_for(therapist).post(detail(couple, "remove-member"), {"user": "nope"})
+    response = remove_member(client_for(therapist), couple, "nope")
 
     assert response.status_code == 400
     assert first_error(response)["attr"] == "user"
@@ -685,10 +694,10 @@ def test_remove_member_refuses_a_malformed_id(client_for: ClientFor) -> None:
 def test_a_partner_cannot_remove_the_other_partner(client_for: ClientFor) -> None:
     couple, partner, other, _therapist = make_couple()
 
-    response = client_for(partner).post(detail(couple, "remove-member"), {"user": str(other.pk)})
+    response = remove_member(client_for(partner), couple, other)
 
     assert response.status_code == 403
-    assert Membership.objects.get(couple=couple, user=other).left_at is None
+    assert_still_a_member(couple, other)
 
 
 def joined_through_invitation(
@@ -709,68 +718,60 @@ def test_the_inviter_removes_who_joined_within_seven_days(client_for: ClientFor)
     couple, inviter, invitee = joined_through_invitation(client_for)
 
     with time_machine.travel("2026-12-08T09:59:00Z", tick=False):
-        response = client_for(inviter).post(
-            detail(couple, "remove-member"), {"user": str(invitee.pk)}
-        )
+        response = remove_member(client_for(inviter), couple, invitee)
 
     assert response.status_code == 204
-    membership = Membership.objects.get(couple=couple, user=invitee)
-    assert (membership.left_at is not None, membership.partner_slot) == (True, None)
-    assert Removal.objects.filter(user=invitee, type="couple", object_id=couple.pk).exists()
+    assert_removed(couple, invitee)
 
 
-def test_the_inviter_cannot_remove_who_joined_after_seven_days(client_for: ClientFor) -> None:
+@pytest.mark.parametrize(
+    ("remover", "at", "therapist_joined"),
+    [
+        pytest.param(
+            "inviter",
+            "2026-12-08T10:00:01Z",
+            False,
+            id="the inviter cannot remove who joined after seven days",
+        ),
+        pytest.param(
+            "invitee", "2026-12-02T10:00:00Z", False, id="who joined cannot remove their inviter"
+        ),
+        pytest.param(
+            "inviter",
+            "2026-12-02T10:00:00Z",
+            True,
+            id="the inviter cannot remove who joined once a therapist has",
+        ),
+    ],
+)
+def test_a_removal_the_invitation_does_not_allow_is_refused(
+    client_for: ClientFor, remover: str, at: str, therapist_joined: bool
+) -> None:
     couple, inviter, invitee = joined_through_invitation(client_for)
+    if therapist_joined:
+        Membership.objects.create(couple=couple, user=TherapistFactory.create(), role="therapist")
+    by, removed = (inviter, invitee) if remover == "inviter" else (invitee, inviter)
 
-    with time_machine.travel("2026-12-08T10:00:01Z", tick=False):
-        response = client_for(inviter).post(
-            detail(couple, "remove-member"), {"user": str(invitee.pk)}
-        )
+    with time_machine.travel(at, tick=False):
+        response = remove_member(client_for(by), couple, removed)
 
     assert response.status_code == 403
-    assert Membership.objects.get(couple=couple, user=invitee).left_at is None
-
-
-def test_who_joined_cannot_remove_their_inviter(client_for: ClientFor) -> None:
-    couple, inviter, invitee = joined_through_invitation(client_for)
-
-    with time_machine.travel("2026-12-02T10:00:00Z", tick=False):
-        response = client_for(invitee).post(
-            detail(couple, "remove-member"), {"user": str(inviter.pk)}
-        )
-
-    assert response.status_code == 403
-    assert Membership.objects.get(couple=couple, user=inviter).left_at is None
-
-
-def test_the_inviter_cannot_remove_who_joined_once_a_therapist_has(client_for: ClientFor) -> None:
-    couple, inviter, invitee = joined_through_invitation(client_for)
-    Membership.objects.create(couple=couple, user=TherapistFactory.create(), role="therapist")
-
-    with time_machine.travel("2026-12-02T10:00:00Z", tick=False):
-        response = client_for(inviter).post(
-            detail(couple, "remove-member"), {"user": str(invitee.pk)}
-        )
-
-    assert response.status_code == 403
-    assert Membership.objects.get(couple=couple, user=invitee).left_at is None
+    assert_still_a_member(couple, removed)
 
 
 def test_a_partner_cannot_remove_someone_another_member_invited(client_for: ClientFor) -> None:
     couple, partner, other, _none = make_couple(therapist=False)
 
-    response = client_for(partner).post(detail(couple, "remove-member"), {"user": str(other.pk)})
+    response = remove_member(client_for(partner), couple, other)
 
     assert response.status_code == 403
-    assert Membership.objects.get(couple=couple, user=other).left_at is None
+    assert_still_a_member(couple, other)
 
 
 def test_a_partner_removing_a_non_member_answers_does_not_exist(client_for: ClientFor) -> None:
     couple, partner, _other, _none = make_couple(therapist=False)
 
-    response = client_for(partner).post(
-        detail(couple, "remove-member"), {"user": str(UserFactory.create().pk)}
-    )
+    response = remove_member(client_for(partner), couple, UserFactory.create())
 
     assert response.status_code == 400
     assert first_error(response)["code"] == "does_not_exist"
@@ -781,7 +782,7 @@ def test_a_removed_member_who_rejoins_is_not_removed_on_the_old_invitation(
 ) -> None:
     couple, inviter, invitee = joined_through_invitation(client_for)
     with time_machine.travel("2026-12-02T10:00:00Z", tick=False):
-        client_for(inviter).post(detail(couple, "remove-member"), {"user": str(invitee.pk)})
+        remove_member(client_for(inviter), couple, invitee)
         therapist = TherapistFactory.create()
         Membership.objects.create(couple=couple, user=therapist, role="therapist")
         _invitation, token = make_invitation(couple=couple, invited_by=therapist)
@@ -790,9 +791,7 @@ def test_a_removed_member_who_rejoins_is_not_removed_on_the_old_invitation(
             left_at="2026-12-02T10:00:00Z"
         )
 
-        response = client_for(inviter).post(
-            detail(couple, "remove-member"), {"user": str(invitee.pk)}
-        )
+        response = remove_member(client_for(inviter), couple, invitee)
 
     assert response.status_code == 403
     assert Membership.objects.get(couple=couple, user=invitee, left_at=None)
@@ -804,7 +803,7 @@ def test_removing_a_member_revokes_the_invitations_they_sent(client_for: ClientF
     spare, _token = make_invitation(couple=couple, invited_by=partner)
     kept, _token = make_invitation(couple=couple, invited_by=other)
 
-    client_for(therapist).post(detail(couple, "remove-member"), {"user": str(partner.pk)})
+    remove_member(client_for(therapist), couple, partner)
 
     assert Invitation.objects.get(pk=spare.pk).status == "revoked"
     assert Invitation.objects.get(pk=kept.pk).status == "pending"
@@ -828,7 +827,7 @@ def test_the_last_therapist_cannot_leave_a_couple_on_safety_hold(client_for: Cli
 
     assert response.status_code == 409
     assert first_error(response)["code"] == "last_therapist_on_hold"
-    assert Membership.objects.get(couple=couple, user=therapist).left_at is None
+    assert_still_a_member(couple, therapist)
 
 
 def test_the_last_therapist_cannot_be_removed_from_a_couple_on_safety_hold(
@@ -837,13 +836,11 @@ def test_the_last_therapist_cannot_be_removed_from_a_couple_on_safety_hold(
     couple, _partner, _other, therapist = make_couple(safety_hold=True)
     assert therapist is not None
 
-    response = client_for(therapist).post(
-        detail(couple, "remove-member"), {"user": str(therapist.pk)}
-    )
+    response = remove_member(client_for(therapist), couple, therapist)
 
     assert response.status_code == 409
     assert first_error(response)["code"] == "last_therapist_on_hold"
-    assert Membership.objects.get(couple=couple, user=therapist).left_at is None
+    assert_still_a_member(couple, therapist)
 
 
 def test_the_last_therapist_may_still_leave_an_ended_couple_on_hold(client_for: ClientFor) -> None:
@@ -862,9 +859,7 @@ def test_a_therapist_may_leave_a_held_couple_that_keeps_another_therapist(
     colleague = TherapistFactory.create()
     Membership.objects.create(couple=couple, user=colleague, role="therapist")
 
-    removed = client_for(colleague).post(
-        detail(couple, "remove-member"), {"user": str(therapist.pk)}
-    )
+    removed = remove_member(client_for(colleague), couple, therapist)
     refused = client_for(colleague).post(detail(couple, "leave"))
 
     assert removed.status_code == 204
@@ -874,12 +869,10 @@ def test_a_therapist_may_leave_a_held_couple_that_keeps_another_therapist(
 def test_no_one_is_removed_from_an_ended_couple(client_for: ClientFor) -> None:
     couple, partner, _other, therapist = make_couple(status="ended")
 
-    response = client_for(therapist).post(
-        detail(couple, "remove-member"), {"user": str(partner.pk)}
-    )
+    response = remove_member(client_for(therapist), couple, partner)
 
     assert response.status_code == 409
-    assert Membership.objects.get(couple=couple, user=partner).left_at is None
+    assert_still_a_member(couple, partner)
 
 
 # --- the database itself ----------------------------------------------------------------------

@@ -7,7 +7,6 @@ CI runs it with DATABASE_URL pointing at PostgreSQL; elsewhere it skips and says
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -15,11 +14,10 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import User
 from engagement.models import Invitation, Membership
+from tests.engagement.conftest import ClientFor
 from tests.factories import UserFactory, make_couple, make_invitation
 
-ClientFor = Callable[[User | None], APIClient]
 ACCEPT = "/api/v1/invitations/accept/"
 PEOPLE = 6
 

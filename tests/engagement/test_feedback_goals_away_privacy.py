@@ -5,11 +5,9 @@ no private text in a list (docs/privacy.md)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 import pytest
 from django.test import Client
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from engagement.models import (
@@ -21,11 +19,11 @@ from engagement.models import (
     TherapySession,
 )
 from tests.conftest import World
+from tests.engagement.conftest import ClientFor
 from tests.factories import PASSWORD, TherapySessionFactory
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 TODAY = dt.date.today()
 
 

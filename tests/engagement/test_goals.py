@@ -4,30 +4,20 @@ and that the other partner learns nothing of it (SPEC section 2)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import time_machine
 from django.utils import timezone
-from rest_framework.test import APIClient
 
-from accounts.models import User
 from engagement.models import Goal, Membership, WeeklyReport
 from tests.conftest import World
+from tests.engagement.conftest import ClientFor
 from tests.engagement.reports.test_reports_api import stored_report
 from tests.errors import errors
 
-pytestmark = pytest.mark.django_db
-
-ClientFor = Callable[[User | None], APIClient]
-NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)  # a Wednesday
-
-
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+# The clock stands still at NOW, a Wednesday (tests/engagement/conftest.py), in every test here.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 
 def _goal(world: World) -> str:

@@ -21,13 +21,17 @@ from accounts.models import User
 from config.celery import app as celery_app
 from engagement.invitations import tasks
 from engagement.models import Couple, IdempotencyRecord, Invitation, Membership
+from tests.engagement.conftest import ClientFor
 from tests.factories import TherapistFactory, UserFactory, make_couple, make_invitation
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 INVITATIONS = "/api/v1/invitations/"
 ACCEPT = "/api/v1/invitations/accept/"
+
+
+def accept(client: APIClient, token: str) -> Any:
+    return client.post(ACCEPT, {"token": token})
 
 
 def revoke_url(invitation: Invitation) -> str:
@@ -43,6 +47,22 @@ def first_error(response: Any) -> dict[str, Any]:
 def on_commit(django_capture_on_commit_callbacks: Any) -> Callable[[], Any]:
     """Run what the request queued for after commit (the emails), as a real commit would."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def asked_therapist(couple: Couple, partner: User, **fields: Any) -> tuple[Invitation, str]:
+    """A therapist invitation ``partner`` sent, as the service stores one: waiting for the
+    other partner's approval (SPEC section 1, "Roles")."""
+    return make_invitation(
+        couple=couple, invited_by=partner, role="therapist", approvals=[], **fields
+    )
+
+
+def therapist_asked_for() -> tuple[Invitation, str, User, User]:
+    """A couple without a therapist in which ``partner`` invited one, waiting for ``other``'s
+    approval: (invitation, token, partner, other)."""
+    couple, partner, other, _none = make_couple(therapist=False)
+    invitation, token = asked_therapist(couple, partner)
+    return invitation, token, partner, other
 
 
 def couple_with_one_partner() -> tuple[Couple, User, User]:
@@ -446,8 +466,7 @@ def test_a_partner_lists_only_the_invitations_they_sent(client_for: ClientFor) -
 def test_the_other_partner_lists_a_therapist_invitation_waiting_for_their_approval(
     client_for: ClientFor,
 ) -> None:
-    couple, partner, other, _none = make_couple(therapist=False)
-    asked, _ = make_invitation(couple=couple, invited_by=partner, role="therapist", approvals=[])
+    asked, _, _partner, other = therapist_asked_for()
 
     response = client_for(other).get(INVITATIONS)
 
@@ -491,9 +510,7 @@ def test_listing_invitations_takes_the_same_few_queries_whatever_the_page_size(
     couple, partner, other, _none = make_couple(therapist=False)
     for n in range(10):
         inviter = partner if n % 2 else other
-        make_invitation(
-            couple=couple, invited_by=inviter, role="therapist", approvals=[], email=f"{n}@x.org"
-        )
+        asked_therapist(couple, inviter, email=f"{n}@x.org")
     therapist = TherapistFactory.create()
     Membership.objects.create(couple=couple, user=therapist, role="therapist")
     client = client_for(therapist if reader == "therapist" else partner)
@@ -512,7 +529,7 @@ def test_accepting_joins_the_couple_in_the_free_partner_slot(client_for: ClientF
     invitation, token = make_invitation(couple=couple, invited_by=therapist)
     newcomer = UserFactory.create()
 
-    response = client_for(newcomer).post(ACCEPT, {"token": token})
+    response = accept(client_for(newcomer), token)
 
     assert response.status_code == 200
     body = response.json()
@@ -535,7 +552,7 @@ def test_the_invited_address_need_not_match_the_accepting_account(
     )
 
     user = UserFactory.create(email="home@example.com")
-    response = client_for(user).post(ACCEPT, {"token": token})
+    response = accept(client_for(user), token)
 
     assert response.status_code == 200
     assert Membership.objects.get(couple=couple, user=user, left_at=None).role == "partner"
@@ -549,7 +566,7 @@ def test_the_inviter_is_told_who_accepted(
     newcomer = UserFactory.create(display_name="Jo <Smith>", email="jo@example.com")
 
     with on_commit():
-        client_for(newcomer).post(ACCEPT, {"token": token})
+        accept(client_for(newcomer), token)
 
     assert [m.to for m in mail.outbox] == [[therapist.email]]
     message = mail.outbox[0]
@@ -570,7 +587,7 @@ def test_both_partners_are_told_when_a_therapist_joins(
     newcomer = TherapistFactory.create(display_name="Dr. New")
 
     with on_commit():
-        response = client_for(newcomer).post(ACCEPT, {"token": token})
+        response = accept(client_for(newcomer), token)
 
     assert response.status_code == 200
     assert response.json()["safety_hold"] is False  # the therapist's view
@@ -589,7 +606,7 @@ def test_a_partner_who_invited_the_therapist_gets_one_email_not_two(
     _invitation, token = make_invitation(couple=couple, invited_by=partner, role="therapist")
 
     with on_commit():
-        client_for(TherapistFactory.create()).post(ACCEPT, {"token": token})
+        accept(client_for(TherapistFactory.create()), token)
 
     assert sorted(m.to[0] for m in mail.outbox) == sorted([partner.email, other.email])
 
@@ -599,7 +616,7 @@ def test_an_inviter_who_left_before_the_email_went_out_is_not_told_who_accepted(
 ) -> None:
     couple, _partner, therapist = couple_with_one_partner()
     invitation, token = make_invitation(couple=couple, invited_by=therapist)
-    assert client_for(UserFactory.create()).post(ACCEPT, {"token": token}).status_code == 200
+    assert accept(client_for(UserFactory.create()), token).status_code == 200
     Membership.objects.filter(couple=couple, user=therapist).update(left_at=timezone.now())
 
     tasks.notify_inviter_of_acceptance.delay(str(invitation.pk))
@@ -612,7 +629,7 @@ def test_only_a_therapist_account_accepts_a_therapist_invitation(client_for: Cli
     invitation, token = make_invitation(couple=couple, invited_by=therapist, role="therapist")
     user = UserFactory.create()
 
-    response = client_for(user).post(ACCEPT, {"token": token})
+    response = accept(client_for(user), token)
 
     assert response.status_code == 403
     invitation.refresh_from_db()
@@ -624,10 +641,10 @@ def test_a_token_works_once(client_for: ClientFor) -> None:
     couple, _partner, therapist = couple_with_one_partner()
     invitation, token = make_invitation(couple=couple, invited_by=therapist)
     first = UserFactory.create()
-    client_for(first).post(ACCEPT, {"token": token})
+    accept(client_for(first), token)
     second = UserFactory.create()
 
-    response = client_for(second).post(ACCEPT, {"token": token})
+    response = accept(client_for(second), token)
 
     assert response.status_code == 409
     assert first_error(response)["code"] == "invalid_transition"
@@ -642,9 +659,9 @@ def test_accepting_again_after_a_lost_answer_answers_the_couple_again(
     couple, _partner, therapist = couple_with_one_partner()
     _invitation, token = make_invitation(couple=couple, invited_by=therapist)
     client = client_for(UserFactory.create())
-    first = client.post(ACCEPT, {"token": token})
+    first = accept(client, token)
 
-    again = client.post(ACCEPT, {"token": token})
+    again = accept(client, token)
 
     assert again.status_code == 200
     assert again.json()["id"] == first.json()["id"]
@@ -657,7 +674,7 @@ def test_an_expired_invitation_cannot_be_accepted(client_for: ClientFor) -> None
     user = UserFactory.create()
 
     with time_machine.travel(timezone.now() + timedelta(days=7, seconds=1)):
-        response = client_for(user).post(ACCEPT, {"token": token})
+        response = accept(client_for(user), token)
 
     assert response.status_code == 409
     assert first_error(response)["code"] == "invalid_transition"
@@ -670,14 +687,14 @@ def test_a_revoked_invitation_cannot_be_accepted(client_for: ClientFor) -> None:
     _invitation, token = make_invitation(couple=couple, invited_by=therapist, status="revoked")
     user = UserFactory.create()
 
-    response = client_for(user).post(ACCEPT, {"token": token})
+    response = accept(client_for(user), token)
 
     assert response.status_code == 409
     assert not Membership.objects.filter(user=user).exists()
 
 
 def test_an_unknown_token_is_refused_on_the_token_field(client_for: ClientFor) -> None:
-    response = client_for(UserFactory.create()).post(ACCEPT, {"token": "made-up"})
+    response = accept(client_for(UserFactory.create()), "made-up")
 
     assert response.status_code == 400
     assert first_error(response)["attr"] == "token"
@@ -696,7 +713,7 @@ def test_a_member_accepting_an_invitation_to_their_own_couple_gets_409(
     couple, partner, therapist = couple_with_one_partner()
     invitation, token = make_invitation(couple=couple, invited_by=therapist)
 
-    response = client_for(partner).post(ACCEPT, {"token": token})
+    response = accept(client_for(partner), token)
 
     assert response.status_code == 409
     assert first_error(response)["code"] == "conflict"
@@ -708,10 +725,10 @@ def test_a_third_partner_is_refused_with_partner_limit(client_for: ClientFor) ->
     couple, _partner, therapist = couple_with_one_partner()
     _first, first_token = make_invitation(couple=couple, invited_by=therapist)
     second, second_token = make_invitation(couple=couple, invited_by=therapist)
-    client_for(UserFactory.create()).post(ACCEPT, {"token": first_token})
+    accept(client_for(UserFactory.create()), first_token)
     third = UserFactory.create()
 
-    response = client_for(third).post(ACCEPT, {"token": second_token})
+    response = accept(client_for(third), second_token)
 
     assert response.status_code == 409
     assert first_error(response)["code"] == "partner_limit"
@@ -726,7 +743,7 @@ def test_no_one_joins_an_ended_couple(client_for: ClientFor) -> None:
     Couple.objects.filter(pk=couple.pk).update(status="ended")
     user = UserFactory.create()
 
-    response = client_for(user).post(ACCEPT, {"token": token})
+    response = accept(client_for(user), token)
 
     assert response.status_code == 409
     assert not Membership.objects.filter(user=user).exists()
@@ -763,7 +780,7 @@ def test_revoking_again_changes_nothing(client_for: ClientFor) -> None:
 def test_an_accepted_invitation_cannot_be_revoked(client_for: ClientFor) -> None:
     couple, _partner, therapist = couple_with_one_partner()
     invitation, token = make_invitation(couple=couple, invited_by=therapist)
-    client_for(UserFactory.create()).post(ACCEPT, {"token": token})
+    accept(client_for(UserFactory.create()), token)
 
     response = client_for(therapist).post(revoke_url(invitation))
 
@@ -789,10 +806,7 @@ def test_a_partner_revokes_their_own_invitation_in_a_couple_without_therapist(
 def test_the_other_partner_declines_a_therapist_invitation_by_revoking_it(
     client_for: ClientFor,
 ) -> None:
-    couple, partner, other, _none = make_couple(therapist=False)
-    invitation, _token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    invitation, _token, _partner, other = therapist_asked_for()
 
     response = client_for(other).post(revoke_url(invitation))
 
@@ -887,10 +901,7 @@ def couple_with_one_partner_and_no_therapist() -> tuple[Couple, User, None]:
 
 
 def test_the_other_partner_approves_a_therapist_invitation(client_for: ClientFor) -> None:
-    couple, partner, other, _none = make_couple(therapist=False)
-    invitation, _token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    invitation, _token, _partner, other = therapist_asked_for()
 
     with time_machine.travel("2026-12-01T10:00:00Z", tick=False):
         response = client_for(other).post(approve_url(invitation))
@@ -906,10 +917,7 @@ def test_the_other_partner_approves_a_therapist_invitation(client_for: ClientFor
 
 
 def test_approving_again_changes_nothing(client_for: ClientFor) -> None:
-    couple, partner, other, _none = make_couple(therapist=False)
-    invitation, _token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    invitation, _token, _partner, other = therapist_asked_for()
     client = client_for(other)
     first = client.post(approve_url(invitation)).json()
     invitation.refresh_from_db()
@@ -923,44 +931,36 @@ def test_approving_again_changes_nothing(client_for: ClientFor) -> None:
     assert invitation.updated_at == updated_at
 
 
-def test_the_inviter_cannot_approve_their_own_therapist_invitation(
-    client_for: ClientFor,
+@pytest.mark.parametrize(
+    ("approver", "status"),
+    [
+        pytest.param("inviter", 403, id="the inviter cannot approve their own invitation"),
+        pytest.param("outsider", 404, id="an outsider cannot find an invitation to approve"),
+    ],
+)
+def test_an_approval_from_who_may_not_give_it_changes_nothing(
+    client_for: ClientFor, approver: str, status: int
 ) -> None:
-    couple, partner, _other, _none = make_couple(therapist=False)
-    invitation, _token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    invitation, _token, partner, _other = therapist_asked_for()
+    if approver == "inviter":
+        user = partner
+    else:
+        _c, user, _o, _t = make_couple()
 
-    response = client_for(partner).post(approve_url(invitation))
+    response = client_for(user).post(approve_url(invitation))
 
-    assert response.status_code == 403
+    assert response.status_code == status
     invitation.refresh_from_db()
     assert invitation.approvals == []
 
 
 def test_a_therapist_does_not_approve_invitations(client_for: ClientFor) -> None:
     couple, partner, _other, therapist = make_couple()
-    invitation, _token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[], status="revoked"
-    )
+    invitation, _token = asked_therapist(couple, partner, status="revoked")
 
     response = client_for(therapist).post(approve_url(invitation))
 
     assert response.status_code == 403
-
-
-def test_an_outsider_cannot_find_an_invitation_to_approve(client_for: ClientFor) -> None:
-    couple, partner, _other, _none = make_couple(therapist=False)
-    invitation, _token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
-    _c, outsider, _o, _t = make_couple()
-
-    response = client_for(outsider).post(approve_url(invitation))
-
-    assert response.status_code == 404
-    invitation.refresh_from_db()
-    assert invitation.approvals == []
 
 
 def test_an_invitation_that_needs_no_approval_cannot_be_approved(client_for: ClientFor) -> None:
@@ -983,9 +983,7 @@ def test_only_a_pending_invitation_can_be_approved(client_for: ClientFor, status
         if status == "revoked"
         else {"expires_at": timezone.now() - timedelta(seconds=1)}
     )
-    invitation, _token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[], **fields
-    )
+    invitation, _token = asked_therapist(couple, partner, **fields)
 
     response = client_for(other).post(approve_url(invitation))
 
@@ -998,13 +996,11 @@ def test_only_a_pending_invitation_can_be_approved(client_for: ClientFor, status
 def test_accepting_before_the_other_partner_approved_answers_approval_pending(
     client_for: ClientFor,
 ) -> None:
-    couple, partner, _other, _none = make_couple(therapist=False)
-    invitation, token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    invitation, token, _partner, _other = therapist_asked_for()
+    couple = invitation.couple
     therapist = TherapistFactory.create()
 
-    response = client_for(therapist).post(ACCEPT, {"token": token})
+    response = accept(client_for(therapist), token)
 
     assert response.status_code == 409
     assert first_error(response)["code"] == "approval_pending"
@@ -1014,14 +1010,11 @@ def test_accepting_before_the_other_partner_approved_answers_approval_pending(
 
 
 def test_once_approved_the_therapist_invitation_is_accepted(client_for: ClientFor) -> None:
-    couple, partner, other, _none = make_couple(therapist=False)
-    invitation, token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    invitation, token, _partner, other = therapist_asked_for()
     client_for(other).post(approve_url(invitation))
     therapist = TherapistFactory.create()
 
-    response = client_for(therapist).post(ACCEPT, {"token": token})
+    response = accept(client_for(therapist), token)
 
     assert response.status_code == 200
     assert [t["id"] for t in response.json()["therapists"]] == [str(therapist.pk)]
@@ -1031,11 +1024,9 @@ def test_a_sole_partners_therapist_invitation_needs_no_one_elses_approval(
     client_for: ClientFor,
 ) -> None:
     couple, partner, _none = couple_with_one_partner_and_no_therapist()
-    _invitation, token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    _invitation, token = asked_therapist(couple, partner)
 
-    response = client_for(TherapistFactory.create()).post(ACCEPT, {"token": token})
+    response = accept(client_for(TherapistFactory.create()), token)
 
     assert response.status_code == 200
 
@@ -1045,15 +1036,13 @@ def test_a_partner_joining_revokes_the_therapist_invitations_partners_sent(
 ) -> None:
     # The request asked the partners of its time; a new partnership asks again.
     couple, partner, _none = couple_with_one_partner_and_no_therapist()
-    asked, _token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    asked, _token = asked_therapist(couple, partner)
     _partner_invitation, token = make_invitation(
         couple=couple, invited_by=partner, email="p@example.com"
     )
     newcomer = UserFactory.create()
 
-    assert client_for(newcomer).post(ACCEPT, {"token": token}).status_code == 200
+    assert accept(client_for(newcomer), token).status_code == 200
 
     assert Invitation.objects.get(pk=asked.pk).status == "revoked"
     assert client_for(newcomer).get(f"{INVITATIONS}{asked.pk}/").status_code == 404
@@ -1064,15 +1053,15 @@ def test_a_newcomer_approves_what_is_asked_after_they_joined(client_for: ClientF
     couple, partner, _none = couple_with_one_partner_and_no_therapist()
     _partner_invitation, token = make_invitation(couple=couple, invited_by=partner)
     newcomer = UserFactory.create()
-    client_for(newcomer).post(ACCEPT, {"token": token})
+    accept(client_for(newcomer), token)
     created = client_for(partner).post(
         INVITATIONS, {"couple": str(couple.pk), "email": "dr@example.com", "role": "therapist"}
     )
     therapist = TherapistFactory.create()
 
-    refused = client_for(therapist).post(ACCEPT, {"token": created.json()["token"]})
+    refused = accept(client_for(therapist), created.json()["token"])
     approved = client_for(newcomer).post(f"{INVITATIONS}{created.json()['id']}/approve/")
-    accepted = client_for(therapist).post(ACCEPT, {"token": created.json()["token"]})
+    accepted = accept(client_for(therapist), created.json()["token"])
 
     assert first_error(refused)["code"] == "approval_pending"
     assert approved.status_code == 200
@@ -1080,13 +1069,11 @@ def test_a_newcomer_approves_what_is_asked_after_they_joined(client_for: ClientF
 
 
 def test_an_approval_is_not_needed_from_a_partner_who_left(client_for: ClientFor) -> None:
-    couple, partner, other, _none = make_couple(therapist=False)
-    _invitation, token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    invitation, token, _partner, other = therapist_asked_for()
+    couple = invitation.couple
     client_for(other).post(f"/api/v1/couples/{couple.pk}/leave/")
 
-    response = client_for(TherapistFactory.create()).post(ACCEPT, {"token": token})
+    response = accept(client_for(TherapistFactory.create()), token)
 
     assert response.status_code == 200
 
@@ -1099,14 +1086,10 @@ def test_when_a_therapist_joins_the_invitations_partners_sent_are_revoked(
 ) -> None:
     couple, partner, _none = couple_with_one_partner_and_no_therapist()
     spare, _ = make_invitation(couple=couple, invited_by=partner, role="partner")
-    second_therapist, _ = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[], email="b@example.com"
-    )
-    _used, token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    second_therapist, _ = asked_therapist(couple, partner, email="b@example.com")
+    _used, token = asked_therapist(couple, partner)
 
-    assert client_for(TherapistFactory.create()).post(ACCEPT, {"token": token}).status_code == 200
+    assert accept(client_for(TherapistFactory.create()), token).status_code == 200
 
     assert Invitation.objects.get(pk=spare.pk).status == "revoked"
     assert Invitation.objects.get(pk=second_therapist.pk).status == "revoked"
@@ -1120,7 +1103,7 @@ def test_an_invitation_from_a_partner_is_refused_once_the_couple_has_a_therapist
     invitation, token = make_invitation(couple=couple, invited_by=partner)
     newcomer = UserFactory.create()
 
-    response = client_for(newcomer).post(ACCEPT, {"token": token})
+    response = accept(client_for(newcomer), token)
 
     assert response.status_code == 409
     assert first_error(response)["code"] == "invalid_transition"
@@ -1136,7 +1119,7 @@ def test_an_invitation_from_someone_no_longer_in_the_couple_is_refused(
     Membership.objects.filter(couple=couple, user=therapist).update(left_at=timezone.now())
     newcomer = UserFactory.create()
 
-    response = client_for(newcomer).post(ACCEPT, {"token": token})
+    response = accept(client_for(newcomer), token)
 
     assert response.status_code == 409
     assert first_error(response)["detail"] == "This invitation was revoked."
@@ -1147,11 +1130,9 @@ def test_a_former_partner_never_becomes_the_couples_therapist(client_for: Client
     couple, partner, _none = couple_with_one_partner_and_no_therapist()
     former_partner = Membership.objects.get(couple=couple, left_at__isnull=False).user
     User.objects.filter(pk=former_partner.pk).update(is_therapist=True)  # granted since
-    _invitation, token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    _invitation, token = asked_therapist(couple, partner)
 
-    response = client_for(User.objects.get(pk=former_partner.pk)).post(ACCEPT, {"token": token})
+    response = accept(client_for(User.objects.get(pk=former_partner.pk)), token)
 
     assert response.status_code == 409
     assert first_error(response)["code"] == "role_conflict"
@@ -1163,12 +1144,10 @@ def test_a_current_partner_who_is_a_therapist_cannot_join_as_the_couples_therapi
 ) -> None:
     couple, partner, other, _none = make_couple(therapist=False)
     User.objects.filter(pk=other.pk).update(is_therapist=True)
-    invitation, token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    invitation, token = asked_therapist(couple, partner)
     client_for(other).post(approve_url(invitation))
 
-    response = client_for(User.objects.get(pk=other.pk)).post(ACCEPT, {"token": token})
+    response = accept(client_for(User.objects.get(pk=other.pk)), token)
 
     assert response.status_code == 409
     assert first_error(response)["code"] == "conflict"
@@ -1182,7 +1161,7 @@ def test_a_former_therapist_does_not_come_back_as_a_partner(client_for: ClientFo
     Membership.objects.filter(couple=couple, user=therapist).update(left_at=timezone.now())
     _invitation, token = make_invitation(couple=couple, invited_by=colleague, role="partner")
 
-    response = client_for(therapist).post(ACCEPT, {"token": token})
+    response = accept(client_for(therapist), token)
 
     assert response.status_code == 409
     assert first_error(response)["code"] == "role_conflict"
@@ -1199,7 +1178,7 @@ def test_a_partner_inviter_is_told_exactly_until_when_they_may_remove_who_joined
     _invitation, token = make_invitation(couple=couple, invited_by=partner)
 
     with time_machine.travel("2026-12-01T10:00:00Z", tick=False), on_commit():
-        client_for(UserFactory.create()).post(ACCEPT, {"token": token})
+        accept(client_for(UserFactory.create()), token)
 
     [message] = mail.outbox
     body = " ".join(str(message.body).split())
@@ -1213,12 +1192,10 @@ def test_a_partner_whose_therapist_invitation_was_accepted_is_promised_no_undo(
     client_for: ClientFor, on_commit: Callable[[], Any]
 ) -> None:
     couple, partner, _none = couple_with_one_partner_and_no_therapist()
-    _invitation, token = make_invitation(
-        couple=couple, invited_by=partner, role="therapist", approvals=[]
-    )
+    _invitation, token = asked_therapist(couple, partner)
 
     with on_commit():
-        client_for(TherapistFactory.create()).post(ACCEPT, {"token": token})
+        accept(client_for(TherapistFactory.create()), token)
 
     [message] = mail.outbox
     assert "remove them" not in str(message.body)
@@ -1232,7 +1209,7 @@ def test_a_therapist_inviter_is_told_they_can_remove_who_joined(
     _invitation, token = make_invitation(couple=couple, invited_by=therapist)
 
     with on_commit():
-        client_for(UserFactory.create()).post(ACCEPT, {"token": token})
+        accept(client_for(UserFactory.create()), token)
 
     [message] = mail.outbox
     assert "you can remove them from the couple in the app." in str(message.body)
@@ -1244,7 +1221,7 @@ def test_a_partner_inviter_is_promised_no_undo_once_a_therapist_joined_first(
 ) -> None:
     couple, partner, _none = couple_with_one_partner_and_no_therapist()
     invitation, token = make_invitation(couple=couple, invited_by=partner)
-    client_for(UserFactory.create()).post(ACCEPT, {"token": token})
+    accept(client_for(UserFactory.create()), token)
     mail.outbox.clear()
     Membership.objects.create(couple=couple, user=TherapistFactory.create(), role="therapist")
 

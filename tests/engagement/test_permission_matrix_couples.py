@@ -22,14 +22,11 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
-from accounts.models import User
 from engagement.models import Invitation, Membership
 from tests.conftest import ACTORS, World
+from tests.engagement.conftest import ClientFor
 from tests.factories import make_invitation
-
-ClientFor = Callable[[User | None], APIClient]
 
 MATRIX = """
 endpoint               setup         kind   anonymous  outsider  partner  other_partner  therapist  other_therapist

@@ -24,6 +24,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from engagement.models import CheckIn, Commitment, Membership, TherapySession
 from tests.conftest import ACTORS, World
+from tests.engagement.conftest import ClientFor
 from tests.factories import (
     CheckInFactory,
     CommitmentFactory,
@@ -32,8 +33,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-ClientFor = Callable[[User | None], APIClient]
 
 
 @dataclass
@@ -82,46 +81,43 @@ def _checkin_path(world: World, o: Objects) -> str:
     return f"/api/v1/checkins/{o.checkin.date}/?couple={world.couple.pk}"
 
 
+# Every list answers anyone signed in, holding only what they may see (the test after the
+# tables); anonymous callers get 401.
+LISTS = {
+    "sessions": "/api/v1/sessions/",
+    "commitments": "/api/v1/commitments/",
+    "check-ins": "/api/v1/checkins/",
+    "removals": "/api/v1/removals/",
+}
+
+
+def _get(path: str) -> Build:
+    return lambda w, o: ("get", path, None)
+
+
+def _on(method: str, name: str, action: str = "", body: Any = None) -> Build:
+    """A request on one of the objects: ``name`` is `joint` or `individual` (sessions),
+    `shared` or `hidden` (commitments); ``action`` as in `keep/`."""
+    collection = "sessions" if name in ("joint", "individual") else "commitments"
+    return lambda w, o: (method, f"/api/v1/{collection}/{getattr(o, name).pk}/{action}", body)
+
+
 READS: dict[str, tuple[Build, tuple[int, ...]]] = {
+    **{
+        f"list {name}": (_get(path), (401, 200, 200, 200, 200, 200)) for name, path in LISTS.items()
+    },
     #                                    anonymous outsider partner other therapist other_th
-    "list sessions": (
-        lambda w, o: ("get", "/api/v1/sessions/", None),
-        (401, 200, 200, 200, 200, 200),
-    ),
-    "read a joint session": (
-        lambda w, o: ("get", f"/api/v1/sessions/{o.joint.pk}/", None),
-        (401, 404, 200, 200, 200, 404),
-    ),
-    "read partner's individual session": (
-        lambda w, o: ("get", f"/api/v1/sessions/{o.individual.pk}/", None),
-        (401, 404, 200, 404, 200, 404),
-    ),
-    "list commitments": (
-        lambda w, o: ("get", "/api/v1/commitments/", None),
-        (401, 200, 200, 200, 200, 200),
-    ),
-    "read a couple-visible commitment": (
-        lambda w, o: ("get", f"/api/v1/commitments/{o.shared.pk}/", None),
-        (401, 404, 200, 200, 200, 404),
-    ),
-    "read a therapist-only commitment": (
-        lambda w, o: ("get", f"/api/v1/commitments/{o.hidden.pk}/", None),
-        (401, 404, 200, 404, 200, 404),
-    ),
-    "list check-ins": (
-        lambda w, o: ("get", "/api/v1/checkins/", None),
-        (401, 200, 200, 200, 200, 200),
-    ),
+    "read a joint session": (_on("get", "joint"), (401, 404, 200, 200, 200, 404)),
+    "read partner's individual session": (_on("get", "individual"), (401, 404, 200, 404, 200, 404)),
+    "read a couple-visible commitment": (_on("get", "shared"), (401, 404, 200, 200, 200, 404)),
+    "read a therapist-only commitment": (_on("get", "hidden"), (401, 404, 200, 404, 200, 404)),
     # The by-date route is always the caller's own check-in: nobody else's is there.
     "read partner's check-in by date": (
         lambda w, o: ("get", _checkin_path(w, o), None),
         (401, 404, 200, 404, 404, 404),
     ),
-    "list removals": (
-        lambda w, o: ("get", "/api/v1/removals/", None),
-        (401, 200, 200, 200, 200, 200),
-    ),
 }
+
 
 WRITES: dict[str, tuple[Build, tuple[int, ...]]] = {
     #                                    anonymous outsider partner other therapist other_th
@@ -134,17 +130,14 @@ WRITES: dict[str, tuple[Build, tuple[int, ...]]] = {
         (401, 400, 403, 403, 201, 400),
     ),
     "edit a joint session": (
-        lambda w, o: ("patch", f"/api/v1/sessions/{o.joint.pk}/", {"duration_minutes": 60}),
+        _on("patch", "joint", body={"duration_minutes": 60}),
         (401, 404, 403, 403, 200, 404),
     ),
     "edit partner's individual session": (
-        lambda w, o: ("patch", f"/api/v1/sessions/{o.individual.pk}/", {"duration_minutes": 60}),
+        _on("patch", "individual", body={"duration_minutes": 60}),
         (401, 404, 403, 404, 200, 404),
     ),
-    "delete a joint session": (
-        lambda w, o: ("delete", f"/api/v1/sessions/{o.joint.pk}/", None),
-        (401, 404, 403, 403, 204, 404),
-    ),
+    "delete a joint session": (_on("delete", "joint"), (401, 404, 403, 403, 204, 404)),
     "record attendance": (
         lambda w, o: ("put", f"/api/v1/sessions/{o.joint.pk}/attendance/", _attendance_body(w)),
         (401, 404, 403, 403, 200, 404),
@@ -164,31 +157,22 @@ WRITES: dict[str, tuple[Build, tuple[int, ...]]] = {
         (401, 400, 201, 403, 201, 400),
     ),
     "edit partner's commitment": (
-        lambda w, o: ("patch", f"/api/v1/commitments/{o.shared.pk}/", {"title": "Walk twice"}),
+        _on("patch", "shared", body={"title": "Walk twice"}),
         (401, 404, 200, 403, 200, 404),
     ),
-    "keep partner's commitment": (
-        lambda w, o: ("post", f"/api/v1/commitments/{o.shared.pk}/keep/", None),
-        (401, 404, 200, 403, 200, 404),
-    ),
-    "miss partner's commitment": (
-        lambda w, o: ("post", f"/api/v1/commitments/{o.shared.pk}/miss/", None),
-        (401, 404, 200, 403, 200, 404),
-    ),
-    "release partner's commitment": (
-        lambda w, o: ("post", f"/api/v1/commitments/{o.shared.pk}/release/", None),
-        (401, 404, 200, 403, 200, 404),
-    ),
+    **{
+        f"{action} partner's commitment": (
+            _on("post", "shared", f"{action}/"),
+            (401, 404, 200, 403, 200, 404),
+        )
+        for action in ("keep", "miss", "release")
+    },
     "renew partner's commitment": (
-        lambda w, o: (
-            "post",
-            f"/api/v1/commitments/{o.shared.pk}/renew/",
-            {"due_on": "2026-12-06"},
-        ),
+        _on("post", "shared", "renew/", {"due_on": "2026-12-06"}),
         (401, 404, 201, 403, 201, 404),
     ),
     "keep partner's therapist-only commitment": (
-        lambda w, o: ("post", f"/api/v1/commitments/{o.hidden.pk}/keep/", None),
+        _on("post", "hidden", "keep/"),
         (401, 404, 200, 404, 200, 404),
     ),
     # Each partner puts their own check-in: partner replaces theirs (200), the other partner
@@ -225,17 +209,8 @@ def _call(client: APIClient, request: Request) -> Any:
     )
 
 
-@pytest.mark.parametrize(("build", "actor", "expected"), _cases(READS))
-def test_who_may_read_sessions_commitments_check_ins_and_removals(
-    world: World, client_for: ClientFor, build: Build, actor: str, expected: int
-) -> None:
-    objects = _objects(world)
-    response = _call(client_for(world.actor(actor)), build(world, objects))
-    assert response.status_code == expected, response.content
-
-
-@pytest.mark.parametrize(("build", "actor", "expected"), _cases(WRITES))
-def test_who_may_change_sessions_commitments_and_check_ins(
+@pytest.mark.parametrize(("build", "actor", "expected"), _cases(READS) + _cases(WRITES))
+def test_who_may_read_and_change_sessions_commitments_check_ins_and_removals(
     world: World, client_for: ClientFor, build: Build, actor: str, expected: int
 ) -> None:
     objects = _objects(world)
@@ -263,9 +238,9 @@ def test_lists_hold_only_what_each_actor_may_see(world: World, client_for: Clien
     for actor, (sessions, commitments, checkins) in visible.items():
         client = client_for(world.actor(actor))
         for path, expected in (
-            ("/api/v1/sessions/", sessions),
-            ("/api/v1/commitments/", commitments),
-            ("/api/v1/checkins/", checkins),
+            (LISTS["sessions"], sessions),
+            (LISTS["commitments"], commitments),
+            (LISTS["check-ins"], checkins),
         ):
             listed = {r["id"] for r in client.get(path).json()["results"]}
             assert listed == {str(pk) for pk in expected}, (actor, path)
@@ -338,6 +313,6 @@ def test_former_and_later_partners_list_nothing_from_before(
     newcomer = _change_partners(world)
     for actor in (world.other_partner, newcomer):
         client = client_for(actor)
-        for path in ("/api/v1/sessions/", "/api/v1/commitments/", "/api/v1/checkins/"):
+        for path in (LISTS["sessions"], LISTS["commitments"], LISTS["check-ins"]):
             for params in ({}, {"updated_since": "2000-01-01T00:00:00Z"}):
                 assert client.get(path, params).json()["results"] == [], (actor, path)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 import time_machine
 from django.utils import timezone
-from rest_framework.test import APIClient
 
-from accounts.models import User
 from engagement.models import Removal
 from tests.conftest import World
+from tests.engagement.conftest import ClientFor
 from tests.errors import errors
 from tests.factories import (
     CheckInFactory,
@@ -25,7 +23,6 @@ from tests.timestamps import api_timestamp
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 REMOVALS = "/api/v1/removals/"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +13,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from engagement.models import Attendance, Couple, Removal, TherapySession
 from tests.conftest import World
+from tests.engagement.conftest import ClientFor, assert_refused
 from tests.errors import errors
 from tests.factories import (
     AttendanceFactory,
@@ -24,7 +24,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 SESSIONS = "/api/v1/sessions/"
 
 
@@ -32,8 +31,13 @@ def _detail(session: TherapySession | str) -> str:
     return f"{SESSIONS}{getattr(session, 'pk', session)}/"
 
 
-def _attendance(session: TherapySession) -> str:
+def _attendance(session: TherapySession | str) -> str:
     return f"{_detail(session)}attendance/"
+
+
+def _record(client: APIClient, session: TherapySession | str, *entries: dict[str, Any]) -> Any:
+    """PUT the session's attendance: these entries, as they are."""
+    return client.put(_attendance(session), {"attendance": list(entries)}, format="json")
 
 
 def _past(hours: int = 2) -> str:
@@ -52,6 +56,23 @@ def _individual(world: World, focus: User, **fields: Any) -> TherapySession:
     return _joint(world, kind=TherapySession.Kind.INDIVIDUAL, focus_partner=focus, **fields)
 
 
+def _create(client: APIClient, couple: Couple, **fields: Any) -> Any:
+    """POST a session of the couple: a joint one two hours ago, but for ``fields``."""
+    body = {"couple": str(couple.pk), "kind": "joint", "starts_at": _past(), **fields}
+    return client.post(SESSIONS, body, format="json")
+
+
+def _assert_writes_refused(client: APIClient, world: World, status: int) -> None:
+    """Scheduling a session, editing and deleting the couple's one session all answer
+    ``status``, and the session stays the only one."""
+    [session] = TherapySession.objects.all()
+    assert _create(client, world.couple).status_code == status
+    edited = client.patch(_detail(session), {"duration_minutes": 60}, format="json")
+    assert edited.status_code == status
+    assert client.delete(_detail(session)).status_code == status
+    assert TherapySession.objects.count() == 1
+
+
 # --- lifecycle ---------------------------------------------------------------------------------
 
 
@@ -59,11 +80,7 @@ def test_a_therapist_schedules_records_edits_and_deletes_a_joint_session(
     world: World, client_for: ClientFor
 ) -> None:
     therapist = client_for(world.therapist)
-    created = therapist.post(
-        SESSIONS,
-        {"couple": str(world.couple.pk), "kind": "joint", "starts_at": _past()},
-        format="json",
-    )
+    created = _create(therapist, world.couple)
     assert created.status_code == 201, created.json()
     body = created.json()
     assert body["kind"] == "joint"
@@ -75,15 +92,11 @@ def test_a_therapist_schedules_records_edits_and_deletes_a_joint_session(
     assert body["starts_at"].endswith("Z")
     session_id = body["id"]
 
-    recorded = therapist.put(
-        f"{SESSIONS}{session_id}/attendance/",
-        {
-            "attendance": [
-                {"partner": str(world.partner.pk), "status": "attended", "participation": 3},
-                {"partner": str(world.other_partner.pk), "status": "late", "participation": 1},
-            ]
-        },
-        format="json",
+    recorded = _record(
+        therapist,
+        session_id,
+        {"partner": str(world.partner.pk), "status": "attended", "participation": 3},
+        {"partner": str(world.other_partner.pk), "status": "late", "participation": 1},
     )
     assert recorded.status_code == 200, recorded.json()
     assert recorded.json()["status"] == "completed"
@@ -129,14 +142,8 @@ def test_a_therapist_logs_a_past_individual_session_for_one_partner(
 
 
 def test_an_individual_session_needs_a_focus_partner(world: World, client_for: ClientFor) -> None:
-    response = client_for(world.therapist).post(
-        SESSIONS,
-        {"couple": str(world.couple.pk), "kind": "individual", "starts_at": _past()},
-        format="json",
-    )
-    assert response.status_code == 400
-    assert errors(response) == [("focus_partner", "required")]
-    assert TherapySession.objects.count() == 0
+    response = _create(client_for(world.therapist), world.couple, kind="individual")
+    assert_refused(response, [("focus_partner", "required")], TherapySession)
 
 
 @pytest.mark.parametrize("who", ["outsider", "therapist", "stranger"])
@@ -145,31 +152,15 @@ def test_a_focus_partner_must_be_an_active_partner_of_the_couple(
 ) -> None:
     focus = UserFactory.create() if who == "stranger" else world.actor(who)
     assert focus is not None
-    response = client_for(world.therapist).post(
-        SESSIONS,
-        {
-            "couple": str(world.couple.pk),
-            "kind": "individual",
-            "focus_partner": str(focus.pk),
-            "starts_at": _past(),
-        },
-        format="json",
+    response = _create(
+        client_for(world.therapist), world.couple, kind="individual", focus_partner=str(focus.pk)
     )
-    assert response.status_code == 400
-    assert errors(response) == [("focus_partner", "does_not_exist")]
-    assert TherapySession.objects.count() == 0
+    assert_refused(response, [("focus_partner", "does_not_exist")], TherapySession)
 
 
 def test_a_joint_session_has_no_focus_partner(world: World, client_for: ClientFor) -> None:
-    response = client_for(world.therapist).post(
-        SESSIONS,
-        {
-            "couple": str(world.couple.pk),
-            "kind": "joint",
-            "focus_partner": str(world.partner.pk),
-            "starts_at": _past(),
-        },
-        format="json",
+    response = _create(
+        client_for(world.therapist), world.couple, focus_partner=str(world.partner.pk)
     )
     assert response.status_code == 400
     assert errors(response) == [("focus_partner", "invalid")]
@@ -178,14 +169,8 @@ def test_a_joint_session_has_no_focus_partner(world: World, client_for: ClientFo
 def test_a_couple_the_caller_cannot_see_is_refused_as_if_it_did_not_exist(
     world: World, client_for: ClientFor
 ) -> None:
-    response = client_for(world.other_therapist).post(
-        SESSIONS,
-        {"couple": str(world.couple.pk), "kind": "joint", "starts_at": _past()},
-        format="json",
-    )
-    assert response.status_code == 400
-    assert errors(response) == [("couple", "does_not_exist")]
-    assert TherapySession.objects.count() == 0
+    response = _create(client_for(world.other_therapist), world.couple)
+    assert_refused(response, [("couple", "does_not_exist")], TherapySession)
 
 
 @pytest.mark.parametrize(
@@ -240,19 +225,8 @@ def test_a_session_is_completed_only_by_recording_attendance(
 def test_partners_of_a_couple_with_a_therapist_cannot_schedule_or_edit_sessions(
     world: World, client_for: ClientFor
 ) -> None:
-    partner = client_for(world.partner)
-    session = _joint(world)
-    created = partner.post(
-        SESSIONS,
-        {"couple": str(world.couple.pk), "kind": "joint", "starts_at": _past()},
-        format="json",
-    )
-    assert created.status_code == 403
-    assert (
-        partner.patch(_detail(session), {"duration_minutes": 60}, format="json").status_code == 403
-    )
-    assert partner.delete(_detail(session)).status_code == 403
-    assert TherapySession.objects.count() == 1
+    _joint(world)
+    _assert_writes_refused(client_for(world.partner), world, 403)
 
 
 # --- a couple with no therapist ----------------------------------------------------------------
@@ -263,9 +237,7 @@ def test_partners_without_a_therapist_run_their_joint_sessions_and_their_own_att
 ) -> None:
     couple, ana, ben, _ = make_couple(therapist=False)
     client = client_for(ana)
-    created = client.post(
-        SESSIONS, {"couple": str(couple.pk), "kind": "joint", "starts_at": _past()}, format="json"
-    )
+    created = _create(client, couple)
     assert created.status_code == 201, created.json()
     session_id = created.json()["id"]
     assert "therapist_notes" not in created.json()
@@ -273,11 +245,7 @@ def test_partners_without_a_therapist_run_their_joint_sessions_and_their_own_att
     moved = client.patch(f"{SESSIONS}{session_id}/", {"duration_minutes": 30}, format="json")
     assert moved.status_code == 200
 
-    own = client.put(
-        f"{SESSIONS}{session_id}/attendance/",
-        {"attendance": [{"partner": str(ana.pk), "status": "attended"}]},
-        format="json",
-    )
+    own = _record(client, session_id, {"partner": str(ana.pk), "status": "attended"})
     assert own.status_code == 200, own.json()
     assert own.json()["status"] == "completed"
     assert own.json()["attendance"] == [
@@ -325,27 +293,17 @@ def test_partners_without_a_therapist_never_rate_participation_or_record_each_ot
         couple=couple, starts_at=timezone.now() - timedelta(hours=1)
     )
     client = client_for(ana)
-    rated = client.put(
-        _attendance(session),
-        {"attendance": [{"partner": str(ana.pk), "status": "attended", "participation": 3}]},
-        format="json",
+    rated = _record(
+        client, session, {"partner": str(ana.pk), "status": "attended", "participation": 3}
     )
     assert rated.status_code == 403
-    for_ben = client.put(
-        _attendance(session),
-        {"attendance": [{"partner": str(ben.pk), "status": "absent"}]},
-        format="json",
-    )
+    for_ben = _record(client, session, {"partner": str(ben.pk), "status": "absent"})
     assert for_ben.status_code == 403
-    both = client.put(
-        _attendance(session),
-        {
-            "attendance": [
-                {"partner": str(ana.pk), "status": "attended"},
-                {"partner": str(ben.pk), "status": "absent"},
-            ]
-        },
-        format="json",
+    both = _record(
+        client,
+        session,
+        {"partner": str(ana.pk), "status": "attended"},
+        {"partner": str(ben.pk), "status": "absent"},
     )
     assert both.status_code == 403
     assert not Attendance.objects.exists()
@@ -369,15 +327,11 @@ def test_partners_without_a_therapist_cannot_edit_an_individual_session_left_by_
 
 def test_attendance_errors_name_the_entry_and_field(world: World, client_for: ClientFor) -> None:
     session = _joint(world)
-    response = client_for(world.therapist).put(
-        _attendance(session),
-        {
-            "attendance": [
-                {"partner": str(world.partner.pk), "status": "attended", "participation": 2},
-                {"partner": str(world.other_partner.pk), "status": "attended", "participation": 4},
-            ]
-        },
-        format="json",
+    response = _record(
+        client_for(world.therapist),
+        session,
+        {"partner": str(world.partner.pk), "status": "attended", "participation": 2},
+        {"partner": str(world.other_partner.pk), "status": "attended", "participation": 4},
     )
     assert response.status_code == 400
     assert errors(response) == [("attendance.1.participation", "max_value")]
@@ -447,26 +401,18 @@ def test_an_individual_session_expects_only_its_focus_partner(
 ) -> None:
     session = _individual(world, world.other_partner)
     therapist = client_for(world.therapist)
-    both = therapist.put(
-        _attendance(session),
-        {
-            "attendance": [
-                {"partner": str(world.other_partner.pk), "status": "attended"},
-                {"partner": str(world.partner.pk), "status": "attended"},
-            ]
-        },
-        format="json",
+    both = _record(
+        therapist,
+        session,
+        {"partner": str(world.other_partner.pk), "status": "attended"},
+        {"partner": str(world.partner.pk), "status": "attended"},
     )
     assert both.status_code == 400
     assert errors(both) == [("attendance.1.partner", "does_not_exist")]
-    alone = therapist.put(
-        _attendance(session),
-        {
-            "attendance": [
-                {"partner": str(world.other_partner.pk), "status": "late", "participation": 1}
-            ]
-        },
-        format="json",
+    alone = _record(
+        therapist,
+        session,
+        {"partner": str(world.other_partner.pk), "status": "late", "participation": 1},
     )
     assert alone.status_code == 200
     assert alone.json()["status"] == "completed"
@@ -476,15 +422,11 @@ def test_attendance_cannot_be_recorded_before_the_session_starts(
     world: World, client_for: ClientFor
 ) -> None:
     session = _joint(world, starts_at=timezone.now() + timedelta(days=1))
-    response = client_for(world.therapist).put(
-        _attendance(session),
-        {
-            "attendance": [
-                {"partner": str(world.partner.pk), "status": "attended"},
-                {"partner": str(world.other_partner.pk), "status": "attended"},
-            ]
-        },
-        format="json",
+    response = _record(
+        client_for(world.therapist),
+        session,
+        {"partner": str(world.partner.pk), "status": "attended"},
+        {"partner": str(world.other_partner.pk), "status": "attended"},
     )
     assert response.status_code == 400
     assert errors(response) == [("attendance", "session_not_started")]
@@ -766,17 +708,7 @@ def test_an_ended_couple_is_read_only(world: World, client_for: ClientFor) -> No
     Couple.objects.filter(pk=world.couple.pk).update(status="ended")
     client = client_for(world.therapist)
     assert client.get(_detail(session)).status_code == 200
-    created = client.post(
-        SESSIONS,
-        {"couple": str(world.couple.pk), "kind": "joint", "starts_at": _past()},
-        format="json",
-    )
-    assert created.status_code == 409
-    assert (
-        client.patch(_detail(session), {"duration_minutes": 60}, format="json").status_code == 409
-    )
-    assert client.delete(_detail(session)).status_code == 409
-    assert TherapySession.objects.count() == 1
+    _assert_writes_refused(client, world, 409)
 
 
 def test_a_later_partner_cannot_place_a_joint_session_before_their_time_in_the_couple(
@@ -795,15 +727,11 @@ def test_a_later_partner_cannot_place_a_joint_session_before_their_time_in_the_c
     )
     client = client_for(newcomer)
     early = (now - timedelta(days=3)).isoformat()
-    response = client.post(
-        SESSIONS, {"couple": str(couple.pk), "kind": "joint", "starts_at": early}, format="json"
-    )
+    response = _create(client, couple, starts_at=early)
     assert response.status_code == 400
     assert errors(response) == [("starts_at", "out_of_reach")]
     assert not TherapySession.objects.exists()
-    created = client.post(
-        SESSIONS, {"couple": str(couple.pk), "kind": "joint", "starts_at": _past()}, format="json"
-    )
+    created = _create(client, couple)
     assert created.status_code == 201
     moved = client.patch(f"{SESSIONS}{created.json()['id']}/", {"starts_at": early}, format="json")
     assert moved.status_code == 400

@@ -7,7 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import time_machine
+
 from accounts.models import User
+from engagement.digests.tasks import send_due_digests
 from engagement.models import Couple, WeeklyReport
 from tests.factories import make_couple
 
@@ -100,6 +103,16 @@ def as_shared(entry: dict[str, Any], **values: Any) -> dict[str, Any]:
 def local(day: dt.date, hour: int, tz: str = "UTC", minute: int = 0) -> dt.datetime:
     """An aware datetime: that day and hour in that timezone."""
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZoneInfo(tz))
+
+
+# Five past 08:00 UTC on the Monday after WEEK: a digest's default send time has come.
+SEND = local(NEXT_MONDAY, 8, minute=5)
+
+
+def send_digests_at(at: dt.datetime = SEND) -> None:
+    """The scheduled digest run at ``at``, the clock standing still."""
+    with time_machine.travel(at, tick=False):
+        send_due_digests()
 
 
 def reported_couple(

@@ -14,20 +14,20 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from accounts.models import User
 from engagement.digests import delivery
 from engagement.digests.delivery import DeliveryKey
-from engagement.digests.tasks import send_due_digests
 from engagement.models import DigestDelivery
-from tests.engagement.digests.builders import NEXT_MONDAY, WEEK, local, reported_couple
+from tests.engagement.digests.builders import (
+    NEXT_MONDAY,
+    WEEK,
+    local,
+    reported_couple,
+    send_digests_at,
+)
 from tests.engagement.digests.conftest import RefusingMailbox
 
 pytestmark = pytest.mark.django_db
 
 SEND = local(NEXT_MONDAY, 8)
 Status = DigestDelivery.Status
-
-
-def run_at(at: dt.datetime) -> None:
-    with time_machine.travel(at, tick=False):
-        send_due_digests()
 
 
 @pytest.fixture
@@ -47,10 +47,10 @@ def test_task_run_twice_sends_one_message_per_user(mailbox: RefusingMailbox) -> 
     _, a, b, therapist = reported_couple()
     assert therapist is not None
 
-    run_at(SEND)
-    run_at(SEND)
-    run_at(SEND + dt.timedelta(minutes=15))
-    run_at(SEND + dt.timedelta(hours=30))
+    send_digests_at(SEND)
+    send_digests_at(SEND)
+    send_digests_at(SEND + dt.timedelta(minutes=15))
+    send_digests_at(SEND + dt.timedelta(hours=30))
 
     for user in (a, b, therapist):
         message = mailbox.only(user.email)
@@ -64,7 +64,7 @@ def test_task_run_twice_sends_one_message_per_user(mailbox: RefusingMailbox) -> 
 def test_command_after_the_task_and_twice_sends_nothing_more(mailbox: RefusingMailbox) -> None:
     _, a, b, _ = reported_couple()
 
-    run_at(SEND)
+    send_digests_at(SEND)
     with time_machine.travel(SEND + dt.timedelta(minutes=1), tick=False):
         call_command("send_digests", stdout=None)
         call_command("send_digests", stdout=None)
@@ -78,7 +78,7 @@ def test_refused_send_is_retried_later_and_sent_once(
 ) -> None:
     mailbox.refusals.append("451 4.3.0 Try again later")
 
-    run_at(SEND)
+    send_digests_at(SEND)
     row = row_of(only_a)
     assert mailbox.to(only_a.email) == []
     assert row.status == Status.FAILED
@@ -86,11 +86,11 @@ def test_refused_send_is_retried_later_and_sent_once(
     assert "451" in row.error
     assert row.next_attempt_at == SEND + delivery.RETRY_BASE
 
-    run_at(SEND + dt.timedelta(minutes=4))  # backing off
+    send_digests_at(SEND + dt.timedelta(minutes=4))  # backing off
     assert mailbox.to(only_a.email) == []
 
-    run_at(SEND + dt.timedelta(minutes=15))
-    run_at(SEND + dt.timedelta(minutes=30))
+    send_digests_at(SEND + dt.timedelta(minutes=15))
+    send_digests_at(SEND + dt.timedelta(minutes=30))
     message = mailbox.only(only_a.email)
     row.refresh_from_db()
     assert row.status == Status.SENT
@@ -105,8 +105,8 @@ def test_permanent_refusal_fails_at_once_and_keeps_the_error(
 ) -> None:
     mailbox.refusals.append("550 5.1.1 Mailbox unavailable")
 
-    run_at(SEND)
-    run_at(SEND + dt.timedelta(hours=2))
+    send_digests_at(SEND)
+    send_digests_at(SEND + dt.timedelta(hours=2))
 
     row = row_of(only_a)
     assert mailbox.to(only_a.email) == []
@@ -123,13 +123,13 @@ def test_retries_back_off_and_stop_after_the_last_attempt(
     at = SEND
     delays = []
     for _ in range(delivery.MAX_ATTEMPTS):
-        run_at(at)
+        send_digests_at(at)
         row = row_of(only_a)
         if row.next_attempt_at is None:
             break
         delays.append(row.next_attempt_at - at)
         at = row.next_attempt_at
-    run_at(at + dt.timedelta(hours=3))
+    send_digests_at(at + dt.timedelta(hours=3))
 
     row = row_of(only_a)
     assert delays == [dt.timedelta(minutes=m) for m in (5, 10, 20, 40)]
@@ -150,10 +150,10 @@ def test_a_claim_abandoned_before_sending_is_never_resent(
         row = delivery.ledger([key], create=[key])[key]
         assert delivery.claim(row.id, message_id=row.message_id) is not None
 
-    run_at(SEND + dt.timedelta(minutes=15))  # a live claim: left alone
+    send_digests_at(SEND + dt.timedelta(minutes=15))  # a live claim: left alone
     assert row_of(only_a).status == Status.CLAIMED
-    run_at(SEND + delivery.CLAIM_TIMEOUT + dt.timedelta(minutes=1))
-    run_at(SEND + dt.timedelta(hours=3))
+    send_digests_at(SEND + delivery.CLAIM_TIMEOUT + dt.timedelta(minutes=1))
+    send_digests_at(SEND + dt.timedelta(hours=3))
 
     row = row_of(only_a)
     assert mailbox.to(only_a.email) == []
@@ -174,13 +174,13 @@ def test_a_worker_dying_after_the_server_took_the_message_causes_no_second_copy(
 
     monkeypatch.setattr(delivery, "mark_sent", die)
     with pytest.raises(WorkerDied):
-        run_at(SEND)
+        send_digests_at(SEND)
     monkeypatch.undo()
     assert len(mailbox.to(only_a.email)) == 1
     assert row_of(only_a).status == Status.CLAIMED
 
     for minutes in (15, 30, 45, 60, 24 * 60):
-        run_at(SEND + dt.timedelta(minutes=minutes))
+        send_digests_at(SEND + dt.timedelta(minutes=minutes))
 
     assert len(mailbox.to(only_a.email)) == 1
     row = row_of(only_a)
@@ -197,9 +197,9 @@ def test_a_connection_dropped_mid_send_is_not_retried(
         raise ConnectionResetError("connection reset by peer")
 
     monkeypatch.setattr(EmailBackend, "send_messages", drop)
-    run_at(SEND)
+    send_digests_at(SEND)
     monkeypatch.undo()
-    run_at(SEND + dt.timedelta(hours=1))
+    send_digests_at(SEND + dt.timedelta(hours=1))
 
     row = row_of(only_a)
     assert row.status == Status.FAILED
@@ -228,13 +228,13 @@ def test_an_unreachable_server_claims_nothing(
     settings.EMAIL_PORT = 1  # nothing listens there
 
     with pytest.raises(Retry):  # the chunk task asks Celery to try again later
-        run_at(SEND)
+        send_digests_at(SEND)
     row = row_of(only_a)
     assert row.status == Status.PENDING
     assert row.attempts == 0
 
     settings.EMAIL_PORT = port
-    run_at(SEND + dt.timedelta(minutes=15))
+    send_digests_at(SEND + dt.timedelta(minutes=15))
     assert len(mailbox.to(only_a.email)) == 1
 
 
@@ -244,12 +244,12 @@ def test_a_late_report_is_waited_for(mailbox: RefusingMailbox) -> None:
 
     couple, a, b, _ = make_couple(therapist=False, created_at=LONG_AGO)
 
-    run_at(SEND)
+    send_digests_at(SEND)
     assert mailbox.messages == []
     assert row_of(a).status == Status.PENDING
 
     store_report(couple, WEEK, [figures(a), figures(b)])
-    run_at(SEND + dt.timedelta(hours=5))
+    send_digests_at(SEND + dt.timedelta(hours=5))
     assert len(mailbox.to(a.email)) == 1
     assert len(mailbox.to(b.email)) == 1
 
@@ -262,10 +262,10 @@ def test_a_report_that_never_comes_is_skipped_after_a_day_with_the_reason(
     couple, a, _, therapist = make_couple()
     assert therapist is not None
 
-    run_at(SEND)
-    run_at(SEND + dt.timedelta(hours=23, minutes=45))
+    send_digests_at(SEND)
+    send_digests_at(SEND + dt.timedelta(hours=23, minutes=45))
     assert mailbox.messages == []
-    run_at(SEND + dt.timedelta(hours=24))
+    send_digests_at(SEND + dt.timedelta(hours=24))
 
     row = row_of(a)
     assert row.status == Status.SKIPPED
@@ -292,7 +292,7 @@ def test_a_connection_the_server_dropped_while_idle_is_reopened_without_losing_a
         return sent
 
     monkeypatch.setattr(EmailBackend, "send_messages", send_then_drop)
-    run_at(SEND)
+    send_digests_at(SEND)
 
     assert len(mailbox.to(a.email)) == 1
     assert len(mailbox.to(b.email)) == 1
@@ -316,7 +316,7 @@ def test_a_server_gone_mid_chunk_leaves_the_untried_rows_pending_with_no_attempt
 
     monkeypatch.setattr(delivery, "_ensure_open", gone_after_the_first)
     with pytest.raises(Retry):
-        run_at(SEND)
+        send_digests_at(SEND)
     monkeypatch.undo()
 
     rows = {row.user_id: row for row in DigestDelivery.objects.all()}
@@ -325,6 +325,6 @@ def test_a_server_gone_mid_chunk_leaves_the_untried_rows_pending_with_no_attempt
     assert (rows[second.id].status, rows[second.id].attempts) == (Status.PENDING, 0)
     assert rows[second.id].claim_token is None
 
-    run_at(SEND + dt.timedelta(minutes=15))
+    send_digests_at(SEND + dt.timedelta(minutes=15))
     assert len(mailbox.to(a.email)) == len(mailbox.to(b.email)) == 1
     assert set(DigestDelivery.objects.values_list("status", flat=True)) == {Status.SENT}

@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import time_machine
 
 from accounts.models import User
 from engagement.digests import schedule
-from engagement.digests.tasks import send_due_digests
-from tests.engagement.digests.builders import NEXT_MONDAY, WEEK, local, reported_couple
+from tests.engagement.digests.builders import (
+    NEXT_MONDAY,
+    WEEK,
+    local,
+    reported_couple,
+    send_digests_at,
+)
 from tests.engagement.digests.conftest import RefusingMailbox
 
 
@@ -51,8 +55,7 @@ def test_recipients_get_theirs_at_their_local_hour_exactly_once(
     # The beat's quarter hours, from Sunday morning UTC to Tuesday morning UTC.
     at = dt.datetime(2026, 2, 8, 0, 0, tzinfo=dt.UTC)
     while at < dt.datetime(2026, 2, 10, 12, 0, tzinfo=dt.UTC):
-        with time_machine.travel(at, tick=False):
-            send_due_digests()
+        send_digests_at(at)
         for user in (kiwi, angeleno):
             if mailbox.to(user.email) and user.email not in first_seen:
                 first_seen[user.email] = at
@@ -72,8 +75,7 @@ def test_a_chosen_weekday_and_hour_are_kept(mailbox: RefusingMailbox) -> None:
     wednesday = NEXT_MONDAY + dt.timedelta(days=2)
 
     for at in (local(wednesday, 18, "Europe/Berlin", 45), local(wednesday, 19, "Europe/Berlin")):
-        with time_machine.travel(at, tick=False):
-            send_due_digests()
+        send_digests_at(at)
         sent = len(mailbox.to(a.email))
         assert sent == (1 if at.hour == 19 else 0)
 
@@ -86,7 +88,6 @@ def test_a_digest_not_sent_within_its_window_is_not_sent_days_later(
     # can still send it with `manage.py send_digests`.
     _, a, _, _ = reported_couple(therapist=False)
 
-    with time_machine.travel(local(NEXT_MONDAY + dt.timedelta(days=3), 9), tick=False):
-        send_due_digests()
+    send_digests_at(local(NEXT_MONDAY + dt.timedelta(days=3), 9))
 
     assert mailbox.to(a.email) == []

@@ -14,7 +14,6 @@ from typing import Any
 
 import polib  # type: ignore[import-untyped]
 import pytest
-import time_machine
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
@@ -22,7 +21,6 @@ from rest_framework.test import APIClient
 
 from accounts import emails as account_emails
 from accounts.models import User
-from engagement.digests.tasks import send_due_digests
 from engagement.invitations import emails as invitation_emails
 from engagement.models import DigestDelivery, Invitation, Membership, WeeklyReport
 from tests.engagement.digests.builders import (
@@ -31,10 +29,11 @@ from tests.engagement.digests.builders import (
     figures,
     local,
     reported_couple,
+    send_digests_at,
     store_report,
 )
 from tests.engagement.digests.conftest import RefusingMailbox
-from tests.engagement.digests.test_therapist_digest import couple_of, flag
+from tests.engagement.digests.test_therapist_digest import couple_of, flag, store_week
 from tests.factories import (
     CommitmentFactory,
     TherapistFactory,
@@ -47,7 +46,6 @@ from tests.reminders.test_languages import CATALOGUES
 
 pytestmark = pytest.mark.django_db
 
-SEND = local(NEXT_MONDAY, 8, minute=5)
 URL = re.compile(r"\S+://\S+|\S+@\S+")
 NUMBER = re.compile(r"[\d#.:,()\-\u2013]*\d[\d#.:,()\-\u2013]*")
 # Dates and times are left to Django's localised names; a name of a month or weekday is no
@@ -105,12 +103,10 @@ def assert_in_spanish(english: Any, spanish: Any, names: Iterable[str]) -> None:
 
 def send_twice(mailbox: RefusingMailbox, user: User) -> tuple[Any, Any]:
     """The same digest sent in English, then (the ledger cleared) in Spanish."""
-    with time_machine.travel(SEND, tick=False):
-        send_due_digests()
+    send_digests_at()
     DigestDelivery.objects.all().delete()
     User.objects.filter(pk=user.pk).update(language="es")
-    with time_machine.travel(SEND, tick=False):
-        send_due_digests()
+    send_digests_at()
     english, spanish = mailbox.to(user.email)
     return english, spanish
 
@@ -161,12 +157,12 @@ def test_a_quiet_week_is_in_spanish_too(mailbox: RefusingMailbox) -> None:
 def test_a_spanish_speaking_therapists_digest_is_in_spanish(mailbox: RefusingMailbox) -> None:
     therapist = TherapistFactory.create(display_name="Dr. Rivera")
     calm, a, b = couple_of(therapist, "Calm couple")
-    store_report(calm, WEEK, [figures(a), figures(b)], balance="balanced", gap=5.0)
+    store_week(calm, a, b, balance="balanced", gap=5.0)
     held, c, d = couple_of(therapist, "Held couple", safety_hold=True)
-    store_report(
+    store_week(
         held,
-        WEEK,
-        [figures(c), figures(d)],
+        c,
+        d,
         balance="one_sided",
         gap=60.0,
         flags=[flag("low_engagement_streak", d, weeks=[], scores=[])],
@@ -202,8 +198,7 @@ def test_an_english_speakers_digest_stays_english_beside_a_spanish_partner(
     _couple, a, b, _ = reported_couple(therapist=False)
     User.objects.filter(pk=b.pk).update(language="es")
 
-    with time_machine.travel(SEND, tick=False):
-        send_due_digests()
+    send_digests_at()
 
     assert mailbox.only(a.email).subject == "Your Duet week in review"
     assert mailbox.only(b.email).subject == "Tu semana en Duet"

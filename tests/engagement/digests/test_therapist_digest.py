@@ -7,10 +7,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
-import time_machine
 
 from accounts.models import User
-from engagement.digests.tasks import send_due_digests
 from engagement.models import Couple, WeeklyReport
 from tests.engagement.digests.builders import (
     FRONTEND_URL,
@@ -18,6 +16,7 @@ from tests.engagement.digests.builders import (
     WEEK,
     figures,
     local,
+    send_digests_at,
     store_report,
 )
 from tests.engagement.digests.conftest import RefusingMailbox
@@ -33,8 +32,7 @@ def flag(code: str, partner: User, **evidence: Any) -> dict[str, Any]:
 
 
 def send() -> None:
-    with time_machine.travel(local(NEXT_MONDAY, 8), tick=False):
-        send_due_digests()
+    send_digests_at(local(NEXT_MONDAY, 8))
 
 
 @pytest.fixture
@@ -50,31 +48,36 @@ def couple_of(therapist: User, name: str, **fields: Any) -> tuple[Couple, User, 
     return couple, a, b
 
 
+def store_week(couple: Couple, a: User, b: User, **report: Any) -> None:
+    """A report of WEEK in which both partners have the default figures."""
+    store_report(couple, WEEK, [figures(a), figures(b)], **report)
+
+
 def test_one_email_for_the_whole_caseload_most_urgent_first(
     mailbox: RefusingMailbox, therapist: User
 ) -> None:
     calm, a, b = couple_of(therapist, "Calm couple")
-    store_report(calm, WEEK, [figures(a), figures(b)], balance="balanced", gap=5.0)
+    store_week(calm, a, b, balance="balanced", gap=5.0)
     streak, c, d = couple_of(therapist, "Streak couple")
-    store_report(
+    store_week(
         streak,
-        WEEK,
-        [figures(c), figures(d)],
+        c,
+        d,
         balance="one_sided",
         gap=60.0,
         flags=[flag("low_engagement_streak", d, weeks=[], scores=[])],
     )
     wellbeing, e, f = couple_of(therapist, "Wellbeing couple")
-    store_report(
+    store_week(
         wellbeing,
-        WEEK,
-        [figures(e), figures(f)],
+        e,
+        f,
         balance="leaning",
         gap=20.0,
         flags=[flag("wellbeing_decline", e, wellbeing_avg=1.5)],
     )
     held, g, h = couple_of(therapist, "Held couple", safety_hold=True)
-    store_report(held, WEEK, [figures(g), figures(h)], balance="insufficient_data", gap=None)
+    store_week(held, g, h, balance="insufficient_data", gap=None)
     paused, _, _ = couple_of(therapist, "Paused couple", status=Couple.Status.PAUSED)
 
     send()
@@ -103,10 +106,10 @@ def test_new_flags_are_those_not_raised_the_week_before(
         [figures(a), figures(b)],
         flags=[flag("engagement_gap_streak", b), flag("wellbeing_decline", a)],
     )
-    store_report(
+    store_week(
         couple,
-        WEEK,
-        [figures(a), figures(b)],
+        a,
+        b,
         flags=[
             flag("engagement_gap_streak", b),  # raised last week too
             flag("wellbeing_decline", b),  # the same code, about the other partner: new
@@ -152,7 +155,7 @@ def test_no_scores_flag_evidence_or_notes_in_the_email(
 
 def test_couple_names_are_escaped(mailbox: RefusingMailbox, therapist: User) -> None:
     couple, a, b = couple_of(therapist, '<img src=x onerror=alert(1)> & "Co"')
-    store_report(couple, WEEK, [figures(a), figures(b)])
+    store_week(couple, a, b)
     User.objects.filter(pk=therapist.pk).update(display_name="Dr. <b>Bold</b>")
 
     send()
@@ -167,7 +170,7 @@ def test_minimal_detail_links_to_the_caseload_only(
     mailbox: RefusingMailbox, therapist: User
 ) -> None:
     couple, a, b = couple_of(therapist, "Couple with a name")
-    store_report(couple, WEEK, [figures(a), figures(b)], balance=WeeklyReport.Balance.ONE_SIDED)
+    store_week(couple, a, b, balance=WeeklyReport.Balance.ONE_SIDED)
     User.objects.filter(pk=therapist.pk).update(digest_detail="minimal")
 
     send()
@@ -194,23 +197,23 @@ def test_new_v11_flags_count_and_safety_signals_are_counted_without_details(
     mailbox: RefusingMailbox, therapist: User
 ) -> None:
     unsafe, a, b = couple_of(therapist, "Unsafe couple")
-    store_report(
+    store_week(
         unsafe,
-        WEEK,
-        [figures(a), figures(b)],
+        a,
+        b,
         gap=10.0,
         flags=[flag("safety_concern", a, dates=["2026-02-04"]), flag("split_alliance", b)],
     )
     mixed, c, d = couple_of(therapist, "Mixed couple")
-    store_report(
+    store_week(
         mixed,
-        WEEK,
-        [figures(c), figures(d)],
+        c,
+        d,
         gap=50.0,
         flags=[{"code": "goal_mismatch", "partner": None, "evidence": {}}],
     )
     calm, e, f = couple_of(therapist, "Calm couple")
-    store_report(calm, WEEK, [figures(e), figures(f)], gap=60.0)
+    store_week(calm, e, f, gap=60.0)
 
     send()
 
@@ -230,7 +233,7 @@ def test_new_v11_flags_count_and_safety_signals_are_counted_without_details(
 
 def test_no_safety_line_without_a_safety_signal(mailbox: RefusingMailbox, therapist: User) -> None:
     calm, a, b = couple_of(therapist, "Calm couple")
-    store_report(calm, WEEK, [figures(a), figures(b)], gap=5.0)
+    store_week(calm, a, b, gap=5.0)
 
     send()
 

@@ -7,14 +7,18 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-import time_machine
 from django.core import signing
 from django.test import Client
 
 from accounts.models import User
-from engagement.digests.tasks import send_due_digests
 from engagement.digests.unsubscribe import SALT, unsubscribe_token
-from tests.engagement.digests.builders import NEXT_MONDAY, SITE_URL, local, reported_couple
+from tests.engagement.digests.builders import (
+    NEXT_MONDAY,
+    SITE_URL,
+    local,
+    reported_couple,
+    send_digests_at,
+)
 from tests.engagement.digests.conftest import RefusingMailbox
 
 pytestmark = pytest.mark.django_db
@@ -35,8 +39,7 @@ def header_link(mailbox: RefusingMailbox, user: User) -> str:
 @pytest.fixture
 def digest_user(mailbox: RefusingMailbox) -> User:
     _, a, _, _ = reported_couple(therapist=False)
-    with time_machine.travel(local(NEXT_MONDAY, 8), tick=False):
-        send_due_digests()
+    send_digests_at(local(NEXT_MONDAY, 8))
     return a
 
 
@@ -104,8 +107,7 @@ def test_the_confirmation_form_unsubscribes(mailbox: RefusingMailbox, digest_use
 def test_no_more_digests_after_unsubscribing(mailbox: RefusingMailbox, digest_user: User) -> None:
     Client().post(local_path(header_link(mailbox, digest_user)), {"List-Unsubscribe": "One-Click"})
 
-    with time_machine.travel(local(NEXT_MONDAY + dt.timedelta(weeks=1), 8), tick=False):
-        send_due_digests()
+    send_digests_at(local(NEXT_MONDAY + dt.timedelta(weeks=1), 8))
 
     assert len(mailbox.to(digest_user.email)) == 1
 

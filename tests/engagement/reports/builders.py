@@ -22,6 +22,48 @@ from engagement.models import (
 )
 from tests.factories import make_couple
 
+# A partner's figures in a report, in SPEC 5.2's order, for the week of a partner who attended
+# their one session with full participation, checked in on 4 days against a target of 4, kept
+# their one promise and rated nothing: every rate 1, no alliance, no averages. Tests name where
+# theirs differ.
+ENGAGED_FIGURES: dict[str, Any] = {
+    "engagement_score": 100.0,
+    **dict.fromkeys(("attendance_rate", "participation", "checkin_rate", "follow_through"), 1.0),
+    **dict.fromkeys(("sessions_expected", "sessions_attended"), 1),
+    "checkin_days": 4,
+    "away_days": 0,
+    **dict.fromkeys(("commitments_due", "commitments_kept"), 1),
+    **dict.fromkeys(("commitments_missed", "commitments_unreported", "unsafe_days"), 0),
+    "alliance": None,
+    **dict.fromkeys(
+        ("mood_avg", "effort_avg", "connection_avg", "resentment_avg", "wellbeing_avg")
+    ),
+}
+
+
+def figures(**values: Any) -> dict[str, Any]:
+    """A partner's figures (SPEC 5.2): the engaged week's, but for ``values``."""
+    unknown = set(values) - set(ENGAGED_FIGURES)
+    assert not unknown, f"no such figure: {sorted(unknown)}"
+    return {**ENGAGED_FIGURES, **values}
+
+
+def partner_entry(partner: User, **values: Any) -> dict[str, Any]:
+    """A partner's entry of a report (SPEC 5.2): their id and `figures`."""
+    return {"partner": str(partner.pk), **figures(**values)}
+
+
+def partner_view(
+    partner: User, without_participation: float | None, shared: float | None
+) -> dict[str, Any]:
+    """A partner's own scores beside the full ones (SPEC 5.6): their score without
+    participation, and their shared engagement score."""
+    return {
+        "partner": str(partner.pk),
+        "engagement_score_without_participation": without_participation,
+        "shared_engagement_score": shared,
+    }
+
 
 def couple_in(
     timezone: str = "UTC",

@@ -18,6 +18,7 @@ from engagement.reports.scoring import (
     SelfReportRatings,
 )
 from engagement.reports.weeks import LocalWeek, last_completed_week, local_week_start
+from tests.engagement.dates import LONG_AGO, YEAR_END, W
 from tests.engagement.reports.builders import (
     away,
     checkin,
@@ -33,10 +34,6 @@ from tests.engagement.reports.builders import (
 pytestmark = pytest.mark.django_db
 
 UTC = dt.UTC
-W = dt.date(2026, 11, 16)  # a Monday
-LONG_AGO = dt.datetime(2026, 1, 1, tzinfo=UTC)
-# Well after every week these tests report on, so every week has ended.
-NOW = dt.datetime(2026, 12, 31, tzinfo=UTC)
 
 ATTENDED, LATE, ABSENT, EXCUSED = "attended", "late", "absent", "excused"
 KEPT, MISSED, OPEN, RELEASED = "kept", "missed", "open", "released"
@@ -46,7 +43,7 @@ def at(day: dt.date, hour: int = 18, minute: int = 0, tz: str = "UTC") -> dt.dat
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZoneInfo(tz))
 
 
-def week_of(couple: Couple, week_start: dt.date, *, now: dt.datetime = NOW) -> CoupleWeekInput:
+def week_of(couple: Couple, week_start: dt.date, *, now: dt.datetime = YEAR_END) -> CoupleWeekInput:
     history = couple_histories({couple.pk: [week_start]}, now=now)[couple.pk]
     return history.weeks[week_start]
 
@@ -162,7 +159,7 @@ def test_a_missed_renewal_of_a_missed_commitment_is_counted_in_its_own_week() ->
     commitment(couple, a, W + dt.timedelta(days=3), KEPT, renewed_from=first)  # kept this time
     renewal = commitment(couple, a, W - dt.timedelta(weeks=1), MISSED, renewed_from=first)
 
-    history = couple_histories({couple.pk: [W]}, now=NOW)[couple.pk]
+    history = couple_histories({couple.pk: [W]}, now=YEAR_END)[couple.pk]
 
     this_week = partner_input(history.weeks[W], a)
     assert (this_week.commitments_missed, this_week.missed_renewals_of_missed) == (2, 1)
@@ -182,7 +179,7 @@ def test_a_partner_who_joined_mid_history_counts_from_before_joining_but_was_not
     checkin(couple, b, W - dt.timedelta(weeks=4), mood=4)  # back-filled, before joining
     session(couple, at(W - dt.timedelta(weeks=3)), {a: (ATTENDED, 2), b: (ATTENDED, 2)})
 
-    history = couple_histories({couple.pk: [W]}, now=NOW)[couple.pk]
+    history = couple_histories({couple.pk: [W]}, now=YEAR_END)[couple.pk]
 
     joined_flags = {
         week: partner_input(history.weeks[week], b).joined_before_week_end
@@ -202,7 +199,7 @@ def test_a_partner_who_left_before_the_week_is_replaced_by_the_one_who_took_the_
         couple=couple, user=_user(), role="partner", partner_slot=2, joined_at=at(W, 12)
     )
 
-    history = couple_histories({couple.pk: [W]}, now=NOW)[couple.pk]
+    history = couple_histories({couple.pk: [W]}, now=YEAR_END)[couple.pk]
 
     assert [p.partner for p in history.weeks[W].partners] == [str(a.pk), str(newcomer.user_id)]
     two_weeks_ago = history.weeks[W - dt.timedelta(weeks=2)]
@@ -223,7 +220,7 @@ def test_a_week_touched_by_a_pause_is_absent_and_the_weeks_around_it_are_not() -
     status_change(couple, Couple.Status.PAUSED, at(W - dt.timedelta(weeks=2) + dt.timedelta(2)))
     status_change(couple, Couple.Status.ACTIVE, at(W - dt.timedelta(weeks=1) + dt.timedelta(1)))
 
-    history = couple_histories({couple.pk: [W]}, now=NOW)[couple.pk]
+    history = couple_histories({couple.pk: [W]}, now=YEAR_END)[couple.pk]
 
     assert sorted(history.weeks) == [
         W - dt.timedelta(weeks=5),
@@ -238,7 +235,7 @@ def test_an_ended_couple_has_no_week_from_the_one_it_ended_in() -> None:
     couple, _, _, _ = couple_in(created_at=LONG_AGO)
     status_change(couple, Couple.Status.ENDED, at(W, 9))
 
-    history = couple_histories({couple.pk: [W]}, now=NOW)[couple.pk]
+    history = couple_histories({couple.pk: [W]}, now=YEAR_END)[couple.pk]
 
     assert W not in history.weeks
     assert max(history.weeks) == W - dt.timedelta(weeks=1)
@@ -246,7 +243,7 @@ def test_an_ended_couple_has_no_week_from_the_one_it_ended_in() -> None:
 
 def test_weeks_before_the_creation_week_without_earlier_data_are_absent() -> None:
     couple, _, _, _ = couple_in(created_at=at(W - dt.timedelta(weeks=2) + dt.timedelta(days=6)))
-    history = couple_histories({couple.pk: [W]}, now=NOW)[couple.pk]
+    history = couple_histories({couple.pk: [W]}, now=YEAR_END)[couple.pk]
 
     assert sorted(history.weeks) == [W - dt.timedelta(weeks=2), W - dt.timedelta(weeks=1), W]
 
@@ -258,7 +255,7 @@ def test_weeks_before_creation_are_present_from_the_earliest_one_holding_data() 
     session(couple, at(W - dt.timedelta(weeks=4)), {a: (ATTENDED, 2), b: (ABSENT, None)})
     checkin(couple, b, W - dt.timedelta(weeks=3), "private")
 
-    history = couple_histories({couple.pk: [W]}, now=NOW)[couple.pk]
+    history = couple_histories({couple.pk: [W]}, now=YEAR_END)[couple.pk]
 
     assert sorted(history.weeks) == [W - dt.timedelta(weeks=n) for n in (4, 3, 2, 1, 0)]
     early = partner_input(history.weeks[W - dt.timedelta(weeks=4)], a)
@@ -332,7 +329,8 @@ def test_a_session_counts_in_the_local_week_it_started_in(
     couple, a, b, _ = couple_in(tz, created_at=LONG_AGO)
     session(couple, starts_at, {a: (ATTENDED, 2), b: (ABSENT, None)})
 
-    weeks = couple_histories({couple.pk: [expected + dt.timedelta(weeks=1)]}, now=NOW)[couple.pk]
+    histories = couple_histories({couple.pk: [expected + dt.timedelta(weeks=1)]}, now=YEAR_END)
+    weeks = histories[couple.pk]
 
     attended = {w: partner_input(week, a).sessions_attended for w, week in weeks.weeks.items()}
     assert {w for w, n in attended.items() if n} == {expected}
@@ -395,12 +393,12 @@ def _v11_rows(couple: Couple, a: Any, b: Any) -> None:
 
 def test_histories_are_the_same_whatever_the_chunk_and_the_order_of_weeks() -> None:
     couples = [_busy_couple(tz, seed=n) for n, tz in enumerate(["UTC", "Asia/Tokyo"])]
-    alone = {c.pk: couple_histories({c.pk: [W]}, now=NOW)[c.pk].weeks for c in couples}
+    alone = {c.pk: couple_histories({c.pk: [W]}, now=YEAR_END)[c.pk].weeks for c in couples}
 
-    together = couple_histories({c.pk: [W] for c in reversed(couples)}, now=NOW)
+    together = couple_histories({c.pk: [W] for c in reversed(couples)}, now=YEAR_END)
     several = couple_histories(
         {c.pk: [W, W - dt.timedelta(weeks=2), W - dt.timedelta(weeks=1)] for c in couples},
-        now=NOW,
+        now=YEAR_END,
     )
 
     for c in couples:
@@ -418,7 +416,7 @@ def test_a_chunk_takes_ten_queries_however_many_couples_it_holds(
     assert ended == n_couples * 14
 
     with django_assert_num_queries(10):
-        histories = couple_histories({c.pk: [W] for c in couples}, now=NOW)
+        histories = couple_histories({c.pk: [W] for c in couples}, now=YEAR_END)
 
     assert len(histories) == n_couples
     assert all(len(h.weeks) == 6 for h in histories.values())
@@ -438,7 +436,7 @@ def test_v11_inputs_add_four_queries_whatever_the_chunk(
         couples.append(couple)
 
     with django_assert_num_queries(10):
-        histories = couple_histories({c.pk: [W] for c in couples}, now=NOW)
+        histories = couple_histories({c.pk: [W] for c in couples}, now=YEAR_END)
 
     for c in couples:
         week = histories[c.pk].weeks[W]

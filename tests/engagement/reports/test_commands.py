@@ -13,15 +13,13 @@ from django.core.management import CommandError, call_command
 from engagement.management.commands.seed_demo import DEMO_COUPLES
 from engagement.models import Couple, WeeklyReport
 from engagement.reports.staleness import mark_stale
+from tests.engagement.dates import LONG_AGO, NOW, W
 from tests.engagement.reports.builders import couple_in, session, status_change
 
 pytestmark = pytest.mark.django_db
 
 UTC = dt.UTC
-W = dt.date(2026, 11, 16)
 # Wednesday after W: W is every couple's last completed week, whatever its timezone.
-NOW = dt.datetime(2026, 11, 25, 12, tzinfo=UTC)
-LONG_AGO = dt.datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def run(*args: str) -> str:

@@ -5,22 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 import time_machine
 from django.core.management import call_command
-from rest_framework.test import APIClient
 
-from accounts.models import User
 from engagement.models import WeeklyReport
+from tests.engagement.conftest import ClientFor
 from tests.engagement.reports.test_scenario import Couple
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 UTC = dt.UTC
 TODAY = dt.datetime(2026, 11, 25, 10, tzinfo=UTC)  # a Wednesday: the creation week is 11-23
 WEEKS = [dt.date(2026, 10, 26) + dt.timedelta(weeks=n) for n in range(4)]

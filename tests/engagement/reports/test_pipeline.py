@@ -25,10 +25,12 @@ from engagement.reports.tasks import (
     queue_chunks_as_found,
     schedule_weekly_reports,
 )
+from tests.engagement.dates import LONG_AGO, YEAR_END, W
 from tests.engagement.reports.builders import (
     checkin,
     commitment,
     couple_in,
+    partner_entry,
     session,
     status_change,
 )
@@ -36,9 +38,6 @@ from tests.engagement.reports.builders import (
 pytestmark = pytest.mark.django_db
 
 UTC = dt.UTC
-W = dt.date(2026, 11, 16)
-LONG_AGO = dt.datetime(2026, 1, 1, tzinfo=UTC)
-NOW = dt.datetime(2026, 12, 31, tzinfo=UTC)
 
 
 def weeks_before(n: int) -> dt.date:
@@ -76,9 +75,9 @@ def report_of(couple: Couple, week: dt.date = W) -> WeeklyReport:
 def test_computing_a_report_twice_leaves_one_report_with_the_same_revision() -> None:
     couple, _, b = one_sided_couple()
 
-    first = compute_reports({couple.pk: [W]}, now=NOW)
+    first = compute_reports({couple.pk: [W]}, now=YEAR_END)
     stored = report_of(couple)
-    second = compute_reports({couple.pk: [W]}, now=NOW + dt.timedelta(hours=1))
+    second = compute_reports({couple.pk: [W]}, now=YEAR_END + dt.timedelta(hours=1))
 
     assert first == RunSummary(created=1)
     assert second == RunSummary(unchanged=1)
@@ -99,49 +98,27 @@ def test_computing_a_report_twice_leaves_one_report_with_the_same_revision() -> 
 
 def test_a_changed_result_raises_the_revision_by_one() -> None:
     couple, _, b = one_sided_couple()
-    compute_reports({couple.pk: [W]}, now=NOW)
+    compute_reports({couple.pk: [W]}, now=YEAR_END)
     session(couple, at(W + dt.timedelta(days=3)), {b: ("attended", 2)}, focus_partner=b)
 
-    summary = compute_reports({couple.pk: [W]}, now=NOW + dt.timedelta(hours=1))
+    summary = compute_reports({couple.pk: [W]}, now=YEAR_END + dt.timedelta(hours=1))
 
     report = report_of(couple)
     assert summary == RunSummary(updated=1)
     assert report.revision == 2
-    assert report.computed_at == NOW + dt.timedelta(hours=1)
+    assert report.computed_at == YEAR_END + dt.timedelta(hours=1)
     assert report.partners[1]["sessions_attended"] == 1
 
 
 def test_a_report_is_stored_exactly_as_scoring_computes_it() -> None:
     couple, a, b = one_sided_couple()
 
-    compute_reports({couple.pk: [W]}, now=NOW)
+    compute_reports({couple.pk: [W]}, now=YEAR_END)
 
     report = report_of(couple)
     assert report.methodology == "v1.1"
     assert report.gap_trend == "stable"
-    assert report.partners[0] == {
-        "partner": str(a.pk),
-        "engagement_score": 100.0,
-        "attendance_rate": 1.0,
-        "participation": 1.0,
-        "checkin_rate": 1.0,
-        "follow_through": 1.0,
-        "sessions_expected": 1,
-        "sessions_attended": 1,
-        "checkin_days": 4,
-        "away_days": 0,
-        "commitments_due": 1,
-        "commitments_kept": 1,
-        "commitments_missed": 0,
-        "commitments_unreported": 0,
-        "unsafe_days": 0,
-        "alliance": None,
-        "mood_avg": None,
-        "effort_avg": None,
-        "connection_avg": None,
-        "resentment_avg": None,
-        "wellbeing_avg": 4.0,
-    }
+    assert report.partners[0] == partner_entry(a, wellbeing_avg=4.0)
     assert report.recommendations == [
         {"code": "assess_commitment", "partner": str(b.pk)},
         {"code": "consider_individual_sessions", "partner": str(b.pk)},
@@ -154,9 +131,9 @@ def test_the_report_of_a_week_does_not_depend_on_the_order_weeks_were_computed_i
     couple, _, _ = one_sided_couple()
     other, _, _ = one_sided_couple()
     for n in (2, 1, 0):
-        compute_reports({couple.pk: [weeks_before(n)]}, now=NOW)
+        compute_reports({couple.pk: [weeks_before(n)]}, now=YEAR_END)
 
-    compute_reports({other.pk: [W, weeks_before(2), weeks_before(1)]}, now=NOW)
+    compute_reports({other.pk: [W, weeks_before(2), weeks_before(1)]}, now=YEAR_END)
 
     for n in (0, 1, 2):
         mine, theirs = report_of(couple, weeks_before(n)), report_of(other, weeks_before(n))
@@ -184,7 +161,7 @@ def test_a_chunk_takes_twenty_two_queries_however_many_couples_it_holds(
     # reports read back, the couples' sharing (two), which weeks partners may read (couples,
     # partnerships, three kinds of first records), the reader states, one upsert of them.
     with django_assert_num_queries(22):
-        summary = pipeline.compute_reports_for_chunk([c.pk for c in couples], W, now=NOW)
+        summary = pipeline.compute_reports_for_chunk([c.pk for c in couples], W, now=YEAR_END)
 
     assert summary == RunSummary(created=n_couples)
     assert WeeklyReport.objects.count() == n_couples
@@ -200,7 +177,7 @@ def test_paused_and_ended_weeks_get_no_report() -> None:
     status_change(couple, Couple.Status.ENDED, at(W + dt.timedelta(days=2)))
     weeks = [weeks_before(n) for n in range(4)]
 
-    summary = compute_reports({couple.pk: weeks}, now=NOW)
+    summary = compute_reports({couple.pk: weeks}, now=YEAR_END)
 
     assert summary == RunSummary(created=1, skipped=3)
     assert list(WeeklyReport.objects.values_list("week_start", flat=True)) == [weeks_before(3)]
@@ -225,9 +202,9 @@ def test_late_data_marks_its_week_and_the_five_after_stale_in_one_update(
 ) -> None:
     couple, _, _ = one_sided_couple()
     weeks = [weeks_before(n) for n in range(8)]
-    compute_reports({couple.pk: weeks}, now=NOW)
+    compute_reports({couple.pk: weeks}, now=YEAR_END)
     other, _, _ = one_sided_couple()
-    compute_reports({other.pk: [W]}, now=NOW)
+    compute_reports({other.pk: [W]}, now=YEAR_END)
 
     with django_assert_num_queries(1):
         marked = mark_stale(couple_id=couple.pk, dates=[weeks_before(5) + dt.timedelta(days=6)])
@@ -240,7 +217,7 @@ def test_late_data_marks_its_week_and_the_five_after_stale_in_one_update(
 
 def test_marking_stale_leaves_updated_at_alone() -> None:
     couple, _, _ = one_sided_couple()
-    compute_reports({couple.pk: [W]}, now=NOW)
+    compute_reports({couple.pk: [W]}, now=YEAR_END)
     before = report_of(couple).updated_at
 
     mark_stale(couple_id=couple.pk, dates=[W])
@@ -251,7 +228,7 @@ def test_marking_stale_leaves_updated_at_alone() -> None:
 def test_the_next_run_recomputes_stale_reports_and_raises_only_changed_revisions() -> None:
     couple, _, b = one_sided_couple()
     weeks = [weeks_before(n) for n in range(6)]
-    compute_reports({couple.pk: weeks}, now=NOW)
+    compute_reports({couple.pk: weeks}, now=YEAR_END)
     # b back-fills a check-in in w-5: that week's figures change, and what looks back at it.
     late = weeks_before(5) + dt.timedelta(days=4)
     checkin(couple, b, late, "private", mood=1)
@@ -277,7 +254,7 @@ def test_the_next_run_recomputes_stale_reports_and_raises_only_changed_revisions
 
 def test_late_data_landing_while_a_run_reads_keeps_the_report_stale() -> None:
     couple, _, b = one_sided_couple()
-    compute_reports({couple.pk: [W]}, now=NOW)
+    compute_reports({couple.pk: [W]}, now=YEAR_END)
     mark_stale(couple_id=couple.pk, dates=[W])
     read = aggregates.couple_histories
 
@@ -288,10 +265,10 @@ def test_late_data_landing_while_a_run_reads_keeps_the_report_stale() -> None:
         return histories
 
     with mock.patch.object(aggregates, "couple_histories", read_then_late_data):
-        compute_reports({couple.pk: [W]}, now=NOW)
+        compute_reports({couple.pk: [W]}, now=YEAR_END)
 
     assert report_of(couple).stale
-    compute_reports({couple.pk: [W]}, now=NOW)
+    compute_reports({couple.pk: [W]}, now=YEAR_END)
     assert not report_of(couple).stale
     assert report_of(couple).partners[1]["checkin_days"] == 1
 

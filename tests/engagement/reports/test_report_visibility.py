@@ -5,26 +5,24 @@ earliest one holding a record they may read. Therapists read them all."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from uuid import uuid4
 
 import pytest
 import time_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from engagement.models import Membership, WeeklyReport
 from engagement.reports.pipeline import compute_reports
 from engagement.selectors.partnerships import Partnership, week_readable
 from engagement.selectors.reports import readable_week_range
+from tests.engagement.conftest import ClientFor
 from tests.engagement.reports.builders import checkin, couple_in
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 UTC = dt.UTC
 CREATED = dt.datetime(2026, 11, 18, 10, tzinfo=UTC)  # Wednesday of week 11-16
 NOW = dt.datetime(2026, 12, 14, 12, tzinfo=UTC)

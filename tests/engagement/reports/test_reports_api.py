@@ -3,50 +3,41 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from engagement.models import Couple, Membership, WeeklyReport
 from tests.conftest import ACTORS, World
-from tests.engagement.reports.builders import checkin, couple_in, session, status_change
+from tests.engagement.conftest import ClientFor
+from tests.engagement.dates import NOW, W
+from tests.engagement.reports.builders import (
+    checkin,
+    couple_in,
+    figures,
+    partner_view,
+    session,
+    status_change,
+)
 from tests.factories import TherapistFactory, make_couple
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 UTC = dt.UTC
-W = dt.date(2026, 11, 16)
-NOW = dt.datetime(2026, 11, 25, 12, tzinfo=UTC)  # Wednesday of the week after W
 
-FIGURES = {
-    "engagement_score": 80.0,
-    "attendance_rate": 1.0,
-    "participation": 0.6667,
-    "checkin_rate": 0.5,
-    "follow_through": 1.0,
-    "sessions_expected": 1,
-    "sessions_attended": 1,
-    "checkin_days": 2,
-    "away_days": 0,
-    "commitments_due": 1,
-    "commitments_kept": 1,
-    "commitments_missed": 0,
-    "commitments_unreported": 0,
-    "unsafe_days": 0,
-    "alliance": None,
-    "mood_avg": 3.5,
-    "effort_avg": None,
-    "connection_avg": None,
-    "resentment_avg": 2.0,
-    "wellbeing_avg": 4.0,
-}
+FIGURES = figures(
+    engagement_score=80.0,
+    participation=0.6667,
+    checkin_rate=0.5,
+    checkin_days=2,
+    mood_avg=3.5,
+    resentment_avg=2.0,
+    wellbeing_avg=4.0,
+)
 NO_FIGURES = dict.fromkeys(FIGURES)
 
 
@@ -84,18 +75,7 @@ def stored_report(
         shared_balance="leaning",
         shared_gap=20.0,
         shared_gap_trend="stable",
-        partner_views=[
-            {
-                "partner": str(first.pk),
-                "engagement_score_without_participation": 85.0,
-                "shared_engagement_score": 50.0,
-            },
-            {
-                "partner": str(second.pk),
-                "engagement_score_without_participation": 30.0,
-                "shared_engagement_score": 30.0,
-            },
-        ],
+        partner_views=[partner_view(first, 85.0, 50.0), partner_view(second, 30.0, 30.0)],
     )
 
 
@@ -105,15 +85,10 @@ def report(world: World) -> WeeklyReport:
 
 
 # --- the permission matrix --------------------------------------------------------------------
+# Statuses by actor, in the order of ACTORS: anonymous, outsider, partner, other_partner,
+# therapist, other_therapist.
 
-DETAIL_EXPECTED = {
-    "anonymous": 401,
-    "outsider": 404,
-    "partner": 200,
-    "other_partner": 200,
-    "therapist": 200,
-    "other_therapist": 404,
-}
+DETAIL_EXPECTED = dict(zip(ACTORS, (401, 404, 200, 200, 200, 404), strict=True))
 
 
 @pytest.mark.parametrize("actor", ACTORS)
@@ -154,14 +129,7 @@ def test_reading_the_week_so_far(actor: str, world: World, client_for: ClientFor
         assert body["view"] == ("full" if actor == "therapist" else "partner")
 
 
-RECOMPUTE_EXPECTED = {
-    "anonymous": 401,
-    "outsider": 400,
-    "partner": 403,
-    "other_partner": 403,
-    "therapist": 202,
-    "other_therapist": 400,
-}
+RECOMPUTE_EXPECTED = dict(zip(ACTORS, (401, 400, 403, 403, 202, 400), strict=True))
 
 
 @pytest.mark.parametrize("actor", ACTORS)
@@ -177,14 +145,7 @@ def test_asking_for_a_recomputation(actor: str, world: World, client_for: Client
         assert response.json()["errors"][0]["attr"] == "couple"
 
 
-CASELOAD_EXPECTED = {
-    "anonymous": 401,
-    "outsider": 403,
-    "partner": 403,
-    "other_partner": 403,
-    "therapist": 200,
-    "other_therapist": 200,
-}
+CASELOAD_EXPECTED = dict(zip(ACTORS, (401, 403, 403, 403, 200, 200), strict=True))
 
 
 @pytest.mark.parametrize("actor", ACTORS)

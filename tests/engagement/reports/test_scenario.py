@@ -10,8 +10,6 @@ computes the week, and the report is exactly the one SPEC 5.2 shows.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,46 +19,15 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from engagement.models import WeeklyReport
 from engagement.reports.tasks import schedule_weekly_reports
+from tests.engagement.conftest import ClientFor
+from tests.engagement.dates import W
+from tests.engagement.reports.spec_example import spec_example
 from tests.factories import TherapistFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 UTC = dt.UTC
-W = dt.date(2026, 11, 16)
 
-# SPEC 5.2's example, line breaks aside.
-SPEC_EXAMPLE = """
-{
-  "id": "6f1c…", "couple": "0b9e…", "week_start": "2026-11-16",
-  "methodology": "v1.1", "view": "full", "revision": 1, "computed_at": "2026-11-23T12:00:03.000Z",
-  "updated_at": "2026-11-23T12:00:03.000Z",
-  "balance": "one_sided", "gap": 100.0, "gap_trend": "widening", "less_engaged_partner": "a41d…",
-  "partners": [
-    {"partner": "93c2…", "engagement_score": 100.0,
-     "attendance_rate": 1.0, "participation": 1.0, "checkin_rate": 1.0, "follow_through": 1.0,
-     "sessions_expected": 1, "sessions_attended": 1, "checkin_days": 5,
-     "commitments_due": 1, "commitments_kept": 1, "commitments_missed": 0,
-     "commitments_unreported": 0,
-     "mood_avg": null, "effort_avg": 5.0, "connection_avg": null,
-     "resentment_avg": 4.0, "wellbeing_avg": 2.0},
-    {"partner": "a41d…", "engagement_score": 0.0,
-     "attendance_rate": 0.0, "participation": null, "checkin_rate": null, "follow_through": 0.0,
-     "sessions_expected": 1, "sessions_attended": 0, "checkin_days": 0,
-     "commitments_due": 1, "commitments_kept": 0, "commitments_missed": 1,
-     "commitments_unreported": 0,
-     "mood_avg": null, "effort_avg": null, "connection_avg": null,
-     "resentment_avg": null, "wellbeing_avg": null}
-  ],
-  "flags": [{"code": "engagement_gap_streak", "partner": "a41d…",
-             "evidence": {"weeks": ["2026-11-02", "2026-11-09", "2026-11-16"],
-                          "gaps": [55.0, 100.0, 100.0]}}],
-  "recommendations": [{"code": "assess_commitment", "partner": "a41d…"},
-                      {"code": "consider_individual_sessions", "partner": "a41d…"},
-                      {"code": "support_engaged_partner", "partner": "93c2…"}],
-  "shared_balance": "one_sided", "shared_gap": 88.2, "shared_gap_trend": "widening"
-}
-"""
 # The shared balance (SPEC 5.6), by hand. W: the engaged partner attended the joint session
 # (1), checked in on 2 days `couple` (2/4), kept the `couple` promise (1):
 # 100 x (0.35 + 0.20 x 0.5 + 0.30) / 0.85 = 88.2; the reluctant partner missed both (0, and no
@@ -240,11 +207,11 @@ def test_six_weeks_through_the_api_yield_the_spec_report(client_for: ClientFor) 
     response = couple.as_(couple.therapist).get("/api/v1/reports/", {"couple": couple.id})
     assert response.status_code == 200
     [report] = response.json()["results"]
-    expected = json.loads(
-        SPEC_EXAMPLE.replace("93c2…", str(couple.engaged.pk))
-        .replace("a41d…", str(couple.reluctant.pk))
-        .replace("0b9e…", couple.id)
-        .replace("6f1c…", report["id"])
+    expected = spec_example(
+        engaged=str(couple.engaged.pk),
+        reluctant=str(couple.reluctant.pk),
+        couple=couple.id,
+        report=report["id"],
     )
     # v1.1's figures the SPEC example leaves out: nobody was away, felt unsafe or gave
     # feedback. They sit where SPEC 5.2 lists them.

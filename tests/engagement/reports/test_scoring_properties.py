@@ -27,11 +27,11 @@ from engagement.reports.scoring import (
     self_report_ratings,
     urgency_key,
 )
+from tests.engagement.dates import W
 
 # Per test, not a global profile: other hypothesis tests keep their own settings.
 thorough = settings(deadline=None, max_examples=200)
 
-W = date(2026, 11, 16)
 SWAP = {"a": "b", "b": "a"}
 
 ratings_1_to_5 = st.lists(st.integers(1, 5), max_size=7).map(RatingTally.of)

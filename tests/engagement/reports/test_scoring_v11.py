@@ -18,8 +18,8 @@ from engagement.reports.scoring import (
     compute_week_report,
     urgency_key,
 )
+from tests.engagement.dates import W
 
-W = date(2026, 11, 16)
 A, B = "a", "b"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,8 +15,7 @@ from engagement.reports.scoring import (
     SessionFeedbackScore,
     compute_week_report,
 )
-
-W = date(2026, 11, 16)
+from tests.engagement.dates import W
 
 
 def carrying(pid: str = "a") -> PartnerWeekInput:

@@ -21,12 +21,12 @@ from engagement.reports.staleness import (
 from engagement.services.checkins import checkin_delete, checkin_upsert
 from engagement.services.commitments import commitment_resolve, commitment_update
 from engagement.services.sessions import AttendanceEntry, attendance_record, session_update
+from tests.engagement.dates import W
 from tests.engagement.reports.builders import checkin, commitment, couple_in, session
 
 pytestmark = pytest.mark.django_db
 
 UTC = dt.UTC
-W = dt.date(2026, 11, 16)
 TODAY = dt.datetime(2026, 11, 25, 12, tzinfo=UTC)  # Wednesday after W
 
 

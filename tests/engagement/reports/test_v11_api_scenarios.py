@@ -8,26 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 import time_machine
 from django.conf import settings
 from django.core.management import call_command
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from engagement.models import WeeklyReport
+from tests.engagement.conftest import ClientFor
+from tests.engagement.dates import NOW, W
+from tests.engagement.reports.builders import partner_entry
 from tests.engagement.reports.test_scenario import Couple
 from tests.factories import TherapistFactory
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 UTC = dt.UTC
-W = dt.date(2026, 11, 16)  # the reported week (a Monday)
-NOW = dt.datetime(2026, 11, 25, 12, tzinfo=UTC)  # the Wednesday after it
 
 
 def week(n: int) -> dt.date:
@@ -121,6 +119,17 @@ def compute_reports_now() -> None:
     call_command("compute_reports", stdout=io.StringIO())
 
 
+def minutes_later(minutes: int) -> Any:
+    """The clock frozen ``minutes`` after NOW, when the apps wrote."""
+    return time_machine.travel(NOW + dt.timedelta(minutes=minutes), tick=False)
+
+
+def compute_reports_after_writes() -> None:
+    """The hourly run, five minutes after the apps wrote."""
+    with minutes_later(5):
+        compute_reports_now()
+
+
 def entry(body: Any, partner: User) -> Any:
     [found] = [p for p in body["partners"] if p["partner"] == str(partner.pk)]
     return found
@@ -154,10 +163,9 @@ def test_split_alliance_from_feedback_given_through_the_api(client_for: ClientFo
             apps.feedback(apps.a, session, pa)
             apps.feedback(apps.b, session, pb)
             sessions.append(session)
-    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
-        compute_reports_now()
+    compute_reports_after_writes()
 
-    with time_machine.travel(NOW + dt.timedelta(minutes=10), tick=False):
+    with minutes_later(10):
         body = apps.report(apps.therapist)
         mine = {p: apps.report(p) for p in (apps.a, apps.b)}
 
@@ -204,10 +212,9 @@ def test_low_alliance_from_feedback_given_through_the_api(client_for: ClientFor)
             session = apps.joint(week(n) + dt.timedelta(days=2))
             apps.feedback(apps.a, session, pa)
             sessions.append(session)
-    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
-        compute_reports_now()
+    compute_reports_after_writes()
 
-    with time_machine.travel(NOW + dt.timedelta(minutes=10), tick=False):
+    with minutes_later(10):
         body = apps.report(apps.therapist)
         earlier = apps.report(apps.therapist, week(1))
 
@@ -298,9 +305,8 @@ def test_a_safety_answer_reaches_the_therapist_and_withholds_the_advice(
         None,
     )
 
-    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
-        compute_reports_now()
-    with time_machine.travel(NOW + dt.timedelta(minutes=10), tick=False):
+    compute_reports_after_writes()
+    with minutes_later(10):
         body = apps.report(apps.therapist)
         mine = {p: apps.report(p) for p in (apps.a, apps.b)}
 
@@ -328,16 +334,15 @@ def test_an_unacknowledged_alert_leads_the_caseload_until_acknowledged(
         # lopsided: b absent: 100 and 0, gap 100 (one week only: no streak, no flag).
         lopsided.open_with_both(name="lopsided", target=0)
         lopsided.joint(W + dt.timedelta(days=1), b="absent")
-    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
-        compute_reports_now()
+    compute_reports_after_writes()
     # Yesterday, in the current week (not reported): alerted's b answers.
-    with time_machine.travel(NOW + dt.timedelta(minutes=10), tick=False):
+    with minutes_later(10):
         alerted.answer(
             alerted.b, NOW.date() - dt.timedelta(days=1), "private", mood=2, afraid_or_hurt=True
         )
 
     def caseload() -> list[tuple[str, str]]:
-        with time_machine.travel(NOW + dt.timedelta(minutes=20), tick=False):
+        with minutes_later(20):
             body = alerted.ok(client_for(therapist).get("/api/v1/caseload/"), 200)
         return [(row["name"], row["urgency"]) for row in body["results"]]
 
@@ -345,7 +350,7 @@ def test_an_unacknowledged_alert_leads_the_caseload_until_acknowledged(
     assert alerted.report(therapist)["flags"] == []
     assert caseload()[0] == ("alerted", "safety")
 
-    with time_machine.travel(NOW + dt.timedelta(minutes=15), tick=False):
+    with minutes_later(15):
         [alert] = alerted.ok(client_for(therapist).get("/api/v1/safety-alerts/"), 200)["results"]
         alerted.ok(
             client_for(therapist).post(f"/api/v1/safety-alerts/{alert['id']}/acknowledge/"), 200
@@ -373,9 +378,8 @@ def test_away_periods_pro_rate_the_checkin_target(client_for: ClientFor) -> None
         apps.away(apps.b, W, W + dt.timedelta(days=2), "therapist")
         apps.away(apps.b, W + dt.timedelta(days=3), W + dt.timedelta(days=3), "couple")
         apps.answer(apps.b, W + dt.timedelta(days=4), "couple", mood=3)
-    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
-        compute_reports_now()
-    with time_machine.travel(NOW + dt.timedelta(minutes=10), tick=False):
+    compute_reports_after_writes()
+    with minutes_later(10):
         body = apps.report(apps.therapist)
         mine_a = apps.report(apps.a)
         mine_b = apps.report(apps.b)
@@ -479,30 +483,9 @@ def test_an_onboarded_couple_across_timezones(client_for: ClientFor) -> None:
     assert (first["balance"], first["gap"], first["gap_trend"]) == ("one_sided", 100.0, None)
 
     last = reports[WEEKS[3]]
-    assert entry(last, e) == {
-        "partner": str(e.pk),
-        # 100 x (0.35 x 1 + 0.15 x 1 + 0.20 x 1 + 0.30 x 1) / 1.0
-        "engagement_score": 100.0,
-        "attendance_rate": 1.0,
-        "participation": 1.0,  # 3 / 3
-        "checkin_rate": 1.0,  # min(1, 4 / (4 x 7/7))
-        "follow_through": 1.0,
-        "sessions_expected": 1,
-        "sessions_attended": 1,
-        "checkin_days": 4,
-        "away_days": 0,
-        "commitments_due": 1,
-        "commitments_kept": 1,
-        "commitments_missed": 0,
-        "commitments_unreported": 0,
-        "unsafe_days": 0,
-        "alliance": None,
-        "mood_avg": 4.0,
-        "effort_avg": None,
-        "connection_avg": None,
-        "resentment_avg": None,
-        "wellbeing_avg": None,
-    }
+    # 100 x (0.35 x 1 + 0.15 x 1 + 0.20 x 1 + 0.30 x 1) / 1.0: participation 3 / 3, check-in
+    # rate min(1, 4 / (4 x 7/7)).
+    assert entry(last, e) == partner_entry(e, mood_avg=4.0)
     assert (entry(last, r)["engagement_score"], entry(last, r)["checkin_rate"]) == (0.0, None)
     # Gaps 100, 100, 100, 100 over w-3 … w: slope 0, stable.
     assert (last["balance"], last["gap"], last["gap_trend"]) == ("one_sided", 100.0, "stable")

@@ -6,17 +6,17 @@ recommendations; the caseload order of SPEC 5.8."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from engagement.models import Couple, SafetyAlert, WeeklyReport
 from engagement.reports.pipeline import compute_reports
+from tests.engagement.conftest import ClientFor
+from tests.engagement.dates import LONG_AGO, NOW, W
 from tests.engagement.reports.builders import (
     away,
     checkin,
@@ -30,11 +30,7 @@ from tests.factories import TherapistFactory, make_couple
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 UTC = dt.UTC
-W = dt.date(2026, 11, 16)
-NOW = dt.datetime(2026, 11, 25, 12, tzinfo=UTC)
-LONG_AGO = dt.datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def at(day: dt.date, hour: int = 18) -> dt.datetime:
