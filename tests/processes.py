@@ -111,6 +111,41 @@ def manage(
     )
 
 
+# What production settings need to start (config/settings/prod.py): made-up secrets, a SQLite
+# file and a Redis URL nothing is sent to, for `manage.py check --deploy` and the like.
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+    "SECRET_KEY": "s" * 20 + "-production-secret-key-for-tests-only-0123456789",
+    "JWT_SIGNING_KEY": "j" * 20 + "-production-jwt-key-for-tests-only-0123456789",
+    "REDIS_URL": "redis://127.0.0.1:6379/9",
+    "ALLOWED_HOSTS": "api.duet.example",
+    "DATABASE_URL": "sqlite:////tmp/duet-prod-check.sqlite3",
+}
+
+
+def manage_in_production(*argv: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """``manage`` with this environment, cleared of every name PRODUCTION_ENV sets, and ``env``
+    on top (PRODUCTION_ENV itself, or part of it)."""
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
+    return manage(*argv, env={**clean, **env}, timeout=120)
+
+
+def production_process_env(*, redis_url: str, **env: str) -> dict[str, str]:
+    """The environment of a process started on production settings (made-up secrets), the test
+    database and ``redis_url``, this virtualenv's commands first on PATH, ``env`` on top."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+        "SECRET_KEY": "process-test-secret-key-" + "x" * 40,
+        "JWT_SIGNING_KEY": "process-test-jwt-signing-key-" + "y" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": process_database_url(),
+        "REDIS_URL": redis_url,
+        "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
+        **env,
+    }
+
+
 def manage_or_exit(*argv: str, env: Mapping[str, str]) -> str:
     """``manage`` for the command-line runners (bench, fuzz): its output, or exit with its
     error."""
