@@ -38,6 +38,17 @@ def _ok(response: Any, code: int = 200) -> Any:
     return response.json() if response.content else None
 
 
+def _created(client: APIClient, path: str, body: dict[str, Any]) -> Any:
+    """POST `body` as JSON to `{API}/{path}`: a 201, and its answer."""
+    return _ok(client.post(f"{API}/{path}", body, format="json"), 201)
+
+
+def _joint_session(client: APIClient, couple: Couple, starts_at: str) -> Any:
+    return _created(
+        client, "sessions/", {"couple": str(couple.pk), "kind": "joint", "starts_at": starts_at}
+    )
+
+
 def _at(text: str) -> dt.datetime:
     """A timestamp as an instant, whatever the width the API writes it in."""
     return dt.datetime.fromisoformat(text)
@@ -70,18 +81,15 @@ def test_a_newcomer_never_reads_what_a_former_partner_shared(
     couple, former, remaining, therapist = make_couple()
     assert therapist is not None
     shared = _checkin(client_for(former), couple, MONDAY.date(), "couple", note="R's words")
-    promise = _ok(
-        client_for(former).post(
-            f"{API}/commitments/",
-            {
-                "couple": str(couple.pk),
-                "title": "R's promise",
-                "due_on": "2026-11-04",
-                "visibility": "couple",
-            },
-            format="json",
-        ),
-        201,
+    promise = _created(
+        client_for(former),
+        "commitments/",
+        {
+            "couple": str(couple.pk),
+            "title": "R's promise",
+            "due_on": "2026-11-04",
+            "visibility": "couple",
+        },
     )
     clock.move_to(MONDAY + dt.timedelta(days=3))
     _ok(client_for(former).post(f"{API}/couples/{couple.pk}/leave/"), 204)
@@ -107,14 +115,7 @@ def test_a_newcomer_never_reads_what_the_remaining_partner_shared_before_they_ca
     couple, leaver, remaining, therapist = make_couple()
     assert therapist is not None
     before = _checkin(client_for(remaining), couple, MONDAY.date(), "couple")
-    early_session = _ok(
-        client_for(therapist).post(
-            f"{API}/sessions/",
-            {"couple": str(couple.pk), "kind": "joint", "starts_at": "2026-11-02T08:00:00Z"},
-            format="json",
-        ),
-        201,
-    )
+    early_session = _joint_session(client_for(therapist), couple, "2026-11-02T08:00:00Z")
     clock.move_to(MONDAY + dt.timedelta(days=1))
     _ok(client_for(leaver).post(f"{API}/couples/{couple.pk}/leave/"), 204)
     between = _checkin(client_for(remaining), couple, MONDAY.date() + dt.timedelta(1), "couple")
@@ -123,14 +124,7 @@ def test_a_newcomer_never_reads_what_the_remaining_partner_shared_before_they_ca
     _, token = make_invitation(couple=couple, invited_by=therapist, email=newcomer.email)
     _ok(client_for(newcomer).post(f"{API}/invitations/accept/", {"token": token}, format="json"))
     after = _checkin(client_for(remaining), couple, MONDAY.date() + dt.timedelta(3), "couple")
-    later_session = _ok(
-        client_for(therapist).post(
-            f"{API}/sessions/",
-            {"couple": str(couple.pk), "kind": "joint", "starts_at": "2026-11-04T18:00:00Z"},
-            format="json",
-        ),
-        201,
-    )
+    later_session = _joint_session(client_for(therapist), couple, "2026-11-04T18:00:00Z")
 
     attacker = client_for(newcomer)
     seen = _everything(attacker, "checkins")
@@ -148,9 +142,7 @@ def test_the_first_partners_read_each_others_onboarding_history(
 ) -> None:
     """The first partnership reaches back before the couple's creation (SPEC section 1)."""
     first = UserFactory.create()
-    couple_id = _ok(client_for(first).post(f"{API}/couples/", {"name": "AB"}, format="json"), 201)[
-        "id"
-    ]
+    couple_id = _created(client_for(first), "couples/", {"name": "AB"})["id"]
     couple = Couple.objects.get(pk=couple_id)
     backfilled = _checkin(client_for(first), couple, MONDAY.date() - dt.timedelta(10), "couple")
     second = UserFactory.create()
@@ -174,14 +166,7 @@ def test_therapist_notes_and_ratings_move_nothing_a_partner_observes(
     couple, partner, other, therapist = make_couple()
     assert therapist is not None
     doctor = client_for(therapist)
-    session = _ok(
-        doctor.post(
-            f"{API}/sessions/",
-            {"couple": str(couple.pk), "kind": "joint", "starts_at": "2026-11-02T08:00:00Z"},
-            format="json",
-        ),
-        201,
-    )
+    session = _joint_session(doctor, couple, "2026-11-02T08:00:00Z")
     detail = f"{API}/sessions/{session['id']}/"
     attendance = [
         {"partner": str(partner.pk), "status": "attended", "participation": 1},
@@ -231,14 +216,7 @@ def test_a_partner_never_reads_a_participation_rating_not_even_their_own(
 ) -> None:
     couple, partner, other, therapist = make_couple()
     assert therapist is not None
-    session = _ok(
-        client_for(therapist).post(
-            f"{API}/sessions/",
-            {"couple": str(couple.pk), "kind": "joint", "starts_at": "2026-11-02T08:00:00Z"},
-            format="json",
-        ),
-        201,
-    )
+    session = _joint_session(client_for(therapist), couple, "2026-11-02T08:00:00Z")
     _ok(
         client_for(therapist).put(
             f"{API}/sessions/{session['id']}/attendance/",
@@ -282,25 +260,19 @@ def test_a_renewal_keeps_its_visibility_and_hides_a_reference_the_reader_cannot_
 ) -> None:
     couple, partner, owner, therapist = make_couple()
     assert therapist is not None
-    hidden = _ok(
-        client_for(therapist).post(
-            f"{API}/commitments/",
-            {
-                "couple": str(couple.pk),
-                "owner": str(owner.pk),
-                "title": "Say what scares you",
-                "due_on": "2026-11-03",
-                "visibility": "therapist",
-            },
-            format="json",
-        ),
-        201,
+    hidden = _created(
+        client_for(therapist),
+        "commitments/",
+        {
+            "couple": str(couple.pk),
+            "owner": str(owner.pk),
+            "title": "Say what scares you",
+            "due_on": "2026-11-03",
+            "visibility": "therapist",
+        },
     )
-    renewal = _ok(
-        client_for(owner).post(
-            f"{API}/commitments/{hidden['id']}/renew/", {"due_on": "2026-11-05"}, format="json"
-        ),
-        201,
+    renewal = _created(
+        client_for(owner), f"commitments/{hidden['id']}/renew/", {"due_on": "2026-11-05"}
     )
     assert renewal["visibility"] == "therapist"
     assert renewal["id"] not in _everything(client_for(partner), "commitments")
