@@ -34,6 +34,8 @@ UTC = dt.UTC
 W = dt.date(2026, 11, 16)  # a Monday
 COMPUTED = dt.datetime(2026, 11, 23, 12, tzinfo=UTC)  # the Monday after W
 LATER = dt.datetime(2026, 11, 25, 20, tzinfo=UTC)  # within the backfill window of W
+FRIDAY = dt.datetime(2026, 11, 20, 12, tzinfo=UTC)  # Friday of W
+CURRENT = "/api/v1/reports/current/"
 LONG_AGO = dt.datetime(2026, 6, 1, tzinfo=UTC)
 
 
@@ -90,24 +92,27 @@ def read(client: APIClient, path: str, **params: Any) -> tuple[bytes, str | None
     return response.content, response.headers.get("ETag")
 
 
+def week_so_far(client: APIClient, scene: Scene) -> tuple[bytes, str | None]:
+    """The scene's couple's week so far as the client reads it, with its ETag."""
+    return read(client, CURRENT, couple=str(scene.couple.pk))
+
+
 def test_the_other_partners_hidden_records_never_move_my_week_so_far(
     scene: Scene, client_for: ClientFor
 ) -> None:
     # Finding 1 of issue 13: A reads /reports/current/, B saves a private check-in, A's gap
     # moved by 100/target at once. The shared balance counts shared records only.
-    now = dt.datetime(2026, 11, 20, 12, tzinfo=UTC)  # Friday of W
-    with time_machine.travel(now, tick=False):
+    with time_machine.travel(FRIDAY, tick=False):
         a = client_for(scene.a)
-        path = "/api/v1/reports/current/"
-        before = read(a, path, couple=str(scene.couple.pk))
-        body = a.get(path, {"couple": str(scene.couple.pk)}).json()
+        before = week_so_far(a, scene)
+        body = a.get(CURRENT, {"couple": str(scene.couple.pk)}).json()
         assert body["balance"] is not None  # the balance is shared: the attack has a target
 
         scene.hidden_acts_of_b_and_the_therapist(W)
 
-        assert read(a, path, couple=str(scene.couple.pk)) == before
+        assert week_so_far(a, scene) == before
         # The therapist's full view did move.
-        therapist = client_for(scene.therapist).get(path, {"couple": str(scene.couple.pk)})
+        therapist = client_for(scene.therapist).get(CURRENT, {"couple": str(scene.couple.pk)})
         b_entry = therapist.json()["partners"][1]
         assert b_entry["checkin_days"] == 3
 
@@ -343,13 +348,11 @@ def test_my_report_is_byte_identical_whatever_the_other_partner_tells_the_therap
 def test_my_week_so_far_never_moves_with_the_other_partners_v11_records(
     scene: Scene, client_for: ClientFor, act: str
 ) -> None:
-    now = dt.datetime(2026, 11, 20, 12, tzinfo=UTC)  # Friday of W
-    with time_machine.travel(now, tick=False):
+    with time_machine.travel(FRIDAY, tick=False):
         b = client_for(scene.b)
-        path = "/api/v1/reports/current/"
-        before = read(b, path, couple=str(scene.couple.pk))
+        before = week_so_far(b, scene)
         _v11_act(scene, act)
-        assert read(b, path, couple=str(scene.couple.pk)) == before
+        assert week_so_far(b, scene) == before
 
 
 def test_my_own_safety_answer_never_reads_back_to_me(scene: Scene, client_for: ClientFor) -> None:
