@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,8 +14,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from engagement.models import Commitment, Consent, SafetyAlert, TherapySession
-from tests.conftest import ClientFor, World
+from tests.conftest import World
 from tests.factories import CommitmentFactory, TherapySessionFactory
+
+ClientFor = Callable[[User | None], APIClient]
 
 pytestmark = pytest.mark.django_db
 
