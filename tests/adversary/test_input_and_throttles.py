@@ -395,24 +395,18 @@ def _forged_cursor_failures(client: Any, url: str, extra: str = "") -> list[str]
     return failures
 
 
-@pytest.mark.parametrize("url", LISTS)
-def test_a_forged_cursor_on_any_list_is_a_400_invalid_cursor(
-    world: Any, client_for: Any, url: str
+@pytest.mark.parametrize(
+    ("actor", "url", "extra"),
+    [("other_partner", url, "") for url in LISTS]
+    + [("therapist", url, SYNC) for url in LISTS_WITH_SYNC],
+)
+def test_a_forged_cursor_on_any_list_or_sync_feed_is_a_400_invalid_cursor(
+    world: Any, client_for: Any, actor: str, url: str, extra: str
 ) -> None:
-    client = client_for(world.other_partner)
+    client = client_for(world.actor(actor))
     client.raise_request_exception = False
 
-    assert _forged_cursor_failures(client, url) == []
-
-
-@pytest.mark.parametrize("url", LISTS_WITH_SYNC)
-def test_a_forged_cursor_on_a_sync_feed_is_a_400_invalid_cursor(
-    world: Any, client_for: Any, url: str
-) -> None:
-    client = client_for(world.therapist)
-    client.raise_request_exception = False
-
-    assert _forged_cursor_failures(client, url, SYNC) == []
+    assert _forged_cursor_failures(client, url, extra) == []
 
 
 def test_every_paginated_list_of_the_schema_is_in_the_forged_cursor_table(db: None) -> None:

@@ -34,6 +34,13 @@ def clock() -> Iterator[time_machine.Traveller]:
         yield traveller
 
 
+def _couple_and_therapist() -> tuple[Couple, User, User, User]:
+    """A couple of two partners, and their therapist."""
+    couple, first, second, therapist = make_couple()
+    assert therapist is not None
+    return couple, first, second, therapist
+
+
 def _ok(response: Any, code: int = 200) -> Any:
     assert response.status_code == code, response.content
     return response.json() if response.content else None
@@ -79,8 +86,7 @@ def _everything(client: APIClient, path: str) -> set[str]:
 def test_a_newcomer_never_reads_what_a_former_partner_shared(
     client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
-    couple, former, remaining, therapist = make_couple()
-    assert therapist is not None
+    couple, former, remaining, therapist = _couple_and_therapist()
     shared = _checkin(client_for(former), couple, MONDAY.date(), "couple", note="R's words")
     promise = _created(
         client_for(former),
@@ -113,8 +119,7 @@ def test_a_newcomer_never_reads_what_a_former_partner_shared(
 def test_a_newcomer_never_reads_what_the_remaining_partner_shared_before_they_came(
     client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
-    couple, leaver, remaining, therapist = make_couple()
-    assert therapist is not None
+    couple, leaver, remaining, therapist = _couple_and_therapist()
     before = _checkin(client_for(remaining), couple, MONDAY.date(), "couple")
     early_session = _joint_session(client_for(therapist), couple, "2026-11-02T08:00:00Z")
     clock.move_to(MONDAY + dt.timedelta(days=1))
@@ -164,8 +169,7 @@ def _snapshot(client: APIClient, path: str) -> tuple[str, str, str]:
 def test_therapist_notes_and_ratings_move_nothing_a_partner_observes(
     client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
-    couple, partner, other, therapist = make_couple()
-    assert therapist is not None
+    couple, partner, other, therapist = _couple_and_therapist()
     doctor = client_for(therapist)
     session = _joint_session(doctor, couple, "2026-11-02T08:00:00Z")
     detail = f"{API}/sessions/{session['id']}/"
@@ -197,8 +201,7 @@ def test_therapist_notes_and_ratings_move_nothing_a_partner_observes(
 def test_the_safety_hold_moves_nothing_a_partner_observes(
     client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
-    couple, partner, _, therapist = make_couple()
-    assert therapist is not None
+    couple, partner, _, therapist = _couple_and_therapist()
     detail = f"{API}/couples/{couple.pk}/"
     before = _snapshot(client_for(partner), detail)
     clock.shift(dt.timedelta(minutes=5))
@@ -215,8 +218,7 @@ def test_the_safety_hold_moves_nothing_a_partner_observes(
 def test_a_partner_never_reads_a_participation_rating_not_even_their_own(
     client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
-    couple, partner, other, therapist = make_couple()
-    assert therapist is not None
+    couple, partner, other, therapist = _couple_and_therapist()
     session = _joint_session(client_for(therapist), couple, "2026-11-02T08:00:00Z")
     _ok(
         client_for(therapist).put(
@@ -259,8 +261,7 @@ def test_a_check_in_shared_later_reads_as_created_when_it_was_shared(
 def test_a_renewal_keeps_its_visibility_and_hides_a_reference_the_reader_cannot_follow(
     client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
-    couple, partner, owner, therapist = make_couple()
-    assert therapist is not None
+    couple, partner, owner, therapist = _couple_and_therapist()
     hidden = _created(
         client_for(therapist),
         "commitments/",
@@ -305,8 +306,7 @@ def test_a_renewal_keeps_its_visibility_and_hides_a_reference_the_reader_cannot_
 def test_narrowing_a_check_in_removes_it_only_for_who_lost_sight(
     client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
-    couple, partner, author, therapist = make_couple()
-    assert therapist is not None
+    couple, partner, author, therapist = _couple_and_therapist()
     checkin = _checkin(client_for(author), couple, MONDAY.date(), "couple")
     _checkin(client_for(author), couple, MONDAY.date(), "therapist")
     assert set(
