@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from accounts.authentication import issue_tokens
 from accounts.models import User
 from tests.processes import reachable
+from tests.smtp import Mailbox, smtp_server
 
 
 def integration_unavailable_reason() -> str | None:
@@ -154,6 +155,13 @@ def staff_client(staff: User) -> Client:
     client = Client()
     client.force_login(staff)
     return client
+
+
+@pytest.fixture
+def smtp_mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server on localhost, for the processes a test starts to send to (EMAIL_URL)."""
+    with smtp_server() as box:
+        yield box
 
 
 @pytest.fixture
