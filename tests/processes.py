@@ -1,6 +1,7 @@
 """The one process harness of the tests and the benchmarks: free ports, reachability, waiting,
-`manage.py` in a subprocess, and real processes (gunicorn, Celery, honcho, redis-server) started
-in a session of their own and stopped with their children.
+`manage.py` in a subprocess, the environment of production settings, and real processes
+(gunicorn, Celery, honcho, redis-server) started in a session of their own and stopped with
+their children.
 
 Test code only: `bench/` imports it as `tests.processes`; nothing under `accounts/`,
 `engagement/` or `config/` may.
