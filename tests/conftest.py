@@ -1,4 +1,5 @@
-"""Shared fixtures: API clients signed in as any user, and the integration-test gate."""
+"""Shared fixtures: API clients signed in as any user, a staff client for the admin, and the
+integration-test gate."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from urllib.parse import urlparse
 import pytest
 import time_machine
 from django.core import mail
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.authentication import issue_tokens
 from accounts.models import User
 from tests.processes import reachable
+from tests.smtp import Mailbox, smtp_server
 
 
 def integration_unavailable_reason() -> str | None:
@@ -113,8 +116,20 @@ def api_client() -> APIClient:
     return APIClient()
 
 
+# The `client_for` fixture's type, for the tests that take it.
+ClientFor = Callable[[User | None], APIClient]
+
+# The marks of a test whose tasks go through a real broker to a real worker process: send_task
+# always goes through the broker, which is the point there.
+THROUGH_THE_BROKER = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored"),
+]
+
+
 @pytest.fixture
-def client_for() -> Callable[[User | None], APIClient]:
+def client_for() -> ClientFor:
     """An APIClient signed in as the given user with a real JWT (None: anonymous)."""
 
     def make(user: User | None) -> APIClient:
@@ -124,6 +139,29 @@ def client_for() -> Callable[[User | None], APIClient]:
         return client
 
     return make
+
+
+@pytest.fixture
+def staff(db: None) -> User:
+    """A superuser, for the admin's pages."""
+    return User.objects.create_superuser(
+        "staff@example.com", "staff-long-passphrase", display_name="Sam Staff"
+    )
+
+
+@pytest.fixture
+def staff_client(staff: User) -> Client:
+    """A Django test client signed in as `staff`."""
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def smtp_mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server on localhost, for the processes a test starts to send to (EMAIL_URL)."""
+    with smtp_server() as box:
+        yield box
 
 
 @pytest.fixture

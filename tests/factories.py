@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 import factory
@@ -149,3 +150,17 @@ def make_invitation(
         **fields,
     )
     return invitation, raw
+
+
+def couples_in_bulk(partners: Sequence[User], name: str = "C") -> list[Couple]:
+    """Couples of two partners each, written in bulk (no therapist, no status history): the
+    first two users in `C0`, the next two in `C1`, and so on."""
+    couples = Couple.objects.bulk_create(
+        Couple(name=f"{name}{i}") for i in range(len(partners) // 2)
+    )
+    Membership.objects.bulk_create(
+        Membership(couple=c, user=partners[2 * i + slot], role="partner", partner_slot=slot + 1)
+        for i, c in enumerate(couples)
+        for slot in (0, 1)
+    )
+    return couples

@@ -1,6 +1,7 @@
 """The one process harness of the tests and the benchmarks: free ports, reachability, waiting,
-`manage.py` in a subprocess, and real processes (gunicorn, Celery, honcho, redis-server) started
-in a session of their own and stopped with their children.
+`manage.py` in a subprocess, the environment of production settings, and real processes
+(gunicorn, Celery, honcho, redis-server) started in a session of their own and stopped with
+their children.
 
 Test code only: `bench/` imports it as `tests.processes`; nothing under `accounts/`,
 `engagement/` or `config/` may.
@@ -109,6 +110,41 @@ def manage(
         timeout=timeout,
         check=False,
     )
+
+
+# What production settings need to start (config/settings/prod.py): made-up secrets, a SQLite
+# file and a Redis URL nothing is sent to, for `manage.py check --deploy` and the like.
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+    "SECRET_KEY": "s" * 20 + "-production-secret-key-for-tests-only-0123456789",
+    "JWT_SIGNING_KEY": "j" * 20 + "-production-jwt-key-for-tests-only-0123456789",
+    "REDIS_URL": "redis://127.0.0.1:6379/9",
+    "ALLOWED_HOSTS": "api.duet.example",
+    "DATABASE_URL": "sqlite:////tmp/duet-prod-check.sqlite3",
+}
+
+
+def manage_in_production(*argv: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """``manage`` with this environment, cleared of every name PRODUCTION_ENV sets, and ``env``
+    on top (PRODUCTION_ENV itself, or part of it)."""
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
+    return manage(*argv, env={**clean, **env}, timeout=120)
+
+
+def production_process_env(*, redis_url: str, **env: str) -> dict[str, str]:
+    """The environment of a process started on production settings (made-up secrets), the test
+    database and ``redis_url``, this virtualenv's commands first on PATH, ``env`` on top."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+        "SECRET_KEY": "process-test-secret-key-" + "x" * 40,
+        "JWT_SIGNING_KEY": "process-test-jwt-signing-key-" + "y" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": process_database_url(),
+        "REDIS_URL": redis_url,
+        "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
+        **env,
+    }
 
 
 def manage_or_exit(*argv: str, env: Mapping[str, str]) -> str:

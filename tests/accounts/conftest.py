@@ -3,7 +3,7 @@ on-commit callbacks (the mail tasks) as a real commit would."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from pytest_django.fixtures import Settings as SettingsWrapper
@@ -11,7 +11,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from accounts.authentication import issue_tokens
 from accounts.models import User
 from tests.accounts.client import CommittingAPIClient, bearer
-from tests.smtp import Mailbox, send_mail_to, smtp_server
+from tests.smtp import Mailbox, send_mail_to
 
 FRONTEND_URL = "https://app.duet.test"
 
@@ -22,11 +22,10 @@ def _frontend(settings: SettingsWrapper) -> None:
 
 
 @pytest.fixture
-def mailbox(settings: SettingsWrapper) -> Iterator[Mailbox]:
+def mailbox(settings: SettingsWrapper, smtp_mailbox: Mailbox) -> Mailbox:
     """Mail goes through Django's SMTP backend to a real server on localhost."""
-    with smtp_server() as box:
-        send_mail_to(settings, box)
-        yield box
+    send_mail_to(settings, smtp_mailbox)
+    return smtp_mailbox
 
 
 @pytest.fixture

@@ -5,18 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from accounts.models import User
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client() -> Client:
-    admin = User.objects.create_superuser("admin@example.com", "admin-long-passphrase")
-    client = Client()
-    client.force_login(admin)
-    return client
 
 
 def test_staff_see_users_with_their_role_and_verification(staff_client: Client) -> None:

@@ -28,14 +28,6 @@ def user() -> User:
     return UserFactory.create(email="ana@example.com", display_name="Ana")
 
 
-@pytest.fixture
-def staff_client() -> Client:
-    admin = User.objects.create_superuser("admin@example.com", "admin-long-passphrase")
-    client = Client()
-    client.force_login(admin)
-    return client
-
-
 def cached_client(user: User) -> CommittingAPIClient:
     """A client whose token has just been accepted, so that the user is in the cache (the
     tombstone their creation left, which would keep them out for two minutes, removed)."""

@@ -88,22 +88,19 @@ def test_erasure_leaves_no_personal_data_behind(
         digest_hour=6,
     )
     partner.refresh_from_db()
-    private = CheckInFactory.create(
-        couple=couple, author=partner, date=TODAY, visibility="private", note="my secret"
-    )
-    shared = CheckInFactory.create(
-        couple=couple,
-        author=partner,
-        date=TODAY - dt.timedelta(days=1),
-        visibility="couple",
-        note="we talked",
-    )
-    for_therapist = CheckInFactory.create(
-        couple=couple,
-        author=partner,
-        date=TODAY - dt.timedelta(days=2),
-        visibility="therapist",
-        note="for the therapist",
+    private, shared, for_therapist = (
+        CheckInFactory.create(
+            couple=couple,
+            author=partner,
+            date=TODAY - dt.timedelta(days=days_ago),
+            visibility=visibility,
+            note=note,
+        )
+        for days_ago, visibility, note in (
+            (0, "private", "my secret"),
+            (1, "couple", "we talked"),
+            (2, "therapist", "for the therapist"),
+        )
     )
     others_checkin = CheckInFactory.create(couple=couple, author=other, visibility="couple")
     own_promise = CommitmentFactory.create(

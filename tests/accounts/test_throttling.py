@@ -16,6 +16,8 @@ from tests.accounts.client import CommittingAPIClient
 from tests.accounts.paths import CONFIRM, REGISTER, RESET, SIGN_IN, VERIFY
 from tests.factories import PASSWORD, UserFactory
 
+pytestmark = pytest.mark.django_db
+
 
 @pytest.fixture(autouse=True)
 def _mid_window(mid_window: None) -> None:
@@ -31,16 +33,22 @@ def attempt(api: CommittingAPIClient, email: str, ip: str = "10.0.0.1") -> Any:
     return api.post(SIGN_IN, {"email": email, "password": "wrong-password"}, REMOTE_ADDR=ip)
 
 
-@pytest.mark.django_db
+def three_fail_and_the_fourth_is_throttled(
+    api: CommittingAPIClient, attempts: list[tuple[str, str]]
+) -> None:
+    """Four failed sign-ins, each (email, address): 401 three times, then 429."""
+    answers = [attempt(api, email, ip).status_code for email, ip in attempts]
+    assert answers == [401, 401, 401, 429]
+
+
 def test_failed_sign_ins_are_throttled_per_email_and_address(
     api: CommittingAPIClient, settings: Any
 ) -> None:
     set_rates(settings, signin_email_ip="3/hour")
     UserFactory.create(email="target@example.com")
 
-    answers = [attempt(api, "target@example.com").status_code for _ in range(4)]
+    three_fail_and_the_fourth_is_throttled(api, [("target@example.com", "10.0.0.1")] * 4)
 
-    assert answers == [401, 401, 401, 429]
     throttled = attempt(api, "TARGET@example.com ")  # normalised: same bucket
     assert throttled.status_code == 429
     assert 1 <= int(throttled.headers["Retry-After"]) <= 3600
@@ -50,33 +58,30 @@ def test_failed_sign_ins_are_throttled_per_email_and_address(
     assert attempt(api, "someone.else@example.com").status_code == 401
 
 
-@pytest.mark.django_db
 def test_failed_sign_ins_are_throttled_loosely_per_email_whatever_the_address(
     api: CommittingAPIClient, settings: Any
 ) -> None:
     set_rates(settings, signin_email="3/hour")
     UserFactory.create(email="target@example.com")
 
-    answers = [attempt(api, "target@example.com", ip=f"10.0.0.{n}").status_code for n in range(4)]
-
-    assert answers == [401, 401, 401, 429]
+    three_fail_and_the_fourth_is_throttled(
+        api, [("target@example.com", f"10.0.0.{n}") for n in range(4)]
+    )
     assert attempt(api, "someone.else@example.com").status_code == 401
 
 
-@pytest.mark.django_db
 def test_failed_sign_ins_are_throttled_per_address_whatever_the_email(
     api: CommittingAPIClient, settings: Any
 ) -> None:
     set_rates(settings, signin_ip="3/min")
 
-    answers = [attempt(api, f"person{n}@example.com").status_code for n in range(4)]
-
-    assert answers == [401, 401, 401, 429]
+    three_fail_and_the_fourth_is_throttled(
+        api, [(f"person{n}@example.com", "10.0.0.1") for n in range(4)]
+    )
     assert int(attempt(api, "another@example.com").headers["Retry-After"]) <= 60
     assert attempt(api, "another@example.com", ip="10.0.0.2").status_code == 401
 
 
-@pytest.mark.django_db
 def test_a_throttled_sign_in_is_refused_even_with_the_right_password(
     api: CommittingAPIClient, settings: Any
 ) -> None:
@@ -92,7 +97,6 @@ def test_a_throttled_sign_in_is_refused_even_with_the_right_password(
     assert response.status_code == 429
 
 
-@pytest.mark.django_db
 def test_a_successful_sign_in_takes_no_place_in_any_counter(
     api: CommittingAPIClient, settings: Any
 ) -> None:
@@ -104,7 +108,6 @@ def test_a_successful_sign_in_takes_no_place_in_any_counter(
     assert attempt(api, "owner@example.com", ip="127.0.0.1").status_code == 401
 
 
-@pytest.mark.django_db
 def test_a_sign_in_body_without_an_email_is_a_400_and_counts_nothing(
     api: CommittingAPIClient, settings: Any
 ) -> None:
@@ -114,7 +117,6 @@ def test_a_sign_in_body_without_an_email_is_a_400_and_counts_nothing(
     assert attempt(api, "someone@example.com", ip="127.0.0.1").status_code == 401
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("path", "body"),
     [
@@ -135,7 +137,6 @@ def test_registration_and_reset_are_throttled_per_email_each_in_its_own_bucket(
     assert api.post(other, other_body).status_code == 202
 
 
-@pytest.mark.django_db
 def test_registration_and_reset_count_per_address_in_buckets_of_their_own(
     api: CommittingAPIClient, settings: Any
 ) -> None:
@@ -146,7 +147,6 @@ def test_registration_and_reset_count_per_address_in_buckets_of_their_own(
     assert api.post(RESET, {"email": "someone@example.com"}).status_code == 202
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("path", "body"),
     [

@@ -72,6 +72,8 @@ def populate(n: int) -> None:
         ]
     Membership.objects.bulk_create(memberships)
     partners = [(users[3 * i], users[3 * i + 1], users[3 * i + 2]) for i in range(n)]
+    teams = list(zip(couples, partners, strict=True))  # (couple, (partner, partner, therapist))
+    today = now.date()
     Invitation.objects.bulk_create(
         Invitation(
             couple=couple,
@@ -91,24 +93,19 @@ def populate(n: int) -> None:
     )
     Attendance.objects.bulk_create(
         Attendance(session=session, partner=partner, status="attended", participation=2)
-        for i, session in enumerate(sessions)
-        for partner in partners[i][:2]
+        for session, team in zip(sessions, partners, strict=True)
+        for partner in team[:2]
     )
     Commitment.objects.bulk_create(
         Commitment(
-            couple=c,
-            owner=partners[i][0],
-            created_by=partners[i][2],
-            title="Walk",
-            due_on=now.date(),
-            visibility="couple",
+            couple=c, owner=p1, created_by=t, title="Walk", due_on=today, visibility="couple"
         )
-        for i, c in enumerate(couples)
+        for c, (p1, _, t) in teams
     )
     CheckIn.objects.bulk_create(
-        CheckIn(couple=c, author=partner, date=now.date(), mood=3, visibility="private", note="x")
-        for i, c in enumerate(couples)
-        for partner in partners[i][:2]
+        CheckIn(couple=c, author=partner, date=today, mood=3, visibility="private", note="x")
+        for c, team in teams
+        for partner in team[:2]
     )
     # Issue #17: feedback on each session, each partner's goal, an away period each.
     SessionFeedback.objects.bulk_create(
@@ -121,23 +118,17 @@ def populate(n: int) -> None:
             coming_back=8,
             comment="c",
         )
-        for i, session in enumerate(sessions)
-        for partner in partners[i][:2]
+        for session, team in zip(sessions, partners, strict=True)
+        for partner in team[:2]
     )
     Goal.objects.bulk_create(
         Goal(couple=c, partner=partner, goal="work_on_it", note="n")
-        for i, c in enumerate(couples)
-        for partner in partners[i][:2]
+        for c, team in teams
+        for partner in team[:2]
     )
     AwayPeriod.objects.bulk_create(
-        AwayPeriod(
-            couple=c,
-            partner=partners[i][0],
-            starts_on=now.date(),
-            ends_on=now.date(),
-            visibility="therapist",
-        )
-        for i, c in enumerate(couples)
+        AwayPeriod(couple=c, partner=p1, starts_on=today, ends_on=today, visibility="therapist")
+        for c, (p1, _, _) in teams
     )
     WeeklyReport.objects.bulk_create(
         WeeklyReport(

@@ -4,6 +4,7 @@ therapist- and couple-visible notes, and every check-in page they open is audite
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -30,24 +31,18 @@ COUPLE_NOTE = "For both of us: thank you for Sunday"
 def checkins() -> dict[str, CheckIn]:
     couple, partner, other_partner, _ = make_couple()
     today = dt.date.today()
+
+    def checkin(author: User, visibility: str, note: str, **fields: Any) -> CheckIn:
+        return CheckInFactory.create(
+            couple=couple, author=author, visibility=visibility, note=note, **fields
+        )
+
     return {
-        "private": CheckInFactory.create(
-            couple=couple, author=partner, visibility="private", note=PRIVATE_NOTE, mood=2
+        "private": checkin(partner, "private", PRIVATE_NOTE, mood=2),
+        "therapist": checkin(
+            other_partner, "therapist", THERAPIST_NOTE, date=today - dt.timedelta(days=1)
         ),
-        "therapist": CheckInFactory.create(
-            couple=couple,
-            author=other_partner,
-            date=today - dt.timedelta(days=1),
-            visibility="therapist",
-            note=THERAPIST_NOTE,
-        ),
-        "couple": CheckInFactory.create(
-            couple=couple,
-            author=partner,
-            date=today - dt.timedelta(days=2),
-            visibility="couple",
-            note=COUPLE_NOTE,
-        ),
+        "couple": checkin(partner, "couple", COUPLE_NOTE, date=today - dt.timedelta(days=2)),
     }
 
 

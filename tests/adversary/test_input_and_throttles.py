@@ -119,36 +119,36 @@ def test_a_made_up_x_forwarded_for_does_not_dodge_the_anonymous_throttle(
 
 
 @pytest.mark.django_db
-def test_behind_one_proxy_the_address_it_appends_counts_not_what_the_client_wrote(
-    api: CommittingAPIClient, victim: User, settings: Any
+@pytest.mark.parametrize(
+    ("proxies", "rate", "expected", "victim_wrote"),
+    [(1, "3/hour", [401, 401, 401, 429], ""), (2, "2/hour", [401, 401, 429], "192.0.2.1")],
+    ids=["one proxy", "two proxies"],
+)
+def test_behind_proxies_the_address_the_first_proxy_appends_counts_not_what_the_client_wrote(
+    api: CommittingAPIClient,
+    victim: User,
+    settings: Any,
+    proxies: int,
+    rate: str,
+    expected: list[int],
+    victim_wrote: str,
 ) -> None:
-    set_proxies(settings, 1)
-    set_rates(settings, signin_email_ip="3/hour")
+    """Behind two proxies, the second address from the right is the client."""
+    set_proxies(settings, proxies)
+    set_rates(settings, signin_email_ip=rate)
 
-    def through_proxy(client_wrote: str, real_client: str) -> int:
-        forwarded = f"{client_wrote}, {real_client}" if client_wrote else real_client
+    def through_proxies(client_wrote: str, real_client: str) -> int:
+        # What the client wrote (if anything), then what each proxy appends: the address it got
+        # the request from (the client's for the first, the first proxy's for the second).
+        hops = [client_wrote, real_client, *["10.1.1.1"] * (proxies - 1)]
+        forwarded = ", ".join(hop for hop in hops if hop)
         return guess(api, REMOTE_ADDR=PROXY_IP, HTTP_X_FORWARDED_FOR=forwarded)
 
-    answers = [through_proxy(f"192.0.2.{n}", ATTACKER_IP) for n in range(4)]
+    answers = [through_proxies(f"192.0.2.{n}", ATTACKER_IP) for n in range(len(expected))]
 
-    assert answers == [401, 401, 401, 429]
-    # Another client behind the same proxy is someone else, with guesses of their own.
-    assert through_proxy("", VICTIM_IP) == 401
-
-
-@pytest.mark.django_db
-def test_behind_two_proxies_the_second_address_from_the_right_is_the_client(
-    api: CommittingAPIClient, victim: User, settings: Any
-) -> None:
-    set_proxies(settings, 2)
-    set_rates(settings, signin_email_ip="2/hour")
-
-    def hop(client_wrote: str, real_client: str) -> int:
-        forwarded = f"{client_wrote}, {real_client}, 10.1.1.1"
-        return guess(api, REMOTE_ADDR=PROXY_IP, HTTP_X_FORWARDED_FOR=forwarded)
-
-    assert [hop(f"192.0.2.{n}", ATTACKER_IP) for n in range(3)] == [401, 401, 429]
-    assert hop("192.0.2.1", VICTIM_IP) == 401
+    assert answers == expected
+    # Another client behind the same proxies is someone else, with guesses of their own.
+    assert through_proxies(victim_wrote, VICTIM_IP) == 401
 
 
 @pytest.mark.django_db
@@ -395,24 +395,18 @@ def _forged_cursor_failures(client: Any, url: str, extra: str = "") -> list[str]
     return failures
 
 
-@pytest.mark.parametrize("url", LISTS)
-def test_a_forged_cursor_on_any_list_is_a_400_invalid_cursor(
-    world: Any, client_for: Any, url: str
+@pytest.mark.parametrize(
+    ("actor", "url", "extra"),
+    [("other_partner", url, "") for url in LISTS]
+    + [("therapist", url, SYNC) for url in LISTS_WITH_SYNC],
+)
+def test_a_forged_cursor_on_any_list_or_sync_feed_is_a_400_invalid_cursor(
+    world: Any, client_for: Any, actor: str, url: str, extra: str
 ) -> None:
-    client = client_for(world.other_partner)
+    client = client_for(world.actor(actor))
     client.raise_request_exception = False
 
-    assert _forged_cursor_failures(client, url) == []
-
-
-@pytest.mark.parametrize("url", LISTS_WITH_SYNC)
-def test_a_forged_cursor_on_a_sync_feed_is_a_400_invalid_cursor(
-    world: Any, client_for: Any, url: str
-) -> None:
-    client = client_for(world.therapist)
-    client.raise_request_exception = False
-
-    assert _forged_cursor_failures(client, url, SYNC) == []
+    assert _forged_cursor_failures(client, url, extra) == []
 
 
 def test_every_paginated_list_of_the_schema_is_in_the_forged_cursor_table(db: None) -> None:

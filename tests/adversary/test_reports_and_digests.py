@@ -36,6 +36,9 @@ UTC = dt.UTC
 W = dt.date(2026, 11, 16)  # a Monday
 COMPUTED = dt.datetime(2026, 11, 23, 12, tzinfo=UTC)  # the Monday after W
 LATER = dt.datetime(2026, 11, 25, 20, tzinfo=UTC)  # within the backfill window of W
+FRIDAY = dt.datetime(2026, 11, 20, 12, tzinfo=UTC)  # Friday of W
+CURRENT = "/api/v1/reports/current/"
+SINCE = (COMPUTED + dt.timedelta(hours=1)).isoformat()  # a sync cursor after the computation
 LONG_AGO = dt.datetime(2026, 6, 1, tzinfo=UTC)
 
 
@@ -66,6 +69,11 @@ class Scene:
         with time_machine.travel(now, tick=False):
             compute_reports({self.couple.pk: [W]}, now=now)
 
+    def computed_report(self) -> WeeklyReport:
+        """The report of week W, computed at COMPUTED."""
+        self.compute(COMPUTED)
+        return WeeklyReport.objects.get(couple=self.couple, week_start=W)
+
     def hidden_acts_of_b_and_the_therapist(self, week: dt.date) -> None:
         """Everything A may not observe, in week ``week``."""
         checkin(self.couple, self.b, week + dt.timedelta(days=2), "private", wellbeing=1)
@@ -92,24 +100,27 @@ def read(client: APIClient, path: str, **params: Any) -> tuple[bytes, str | None
     return response.content, response.headers.get("ETag")
 
 
+def week_so_far(client: APIClient, scene: Scene) -> tuple[bytes, str | None]:
+    """The scene's couple's week so far as the client reads it, with its ETag."""
+    return read(client, CURRENT, couple=str(scene.couple.pk))
+
+
 def test_the_other_partners_hidden_records_never_move_my_week_so_far(
     scene: Scene, client_for: ClientFor
 ) -> None:
     # Finding 1 of issue 13: A reads /reports/current/, B saves a private check-in, A's gap
     # moved by 100/target at once. The shared balance counts shared records only.
-    now = dt.datetime(2026, 11, 20, 12, tzinfo=UTC)  # Friday of W
-    with time_machine.travel(now, tick=False):
+    with time_machine.travel(FRIDAY, tick=False):
         a = client_for(scene.a)
-        path = "/api/v1/reports/current/"
-        before = read(a, path, couple=str(scene.couple.pk))
-        body = a.get(path, {"couple": str(scene.couple.pk)}).json()
+        before = week_so_far(a, scene)
+        body = a.get(CURRENT, {"couple": str(scene.couple.pk)}).json()
         assert body["balance"] is not None  # the balance is shared: the attack has a target
 
         scene.hidden_acts_of_b_and_the_therapist(W)
 
-        assert read(a, path, couple=str(scene.couple.pk)) == before
+        assert week_so_far(a, scene) == before
         # The therapist's full view did move.
-        therapist = client_for(scene.therapist).get(path, {"couple": str(scene.couple.pk)})
+        therapist = client_for(scene.therapist).get(CURRENT, {"couple": str(scene.couple.pk)})
         b_entry = therapist.json()["partners"][1]
         assert b_entry["checkin_days"] == 3
 
@@ -119,14 +130,12 @@ def test_a_backfilled_private_checkin_recomputed_leaves_my_report_untouched(
 ) -> None:
     # Finding 2: a recomputation caused by what A cannot read moves nothing A can observe:
     # the report's bytes, its ETag, its revision, computed_at, updated_at and the sync feed.
-    scene.compute(COMPUTED)
-    report = WeeklyReport.objects.get(couple=scene.couple, week_start=W)
+    report = scene.computed_report()
     detail = f"/api/v1/reports/{report.pk}/"
-    since = (COMPUTED + dt.timedelta(hours=1)).isoformat()
     with time_machine.travel(COMPUTED + dt.timedelta(hours=2), tick=False):
         a = client_for(scene.a)
         before = read(a, detail)
-        feed_before = a.get("/api/v1/reports/", {"updated_since": since}).json()["results"]
+        feed_before = a.get("/api/v1/reports/", {"updated_since": SINCE}).json()["results"]
     assert feed_before == []
 
     with time_machine.travel(LATER, tick=False):
@@ -142,20 +151,19 @@ def test_a_backfilled_private_checkin_recomputed_leaves_my_report_untouched(
             "2026-11-23T12:00:00.000Z",
             "2026-11-23T12:00:00.000Z",
         )
-        assert a.get("/api/v1/reports/", {"updated_since": since}).json()["results"] == []
+        assert a.get("/api/v1/reports/", {"updated_since": SINCE}).json()["results"] == []
         # The therapist's view changed: their values moved, and the feed shows it.
         therapist = client_for(scene.therapist)
         full = therapist.get(detail).json()
         assert full["revision"] == 2
         assert full["updated_at"] == "2026-11-25T20:05:00.000Z"
-        feed = therapist.get("/api/v1/reports/", {"updated_since": since}).json()["results"]
+        feed = therapist.get("/api/v1/reports/", {"updated_since": SINCE}).json()["results"]
         assert [r["id"] for r in feed] == [str(report.pk)]
 
 
 def test_a_safety_hold_changes_nothing_in_my_reports(scene: Scene, client_for: ClientFor) -> None:
     # Finding 4: under a hold A saw `balance: null` with both consents true.
-    scene.compute(COMPUTED)
-    report = WeeklyReport.objects.get(couple=scene.couple, week_start=W)
+    report = scene.computed_report()
     with time_machine.travel(COMPUTED + dt.timedelta(hours=1), tick=False):
         a = client_for(scene.a)
         before = read(a, f"/api/v1/reports/{report.pk}/")
@@ -169,9 +177,7 @@ def test_withdrawn_consent_moves_my_report_into_my_feed(
     scene: Scene, client_for: ClientFor
 ) -> None:
     # The converse (SPEC 1): what A may read changed, so A's values move and the feed shows it.
-    scene.compute(COMPUTED)
-    report = WeeklyReport.objects.get(couple=scene.couple, week_start=W)
-    since = (COMPUTED + dt.timedelta(hours=1)).isoformat()
+    report = scene.computed_report()
     with time_machine.travel(COMPUTED + dt.timedelta(hours=2), tick=False):
         response = client_for(scene.b).post(
             f"/api/v1/couples/{scene.couple.pk}/share-balance/", {"share": False}, format="json"
@@ -179,7 +185,7 @@ def test_withdrawn_consent_moves_my_report_into_my_feed(
         assert response.status_code == 200
     with time_machine.travel(COMPUTED + dt.timedelta(hours=3), tick=False):
         a = client_for(scene.a)
-        feed = a.get("/api/v1/reports/", {"updated_since": since}).json()["results"]
+        feed = a.get("/api/v1/reports/", {"updated_since": SINCE}).json()["results"]
         assert [r["id"] for r in feed] == [str(report.pk)]
         assert (feed[0]["revision"], feed[0]["balance"]) == (2, None)
         assert feed[0]["updated_at"] == "2026-11-23T14:00:00.000Z"
@@ -317,10 +323,8 @@ def test_my_report_is_byte_identical_whatever_the_other_partner_tells_the_therap
     are as they were; the therapist's view moved."""
     # A goal of B's beside A's: a goal mismatch is then something the therapist alone learns.
     goal(scene.couple, scene.b, "work_on_it", at(W - dt.timedelta(days=3)))
-    scene.compute(COMPUTED)
-    report = WeeklyReport.objects.get(couple=scene.couple, week_start=W)
+    report = scene.computed_report()
     detail = f"/api/v1/reports/{report.pk}/"
-    since = (COMPUTED + dt.timedelta(hours=1)).isoformat()
     with time_machine.travel(COMPUTED + dt.timedelta(hours=2), tick=False):
         b = client_for(scene.b)
         before = read(b, detail)
@@ -335,7 +339,7 @@ def test_my_report_is_byte_identical_whatever_the_other_partner_tells_the_therap
         b = client_for(scene.b)
         assert read(b, detail) == before
         assert read(b, "/api/v1/reports/") == listed
-        assert b.get("/api/v1/reports/", {"updated_since": since}).json()["results"] == []
+        assert b.get("/api/v1/reports/", {"updated_since": SINCE}).json()["results"] == []
         full = client_for(scene.therapist).get(detail).json()
     assert full != therapist_before
     assert full["revision"] == 2
@@ -345,21 +349,18 @@ def test_my_report_is_byte_identical_whatever_the_other_partner_tells_the_therap
 def test_my_week_so_far_never_moves_with_the_other_partners_v11_records(
     scene: Scene, client_for: ClientFor, act: str
 ) -> None:
-    now = dt.datetime(2026, 11, 20, 12, tzinfo=UTC)  # Friday of W
-    with time_machine.travel(now, tick=False):
+    with time_machine.travel(FRIDAY, tick=False):
         b = client_for(scene.b)
-        path = "/api/v1/reports/current/"
-        before = read(b, path, couple=str(scene.couple.pk))
+        before = week_so_far(b, scene)
         _v11_act(scene, act)
-        assert read(b, path, couple=str(scene.couple.pk)) == before
+        assert week_so_far(b, scene) == before
 
 
 def test_my_own_safety_answer_never_reads_back_to_me(scene: Scene, client_for: ClientFor) -> None:
     """Whoever holds A's phone must not learn that A answered (SPEC 1): A's own unsafe_days
     is null, and A's view has no flag or recommendation."""
     safety_alert(scene.couple, scene.a, W + dt.timedelta(days=3))
-    scene.compute(COMPUTED)
-    report = WeeklyReport.objects.get(couple=scene.couple, week_start=W)
+    report = scene.computed_report()
     with time_machine.travel(COMPUTED + dt.timedelta(hours=1), tick=False):
         mine = client_for(scene.a).get(f"/api/v1/reports/{report.pk}/").json()
         full = client_for(scene.therapist).get(f"/api/v1/reports/{report.pk}/").json()

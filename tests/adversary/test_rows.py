@@ -34,9 +34,27 @@ def clock() -> Iterator[time_machine.Traveller]:
         yield traveller
 
 
+def _couple_and_therapist() -> tuple[Couple, User, User, User]:
+    """A couple of two partners, and their therapist."""
+    couple, first, second, therapist = make_couple()
+    assert therapist is not None
+    return couple, first, second, therapist
+
+
 def _ok(response: Any, code: int = 200) -> Any:
     assert response.status_code == code, response.content
     return response.json() if response.content else None
+
+
+def _created(client: APIClient, path: str, body: dict[str, Any]) -> Any:
+    """POST `body` as JSON to `{API}/{path}`: a 201, and its answer."""
+    return _ok(client.post(f"{API}/{path}", body, format="json"), 201)
+
+
+def _joint_session(client: APIClient, couple: Couple, starts_at: str) -> Any:
+    return _created(
+        client, "sessions/", {"couple": str(couple.pk), "kind": "joint", "starts_at": starts_at}
+    )
 
 
 def _at(text: str) -> dt.datetime:
@@ -68,21 +86,17 @@ def _everything(client: APIClient, path: str) -> set[str]:
 def test_a_newcomer_never_reads_what_a_former_partner_shared(
     client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
-    couple, former, remaining, therapist = make_couple()
-    assert therapist is not None
+    couple, former, remaining, therapist = _couple_and_therapist()
     shared = _checkin(client_for(former), couple, MONDAY.date(), "couple", note="R's words")
-    promise = _ok(
-        client_for(former).post(
-            f"{API}/commitments/",
-            {
-                "couple": str(couple.pk),
-                "title": "R's promise",
-                "due_on": "2026-11-04",
-                "visibility": "couple",
-            },
-            format="json",
-        ),
-        201,
+    promise = _created(
+        client_for(former),
+        "commitments/",
+        {
+            "couple": str(couple.pk),
+            "title": "R's promise",
+            "due_on": "2026-11-04",
+            "visibility": "couple",
+        },
     )
     clock.move_to(MONDAY + dt.timedelta(days=3))
     _ok(client_for(former).post(f"{API}/couples/{couple.pk}/leave/"), 204)
@@ -105,17 +119,9 @@ def test_a_newcomer_never_reads_what_a_former_partner_shared(
 def test_a_newcomer_never_reads_what_the_remaining_partner_shared_before_they_came(
     client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
-    couple, leaver, remaining, therapist = make_couple()
-    assert therapist is not None
+    couple, leaver, remaining, therapist = _couple_and_therapist()
     before = _checkin(client_for(remaining), couple, MONDAY.date(), "couple")
-    early_session = _ok(
-        client_for(therapist).post(
-            f"{API}/sessions/",
-            {"couple": str(couple.pk), "kind": "joint", "starts_at": "2026-11-02T08:00:00Z"},
-            format="json",
-        ),
-        201,
-    )
+    early_session = _joint_session(client_for(therapist), couple, "2026-11-02T08:00:00Z")
     clock.move_to(MONDAY + dt.timedelta(days=1))
     _ok(client_for(leaver).post(f"{API}/couples/{couple.pk}/leave/"), 204)
     between = _checkin(client_for(remaining), couple, MONDAY.date() + dt.timedelta(1), "couple")
@@ -124,14 +130,7 @@ def test_a_newcomer_never_reads_what_the_remaining_partner_shared_before_they_ca
     _, token = make_invitation(couple=couple, invited_by=therapist, email=newcomer.email)
     _ok(client_for(newcomer).post(f"{API}/invitations/accept/", {"token": token}, format="json"))
     after = _checkin(client_for(remaining), couple, MONDAY.date() + dt.timedelta(3), "couple")
-    later_session = _ok(
-        client_for(therapist).post(
-            f"{API}/sessions/",
-            {"couple": str(couple.pk), "kind": "joint", "starts_at": "2026-11-04T18:00:00Z"},
-            format="json",
-        ),
-        201,
-    )
+    later_session = _joint_session(client_for(therapist), couple, "2026-11-04T18:00:00Z")
 
     attacker = client_for(newcomer)
     seen = _everything(attacker, "checkins")
@@ -149,9 +148,7 @@ def test_the_first_partners_read_each_others_onboarding_history(
 ) -> None:
     """The first partnership reaches back before the couple's creation (SPEC section 1)."""
     first = UserFactory.create()
-    couple_id = _ok(client_for(first).post(f"{API}/couples/", {"name": "AB"}, format="json"), 201)[
-        "id"
-    ]
+    couple_id = _created(client_for(first), "couples/", {"name": "AB"})["id"]
     couple = Couple.objects.get(pk=couple_id)
     backfilled = _checkin(client_for(first), couple, MONDAY.date() - dt.timedelta(10), "couple")
     second = UserFactory.create()
@@ -172,17 +169,9 @@ def _snapshot(client: APIClient, path: str) -> tuple[str, str, str]:
 def test_therapist_notes_and_ratings_move_nothing_a_partner_observes(
     client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
-    couple, partner, other, therapist = make_couple()
-    assert therapist is not None
+    couple, partner, other, therapist = _couple_and_therapist()
     doctor = client_for(therapist)
-    session = _ok(
-        doctor.post(
-            f"{API}/sessions/",
-            {"couple": str(couple.pk), "kind": "joint", "starts_at": "2026-11-02T08:00:00Z"},
-            format="json",
-        ),
-        201,
-    )
+    session = _joint_session(doctor, couple, "2026-11-02T08:00:00Z")
     detail = f"{API}/sessions/{session['id']}/"
     attendance = [
         {"partner": str(partner.pk), "status": "attended", "participation": 1},
@@ -212,8 +201,7 @@ def test_therapist_notes_and_ratings_move_nothing_a_partner_observes(
 def test_the_safety_hold_moves_nothing_a_partner_observes(
     client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
-    couple, partner, _, therapist = make_couple()
-    assert therapist is not None
+    couple, partner, _, therapist = _couple_and_therapist()
     detail = f"{API}/couples/{couple.pk}/"
     before = _snapshot(client_for(partner), detail)
     clock.shift(dt.timedelta(minutes=5))
@@ -230,16 +218,8 @@ def test_the_safety_hold_moves_nothing_a_partner_observes(
 def test_a_partner_never_reads_a_participation_rating_not_even_their_own(
     client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
-    couple, partner, other, therapist = make_couple()
-    assert therapist is not None
-    session = _ok(
-        client_for(therapist).post(
-            f"{API}/sessions/",
-            {"couple": str(couple.pk), "kind": "joint", "starts_at": "2026-11-02T08:00:00Z"},
-            format="json",
-        ),
-        201,
-    )
+    couple, partner, other, therapist = _couple_and_therapist()
+    session = _joint_session(client_for(therapist), couple, "2026-11-02T08:00:00Z")
     _ok(
         client_for(therapist).put(
             f"{API}/sessions/{session['id']}/attendance/",
@@ -281,27 +261,20 @@ def test_a_check_in_shared_later_reads_as_created_when_it_was_shared(
 def test_a_renewal_keeps_its_visibility_and_hides_a_reference_the_reader_cannot_follow(
     client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
-    couple, partner, owner, therapist = make_couple()
-    assert therapist is not None
-    hidden = _ok(
-        client_for(therapist).post(
-            f"{API}/commitments/",
-            {
-                "couple": str(couple.pk),
-                "owner": str(owner.pk),
-                "title": "Say what scares you",
-                "due_on": "2026-11-03",
-                "visibility": "therapist",
-            },
-            format="json",
-        ),
-        201,
+    couple, partner, owner, therapist = _couple_and_therapist()
+    hidden = _created(
+        client_for(therapist),
+        "commitments/",
+        {
+            "couple": str(couple.pk),
+            "owner": str(owner.pk),
+            "title": "Say what scares you",
+            "due_on": "2026-11-03",
+            "visibility": "therapist",
+        },
     )
-    renewal = _ok(
-        client_for(owner).post(
-            f"{API}/commitments/{hidden['id']}/renew/", {"due_on": "2026-11-05"}, format="json"
-        ),
-        201,
+    renewal = _created(
+        client_for(owner), f"commitments/{hidden['id']}/renew/", {"due_on": "2026-11-05"}
     )
     assert renewal["visibility"] == "therapist"
     assert renewal["id"] not in _everything(client_for(partner), "commitments")
@@ -333,8 +306,7 @@ def test_a_renewal_keeps_its_visibility_and_hides_a_reference_the_reader_cannot_
 def test_narrowing_a_check_in_removes_it_only_for_who_lost_sight(
     client_for: ClientFor, clock: time_machine.Traveller
 ) -> None:
-    couple, partner, author, therapist = make_couple()
-    assert therapist is not None
+    couple, partner, author, therapist = _couple_and_therapist()
     checkin = _checkin(client_for(author), couple, MONDAY.date(), "couple")
     _checkin(client_for(author), couple, MONDAY.date(), "therapist")
     assert set(

@@ -21,7 +21,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings
 from django.core.cache.backends.redis import RedisCache
 from django.core.management import call_command
 from django.utils import timezone
@@ -36,13 +35,10 @@ from engagement.reports import pipeline
 from engagement.reports.weeks import last_completed_week, local_week_start
 from engagement.synthetic import generate
 from tests.chaos.stack import ROOT, Beat, MailSink, RedisServer, Worker, task_events, wait_for
+from tests.conftest import THROUGH_THE_BROKER
+from tests.processes import production_process_env
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.django_db(transaction=True),
-    # send_task always goes through the broker, which is the point here.
-    pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored"),
-]
+pytestmark = THROUGH_THE_BROKER
 
 COUPLES = 2000
 WEEKS = 3  # the week reported has two weeks of history before it
@@ -99,13 +95,6 @@ class Figures:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _test_database_url() -> str:
-    """The test database, which the workers must use too (not the one DATABASE_URL names)."""
-    db = settings.DATABASES["default"]
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def _one_timezone(now: dt.datetime) -> str:
     """A timezone of the synthetic set whose week does not turn within the next two hours.
 
@@ -131,20 +120,14 @@ def stack(tmp_path: Path) -> Iterator[tuple[RedisServer, Worker, MailSink, Beat]
     sink = MailSink(tmp_path / "sink.jsonl")
     broker.start()
     sink.start()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-        "SECRET_KEY": "chaos-test-secret-key-" + "x" * 40,
-        "JWT_SIGNING_KEY": "chaos-test-jwt-signing-key-" + "y" * 40,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": _test_database_url(),
-        "REDIS_URL": broker.url,
-        "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}",
-        "REPORTS_CHUNK_SIZE": str(REPORTS_CHUNK_SIZE),
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "LOG_LEVEL": "INFO",
-        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
-    }
+    env = production_process_env(
+        redis_url=broker.url,
+        ALLOWED_HOSTS="127.0.0.1",
+        EMAIL_URL=f"smtp://127.0.0.1:{sink.port}",
+        REPORTS_CHUNK_SIZE=str(REPORTS_CHUNK_SIZE),
+        CELERY_TASK_ALWAYS_EAGER="false",
+        LOG_LEVEL="INFO",
+    )
     worker = Worker(env, tmp_path)
     # A real beat beside the test's own sends, on production's schedule: its heartbeat (every
     # 3 s here) must keep reaching the worker through the kills and the Redis crash, and its

@@ -38,15 +38,15 @@ def _only_error(response: Any) -> dict[str, Any]:
     return {"type": body["type"], **error}
 
 
+def _error(type_: str, code: str, detail: str) -> dict[str, Any]:
+    """The one error of an answer, with its type, as `_only_error` reads it (no field)."""
+    return {"type": type_, "code": code, "detail": detail, "attr": None}
+
+
 def test_an_unroutable_api_path_answers_a_json_404(debug: bool, partner_client: APIClient) -> None:
     response = partner_client.get("/api/v1/sessions/0.5/")
     assert response.status_code == 404
-    assert _only_error(response) == {
-        "type": "client_error",
-        "code": "not_found",
-        "detail": "Not found.",
-        "attr": None,
-    }
+    assert _only_error(response) == _error("client_error", "not_found", "Not found.")
 
 
 def test_a_post_without_its_trailing_slash_answers_a_json_404_naming_the_path(
@@ -89,12 +89,7 @@ def test_a_crash_outside_any_view_answers_a_json_500(debug: bool, monkeypatch: A
     monkeypatch.setattr("config.api.middleware.ApiCommonMiddleware.process_request", explode)
     response = Client(raise_request_exception=False).get("/api/v1/meta/")
     assert response.status_code == 500
-    assert _only_error(response) == {
-        "type": "server_error",
-        "code": "error",
-        "detail": "A server error occurred.",
-        "attr": None,
-    }
+    assert _only_error(response) == _error("server_error", "error", "A server error occurred.")
 
 
 def test_outside_the_api_django_still_appends_the_slash(debug: bool) -> None:

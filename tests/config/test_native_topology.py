@@ -6,7 +6,6 @@ consume its queues; proves the worker ran the heartbeat beat sent, not only beat
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import urllib.request
@@ -21,14 +20,10 @@ from django.core.cache.backends.redis import RedisCache
 from config.celery import app as celery_app
 from config.tasks import HEARTBEAT_CACHE_KEY
 from tests.chaos.stack import RedisServer
-from tests.processes import BIN, free_port, process_database_url, running, wait_for
+from tests.conftest import THROUGH_THE_BROKER
+from tests.processes import BIN, free_port, production_process_env, running, wait_for
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.django_db(transaction=True),
-    # send_task always goes through the broker, which is the point here.
-    pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored"),
-]
+pytestmark = THROUGH_THE_BROKER
 
 
 @pytest.fixture
@@ -48,19 +43,12 @@ def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
 @pytest.fixture
 def native_stack(tmp_path: Path, private_redis: RedisServer) -> Iterator[dict[str, Any]]:
     port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-        "SECRET_KEY": "native-topology-test-secret-key-" + "x" * 40,
-        "JWT_SIGNING_KEY": "native-topology-test-jwt-key-" + "y" * 40,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": process_database_url(),
-        "REDIS_URL": private_redis.url,
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "1",
-        "HEARTBEAT_INTERVAL_SECONDS": "2",
-        "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
-    }
+    env = production_process_env(
+        redis_url=private_redis.url,
+        PORT=str(port),
+        WEB_CONCURRENCY="1",
+        HEARTBEAT_INTERVAL_SECONDS="2",
+    )
     log_path = tmp_path / "honcho.log"
     with running(
         [str(BIN / "honcho"), "start", "-f", "Procfile"], log_path=log_path, env=env

@@ -9,6 +9,7 @@ import time_machine
 from django.test import Client
 from rest_framework.test import APIClient
 
+from tests.errors import assert_json_not_found
 from tests.processes import free_port
 
 pytestmark = pytest.mark.django_db
@@ -90,12 +91,7 @@ def test_a_sane_request_id_is_echoed_and_a_hostile_one_replaced(api_client: APIC
 
 def test_unknown_api_path_answers_404_in_the_standard_error_shape(api_client: APIClient) -> None:
     response = api_client.get("/api/v1/no-such-endpoint/", HTTP_ACCEPT="application/json")
-    assert response.status_code == 404
-    assert response["Content-Type"] == "application/json"
-    assert response.json() == {
-        "type": "client_error",
-        "errors": [{"code": "not_found", "detail": "Not found.", "attr": None}],
-    }
+    assert_json_not_found(response)
 
 
 def test_a_wrong_method_answers_405_in_the_standard_error_shape(api_client: APIClient) -> None:

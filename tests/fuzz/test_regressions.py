@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from engagement.models import Commitment, Consent, SafetyAlert, TherapySession
 from tests.conftest import World
+from tests.errors import assert_json_not_found
 from tests.factories import CommitmentFactory, TherapySessionFactory
 
 ClientFor = Callable[[User | None], APIClient]
@@ -41,13 +42,7 @@ def _component(schema: dict[str, Any], ref: str) -> dict[str, Any]:
 def test_an_api_url_no_route_matches_answers_404_in_the_error_shape_not_html(
     world: World, client_for: ClientFor, path: str
 ) -> None:
-    response = client_for(world.therapist).get(path)
-    assert response.status_code == 404
-    assert response["Content-Type"] == "application/json"
-    assert response.json() == {
-        "type": "client_error",
-        "errors": [{"code": "not_found", "detail": "Not found.", "attr": None}],
-    }
+    assert_json_not_found(client_for(world.therapist).get(path))
 
 
 def test_a_url_outside_the_api_still_gets_djangos_page(client: Any) -> None:

@@ -19,17 +19,13 @@ from accounts.models import User
 from config.celery import app as celery_app
 from engagement.models import Couple, Membership, WeeklyReport
 from engagement.reports.weeks import last_completed_week
+from tests.conftest import THROUGH_THE_BROKER
 from tests.engagement.reports.builders import checkin, couple_in, session
 from tests.ops.metrics_text import total
 from tests.ops.stack import METRICS_TOKEN, Stack, http_get, wait_for
-from tests.smtp import Mailbox, smtp_server
+from tests.smtp import Mailbox
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.django_db(transaction=True),
-    # send_task always goes through the broker, which is the point here.
-    pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored"),
-]
+pytestmark = THROUGH_THE_BROKER
 
 COUPLES = 4
 REQUESTS = 40
@@ -37,16 +33,10 @@ CHUNK = "engagement.reports.tasks.compute_report_chunk"
 
 
 @pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    with smtp_server() as box:
-        yield box
-
-
-@pytest.fixture
-def stack(tmp_path: Path, mailbox: Mailbox) -> Iterator[Stack]:
+def stack(tmp_path: Path, smtp_mailbox: Mailbox) -> Iterator[Stack]:
     processes = Stack(
         tmp_path,
-        EMAIL_URL=f"smtp://127.0.0.1:{mailbox.port}",
+        EMAIL_URL=f"smtp://127.0.0.1:{smtp_mailbox.port}",
         REPORTS_CHUNK_SIZE="1",
         HEARTBEAT_INTERVAL_SECONDS="1",
     )
@@ -92,7 +82,7 @@ def stale_count(folder: Path, metric: str, name: str, value: float, **labels: st
 
 
 def test_metrics_are_summed_across_gunicorn_workers_and_the_celery_pool(
-    stack: Stack, mailbox: Mailbox, tmp_path: Path
+    stack: Stack, smtp_mailbox: Mailbox, tmp_path: Path
 ) -> None:
     stale_count(
         tmp_path / "metrics-web",
@@ -143,7 +133,9 @@ def test_metrics_are_summed_across_gunicorn_workers_and_the_celery_pool(
         "engagement.digests.tasks.send_digest_chunk",
         args=[[str(u.pk) for u in users], week.isoformat(), False],
     )
-    wait_for(lambda: len(mailbox.messages) == partners + therapists, 90, "the digests to be sent")
+    wait_for(
+        lambda: len(smtp_mailbox.messages) == partners + therapists, 90, "the digests to be sent"
+    )
 
     # gunicorn: the HTTP counters of both workers, summed.
     status, text = http_get(f"{web}/metrics", METRICS_TOKEN)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +13,8 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from config.observability import celery_hooks, processes
 from tests.ops.metrics_text import now
+from tests.processes import PRODUCTION_ENV, manage_in_production
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "worker-metrics-token-0123456789abcdef"
 
 
@@ -101,26 +100,9 @@ def test_invitation_emails_count_what_their_task_sent(world: Any) -> None:
     )
 
 
-PROD = {
-    "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-    "SECRET_KEY": "s" * 20 + "-production-secret-key-for-tests-only-0123456789",
-    "JWT_SIGNING_KEY": "j" * 20 + "-production-jwt-key-for-tests-only-0123456789",
-    "REDIS_URL": "redis://127.0.0.1:6379/9",
-    "ALLOWED_HOSTS": "api.duet.example",
-    "DATABASE_URL": "sqlite:////tmp/duet-prod-check.sqlite3",
-}
-
-
 def _check(**env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in PROD and k != "METRICS_TOKEN"}
-    return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env={**clean, **PROD, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    return manage_in_production(
+        "check", "--deploy", "--fail-level", "WARNING", env={**PRODUCTION_ENV, **env}
     )
 
 

@@ -18,15 +18,12 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from config.celery import app as celery_app
 from engagement.models import ReminderDelivery
+from tests.conftest import THROUGH_THE_BROKER
 from tests.factories import make_couple
 from tests.processes import celery_worker, wait_for
 from tests.reminders.push_service import PushService
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored"),
-]
+pytestmark = THROUGH_THE_BROKER
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Device, User
-from engagement.models import CheckIn, Couple, Membership, ReminderDelivery
+from engagement.models import CheckIn, ReminderDelivery
 from engagement.reminders import planner
+from tests.factories import couples_in_bulk
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 11, 23, 20, 5, tzinfo=dt.UTC)
@@ -31,12 +32,7 @@ def _seed(couples: int) -> list[User]:
         )
         for i in range(2 * couples)
     )
-    made = Couple.objects.bulk_create(Couple(name=f"C{i}") for i in range(couples))
-    Membership.objects.bulk_create(
-        Membership(couple=c, user=users[2 * i + slot], role="partner", partner_slot=slot + 1)
-        for i, c in enumerate(made)
-        for slot in (0, 1)
-    )
+    made = couples_in_bulk(users)
     Device.objects.bulk_create(
         Device(user=u, platform="android", token=f"t{i}", token_digest=f"d{i}")
         for i, u in enumerate(users)

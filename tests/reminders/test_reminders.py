@@ -66,6 +66,13 @@ def partner(couple: tuple[Couple, User, User]) -> User:
     return user
 
 
+def _by_email(couple: tuple[Couple, User, User], **fields: Any) -> User:
+    """The couple's first partner, with email reminders on (and ``fields`` set)."""
+    user = couple[1]
+    User.objects.filter(pk=user.pk).update(reminder_email=True, **fields)
+    return user
+
+
 def _pushes_to(folder: Path, user: User) -> list[dict[str, Any]]:
     ids = {str(i) for i in Device.objects.filter(user=user).values_list("id", flat=True)}
     return [p for p in written_pushes(folder) if p["device"] in ids]
@@ -112,8 +119,7 @@ def test_an_email_reminder_counts_only_shared_check_ins_and_names_no_one(
     couple: tuple[Couple, User, User], settings: Any
 ) -> None:
     settings.SITE_URL = "https://api.duet.test"
-    user = couple[1]
-    User.objects.filter(pk=user.pk).update(reminder_email=True, display_name="Robin Example")
+    user = _by_email(couple, display_name="Robin Example")
     # A private check-in: whoever shares the inbox must not learn of it by a missing reminder.
     CheckInFactory.create(couple=couple[0], author=user, date=DAY, visibility="private")
     with _at(AT_20):
@@ -130,8 +136,7 @@ def test_an_email_reminder_counts_only_shared_check_ins_and_names_no_one(
 
 
 def test_a_shared_check_in_stops_the_email_reminder(couple: tuple[Couple, User, User]) -> None:
-    user = couple[1]
-    User.objects.filter(pk=user.pk).update(reminder_email=True)
+    user = _by_email(couple)
     CheckInFactory.create(couple=couple[0], author=user, date=DAY, visibility="couple")
     with _at(AT_20):
         _run()
@@ -217,8 +222,7 @@ def test_after_three_unheeded_reminders_only_one_a_week_until_a_check_in(
 
 
 def test_the_email_back_off_ignores_private_check_ins(couple: tuple[Couple, User, User]) -> None:
-    user = couple[1]
-    User.objects.filter(pk=user.pk).update(reminder_email=True)
+    user = _by_email(couple)
     assert _days(user, 0, 2) == [0, 1, 2]
     # A private check-in on day 3 (the email is sent anyway: it counts only shared ones) must
     # not reset the back-off either, or the inbox would learn of it.
@@ -315,8 +319,7 @@ def test_the_one_click_link_of_a_reminder_turns_email_reminders_off_only(
     couple: tuple[Couple, User, User], settings: Any
 ) -> None:
     settings.SITE_URL = "http://testserver"
-    user = couple[1]
-    User.objects.filter(pk=user.pk).update(reminder_email=True)
+    user = _by_email(couple)
     with _at(AT_20):
         _run()
     [message] = mail.outbox
@@ -371,8 +374,7 @@ def test_the_unsubscribe_page_of_a_spanish_speakers_reminder_is_in_spanish(
     couple: tuple[Couple, User, User], settings: Any
 ) -> None:
     settings.SITE_URL = "http://testserver"
-    user = couple[1]
-    User.objects.filter(pk=user.pk).update(reminder_email=True, language="es")
+    _by_email(couple, language="es")
     with _at(AT_20):
         _run()
     [message] = mail.outbox

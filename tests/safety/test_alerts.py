@@ -53,6 +53,13 @@ def _put(client: APIClient, couple: Couple, **fields: Any) -> Any:
     return client.put(f"/api/v1/checkins/{_day()}/", body, format="json")
 
 
+def _sweep_after(delta: dt.timedelta, times: int = 1) -> None:
+    """The safety sweep, run ``times`` over from ``delta`` after now."""
+    with time_machine.travel(timezone.now() + delta):
+        for _ in range(times):
+            sweep_safety_alerts.delay()
+
+
 @pytest.fixture
 def answered(
     world: World, client_for: ClientFor, django_capture_on_commit_callbacks: Any
@@ -244,8 +251,7 @@ def test_a_claim_whose_worker_vanished_becomes_outcome_unknown(
     delivery.plan(alert, round=1)
     row = SafetyAlertDelivery.objects.get()
     assert delivery.claim(row.id) is not None
-    with time_machine.travel(timezone.now() + dt.timedelta(hours=1)):
-        sweep_safety_alerts.delay()
+    _sweep_after(dt.timedelta(hours=1))
     row.refresh_from_db()
     assert row.status == "failed"
     assert "outcome unknown" in row.error
@@ -271,8 +277,7 @@ def test_an_alert_raised_while_the_broker_was_away_is_sent_by_the_sweep(
 ) -> None:
     _put(client_for(world.partner), world.couple, afraid_or_hurt=True)  # on_commit never ran
     assert mail.outbox == []
-    with time_machine.travel(timezone.now() + dt.timedelta(minutes=3)):
-        sweep_safety_alerts.delay()
+    _sweep_after(dt.timedelta(minutes=3))
     assert [m.to for m in mail.outbox] == [[world.therapist.email]]
 
 
@@ -281,18 +286,14 @@ def test_unacknowledged_after_24_hours_it_is_sent_again_once_with_the_escalation
 ) -> None:
     settings.SAFETY_ESCALATION_EMAIL = "safety-lead@clinic.example"
     mail.outbox.clear()
-    with time_machine.travel(timezone.now() + dt.timedelta(hours=23, minutes=50)):
-        sweep_safety_alerts.delay()
+    _sweep_after(dt.timedelta(hours=23, minutes=50))
     assert mail.outbox == []
-    with time_machine.travel(timezone.now() + dt.timedelta(hours=24, minutes=5)):
-        sweep_safety_alerts.delay()
-        sweep_safety_alerts.delay()
+    _sweep_after(dt.timedelta(hours=24, minutes=5), times=2)
     assert sorted(m.to[0] for m in mail.outbox) == sorted(
         [world.therapist.email, "safety-lead@clinic.example"]
     )
     assert all("24 hours" in m.subject for m in mail.outbox)
-    with time_machine.travel(timezone.now() + dt.timedelta(hours=72)):
-        sweep_safety_alerts.delay()
+    _sweep_after(dt.timedelta(hours=72))
     assert len(mail.outbox) == 2
 
 
@@ -302,8 +303,7 @@ def test_an_acknowledged_alert_is_not_sent_again(
     mail.outbox.clear()
     acked = client_for(world.therapist).post(f"{ALERTS}{answered.pk}/acknowledge/")
     assert acked.status_code == 200
-    with time_machine.travel(timezone.now() + dt.timedelta(hours=25)):
-        sweep_safety_alerts.delay()
+    _sweep_after(dt.timedelta(hours=25))
     assert mail.outbox == []
 
 
@@ -311,8 +311,7 @@ def test_without_an_escalation_address_only_the_therapists_get_the_second_round(
     world: World, answered: SafetyAlert
 ) -> None:
     mail.outbox.clear()
-    with time_machine.travel(timezone.now() + dt.timedelta(hours=25)):
-        sweep_safety_alerts.delay()
+    _sweep_after(dt.timedelta(hours=25))
     assert [m.to for m in mail.outbox] == [[world.therapist.email]]
 
 
@@ -430,8 +429,7 @@ def test_a_message_refused_for_now_is_tried_again_by_the_sweep_without_a_second_
     row = SafetyAlertDelivery.objects.get()
     assert (row.status, row.attempts) == ("pending", 1)
     assert row.error.startswith("refused (451)")
-    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
-        sweep_safety_alerts.delay()
+    _sweep_after(dt.timedelta(minutes=5))
     row.refresh_from_db()
     assert (row.status, row.attempts) == ("sent", 2)
     assert [m.to for m in mail.outbox] == [[world.therapist.email]]

@@ -17,25 +17,16 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from config.celery import app as celery_app
 from engagement.models import Membership, SafetyAlert, SafetyAlertDelivery
+from tests.conftest import THROUGH_THE_BROKER
 from tests.factories import TherapistFactory, make_couple
 from tests.processes import celery_worker, wait_for
-from tests.smtp import Mailbox, smtp_server
+from tests.smtp import Mailbox
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored"),
-]
+pytestmark = THROUGH_THE_BROKER
 
 
 @pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    with smtp_server() as box:
-        yield box
-
-
-@pytest.fixture
-def worker(tmp_path: Path, mailbox: Mailbox) -> Iterator[Path]:
+def worker(tmp_path: Path, smtp_mailbox: Mailbox) -> Iterator[Path]:
     """`celery worker` on the email and default queues; this process queues, not runs, tasks."""
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
@@ -46,7 +37,7 @@ def worker(tmp_path: Path, mailbox: Mailbox) -> Iterator[Path]:
             hostname=f"safety-test-{os.getpid()}@%h",
             log_path=tmp_path / "worker.log",
             DJANGO_SETTINGS_MODULE="tests.safety.worker_settings",
-            EMAIL_URL=f"smtp://127.0.0.1:{mailbox.port}",
+            EMAIL_URL=f"smtp://127.0.0.1:{smtp_mailbox.port}",
             PUSH_FILE_PATH=str(tmp_path / "push"),
         ) as log_path,
     ):
@@ -62,7 +53,7 @@ def _restored_eagerness(eager: bool) -> Iterator[None]:
 
 
 def test_an_alert_reaches_each_therapist_once_within_a_minute(
-    worker: Path, mailbox: Mailbox, client_for: Callable[[User | None], APIClient]
+    worker: Path, smtp_mailbox: Mailbox, client_for: Callable[[User | None], APIClient]
 ) -> None:
     couple, partner, other, therapist = make_couple()
     assert therapist is not None
@@ -80,7 +71,7 @@ def test_an_alert_reaches_each_therapist_once_within_a_minute(
     assert answer.status_code == 201
     assert answer.json()["safety_resources"]
 
-    wait_for(lambda: len(mailbox.messages) >= 2, 60, "both therapists' alert emails")
+    wait_for(lambda: len(smtp_mailbox.messages) >= 2, 60, "both therapists' alert emails")
     assert time.monotonic() - started < 60
     # A retried PUT, and the task queued again: nothing more.
     assert client_for(partner).put(url, body, format="json").status_code == 200
@@ -92,11 +83,11 @@ def test_an_alert_reaches_each_therapist_once_within_a_minute(
         "the second run to finish",
     )
     time.sleep(1)
-    assert sorted(r for m in mailbox.messages for r in m.recipients) == sorted(
+    assert sorted(r for m in smtp_mailbox.messages for r in m.recipients) == sorted(
         [therapist.email, second.email]
     )
-    assert other.email not in str([m.recipients for m in mailbox.messages])
-    message = mailbox.only(therapist.email)
+    assert other.email not in str([m.recipients for m in smtp_mailbox.messages])
+    message = smtp_mailbox.only(therapist.email)
     assert couple.name in message.text
     assert f"/safety-alerts/{alert.pk}" in message.text
     assert set(SafetyAlertDelivery.objects.values_list("status", flat=True)) == {"sent"}

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import models
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -101,6 +102,13 @@ def test_a_former_partner_gets_404_and_a_later_partner_starts_empty(
     assert therapist.get(_url(world), {"partner": str(world.other_partner.pk)}).status_code == 404
 
 
+def _refused_naming(answer: Any, field: str, model: type[models.Model]) -> None:
+    """A 400 naming the field alone, and nothing written to the model's table."""
+    assert answer.status_code == 400
+    assert [e["attr"] for e in answer.json()["errors"]] == [field]
+    assert not model._default_manager.exists()
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [
@@ -115,9 +123,7 @@ def test_bad_input_is_a_400_naming_the_field_and_writes_nothing(
     world: World, client_for: ClientFor, field: str, value: Any
 ) -> None:
     answer = client_for(world.partner).put(_url(world), {**CONTACT, field: value}, format="json")
-    assert answer.status_code == 400
-    assert [e["attr"] for e in answer.json()["errors"]] == [field]
-    assert not SafeContact.objects.exists()
+    _refused_naming(answer, field, SafeContact)
 
 
 # --- consents ----------------------------------------------------------------------------
@@ -154,9 +160,7 @@ def test_a_bad_consent_is_a_400_naming_the_field(
     world: World, client_for: ClientFor, body: dict[str, str], field: str
 ) -> None:
     answer = client_for(world.partner).post("/api/v1/me/consents/", body, format="json")
-    assert answer.status_code == 400
-    assert [e["attr"] for e in answer.json()["errors"]] == [field]
-    assert not Consent.objects.exists()
+    _refused_naming(answer, field, Consent)
 
 
 def test_the_therapists_couple_carries_each_partners_safe_contact_and_partners_never_do(
