@@ -29,11 +29,11 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from tests.conftest import ClientFor
 from tests.factories import TherapistFactory, UserFactory, make_invitation
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 API = "/api/v1"
 # Monday 23 November 2026, 12:00 UTC: 13:00 in Berlin (the couple), already Tuesday 01:00 in
 # Auckland (partner A's own profile): the two calendars disagree on the date.

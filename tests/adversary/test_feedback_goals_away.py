@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -14,7 +14,6 @@ import time_machine
 from django.db import connection
 from rest_framework.test import APIClient
 
-from accounts.models import User
 from engagement.models import (
     Attendance,
     AwayPeriod,
@@ -27,10 +26,9 @@ from engagement.models import (
 from engagement.services import away as away_service
 from engagement.services import feedback as feedback_service
 from engagement.services import goals as goal_service
-from tests.conftest import World
+from tests.conftest import ClientFor, World
 from tests.factories import TherapySessionFactory
 
-ClientFor = Callable[[User | None], APIClient]
 API = "/api/v1"
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 TODAY = NOW.date()

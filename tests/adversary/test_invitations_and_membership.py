@@ -17,11 +17,11 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from engagement.models import Couple, Invitation, Membership
+from tests.conftest import ClientFor
 from tests.factories import PASSWORD, TherapistFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 COUPLES = "/api/v1/couples/"
 INVITATIONS = "/api/v1/invitations/"
 ACCEPT = "/api/v1/invitations/accept/"

@@ -7,17 +7,16 @@ and the therapist do what A must not observe; A's every view must stay byte-iden
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from accounts.models import User
 from engagement.models import Attendance, Couple, Membership, TherapySession, WeeklyReport
 from engagement.reports.pipeline import compute_reports
 from engagement.reports.staleness import mark_stale
+from tests.conftest import ClientFor
 from tests.engagement.reports.builders import (
     away,
     checkin,
@@ -31,7 +30,6 @@ from tests.factories import make_couple
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 UTC = dt.UTC
 W = dt.date(2026, 11, 16)  # a Monday
 COMPUTED = dt.datetime(2026, 11, 23, 12, tzinfo=UTC)  # the Monday after W

@@ -9,7 +9,7 @@ later reads as created when it was shared; a reference the reader cannot follow 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,11 +19,11 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from engagement.models import Couple, Removal
+from tests.conftest import ClientFor
 from tests.factories import UserFactory, make_couple, make_invitation
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 API = "/api/v1"
 MONDAY = dt.datetime(2026, 11, 2, 10, 0, tzinfo=dt.UTC)
 

@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Callable
 
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.models import User
-from tests.conftest import World
+from tests.conftest import ClientFor, World
 from tests.factories import CheckInFactory, CommitmentFactory
-
-ClientFor = Callable[[User | None], APIClient]
 
 
 @pytest.fixture

@@ -3,20 +3,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import time_machine
 from django.db.models import Model
-from rest_framework.test import APIClient
 
-from accounts.models import User
 from tests.engagement.dates import NOW
 from tests.errors import errors
 
 # An API client signed in as the user, or anonymous for None.
-ClientFor = Callable[[User | None], APIClient]
 
 
 @pytest.fixture

@@ -18,8 +18,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from engagement.models import Attendance, CheckIn, Commitment, Removal, TherapySession
-from tests.conftest import World
-from tests.engagement.conftest import ClientFor
+from tests.conftest import ClientFor, World
 from tests.factories import (
     AttendanceFactory,
     CheckInFactory,

@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from engagement.models import AuditEvent, CheckIn
-from tests.conftest import World
-from tests.engagement.conftest import ClientFor
+from tests.conftest import ClientFor, World
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,7 @@ from accounts.models import User
 from engagement.api.serializers.checkins import CheckInSerializer
 from engagement.models import CheckIn, Couple, Removal
 from engagement.selectors.visibility import checkins_visible_to
-from tests.conftest import World
-from tests.engagement.conftest import ClientFor
+from tests.conftest import ClientFor, World
 from tests.errors import errors
 from tests.factories import CheckInFactory, make_couple
 

@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from engagement.models import Commitment, Couple, Removal
-from tests.conftest import World
-from tests.engagement.conftest import ClientFor, assert_refused
+from tests.conftest import ClientFor, World
+from tests.engagement.conftest import assert_refused
 from tests.errors import errors
 from tests.factories import CommitmentFactory
 

@@ -20,7 +20,7 @@ from engagement.models import (
     Membership,
     Removal,
 )
-from tests.engagement.conftest import ClientFor
+from tests.conftest import ClientFor
 from tests.factories import (
     CheckInFactory,
     CommitmentFactory,

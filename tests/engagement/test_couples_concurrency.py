@@ -15,7 +15,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from engagement.models import Invitation, Membership
-from tests.engagement.conftest import ClientFor
+from tests.conftest import ClientFor
 from tests.factories import UserFactory, make_couple, make_invitation
 
 ACCEPT = "/api/v1/invitations/accept/"

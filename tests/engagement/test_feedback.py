@@ -10,8 +10,7 @@ import pytest
 import time_machine
 
 from engagement.models import Attendance, SessionFeedback, TherapySession, WeeklyReport
-from tests.conftest import World
-from tests.engagement.conftest import ClientFor
+from tests.conftest import ClientFor, World
 from tests.engagement.dates import NOW
 from tests.engagement.reports.test_reports_api import stored_report
 from tests.errors import errors

@@ -18,8 +18,7 @@ from engagement.models import (
     SessionFeedback,
     TherapySession,
 )
-from tests.conftest import World
-from tests.engagement.conftest import ClientFor
+from tests.conftest import ClientFor, World
 from tests.factories import PASSWORD, TherapySessionFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,7 @@ import time_machine
 from django.utils import timezone
 
 from engagement.models import Goal, Membership, WeeklyReport
-from tests.conftest import World
-from tests.engagement.conftest import ClientFor
+from tests.conftest import ClientFor, World
 from tests.engagement.reports.test_reports_api import stored_report
 from tests.errors import errors
 

@@ -21,7 +21,7 @@ from accounts.models import User
 from config.celery import app as celery_app
 from engagement.invitations import tasks
 from engagement.models import Couple, IdempotencyRecord, Invitation, Membership
-from tests.engagement.conftest import ClientFor
+from tests.conftest import ClientFor
 from tests.factories import TherapistFactory, UserFactory, make_couple, make_invitation
 
 pytestmark = pytest.mark.django_db

@@ -24,8 +24,7 @@ import pytest
 from django.utils import timezone
 
 from engagement.models import Invitation, Membership
-from tests.conftest import ACTORS, World
-from tests.engagement.conftest import ClientFor
+from tests.conftest import ACTORS, ClientFor, World
 from tests.factories import make_invitation
 
 MATRIX = """

@@ -23,8 +23,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from engagement.models import CheckIn, Commitment, Membership, TherapySession
-from tests.conftest import ACTORS, World
-from tests.engagement.conftest import ClientFor
+from tests.conftest import ACTORS, ClientFor, World
 from tests.factories import (
     CheckInFactory,
     CommitmentFactory,

@@ -10,8 +10,7 @@ import time_machine
 from django.utils import timezone
 
 from engagement.models import Removal
-from tests.conftest import World
-from tests.engagement.conftest import ClientFor
+from tests.conftest import ClientFor, World
 from tests.errors import errors
 from tests.factories import (
     CheckInFactory,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,11 +13,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from engagement.models import Commitment, Consent, SafetyAlert, TherapySession
-from tests.conftest import World
+from tests.conftest import ClientFor, World
 from tests.errors import assert_json_not_found
 from tests.factories import CommitmentFactory, TherapySessionFactory
-
-ClientFor = Callable[[User | None], APIClient]
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import smtplib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -17,7 +16,7 @@ from django.core import mail
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import Device, User
+from accounts.models import Device
 from engagement.models import (
     CheckIn,
     Couple,
@@ -29,13 +28,12 @@ from engagement.models import (
 )
 from engagement.safety import delivery
 from engagement.safety.tasks import send_safety_alert, sweep_safety_alerts
-from tests.conftest import World
+from tests.conftest import ClientFor, World
 from tests.factories import TherapistFactory, make_couple
 from tests.pushes import written_pushes
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 ALERTS = "/api/v1/safety-alerts/"
 
 

@@ -8,21 +8,17 @@ timestamps, the list's ETag, `updated_since`, removals), whatever the visibility
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import User
 from engagement.models import CheckIn, Couple, SafetyAlert
-from tests.conftest import World
+from tests.conftest import ClientFor, World
 from tests.factories import make_couple
 
 pytestmark = pytest.mark.django_db
-
-ClientFor = Callable[[User | None], APIClient]
 
 
 def _day() -> dt.date:

@@ -5,7 +5,6 @@ CLINICAL_RETENTION_YEARS keeps it for the couple's therapists."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,12 +15,10 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from engagement.models import Attendance, SafeContact, SafetyAlert, TherapySession
 from engagement.privacy.erasure import clinical_records_purge
-from tests.conftest import World
+from tests.conftest import ClientFor, World
 from tests.factories import PASSWORD, AttendanceFactory, TherapySessionFactory
 
 pytestmark = pytest.mark.django_db
-
-ClientFor = Callable[[User | None], APIClient]
 
 
 def _answer(client: APIClient, world: World, answer: bool | None) -> None:

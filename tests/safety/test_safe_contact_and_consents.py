@@ -3,22 +3,18 @@ partner never) and `/me/consents/` (the caller's own history)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.db import models
 from django.utils import timezone
-from rest_framework.test import APIClient
 
-from accounts.models import User
 from engagement.models import Consent, Membership, SafeContact
-from tests.conftest import World
+from tests.conftest import ClientFor, World
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-ClientFor = Callable[[User | None], APIClient]
 CONTACT = {
     "phone": "+34 600 111 222",
     "email": "safe@example.com",

@@ -14,17 +14,14 @@ from config.celery import app as celery_app
 from engagement.models import Couple, WeeklyReport
 from engagement.reports.staleness import mark_stale
 from engagement.reports.weeks import last_completed_week
+from tests.conftest import THROUGH_THE_BROKER
 from tests.engagement.reports.builders import checkin, couple_in, session
 from tests.processes import celery_worker, wait_for
 
 CHUNK_SIZE = 2
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.django_db(transaction=True),
-    # send_task always goes through the broker, which is the point here.
-    pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored"),
-]
+# send_task always goes through the broker, which is the point here.
+pytestmark = THROUGH_THE_BROKER
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import time_machine
 from django.core.management import call_command
 
 from engagement.models import WeeklyReport
-from tests.engagement.conftest import ClientFor
+from tests.conftest import ClientFor
 from tests.engagement.reports.test_scenario import Couple
 from tests.factories import UserFactory
 

@@ -17,7 +17,7 @@ from engagement.models import Membership, WeeklyReport
 from engagement.reports.pipeline import compute_reports
 from engagement.selectors.partnerships import Partnership, week_readable
 from engagement.selectors.reports import readable_week_range
-from tests.engagement.conftest import ClientFor
+from tests.conftest import ClientFor
 from tests.engagement.reports.builders import checkin, couple_in
 from tests.factories import UserFactory
 

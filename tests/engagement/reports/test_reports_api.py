@@ -12,8 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from engagement.models import Couple, Membership, WeeklyReport
-from tests.conftest import ACTORS, World
-from tests.engagement.conftest import ClientFor
+from tests.conftest import ACTORS, ClientFor, World
 from tests.engagement.dates import NOW, W
 from tests.engagement.reports.builders import (
     checkin,

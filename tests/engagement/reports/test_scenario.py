@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from engagement.models import WeeklyReport
 from engagement.reports.tasks import schedule_weekly_reports
-from tests.engagement.conftest import ClientFor
+from tests.conftest import ClientFor
 from tests.engagement.dates import W
 from tests.engagement.reports.spec_example import spec_example
 from tests.factories import TherapistFactory, UserFactory

@@ -15,7 +15,7 @@ import time_machine
 from accounts.models import User
 from engagement.models import Couple, SafetyAlert, WeeklyReport
 from engagement.reports.pipeline import compute_reports
-from tests.engagement.conftest import ClientFor
+from tests.conftest import ClientFor
 from tests.engagement.dates import LONG_AGO, NOW, W
 from tests.engagement.reports.builders import (
     away,
