@@ -4,7 +4,9 @@ Squashed: a new database is created from this file alone. A database migrated by
 release (to 0012_checkin_statistics) has every name in `replaces` on record, so Django counts
 this migration as applied there and runs nothing (docs/operations.md, "Upgrading").
 Fields added by later migrations stand last in their model, where those migrations put the
-columns, so a new database's tables are column for column those of an upgraded one.
+columns, so a new PostgreSQL database's tables are column for column those of an upgraded one.
+(On SQLite, 0006's change to `updated_at` rebuilt the couple and session tables with that
+column last; a new SQLite database has it before `partner_updated_at`, which no query sees.)
 
 Left out: the data migrations, which only rewrote existing rows and do nothing on an empty
 database (every database that had rows ran them before this squash): 0006 copied
