@@ -36,6 +36,21 @@ SESSIONS_IN_WEEKS = (
     "AND s.starts_at < (%(w)s::date + 8)::timestamptz"
 )
 
+# Each per-partner aggregate, by the column naming its partner, joined to the partner's week.
+_PER_PARTNER_WEEK = "\n".join(
+    f"LEFT JOIN {name} ON {name}.couple_id = cw.couple_id AND {name}.{partner} = p.user_id "
+    f"AND {name}.week_start = cw.week_start"
+    for name, partner in (
+        ("att", "partner_id"),
+        ("ci", "author_id"),
+        ("cm", "owner_id"),
+        ("away", "partner_id"),
+        ("unsafe", "partner_id"),
+        ("fb", "partner_id"),
+        ("goal", "partner_id"),
+    )
+)
+
 # Built from constants only: no input ever reaches the SQL text.
 FLOOR_SQL = f"""
 WITH couple_weeks AS (
@@ -145,20 +160,7 @@ SELECT cw.couple_id, p.user_id, cw.week_start, p.joined_at,
        goal.goal, goal.set_on AS goal_set_on
 FROM couple_weeks cw
 JOIN partners p ON p.couple_id = cw.couple_id
-LEFT JOIN att ON att.couple_id = cw.couple_id AND att.partner_id = p.user_id
-             AND att.week_start = cw.week_start
-LEFT JOIN ci ON ci.couple_id = cw.couple_id AND ci.author_id = p.user_id
-            AND ci.week_start = cw.week_start
-LEFT JOIN cm ON cm.couple_id = cw.couple_id AND cm.owner_id = p.user_id
-            AND cm.week_start = cw.week_start
-LEFT JOIN away ON away.couple_id = cw.couple_id AND away.partner_id = p.user_id
-              AND away.week_start = cw.week_start
-LEFT JOIN unsafe ON unsafe.couple_id = cw.couple_id AND unsafe.partner_id = p.user_id
-                AND unsafe.week_start = cw.week_start
-LEFT JOIN fb ON fb.couple_id = cw.couple_id AND fb.partner_id = p.user_id
-            AND fb.week_start = cw.week_start
-LEFT JOIN goal ON goal.couple_id = cw.couple_id AND goal.partner_id = p.user_id
-              AND goal.week_start = cw.week_start
+{_PER_PARTNER_WEEK}
 """  # noqa: S608
 
 
