@@ -63,6 +63,10 @@ READ_BY_THE_RUN = (
     "engagement_attendance",
     "engagement_checkin",
     "engagement_commitment",
+    "engagement_awayperiod",
+    "engagement_sessionfeedback",
+    "engagement_safetyalert",
+    "engagement_goal",
 )
 
 

@@ -8,8 +8,9 @@
 # - Check-in dates and commitment due dates are already local dates, so SQL groups them by
 #   week (TruncWeek, a Monday on SQLite and PostgreSQL alike).
 # - Sessions start at a UTC instant: their few attendance rows are fetched in the UTC
-#   envelope of the weeks and put in weeks in Python, in each couple's own timezone, so a
-#   week is always Monday 00:00 to Monday 00:00 local time, DST or not.
+#   envelope of the weeks and put in weeks in each couple's own timezone, so a week is always
+#   Monday 00:00 to Monday 00:00 local time, DST or not (the local date comes from SQL on
+#   PostgreSQL, AT TIME ZONE; from Python on SQLite, which knows no time zones).
 # - Weeks during which the couple was paused or ended and weeks without any partner are absent
 #   from the history: no figures, no report (scoring.py). Weeks before the couple's creation
 #   week are present from the earliest one holding any of its sessions, commitments or
@@ -33,10 +34,13 @@ from functools import lru_cache
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import (
     Aggregate,
     Count,
     DateField,
+    F,
+    Func,
     Min,
     OuterRef,
     Q,
@@ -137,21 +141,23 @@ class _Couple:
     # The Monday of the earliest week holding any session, commitment or check-in.
     first_data_week: date | None = None
     partnerships: list[Partnership] = field(default_factory=list)
-    # Goal rows (set_at, partner id, goal), oldest first (goal_at_end).
-    goals: list[tuple[datetime, UUID, str]] = field(default_factory=list)
+    # Goal rows (set_at, partner id, the goal as scoring reads it), oldest first (goal_at_end).
+    goals: list[tuple[datetime, UUID, GoalAtEnd]] = field(default_factory=list)
 
     def goals_at_end(self, week: LocalWeek, partners: Iterable[UUID]) -> tuple[GoalAtEnd, ...]:
         """Each partner's latest goal set before the week's local end (SPEC 5.4)."""
-        latest: dict[UUID, tuple[datetime, str]] = {}
+        latest: dict[UUID, GoalAtEnd] = {}
         for set_at, partner_id, goal in self.goals:
             if set_at >= week.ends_at:
                 break
-            latest[partner_id] = (set_at, goal)
-        return tuple(
-            GoalAtEnd(str(pid), latest[pid][1], latest[pid][0].astimezone(self.zone).date())
-            for pid in partners
-            if pid in latest
-        )
+            latest[partner_id] = goal
+        found = [latest.get(pid) for pid in partners]
+        return tuple(goal for goal in found if goal is not None)
+
+    def add_goal(self, set_at: datetime, partner_id: UUID, goal: str) -> None:
+        """A goal row, read in order of setting; built once for every week it is the latest."""
+        at_end = GoalAtEnd(str(partner_id), goal, set_at.astimezone(self.zone).date())
+        self.goals.append((set_at, partner_id, at_end))
 
     def partnership_of(self, week: LocalWeek) -> int | None:
         """The index of the partnership the whole week lies in, None across a change."""
@@ -414,12 +420,12 @@ def couple_histories(
             "partner_id",
             "status",
             "participation",
-            "session__starts_at",
+            _session_start(),
             "session__kind",
         )
     ):
         # The start in the couple's own timezone decides the week (SPEC 5.1).
-        week_start = monday_of(starts_at.astimezone(couples[couple_id].zone).date())
+        week_start = monday_of(_local_day(starts_at, couples[couple_id].zone))
         t = tally(couple_id, week_start, partner_id)
         if t is None:
             continue
@@ -583,7 +589,29 @@ def _load_v11_rows(
         .order_by("set_at", "id")
         .values_list("couple_id", "set_at", "partner_id", "goal")
     ):
-        couples[couple_id].goals.append((set_at, partner_id, goal))
+        couples[couple_id].add_goal(set_at, partner_id, goal)
+
+
+class _LocalDate(Func):
+    """The local date of an instant in the time zone a column names (PostgreSQL)."""
+
+    arg_joiner = " AT TIME ZONE "
+    template = "(%(expressions)s)::date"
+    output_field = DateField()
+
+
+def _session_start() -> F | _LocalDate:
+    """What an attendance row says of its session's start: on PostgreSQL the local date itself
+    (no timestamp to parse and convert row by row), elsewhere the UTC instant (SQLite knows no
+    time zones), which _local_day turns into the same date."""
+    if connection.vendor == "postgresql":
+        return _LocalDate("session__starts_at", "session__couple__timezone")
+    return F("session__starts_at")
+
+
+def _local_day(start: date, zone: ZoneInfo) -> date:
+    """The local date of a value of _session_start."""
+    return start.astimezone(zone).date() if isinstance(start, datetime) else start
 
 
 def _week_of(date_field: str) -> Cast:

@@ -5,6 +5,7 @@ Inputs are validated when built, so every figure below is computed from well-for
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -195,24 +196,11 @@ class PartnerWeekInput:
     feedback: tuple[SessionFeedbackScore, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in (
-            "away_days",
-            "shared_away_days",
-            "shared_commitments_unreported",
-            "joint_attended",
-            "joint_missed",
-            "shared_checkin_days",
-            "shared_commitments_kept",
-            "shared_commitments_missed",
-            "sessions_attended",
-            "sessions_missed",
-            "checkin_days",
-            "commitments_kept",
-            "commitments_missed",
-            "commitments_unreported",
-            "missed_renewals_of_missed",
-        ):
-            _check_count(name, getattr(self, name))
+        # Inputs are built by the thousand per chunk: each check first runs over all the
+        # fields at once, and only a failure walks them one by one for its message.
+        if not all(type(v) is int and v >= 0 for v in _counts_of(self)):
+            for name in _COUNTS:
+                _check_count(name, getattr(self, name))
         _check_ratings("participation_ratings", self.participation_ratings, 0, 3)
         if len(self.participation_ratings) > self.sessions_attended:
             raise ValueError("participation_ratings can only rate attended or late entries")
@@ -226,17 +214,41 @@ class PartnerWeekInput:
             raise ValueError("a partner gives feedback on a session once")
         if self.missed_renewals_of_missed > self.commitments_missed:
             raise ValueError("missed_renewals_of_missed cannot exceed commitments_missed")
-        for part, whole in (
-            ("joint_attended", "sessions_attended"),
-            ("joint_missed", "sessions_missed"),
-            ("shared_checkin_days", "checkin_days"),
-            ("shared_commitments_kept", "commitments_kept"),
-            ("shared_commitments_missed", "commitments_missed"),
-            ("shared_commitments_unreported", "commitments_unreported"),
-            ("shared_away_days", "away_days"),
-        ):
-            if getattr(self, part) > getattr(self, whole):
-                raise ValueError(f"{part} counts a part of {whole}, so cannot exceed it")
+        if any(map(operator.gt, _parts_of(self), _wholes_of(self))):
+            for part, whole in _PARTS:
+                if getattr(self, part) > getattr(self, whole):
+                    raise ValueError(f"{part} counts a part of {whole}, so cannot exceed it")
+
+
+_COUNTS: Final = (
+    "away_days",
+    "shared_away_days",
+    "shared_commitments_unreported",
+    "joint_attended",
+    "joint_missed",
+    "shared_checkin_days",
+    "shared_commitments_kept",
+    "shared_commitments_missed",
+    "sessions_attended",
+    "sessions_missed",
+    "checkin_days",
+    "commitments_kept",
+    "commitments_missed",
+    "commitments_unreported",
+    "missed_renewals_of_missed",
+)
+_PARTS: Final = (
+    ("joint_attended", "sessions_attended"),
+    ("joint_missed", "sessions_missed"),
+    ("shared_checkin_days", "checkin_days"),
+    ("shared_commitments_kept", "commitments_kept"),
+    ("shared_commitments_missed", "commitments_missed"),
+    ("shared_commitments_unreported", "commitments_unreported"),
+    ("shared_away_days", "away_days"),
+)
+_counts_of = operator.attrgetter(*_COUNTS)
+_parts_of = operator.attrgetter(*(part for part, _ in _PARTS))
+_wholes_of = operator.attrgetter(*(whole for _, whole in _PARTS))
 
 
 @dataclass(frozen=True, slots=True)
