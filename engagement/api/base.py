@@ -1,13 +1,14 @@
 """What every engagement view shares: the signed-in caller, querysets that start from what the
-caller may see (and from nothing while the schema is generated), and the `?couple=` parameter."""
+caller may see (and from nothing while the schema is generated), the answer to a write read back
+as the caller sees it, and the `?couple=` parameter."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from django.db.models import Model, QuerySet
-from rest_framework import serializers, status
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.fields import empty
 from rest_framework.generics import GenericAPIView
@@ -15,6 +16,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
+from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
+from engagement.api.filters import READER_SYNC_ORDERING
+
+_M = TypeVar("_M", bound=Model)
 
 
 def caller(request: Request) -> User:
@@ -75,3 +80,21 @@ class CallerViewMixin(GenericAPIView[Any]):
         if obj is None:
             raise NotFound()
         return obj
+
+    def answer(self, pk: Any, code: int = status.HTTP_200_OK) -> Response:
+        """A write's answer: the object read back (`read_back`) in the view's serializer."""
+        return Response(self.get_serializer(self.read_back(pk)).data, status=code)
+
+
+class ReaderViewSet(
+    CallerViewMixin,
+    ConditionalRetrieveMixin,
+    ConditionalListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[_M],
+):
+    """A resource whose list and details each reader sees as their own: ETags on both (SPEC
+    section 3), and with `updated_since` the list sorted by the reader's own clock."""
+
+    sync_ordering = READER_SYNC_ORDERING

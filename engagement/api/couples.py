@@ -8,21 +8,19 @@ one they see but may not change; 400 for a bad body; 409 for a change its state 
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 import django_filters
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from accounts.models import User
-from engagement.api.base import CallerViewMixin
-from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
-from engagement.api.filters import READER_SYNC_ORDERING, AwareDateTimeFilter, FilterSet
+from engagement.api.base import ReaderViewSet
+from engagement.api.filters import AwareDateTimeFilter, FilterSet
 from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from engagement.api.permissions import (
     SETTINGS_DENIED,
@@ -79,27 +77,15 @@ class CoupleFilter(FilterSet):
     ),
     retrieve=extend_schema(summary="A couple", description="With an ETag (If-None-Match → 304)."),
 )
-class CoupleViewSet(
-    CallerViewMixin,
-    ConditionalRetrieveMixin,
-    ConditionalListMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet[Couple],
-):
+class CoupleViewSet(ReaderViewSet[Couple]):
     model = Couple
     serializer_class = CoupleSerializer
     filterset_class = CoupleFilter
     list_ordering = ("-created_at", "id")
-    sync_ordering = READER_SYNC_ORDERING
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def visible_to(self, user: User) -> QuerySet[Couple]:
         return couples_visible_to(user).prefetch_related(members_prefetch(), "safe_contacts")
-
-    def _answer(self, couple_id: UUID, status_code: int = status.HTTP_200_OK) -> Response:
-        couple = self.read_back(couple_id)
-        return Response(self.get_serializer(couple).data, status=status_code)
 
     def _body(self, serializer_class: type[BaseSerializer[Any]], **context: Any) -> Any:
         serializer = serializer_class(
@@ -130,7 +116,7 @@ class CoupleViewSet(
             partners_see_balance=data.get("partners_see_balance"),
             safety_hold=data.get("safety_hold", False),
         )
-        return self._answer(couple.pk, status.HTTP_201_CREATED)
+        return self.answer(couple.pk, status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Change a couple's settings",
@@ -149,7 +135,7 @@ class CoupleViewSet(
             CoupleSettingsSerializer, is_therapist=may_set_safety_hold(self.caller, couple)
         )
         couple_update(couple=couple, changes=changes)
-        return self._answer(couple.pk)
+        return self.answer(couple.pk)
 
     @extend_schema(
         summary="Consent to see the couple's balance, or withdraw it",
@@ -165,7 +151,7 @@ class CoupleViewSet(
         )
         data = self._body(ShareBalanceSerializer)
         couple_share_balance(couple=couple, partner=self.caller, share=data["share"])
-        return self._answer(couple.pk)
+        return self.answer(couple.pk)
 
     @extend_schema(
         summary="Leave a couple",

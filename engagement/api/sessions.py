@@ -15,8 +15,8 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.request import Request
@@ -24,9 +24,8 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from engagement.api import openapi
-from engagement.api.base import CallerViewMixin, generating_schema
-from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
-from engagement.api.filters import READER_SYNC_ORDERING, SessionFilter
+from engagement.api.base import ReaderViewSet, generating_schema
+from engagement.api.filters import SessionFilter
 from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from engagement.api.permissions import (
     may_manage,
@@ -59,14 +58,28 @@ from engagement.services.sessions import (
 )
 
 
-class SessionViewSet(
-    CallerViewMixin,
-    ConditionalRetrieveMixin,
-    ConditionalListMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet[TherapySession],
-):
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the sessions the caller may see",
+        description=(
+            "Joint sessions of the caller's couples, their own individual sessions, and for "
+            "therapists every session of their couples. Newest `starts_at` first; with "
+            "`updated_since`, by (`updated_at`, `id`) ascending. Range filters are inclusive."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="Read a session",
+        description=(
+            "Partners never see `therapist_notes` nor a participation rating (null, their own "
+            "included); they read both partners' attendance statuses of a joint session. "
+            "`updated_at` and the ETag are the caller's own: a therapist's notes or ratings "
+            "never move a partner's."
+        ),
+        responses={200: SessionSerializer},
+        examples=openapi.SESSION_READ,
+    ),
+)
+class SessionViewSet(ReaderViewSet[TherapySession]):
     """Therapy sessions, joint or individual, newest first."""
 
     model = TherapySession
@@ -74,7 +87,6 @@ class SessionViewSet(
     filterset_class = SessionFilter
     # Newest first; with `updated_since`, (updated_at, id) ascending for sync.
     list_ordering = ("-starts_at", "id")
-    sync_ordering = READER_SYNC_ORDERING
 
     def visible_to(self, user: User) -> QuerySet[TherapySession]:
         return sessions_visible_to(user, self._reach).prefetch_related("attendance")
@@ -93,11 +105,6 @@ class SessionViewSet(
                 for couple_id in (*reach.therapist_of, *reach.partner_of)
             }
         return context
-
-    def _answer(self, session: TherapySession, code: int = status.HTTP_200_OK) -> Response:
-        # Read back as the caller sees it: their own `updated_at` (SPEC section 1).
-        mine = self.read_back(session.pk)
-        return Response(self.get_serializer(mine).data, status=code)
 
     def _within_reach(self, write: Callable[[], TherapySession]) -> TherapySession:
         """Run a write, and undo it (400 on `starts_at`) when the caller could not read the
@@ -127,31 +134,6 @@ class SessionViewSet(
         require(
             may_manage_session(user, session), "Individual sessions are managed by the therapist."
         )
-
-    @extend_schema(
-        summary="List the sessions the caller may see",
-        description=(
-            "Joint sessions of the caller's couples, their own individual sessions, and for "
-            "therapists every session of their couples. Newest `starts_at` first; with "
-            "`updated_since`, by (`updated_at`, `id`) ascending. Range filters are inclusive."
-        ),
-    )
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
-
-    @extend_schema(
-        summary="Read a session",
-        description=(
-            "Partners never see `therapist_notes` nor a participation rating (null, their own "
-            "included); they read both partners' attendance statuses of a joint session. "
-            "`updated_at` and the ETag are the caller's own: a therapist's notes or ratings "
-            "never move a partner's."
-        ),
-        responses={200: SessionSerializer},
-        examples=openapi.SESSION_READ,
-    )
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(
         summary="Schedule a session, or log a past one",
@@ -191,7 +173,7 @@ class SessionViewSet(
                 therapist_notes=data["therapist_notes"],
             )
         )
-        return self._answer(session, status.HTTP_201_CREATED)
+        return self.answer(session.pk, status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Edit a session",
@@ -228,7 +210,7 @@ class SessionViewSet(
                 therapist_notes=data.get("therapist_notes"),
             )
         )
-        return self._answer(session)
+        return self.answer(session.pk)
 
     @extend_schema(
         summary="Delete a session",
@@ -288,4 +270,4 @@ class SessionViewSet(
             for entry in body.validated_data["attendance"]
         ]
         session = attendance_record(session=session, entries=entries)
-        return self._answer(session)
+        return self.answer(session.pk)
