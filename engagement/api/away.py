@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from engagement.api.base import ReaderViewSet, caller
+from engagement.api.base import ReaderViewSet, caller, validated
 from engagement.api.filters import AwayPeriodFilter
 from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from engagement.api.permissions import role_of
@@ -106,9 +106,7 @@ class AwayPeriodViewSet(ReaderViewSet[AwayPeriod]):
     @idempotent()
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = caller(request)
-        body = AwayPeriodCreateSerializer(data=request.data, context={"request": request})
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(AwayPeriodCreateSerializer, request)
         couple = data["couple"]
         if role_of(user, couple) != Membership.Role.PARTNER:
             raise PermissionDenied("Away periods are recorded by the partners, for themselves.")
@@ -133,9 +131,7 @@ class AwayPeriodViewSet(ReaderViewSet[AwayPeriod]):
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         away = self._own(caller(request))
-        body = AwayPeriodUpdateSerializer(data=request.data, context={"request": request})
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(AwayPeriodUpdateSerializer, request)
         reason = data.get("reason", ...)
         away = away_update(
             away=away,

@@ -14,6 +14,7 @@ from rest_framework.fields import empty
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 from accounts.models import User
 from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
@@ -27,6 +28,14 @@ def caller(request: Request) -> User:
     user = request.user
     assert isinstance(user, User)
     return user
+
+
+def validated(serializer_class: type[BaseSerializer[Any]], request: Request, **context: Any) -> Any:
+    """The request's body validated by `serializer_class`, which is given the request and
+    `context`; else 400 naming the fields."""
+    body = serializer_class(data=request.data, context={"request": request, **context})
+    body.is_valid(raise_exception=True)
+    return body.validated_data
 
 
 def put_answer(data: Any, *, created: bool) -> Response:
@@ -86,15 +95,18 @@ class CallerViewMixin(GenericAPIView[Any]):
         return Response(self.get_serializer(self.read_back(pk)).data, status=code)
 
 
-class ReaderViewSet(
+class VisibleViewSet(
     CallerViewMixin,
     ConditionalRetrieveMixin,
-    ConditionalListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet[_M],
 ):
-    """A resource whose list and details each reader sees as their own: ETags on both (SPEC
-    section 3), and with `updated_since` the list sorted by the reader's own clock."""
+    """List and read what the caller may see; a detail carries an ETag (SPEC section 3)."""
+
+
+class ReaderViewSet(ConditionalListMixin, VisibleViewSet[_M]):
+    """A resource each reader sees as their own: an ETag on every page of the list too, and
+    with `updated_since` the list sorted by the reader's own clock (SPEC sections 1 and 3)."""
 
     sync_ordering = READER_SYNC_ORDERING

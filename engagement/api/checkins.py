@@ -24,7 +24,7 @@ from accounts.models import User
 from config.safety_resources import resources_for
 from engagement.api import openapi
 from engagement.api.audit import record_therapist_reads
-from engagement.api.base import ReaderViewSet, couple_query_param, put_answer
+from engagement.api.base import ReaderViewSet, couple_query_param, put_answer, validated
 from engagement.api.filters import CheckInFilter
 from engagement.api.permissions import may_check_in, require
 from engagement.api.serializers.checkins import (
@@ -115,11 +115,7 @@ class CheckInViewSet(ReaderViewSet[CheckIn]):
     )
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = self.caller
-        body = CheckInPutSerializer(
-            data=request.data, context={"request": request, "date": self._day()}
-        )
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(CheckInPutSerializer, request, date=self._day())
         couple = data["couple"]
         require(may_check_in(user, couple), "Only partners check in.")
         # Write-only and kept when left out (docs/safety.md): passed on only when it was sent.

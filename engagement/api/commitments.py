@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from engagement.api import openapi
-from engagement.api.base import ReaderViewSet
+from engagement.api.base import ReaderViewSet, validated
 from engagement.api.filters import CommitmentFilter
 from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from engagement.api.permissions import (
@@ -105,9 +105,7 @@ class CommitmentViewSet(ReaderViewSet[Commitment]):
     @idempotent()
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = self.caller
-        body = CommitmentCreateSerializer(data=request.data, context={"request": request})
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(CommitmentCreateSerializer, request)
         couple = data["couple"]
         require(
             may_commit_for(user, couple, data["owner"]),
@@ -137,9 +135,7 @@ class CommitmentViewSet(ReaderViewSet[Commitment]):
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = self.caller
         commitment = self._changeable(user)
-        body = CommitmentUpdateSerializer(data=request.data, context={"request": request})
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(CommitmentUpdateSerializer, request)
         widening = (
             data.get("visibility") == Commitment.Visibility.COUPLE
             and commitment.visibility == Commitment.Visibility.THERAPIST
@@ -194,12 +190,8 @@ class CommitmentViewSet(ReaderViewSet[Commitment]):
     def renew(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = self.caller
         commitment = self._changeable(user)
-        body = CommitmentRenewSerializer(data=request.data, context={"request": request})
-        body.is_valid(raise_exception=True)
+        data = validated(CommitmentRenewSerializer, request)
         renewal = commitment_renew(
-            commitment=commitment,
-            created_by=user,
-            due_on=body.validated_data["due_on"],
-            title=body.validated_data.get("title"),
+            commitment=commitment, created_by=user, due_on=data["due_on"], title=data.get("title")
         )
         return self.answer(renewal.pk, status.HTTP_201_CREATED)

@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from engagement.api.audit import record_therapist_reads
-from engagement.api.base import caller, put_answer
+from engagement.api.base import caller, put_answer, validated
 from engagement.api.conditional import conditional
 from engagement.api.permissions import role_of
 from engagement.api.serializers.feedback import FeedbackPutSerializer, FeedbackSerializer
@@ -120,7 +120,6 @@ class SessionFeedbackView(APIView):
         session = self._session(user, id)
         if role_of(user, session.couple) != Role.PARTNER:
             raise PermissionDenied("Session feedback is given by the partners.")
-        body = FeedbackPutSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        feedback, created = feedback_put(session=session, partner=user, **body.validated_data)
+        data = validated(FeedbackPutSerializer, request)
+        feedback, created = feedback_put(session=session, partner=user, **data)
         return put_answer(FeedbackSerializer(feedback).data, created=created)

@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from engagement.api.audit import record_therapist_reads
-from engagement.api.base import caller, put_answer
+from engagement.api.base import caller, put_answer, validated
 from engagement.api.conditional import conditional
 from engagement.api.permissions import role_of
 from engagement.api.serializers.goals import (
@@ -90,9 +90,8 @@ class OwnGoalView(APIView):
         couple = _couple(user, id)
         if role_of(user, couple) != Role.PARTNER:
             raise PermissionDenied("Goals are set by the partners.")
-        body = GoalPutSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        goal, first = goal_set(couple=couple, partner=user, **body.validated_data)
+        data = validated(GoalPutSerializer, request)
+        goal, first = goal_set(couple=couple, partner=user, **data)
         return put_answer(OwnGoalSerializer(goal).data, created=first)
 
 

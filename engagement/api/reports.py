@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from drf_spectacular.utils import extend_schema
 from drf_standardized_errors.openapi_serializers import ErrorResponse403Serializer
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -29,8 +29,13 @@ from accounts.models import User
 from config.api.middleware import json_etag
 from engagement.api import openapi
 from engagement.api.audit import record_therapist_reads
-from engagement.api.base import CallerViewMixin, caller, couple_query_param, generating_schema
-from engagement.api.conditional import ConditionalRetrieveMixin
+from engagement.api.base import (
+    VisibleViewSet,
+    caller,
+    couple_query_param,
+    generating_schema,
+    validated,
+)
 from engagement.api.filters import AwareDateTimeFilter, FilterSet
 from engagement.api.permissions import may_read_caseload, may_recompute_reports, require
 from engagement.api.serializers.fields import VisibleCoupleField
@@ -88,13 +93,7 @@ class _RecomputeCoupleSerializer(serializers.Serializer):
     couple = VisibleCoupleField()
 
 
-class ReportViewSet(
-    CallerViewMixin,
-    ConditionalRetrieveMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet[WeeklyReport],
-):
+class ReportViewSet(VisibleViewSet[WeeklyReport]):
     """Weekly reports, newest week first, in the view the caller may read (SPEC 5.6)."""
 
     model = WeeklyReport
@@ -206,18 +205,14 @@ class ReportViewSet(
     @action(detail=False, methods=["post"], url_path="recompute")
     def recompute(self, request: Request) -> Response:
         user = self.caller
-        context = {"request": request}
         # The couple first: an invisible one is 400, a partner's own is 403, then the week.
-        target = _RecomputeCoupleSerializer(data=request.data, context=context)
-        target.is_valid(raise_exception=True)
         require(
-            may_recompute_reports(user, target.validated_data["couple"]),
+            may_recompute_reports(user, validated(_RecomputeCoupleSerializer, request)["couple"]),
             "Reports are recomputed by the couple's therapist.",
         )
-        body = RecomputeSerializer(data=request.data, context=context)
-        body.is_valid(raise_exception=True)
-        couple: Couple = body.validated_data["couple"]
-        week = body.validated_data["week_start"].isoformat()
+        data = validated(RecomputeSerializer, request)
+        couple: Couple = data["couple"]
+        week = data["week_start"].isoformat()
         transaction.on_commit(lambda: compute_report_chunk.delay([str(couple.pk)], week))
         return Response(
             {"couple": str(couple.pk), "week_start": week}, status=status.HTTP_202_ACCEPTED

@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from engagement.api.audit import record_therapist_reads
-from engagement.api.base import caller, generating_schema, put_answer
+from engagement.api.base import caller, generating_schema, put_answer, validated
 from engagement.api.conditional import ConditionalListMixin, conditional
 from engagement.api.filters import SafetyAlertFilter
 from engagement.api.permissions import members_prefetch, role_of
@@ -215,14 +215,13 @@ class SafeContactView(APIView):
         couple = self._couple(request, pk)
         if role_of(user, couple) != Membership.Role.PARTNER:
             raise PermissionDenied("Only partners set a safe contact.")
-        body = SafeContactSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        values = {k: v for k, v in body.validated_data.items() if k != "voicemail_ok"}
+        data = validated(SafeContactSerializer, request)
+        values = {k: v for k, v in data.items() if k != "voicemail_ok"}
         contact, created = safe_contact_put(
             couple=couple,
             partner=user,
             **{k: (v or "") for k, v in values.items()},
-            voicemail_ok=body.validated_data.get("voicemail_ok"),
+            voicemail_ok=data.get("voicemail_ok"),
         )
         return put_answer(safe_contact_data(contact), created=created)
 
@@ -261,7 +260,5 @@ class ConsentView(ConditionalListMixin, mixins.ListModelMixin, GenericAPIView[Co
         ],
     )
     def post(self, request: Request) -> Response:
-        body = ConsentSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        consent = consent_record(user=caller(request), **body.validated_data)
+        consent = consent_record(user=caller(request), **validated(ConsentSerializer, request))
         return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from engagement.api import openapi
-from engagement.api.base import ReaderViewSet, generating_schema
+from engagement.api.base import ReaderViewSet, generating_schema, validated
 from engagement.api.filters import SessionFilter
 from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from engagement.api.permissions import (
@@ -150,9 +150,7 @@ class SessionViewSet(ReaderViewSet[TherapySession]):
     @idempotent()
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = self.caller
-        body = SessionCreateSerializer(data=request.data, context={"request": request})
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(SessionCreateSerializer, request)
         couple = data["couple"]
         require(may_manage(user, couple), "Sessions of this couple are scheduled by its therapist.")
         if data["kind"] == TherapySession.Kind.INDIVIDUAL:
@@ -190,11 +188,7 @@ class SessionViewSet(ReaderViewSet[TherapySession]):
         user = self.caller
         session = self.get_object()
         self._require_manager(user, session)
-        body = SessionUpdateSerializer(
-            data=request.data, context={"request": request, "session": session}
-        )
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(SessionUpdateSerializer, request, session=session)
         # Any value at all from a partner is refused, so that no answer can confirm a guess.
         if "therapist_notes" in data:
             require(
