@@ -4,11 +4,14 @@ as the caller sees it, and the `?couple=` parameter."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
 from django.db.models import Model, QuerySet
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.fields import empty
 from rest_framework.generics import GenericAPIView
@@ -21,6 +24,7 @@ from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieve
 from engagement.api.filters import READER_SYNC_ORDERING
 
 _M = TypeVar("_M", bound=Model)
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def caller(request: Request) -> User:
@@ -41,6 +45,21 @@ def validated(serializer_class: type[BaseSerializer[Any]], request: Request, **c
 def put_answer(data: Any, *, created: bool) -> Response:
     """A PUT's answer: 201 when it created the resource, 200 when it replaced it."""
     return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+def command(answer: Any, *, summary: str, description: str) -> Callable[[_F], _F]:
+    """A POST without a body on one object (`/things/{id}/<method name>/`), documented: it
+    answers the object in the serializer `answer` (200), or nothing (204) when that is None."""
+    code = status.HTTP_204_NO_CONTENT if answer is None else status.HTTP_200_OK
+
+    def decorate(method: _F) -> _F:
+        routed = action(detail=True, methods=["post"])(method)
+        documented: _F = extend_schema(
+            summary=summary, description=description, request=None, responses={code: answer}
+        )(routed)
+        return documented
+
+    return decorate
 
 
 def generating_schema(view: object) -> bool:

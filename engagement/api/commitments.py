@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from engagement.api import openapi
-from engagement.api.base import ReaderViewSet, validated
+from engagement.api.base import ReaderViewSet, command, validated
 from engagement.api.filters import CommitmentFilter
 from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from engagement.api.permissions import (
@@ -47,15 +47,14 @@ Status = Commitment.Status
 
 
 def _resolution(target: str, summary: str) -> Any:
-    return extend_schema(
+    return command(
+        CommitmentSerializer,
         summary=summary,
         description=(
             f"The owner or a therapist: an open commitment becomes `{target}` (200). The same "
             "action again changes nothing (200); any other transition of a resolved "
             "commitment answers 409 `invalid_transition`."
         ),
-        request=None,
-        responses={200: CommitmentSerializer},
     )
 
 
@@ -159,17 +158,14 @@ class CommitmentViewSet(ReaderViewSet[Commitment]):
         return self.answer(commitment_resolve(commitment=commitment, status=target).pk)
 
     @_resolution(Status.KEPT, "Keep a commitment")
-    @action(detail=True, methods=["post"])
     def keep(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._resolve(request, Status.KEPT)
 
     @_resolution(Status.MISSED, "Miss a commitment")
-    @action(detail=True, methods=["post"])
     def miss(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._resolve(request, Status.MISSED)
 
     @_resolution(Status.RELEASED, "Release a commitment (no longer expected of its owner)")
-    @action(detail=True, methods=["post"])
     def release(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._resolve(request, Status.RELEASED)
 

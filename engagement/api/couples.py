@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from accounts.models import User
-from engagement.api.base import ReaderViewSet
+from engagement.api.base import ReaderViewSet, command
 from engagement.api.filters import AwareDateTimeFilter, FilterSet
 from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from engagement.api.permissions import (
@@ -153,7 +153,8 @@ class CoupleViewSet(ReaderViewSet[Couple]):
         couple_share_balance(couple=couple, partner=self.caller, share=data["share"])
         return self.answer(couple.pk)
 
-    @extend_schema(
+    @command(
+        None,
         summary="Leave a couple",
         description=(
             "Ends the caller's membership (a partner's place is freed); they keep appearing "
@@ -161,10 +162,7 @@ class CoupleViewSet(ReaderViewSet[Couple]):
             "Their pending invitations are revoked. The couple's last therapist while it is "
             "on safety hold: 409 `last_therapist_on_hold`."
         ),
-        request=None,
-        responses={204: None},
     )
-    @action(detail=True, methods=["post"])
     def leave(self, request: Request, pk: str | None = None) -> Response:
         couple = self.get_object()
         couple_leave(couple=couple, user=self.caller)

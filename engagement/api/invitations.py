@@ -23,7 +23,7 @@ from rest_framework.throttling import BaseThrottle
 
 from accounts.models import User, normalize_email
 from accounts.throttling import CountingThrottle
-from engagement.api.base import VisibleViewSet, validated
+from engagement.api.base import VisibleViewSet, command, validated
 from engagement.api.filters import AwareDateTimeFilter, FilterSet
 from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from engagement.api.permissions import (
@@ -195,7 +195,8 @@ class InvitationViewSet(VisibleViewSet[Invitation]):
         answer = CoupleSerializer(joined.get(pk=couple.pk), context={"request": request})
         return Response(answer.data)
 
-    @extend_schema(
+    @command(
+        InvitationSerializer,
         summary="Approve a therapist invitation sent by another partner",
         description=(
             "The couple's other active partners (SPEC section 1: nobody brings a therapist "
@@ -205,10 +206,7 @@ class InvitationViewSet(VisibleViewSet[Invitation]):
             "invitation): 409 `approval_not_needed`. Not pending any more (accepted, revoked, "
             "expired) or the couple ended: 409 `invalid_transition`."
         ),
-        request=None,
-        responses={200: InvitationSerializer},
     )
-    @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
         invitation = self.get_object()
         require(
@@ -218,16 +216,14 @@ class InvitationViewSet(VisibleViewSet[Invitation]):
         approved = invitation_approve(invitation=invitation, partner=self.caller)
         return Response(InvitationSerializer(approved).data)
 
-    @extend_schema(
+    @command(
+        InvitationSerializer,
         summary="Revoke an invitation",
         description=(
             "Those who may invite (else 403). Revoking again answers 200 and changes nothing; "
             "an accepted invitation: 409 `invalid_transition`."
         ),
-        request=None,
-        responses={200: InvitationSerializer},
     )
-    @action(detail=True, methods=["post"])
     def revoke(self, request: Request, pk: str | None = None) -> Response:
         invitation = self.get_object()
         require(may_invite(self.caller, invitation.couple), "Only those who may invite can revoke.")

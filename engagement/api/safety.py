@@ -15,7 +15,6 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -24,7 +23,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from engagement.api.audit import record_therapist_reads
-from engagement.api.base import caller, generating_schema, put_answer, validated
+from engagement.api.base import caller, command, generating_schema, put_answer, validated
 from engagement.api.conditional import ConditionalListMixin, conditional
 from engagement.api.filters import SafetyAlertFilter
 from engagement.api.permissions import members_prefetch, role_of
@@ -93,16 +92,14 @@ class SafetyAlertViewSet(
         )
         return page
 
-    @extend_schema(
+    @command(
+        SafetyAlertSerializer,
         summary="Acknowledge a safety alert",
         description=(
             "A therapist of the couple says they have seen it: it is not sent again after 24 "
             "hours. The first acknowledgement stands; doing it again changes nothing."
         ),
-        request=None,
-        responses={200: SafetyAlertSerializer},
     )
-    @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, pk: str | None = None) -> Response:
         alert = self.get_object()
         alert = safety_alert_acknowledge(alert=alert, by=caller(request))
