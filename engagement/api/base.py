@@ -25,6 +25,7 @@ from engagement.api.filters import READER_SYNC_ORDERING
 
 _M = TypeVar("_M", bound=Model)
 _F = TypeVar("_F", bound=Callable[..., Any])
+_T = TypeVar("_T")
 
 
 def caller(request: Request) -> User:
@@ -40,6 +41,13 @@ def validated(serializer_class: type[BaseSerializer[Any]], request: Request, **c
     body = serializer_class(data=request.data, context={"request": request, **context})
     body.is_valid(raise_exception=True)
     return body.validated_data
+
+
+def found(obj: _T | None) -> _T:
+    """The object looked up, or 404: what the caller may not see does not exist for them."""
+    if obj is None:
+        raise NotFound()
+    return obj
 
 
 def put_answer(data: Any, *, created: bool) -> Response:
@@ -104,10 +112,7 @@ class CallerViewMixin(GenericAPIView[Any]):
         """The object just written, read again as the caller sees it (their own timestamps,
         SPEC section 1); 404 when a concurrent change took it from them in between (they left
         the couple in another request), never a 500."""
-        obj = self.get_queryset().filter(pk=pk).first()
-        if obj is None:
-            raise NotFound()
-        return obj
+        return found(self.get_queryset().filter(pk=pk).first())
 
     def answer(self, pk: Any, code: int = status.HTTP_200_OK) -> Response:
         """A write's answer: the object read back (`read_back`) in the view's serializer."""

@@ -28,11 +28,12 @@ from rest_framework.views import APIView
 from accounts.models import User
 from config.api.middleware import json_etag
 from engagement.api import openapi
-from engagement.api.audit import record_therapist_reads
+from engagement.api.audit import AuditedListMixin, record_therapist_reads
 from engagement.api.base import (
     VisibleViewSet,
     caller,
     couple_query_param,
+    found,
     generating_schema,
     validated,
 )
@@ -93,7 +94,7 @@ class _RecomputeCoupleSerializer(serializers.Serializer):
     couple = VisibleCoupleField()
 
 
-class ReportViewSet(VisibleViewSet[WeeklyReport]):
+class ReportViewSet(AuditedListMixin, VisibleViewSet[WeeklyReport]):
     """Weekly reports, newest week first, in the view the caller may read (SPEC 5.6)."""
 
     model = WeeklyReport
@@ -101,6 +102,8 @@ class ReportViewSet(VisibleViewSet[WeeklyReport]):
     filterset_class = ReportFilter
     # Newest week first; with `updated_since`, (updated_at, id) ascending for sync.
     list_ordering = ("-week_start", "id")
+    # A therapist reading the full comparison leaves a trace (docs/security.md).
+    list_audit = ("report.list", "report")
     sync_ordering = ("reader_updated_at", "id")
 
     def visible_to(self, user: User) -> QuerySet[WeeklyReport]:
@@ -145,14 +148,6 @@ class ReportViewSet(VisibleViewSet[WeeklyReport]):
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().retrieve(request, *args, **kwargs)
 
-    def paginate_queryset(self, queryset: Any) -> Any:
-        page = super().paginate_queryset(queryset)
-        # A therapist reading the full comparison leaves a trace (docs/security.md).
-        record_therapist_reads(
-            self.request, action="report.list", object_type="report", objects=page or []
-        )
-        return page
-
     def get_object(self) -> WeeklyReport:
         report: WeeklyReport = super().get_object()
         record_therapist_reads(
@@ -172,9 +167,9 @@ class ReportViewSet(VisibleViewSet[WeeklyReport]):
     )
     @action(detail=False, methods=["get"], url_path="current")
     def current(self, request: Request) -> Response:
-        couple = couples_visible_to(self.caller).filter(pk=couple_query_param(request)).first()
-        if couple is None:
-            raise NotFound()
+        couple = found(
+            couples_visible_to(self.caller).filter(pk=couple_query_param(request)).first()
+        )
         report = compute_current_report(couple)
         if report is None or not week_readable_by(self.caller, couple, report.week_start):
             # A week across a change of partners is the therapist's alone (SPEC 1).

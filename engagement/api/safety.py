@@ -22,8 +22,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from engagement.api.audit import record_therapist_reads
-from engagement.api.base import caller, command, generating_schema, put_answer, validated
+from engagement.api.audit import AuditedListMixin, record_therapist_reads
+from engagement.api.base import (
+    caller,
+    command,
+    found,
+    generating_schema,
+    put_answer,
+    validated,
+)
 from engagement.api.conditional import ConditionalListMixin, conditional
 from engagement.api.filters import SafetyAlertFilter
 from engagement.api.permissions import members_prefetch, role_of
@@ -57,7 +64,10 @@ def safety_alerts_visible_to(user: User) -> QuerySet[SafetyAlert]:
 
 
 class SafetyAlertViewSet(
-    ConditionalListMixin, mixins.ListModelMixin, viewsets.GenericViewSet[SafetyAlert]
+    AuditedListMixin,
+    ConditionalListMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet[SafetyAlert],
 ):
     """Safety alerts of the caller's couples (therapists); the newest first."""
 
@@ -65,6 +75,7 @@ class SafetyAlertViewSet(
     filterset_class = SafetyAlertFilter
     list_ordering = ("-created_at", "id")
     supports_sync = False
+    list_audit = ("safety_alert.list", "safety_alert")
 
     def get_queryset(self) -> QuerySet[SafetyAlert]:
         if generating_schema(self):
@@ -84,13 +95,6 @@ class SafetyAlertViewSet(
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
-
-    def paginate_queryset(self, queryset: Any) -> Any:
-        page = super().paginate_queryset(queryset)
-        record_therapist_reads(
-            self.request, action="safety_alert.list", object_type="safety_alert", objects=page or []
-        )
-        return page
 
     @command(
         SafetyAlertSerializer,
@@ -120,12 +124,8 @@ class SafeContactView(APIView):
     """`/couples/{id}/safe-contact/`: a partner's own safe contact in that couple."""
 
     def _couple(self, request: Request, pk: str) -> Couple:
-        couple = (
-            couples_visible_to(caller(request)).prefetch_related(members_prefetch()).filter(pk=pk)
-        ).first()
-        if couple is None:
-            raise NotFound()
-        return couple
+        visible = couples_visible_to(caller(request)).prefetch_related(members_prefetch())
+        return found(visible.filter(pk=pk).first())
 
     def _partner_param(self, request: Request) -> str | None:
         values = request.query_params.getlist("partner")
