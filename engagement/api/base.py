@@ -119,6 +119,15 @@ class CallerViewMixin(GenericAPIView[Any]):
         return Response(self.get_serializer(self.read_back(pk)).data, status=code)
 
 
+class CallerListViewSet(
+    CallerViewMixin, ConditionalListMixin, mixins.ListModelMixin, viewsets.GenericViewSet[_M]
+):
+    """Only a list of what the caller may see, each page tagged (SPEC section 3); its order does
+    not change with `updated_since`."""
+
+    supports_sync = False
+
+
 class VisibleViewSet(
     CallerViewMixin,
     ConditionalRetrieveMixin,

@@ -14,7 +14,7 @@ from uuid import UUID
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -24,10 +24,11 @@ from rest_framework.views import APIView
 from accounts.models import User
 from engagement.api.audit import AuditedListMixin, record_therapist_reads
 from engagement.api.base import (
+    CallerListViewSet,
+    CallerViewMixin,
     caller,
     command,
     found,
-    generating_schema,
     put_answer,
     validated,
 )
@@ -63,24 +64,17 @@ def safety_alerts_visible_to(user: User) -> QuerySet[SafetyAlert]:
     )
 
 
-class SafetyAlertViewSet(
-    AuditedListMixin,
-    ConditionalListMixin,
-    mixins.ListModelMixin,
-    viewsets.GenericViewSet[SafetyAlert],
-):
+class SafetyAlertViewSet(AuditedListMixin, CallerListViewSet[SafetyAlert]):
     """Safety alerts of the caller's couples (therapists); the newest first."""
 
+    model = SafetyAlert
     serializer_class = SafetyAlertSerializer
     filterset_class = SafetyAlertFilter
     list_ordering = ("-created_at", "id")
-    supports_sync = False
     list_audit = ("safety_alert.list", "safety_alert")
 
-    def get_queryset(self) -> QuerySet[SafetyAlert]:
-        if generating_schema(self):
-            return SafetyAlert.objects.none()
-        return safety_alerts_visible_to(caller(self.request))
+    def visible_to(self, user: User) -> QuerySet[SafetyAlert]:
+        return safety_alerts_visible_to(user)
 
     @extend_schema(
         summary="List the safety alerts of the caller's couples",
@@ -223,18 +217,19 @@ class SafeContactView(APIView):
         return put_answer(safe_contact_data(contact), created=created)
 
 
-class ConsentView(ConditionalListMixin, mixins.ListModelMixin, GenericAPIView[Consent]):
+class ConsentView(
+    CallerViewMixin, ConditionalListMixin, mixins.ListModelMixin, GenericAPIView[Consent]
+):
     """`/me/consents/`: the caller's acceptances of the data rules, newest first."""
 
+    model = Consent
     serializer_class = ConsentSerializer
     list_ordering = ("-accepted_at", "id")
     supports_sync = False
     ordering = ("-accepted_at", "id")
 
-    def get_queryset(self) -> QuerySet[Consent]:
-        if generating_schema(self):
-            return Consent.objects.none()
-        return Consent.objects.filter(user=caller(self.request))
+    def visible_to(self, user: User) -> QuerySet[Consent]:
+        return Consent.objects.filter(user=user)
 
     @extend_schema(summary="List the caller's acceptances of the data rules")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
