@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from engagement.api.base import ReaderViewSet, caller, validated
 from engagement.api.filters import AwayPeriodFilter
-from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from engagement.api.idempotency import idempotent
 from engagement.api.permissions import role_of
 from engagement.api.serializers.away import (
     AwayPeriodCreateSerializer,
@@ -87,7 +87,6 @@ class AwayPeriodViewSet(ReaderViewSet[AwayPeriod]):
         ),
         request=AwayPeriodCreateSerializer,
         responses={201: AwayPeriodSerializer},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         examples=[
             OpenApiExample(
                 "A week of travel",

@@ -21,7 +21,7 @@ from accounts.models import User
 from engagement.api import openapi
 from engagement.api.base import ReaderViewSet, command, validated
 from engagement.api.filters import CommitmentFilter
-from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from engagement.api.idempotency import idempotent
 from engagement.api.permissions import (
     may_change_commitment,
     may_commit_for,
@@ -98,7 +98,6 @@ class CommitmentViewSet(ReaderViewSet[Commitment]):
         ),
         request=CommitmentCreateSerializer,
         responses={201: CommitmentSerializer},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         examples=openapi.COMMITMENT_CREATE,
     )
     @idempotent()
@@ -178,11 +177,10 @@ class CommitmentViewSet(ReaderViewSet[Commitment]):
         ),
         request=CommitmentRenewSerializer,
         responses={201: CommitmentSerializer},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         examples=openapi.COMMITMENT_RENEW,
     )
-    @action(detail=True, methods=["post"])
     @idempotent()
+    @action(detail=True, methods=["post"])
     def renew(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = self.caller
         commitment = self._changeable(user)

@@ -21,7 +21,7 @@ from rest_framework.serializers import BaseSerializer
 from accounts.models import User
 from engagement.api.base import ReaderViewSet, command
 from engagement.api.filters import AwareDateTimeFilter, FilterSet
-from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from engagement.api.idempotency import idempotent
 from engagement.api.permissions import (
     SETTINGS_DENIED,
     may_change_settings,
@@ -101,7 +101,6 @@ class CoupleViewSet(ReaderViewSet[Couple]):
             "`timezone` defaults to the creator's; `partners_see_balance` to true, or false "
             "when a therapist creates it."
         ),
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         request=CoupleCreateSerializer,
         responses={201: CoupleSerializer},
     )

@@ -25,7 +25,7 @@ from accounts.models import User, normalize_email
 from accounts.throttling import CountingThrottle
 from engagement.api.base import VisibleViewSet, command, validated
 from engagement.api.filters import AwareDateTimeFilter, FilterSet
-from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from engagement.api.idempotency import idempotent
 from engagement.api.permissions import (
     may_approve_invitations,
     may_invite,
@@ -144,7 +144,6 @@ class InvitationViewSet(VisibleViewSet[Invitation]):
             "partner carries `approvals` and needs every other active partner's approval. "
             "Expires after 7 days."
         ),
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         request=InvitationCreateSerializer,
         responses={201: InvitationCreatedSerializer},
     )

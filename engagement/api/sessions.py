@@ -26,7 +26,7 @@ from accounts.models import User
 from engagement.api import openapi
 from engagement.api.base import ReaderViewSet, generating_schema, validated
 from engagement.api.filters import SessionFilter
-from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from engagement.api.idempotency import idempotent
 from engagement.api.permissions import (
     may_manage,
     may_manage_individual_sessions,
@@ -144,7 +144,6 @@ class SessionViewSet(ReaderViewSet[TherapySession]):
         ),
         request=SessionCreateSerializer,
         responses={201: SessionSerializer},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         examples=openapi.SESSION_CREATE,
     )
     @idempotent()
