@@ -5,7 +5,7 @@ as the caller sees it, and the `?couple=` parameter."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from django.db.models import Model, QuerySet
@@ -22,6 +22,9 @@ from rest_framework.serializers import BaseSerializer
 from accounts.models import User
 from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
 from engagement.api.filters import READER_SYNC_ORDERING
+
+if TYPE_CHECKING:
+    from rest_framework.decorators import ViewSetAction
 
 _M = TypeVar("_M", bound=Model)
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -55,17 +58,16 @@ def put_answer(data: Any, *, created: bool) -> Response:
     return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-def command(answer: Any, *, summary: str, description: str) -> Callable[[_F], _F]:
+def command(answer: Any, *, summary: str, description: str) -> Callable[[_F], ViewSetAction[_F]]:
     """A POST without a body on one object (`/things/{id}/<method name>/`), documented: it
     answers the object in the serializer `answer` (200), or nothing (204) when that is None."""
     code = status.HTTP_204_NO_CONTENT if answer is None else status.HTTP_200_OK
 
-    def decorate(method: _F) -> _F:
+    def decorate(method: _F) -> ViewSetAction[_F]:
         routed = action(detail=True, methods=["post"])(method)
-        documented: _F = extend_schema(
+        return extend_schema(
             summary=summary, description=description, request=None, responses={code: answer}
         )(routed)
-        return documented
 
     return decorate
 
