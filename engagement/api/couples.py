@@ -7,8 +7,6 @@ one they see but may not change; 400 for a bad body; 409 for a change its state 
 
 from __future__ import annotations
 
-from typing import Any
-
 import django_filters
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -16,10 +14,9 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import BaseSerializer
 
 from accounts.models import User
-from engagement.api.base import ReaderViewSet, command
+from engagement.api.base import ReaderViewSet, command, validated
 from engagement.api.filters import AwareDateTimeFilter, FilterSet
 from engagement.api.idempotency import idempotent
 from engagement.api.permissions import (
@@ -87,13 +84,6 @@ class CoupleViewSet(ReaderViewSet[Couple]):
     def visible_to(self, user: User) -> QuerySet[Couple]:
         return couples_visible_to(user).prefetch_related(members_prefetch(), "safe_contacts")
 
-    def _body(self, serializer_class: type[BaseSerializer[Any]], **context: Any) -> Any:
-        serializer = serializer_class(
-            data=self.request.data, context={**self.get_serializer_context(), **context}
-        )
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
     @extend_schema(
         summary="Create a couple",
         description=(
@@ -106,7 +96,7 @@ class CoupleViewSet(ReaderViewSet[Couple]):
     )
     @idempotent()
     def create(self, request: Request) -> Response:
-        data = self._body(CoupleCreateSerializer, is_therapist=self.caller.is_therapist)
+        data = validated(CoupleCreateSerializer, request, is_therapist=self.caller.is_therapist)
         couple = couple_create(
             creator=self.caller,
             name=data.get("name", ""),
@@ -130,8 +120,8 @@ class CoupleViewSet(ReaderViewSet[Couple]):
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         couple = self.get_object()
         require(may_change_settings(self.caller, couple), SETTINGS_DENIED)
-        changes = self._body(
-            CoupleSettingsSerializer, is_therapist=may_set_safety_hold(self.caller, couple)
+        changes = validated(
+            CoupleSettingsSerializer, request, is_therapist=may_set_safety_hold(self.caller, couple)
         )
         couple_update(couple=couple, changes=changes)
         return self.answer(couple.pk)
@@ -148,7 +138,7 @@ class CoupleViewSet(ReaderViewSet[Couple]):
         require(
             may_share_balance(self.caller, couple), "Only partners consent to seeing the balance."
         )
-        data = self._body(ShareBalanceSerializer)
+        data = validated(ShareBalanceSerializer, request)
         couple_share_balance(couple=couple, partner=self.caller, share=data["share"])
         return self.answer(couple.pk)
 
@@ -187,6 +177,6 @@ class CoupleViewSet(ReaderViewSet[Couple]):
             may_remove_members(self.caller, couple),
             "Only the couple's therapist can remove members.",
         )
-        data = self._body(RemoveMemberSerializer, couple=couple)
+        data = validated(RemoveMemberSerializer, request, couple=couple)
         couple_remove_member(couple=couple, user=data["user"], remover=self.caller)
         return Response(status=status.HTTP_204_NO_CONTENT)
