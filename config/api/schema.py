@@ -212,30 +212,30 @@ _VERBS = {
     "destroy": "Delete",
 }
 _ERROR_STATUSES = ("400", "401", "403", "404", "409", "413", "415", "422", "429")
+
+
+def _header(description: str, **schema: Any) -> dict[str, Any]:
+    return {"description": description, "schema": schema}
+
+
 _HEADERS: dict[str, dict[str, Any]] = {
-    "ETag": {
-        "description": (
-            "The representation's tag, as the caller reads it; send it back in `If-None-Match` "
-            "(weak comparison) to get a 304 while it has not changed."
-        ),
-        "schema": {"type": "string"},
-    },
-    "X-Request-ID": {
-        "description": "The request's id in the server's logs: quote it when reporting a problem.",
-        "schema": {"type": "string"},
-    },
-    "Content-Language": {
-        "description": "The language of the error `detail`s (`en` or `es`, from Accept-Language).",
-        "schema": {"type": "string"},
-    },
-    "Retry-After": {
-        "description": "Seconds to wait before trying again.",
-        "schema": {"type": "integer"},
-    },
-    "Idempotent-Replayed": {
-        "description": "`true` when this answer replays the first request with the same key.",
-        "schema": {"type": "string", "enum": ["true"]},
-    },
+    "ETag": _header(
+        "The representation's tag, as the caller reads it; send it back in `If-None-Match` "
+        "(weak comparison) to get a 304 while it has not changed.",
+        type="string",
+    ),
+    "X-Request-ID": _header(
+        "The request's id in the server's logs: quote it when reporting a problem.", type="string"
+    ),
+    "Content-Language": _header(
+        "The language of the error `detail`s (`en` or `es`, from Accept-Language).", type="string"
+    ),
+    "Retry-After": _header("Seconds to wait before trying again.", type="integer"),
+    "Idempotent-Replayed": _header(
+        "`true` when this answer replays the first request with the same key.",
+        type="string",
+        enum=["true"],
+    ),
 }
 # Response fields that only some readers receive (SPEC section 1): left optional.
 _ONLY_SOME_READERS = {

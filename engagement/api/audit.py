@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
+from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 
 from accounts.models import User
@@ -44,3 +45,19 @@ def record_therapist_reads(
             if roles.get(couple_id) == Membership.Role.THERAPIST
         },
     )
+
+
+class AuditedListMixin(GenericAPIView[Any]):
+    """A therapist reading a page of the list leaves a trace (docs/security.md). Put it before
+    the list mixins among the bases."""
+
+    # The AuditEvent's (action, object_type).
+    list_audit: tuple[str, str]
+
+    def paginate_queryset(self, queryset: Any) -> Any:
+        page = super().paginate_queryset(queryset)
+        action, object_type = self.list_audit
+        record_therapist_reads(
+            self.request, action=action, object_type=object_type, objects=page or []
+        )
+        return page

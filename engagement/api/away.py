@@ -10,17 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from engagement.api.base import CallerViewMixin, caller
-from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
-from engagement.api.filters import READER_SYNC_ORDERING, AwayPeriodFilter
-from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from engagement.api.base import ReaderViewSet, caller, validated
+from engagement.api.filters import AwayPeriodFilter
+from engagement.api.idempotency import idempotent
 from engagement.api.permissions import role_of
 from engagement.api.serializers.away import (
     AwayPeriodCreateSerializer,
@@ -44,14 +43,21 @@ _AWAY_EXAMPLE = {
 }
 
 
-class AwayPeriodViewSet(
-    CallerViewMixin,
-    ConditionalRetrieveMixin,
-    ConditionalListMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet[AwayPeriod],
-):
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the away periods the caller may see",
+        description=(
+            "Partners: their own (both visibilities) and the other partner's `couple` ones; "
+            "therapists: every away period of their couples. Latest `starts_on` first; with "
+            "`updated_since`, by (`updated_at`, `id`) ascending."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="Read an away period",
+        examples=[OpenApiExample("A week away", value=_AWAY_EXAMPLE)],
+    ),
+)
+class AwayPeriodViewSet(ReaderViewSet[AwayPeriod]):
     """A partner travelling, ill or otherwise away; the latest start first."""
 
     model = AwayPeriod
@@ -59,16 +65,10 @@ class AwayPeriodViewSet(
     filterset_class = AwayPeriodFilter
     # Latest start first; with `updated_since`, (updated_at, id) ascending for sync.
     list_ordering = ("-starts_on", "id")
-    sync_ordering = READER_SYNC_ORDERING
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def visible_to(self, user: User) -> QuerySet[AwayPeriod]:
         return away_visible_to(user)
-
-    def _answer(self, away: AwayPeriod, code: int = status.HTTP_200_OK) -> Response:
-        # Read back as the caller sees it: their own timestamps (SPEC section 1).
-        mine = self.read_back(away.pk)
-        return Response(self.get_serializer(mine).data, status=code)
 
     def _own(self, user: User) -> AwayPeriod:
         """The period in the path, if the caller wrote it (else 403; 404 when out of reach)."""
@@ -76,24 +76,6 @@ class AwayPeriodViewSet(
         if away.partner_id != user.pk:
             raise PermissionDenied("Only its author changes an away period.")
         return away
-
-    @extend_schema(
-        summary="List the away periods the caller may see",
-        description=(
-            "Partners: their own (both visibilities) and the other partner's `couple` ones; "
-            "therapists: every away period of their couples. Latest `starts_on` first; with "
-            "`updated_since`, by (`updated_at`, `id`) ascending."
-        ),
-    )
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
-
-    @extend_schema(
-        summary="Read an away period",
-        examples=[OpenApiExample("A week away", value=_AWAY_EXAMPLE)],
-    )
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(
         summary="Record an away period",
@@ -105,7 +87,6 @@ class AwayPeriodViewSet(
         ),
         request=AwayPeriodCreateSerializer,
         responses={201: AwayPeriodSerializer},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         examples=[
             OpenApiExample(
                 "A week of travel",
@@ -124,9 +105,7 @@ class AwayPeriodViewSet(
     @idempotent()
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = caller(request)
-        body = AwayPeriodCreateSerializer(data=request.data, context={"request": request})
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(AwayPeriodCreateSerializer, request)
         couple = data["couple"]
         if role_of(user, couple) != Membership.Role.PARTNER:
             raise PermissionDenied("Away periods are recorded by the partners, for themselves.")
@@ -138,7 +117,7 @@ class AwayPeriodViewSet(
             reason=data["reason"] or "",
             visibility=data["visibility"],
         )
-        return self._answer(away, status.HTTP_201_CREATED)
+        return self.answer(away.pk, status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Edit an away period",
@@ -151,9 +130,7 @@ class AwayPeriodViewSet(
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         away = self._own(caller(request))
-        body = AwayPeriodUpdateSerializer(data=request.data, context={"request": request})
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(AwayPeriodUpdateSerializer, request)
         reason = data.get("reason", ...)
         away = away_update(
             away=away,
@@ -162,7 +139,7 @@ class AwayPeriodViewSet(
             reason=None if reason is ... else (reason or ""),
             visibility=data.get("visibility"),
         )
-        return self._answer(away)
+        return self.answer(away.pk)
 
     @extend_schema(
         summary="Delete an away period",

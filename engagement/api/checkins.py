@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import translation
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,9 +24,8 @@ from accounts.models import User
 from config.safety_resources import resources_for
 from engagement.api import openapi
 from engagement.api.audit import record_therapist_reads
-from engagement.api.base import CallerViewMixin, couple_query_param, put_answer
-from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
-from engagement.api.filters import READER_SYNC_ORDERING, CheckInFilter
+from engagement.api.base import ReaderViewSet, couple_query_param, put_answer, validated
+from engagement.api.filters import CheckInFilter
 from engagement.api.permissions import may_check_in, require
 from engagement.api.serializers.checkins import (
     CheckInPutAnswerSerializer,
@@ -39,14 +38,7 @@ from engagement.selectors.visibility import checkins_visible_to
 from engagement.services.checkins import checkin_delete, checkin_upsert
 
 
-class CheckInViewSet(
-    CallerViewMixin,
-    ConditionalRetrieveMixin,
-    ConditionalListMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet[CheckIn],
-):
+class CheckInViewSet(ReaderViewSet[CheckIn]):
     """Daily check-ins; the newest date first."""
 
     model = CheckIn
@@ -56,7 +48,6 @@ class CheckInViewSet(
     lookup_value_regex = r"\d{4}-\d{2}-\d{2}"
     # Newest date first; with `updated_since`, (updated_at, id) ascending for sync.
     list_ordering = ("-date", "id")
-    sync_ordering = READER_SYNC_ORDERING
 
     def visible_to(self, user: User) -> QuerySet[CheckIn]:
         return checkins_visible_to(user)
@@ -124,11 +115,7 @@ class CheckInViewSet(
     )
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = self.caller
-        body = CheckInPutSerializer(
-            data=request.data, context={"request": request, "date": self._day()}
-        )
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(CheckInPutSerializer, request, date=self._day())
         couple = data["couple"]
         require(may_check_in(user, couple), "Only partners check in.")
         # Write-only and kept when left out (docs/safety.md): passed on only when it was sent.

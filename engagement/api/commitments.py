@@ -11,18 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
 from engagement.api import openapi
-from engagement.api.base import CallerViewMixin
-from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
-from engagement.api.filters import READER_SYNC_ORDERING, CommitmentFilter
-from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from engagement.api.base import ReaderViewSet, command, validated
+from engagement.api.filters import CommitmentFilter
+from engagement.api.idempotency import idempotent
 from engagement.api.permissions import (
     may_change_commitment,
     may_commit_for,
@@ -48,26 +47,29 @@ Status = Commitment.Status
 
 
 def _resolution(target: str, summary: str) -> Any:
-    return extend_schema(
+    return command(
+        CommitmentSerializer,
         summary=summary,
         description=(
             f"The owner or a therapist: an open commitment becomes `{target}` (200). The same "
             "action again changes nothing (200); any other transition of a resolved "
             "commitment answers 409 `invalid_transition`."
         ),
-        request=None,
-        responses={200: CommitmentSerializer},
     )
 
 
-class CommitmentViewSet(
-    CallerViewMixin,
-    ConditionalRetrieveMixin,
-    ConditionalListMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet[Commitment],
-):
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the commitments the caller may see",
+        description=(
+            "Partners: the couple-visible commitments of their couples and their own of any "
+            "visibility; therapists: every commitment of their couples. Earliest `due_on` "
+            "first; with `updated_since`, by (`updated_at`, `id`) ascending."
+        ),
+    ),
+    retrieve=extend_schema(summary="Read a commitment", examples=openapi.COMMITMENT_READ),
+)
+class CommitmentViewSet(ReaderViewSet[Commitment]):
     """Homework, or promises partners make; earliest due first."""
 
     model = Commitment
@@ -75,15 +77,9 @@ class CommitmentViewSet(
     filterset_class = CommitmentFilter
     # Earliest due first; with `updated_since`, (updated_at, id) ascending for sync.
     list_ordering = ("due_on", "id")
-    sync_ordering = READER_SYNC_ORDERING
 
     def visible_to(self, user: User) -> QuerySet[Commitment]:
         return commitments_visible_to(user)
-
-    def _answer(self, commitment: Commitment, code: int = status.HTTP_200_OK) -> Response:
-        # Read back as the caller sees it: their own timestamps and references (SPEC section 1).
-        mine = self.read_back(commitment.pk)
-        return Response(self.get_serializer(mine).data, status=code)
 
     def _changeable(self, user: User) -> Commitment:
         """The commitment in the path, if the caller may change it (else 403)."""
@@ -95,24 +91,6 @@ class CommitmentViewSet(
         return commitment
 
     @extend_schema(
-        summary="List the commitments the caller may see",
-        description=(
-            "Partners: the couple-visible commitments of their couples and their own of any "
-            "visibility; therapists: every commitment of their couples. Earliest `due_on` "
-            "first; with `updated_since`, by (`updated_at`, `id`) ascending."
-        ),
-    )
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
-
-    @extend_schema(
-        summary="Read a commitment",
-        examples=openapi.COMMITMENT_READ,
-    )
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().retrieve(request, *args, **kwargs)
-
-    @extend_schema(
         summary="Create a commitment",
         description=(
             "A therapist, for either partner; a partner, for themselves only (`owner` may be "
@@ -120,15 +98,12 @@ class CommitmentViewSet(
         ),
         request=CommitmentCreateSerializer,
         responses={201: CommitmentSerializer},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         examples=openapi.COMMITMENT_CREATE,
     )
     @idempotent()
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = self.caller
-        body = CommitmentCreateSerializer(data=request.data, context={"request": request})
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(CommitmentCreateSerializer, request)
         couple = data["couple"]
         require(
             may_commit_for(user, couple, data["owner"]),
@@ -143,7 +118,7 @@ class CommitmentViewSet(
             due_on=data["due_on"],
             visibility=data["visibility"],
         )
-        return self._answer(commitment, status.HTTP_201_CREATED)
+        return self.answer(commitment.pk, status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Edit a commitment",
@@ -158,9 +133,7 @@ class CommitmentViewSet(
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = self.caller
         commitment = self._changeable(user)
-        body = CommitmentUpdateSerializer(data=request.data, context={"request": request})
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(CommitmentUpdateSerializer, request)
         widening = (
             data.get("visibility") == Commitment.Visibility.COUPLE
             and commitment.visibility == Commitment.Visibility.THERAPIST
@@ -177,24 +150,21 @@ class CommitmentViewSet(
             due_on=data.get("due_on"),
             visibility=data.get("visibility"),
         )
-        return self._answer(commitment)
+        return self.answer(commitment.pk)
 
     def _resolve(self, request: Request, target: str) -> Response:
         commitment = self._changeable(self.caller)
-        return self._answer(commitment_resolve(commitment=commitment, status=target))
+        return self.answer(commitment_resolve(commitment=commitment, status=target).pk)
 
     @_resolution(Status.KEPT, "Keep a commitment")
-    @action(detail=True, methods=["post"])
     def keep(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._resolve(request, Status.KEPT)
 
     @_resolution(Status.MISSED, "Miss a commitment")
-    @action(detail=True, methods=["post"])
     def miss(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._resolve(request, Status.MISSED)
 
     @_resolution(Status.RELEASED, "Release a commitment (no longer expected of its owner)")
-    @action(detail=True, methods=["post"])
     def release(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._resolve(request, Status.RELEASED)
 
@@ -207,20 +177,15 @@ class CommitmentViewSet(
         ),
         request=CommitmentRenewSerializer,
         responses={201: CommitmentSerializer},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         examples=openapi.COMMITMENT_RENEW,
     )
-    @action(detail=True, methods=["post"])
     @idempotent()
+    @action(detail=True, methods=["post"])
     def renew(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = self.caller
         commitment = self._changeable(user)
-        body = CommitmentRenewSerializer(data=request.data, context={"request": request})
-        body.is_valid(raise_exception=True)
+        data = validated(CommitmentRenewSerializer, request)
         renewal = commitment_renew(
-            commitment=commitment,
-            created_by=user,
-            due_on=body.validated_data["due_on"],
-            title=body.validated_data.get("title"),
+            commitment=commitment, created_by=user, due_on=data["due_on"], title=data.get("title")
         )
-        return self._answer(renewal, status.HTTP_201_CREATED)
+        return self.answer(renewal.pk, status.HTTP_201_CREATED)

@@ -7,23 +7,18 @@ one they see but may not change; 400 for a bad body; 409 for a change its state 
 
 from __future__ import annotations
 
-from typing import Any
-from uuid import UUID
-
 import django_filters
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import BaseSerializer
 
 from accounts.models import User
-from engagement.api.base import CallerViewMixin
-from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
-from engagement.api.filters import READER_SYNC_ORDERING, AwareDateTimeFilter, FilterSet
-from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from engagement.api.base import ReaderViewSet, command, validated
+from engagement.api.filters import AwareDateTimeFilter, FilterSet
+from engagement.api.idempotency import idempotent
 from engagement.api.permissions import (
     SETTINGS_DENIED,
     may_change_settings,
@@ -79,34 +74,15 @@ class CoupleFilter(FilterSet):
     ),
     retrieve=extend_schema(summary="A couple", description="With an ETag (If-None-Match → 304)."),
 )
-class CoupleViewSet(
-    CallerViewMixin,
-    ConditionalRetrieveMixin,
-    ConditionalListMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet[Couple],
-):
+class CoupleViewSet(ReaderViewSet[Couple]):
     model = Couple
     serializer_class = CoupleSerializer
     filterset_class = CoupleFilter
     list_ordering = ("-created_at", "id")
-    sync_ordering = READER_SYNC_ORDERING
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def visible_to(self, user: User) -> QuerySet[Couple]:
         return couples_visible_to(user).prefetch_related(members_prefetch(), "safe_contacts")
-
-    def _answer(self, couple_id: UUID, status_code: int = status.HTTP_200_OK) -> Response:
-        couple = self.read_back(couple_id)
-        return Response(self.get_serializer(couple).data, status=status_code)
-
-    def _body(self, serializer_class: type[BaseSerializer[Any]], **context: Any) -> Any:
-        serializer = serializer_class(
-            data=self.request.data, context={**self.get_serializer_context(), **context}
-        )
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
 
     @extend_schema(
         summary="Create a couple",
@@ -115,13 +91,12 @@ class CoupleViewSet(
             "`timezone` defaults to the creator's; `partners_see_balance` to true, or false "
             "when a therapist creates it."
         ),
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         request=CoupleCreateSerializer,
         responses={201: CoupleSerializer},
     )
     @idempotent()
     def create(self, request: Request) -> Response:
-        data = self._body(CoupleCreateSerializer, is_therapist=self.caller.is_therapist)
+        data = validated(CoupleCreateSerializer, request, is_therapist=self.caller.is_therapist)
         couple = couple_create(
             creator=self.caller,
             name=data.get("name", ""),
@@ -130,7 +105,7 @@ class CoupleViewSet(
             partners_see_balance=data.get("partners_see_balance"),
             safety_hold=data.get("safety_hold", False),
         )
-        return self._answer(couple.pk, status.HTTP_201_CREATED)
+        return self.answer(couple.pk, status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Change a couple's settings",
@@ -145,11 +120,11 @@ class CoupleViewSet(
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         couple = self.get_object()
         require(may_change_settings(self.caller, couple), SETTINGS_DENIED)
-        changes = self._body(
-            CoupleSettingsSerializer, is_therapist=may_set_safety_hold(self.caller, couple)
+        changes = validated(
+            CoupleSettingsSerializer, request, is_therapist=may_set_safety_hold(self.caller, couple)
         )
         couple_update(couple=couple, changes=changes)
-        return self._answer(couple.pk)
+        return self.answer(couple.pk)
 
     @extend_schema(
         summary="Consent to see the couple's balance, or withdraw it",
@@ -163,11 +138,12 @@ class CoupleViewSet(
         require(
             may_share_balance(self.caller, couple), "Only partners consent to seeing the balance."
         )
-        data = self._body(ShareBalanceSerializer)
+        data = validated(ShareBalanceSerializer, request)
         couple_share_balance(couple=couple, partner=self.caller, share=data["share"])
-        return self._answer(couple.pk)
+        return self.answer(couple.pk)
 
-    @extend_schema(
+    @command(
+        None,
         summary="Leave a couple",
         description=(
             "Ends the caller's membership (a partner's place is freed); they keep appearing "
@@ -175,10 +151,7 @@ class CoupleViewSet(
             "Their pending invitations are revoked. The couple's last therapist while it is "
             "on safety hold: 409 `last_therapist_on_hold`."
         ),
-        request=None,
-        responses={204: None},
     )
-    @action(detail=True, methods=["post"])
     def leave(self, request: Request, pk: str | None = None) -> Response:
         couple = self.get_object()
         couple_leave(couple=couple, user=self.caller)
@@ -204,6 +177,6 @@ class CoupleViewSet(
             may_remove_members(self.caller, couple),
             "Only the couple's therapist can remove members.",
         )
-        data = self._body(RemoveMemberSerializer, couple=couple)
+        data = validated(RemoveMemberSerializer, request, couple=couple)
         couple_remove_member(couple=couple, user=data["user"], remover=self.caller)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -16,14 +16,14 @@ from typing import Any
 from uuid import UUID
 
 from drf_spectacular.utils import OpenApiExample, PolymorphicProxySerializer, extend_schema
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
 from engagement.api.audit import record_therapist_reads
-from engagement.api.base import caller, put_answer
+from engagement.api.base import caller, found, put_answer, validated
 from engagement.api.conditional import conditional
 from engagement.api.permissions import role_of
 from engagement.api.serializers.feedback import FeedbackPutSerializer, FeedbackSerializer
@@ -56,10 +56,9 @@ class SessionFeedbackView(APIView):
     """Each attending partner's own view of a session (the split-alliance signal)."""
 
     def _session(self, user: User, session_id: UUID) -> TherapySession:
-        session = sessions_visible_to(user).select_related("couple").filter(pk=session_id).first()
-        if session is None:
-            raise NotFound()
-        return session
+        return found(
+            sessions_visible_to(user).select_related("couple").filter(pk=session_id).first()
+        )
 
     @extend_schema(
         operation_id="sessions_feedback_retrieve",
@@ -83,9 +82,7 @@ class SessionFeedbackView(APIView):
             )
             data: Any = FeedbackSerializer(rows, many=True).data
             return conditional(request, Response(data))
-        own = feedback.filter(partner=user).first()
-        if own is None:
-            raise NotFound()
+        own = found(feedback.filter(partner=user).first())
         return conditional(request, Response(FeedbackSerializer(own).data))
 
     @extend_schema(
@@ -120,7 +117,6 @@ class SessionFeedbackView(APIView):
         session = self._session(user, id)
         if role_of(user, session.couple) != Role.PARTNER:
             raise PermissionDenied("Session feedback is given by the partners.")
-        body = FeedbackPutSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        feedback, created = feedback_put(session=session, partner=user, **body.validated_data)
+        data = validated(FeedbackPutSerializer, request)
+        feedback, created = feedback_put(session=session, partner=user, **data)
         return put_answer(FeedbackSerializer(feedback).data, created=created)

@@ -16,14 +16,14 @@ from uuid import UUID
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from drf_standardized_errors.openapi_serializers import ErrorResponse403Serializer
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
 from engagement.api.audit import record_therapist_reads
-from engagement.api.base import caller, put_answer
+from engagement.api.base import caller, found, put_answer, validated
 from engagement.api.conditional import conditional
 from engagement.api.permissions import role_of
 from engagement.api.serializers.goals import (
@@ -40,10 +40,7 @@ Role = Membership.Role
 
 
 def _couple(user: User, couple_id: UUID) -> Couple:
-    couple = couples_visible_to(user).filter(pk=couple_id).first()
-    if couple is None:
-        raise NotFound()
-    return couple
+    return found(couples_visible_to(user).filter(pk=couple_id).first())
 
 
 class OwnGoalView(APIView):
@@ -61,9 +58,7 @@ class OwnGoalView(APIView):
     def get(self, request: Request, id: UUID) -> Response:
         user = caller(request)
         couple = _couple(user, id)
-        goal = current_goal(couple=couple, partner=user)
-        if goal is None:
-            raise NotFound()
+        goal = found(current_goal(couple=couple, partner=user))
         return conditional(request, Response(OwnGoalSerializer(goal).data))
 
     @extend_schema(
@@ -90,9 +85,8 @@ class OwnGoalView(APIView):
         couple = _couple(user, id)
         if role_of(user, couple) != Role.PARTNER:
             raise PermissionDenied("Goals are set by the partners.")
-        body = GoalPutSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        goal, first = goal_set(couple=couple, partner=user, **body.validated_data)
+        data = validated(GoalPutSerializer, request)
+        goal, first = goal_set(couple=couple, partner=user, **data)
         return put_answer(OwnGoalSerializer(goal).data, created=first)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -79,8 +79,9 @@ def _claim(request: Request, key: str, fingerprint: str) -> IdempotencyRecord | 
 def idempotent(
     replay_body: Callable[[Any], Any] | None = None,
 ) -> Callable[[ViewMethod], ViewMethod]:
-    """Decorate a viewset method that creates; `replay_body` redacts what a replay may return
-    (an invitation replay answers `token: null`)."""
+    """Decorate a viewset method that creates (above `@action`, if any); `replay_body` redacts
+    what a replay may return (an invitation replay answers `token: null`). The schema documents
+    the header on the method."""
 
     def decorator(view_method: ViewMethod) -> ViewMethod:
         @functools.wraps(view_method)
@@ -114,7 +115,8 @@ def idempotent(
                 raise
             return response
 
-        return wrapper
+        documented: ViewMethod = extend_schema(parameters=[IDEMPOTENCY_KEY_PARAMETER])(wrapper)
+        return documented
 
     return decorator
 

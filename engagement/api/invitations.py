@@ -15,7 +15,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,10 +23,9 @@ from rest_framework.throttling import BaseThrottle
 
 from accounts.models import User, normalize_email
 from accounts.throttling import CountingThrottle
-from engagement.api.base import CallerViewMixin
-from engagement.api.conditional import ConditionalRetrieveMixin
+from engagement.api.base import VisibleViewSet, command, validated
 from engagement.api.filters import AwareDateTimeFilter, FilterSet
-from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from engagement.api.idempotency import idempotent
 from engagement.api.permissions import (
     may_approve_invitations,
     may_invite,
@@ -116,13 +115,7 @@ class InvitationFilter(FilterSet):
         summary="An invitation", description="With an ETag (If-None-Match → 304)."
     ),
 )
-class InvitationViewSet(
-    CallerViewMixin,
-    ConditionalRetrieveMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet[Invitation],
-):
+class InvitationViewSet(VisibleViewSet[Invitation]):
     model = Invitation
     serializer_class = InvitationSerializer
     filterset_class = InvitationFilter
@@ -151,17 +144,12 @@ class InvitationViewSet(
             "partner carries `approvals` and needs every other active partner's approval. "
             "Expires after 7 days."
         ),
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         request=InvitationCreateSerializer,
         responses={201: InvitationCreatedSerializer},
     )
     @idempotent(replay_body=lambda body: {**body, "token": None, "url": None})
     def create(self, request: Request) -> Response:
-        serializer = InvitationCreateSerializer(
-            data=request.data, context=self.get_serializer_context()
-        )
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = validated(InvitationCreateSerializer, request)
         require(may_invite(self.caller, data["couple"]), MAY_NOT_INVITE)
         email_throttle = InviteEmailThrottle(data["email"])
         issued = invitation_create(
@@ -198,16 +186,16 @@ class InvitationViewSet(
     )
     @action(detail=False, methods=["post"])
     def accept(self, request: Request) -> Response:
-        serializer = InvitationAcceptSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        token = validated(InvitationAcceptSerializer, request)["token"]
         # The token is the capability: it is looked up among all invitations, not only
         # those of the caller's couples (they belong to none of them yet).
-        couple = invitation_accept(token=serializer.validated_data["token"], user=self.caller)
+        couple = invitation_accept(token=token, user=self.caller)
         joined = couples_visible_to(self.caller).prefetch_related(members_prefetch())
         answer = CoupleSerializer(joined.get(pk=couple.pk), context={"request": request})
         return Response(answer.data)
 
-    @extend_schema(
+    @command(
+        InvitationSerializer,
         summary="Approve a therapist invitation sent by another partner",
         description=(
             "The couple's other active partners (SPEC section 1: nobody brings a therapist "
@@ -217,10 +205,7 @@ class InvitationViewSet(
             "invitation): 409 `approval_not_needed`. Not pending any more (accepted, revoked, "
             "expired) or the couple ended: 409 `invalid_transition`."
         ),
-        request=None,
-        responses={200: InvitationSerializer},
     )
-    @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
         invitation = self.get_object()
         require(
@@ -230,16 +215,14 @@ class InvitationViewSet(
         approved = invitation_approve(invitation=invitation, partner=self.caller)
         return Response(InvitationSerializer(approved).data)
 
-    @extend_schema(
+    @command(
+        InvitationSerializer,
         summary="Revoke an invitation",
         description=(
             "Those who may invite (else 403). Revoking again answers 200 and changes nothing; "
             "an accepted invitation: 409 `invalid_transition`."
         ),
-        request=None,
-        responses={200: InvitationSerializer},
     )
-    @action(detail=True, methods=["post"])
     def revoke(self, request: Request, pk: str | None = None) -> Response:
         invitation = self.get_object()
         require(may_invite(self.caller, invitation.couple), "Only those who may invite can revoke.")

@@ -6,25 +6,18 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
 from engagement.api import openapi
-from engagement.api.base import CallerViewMixin
-from engagement.api.conditional import ConditionalListMixin
+from engagement.api.base import CallerListViewSet
 from engagement.api.filters import RemovalFilter
 from engagement.api.serializers.removals import RemovalSerializer
 from engagement.models import Removal
 
 
-class RemovalViewSet(
-    CallerViewMixin,
-    ConditionalListMixin,
-    mixins.ListModelMixin,
-    viewsets.GenericViewSet[Removal],
-):
+class RemovalViewSet(CallerListViewSet[Removal]):
     """Deleted, erased, left or narrowed: drop these from the local store."""
 
     model = Removal
@@ -32,7 +25,6 @@ class RemovalViewSet(
     filterset_class = RemovalFilter
     # Oldest first, so a client can store the last `removed_at` as its next `since`.
     list_ordering = ("removed_at", "id")
-    supports_sync = False
 
     def visible_to(self, user: User) -> QuerySet[Removal]:
         return Removal.objects.filter(user=user)

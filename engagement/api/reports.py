@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from drf_spectacular.utils import extend_schema
 from drf_standardized_errors.openapi_serializers import ErrorResponse403Serializer
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -28,9 +28,15 @@ from rest_framework.views import APIView
 from accounts.models import User
 from config.api.middleware import json_etag
 from engagement.api import openapi
-from engagement.api.audit import record_therapist_reads
-from engagement.api.base import CallerViewMixin, caller, couple_query_param, generating_schema
-from engagement.api.conditional import ConditionalRetrieveMixin
+from engagement.api.audit import AuditedListMixin, record_therapist_reads
+from engagement.api.base import (
+    VisibleViewSet,
+    caller,
+    couple_query_param,
+    found,
+    generating_schema,
+    validated,
+)
 from engagement.api.filters import AwareDateTimeFilter, FilterSet
 from engagement.api.permissions import may_read_caseload, may_recompute_reports, require
 from engagement.api.serializers.fields import VisibleCoupleField
@@ -88,13 +94,7 @@ class _RecomputeCoupleSerializer(serializers.Serializer):
     couple = VisibleCoupleField()
 
 
-class ReportViewSet(
-    CallerViewMixin,
-    ConditionalRetrieveMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet[WeeklyReport],
-):
+class ReportViewSet(AuditedListMixin, VisibleViewSet[WeeklyReport]):
     """Weekly reports, newest week first, in the view the caller may read (SPEC 5.6)."""
 
     model = WeeklyReport
@@ -102,6 +102,8 @@ class ReportViewSet(
     filterset_class = ReportFilter
     # Newest week first; with `updated_since`, (updated_at, id) ascending for sync.
     list_ordering = ("-week_start", "id")
+    # A therapist reading the full comparison leaves a trace (docs/security.md).
+    list_audit = ("report.list", "report")
     sync_ordering = ("reader_updated_at", "id")
 
     def visible_to(self, user: User) -> QuerySet[WeeklyReport]:
@@ -146,14 +148,6 @@ class ReportViewSet(
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().retrieve(request, *args, **kwargs)
 
-    def paginate_queryset(self, queryset: Any) -> Any:
-        page = super().paginate_queryset(queryset)
-        # A therapist reading the full comparison leaves a trace (docs/security.md).
-        record_therapist_reads(
-            self.request, action="report.list", object_type="report", objects=page or []
-        )
-        return page
-
     def get_object(self) -> WeeklyReport:
         report: WeeklyReport = super().get_object()
         record_therapist_reads(
@@ -173,9 +167,9 @@ class ReportViewSet(
     )
     @action(detail=False, methods=["get"], url_path="current")
     def current(self, request: Request) -> Response:
-        couple = couples_visible_to(self.caller).filter(pk=couple_query_param(request)).first()
-        if couple is None:
-            raise NotFound()
+        couple = found(
+            couples_visible_to(self.caller).filter(pk=couple_query_param(request)).first()
+        )
         report = compute_current_report(couple)
         if report is None or not week_readable_by(self.caller, couple, report.week_start):
             # A week across a change of partners is the therapist's alone (SPEC 1).
@@ -206,18 +200,14 @@ class ReportViewSet(
     @action(detail=False, methods=["post"], url_path="recompute")
     def recompute(self, request: Request) -> Response:
         user = self.caller
-        context = {"request": request}
         # The couple first: an invisible one is 400, a partner's own is 403, then the week.
-        target = _RecomputeCoupleSerializer(data=request.data, context=context)
-        target.is_valid(raise_exception=True)
         require(
-            may_recompute_reports(user, target.validated_data["couple"]),
+            may_recompute_reports(user, validated(_RecomputeCoupleSerializer, request)["couple"]),
             "Reports are recomputed by the couple's therapist.",
         )
-        body = RecomputeSerializer(data=request.data, context=context)
-        body.is_valid(raise_exception=True)
-        couple: Couple = body.validated_data["couple"]
-        week = body.validated_data["week_start"].isoformat()
+        data = validated(RecomputeSerializer, request)
+        couple: Couple = data["couple"]
+        week = data["week_start"].isoformat()
         transaction.on_commit(lambda: compute_report_chunk.delay([str(couple.pk)], week))
         return Response(
             {"couple": str(couple.pk), "week_start": week}, status=status.HTTP_202_ACCEPTED

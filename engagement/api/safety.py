@@ -14,8 +14,7 @@ from uuid import UUID
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.decorators import action
+from rest_framework import mixins, serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -23,8 +22,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from engagement.api.audit import record_therapist_reads
-from engagement.api.base import caller, generating_schema, put_answer
+from engagement.api.audit import AuditedListMixin, record_therapist_reads
+from engagement.api.base import (
+    CallerListViewSet,
+    CallerViewMixin,
+    caller,
+    command,
+    found,
+    put_answer,
+    validated,
+)
 from engagement.api.conditional import ConditionalListMixin, conditional
 from engagement.api.filters import SafetyAlertFilter
 from engagement.api.permissions import members_prefetch, role_of
@@ -57,20 +64,17 @@ def safety_alerts_visible_to(user: User) -> QuerySet[SafetyAlert]:
     )
 
 
-class SafetyAlertViewSet(
-    ConditionalListMixin, mixins.ListModelMixin, viewsets.GenericViewSet[SafetyAlert]
-):
+class SafetyAlertViewSet(AuditedListMixin, CallerListViewSet[SafetyAlert]):
     """Safety alerts of the caller's couples (therapists); the newest first."""
 
+    model = SafetyAlert
     serializer_class = SafetyAlertSerializer
     filterset_class = SafetyAlertFilter
     list_ordering = ("-created_at", "id")
-    supports_sync = False
+    list_audit = ("safety_alert.list", "safety_alert")
 
-    def get_queryset(self) -> QuerySet[SafetyAlert]:
-        if generating_schema(self):
-            return SafetyAlert.objects.none()
-        return safety_alerts_visible_to(caller(self.request))
+    def visible_to(self, user: User) -> QuerySet[SafetyAlert]:
+        return safety_alerts_visible_to(user)
 
     @extend_schema(
         summary="List the safety alerts of the caller's couples",
@@ -86,23 +90,14 @@ class SafetyAlertViewSet(
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
-    def paginate_queryset(self, queryset: Any) -> Any:
-        page = super().paginate_queryset(queryset)
-        record_therapist_reads(
-            self.request, action="safety_alert.list", object_type="safety_alert", objects=page or []
-        )
-        return page
-
-    @extend_schema(
+    @command(
+        SafetyAlertSerializer,
         summary="Acknowledge a safety alert",
         description=(
             "A therapist of the couple says they have seen it: it is not sent again after 24 "
             "hours. The first acknowledgement stands; doing it again changes nothing."
         ),
-        request=None,
-        responses={200: SafetyAlertSerializer},
     )
-    @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, pk: str | None = None) -> Response:
         alert = self.get_object()
         alert = safety_alert_acknowledge(alert=alert, by=caller(request))
@@ -123,12 +118,8 @@ class SafeContactView(APIView):
     """`/couples/{id}/safe-contact/`: a partner's own safe contact in that couple."""
 
     def _couple(self, request: Request, pk: str) -> Couple:
-        couple = (
-            couples_visible_to(caller(request)).prefetch_related(members_prefetch()).filter(pk=pk)
-        ).first()
-        if couple is None:
-            raise NotFound()
-        return couple
+        visible = couples_visible_to(caller(request)).prefetch_related(members_prefetch())
+        return found(visible.filter(pk=pk).first())
 
     def _partner_param(self, request: Request) -> str | None:
         values = request.query_params.getlist("partner")
@@ -215,30 +206,30 @@ class SafeContactView(APIView):
         couple = self._couple(request, pk)
         if role_of(user, couple) != Membership.Role.PARTNER:
             raise PermissionDenied("Only partners set a safe contact.")
-        body = SafeContactSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        values = {k: v for k, v in body.validated_data.items() if k != "voicemail_ok"}
+        data = validated(SafeContactSerializer, request)
+        values = {k: v for k, v in data.items() if k != "voicemail_ok"}
         contact, created = safe_contact_put(
             couple=couple,
             partner=user,
             **{k: (v or "") for k, v in values.items()},
-            voicemail_ok=body.validated_data.get("voicemail_ok"),
+            voicemail_ok=data.get("voicemail_ok"),
         )
         return put_answer(safe_contact_data(contact), created=created)
 
 
-class ConsentView(ConditionalListMixin, mixins.ListModelMixin, GenericAPIView[Consent]):
+class ConsentView(
+    CallerViewMixin, ConditionalListMixin, mixins.ListModelMixin, GenericAPIView[Consent]
+):
     """`/me/consents/`: the caller's acceptances of the data rules, newest first."""
 
+    model = Consent
     serializer_class = ConsentSerializer
     list_ordering = ("-accepted_at", "id")
     supports_sync = False
     ordering = ("-accepted_at", "id")
 
-    def get_queryset(self) -> QuerySet[Consent]:
-        if generating_schema(self):
-            return Consent.objects.none()
-        return Consent.objects.filter(user=caller(self.request))
+    def visible_to(self, user: User) -> QuerySet[Consent]:
+        return Consent.objects.filter(user=user)
 
     @extend_schema(summary="List the caller's acceptances of the data rules")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -261,7 +252,5 @@ class ConsentView(ConditionalListMixin, mixins.ListModelMixin, GenericAPIView[Co
         ],
     )
     def post(self, request: Request) -> Response:
-        body = ConsentSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        consent = consent_record(user=caller(request), **body.validated_data)
+        consent = consent_record(user=caller(request), **validated(ConsentSerializer, request))
         return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)

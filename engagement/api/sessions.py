@@ -15,8 +15,8 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.request import Request
@@ -24,10 +24,9 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from engagement.api import openapi
-from engagement.api.base import CallerViewMixin, generating_schema
-from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
-from engagement.api.filters import READER_SYNC_ORDERING, SessionFilter
-from engagement.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from engagement.api.base import ReaderViewSet, generating_schema, validated
+from engagement.api.filters import SessionFilter
+from engagement.api.idempotency import idempotent
 from engagement.api.permissions import (
     may_manage,
     may_manage_individual_sessions,
@@ -59,14 +58,28 @@ from engagement.services.sessions import (
 )
 
 
-class SessionViewSet(
-    CallerViewMixin,
-    ConditionalRetrieveMixin,
-    ConditionalListMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet[TherapySession],
-):
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the sessions the caller may see",
+        description=(
+            "Joint sessions of the caller's couples, their own individual sessions, and for "
+            "therapists every session of their couples. Newest `starts_at` first; with "
+            "`updated_since`, by (`updated_at`, `id`) ascending. Range filters are inclusive."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="Read a session",
+        description=(
+            "Partners never see `therapist_notes` nor a participation rating (null, their own "
+            "included); they read both partners' attendance statuses of a joint session. "
+            "`updated_at` and the ETag are the caller's own: a therapist's notes or ratings "
+            "never move a partner's."
+        ),
+        responses={200: SessionSerializer},
+        examples=openapi.SESSION_READ,
+    ),
+)
+class SessionViewSet(ReaderViewSet[TherapySession]):
     """Therapy sessions, joint or individual, newest first."""
 
     model = TherapySession
@@ -74,7 +87,6 @@ class SessionViewSet(
     filterset_class = SessionFilter
     # Newest first; with `updated_since`, (updated_at, id) ascending for sync.
     list_ordering = ("-starts_at", "id")
-    sync_ordering = READER_SYNC_ORDERING
 
     def visible_to(self, user: User) -> QuerySet[TherapySession]:
         return sessions_visible_to(user, self._reach).prefetch_related("attendance")
@@ -93,11 +105,6 @@ class SessionViewSet(
                 for couple_id in (*reach.therapist_of, *reach.partner_of)
             }
         return context
-
-    def _answer(self, session: TherapySession, code: int = status.HTTP_200_OK) -> Response:
-        # Read back as the caller sees it: their own `updated_at` (SPEC section 1).
-        mine = self.read_back(session.pk)
-        return Response(self.get_serializer(mine).data, status=code)
 
     def _within_reach(self, write: Callable[[], TherapySession]) -> TherapySession:
         """Run a write, and undo it (400 on `starts_at`) when the caller could not read the
@@ -129,31 +136,6 @@ class SessionViewSet(
         )
 
     @extend_schema(
-        summary="List the sessions the caller may see",
-        description=(
-            "Joint sessions of the caller's couples, their own individual sessions, and for "
-            "therapists every session of their couples. Newest `starts_at` first; with "
-            "`updated_since`, by (`updated_at`, `id`) ascending. Range filters are inclusive."
-        ),
-    )
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
-
-    @extend_schema(
-        summary="Read a session",
-        description=(
-            "Partners never see `therapist_notes` nor a participation rating (null, their own "
-            "included); they read both partners' attendance statuses of a joint session. "
-            "`updated_at` and the ETag are the caller's own: a therapist's notes or ratings "
-            "never move a partner's."
-        ),
-        responses={200: SessionSerializer},
-        examples=openapi.SESSION_READ,
-    )
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().retrieve(request, *args, **kwargs)
-
-    @extend_schema(
         summary="Schedule a session, or log a past one",
         description=(
             "Therapists, for either kind. Partners only in a couple with no therapist, and only "
@@ -162,15 +144,12 @@ class SessionViewSet(
         ),
         request=SessionCreateSerializer,
         responses={201: SessionSerializer},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         examples=openapi.SESSION_CREATE,
     )
     @idempotent()
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = self.caller
-        body = SessionCreateSerializer(data=request.data, context={"request": request})
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(SessionCreateSerializer, request)
         couple = data["couple"]
         require(may_manage(user, couple), "Sessions of this couple are scheduled by its therapist.")
         if data["kind"] == TherapySession.Kind.INDIVIDUAL:
@@ -191,7 +170,7 @@ class SessionViewSet(
                 therapist_notes=data["therapist_notes"],
             )
         )
-        return self._answer(session, status.HTTP_201_CREATED)
+        return self.answer(session.pk, status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Edit a session",
@@ -208,11 +187,7 @@ class SessionViewSet(
         user = self.caller
         session = self.get_object()
         self._require_manager(user, session)
-        body = SessionUpdateSerializer(
-            data=request.data, context={"request": request, "session": session}
-        )
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(SessionUpdateSerializer, request, session=session)
         # Any value at all from a partner is refused, so that no answer can confirm a guess.
         if "therapist_notes" in data:
             require(
@@ -228,7 +203,7 @@ class SessionViewSet(
                 therapist_notes=data.get("therapist_notes"),
             )
         )
-        return self._answer(session)
+        return self.answer(session.pk)
 
     @extend_schema(
         summary="Delete a session",
@@ -288,4 +263,4 @@ class SessionViewSet(
             for entry in body.validated_data["attendance"]
         ]
         session = attendance_record(session=session, entries=entries)
-        return self._answer(session)
+        return self.answer(session.pk)
