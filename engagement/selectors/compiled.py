@@ -43,10 +43,7 @@ class _Compiled:
             raise ValueError("The query's SQL depends on the values of its ids.")
 
     def params(self, ids: list[UUID] | tuple[UUID, ...]) -> list[Any]:
-        return [
-            form(ids[index]) if index is not None else form
-            for index, form in self.slots  # type: ignore[misc]
-        ]
+        return [form(ids[index]) if index is not None else form for index, form in self.slots]
 
 
 def _slot(param: Any, probes: list[UUID]) -> tuple[int, Callable[[UUID], Any]] | tuple[None, Any]:
