@@ -54,13 +54,16 @@ def main(root: str, kind: str = "", count: int = 0) -> None:
         assert client.get(url).status_code == 200
 
     kinds: dict[str, Callable[[int], None]] = {"api": api, "bare": bare}
-    for f in kinds.values():
-        for i in range(10 if kind else 100):
-            f(i)
     if kind:
+        for i in range(10):
+            api(i)
+            bare(i)
         for i in range(count if kind != "none" else 0):
             kinds[kind](i)
         return
+    for f in kinds.values():
+        for i in range(100):
+            f(i)
     cpu: dict[str, list[float]] = {"api": [], "bare": []}
     wall: dict[str, list[float]] = {"api": [], "bare": []}
     for n in range(4):
