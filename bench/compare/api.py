@@ -5,6 +5,11 @@ of another commit, or this one): CPU and wall time per request, in alternating r
     THROTTLE_USER_RATE=10000000/min .venv/bin/python bench/compare/api.py <root>
 
 Run it for the old and the new checkout in turn, twice (docs/benchmarks.md, issue 20).
+
+With a kind and a count, `bench/compare/api.py <root> api|bare|none <n>`, it sends 10 requests of
+each kind and then `n` of that kind, untimed: under `valgrind --tool=callgrind`, the instructions
+of `api 40` less those of `none 0`, over 40, are the instructions of one request, which other
+processes on the machine cannot move (docs/benchmarks.md, session 4).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import time
 from collections.abc import Callable
 
 
-def main(root: str) -> None:
+def main(root: str, kind: str = "", count: int = 0) -> None:
     sys.path.insert(0, root)
     os.chdir(root)
     import django
@@ -49,6 +54,13 @@ def main(root: str) -> None:
         assert client.get(url).status_code == 200
 
     kinds: dict[str, Callable[[int], None]] = {"api": api, "bare": bare}
+    if kind:
+        for i in range(10):
+            api(i)
+            bare(i)
+        for i in range(count if kind != "none" else 0):
+            kinds[kind](i)
+        return
     for f in kinds.values():
         for i in range(100):
             f(i)
@@ -70,4 +82,5 @@ def main(root: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    kind = sys.argv[2] if len(sys.argv) > 2 else ""
+    main(sys.argv[1], kind, int(sys.argv[3]) if len(sys.argv) > 3 else 0)

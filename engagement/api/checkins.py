@@ -25,12 +25,15 @@ from config.safety_resources import resources_for
 from engagement.api import openapi
 from engagement.api.audit import record_therapist_reads
 from engagement.api.base import ReaderViewSet, couple_query_param, put_answer, validated
+from engagement.api.conditional import conditional
 from engagement.api.filters import CheckInFilter
 from engagement.api.permissions import may_check_in, require
 from engagement.api.serializers.checkins import (
+    CHECKIN_ROW,
     CheckInPutAnswerSerializer,
     CheckInPutSerializer,
     CheckInSerializer,
+    checkin_representation,
 )
 from engagement.models import CheckIn
 from engagement.models.checkins import SCALES
@@ -79,7 +82,11 @@ class CheckInViewSet(ReaderViewSet[CheckIn]):
         ),
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
+        # Rows, not model instances: a page holds up to 100 check-ins (issue 20).
+        rows = self.filter_queryset(self.get_queryset()).values_list(*CHECKIN_ROW, named=True)
+        page = self.paginate_queryset(rows)
+        items = [checkin_representation(row) for row in page]
+        return conditional(request, self.get_paginated_response(items))
 
     def paginate_queryset(self, queryset: Any) -> Any:
         page = super().paginate_queryset(queryset)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from django.db.models import (
@@ -41,6 +42,7 @@ from engagement.models import (
     Visibility,
     WeeklyReport,
 )
+from engagement.selectors.compiled import CompiledRead
 from engagement.selectors.partnerships import (
     Partnership,
     PartnerSpan,
@@ -53,11 +55,11 @@ from engagement.selectors.partnerships import (
 Role = Membership.Role
 
 
-def active_memberships(user: User) -> QuerySet[Membership]:
+def active_memberships(user: User | UUID) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user, left_at__isnull=True)
 
 
-def _couple_ids(user: User, role: str | None = None) -> QuerySet[Membership, UUID]:
+def _couple_ids(user: User | UUID, role: str | None = None) -> QuerySet[Membership, UUID]:
     memberships = active_memberships(user)
     if role is not None:
         memberships = memberships.filter(role=role)
@@ -196,13 +198,22 @@ class Reach:
         return Role.PARTNER if couple_id in self.partner_of else None
 
 
+def _reach_rows(user_id: UUID) -> QuerySet[Membership, tuple[Any, ...]]:
+    return Membership.objects.filter(
+        Q(user=user_id, left_at__isnull=True) | Q(role=Role.PARTNER),
+        couple_id__in=_couple_ids(user_id),
+    ).values_list("couple_id", "user_id", "role", "joined_at", "left_at", "couple__timezone")
+
+
+# Every engagement request reads its caller's reach: compiled once (engagement/selectors/
+# compiled.py), as its SQL is the same for every user.
+_REACH_ROWS = CompiledRead(_reach_rows)
+
+
 def reach_of(user: User) -> Reach:
     """The user's reach, in one query: their active memberships and, for the couples they are
     a partner of, every partner membership (current and former) that shapes its partnerships."""
-    rows = Membership.objects.filter(
-        Q(user=user, left_at__isnull=True) | Q(role=Role.PARTNER),
-        couple_id__in=_couple_ids(user),
-    ).values_list("couple_id", "user_id", "role", "joined_at", "left_at", "couple__timezone")
+    rows = _REACH_ROWS.rows(user.pk)
     therapist_of: set[UUID] = set()
     timezones: dict[UUID, str] = {}
     spans: dict[UUID, list[PartnerSpan]] = {}
@@ -272,10 +283,12 @@ def _own_or_shared_rule(
     `therapist_reads`, when given), the reader's own rows (`owner` is the reader) in their
     partner couples, and the other partners' rows whose visibility is `shared` and whose
     `date_field` falls within a span the reader shared the couple with them."""
-    therapist = Q(couple_id__in=list(reach.therapist_of))
-    if therapist_reads is not None:
-        therapist &= Q(visibility__in=therapist_reads)
-    rule = therapist | Q(couple_id__in=list(reach.partner_of), **{owner: reach.user_id})
+    rule = Q(couple_id__in=list(reach.partner_of), **{owner: reach.user_id})
+    if reach.therapist_of:  # (left out when it matches nothing: less for Django to build)
+        therapist = Q(couple_id__in=list(reach.therapist_of))
+        if therapist_reads is not None:
+            therapist &= Q(visibility__in=therapist_reads)
+        rule = therapist | rule
     for couple_id, partnership, others, tz in _shared_spans(reach):
         if others:
             first, end = date_bounds(partnership, tz)
@@ -332,9 +345,11 @@ def _reader_clock(reach: Reach, couple_field: str) -> Case:
 def _reader_created_at(reach: Reach, author_field: str) -> Case:
     """The caller's `created_at`: a partner reading the other partner's record reads the moment
     it was shared with them (SPEC section 1, a reader who gains access)."""
+    whens = [When(**{author_field: reach.user_id}, then=F("created_at"))]
+    if reach.therapist_of:  # (left out when it matches nothing, as in `_own_or_shared_rule`)
+        whens.insert(0, When(couple_id__in=list(reach.therapist_of), then=F("created_at")))
     return Case(
-        When(couple_id__in=list(reach.therapist_of), then=F("created_at")),
-        When(**{author_field: reach.user_id}, then=F("created_at")),
+        *whens,
         # Never before it was written (a record shared at creation: the same moment).
         default=Greatest(F("created_at"), Coalesce(F("shared_at"), F("created_at"))),
         output_field=DateTimeField(),

@@ -36,21 +36,41 @@ class CheckInSerializer(ModelSerializer):
         read_only_fields = fields
 
     def to_representation(self, instance: CheckIn) -> dict[str, Any]:
-        # A list page holds up to 100 check-ins: read straight from the row what the fields
-        # above would give one by one (the same values and types; the fields still define
-        # the schema, and tests/engagement/test_checkins.py compares the two).
-        return {
-            "id": str(instance.id),
-            "couple": instance.couple_id,
-            "author": instance.author_id,
-            "date": instance.date.isoformat(),
-            **{scale: getattr(instance, scale) for scale in SCALES},
-            "note": instance.note,
-            "visibility": instance.visibility,
-            # The reader's own: the other partner reads when it was shared with them.
-            "created_at": utc_timestamp(instance.reader_created_at),  # type: ignore[attr-defined]
-            "updated_at": utc_timestamp(instance.reader_updated_at),  # type: ignore[attr-defined]
-        }
+        return checkin_representation(instance)
+
+
+# The columns `checkin_representation` reads, for a list that fetches rows instead of model
+# instances (`values_list(*CHECKIN_ROW, named=True)` of a `checkins_visible_to` queryset).
+CHECKIN_ROW = (
+    "id",
+    "couple_id",
+    "author_id",
+    "date",
+    *SCALES,
+    "note",
+    "visibility",
+    "reader_created_at",
+    "reader_updated_at",
+)
+
+
+def checkin_representation(row: Any) -> dict[str, Any]:
+    """A check-in as the caller reads it, from a `checkins_visible_to` instance or a row of
+    `CHECKIN_ROW`: what CheckInSerializer's fields would give one by one (the same values and
+    types; the fields still define the schema, and tests/engagement/test_checkins.py compares
+    the two), read straight from the row, as a list page holds up to 100 check-ins."""
+    return {
+        "id": str(row.id),
+        "couple": row.couple_id,
+        "author": row.author_id,
+        "date": row.date.isoformat(),
+        **{scale: getattr(row, scale) for scale in SCALES},
+        "note": row.note,
+        "visibility": row.visibility,
+        # The reader's own: the other partner reads when it was shared with them.
+        "created_at": utc_timestamp(row.reader_created_at),
+        "updated_at": utc_timestamp(row.reader_updated_at),
+    }
 
 
 class CheckInPutAnswerSerializer(CheckInSerializer):

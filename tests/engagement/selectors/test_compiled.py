@@ -1,0 +1,58 @@
+"""A read compiled once (engagement/selectors/compiled.py) gives exactly the rows, types and
+order of its queryset, for every user; a query whose SQL depends on its ids is never compiled
+once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from engagement.models import Membership
+from engagement.selectors.compiled import CompiledRead
+from engagement.selectors.visibility import _reach_rows, reach_of
+from tests.factories import UserFactory, make_couple
+
+pytestmark = pytest.mark.django_db
+
+
+def _typed(rows: list[tuple[Any, ...]]) -> list[tuple[tuple[type, Any], ...]]:
+    return [tuple((type(value), value) for value in row) for row in rows]
+
+
+def test_the_reach_read_once_compiled_is_the_querysets_for_every_user() -> None:
+    couple, leaver, remaining, therapist = make_couple()
+    assert therapist is not None
+    make_couple(therapist=therapist)  # the therapist reads two couples
+    Membership.objects.filter(user=leaver).update(left_at=timezone.now() - dt.timedelta(days=1))
+    newcomer = UserFactory.create()
+    Membership.objects.create(couple=couple, user=newcomer, role="partner", partner_slot=1)
+    nobody = UserFactory.create()
+    users: list[User] = [leaver, remaining, therapist, newcomer, nobody]
+    read = CompiledRead(_reach_rows)
+    for user in users:
+        assert _typed(read.rows(user.pk)) == _typed(list(_reach_rows(user.pk)))
+    assert read.rows(uuid4()) == []
+    # reach_of reads through its own compiled read: the same reach as before.
+    assert reach_of(remaining).partner_of[couple.pk][0][-1].partners == {remaining.pk, newcomer.pk}
+    assert reach_of(therapist).therapist_of == set(
+        Membership.objects.filter(user=therapist).values_list("couple_id", flat=True)
+    )
+
+
+def test_a_query_whose_sql_depends_on_its_ids_is_refused() -> None:
+    calls = itertools.count()
+
+    def build(user_id: UUID) -> QuerySet[Membership, Any]:
+        # A different statement on the second compile: the ids would change the SQL.
+        field = "user" if next(calls) == 0 else "couple"
+        return Membership.objects.filter(**{field: user_id}).values_list("id")
+
+    with pytest.raises(ValueError, match="depends on the values"):
+        CompiledRead(build).rows(uuid4())
