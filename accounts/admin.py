@@ -6,16 +6,23 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.contrib import messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import PREFERENCE_FIELDS, Device, EmailVerification, RefreshRotation, User
-from accounts.throttling import FailedSignIns, client_ip
+from accounts.models import PREFERENCE_FIELDS
+from accounts.models import Device
+from accounts.models import EmailVerification
+from accounts.models import RefreshRotation
+from accounts.models import User
+from accounts.throttling import FailedSignIns
+from accounts.throttling import client_ip
 from accounts.validators import validate_name
-from config.admin_base import ViewOnlyAdmin, person_search_fields
+from config.admin_base import ViewOnlyAdmin
+from config.admin_base import person_search_fields
 
 
 class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):

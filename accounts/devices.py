@@ -17,10 +17,12 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
+from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Device, User
+from accounts.models import Device
+from accounts.models import User
 
 MAX_DEVICES = 10
 MAX_TOKEN_LENGTH = 4096

@@ -11,8 +11,10 @@ from django.core.mail import EmailMultiAlternatives
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.models import EmailVerification, User
-from config.emails import build, frontend_url
+from accounts.models import EmailVerification
+from accounts.models import User
+from config.emails import build
+from config.emails import frontend_url
 
 # Notes that need nothing but the account they are about.
 ACCOUNT_NOTES = ("account-exists", "email-change-notice", "email-taken", "password-changed")

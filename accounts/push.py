@@ -197,8 +197,10 @@ def _send_fcm(device: Device, push: Push) -> str:
 
 
 def _send_apns(device: Device, push: Push) -> str:
-    from push_notifications.apns_async import Alert, apns_send_message
-    from push_notifications.exceptions import APNSError, APNSServerError
+    from push_notifications.apns_async import Alert
+    from push_notifications.apns_async import apns_send_message
+    from push_notifications.exceptions import APNSError
+    from push_notifications.exceptions import APNSServerError
 
     try:
         apns_send_message(

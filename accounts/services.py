@@ -18,25 +18,27 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
-from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.exceptions import ValidationError
 from rest_framework.fields import get_error_detail
 
 from accounts import tasks
-from accounts.authentication import issue_tokens, user_can_sign_in
+from accounts.authentication import issue_tokens
+from accounts.authentication import user_can_sign_in
 from accounts.devices import devices_forget
-from accounts.models import (
-    PREFERENCE_FIELDS,
-    EmailVerification,
-    RefreshRotation,
-    User,
-    normalize_email,
-)
-from accounts.tokens import token_hash, tokens_revoke_all
+from accounts.models import PREFERENCE_FIELDS
+from accounts.models import EmailVerification
+from accounts.models import RefreshRotation
+from accounts.models import User
+from accounts.models import normalize_email
+from accounts.tokens import token_hash
+from accounts.tokens import tokens_revoke_all
 
 INVALID_LINK = "This link is invalid or has expired."
 ERASED_DISPLAY_NAME = "Former partner"

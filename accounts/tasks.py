@@ -13,8 +13,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts import emails
-from accounts.models import EmailVerification, User
-from accounts.tokens import rotations_purge, token_hash
+from accounts.models import EmailVerification
+from accounts.models import User
+from accounts.tokens import rotations_purge
+from accounts.tokens import token_hash
 from config.celery_retry import ACCOUNT_MAIL_RETRY
 from config.observability import metrics
 

@@ -23,18 +23,19 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from accounts.authentication import (
-    TOKEN_GENERATION_CLAIM,
-    Claims,
-    encode_pair,
-    jwt_decode,
-    pair_claims,
-    record_outstanding,
-    user_can_sign_in,
-)
-from accounts.models import Device, RefreshRotation, User
+from accounts.authentication import TOKEN_GENERATION_CLAIM
+from accounts.authentication import Claims
+from accounts.authentication import encode_pair
+from accounts.authentication import jwt_decode
+from accounts.authentication import pair_claims
+from accounts.authentication import record_outstanding
+from accounts.authentication import user_can_sign_in
+from accounts.models import Device
+from accounts.models import RefreshRotation
+from accounts.models import User
 
 logger = logging.getLogger(__name__)
 

@@ -9,9 +9,16 @@ import os
 import shutil
 import subprocess
 import tempfile
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 
-from bench.harness import BIN, ROOT, Bench, Result, bench_port, log, parse_wrk
+from bench.harness import BIN
+from bench.harness import ROOT
+from bench.harness import Bench
+from bench.harness import Result
+from bench.harness import bench_port
+from bench.harness import log
+from bench.harness import parse_wrk
 
 
 def _targets(lines: list[str]) -> str:

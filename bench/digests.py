@@ -9,7 +9,12 @@ import sys
 import time
 from datetime import date
 
-from bench.harness import ROOT, Bench, Result, bench_port, last_completed_week, log
+from bench.harness import ROOT
+from bench.harness import Bench
+from bench.harness import Result
+from bench.harness import bench_port
+from bench.harness import last_completed_week
+from bench.harness import log
 
 
 def run(bench: Bench) -> None:
@@ -79,10 +84,12 @@ def run(bench: Bench) -> None:
 def queries_per_chunk(week: date, port: int) -> tuple[int, int]:
     """Send one chunk of digests again, in this process, counting its queries."""
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext, override_settings
+    from django.test.utils import CaptureQueriesContext
+    from django.test.utils import override_settings
     from django.utils import timezone
 
-    from engagement.digests import pipeline, schedule
+    from engagement.digests import pipeline
+    from engagement.digests import schedule
     from engagement.models import DigestDelivery
 
     users = list(schedule.eligible_users().order_by("id")[: pipeline.CHUNK_SIZE])

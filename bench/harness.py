@@ -19,12 +19,19 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from tests.processes import BIN, ROOT, answers, free_port, manage_or_exit, poll, running
+from tests.processes import BIN
+from tests.processes import ROOT
+from tests.processes import answers
+from tests.processes import free_port
+from tests.processes import manage_or_exit
+from tests.processes import poll
+from tests.processes import running
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/duet_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"

@@ -12,10 +12,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 
-from bench.harness import Bench, log, parse_wrk
-from tests.processes import BIN, ROOT, free_port
+from bench.harness import Bench
+from bench.harness import log
+from bench.harness import parse_wrk
+from tests.processes import BIN
+from tests.processes import ROOT
+from tests.processes import free_port
 
 START, END = "<!-- load:results:start -->", "<!-- load:results:end -->"
 

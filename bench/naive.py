@@ -3,13 +3,23 @@ ORM queries, one partner and one week at a time, then the same scoring and an up
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Sum
+from django.db.models import Count
+from django.db.models import Sum
 
-from engagement.models import Attendance, CheckIn, Commitment, Couple, Membership, WeeklyReport
+from engagement.models import Attendance
+from engagement.models import CheckIn
+from engagement.models import Commitment
+from engagement.models import Couple
+from engagement.models import Membership
+from engagement.models import WeeklyReport
 from engagement.reports import scoring
 
 SCALES = ("mood", "effort", "connection", "resentment", "wellbeing")

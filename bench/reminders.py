@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import time
 
-from bench.harness import Bench, Result, log
+from bench.harness import Bench
+from bench.harness import Result
+from bench.harness import log
 
 
 def run(bench: Bench) -> None:
@@ -20,9 +22,12 @@ def run(bench: Bench) -> None:
     from django.utils import timezone
 
     from accounts.models import User
-    from engagement.models import CheckIn, Couple, ReminderDelivery
+    from engagement.models import CheckIn
+    from engagement.models import Couple
+    from engagement.models import ReminderDelivery
     from engagement.reminders import planner
-    from engagement.synthetic.reminders import give_devices, seat_partners
+    from engagement.synthetic.reminders import give_devices
+    from engagement.synthetic.reminders import seat_partners
 
     total = bench.args.reminder_users
     now = timezone.now()

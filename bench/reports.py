@@ -6,7 +6,13 @@ from __future__ import annotations
 import time
 from datetime import date
 
-from bench.harness import Bench, Result, last_completed_week, log, process_tree, pss_kib, rss_kib
+from bench.harness import Bench
+from bench.harness import Result
+from bench.harness import last_completed_week
+from bench.harness import log
+from bench.harness import process_tree
+from bench.harness import pss_kib
+from bench.harness import rss_kib
 
 
 def weekly_run(bench: Bench, label: str) -> tuple[float, int, float, float]:

@@ -16,17 +16,18 @@ from __future__ import annotations
 import argparse
 import os
 
-from bench import api, digests, reminders, reports
-from bench.harness import (
-    DEFAULT_DATABASE_URL,
-    DEFAULT_REDIS_URL,
-    Bench,
-    Result,
-    last_completed_week,
-    log,
-    parse_wrk,
-    write_markdown,
-)
+from bench import api
+from bench import digests
+from bench import reminders
+from bench import reports
+from bench.harness import DEFAULT_DATABASE_URL
+from bench.harness import DEFAULT_REDIS_URL
+from bench.harness import Bench
+from bench.harness import Result
+from bench.harness import last_completed_week
+from bench.harness import log
+from bench.harness import parse_wrk
+from bench.harness import write_markdown
 
 __all__ = ["Bench", "Result", "last_completed_week", "log", "main", "parse_wrk"]
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.db.models import Q
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
+from django.http import JsonResponse
 
 from engagement.models import CheckIn
 

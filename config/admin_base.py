@@ -4,7 +4,8 @@ Shared by the admin of accounts and of engagement, so neither app imports the ot
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
+from typing import TypeVar
 
 from django.contrib import admin
 from django.db.models import Model

@@ -8,8 +8,11 @@ from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
-from celery.signals import task_postrun, task_prerun, worker_process_init
-from kombu import Exchange, Queue
+from celery.signals import task_postrun
+from celery.signals import task_prerun
+from celery.signals import worker_process_init
+from kombu import Exchange
+from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 

@@ -9,7 +9,8 @@ seconds, or True for 1 s), capped by `retry_backoff_max` (Celery's default cap i
 from __future__ import annotations
 
 import smtplib
-from typing import Any, Final
+from typing import Any
+from typing import Final
 
 from django.db import OperationalError
 

@@ -3,8 +3,12 @@ one Celery task queued per page, and the options those chunk tasks share."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Final, NamedTuple
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Sequence
+from typing import Any
+from typing import Final
+from typing import NamedTuple
 from uuid import UUID
 
 from celery import Task

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable
+from collections.abc import Generator
+from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import pytest
@@ -18,7 +20,8 @@ from rest_framework.test import APIClient
 from accounts.authentication import issue_tokens
 from accounts.models import User
 from tests.processes import reachable
-from tests.smtp import Mailbox, smtp_server
+from tests.smtp import Mailbox
+from tests.smtp import smtp_server
 
 
 def integration_unavailable_reason() -> str | None:

@@ -12,16 +12,14 @@ import factory
 from django.utils import timezone
 
 from accounts.models import User
-from engagement.models import (
-    Attendance,
-    CheckIn,
-    Commitment,
-    Couple,
-    CoupleStatusChange,
-    Invitation,
-    Membership,
-    TherapySession,
-)
+from engagement.models import Attendance
+from engagement.models import CheckIn
+from engagement.models import Commitment
+from engagement.models import Couple
+from engagement.models import CoupleStatusChange
+from engagement.models import Invitation
+from engagement.models import Membership
+from engagement.models import TherapySession
 
 PASSWORD = "correct-horse-battery-staple"
 

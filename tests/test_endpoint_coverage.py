@@ -34,7 +34,8 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -45,37 +46,35 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from accounts.authentication import issue_tokens
-from accounts.models import Device, EmailVerification, User
-from engagement.models import (
-    Attendance,
-    AwayPeriod,
-    CheckIn,
-    Commitment,
-    Consent,
-    Couple,
-    CoupleStatusChange,
-    DigestDelivery,
-    Goal,
-    Invitation,
-    Membership,
-    Removal,
-    SafeContact,
-    SafetyAlert,
-    SessionFeedback,
-    TherapySession,
-    WeeklyReport,
-)
+from accounts.models import Device
+from accounts.models import EmailVerification
+from accounts.models import User
+from engagement.models import Attendance
+from engagement.models import AwayPeriod
+from engagement.models import CheckIn
+from engagement.models import Commitment
+from engagement.models import Consent
+from engagement.models import Couple
+from engagement.models import CoupleStatusChange
+from engagement.models import DigestDelivery
+from engagement.models import Goal
+from engagement.models import Invitation
+from engagement.models import Membership
+from engagement.models import Removal
+from engagement.models import SafeContact
+from engagement.models import SafetyAlert
+from engagement.models import SessionFeedback
+from engagement.models import TherapySession
+from engagement.models import WeeklyReport
 from tests.engagement.reports.test_reports_api import stored_report
-from tests.factories import (
-    PASSWORD,
-    CheckInFactory,
-    CommitmentFactory,
-    TherapistFactory,
-    TherapySessionFactory,
-    UserFactory,
-    make_couple,
-    make_invitation,
-)
+from tests.factories import PASSWORD
+from tests.factories import CheckInFactory
+from tests.factories import CommitmentFactory
+from tests.factories import TherapistFactory
+from tests.factories import TherapySessionFactory
+from tests.factories import UserFactory
+from tests.factories import make_couple
+from tests.factories import make_invitation
 
 ROOT = Path(__file__).resolve().parents[1]
 

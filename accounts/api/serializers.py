@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 
 import jwt
@@ -12,11 +13,20 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
-from accounts.devices import MAX_ENDPOINT_LENGTH, MAX_TOKEN_LENGTH, InvalidToken, web_subscription
+from accounts.devices import MAX_ENDPOINT_LENGTH
+from accounts.devices import MAX_TOKEN_LENGTH
+from accounts.devices import InvalidToken
 from accounts.devices import canonical_token as _canonical_token
-from accounts.models import PREFERENCE_FIELDS, Device, User, normalize_email, validate_timezone
+from accounts.devices import web_subscription
+from accounts.models import PREFERENCE_FIELDS
+from accounts.models import Device
+from accounts.models import User
+from accounts.models import normalize_email
+from accounts.models import validate_timezone
 from accounts.validators import validate_name
-from config.api.fields import AwareDateTimeField, ModelSerializer, StringField
+from config.api.fields import AwareDateTimeField
+from config.api.fields import ModelSerializer
+from config.api.fields import StringField
 
 # Long enough for any passphrase, short enough that hashing it is no denial of service.
 PASSWORD_MAX_LENGTH = 256

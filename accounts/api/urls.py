@@ -3,7 +3,9 @@ engagement/api/urls.py: erasing and exporting reach the couples)."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern
+from django.urls import URLResolver
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from accounts.api import views

@@ -5,27 +5,33 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import AuthenticationFailed, Throttled
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins
+from rest_framework import status
+from rest_framework import viewsets
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import Throttled
+from rest_framework.permissions import AllowAny
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from accounts import devices, services, tokens
+from accounts import devices
+from accounts import services
+from accounts import tokens
 from accounts.api import serializers as s
 from accounts.languages import language_from_accept
-from accounts.models import Device, User
-from accounts.throttling import (
-    AuthEmailThrottle,
-    AuthIPThrottle,
-    FailedSignIns,
-    RequestRateThrottle,
-    client_ip,
-)
+from accounts.models import Device
+from accounts.models import User
+from accounts.throttling import AuthEmailThrottle
+from accounts.throttling import AuthIPThrottle
+from accounts.throttling import FailedSignIns
+from accounts.throttling import RequestRateThrottle
+from accounts.throttling import client_ip
 from config.api.schema import ErrorResponse401Serializer
 
 ACCEPTED = OpenApiResponse(description="Accepted. The same answer whatever the address.")

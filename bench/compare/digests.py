@@ -28,7 +28,8 @@ def main(root: str, first: int, chunks: int, port: int) -> None:
     from django.utils import timezone
 
     import engagement.digests.delivery
-    from engagement.digests import pipeline, schedule
+    from engagement.digests import pipeline
+    from engagement.digests import schedule
     from engagement.models import DigestDelivery
 
     assert str(engagement.digests.delivery.__file__).startswith(root)

@@ -3,7 +3,8 @@ without an offset; strings and booleans that must be JSON strings and booleans."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 
 from django.db import models

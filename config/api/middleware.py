@@ -10,12 +10,17 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http import HttpRequest
+from django.http import HttpResponse
+from django.http import HttpResponseBase
+from django.http import JsonResponse
 from django.middleware.common import CommonMiddleware
 from django.middleware.gzip import GZipMiddleware
 from django.urls import is_valid_path
 from django.utils.cache import get_conditional_response
-from django.utils.translation import get_language, gettext, gettext_lazy
+from django.utils.translation import get_language
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions
 
 from config.middleware import API_CONTENT_SECURITY_POLICY

@@ -11,8 +11,10 @@ from urllib import parse
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection, models
-from rest_framework import pagination, serializers
+from django.db import connection
+from django.db import models
+from rest_framework import pagination
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.views import APIView

@@ -6,12 +6,16 @@ from __future__ import annotations
 import operator
 import re
 from io import BytesIO
-from itertools import accumulate, count
+from itertools import accumulate
+from itertools import count
 from typing import Any
 
 from django.conf import settings
-from rest_framework import parsers, status
-from rest_framework.exceptions import APIException, ParseError, ValidationError
+from rest_framework import parsers
+from rest_framework import status
+from rest_framework.exceptions import APIException
+from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ValidationError
 
 # SPEC section 3: deeper than this is 400. No body of the API needs more than a handful.
 MAX_JSON_DEPTH = 32

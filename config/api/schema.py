@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, cast
+from typing import Any
+from typing import cast
 
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
-from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ValidationErrorEnum
-from drf_standardized_errors.openapi_utils import (
-    get_flat_serializer_fields,
-    get_serializer_fields_with_error_codes,
-)
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum
+from drf_standardized_errors.openapi_serializers import ValidationErrorEnum
+from drf_standardized_errors.openapi_utils import get_flat_serializer_fields
+from drf_standardized_errors.openapi_utils import get_serializer_fields_with_error_codes
 from inflection import camelize
 from rest_framework import serializers
 

@@ -6,10 +6,14 @@ import logging
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils import timezone, translation
+from django.http import HttpRequest
+from django.http import HttpResponse
+from django.http import JsonResponse
+from django.utils import timezone
+from django.utils import translation
 from django.views import defaults
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -17,7 +21,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.fields import utc_timestamp
-from config.api.middleware import is_api, not_found_response
+from config.api.middleware import is_api
+from config.api.middleware import not_found_response
 from config.celery import app as celery_app
 from config.safety_resources import resources_for
 
@@ -52,7 +57,8 @@ def _broker_ready() -> bool:
 
 def _degradations() -> list[dict[str, str]]:
     """What works but should not be left so: a list, so that later checks join it."""
-    from config.observability.metrics import heartbeat_age, heartbeat_period
+    from config.observability.metrics import heartbeat_age
+    from config.observability.metrics import heartbeat_period
 
     reasons = []
     age, period = heartbeat_age(), heartbeat_period()

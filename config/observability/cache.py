@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.cache.backends.redis import RedisCache, RedisCacheClient
-from django_prometheus.cache.metrics import (
-    django_cache_get_fail_total,
-    django_cache_get_total,
-    django_cache_hits_total,
-    django_cache_misses_total,
-)
+from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCacheClient
+from django_prometheus.cache.metrics import django_cache_get_fail_total
+from django_prometheus.cache.metrics import django_cache_get_total
+from django_prometheus.cache.metrics import django_cache_hits_total
+from django_prometheus.cache.metrics import django_cache_misses_total
 
 
 class ReusingRedisCacheClient(RedisCacheClient):

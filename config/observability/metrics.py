@@ -11,23 +11,25 @@ import hmac
 import logging
 import math
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
-from prometheus_client import (
-    CONTENT_TYPE_PLAIN_0_0_4,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-)
-from prometheus_client.core import GaugeMetricFamily, Metric
+from django.http import HttpRequest
+from django.http import HttpResponse
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client import REGISTRY
+from prometheus_client import CollectorRegistry
+from prometheus_client import Counter
+from prometheus_client import Gauge
+from prometheus_client import Histogram
+from prometheus_client import generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
@@ -199,7 +201,8 @@ def queue_depths() -> dict[str, int] | None:
     """Messages waiting on each Celery queue, read from the broker; None when it is down."""
     from kombu.exceptions import ChannelError
 
-    from config.celery import QUEUES, app
+    from config.celery import QUEUES
+    from config.celery import app
 
     depths: dict[str, int] = {}
     try:

@@ -13,7 +13,8 @@ import re
 import warnings
 from typing import Any
 
-from config.logging import REDACTED, redact
+from config.logging import REDACTED
+from config.logging import redact
 
 EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # Field names whose values never leave, wherever they appear in an event.

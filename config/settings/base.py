@@ -10,7 +10,8 @@ import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from config.safety_resources import SafetyResourcesError, parse_safety_resources
+from config.safety_resources import SafetyResourcesError
+from config.safety_resources import parse_safety_resources
 
 # Lets generic classes such as ModelAdmin[User] be subscripted at runtime, as the stubs type them.
 django_stubs_ext.monkeypatch()

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Any
+from typing import ClassVar
 from uuid import UUID
 
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.db.models import Model
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from config.admin_base import ViewOnlyAdmin, person_search_fields
+from config.admin_base import ViewOnlyAdmin
+from config.admin_base import person_search_fields
 from engagement.models import AuditEvent
 from engagement.models.audit import audit_reads
 

@@ -14,7 +14,8 @@ from config.admin_base import person_search_fields
 from engagement.admin.audit import AuditedReadsMixin
 from engagement.admin.deletion import DeletedThroughServiceAdmin
 from engagement.admin.withheld import OwnPageTextAdmin
-from engagement.models import CheckIn, Visibility
+from engagement.models import CheckIn
+from engagement.models import Visibility
 from engagement.models.checkins import SCALES
 from engagement.services.checkins import checkin_delete
 

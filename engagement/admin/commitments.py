@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from config.admin_base import ViewOnlyAdmin, person_search_fields
+from config.admin_base import ViewOnlyAdmin
+from config.admin_base import person_search_fields
 from engagement.models import Commitment
 
 

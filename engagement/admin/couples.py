@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
+from typing import cast
 
-from django.contrib import admin, messages
-from django.db.models import Prefetch, QuerySet
+from django.contrib import admin
+from django.contrib import messages
+from django.db.models import Prefetch
+from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
-from config.admin_base import ViewOnlyAdmin, ViewOnlyTabularInline, person_search_fields
+from config.admin_base import ViewOnlyAdmin
+from config.admin_base import ViewOnlyTabularInline
+from config.admin_base import person_search_fields
 from engagement.exceptions import InvalidTransition
-from engagement.models import Couple, CoupleStatusChange, Invitation, Membership
-from engagement.services.couples import CoupleChanges, couple_update
+from engagement.models import Couple
+from engagement.models import CoupleStatusChange
+from engagement.models import Invitation
+from engagement.models import Membership
+from engagement.services.couples import CoupleChanges
+from engagement.services.couples import couple_update
 from engagement.services.invitations import invitation_revoke
 
 # The couple's rows elsewhere in the admin, each a changelist filtered on the couple.

@@ -3,7 +3,8 @@ device that synced it, stale reports), never in bulk; an ended couple's rows are
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
+from typing import TypeVar
 
 from django.contrib import admin
 from django.db.models import Model

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.contrib import messages
 from django.contrib.admin import helpers
 from django.db import transaction
 from django.db.models import QuerySet
@@ -19,7 +20,8 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from config.admin_base import ViewOnlyAdmin, person_search_fields
+from config.admin_base import ViewOnlyAdmin
+from config.admin_base import person_search_fields
 from engagement.models import DigestDelivery
 
 Status = DigestDelivery.Status

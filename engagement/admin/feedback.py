@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from config.admin_base import ViewOnlyAdmin, person_search_fields
+from config.admin_base import ViewOnlyAdmin
+from config.admin_base import person_search_fields
 from engagement.admin.audit import AuditedReadsMixin
 from engagement.admin.withheld import OwnPageTextAdmin
 from engagement.models import SessionFeedback

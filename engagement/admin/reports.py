@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.contrib import admin, messages
-from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib import admin
+from django.contrib import messages
+from django.contrib.admin.models import CHANGE
+from django.contrib.admin.models import LogEntry
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
 from accounts.models import User
 from config.admin_base import ViewOnlyAdmin
 from engagement.admin.audit import AuditedReadsMixin
-from engagement.admin.report_chart import Series, engagement_chart
-from engagement.models import ReportReaderState, WeeklyReport
+from engagement.admin.report_chart import Series
+from engagement.admin.report_chart import engagement_chart
+from engagement.models import ReportReaderState
+from engagement.models import WeeklyReport
 from engagement.reports import pipeline
 
 CHART_WEEKS = 12

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from config.admin_base import ViewOnlyAdmin, ViewOnlyTabularInline
-from engagement.models import Consent, SafeContact, SafetyAlert, SafetyAlertDelivery
+from config.admin_base import ViewOnlyAdmin
+from config.admin_base import ViewOnlyTabularInline
+from engagement.models import Consent
+from engagement.models import SafeContact
+from engagement.models import SafetyAlert
+from engagement.models import SafetyAlertDelivery
 from engagement.models.safety import SAFETY_ALERT_SHOWN_FIELDS
 
 

@@ -6,10 +6,14 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from config.admin_base import ViewOnlyAdmin, ViewOnlyTabularInline, person_search_fields
+from config.admin_base import ViewOnlyAdmin
+from config.admin_base import ViewOnlyTabularInline
+from config.admin_base import person_search_fields
 from engagement.admin.audit import AuditedReadsMixin
 from engagement.admin.deletion import DeletedThroughServiceAdmin
-from engagement.models import Attendance, Couple, TherapySession
+from engagement.models import Attendance
+from engagement.models import Couple
+from engagement.models import TherapySession
 from engagement.services.sessions import session_delete
 
 

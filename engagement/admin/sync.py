@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from config.admin_base import ViewOnlyAdmin, person_search_fields
-from engagement.models import IdempotencyRecord, Removal
+from config.admin_base import ViewOnlyAdmin
+from config.admin_base import person_search_fields
+from engagement.models import IdempotencyRecord
+from engagement.models import Removal
 
 
 @admin.register(Removal)

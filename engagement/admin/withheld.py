@@ -3,10 +3,12 @@ feedback's comment): never loaded for a list, never matched by a filter."""
 
 from __future__ import annotations
 
-from typing import ClassVar, TypeVar
+from typing import ClassVar
+from typing import TypeVar
 
 from django.contrib import admin
-from django.db.models import Model, QuerySet
+from django.db.models import Model
+from django.db.models import QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
 

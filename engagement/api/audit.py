@@ -12,7 +12,8 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 
 from accounts.models import User
-from engagement.models import AuditEvent, Membership
+from engagement.models import AuditEvent
+from engagement.models import Membership
 from engagement.models.audit import audit_reads
 from engagement.selectors.visibility import roles_by_couple
 

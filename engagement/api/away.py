@@ -10,25 +10,30 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema_view
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from engagement.api.base import ReaderViewSet, caller, validated
+from engagement.api.base import ReaderViewSet
+from engagement.api.base import caller
+from engagement.api.base import validated
 from engagement.api.filters import AwayPeriodFilter
 from engagement.api.idempotency import idempotent
 from engagement.api.permissions import role_of
-from engagement.api.serializers.away import (
-    AwayPeriodCreateSerializer,
-    AwayPeriodSerializer,
-    AwayPeriodUpdateSerializer,
-)
-from engagement.models import AwayPeriod, Membership
+from engagement.api.serializers.away import AwayPeriodCreateSerializer
+from engagement.api.serializers.away import AwayPeriodSerializer
+from engagement.api.serializers.away import AwayPeriodUpdateSerializer
+from engagement.models import AwayPeriod
+from engagement.models import Membership
 from engagement.selectors.visibility import away_visible_to
-from engagement.services.away import away_create, away_delete, away_update
+from engagement.services.away import away_create
+from engagement.services.away import away_delete
+from engagement.services.away import away_update
 
 _AWAY_EXAMPLE = {
     "id": "3e2d1c0b-9a8f-4e7d-8c6b-5a4f3e2d1c0b",

@@ -5,14 +5,21 @@ as the caller sees it, and the `?couple=` parameter."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import TypeVar
 from uuid import UUID
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins
+from rest_framework import serializers
+from rest_framework import status
+from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import ValidationError
 from rest_framework.fields import empty
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -20,7 +27,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from accounts.models import User
-from engagement.api.conditional import ConditionalListMixin, ConditionalRetrieveMixin
+from engagement.api.conditional import ConditionalListMixin
+from engagement.api.conditional import ConditionalRetrieveMixin
 from engagement.api.filters import READER_SYNC_ORDERING
 
 if TYPE_CHECKING:

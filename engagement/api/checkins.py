@@ -15,8 +15,10 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import translation
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework import serializers
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -24,21 +26,24 @@ from accounts.models import User
 from config.safety_resources import resources_for
 from engagement.api import openapi
 from engagement.api.audit import record_therapist_reads
-from engagement.api.base import ReaderViewSet, couple_query_param, put_answer, validated
+from engagement.api.base import ReaderViewSet
+from engagement.api.base import couple_query_param
+from engagement.api.base import put_answer
+from engagement.api.base import validated
 from engagement.api.conditional import conditional
 from engagement.api.filters import CheckInFilter
-from engagement.api.permissions import may_check_in, require
-from engagement.api.serializers.checkins import (
-    CHECKIN_ROW,
-    CheckInPutAnswerSerializer,
-    CheckInPutSerializer,
-    CheckInSerializer,
-    checkin_representation,
-)
+from engagement.api.permissions import may_check_in
+from engagement.api.permissions import require
+from engagement.api.serializers.checkins import CHECKIN_ROW
+from engagement.api.serializers.checkins import CheckInPutAnswerSerializer
+from engagement.api.serializers.checkins import CheckInPutSerializer
+from engagement.api.serializers.checkins import CheckInSerializer
+from engagement.api.serializers.checkins import checkin_representation
 from engagement.models import CheckIn
 from engagement.models.checkins import SCALES
 from engagement.selectors.visibility import checkins_visible_to
-from engagement.services.checkins import checkin_delete, checkin_upsert
+from engagement.services.checkins import checkin_delete
+from engagement.services.checkins import checkin_upsert
 
 
 class CheckInViewSet(ReaderViewSet[CheckIn]):

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -19,29 +20,25 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from engagement.api import openapi
-from engagement.api.base import ReaderViewSet, command, validated
+from engagement.api.base import ReaderViewSet
+from engagement.api.base import command
+from engagement.api.base import validated
 from engagement.api.filters import CommitmentFilter
 from engagement.api.idempotency import idempotent
-from engagement.api.permissions import (
-    may_change_commitment,
-    may_commit_for,
-    may_widen_commitment,
-    require,
-)
-from engagement.api.serializers.commitments import (
-    CommitmentCreateSerializer,
-    CommitmentRenewSerializer,
-    CommitmentSerializer,
-    CommitmentUpdateSerializer,
-)
+from engagement.api.permissions import may_change_commitment
+from engagement.api.permissions import may_commit_for
+from engagement.api.permissions import may_widen_commitment
+from engagement.api.permissions import require
+from engagement.api.serializers.commitments import CommitmentCreateSerializer
+from engagement.api.serializers.commitments import CommitmentRenewSerializer
+from engagement.api.serializers.commitments import CommitmentSerializer
+from engagement.api.serializers.commitments import CommitmentUpdateSerializer
 from engagement.models import Commitment
 from engagement.selectors.visibility import commitments_visible_to
-from engagement.services.commitments import (
-    commitment_create,
-    commitment_renew,
-    commitment_resolve,
-    commitment_update,
-)
+from engagement.services.commitments import commitment_create
+from engagement.services.commitments import commitment_renew
+from engagement.services.commitments import commitment_resolve
+from engagement.services.commitments import commitment_update
 
 Status = Commitment.Status
 

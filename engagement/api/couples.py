@@ -9,41 +9,41 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from engagement.api.base import ReaderViewSet, command, validated
-from engagement.api.filters import AwareDateTimeFilter, FilterSet
+from engagement.api.base import ReaderViewSet
+from engagement.api.base import command
+from engagement.api.base import validated
+from engagement.api.filters import AwareDateTimeFilter
+from engagement.api.filters import FilterSet
 from engagement.api.idempotency import idempotent
-from engagement.api.permissions import (
-    SETTINGS_DENIED,
-    may_change_settings,
-    may_remove_members,
-    may_set_safety_hold,
-    may_share_balance,
-    members_prefetch,
-    require,
-)
-from engagement.api.serializers.couples import (
-    CoupleCreateSerializer,
-    CoupleSerializer,
-    CoupleSettingsSerializer,
-    RemoveMemberSerializer,
-    ShareBalanceSerializer,
-)
-from engagement.models import Couple, Membership
-from engagement.selectors.visibility import active_memberships, couples_visible_to
-from engagement.services.couples import (
-    couple_create,
-    couple_leave,
-    couple_remove_member,
-    couple_share_balance,
-    couple_update,
-)
+from engagement.api.permissions import SETTINGS_DENIED
+from engagement.api.permissions import may_change_settings
+from engagement.api.permissions import may_remove_members
+from engagement.api.permissions import may_set_safety_hold
+from engagement.api.permissions import may_share_balance
+from engagement.api.permissions import members_prefetch
+from engagement.api.permissions import require
+from engagement.api.serializers.couples import CoupleCreateSerializer
+from engagement.api.serializers.couples import CoupleSerializer
+from engagement.api.serializers.couples import CoupleSettingsSerializer
+from engagement.api.serializers.couples import RemoveMemberSerializer
+from engagement.api.serializers.couples import ShareBalanceSerializer
+from engagement.models import Couple
+from engagement.models import Membership
+from engagement.selectors.visibility import active_memberships
+from engagement.selectors.visibility import couples_visible_to
+from engagement.services.couples import couple_create
+from engagement.services.couples import couple_leave
+from engagement.services.couples import couple_remove_member
+from engagement.services.couples import couple_share_balance
+from engagement.services.couples import couple_update
 
 
 class CoupleFilter(FilterSet):

@@ -15,7 +15,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from drf_spectacular.utils import OpenApiExample, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import OpenApiExample
+from drf_spectacular.utils import PolymorphicProxySerializer
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,11 +25,17 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from engagement.api.audit import record_therapist_reads
-from engagement.api.base import caller, found, put_answer, validated
+from engagement.api.base import caller
+from engagement.api.base import found
+from engagement.api.base import put_answer
+from engagement.api.base import validated
 from engagement.api.conditional import conditional
 from engagement.api.permissions import role_of
-from engagement.api.serializers.feedback import FeedbackPutSerializer, FeedbackSerializer
-from engagement.models import Membership, SessionFeedback, TherapySession
+from engagement.api.serializers.feedback import FeedbackPutSerializer
+from engagement.api.serializers.feedback import FeedbackSerializer
+from engagement.models import Membership
+from engagement.models import SessionFeedback
+from engagement.models import TherapySession
 from engagement.selectors.visibility import sessions_visible_to
 from engagement.services.feedback import feedback_put
 

@@ -9,7 +9,8 @@ own `updated_at` (`reader_updated_at`, annotated by the selectors: SPEC section 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 
 import django_filters
@@ -17,14 +18,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from engagement.models import (
-    AwayPeriod,
-    CheckIn,
-    Commitment,
-    Removal,
-    SafetyAlert,
-    TherapySession,
-)
+from engagement.models import AwayPeriod
+from engagement.models import CheckIn
+from engagement.models import Commitment
+from engagement.models import Removal
+from engagement.models import SafetyAlert
+from engagement.models import TherapySession
 
 # `?updated_since=2026-11-23T10:00:00+01:00` sent without encoding the `+` arrives with a space
 # in its place; mobile clients get this wrong often enough to read it as meant.

@@ -14,7 +14,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from uuid import UUID
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample
+from drf_spectacular.utils import extend_schema
 from drf_standardized_errors.openapi_serializers import ErrorResponse403Serializer
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -23,18 +24,23 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from engagement.api.audit import record_therapist_reads
-from engagement.api.base import caller, found, put_answer, validated
+from engagement.api.base import caller
+from engagement.api.base import found
+from engagement.api.base import put_answer
+from engagement.api.base import validated
 from engagement.api.conditional import conditional
 from engagement.api.permissions import role_of
-from engagement.api.serializers.goals import (
-    CoupleGoalsSerializer,
-    GoalPutSerializer,
-    OwnGoalSerializer,
-    PartnerGoalSerializer,
-)
-from engagement.models import Couple, Goal, Membership
-from engagement.selectors.visibility import active_partner_ids, couples_visible_to
-from engagement.services.goals import current_goal, goal_set
+from engagement.api.serializers.goals import CoupleGoalsSerializer
+from engagement.api.serializers.goals import GoalPutSerializer
+from engagement.api.serializers.goals import OwnGoalSerializer
+from engagement.api.serializers.goals import PartnerGoalSerializer
+from engagement.models import Couple
+from engagement.models import Goal
+from engagement.models import Membership
+from engagement.selectors.visibility import active_partner_ids
+from engagement.selectors.visibility import couples_visible_to
+from engagement.services.goals import current_goal
+from engagement.services.goals import goal_set
 
 Role = Membership.Role
 

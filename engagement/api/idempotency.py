@@ -16,15 +16,18 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
+from django.db import transaction
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from engagement.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused
+from engagement.exceptions import IdempotencyKeyInFlight
+from engagement.exceptions import IdempotencyKeyReused
 from engagement.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"

@@ -12,42 +12,44 @@ import hashlib
 from typing import Any
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import Q
+from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-from accounts.models import User, normalize_email
+from accounts.models import User
+from accounts.models import normalize_email
 from accounts.throttling import CountingThrottle
-from engagement.api.base import VisibleViewSet, command, validated
-from engagement.api.filters import AwareDateTimeFilter, FilterSet
+from engagement.api.base import VisibleViewSet
+from engagement.api.base import command
+from engagement.api.base import validated
+from engagement.api.filters import AwareDateTimeFilter
+from engagement.api.filters import FilterSet
 from engagement.api.idempotency import idempotent
-from engagement.api.permissions import (
-    may_approve_invitations,
-    may_invite,
-    members_prefetch,
-    require,
-)
+from engagement.api.permissions import may_approve_invitations
+from engagement.api.permissions import may_invite
+from engagement.api.permissions import members_prefetch
+from engagement.api.permissions import require
 from engagement.api.serializers.couples import CoupleSerializer
-from engagement.api.serializers.invitations import (
-    InvitationAcceptSerializer,
-    InvitationCreatedSerializer,
-    InvitationCreateSerializer,
-    InvitationSerializer,
-)
+from engagement.api.serializers.invitations import InvitationAcceptSerializer
+from engagement.api.serializers.invitations import InvitationCreatedSerializer
+from engagement.api.serializers.invitations import InvitationCreateSerializer
+from engagement.api.serializers.invitations import InvitationSerializer
 from engagement.invitations.emails import invitation_url
-from engagement.models import Invitation, Membership
-from engagement.selectors.visibility import couples_visible_to, invitations_visible_to
-from engagement.services.invitations import (
-    invitation_accept,
-    invitation_approve,
-    invitation_create,
-    invitation_revoke,
-)
+from engagement.models import Invitation
+from engagement.models import Membership
+from engagement.selectors.visibility import couples_visible_to
+from engagement.selectors.visibility import invitations_visible_to
+from engagement.services.invitations import invitation_accept
+from engagement.services.invitations import invitation_approve
+from engagement.services.invitations import invitation_create
+from engagement.services.invitations import invitation_revoke
 
 MAY_NOT_INVITE = "Invitations for this couple are sent by its therapist."
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter
+from drf_spectacular.utils import OpenApiExample
+from drf_spectacular.utils import OpenApiParameter
 
 COUPLE = "0b9e6a52-3f1d-4e8a-9c7b-2d1e0f9a8b7c"
 PARTNER_A = "93c2d1e0-6b5a-4f3e-8d2c-1b0a9f8e7d6c"

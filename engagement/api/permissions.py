@@ -9,11 +9,15 @@ not change, and answer 403. The services keep only their own invariants (a coupl
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
+from django.db.models import QuerySet
 from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import User
-from engagement.models import Commitment, Couple, Membership, TherapySession
+from engagement.models import Commitment
+from engagement.models import Couple
+from engagement.models import Membership
+from engagement.models import TherapySession
 
 Role = Membership.Role
 

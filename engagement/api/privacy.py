@@ -7,28 +7,33 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from accounts.api import views as account_views
-from accounts.api.serializers import DeviceSerializer, MeSerializer, PasswordConfirmSerializer
-from accounts.throttling import AuthIPThrottle, ExportThrottle, RequestRateThrottle
-from config.api.fields import AwareDateTimeField, StringField
+from accounts.api.serializers import DeviceSerializer
+from accounts.api.serializers import MeSerializer
+from accounts.api.serializers import PasswordConfirmSerializer
+from accounts.throttling import AuthIPThrottle
+from accounts.throttling import ExportThrottle
+from accounts.throttling import RequestRateThrottle
+from config.api.fields import AwareDateTimeField
+from config.api.fields import StringField
 from config.api.schema import AutoSchema
 from engagement.api.base import caller
 from engagement.api.serializers.checkins import CheckInSerializer
 from engagement.api.serializers.commitments import CommitmentSerializer
 from engagement.api.serializers.sessions import SessionSerializer
-from engagement.models import (
-    Attendance,
-    AwayPeriod,
-    Goal,
-    Membership,
-    WeeklyReport,
-)
+from engagement.models import Attendance
+from engagement.models import AwayPeriod
+from engagement.models import Goal
+from engagement.models import Membership
+from engagement.models import WeeklyReport
 from engagement.privacy import export
 from engagement.privacy.erasure import user_erase
 from engagement.privacy.export import export_for

@@ -15,10 +15,14 @@ from uuid import UUID
 
 import django_filters
 from django.db import transaction
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import OuterRef
+from django.db.models import Prefetch
+from django.db.models import QuerySet
+from django.db.models import Subquery
 from drf_spectacular.utils import extend_schema
 from drf_standardized_errors.openapi_serializers import ErrorResponse403Serializer
-from rest_framework import serializers, status
+from rest_framework import serializers
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -28,34 +32,37 @@ from rest_framework.views import APIView
 from accounts.models import User
 from config.api.middleware import json_etag
 from engagement.api import openapi
-from engagement.api.audit import AuditedListMixin, record_therapist_reads
-from engagement.api.base import (
-    VisibleViewSet,
-    caller,
-    couple_query_param,
-    found,
-    generating_schema,
-    validated,
-)
-from engagement.api.filters import AwareDateTimeFilter, FilterSet
-from engagement.api.permissions import may_read_caseload, may_recompute_reports, require
+from engagement.api.audit import AuditedListMixin
+from engagement.api.audit import record_therapist_reads
+from engagement.api.base import VisibleViewSet
+from engagement.api.base import caller
+from engagement.api.base import couple_query_param
+from engagement.api.base import found
+from engagement.api.base import generating_schema
+from engagement.api.base import validated
+from engagement.api.filters import AwareDateTimeFilter
+from engagement.api.filters import FilterSet
+from engagement.api.permissions import may_read_caseload
+from engagement.api.permissions import may_recompute_reports
+from engagement.api.permissions import require
 from engagement.api.serializers.fields import VisibleCoupleField
-from engagement.api.serializers.reports import (
-    CaseloadSerializer,
-    RecomputeAcceptedSerializer,
-    RecomputeSerializer,
-    WeeklyReportSerializer,
-)
-from engagement.models import Couple, Membership, SafetyAlert, WeeklyReport
+from engagement.api.serializers.reports import CaseloadSerializer
+from engagement.api.serializers.reports import RecomputeAcceptedSerializer
+from engagement.api.serializers.reports import RecomputeSerializer
+from engagement.api.serializers.reports import WeeklyReportSerializer
+from engagement.models import Couple
+from engagement.models import Membership
+from engagement.models import SafetyAlert
+from engagement.models import WeeklyReport
 from engagement.reports.pipeline import compute_current_report
-from engagement.reports.scoring import URGENCY_LEVELS, urgency_key
+from engagement.reports.scoring import URGENCY_LEVELS
+from engagement.reports.scoring import urgency_key
 from engagement.reports.tasks import compute_report_chunk
-from engagement.selectors.reports import reports_readable_by, week_readable_by
-from engagement.selectors.visibility import (
-    couples_visible_to,
-    couples_with_role,
-    roles_by_couple,
-)
+from engagement.selectors.reports import reports_readable_by
+from engagement.selectors.reports import week_readable_by
+from engagement.selectors.visibility import couples_visible_to
+from engagement.selectors.visibility import couples_with_role
+from engagement.selectors.visibility import roles_by_couple
 
 Role = Membership.Role
 

@@ -13,37 +13,49 @@ from uuid import UUID
 
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import mixins, serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from drf_spectacular.utils import OpenApiExample
+from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins
+from rest_framework import serializers
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from engagement.api.audit import AuditedListMixin, record_therapist_reads
-from engagement.api.base import (
-    CallerListViewSet,
-    CallerViewMixin,
-    caller,
-    command,
-    found,
-    put_answer,
-    validated,
-)
-from engagement.api.conditional import ConditionalListMixin, conditional
+from engagement.api.audit import AuditedListMixin
+from engagement.api.audit import record_therapist_reads
+from engagement.api.base import CallerListViewSet
+from engagement.api.base import CallerViewMixin
+from engagement.api.base import caller
+from engagement.api.base import command
+from engagement.api.base import found
+from engagement.api.base import put_answer
+from engagement.api.base import validated
+from engagement.api.conditional import ConditionalListMixin
+from engagement.api.conditional import conditional
 from engagement.api.filters import SafetyAlertFilter
-from engagement.api.permissions import members_prefetch, role_of
-from engagement.api.serializers.safety import (
-    ConsentSerializer,
-    SafeContactSerializer,
-    SafetyAlertSerializer,
-    safe_contact_data,
-)
-from engagement.models import Consent, Couple, Membership, SafeContact, SafetyAlert
-from engagement.selectors.visibility import couples_visible_to, couples_with_role
-from engagement.services.safety import consent_record, safe_contact_put, safety_alert_acknowledge
+from engagement.api.permissions import members_prefetch
+from engagement.api.permissions import role_of
+from engagement.api.serializers.safety import ConsentSerializer
+from engagement.api.serializers.safety import SafeContactSerializer
+from engagement.api.serializers.safety import SafetyAlertSerializer
+from engagement.api.serializers.safety import safe_contact_data
+from engagement.models import Consent
+from engagement.models import Couple
+from engagement.models import Membership
+from engagement.models import SafeContact
+from engagement.models import SafetyAlert
+from engagement.selectors.visibility import couples_visible_to
+from engagement.selectors.visibility import couples_with_role
+from engagement.services.safety import consent_record
+from engagement.services.safety import safe_contact_put
+from engagement.services.safety import safety_alert_acknowledge
 
 _ALERT_EXAMPLE = {
     "id": "2f6d0b8e-7c1a-4e5b-9d3c-8a7b6c5d4e3f",

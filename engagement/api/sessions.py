@@ -15,47 +15,43 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
 from engagement.api import openapi
-from engagement.api.base import ReaderViewSet, generating_schema, validated
+from engagement.api.base import ReaderViewSet
+from engagement.api.base import generating_schema
+from engagement.api.base import validated
 from engagement.api.filters import SessionFilter
 from engagement.api.idempotency import idempotent
-from engagement.api.permissions import (
-    may_manage,
-    may_manage_individual_sessions,
-    may_manage_session,
-    may_record_attendance,
-    may_write_session_notes,
-    require,
-    role_of,
-)
-from engagement.api.serializers.sessions import (
-    AttendanceRecordSerializer,
-    SessionCreateSerializer,
-    SessionSerializer,
-    SessionUpdateSerializer,
-)
+from engagement.api.permissions import may_manage
+from engagement.api.permissions import may_manage_individual_sessions
+from engagement.api.permissions import may_manage_session
+from engagement.api.permissions import may_record_attendance
+from engagement.api.permissions import may_write_session_notes
+from engagement.api.permissions import require
+from engagement.api.permissions import role_of
+from engagement.api.serializers.sessions import AttendanceRecordSerializer
+from engagement.api.serializers.sessions import SessionCreateSerializer
+from engagement.api.serializers.sessions import SessionSerializer
+from engagement.api.serializers.sessions import SessionUpdateSerializer
 from engagement.models import TherapySession
-from engagement.selectors.visibility import (
-    Reach,
-    active_partner_ids,
-    reach_of,
-    sessions_visible_to,
-)
-from engagement.services.sessions import (
-    AttendanceEntry,
-    attendance_record,
-    session_create,
-    session_delete,
-    session_update,
-)
+from engagement.selectors.visibility import Reach
+from engagement.selectors.visibility import active_partner_ids
+from engagement.selectors.visibility import reach_of
+from engagement.selectors.visibility import sessions_visible_to
+from engagement.services.sessions import AttendanceEntry
+from engagement.services.sessions import attendance_record
+from engagement.services.sessions import session_create
+from engagement.services.sessions import session_delete
+from engagement.services.sessions import session_update
 
 
 @extend_schema_view(

@@ -3,7 +3,9 @@ and the caller's own data as a whole (`/me/` with its erasure, `/me/export/`).""
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern
+from django.urls import URLResolver
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from engagement.api.away import AwayPeriodViewSet
@@ -11,12 +13,17 @@ from engagement.api.checkins import CheckInViewSet
 from engagement.api.commitments import CommitmentViewSet
 from engagement.api.couples import CoupleViewSet
 from engagement.api.feedback import SessionFeedbackView
-from engagement.api.goals import CoupleGoalsView, OwnGoalView
+from engagement.api.goals import CoupleGoalsView
+from engagement.api.goals import OwnGoalView
 from engagement.api.invitations import InvitationViewSet
-from engagement.api.privacy import ExportView, MeView
+from engagement.api.privacy import ExportView
+from engagement.api.privacy import MeView
 from engagement.api.removals import RemovalViewSet
-from engagement.api.reports import CaseloadView, ReportViewSet
-from engagement.api.safety import ConsentView, SafeContactView, SafetyAlertViewSet
+from engagement.api.reports import CaseloadView
+from engagement.api.reports import ReportViewSet
+from engagement.api.safety import ConsentView
+from engagement.api.safety import SafeContactView
+from engagement.api.safety import SafetyAlertViewSet
 from engagement.api.sessions import SessionViewSet
 from engagement.digests.views import DigestUnsubscribeView
 

@@ -21,18 +21,27 @@ import smtplib
 import time
 import uuid
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
 from pathlib import Path
 from uuid import UUID
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
+from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.filebased import EmailBackend as FileEmailBackend
 from django.core.mail.backends.smtp import EmailBackend as SMTPEmailBackend
-from django.db.models import Case, CharField, DateTimeField, F, Q, TextField, Value, When
+from django.db.models import Case
+from django.db.models import CharField
+from django.db.models import DateTimeField
+from django.db.models import F
+from django.db.models import Q
+from django.db.models import TextField
+from django.db.models import Value
+from django.db.models import When
 from django.utils import timezone
 
 from config.emails import message_id_domain

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
 from uuid import UUID
@@ -12,11 +13,16 @@ from uuid import UUID
 from django.utils import translation
 
 from accounts.models import User
-from engagement.digests import compose, delivery, schedule
-from engagement.digests.delivery import DeliveryKey, Outgoing
+from engagement.digests import compose
+from engagement.digests import delivery
+from engagement.digests import schedule
+from engagement.digests.delivery import DeliveryKey
+from engagement.digests.delivery import Outgoing
 from engagement.digests.sources import DigestSources
 from engagement.digests.unsubscribe import unsubscribe_url
-from engagement.models import Couple, DigestDelivery, Membership
+from engagement.models import Couple
+from engagement.models import DigestDelivery
+from engagement.models import Membership
 
 Kind = DigestDelivery.Kind
 Status = DigestDelivery.Status

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Sequence
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists
+from django.db.models import OuterRef
+from django.db.models import QuerySet
 
 from accounts.models import User
 from engagement import chunks
-from engagement.models import Couple, Membership
-from engagement.reports.weeks import WEEK, last_completed_week, local_midnight
+from engagement.models import Couple
+from engagement.models import Membership
+from engagement.reports.weeks import WEEK
+from engagement.reports.weeks import last_completed_week
+from engagement.reports.weeks import local_midnight
 
 # A report that is late is waited for this long after the digest's send time (or after the
 # week ended in a couple's timezone, if later); then the digest is skipped, the reason kept.

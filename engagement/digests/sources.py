@@ -12,15 +12,21 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch
 
-from engagement.models import Commitment, Couple, Membership, TherapySession, WeeklyReport
+from engagement.models import Commitment
+from engagement.models import Couple
+from engagement.models import Membership
+from engagement.models import TherapySession
+from engagement.models import WeeklyReport
 from engagement.reports.weeks import WEEK
-from engagement.selectors.partnerships import Partnership, partnerships_by_couple
+from engagement.selectors.partnerships import Partnership
+from engagement.selectors.partnerships import partnerships_by_couple
 
 # The partner digest charts the recipient's own last eight weeks.
 CHART_WEEKS = 8

@@ -9,8 +9,11 @@ from celery import shared_task
 from django.utils import timezone
 
 from config.celery_retry import PLANNER_RETRY
-from engagement.chunks import CHUNK_TASK_OPTIONS, queue_chunks
-from engagement.digests import delivery, pipeline, schedule
+from engagement.chunks import CHUNK_TASK_OPTIONS
+from engagement.chunks import queue_chunks
+from engagement.digests import delivery
+from engagement.digests import pipeline
+from engagement.digests import schedule
 
 
 @shared_task(

@@ -8,20 +8,21 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    inline_serializer,
-)
+from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from config.api.schema import AutoSchema
-from engagement.digests.unsubscribe import Kind, email_unsubscribe, subscription_for_token
+from engagement.digests.unsubscribe import Kind
+from engagement.digests.unsubscribe import email_unsubscribe
+from engagement.digests.unsubscribe import subscription_for_token
 
 PAGE = "emails/digest-unsubscribe-page.html"
 

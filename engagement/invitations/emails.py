@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 from django.utils import dateformat
 
 from accounts.models import User
-from config.emails import build, frontend_url
-from engagement.models import Invitation, Membership
+from config.emails import build
+from config.emails import frontend_url
+from engagement.models import Invitation
+from engagement.models import Membership
 from engagement.services.couples import UNDO_JOINING_WINDOW
 
 Role = Membership.Role

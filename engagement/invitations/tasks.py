@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import Task, shared_task
+from celery import Task
+from celery import shared_task
 
 from config.celery_retry import INVITATION_MAIL_RETRY
 from engagement.invitations import emails

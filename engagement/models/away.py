@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F
+from django.db.models import Q
 
 from config.model_base import UUIDModel
 from engagement.models.couples import Couple
-from engagement.models.sharing import CoupleOrTherapist, SharedByAuthor
+from engagement.models.sharing import CoupleOrTherapist
+from engagement.models.sharing import SharedByAuthor
 
 MAX_AWAY_DAYS = 28
 

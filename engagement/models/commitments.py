@@ -7,7 +7,8 @@ from django.db import models
 
 from config.model_base import UUIDModel
 from engagement.models.couples import Couple
-from engagement.models.sharing import CoupleOrTherapist, SharedByAuthor
+from engagement.models.sharing import CoupleOrTherapist
+from engagement.models.sharing import SharedByAuthor
 
 
 class Commitment(UUIDModel, SharedByAuthor):

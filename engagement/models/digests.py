@@ -7,7 +7,8 @@ from django.db import models
 
 from config.model_base import UUIDModel
 from engagement.models.couples import Membership
-from engagement.models.ledger import DeliveryStatus, LedgerRow
+from engagement.models.ledger import DeliveryStatus
+from engagement.models.ledger import LedgerRow
 
 
 class DigestDelivery(UUIDModel, LedgerRow):

@@ -6,7 +6,8 @@ from django.conf import settings
 from django.db import models
 
 from config.model_base import UUIDModel
-from engagement.models.ledger import DeliveryStatus, LedgerRow
+from engagement.models.ledger import DeliveryStatus
+from engagement.models.ledger import LedgerRow
 
 
 class ReminderDelivery(UUIDModel, LedgerRow):

@@ -9,7 +9,8 @@ moves nothing a partner can observe.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
+from typing import ClassVar
 
 from django.db import models
 from django.utils import timezone

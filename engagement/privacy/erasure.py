@@ -18,24 +18,23 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import account_anonymise
-from engagement.models import (
-    Attendance,
-    AwayPeriod,
-    CheckIn,
-    Commitment,
-    Couple,
-    Goal,
-    IdempotencyRecord,
-    Invitation,
-    Membership,
-    Removal,
-    SafeContact,
-    SafetyAlert,
-    SessionFeedback,
-    TherapySession,
-    Visibility,
-)
-from engagement.selectors.visibility import away_audience, session_audience
+from engagement.models import Attendance
+from engagement.models import AwayPeriod
+from engagement.models import CheckIn
+from engagement.models import Commitment
+from engagement.models import Couple
+from engagement.models import Goal
+from engagement.models import IdempotencyRecord
+from engagement.models import Invitation
+from engagement.models import Membership
+from engagement.models import Removal
+from engagement.models import SafeContact
+from engagement.models import SafetyAlert
+from engagement.models import SessionFeedback
+from engagement.models import TherapySession
+from engagement.models import Visibility
+from engagement.selectors.visibility import away_audience
+from engagement.selectors.visibility import session_audience
 
 
 def _removals_for_deleted(

@@ -11,33 +11,37 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, TypeVar
+from typing import Any
+from typing import TypeVar
 
-from django.db.models import Field, Model, Q, QuerySet
+from django.db.models import Field
+from django.db.models import Model
+from django.db.models import Q
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from config.api.fields import ModelSerializer, utc_timestamp
+from config.api.fields import ModelSerializer
+from config.api.fields import utc_timestamp
 from engagement.api.serializers.checkins import CheckInSerializer
 from engagement.api.serializers.commitments import CommitmentSerializer
-from engagement.api.serializers.sessions import THERAPIST_ONLY_FIELDS, SessionSerializer
-from engagement.models import (
-    Attendance,
-    AwayPeriod,
-    Consent,
-    Goal,
-    Membership,
-    SafeContact,
-    SessionFeedback,
-)
+from engagement.api.serializers.sessions import THERAPIST_ONLY_FIELDS
+from engagement.api.serializers.sessions import SessionSerializer
+from engagement.models import Attendance
+from engagement.models import AwayPeriod
+from engagement.models import Consent
+from engagement.models import Goal
+from engagement.models import Membership
+from engagement.models import SafeContact
+from engagement.models import SessionFeedback
 from engagement.models.feedback import FEEDBACK_ITEMS
-from engagement.selectors.reports import report_for_viewer, reports_readable_by, sharing_of
-from engagement.selectors.visibility import (
-    checkins_visible_to,
-    commitments_visible_to,
-    couples_with_role,
-    sessions_visible_to,
-)
+from engagement.selectors.reports import report_for_viewer
+from engagement.selectors.reports import reports_readable_by
+from engagement.selectors.reports import sharing_of
+from engagement.selectors.visibility import checkins_visible_to
+from engagement.selectors.visibility import commitments_visible_to
+from engagement.selectors.visibility import couples_with_role
+from engagement.selectors.visibility import sessions_visible_to
 
 _Row = TypeVar("_Row", bound=Model)
 

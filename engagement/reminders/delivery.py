@@ -25,11 +25,16 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.push import SENT, push_send
-from engagement.digests.delivery import CLAIM_TIMEOUT, open_connection, refusal_code
+from accounts.push import SENT
+from accounts.push import push_send
+from engagement.digests.delivery import CLAIM_TIMEOUT
+from engagement.digests.delivery import open_connection
+from engagement.digests.delivery import refusal_code
 from engagement.models import ReminderDelivery
 from engagement.reminders import texts
-from engagement.reminders.planner import Planned, local_now, plan
+from engagement.reminders.planner import Planned
+from engagement.reminders.planner import local_now
+from engagement.reminders.planner import plan
 
 Status = ReminderDelivery.Status
 Channel = ReminderDelivery.Channel

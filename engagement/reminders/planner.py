@@ -19,23 +19,28 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Exists
+from django.db.models import Max
+from django.db.models import OuterRef
+from django.db.models import Q
+from django.db.models import QuerySet
 
-from accounts.models import Device, User
+from accounts.models import Device
+from accounts.models import User
 from engagement import chunks
-from engagement.models import (
-    AwayPeriod,
-    CheckIn,
-    Couple,
-    Membership,
-    ReminderDelivery,
-    Visibility,
-)
+from engagement.models import AwayPeriod
+from engagement.models import CheckIn
+from engagement.models import Couple
+from engagement.models import Membership
+from engagement.models import ReminderDelivery
+from engagement.models import Visibility
 
 Channel = ReminderDelivery.Channel
 Status = ReminderDelivery.Status

@@ -9,8 +9,10 @@ from celery import shared_task
 from django.utils import timezone
 
 from config.celery_retry import PLANNER_RETRY
-from engagement.chunks import CHUNK_TASK_OPTIONS, queue_chunks
-from engagement.reminders import delivery, planner
+from engagement.chunks import CHUNK_TASK_OPTIONS
+from engagement.chunks import queue_chunks
+from engagement.reminders import delivery
+from engagement.reminders import planner
 
 
 @shared_task(

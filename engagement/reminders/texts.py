@@ -13,7 +13,8 @@ from accounts.models import User
 from accounts.push import Push
 from config import emails
 from config.emails import frontend_url
-from engagement.digests.unsubscribe import Kind, unsubscribe_url
+from engagement.digests.unsubscribe import Kind
+from engagement.digests.unsubscribe import unsubscribe_url
 
 
 def reminder_push(language: str) -> Push:

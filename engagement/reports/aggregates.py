@@ -27,55 +27,61 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from collections.abc import Callable
+from collections.abc import Collection
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
 from functools import lru_cache
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import (
-    Aggregate,
-    Count,
-    DateField,
-    F,
-    Func,
-    Min,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-)
-from django.db.models.functions import Cast, TruncWeek
+from django.db.models import Aggregate
+from django.db.models import Count
+from django.db.models import DateField
+from django.db.models import F
+from django.db.models import Func
+from django.db.models import Min
+from django.db.models import OuterRef
+from django.db.models import Q
+from django.db.models import QuerySet
+from django.db.models import Subquery
+from django.db.models import Sum
+from django.db.models.functions import Cast
+from django.db.models.functions import TruncWeek
 
-from engagement.models import (
-    Attendance,
-    CheckIn,
-    Commitment,
-    Couple,
-    CoupleStatusChange,
-    Membership,
-    TherapySession,
-    Visibility,
-)
+from engagement.models import Attendance
+from engagement.models import CheckIn
+from engagement.models import Commitment
+from engagement.models import Couple
+from engagement.models import CoupleStatusChange
+from engagement.models import Membership
+from engagement.models import TherapySession
+from engagement.models import Visibility
 from engagement.models.away import AwayPeriod
 from engagement.models.checkins import SCALES
-from engagement.models.feedback import FEEDBACK_ITEMS, SessionFeedback
+from engagement.models.feedback import FEEDBACK_ITEMS
+from engagement.models.feedback import SessionFeedback
 from engagement.models.goals import Goal
 from engagement.models.safety import SafetyAlert
-from engagement.reports.scoring import (
-    SELF_REPORT_VISIBILITIES,
-    CoupleWeekInput,
-    GoalAtEnd,
-    PartnerWeekInput,
-    RatingTally,
-    SelfReportRatings,
-    SessionFeedbackScore,
-)
-from engagement.reports.weeks import WEEK, LocalWeek, lookback, monday_of
-from engagement.selectors.partnerships import Partnership, PartnerSpan, partnerships_of
+from engagement.reports.scoring import SELF_REPORT_VISIBILITIES
+from engagement.reports.scoring import CoupleWeekInput
+from engagement.reports.scoring import GoalAtEnd
+from engagement.reports.scoring import PartnerWeekInput
+from engagement.reports.scoring import RatingTally
+from engagement.reports.scoring import SelfReportRatings
+from engagement.reports.scoring import SessionFeedbackScore
+from engagement.reports.weeks import WEEK
+from engagement.reports.weeks import LocalWeek
+from engagement.reports.weeks import lookback
+from engagement.reports.weeks import monday_of
+from engagement.selectors.partnerships import Partnership
+from engagement.selectors.partnerships import PartnerSpan
+from engagement.selectors.partnerships import partnerships_of
 
 ATTENDED = frozenset({Attendance.Status.ATTENDED, Attendance.Status.LATE})
 # A week touched by either status at any moment gets no report (SPEC 5, section 2).

@@ -10,31 +10,49 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from collections.abc import Collection
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import asdict
+from dataclasses import dataclass
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from functools import cache
-from typing import Any, TypeVar
-from uuid import UUID, uuid4
+from typing import Any
+from typing import TypeVar
+from uuid import UUID
+from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.db.models import DateField, Exists, F, Max, OuterRef, Q, Subquery
+from django.db.models import DateField
+from django.db.models import Exists
+from django.db.models import F
+from django.db.models import Max
+from django.db.models import OuterRef
+from django.db.models import Q
+from django.db.models import Subquery
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from engagement.models import Couple, CoupleStatusChange, Membership, WeeklyReport
+from engagement.models import Couple
+from engagement.models import CoupleStatusChange
+from engagement.models import Membership
+from engagement.models import WeeklyReport
 from engagement.reports import aggregates
 from engagement.reports.reader_views import refresh_reader_states
-from engagement.reports.scoring import METHODOLOGY, WeekReport, compute_week_report
-from engagement.reports.weeks import (
-    WEEK,
-    LocalWeek,
-    last_completed_week,
-    local_week_start,
-    monday_of,
-)
+from engagement.reports.scoring import METHODOLOGY
+from engagement.reports.scoring import WeekReport
+from engagement.reports.scoring import compute_week_report
+from engagement.reports.weeks import WEEK
+from engagement.reports.weeks import LocalWeek
+from engagement.reports.weeks import last_completed_week
+from engagement.reports.weeks import local_week_start
+from engagement.reports.weeks import monday_of
 
 T = TypeVar("T")
 

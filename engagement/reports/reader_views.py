@@ -11,24 +11,25 @@ readers whose view changed get a new revision and timestamps.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import date
 from uuid import UUID
 
 from django.db.models import Q
 from django.utils import timezone
 
-from engagement.models import Couple, ReportReaderState, WeeklyReport
+from engagement.models import Couple
+from engagement.models import ReportReaderState
+from engagement.models import WeeklyReport
 from engagement.selectors.partnerships import partnerships_by_couple
-from engagement.selectors.reports import (
-    THERAPISTS,
-    ReadableWeeks,
-    Sharing,
-    readable_weeks,
-    reader_bodies,
-    sharings_by_couple,
-    view_hash,
-)
+from engagement.selectors.reports import THERAPISTS
+from engagement.selectors.reports import ReadableWeeks
+from engagement.selectors.reports import Sharing
+from engagement.selectors.reports import readable_weeks
+from engagement.selectors.reports import reader_bodies
+from engagement.selectors.reports import sharings_by_couple
+from engagement.selectors.reports import view_hash
 
 # What a partner "sees" of a report they may not read: nothing. When they gain or lose read
 # access (a record widened to `couple` before the creation week), their values move, so the

@@ -8,7 +8,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from functools import reduce
 from operator import or_
 from uuid import UUID
@@ -18,7 +20,8 @@ from django.db.models import Q
 
 from engagement.models import WeeklyReport
 from engagement.reports.scoring import LOOKBACK_WEEKS
-from engagement.reports.weeks import WEEK, monday_of
+from engagement.reports.weeks import WEEK
+from engagement.reports.weeks import monday_of
 
 
 def local_date(timezone_name: str, instant: datetime) -> date:

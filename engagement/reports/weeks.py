@@ -8,7 +8,11 @@ digests' schedule and the API all take their weeks from here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 

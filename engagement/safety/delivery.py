@@ -26,15 +26,21 @@ from email.utils import make_msgid
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import F, Q, QuerySet
+from django.db.models import F
+from django.db.models import Q
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Device
 from accounts.push import push_send
 from config.emails import message_id_domain
 from config.observability import metrics
-from engagement.digests.delivery import CLAIM_TIMEOUT, open_connection, refusal_code
-from engagement.models import Membership, SafetyAlert, SafetyAlertDelivery
+from engagement.digests.delivery import CLAIM_TIMEOUT
+from engagement.digests.delivery import open_connection
+from engagement.digests.delivery import refusal_code
+from engagement.models import Membership
+from engagement.models import SafetyAlert
+from engagement.models import SafetyAlertDelivery
 from engagement.safety import texts
 
 Status = SafetyAlertDelivery.Status

@@ -6,7 +6,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from config.celery_retry import ALERT_RETRY, PLANNER_RETRY
+from config.celery_retry import ALERT_RETRY
+from config.celery_retry import PLANNER_RETRY
 from engagement.models import SafetyAlertDelivery
 from engagement.safety import delivery
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
+from uuid import uuid4
 
 from django.db import connections
 from django.db.models import QuerySet

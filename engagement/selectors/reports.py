@@ -19,35 +19,41 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from django.db.models import Case, F, Min, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Case
+from django.db.models import F
+from django.db.models import Min
+from django.db.models import OuterRef
+from django.db.models import Q
+from django.db.models import QuerySet
+from django.db.models import Subquery
+from django.db.models import When
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from config.api.fields import utc_timestamp
-from engagement.models import (
-    CheckIn,
-    Commitment,
-    Couple,
-    Membership,
-    ReportReaderState,
-    TherapySession,
-    Visibility,
-    WeeklyReport,
-)
+from engagement.models import CheckIn
+from engagement.models import Commitment
+from engagement.models import Couple
+from engagement.models import Membership
+from engagement.models import ReportReaderState
+from engagement.models import TherapySession
+from engagement.models import Visibility
+from engagement.models import WeeklyReport
 from engagement.reports.scoring import SAFETY_RECOMMENDATIONS
-from engagement.selectors.partnerships import (
-    Partnership,
-    partnerships_by_couple,
-    partnerships_with,
-    week_readable,
-)
-from engagement.selectors.visibility import role_in_couple, roles_by_couple
+from engagement.selectors.partnerships import Partnership
+from engagement.selectors.partnerships import partnerships_by_couple
+from engagement.selectors.partnerships import partnerships_with
+from engagement.selectors.partnerships import week_readable
+from engagement.selectors.visibility import role_in_couple
+from engagement.selectors.visibility import roles_by_couple
 
 FULL = "full"
 PARTNER = "partner"

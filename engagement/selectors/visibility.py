@@ -9,48 +9,46 @@ answered 404 by the API, never 403, so ids cannot be probed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from django.db.models import (
-    BooleanField,
-    Case,
-    DateTimeField,
-    Exists,
-    F,
-    Model,
-    OuterRef,
-    Q,
-    QuerySet,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import BooleanField
+from django.db.models import Case
+from django.db.models import DateTimeField
+from django.db.models import Exists
+from django.db.models import F
+from django.db.models import Model
+from django.db.models import OuterRef
+from django.db.models import Q
+from django.db.models import QuerySet
+from django.db.models import Value
+from django.db.models import When
+from django.db.models.functions import Coalesce
+from django.db.models.functions import Greatest
 
 from accounts.models import User
-from engagement.models import (
-    Attendance,
-    AwayPeriod,
-    CheckIn,
-    Commitment,
-    Couple,
-    Invitation,
-    Membership,
-    TherapySession,
-    Visibility,
-    WeeklyReport,
-)
+from engagement.models import Attendance
+from engagement.models import AwayPeriod
+from engagement.models import CheckIn
+from engagement.models import Commitment
+from engagement.models import Couple
+from engagement.models import Invitation
+from engagement.models import Membership
+from engagement.models import TherapySession
+from engagement.models import Visibility
+from engagement.models import WeeklyReport
 from engagement.selectors.compiled import CompiledRead
-from engagement.selectors.partnerships import (
-    Partnership,
-    PartnerSpan,
-    date_bounds,
-    partnerships_by_couple,
-    partnerships_of,
-    partnerships_with,
-)
+from engagement.selectors.partnerships import Partnership
+from engagement.selectors.partnerships import PartnerSpan
+from engagement.selectors.partnerships import date_bounds
+from engagement.selectors.partnerships import partnerships_by_couple
+from engagement.selectors.partnerships import partnerships_of
+from engagement.selectors.partnerships import partnerships_with
 
 Role = Membership.Role
 

@@ -8,7 +8,8 @@ record overlapping periods queue up and the second sees the first.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from uuid import UUID
 
 from django.db import transaction
@@ -16,11 +17,14 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import User
-from engagement.models import AwayPeriod, Couple, Removal
+from engagement.models import AwayPeriod
+from engagement.models import Couple
+from engagement.models import Removal
 from engagement.models.away import MAX_AWAY_DAYS
 from engagement.reports.staleness import mark_stale
 from engagement.selectors.visibility import away_audience
-from engagement.services.couples import ensure_not_ended, lock_partner_seat
+from engagement.services.couples import ensure_not_ended
+from engagement.services.couples import lock_partner_seat
 from engagement.services.edits import changed_fields
 from engagement.services.removals import removals_record
 

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from engagement.models import CheckIn, Couple, Removal, Visibility
+from engagement.models import CheckIn
+from engagement.models import Couple
+from engagement.models import Removal
+from engagement.models import Visibility
 from engagement.models.checkins import SCALES
 from engagement.reports.staleness import mark_stale
 from engagement.selectors.visibility import checkin_audience
 from engagement.services.couples import ensure_not_ended
 from engagement.services.removals import removals_record
-from engagement.services.safety import safety_alerts_retract, safety_answer_recorded
+from engagement.services.safety import safety_alerts_retract
+from engagement.services.safety import safety_answer_recorded
 
 
 class _Unchanged(enum.Enum):

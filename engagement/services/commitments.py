@@ -10,11 +10,14 @@ from django.utils import timezone
 
 from accounts.models import User
 from engagement.exceptions import InvalidTransition
-from engagement.models import Commitment, Couple, Removal
+from engagement.models import Commitment
+from engagement.models import Couple
+from engagement.models import Removal
 from engagement.reports.staleness import mark_stale
 from engagement.selectors.visibility import commitment_audience
 from engagement.services.couples import ensure_not_ended
-from engagement.services.edits import changed_fields, lock_record
+from engagement.services.edits import changed_fields
+from engagement.services.edits import lock_record
 from engagement.services.removals import removals_record
 
 Status = Commitment.Status

@@ -12,24 +12,26 @@ from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
-from engagement.exceptions import (
-    Conflict,
-    InvalidTransition,
-    LastTherapistOnHold,
-)
-from engagement.models import Couple, CoupleStatusChange, Invitation, Membership, Removal
+from engagement.exceptions import Conflict
+from engagement.exceptions import InvalidTransition
+from engagement.exceptions import LastTherapistOnHold
+from engagement.models import Couple
+from engagement.models import CoupleStatusChange
+from engagement.models import Invitation
+from engagement.models import Membership
+from engagement.models import Removal
 from engagement.reports.reader_views import report_views_refresh
 from engagement.selectors.reports import reports_readable_by
-from engagement.selectors.visibility import (
-    away_visible_to,
-    checkins_visible_to,
-    commitments_visible_to,
-    invitations_visible_to,
-    sessions_visible_to,
-)
+from engagement.selectors.visibility import away_visible_to
+from engagement.selectors.visibility import checkins_visible_to
+from engagement.selectors.visibility import commitments_visible_to
+from engagement.selectors.visibility import invitations_visible_to
+from engagement.selectors.visibility import sessions_visible_to
 
 Role = Membership.Role
 PARTNER_SLOTS = (1, 2)

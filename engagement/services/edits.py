@@ -8,7 +8,8 @@ from typing import TypeVar
 
 from django.db.models import Model
 
-from engagement.models import Commitment, TherapySession
+from engagement.models import Commitment
+from engagement.models import TherapySession
 from engagement.services.couples import ensure_not_ended
 
 Record = TypeVar("Record", Commitment, TherapySession)

@@ -6,17 +6,23 @@ ETags, which both partners read, never move with it (SPEC section 1, "Derived ch
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from engagement.exceptions import FeedbackWindowClosed, NotAttended
-from engagement.models import Attendance, SessionFeedback, TherapySession
+from engagement.exceptions import FeedbackWindowClosed
+from engagement.exceptions import NotAttended
+from engagement.models import Attendance
+from engagement.models import SessionFeedback
+from engagement.models import TherapySession
 from engagement.models.feedback import FEEDBACK_ITEMS
-from engagement.reports.staleness import local_date, mark_stale
+from engagement.reports.staleness import local_date
+from engagement.reports.staleness import mark_stale
 from engagement.services.couples import ensure_not_ended
 
 ATTENDED = (Attendance.Status.ATTENDED, Attendance.Status.LATE)

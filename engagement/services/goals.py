@@ -6,9 +6,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from engagement.models import Couple, Goal
+from engagement.models import Couple
+from engagement.models import Goal
 from engagement.reports.staleness import mark_stale_for_goal
-from engagement.services.couples import ensure_not_ended, lock_partner_seat
+from engagement.services.couples import ensure_not_ended
+from engagement.services.couples import lock_partner_seat
 
 
 def current_goal(*, couple: Couple, partner: User) -> Goal | None:

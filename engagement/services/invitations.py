@@ -19,30 +19,31 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
+from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ValidationError
 
-from accounts.models import User, normalize_email
+from accounts.models import User
+from accounts.models import normalize_email
 from accounts.tokens import token_hash
 from config.api.fields import utc_timestamp
-from engagement.exceptions import (
-    ApprovalNotNeeded,
-    ApprovalPending,
-    Conflict,
-    InvalidTransition,
-    PartnerLimitReached,
-    PendingLimitReached,
-    RoleConflict,
-)
+from engagement.exceptions import ApprovalNotNeeded
+from engagement.exceptions import ApprovalPending
+from engagement.exceptions import Conflict
+from engagement.exceptions import InvalidTransition
+from engagement.exceptions import PartnerLimitReached
+from engagement.exceptions import PendingLimitReached
+from engagement.exceptions import RoleConflict
 from engagement.invitations import tasks
-from engagement.models import Couple, Invitation, Membership
-from engagement.services.couples import (
-    ensure_not_ended,
-    free_partner_slot,
-    lock_couple,
-    revoke_invitations_sent_by,
-)
+from engagement.models import Couple
+from engagement.models import Invitation
+from engagement.models import Membership
+from engagement.services.couples import ensure_not_ended
+from engagement.services.couples import free_partner_slot
+from engagement.services.couples import lock_couple
+from engagement.services.couples import revoke_invitations_sent_by
 
 Role = Membership.Role
 INVITATION_LIFETIME = timedelta(days=7)

@@ -14,7 +14,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from engagement.models import CheckIn, Consent, Couple, Membership, SafeContact, SafetyAlert
+from engagement.models import CheckIn
+from engagement.models import Consent
+from engagement.models import Couple
+from engagement.models import Membership
+from engagement.models import SafeContact
+from engagement.models import SafetyAlert
 from engagement.reports.staleness import mark_stale
 
 

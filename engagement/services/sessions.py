@@ -11,11 +11,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from engagement.models import Attendance, Couple, Removal, TherapySession
-from engagement.reports.staleness import local_date, mark_stale
+from engagement.models import Attendance
+from engagement.models import Couple
+from engagement.models import Removal
+from engagement.models import TherapySession
+from engagement.reports.staleness import local_date
+from engagement.reports.staleness import mark_stale
 from engagement.selectors.visibility import session_audience
 from engagement.services.couples import ensure_not_ended
-from engagement.services.edits import changed_fields, lock_record
+from engagement.services.edits import changed_fields
+from engagement.services.edits import lock_record
 from engagement.services.removals import removals_record
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from collections.abc import Mapping
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection
+from django.db import models
 from django.utils import timezone
 
 

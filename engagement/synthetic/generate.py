@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,17 +26,15 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from accounts.models import User
-from engagement.models import (
-    Attendance,
-    CheckIn,
-    Commitment,
-    Couple,
-    CoupleStatusChange,
-    Goal,
-    Membership,
-    SessionFeedback,
-    TherapySession,
-)
+from engagement.models import Attendance
+from engagement.models import CheckIn
+from engagement.models import Commitment
+from engagement.models import Couple
+from engagement.models import CoupleStatusChange
+from engagement.models import Goal
+from engagement.models import Membership
+from engagement.models import SessionFeedback
+from engagement.models import TherapySession
 from engagement.synthetic.bulk import write_rows
 
 TIMEZONES = (

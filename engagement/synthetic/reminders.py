@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from accounts.models import Device, User
-from engagement.models import Couple, Membership
+from accounts.models import Device
+from accounts.models import User
+from engagement.models import Couple
+from engagement.models import Membership
 
 
 def seat_partners(users: Sequence[User], couples: Sequence[Couple]) -> None:

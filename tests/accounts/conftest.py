@@ -10,8 +10,10 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from accounts.authentication import issue_tokens
 from accounts.models import User
-from tests.accounts.client import CommittingAPIClient, bearer
-from tests.smtp import Mailbox, send_mail_to
+from tests.accounts.client import CommittingAPIClient
+from tests.accounts.client import bearer
+from tests.smtp import Mailbox
+from tests.smtp import send_mail_to
 
 FRONTEND_URL = "https://app.duet.test"
 

@@ -14,8 +14,11 @@ from accounts import auth_cache
 from accounts.authentication import issue_tokens
 from accounts.models import User
 from accounts.tokens import tokens_revoke_all
-from tests.accounts.client import PASSWORD_NEW, CommittingAPIClient, bearer
-from tests.factories import PASSWORD, UserFactory
+from tests.accounts.client import PASSWORD_NEW
+from tests.accounts.client import CommittingAPIClient
+from tests.accounts.client import bearer
+from tests.factories import PASSWORD
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

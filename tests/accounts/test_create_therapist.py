@@ -5,10 +5,12 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
+from django.core.management import call_command
 
 from accounts.authentication import issue_tokens
-from accounts.models import EmailVerification, User
+from accounts.models import EmailVerification
+from accounts.models import User
 from tests.accounts.client import bearer
 from tests.factories import UserFactory
 

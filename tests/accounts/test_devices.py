@@ -16,10 +16,13 @@ from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 
 from accounts.authentication import issue_tokens
-from accounts.models import Device, User
-from tests.accounts.client import PASSWORD_NEW, error_attrs
+from accounts.models import Device
+from accounts.models import User
+from tests.accounts.client import PASSWORD_NEW
+from tests.accounts.client import error_attrs
 from tests.conftest import World
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD
+from tests.factories import UserFactory
 from tests.reminders.subscriptions import web_token
 
 pytestmark = pytest.mark.django_db
@@ -323,7 +326,8 @@ def test_meta_serves_the_web_push_public_key(api_client: APIClient, settings: An
 def test_the_admin_shows_devices_without_their_tokens() -> None:
     from django.contrib import admin
     from django.test import Client
-    from push_notifications.models import GCMDevice, WebPushDevice
+    from push_notifications.models import GCMDevice
+    from push_notifications.models import WebPushDevice
 
     staff = User.objects.create_superuser("staff@example.com", PASSWORD, display_name="Staff")
     owner = UserFactory.create()

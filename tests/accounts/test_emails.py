@@ -9,11 +9,16 @@ import pytest
 from celery.exceptions import Retry
 from django.test import TestCase
 
-from accounts import emails, services, tasks, tokens
-from accounts.models import EmailVerification, User
+from accounts import emails
+from accounts import services
+from accounts import tasks
+from accounts import tokens
+from accounts.models import EmailVerification
+from accounts.models import User
 from config.celery import app as celery_app
 from tests.accounts.conftest import FRONTEND_URL
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD
+from tests.factories import UserFactory
 from tests.smtp import Mailbox
 
 pytestmark = pytest.mark.django_db

@@ -10,30 +10,29 @@ from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts.authentication import issue_tokens
-from accounts.models import EmailVerification, User
-from engagement.models import (
-    Attendance,
-    CheckIn,
-    Commitment,
-    Couple,
-    IdempotencyRecord,
-    Invitation,
-    Membership,
-    Removal,
-    TherapySession,
-)
-from tests.accounts.client import CommittingAPIClient, bearer, error_attrs
+from accounts.models import EmailVerification
+from accounts.models import User
+from engagement.models import Attendance
+from engagement.models import CheckIn
+from engagement.models import Commitment
+from engagement.models import Couple
+from engagement.models import IdempotencyRecord
+from engagement.models import Invitation
+from engagement.models import Membership
+from engagement.models import Removal
+from engagement.models import TherapySession
+from tests.accounts.client import CommittingAPIClient
+from tests.accounts.client import bearer
+from tests.accounts.client import error_attrs
 from tests.accounts.conftest import SignedIn
-from tests.factories import (
-    PASSWORD,
-    AttendanceFactory,
-    CheckInFactory,
-    CommitmentFactory,
-    CoupleFactory,
-    TherapySessionFactory,
-    UserFactory,
-    make_couple,
-)
+from tests.factories import PASSWORD
+from tests.factories import AttendanceFactory
+from tests.factories import CheckInFactory
+from tests.factories import CommitmentFactory
+from tests.factories import CoupleFactory
+from tests.factories import TherapySessionFactory
+from tests.factories import UserFactory
+from tests.factories import make_couple
 from tests.smtp import Mailbox
 
 pytestmark = pytest.mark.django_db

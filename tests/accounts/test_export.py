@@ -12,17 +12,17 @@ import time_machine
 from django.utils import timezone
 
 from accounts.models import User
-from engagement.models import Couple, Membership, WeeklyReport
+from engagement.models import Couple
+from engagement.models import Membership
+from engagement.models import WeeklyReport
 from engagement.selectors.reports import report_for_viewer
 from tests.accounts.client import CommittingAPIClient
 from tests.accounts.conftest import SignedIn
-from tests.factories import (
-    AttendanceFactory,
-    CheckInFactory,
-    CommitmentFactory,
-    TherapySessionFactory,
-    make_couple,
-)
+from tests.factories import AttendanceFactory
+from tests.factories import CheckInFactory
+from tests.factories import CommitmentFactory
+from tests.factories import TherapySessionFactory
+from tests.factories import make_couple
 
 pytestmark = pytest.mark.django_db
 

@@ -6,11 +6,18 @@ from typing import Any
 
 import pytest
 
-from accounts.models import EmailVerification, User
-from tests.accounts.client import CommittingAPIClient, error_attrs, error_codes
-from tests.accounts.conftest import FRONTEND_URL, SignedIn
-from tests.accounts.paths import ME, SIGN_IN, VERIFY
-from tests.factories import PASSWORD, UserFactory
+from accounts.models import EmailVerification
+from accounts.models import User
+from tests.accounts.client import CommittingAPIClient
+from tests.accounts.client import error_attrs
+from tests.accounts.client import error_codes
+from tests.accounts.conftest import FRONTEND_URL
+from tests.accounts.conftest import SignedIn
+from tests.accounts.paths import ME
+from tests.accounts.paths import SIGN_IN
+from tests.accounts.paths import VERIFY
+from tests.factories import PASSWORD
+from tests.factories import UserFactory
 from tests.smtp import Mailbox
 
 pytestmark = pytest.mark.django_db

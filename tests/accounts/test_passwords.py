@@ -9,11 +9,22 @@ import time_machine
 from django.utils import timezone
 
 from accounts.authentication import issue_tokens
-from accounts.models import EmailVerification, User
-from tests.accounts.client import PASSWORD_NEW, CommittingAPIClient, bearer, error_attrs
-from tests.accounts.conftest import FRONTEND_URL, SignedIn
-from tests.accounts.paths import CHANGE, CONFIRM, ME, REFRESH, RESET, SIGN_IN
-from tests.factories import PASSWORD, UserFactory
+from accounts.models import EmailVerification
+from accounts.models import User
+from tests.accounts.client import PASSWORD_NEW
+from tests.accounts.client import CommittingAPIClient
+from tests.accounts.client import bearer
+from tests.accounts.client import error_attrs
+from tests.accounts.conftest import FRONTEND_URL
+from tests.accounts.conftest import SignedIn
+from tests.accounts.paths import CHANGE
+from tests.accounts.paths import CONFIRM
+from tests.accounts.paths import ME
+from tests.accounts.paths import REFRESH
+from tests.accounts.paths import RESET
+from tests.accounts.paths import SIGN_IN
+from tests.factories import PASSWORD
+from tests.factories import UserFactory
 from tests.smtp import Mailbox
 
 pytestmark = pytest.mark.django_db

@@ -9,11 +9,18 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from accounts.models import EmailVerification, User
-from tests.accounts.client import CommittingAPIClient, bearer, error_attrs, error_codes
+from accounts.models import EmailVerification
+from accounts.models import User
+from tests.accounts.client import CommittingAPIClient
+from tests.accounts.client import bearer
+from tests.accounts.client import error_attrs
+from tests.accounts.client import error_codes
 from tests.accounts.conftest import FRONTEND_URL
-from tests.accounts.paths import REGISTER, SIGN_IN, VERIFY
-from tests.factories import PASSWORD, UserFactory
+from tests.accounts.paths import REGISTER
+from tests.accounts.paths import SIGN_IN
+from tests.accounts.paths import VERIFY
+from tests.factories import PASSWORD
+from tests.factories import UserFactory
 from tests.smtp import Mailbox
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,13 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import connections
 
 from tests.accounts.client import CommittingAPIClient
-from tests.accounts.paths import CONFIRM, REGISTER, RESET, SIGN_IN, VERIFY
-from tests.factories import PASSWORD, UserFactory
+from tests.accounts.paths import CONFIRM
+from tests.accounts.paths import REGISTER
+from tests.accounts.paths import RESET
+from tests.accounts.paths import SIGN_IN
+from tests.accounts.paths import VERIFY
+from tests.factories import PASSWORD
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

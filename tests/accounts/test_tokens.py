@@ -10,13 +10,21 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.utils import timezone
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts.authentication import issue_tokens
-from accounts.models import RefreshRotation, User
-from tests.accounts.client import CommittingAPIClient, bearer, error_attrs
-from tests.accounts.paths import LOGOUT, ME, REFRESH, SIGN_IN
-from tests.factories import PASSWORD, UserFactory
+from accounts.models import RefreshRotation
+from accounts.models import User
+from tests.accounts.client import CommittingAPIClient
+from tests.accounts.client import bearer
+from tests.accounts.client import error_attrs
+from tests.accounts.paths import LOGOUT
+from tests.accounts.paths import ME
+from tests.accounts.paths import REFRESH
+from tests.accounts.paths import SIGN_IN
+from tests.factories import PASSWORD
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,8 @@ import datetime as dt
 from typing import Any
 
 from accounts.models import User
-from engagement.models import Couple, WeeklyReport
+from engagement.models import Couple
+from engagement.models import WeeklyReport
 
 MONDAY = dt.date(2026, 11, 16)
 

@@ -9,7 +9,9 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
-from engagement.models import Attendance, AuditEvent, TherapySession
+from engagement.models import Attendance
+from engagement.models import AuditEvent
+from engagement.models import TherapySession
 from tests.factories import make_couple
 
 pytestmark = pytest.mark.django_db

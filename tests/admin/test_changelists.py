@@ -9,39 +9,42 @@ from typing import Any
 
 import pytest
 from django.contrib import admin
-from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.models import CHANGE
+from django.contrib.admin.models import LogEntry
 from django.db import connection
 from django.db.models import Model
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import Device, EmailVerification, RefreshRotation, User
-from engagement.models import (
-    Attendance,
-    AuditEvent,
-    AwayPeriod,
-    CheckIn,
-    Commitment,
-    Consent,
-    Couple,
-    CoupleStatusChange,
-    DigestDelivery,
-    Goal,
-    IdempotencyRecord,
-    Invitation,
-    Membership,
-    ReminderDelivery,
-    Removal,
-    ReportReaderState,
-    SafeContact,
-    SafetyAlert,
-    SafetyAlertDelivery,
-    SessionFeedback,
-    TherapySession,
-    WeeklyReport,
-)
-from tests.admin.report_rows import MONDAY, partner_entry
+from accounts.models import Device
+from accounts.models import EmailVerification
+from accounts.models import RefreshRotation
+from accounts.models import User
+from engagement.models import Attendance
+from engagement.models import AuditEvent
+from engagement.models import AwayPeriod
+from engagement.models import CheckIn
+from engagement.models import Commitment
+from engagement.models import Consent
+from engagement.models import Couple
+from engagement.models import CoupleStatusChange
+from engagement.models import DigestDelivery
+from engagement.models import Goal
+from engagement.models import IdempotencyRecord
+from engagement.models import Invitation
+from engagement.models import Membership
+from engagement.models import ReminderDelivery
+from engagement.models import Removal
+from engagement.models import ReportReaderState
+from engagement.models import SafeContact
+from engagement.models import SafetyAlert
+from engagement.models import SafetyAlertDelivery
+from engagement.models import SessionFeedback
+from engagement.models import TherapySession
+from engagement.models import WeeklyReport
+from tests.admin.report_rows import MONDAY
+from tests.admin.report_rows import partner_entry
 
 pytestmark = pytest.mark.django_db
 

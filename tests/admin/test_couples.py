@@ -9,8 +9,11 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.test import Client
 
-from engagement.models import Couple, CoupleStatusChange, Invitation
-from tests.factories import make_couple, make_invitation
+from engagement.models import Couple
+from engagement.models import CoupleStatusChange
+from engagement.models import Invitation
+from tests.factories import make_couple
+from tests.factories import make_invitation
 
 pytestmark = pytest.mark.django_db
 

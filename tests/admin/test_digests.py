@@ -15,8 +15,10 @@ from django.utils import timezone
 from engagement.digests import tasks
 from engagement.models import DigestDelivery
 from engagement.reports.weeks import last_completed_week
-from tests.admin.report_rows import MONDAY, store_report
-from tests.factories import UserFactory, make_couple
+from tests.admin.report_rows import MONDAY
+from tests.admin.report_rows import store_report
+from tests.factories import UserFactory
+from tests.factories import make_couple
 
 pytestmark = pytest.mark.django_db
 

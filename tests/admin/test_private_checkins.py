@@ -14,8 +14,11 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from engagement.admin.checkins import PRIVATE_NOTE_SHOWN_AS
-from engagement.models import AuditEvent, CheckIn, Removal
-from tests.factories import CheckInFactory, make_couple
+from engagement.models import AuditEvent
+from engagement.models import CheckIn
+from engagement.models import Removal
+from tests.factories import CheckInFactory
+from tests.factories import make_couple
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from engagement.admin.report_chart import Series, engagement_chart
+from engagement.admin.report_chart import Series
+from engagement.admin.report_chart import engagement_chart
 
 WEEKS = [dt.date(2026, 11, 2), dt.date(2026, 11, 9), dt.date(2026, 11, 16)]
 

@@ -12,11 +12,16 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
-from engagement.models import Attendance, AuditEvent, TherapySession, WeeklyReport
+from engagement.models import Attendance
+from engagement.models import AuditEvent
+from engagement.models import TherapySession
+from engagement.models import WeeklyReport
 from engagement.reports.pipeline import compute_reports
 from engagement.reports.weeks import last_completed_week
-from tests.admin.report_rows import MONDAY, store_report
-from tests.factories import UserFactory, make_couple
+from tests.admin.report_rows import MONDAY
+from tests.admin.report_rows import store_report
+from tests.factories import UserFactory
+from tests.factories import make_couple
 
 pytestmark = pytest.mark.django_db
 

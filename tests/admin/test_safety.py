@@ -7,8 +7,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from engagement.models import SafeContact, SafetyAlert, SafetyAlertDelivery
-from tests.factories import CheckInFactory, make_couple
+from engagement.models import SafeContact
+from engagement.models import SafetyAlert
+from engagement.models import SafetyAlertDelivery
+from tests.factories import CheckInFactory
+from tests.factories import make_couple
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,11 @@ from django.contrib.admin.models import LogEntry
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import EmailVerification, User
-from tests.factories import TherapistFactory, UserFactory, make_couple
+from accounts.models import EmailVerification
+from accounts.models import User
+from tests.factories import TherapistFactory
+from tests.factories import UserFactory
+from tests.factories import make_couple
 
 pytestmark = pytest.mark.django_db
 

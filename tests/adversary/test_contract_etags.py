@@ -10,7 +10,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from tests.conftest import World
-from tests.factories import CheckInFactory, CommitmentFactory
+from tests.factories import CheckInFactory
+from tests.factories import CommitmentFactory
 
 
 def test_a_private_checkin_of_the_other_partner_never_moves_the_list_tag(

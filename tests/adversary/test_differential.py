@@ -19,8 +19,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 import pytest
@@ -30,7 +32,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from tests.conftest import ClientFor
-from tests.factories import TherapistFactory, UserFactory, make_invitation
+from tests.factories import TherapistFactory
+from tests.factories import UserFactory
+from tests.factories import make_invitation
 
 pytestmark = pytest.mark.django_db
 

@@ -14,19 +14,18 @@ import time_machine
 from django.db import connection
 from rest_framework.test import APIClient
 
-from engagement.models import (
-    Attendance,
-    AwayPeriod,
-    Goal,
-    Removal,
-    SessionFeedback,
-    TherapySession,
-    WeeklyReport,
-)
+from engagement.models import Attendance
+from engagement.models import AwayPeriod
+from engagement.models import Goal
+from engagement.models import Removal
+from engagement.models import SessionFeedback
+from engagement.models import TherapySession
+from engagement.models import WeeklyReport
 from engagement.services import away as away_service
 from engagement.services import feedback as feedback_service
 from engagement.services import goals as goal_service
-from tests.conftest import ClientFor, World
+from tests.conftest import ClientFor
+from tests.conftest import World
 from tests.factories import TherapySessionFactory
 
 API = "/api/v1"

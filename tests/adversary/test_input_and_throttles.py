@@ -19,7 +19,8 @@ from urllib.parse import quote
 
 import jwt
 import pytest
-from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.models import CHANGE
+from django.contrib.admin.models import LogEntry
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
@@ -28,16 +29,16 @@ from drf_spectacular.generators import SchemaGenerator
 from accounts.authentication import issue_tokens
 from accounts.models import User
 from tests.accounts.client import CommittingAPIClient
-from tests.accounts.paths import REGISTER, RESET, SIGN_IN
-from tests.factories import (
-    PASSWORD,
-    CheckInFactory,
-    CommitmentFactory,
-    TherapySessionFactory,
-    UserFactory,
-    make_couple,
-    make_invitation,
-)
+from tests.accounts.paths import REGISTER
+from tests.accounts.paths import RESET
+from tests.accounts.paths import SIGN_IN
+from tests.factories import PASSWORD
+from tests.factories import CheckInFactory
+from tests.factories import CommitmentFactory
+from tests.factories import TherapySessionFactory
+from tests.factories import UserFactory
+from tests.factories import make_couple
+from tests.factories import make_invitation
 
 ADMIN_LOGIN = "/admin/login/"
 

@@ -16,9 +16,13 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from engagement.models import Couple, Invitation, Membership
+from engagement.models import Couple
+from engagement.models import Invitation
+from engagement.models import Membership
 from tests.conftest import ClientFor
-from tests.factories import PASSWORD, TherapistFactory, UserFactory
+from tests.factories import PASSWORD
+from tests.factories import TherapistFactory
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,8 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from tests.factories import CheckInFactory, make_couple
+from tests.factories import CheckInFactory
+from tests.factories import make_couple
 
 pytestmark = pytest.mark.django_db
 AT_20 = dt.datetime(2026, 11, 23, 20, 5, tzinfo=dt.UTC)

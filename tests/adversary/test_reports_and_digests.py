@@ -13,19 +13,21 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from engagement.models import Attendance, Couple, Membership, TherapySession, WeeklyReport
+from engagement.models import Attendance
+from engagement.models import Couple
+from engagement.models import Membership
+from engagement.models import TherapySession
+from engagement.models import WeeklyReport
 from engagement.reports.pipeline import compute_reports
 from engagement.reports.staleness import mark_stale
 from tests.conftest import ClientFor
-from tests.engagement.reports.builders import (
-    away,
-    checkin,
-    commitment,
-    feedback,
-    goal,
-    safety_alert,
-    session,
-)
+from tests.engagement.reports.builders import away
+from tests.engagement.reports.builders import checkin
+from tests.engagement.reports.builders import commitment
+from tests.engagement.reports.builders import feedback
+from tests.engagement.reports.builders import goal
+from tests.engagement.reports.builders import safety_alert
+from tests.engagement.reports.builders import session
 from tests.factories import make_couple
 
 pytestmark = pytest.mark.django_db

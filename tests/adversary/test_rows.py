@@ -18,9 +18,12 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from engagement.models import Couple, Removal
+from engagement.models import Couple
+from engagement.models import Removal
 from tests.conftest import ClientFor
-from tests.factories import UserFactory, make_couple, make_invitation
+from tests.factories import UserFactory
+from tests.factories import make_couple
+from tests.factories import make_invitation
 
 pytestmark = pytest.mark.django_db
 

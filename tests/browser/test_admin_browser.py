@@ -15,7 +15,8 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -24,7 +25,11 @@ from django.utils import timezone
 from accounts.models import User
 from engagement.admin.checkins import PRIVATE_NOTE_SHOWN_AS
 from engagement.digests.delivery import OUTCOME_UNKNOWN
-from engagement.models import AuditEvent, CheckIn, Couple, DigestDelivery, WeeklyReport
+from engagement.models import AuditEvent
+from engagement.models import CheckIn
+from engagement.models import Couple
+from engagement.models import DigestDelivery
+from engagement.models import WeeklyReport
 from tests.factories import CheckInFactory
 
 if TYPE_CHECKING:

@@ -22,7 +22,13 @@ from aiosmtpd.controller import Controller
 from celery import Celery
 
 from config.celery import QUEUES
-from tests.processes import BIN, ROOT, celery_worker_argv, free_port, start, stop, wait_for
+from tests.processes import BIN
+from tests.processes import ROOT
+from tests.processes import celery_worker_argv
+from tests.processes import free_port
+from tests.processes import start
+from tests.processes import stop
+from tests.processes import wait_for
 
 __all__ = ["ROOT", "Beat", "MailSink", "RedisServer", "Worker", "task_events", "wait_for"]
 

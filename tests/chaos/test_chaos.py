@@ -14,7 +14,9 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
+from dataclasses import dataclass
+from dataclasses import field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -28,13 +30,23 @@ from django.utils import timezone
 from accounts.models import User
 from config.celery import app as celery_app
 from config.tasks import HEARTBEAT_CACHE_KEY
-from engagement.digests import delivery, schedule
+from engagement.digests import delivery
 from engagement.digests import pipeline as digests
-from engagement.models import Couple, DigestDelivery, WeeklyReport
+from engagement.digests import schedule
+from engagement.models import Couple
+from engagement.models import DigestDelivery
+from engagement.models import WeeklyReport
 from engagement.reports import pipeline
-from engagement.reports.weeks import last_completed_week, local_week_start
+from engagement.reports.weeks import last_completed_week
+from engagement.reports.weeks import local_week_start
 from engagement.synthetic import generate
-from tests.chaos.stack import ROOT, Beat, MailSink, RedisServer, Worker, task_events, wait_for
+from tests.chaos.stack import ROOT
+from tests.chaos.stack import Beat
+from tests.chaos.stack import MailSink
+from tests.chaos.stack import RedisServer
+from tests.chaos.stack import Worker
+from tests.chaos.stack import task_events
+from tests.chaos.stack import wait_for
 from tests.conftest import THROUGH_THE_BROKER
 from tests.processes import production_process_env
 

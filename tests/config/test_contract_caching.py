@@ -9,8 +9,10 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from tests.conftest import ClientFor, World
-from tests.factories import CheckInFactory, CommitmentFactory
+from tests.conftest import ClientFor
+from tests.conftest import World
+from tests.factories import CheckInFactory
+from tests.factories import CommitmentFactory
 
 
 @pytest.fixture

@@ -16,9 +16,13 @@ import pytest
 import time_machine
 from django.conf import settings as django_settings
 from django.core.management import call_command
-from django.test import Client, TestCase
+from django.test import Client
+from django.test import TestCase
 
-from tests.engagement.digests.builders import NEXT_MONDAY, WEEK, local, reported_couple
+from tests.engagement.digests.builders import NEXT_MONDAY
+from tests.engagement.digests.builders import WEEK
+from tests.engagement.digests.builders import local
+from tests.engagement.digests.builders import reported_couple
 from tests.factories import UserFactory
 
 REPO = Path(django_settings.BASE_DIR)

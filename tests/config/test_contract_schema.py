@@ -12,7 +12,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from tests.conftest import World
-from tests.factories import CheckInFactory, CommitmentFactory, TherapySessionFactory
+from tests.factories import CheckInFactory
+from tests.factories import CommitmentFactory
+from tests.factories import TherapySessionFactory
 
 METHODS = ("get", "post", "put", "patch", "delete")
 

@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any
 
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from tests.conftest import World
-from tests.factories import CheckInFactory, CommitmentFactory, TherapySessionFactory
+from tests.factories import CheckInFactory
+from tests.factories import CommitmentFactory
+from tests.factories import TherapySessionFactory
 
 _DATETIME = re.compile(r"\d{4}-\d\d-\d\dT")
 _API_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")

@@ -12,7 +12,8 @@ import time_machine
 from django.core import mail
 
 from tests.accounts.client import CommittingAPIClient
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

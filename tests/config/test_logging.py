@@ -7,7 +7,9 @@ import logging
 
 import pytest
 
-from config.logging import REDACTED, RedactingJsonFormatter, redact
+from config.logging import REDACTED
+from config.logging import RedactingJsonFormatter
+from config.logging import redact
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoiYWJjIn0.c2lnbmF0dXJlLXBhcnQtaGVyZQ"
 

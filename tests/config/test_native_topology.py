@@ -21,7 +21,11 @@ from config.celery import app as celery_app
 from config.tasks import HEARTBEAT_CACHE_KEY
 from tests.chaos.stack import RedisServer
 from tests.conftest import THROUGH_THE_BROKER
-from tests.processes import BIN, free_port, production_process_env, running, wait_for
+from tests.processes import BIN
+from tests.processes import free_port
+from tests.processes import production_process_env
+from tests.processes import running
+from tests.processes import wait_for
 
 pytestmark = THROUGH_THE_BROKER
 

@@ -6,7 +6,9 @@ import os
 
 import pytest
 
-from tests.processes import PRODUCTION_ENV, manage, manage_in_production
+from tests.processes import PRODUCTION_ENV
+from tests.processes import manage
+from tests.processes import manage_in_production
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "JWT_SIGNING_KEY", "REDIS_URL"])

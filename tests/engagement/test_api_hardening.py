@@ -17,14 +17,17 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from engagement.models import Attendance, CheckIn, Commitment, Removal, TherapySession
-from tests.conftest import ClientFor, World
-from tests.factories import (
-    AttendanceFactory,
-    CheckInFactory,
-    CommitmentFactory,
-    TherapySessionFactory,
-)
+from engagement.models import Attendance
+from engagement.models import CheckIn
+from engagement.models import Commitment
+from engagement.models import Removal
+from engagement.models import TherapySession
+from tests.conftest import ClientFor
+from tests.conftest import World
+from tests.factories import AttendanceFactory
+from tests.factories import CheckInFactory
+from tests.factories import CommitmentFactory
+from tests.factories import TherapySessionFactory
 
 pytestmark = pytest.mark.django_db
 

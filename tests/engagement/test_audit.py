@@ -8,8 +8,10 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from engagement.models import AuditEvent, CheckIn
-from tests.conftest import ClientFor, World
+from engagement.models import AuditEvent
+from engagement.models import CheckIn
+from tests.conftest import ClientFor
+from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,12 @@ import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from engagement.models import AwayPeriod, Membership, Removal, WeeklyReport
-from tests.conftest import ClientFor, World
+from engagement.models import AwayPeriod
+from engagement.models import Membership
+from engagement.models import Removal
+from engagement.models import WeeklyReport
+from tests.conftest import ClientFor
+from tests.conftest import World
 from tests.engagement.dates import NOW
 from tests.engagement.reports.test_reports_api import stored_report
 from tests.errors import errors

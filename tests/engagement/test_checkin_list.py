@@ -6,23 +6,28 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
+from urllib.parse import urlsplit
 
 import pytest
 import time_machine
 from rest_framework import mixins
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.test import APIClient, APIRequestFactory
+from rest_framework.test import APIClient
+from rest_framework.test import APIRequestFactory
 
 from accounts.authentication import issue_tokens
 from accounts.models import User
 from engagement.api.checkins import CheckInViewSet
 from engagement.api.conditional import conditional
 from engagement.models import Couple
-from tests.factories import UserFactory, make_couple, make_invitation
+from tests.factories import UserFactory
+from tests.factories import make_couple
+from tests.factories import make_invitation
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,11 +13,15 @@ from rest_framework.serializers import ModelSerializer as DRFModelSerializer
 
 from accounts.models import User
 from engagement.api.serializers.checkins import CheckInSerializer
-from engagement.models import CheckIn, Couple, Removal
+from engagement.models import CheckIn
+from engagement.models import Couple
+from engagement.models import Removal
 from engagement.selectors.visibility import checkins_visible_to
-from tests.conftest import ClientFor, World
+from tests.conftest import ClientFor
+from tests.conftest import World
 from tests.errors import errors
-from tests.factories import CheckInFactory, make_couple
+from tests.factories import CheckInFactory
+from tests.factories import make_couple
 
 pytestmark = pytest.mark.django_db
 

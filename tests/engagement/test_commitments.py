@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,8 +12,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from engagement.models import Commitment, Couple, Removal
-from tests.conftest import ClientFor, World
+from engagement.models import Commitment
+from engagement.models import Couple
+from engagement.models import Removal
+from tests.conftest import ClientFor
+from tests.conftest import World
 from tests.engagement.conftest import assert_refused
 from tests.errors import errors
 from tests.factories import CommitmentFactory

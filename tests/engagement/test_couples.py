@@ -7,29 +7,26 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
+from django.db import transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from engagement.models import (
-    Couple,
-    CoupleStatusChange,
-    IdempotencyRecord,
-    Invitation,
-    Membership,
-    Removal,
-)
+from engagement.models import Couple
+from engagement.models import CoupleStatusChange
+from engagement.models import IdempotencyRecord
+from engagement.models import Invitation
+from engagement.models import Membership
+from engagement.models import Removal
 from tests.conftest import ClientFor
-from tests.factories import (
-    CheckInFactory,
-    CommitmentFactory,
-    TherapistFactory,
-    TherapySessionFactory,
-    UserFactory,
-    make_couple,
-    make_invitation,
-)
+from tests.factories import CheckInFactory
+from tests.factories import CommitmentFactory
+from tests.factories import TherapistFactory
+from tests.factories import TherapySessionFactory
+from tests.factories import UserFactory
+from tests.factories import make_couple
+from tests.factories import make_invitation
 
 pytestmark = pytest.mark.django_db
 

@@ -14,9 +14,12 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from engagement.models import Invitation, Membership
+from engagement.models import Invitation
+from engagement.models import Membership
 from tests.conftest import ClientFor
-from tests.factories import UserFactory, make_couple, make_invitation
+from tests.factories import UserFactory
+from tests.factories import make_couple
+from tests.factories import make_invitation
 
 ACCEPT = "/api/v1/invitations/accept/"
 PEOPLE = 6

@@ -9,8 +9,12 @@ from typing import Any
 import pytest
 import time_machine
 
-from engagement.models import Attendance, SessionFeedback, TherapySession, WeeklyReport
-from tests.conftest import ClientFor, World
+from engagement.models import Attendance
+from engagement.models import SessionFeedback
+from engagement.models import TherapySession
+from engagement.models import WeeklyReport
+from tests.conftest import ClientFor
+from tests.conftest import World
 from tests.engagement.dates import NOW
 from tests.engagement.reports.test_reports_api import stored_report
 from tests.errors import errors

@@ -10,16 +10,16 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from engagement.models import (
-    Attendance,
-    AwayPeriod,
-    Goal,
-    Removal,
-    SessionFeedback,
-    TherapySession,
-)
-from tests.conftest import ClientFor, World
-from tests.factories import PASSWORD, TherapySessionFactory
+from engagement.models import Attendance
+from engagement.models import AwayPeriod
+from engagement.models import Goal
+from engagement.models import Removal
+from engagement.models import SessionFeedback
+from engagement.models import TherapySession
+from tests.conftest import ClientFor
+from tests.conftest import World
+from tests.factories import PASSWORD
+from tests.factories import TherapySessionFactory
 
 pytestmark = pytest.mark.django_db
 

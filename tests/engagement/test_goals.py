@@ -10,8 +10,11 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from engagement.models import Goal, Membership, WeeklyReport
-from tests.conftest import ClientFor, World
+from engagement.models import Goal
+from engagement.models import Membership
+from engagement.models import WeeklyReport
+from tests.conftest import ClientFor
+from tests.conftest import World
 from tests.engagement.reports.test_reports_api import stored_report
 from tests.errors import errors
 

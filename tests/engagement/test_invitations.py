@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,9 +22,15 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from config.celery import app as celery_app
 from engagement.invitations import tasks
-from engagement.models import Couple, IdempotencyRecord, Invitation, Membership
+from engagement.models import Couple
+from engagement.models import IdempotencyRecord
+from engagement.models import Invitation
+from engagement.models import Membership
 from tests.conftest import ClientFor
-from tests.factories import TherapistFactory, UserFactory, make_couple, make_invitation
+from tests.factories import TherapistFactory
+from tests.factories import UserFactory
+from tests.factories import make_couple
+from tests.factories import make_invitation
 
 pytestmark = pytest.mark.django_db
 

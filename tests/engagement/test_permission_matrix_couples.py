@@ -23,8 +23,11 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from engagement.models import Invitation, Membership
-from tests.conftest import ACTORS, ClientFor, World
+from engagement.models import Invitation
+from engagement.models import Membership
+from tests.conftest import ACTORS
+from tests.conftest import ClientFor
+from tests.conftest import World
 from tests.factories import make_invitation
 
 MATRIX = """

@@ -22,14 +22,17 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from engagement.models import CheckIn, Commitment, Membership, TherapySession
-from tests.conftest import ACTORS, ClientFor, World
-from tests.factories import (
-    CheckInFactory,
-    CommitmentFactory,
-    TherapySessionFactory,
-    UserFactory,
-)
+from engagement.models import CheckIn
+from engagement.models import Commitment
+from engagement.models import Membership
+from engagement.models import TherapySession
+from tests.conftest import ACTORS
+from tests.conftest import ClientFor
+from tests.conftest import World
+from tests.factories import CheckInFactory
+from tests.factories import CommitmentFactory
+from tests.factories import TherapySessionFactory
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -10,14 +10,13 @@ import time_machine
 from django.utils import timezone
 
 from engagement.models import Removal
-from tests.conftest import ClientFor, World
+from tests.conftest import ClientFor
+from tests.conftest import World
 from tests.errors import errors
-from tests.factories import (
-    CheckInFactory,
-    CommitmentFactory,
-    TherapySessionFactory,
-    make_couple,
-)
+from tests.factories import CheckInFactory
+from tests.factories import CommitmentFactory
+from tests.factories import TherapySessionFactory
+from tests.factories import make_couple
 from tests.timestamps import api_timestamp
 
 pytestmark = pytest.mark.django_db

@@ -11,16 +11,18 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from engagement.models import Attendance, Couple, Removal, TherapySession
-from tests.conftest import ClientFor, World
+from engagement.models import Attendance
+from engagement.models import Couple
+from engagement.models import Removal
+from engagement.models import TherapySession
+from tests.conftest import ClientFor
+from tests.conftest import World
 from tests.engagement.conftest import assert_refused
 from tests.errors import errors
-from tests.factories import (
-    AttendanceFactory,
-    TherapySessionFactory,
-    UserFactory,
-    make_couple,
-)
+from tests.factories import AttendanceFactory
+from tests.factories import TherapySessionFactory
+from tests.factories import UserFactory
+from tests.factories import make_couple
 
 pytestmark = pytest.mark.django_db
 

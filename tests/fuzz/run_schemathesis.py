@@ -24,12 +24,21 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import urlparse
+from urllib.parse import urlunparse
 
-from tests.processes import BIN, ROOT, answers, free_port, manage_or_exit, poll, running
+from tests.processes import BIN
+from tests.processes import ROOT
+from tests.processes import answers
+from tests.processes import free_port
+from tests.processes import manage_or_exit
+from tests.processes import poll
+from tests.processes import running
 
 CHECKS = (
     "not_a_server_error",

@@ -12,10 +12,15 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from engagement.models import Commitment, Consent, SafetyAlert, TherapySession
-from tests.conftest import ClientFor, World
+from engagement.models import Commitment
+from engagement.models import Consent
+from engagement.models import SafetyAlert
+from engagement.models import TherapySession
+from tests.conftest import ClientFor
+from tests.conftest import World
 from tests.errors import assert_json_not_found
-from tests.factories import CommitmentFactory, TherapySessionFactory
+from tests.factories import CommitmentFactory
+from tests.factories import TherapySessionFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -13,15 +13,13 @@ from pathlib import Path
 
 from django.conf import settings
 
-from tests.processes import (
-    BIN,
-    free_port,
-    http_get,
-    process_database_url,
-    start,
-    stop,
-    wait_for,
-)
+from tests.processes import BIN
+from tests.processes import free_port
+from tests.processes import http_get
+from tests.processes import process_database_url
+from tests.processes import start
+from tests.processes import stop
+from tests.processes import wait_for
 
 __all__ = ["METRICS_TOKEN", "Stack", "http_get", "wait_for"]
 METRICS_TOKEN = "ops-integration-metrics-token-0123456789abcdef"

@@ -12,17 +12,25 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from prometheus_client.mmap_dict import MmapedDict, mmap_key
+from prometheus_client.mmap_dict import MmapedDict
+from prometheus_client.mmap_dict import mmap_key
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from accounts.models import User
 from config.celery import app as celery_app
-from engagement.models import Couple, Membership, WeeklyReport
+from engagement.models import Couple
+from engagement.models import Membership
+from engagement.models import WeeklyReport
 from engagement.reports.weeks import last_completed_week
 from tests.conftest import THROUGH_THE_BROKER
-from tests.engagement.reports.builders import checkin, couple_in, session
+from tests.engagement.reports.builders import checkin
+from tests.engagement.reports.builders import couple_in
+from tests.engagement.reports.builders import session
 from tests.ops.metrics_text import total
-from tests.ops.stack import METRICS_TOKEN, Stack, http_get, wait_for
+from tests.ops.stack import METRICS_TOKEN
+from tests.ops.stack import Stack
+from tests.ops.stack import http_get
+from tests.ops.stack import wait_for
 from tests.smtp import Mailbox
 
 pytestmark = THROUGH_THE_BROKER

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
@@ -19,9 +20,15 @@ from engagement.digests import delivery
 from engagement.digests.delivery import DeliveryKey
 from engagement.digests.tasks import send_due_digests
 from engagement.models import Couple
-from tests.engagement.digests.builders import NEXT_MONDAY, WEEK, local, reported_couple
-from tests.engagement.digests.conftest import RefusingMailbox, mailbox  # noqa: F401
-from tests.ops.metrics_text import names, now, total
+from tests.engagement.digests.builders import NEXT_MONDAY
+from tests.engagement.digests.builders import WEEK
+from tests.engagement.digests.builders import local
+from tests.engagement.digests.builders import reported_couple
+from tests.engagement.digests.conftest import RefusingMailbox
+from tests.engagement.digests.conftest import mailbox  # noqa: F401
+from tests.ops.metrics_text import names
+from tests.ops.metrics_text import now
+from tests.ops.metrics_text import total
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from config.observability import celery_hooks, processes
+from config.observability import celery_hooks
+from config.observability import processes
 from tests.ops.metrics_text import now
-from tests.processes import PRODUCTION_ENV, manage_in_production
+from tests.processes import PRODUCTION_ENV
+from tests.processes import manage_in_production
 
 TOKEN = "worker-metrics-token-0123456789abcdef"
 

@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import rsa
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from tests.pushes import push_folder
-from tests.reminders.push_service import PushService, push_service
+from tests.reminders.push_service import PushService
+from tests.reminders.push_service import push_service
 
 __all__ = ["push_folder"]
 

@@ -11,9 +11,17 @@ import pytest
 from django.core import mail
 
 from accounts.models import User
-from engagement.models import AwayPeriod, Couple, ReminderDelivery
+from engagement.models import AwayPeriod
+from engagement.models import Couple
+from engagement.models import ReminderDelivery
 from tests.factories import make_couple
-from tests.reminders.test_reminders import AT_20, DAY, _at, _days, _device, _pushes_to, _run
+from tests.reminders.test_reminders import AT_20
+from tests.reminders.test_reminders import DAY
+from tests.reminders.test_reminders import _at
+from tests.reminders.test_reminders import _days
+from tests.reminders.test_reminders import _device
+from tests.reminders.test_reminders import _pushes_to
+from tests.reminders.test_reminders import _run
 
 pytestmark = pytest.mark.django_db
 

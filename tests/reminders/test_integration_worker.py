@@ -8,7 +8,8 @@ import datetime as dt
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ from config.celery import app as celery_app
 from engagement.models import ReminderDelivery
 from tests.conftest import THROUGH_THE_BROKER
 from tests.factories import make_couple
-from tests.processes import celery_worker, wait_for
+from tests.processes import celery_worker
+from tests.processes import wait_for
 from tests.reminders.push_service import PushService
 
 pytestmark = THROUGH_THE_BROKER

@@ -13,7 +13,8 @@ from django.core import mail
 from django.utils import translation
 
 from accounts import emails
-from accounts.models import EmailVerification, User
+from accounts.models import EmailVerification
+from accounts.models import User
 from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,8 +10,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Device, User
-from engagement.models import CheckIn, ReminderDelivery
+from accounts.models import Device
+from accounts.models import User
+from engagement.models import CheckIn
+from engagement.models import ReminderDelivery
 from engagement.reminders import planner
 from tests.factories import couples_in_bulk
 

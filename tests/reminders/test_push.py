@@ -13,8 +13,12 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.authentication import issue_tokens
-from accounts.models import Device, User
-from accounts.push import GONE, SENT, Push, push_send
+from accounts.models import Device
+from accounts.models import User
+from accounts.push import GONE
+from accounts.push import SENT
+from accounts.push import Push
+from accounts.push import push_send
 from tests.factories import UserFactory
 from tests.pushes import written_pushes
 from tests.reminders.push_service import PushService

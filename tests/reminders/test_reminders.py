@@ -11,7 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 from unittest import mock
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import pytest
 import time_machine
@@ -20,10 +21,15 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import Device, User
-from engagement.models import Couple, Membership, ReminderDelivery
-from engagement.reminders import delivery, planner
-from tests.factories import CheckInFactory, make_couple
+from accounts.models import Device
+from accounts.models import User
+from engagement.models import Couple
+from engagement.models import Membership
+from engagement.models import ReminderDelivery
+from engagement.reminders import delivery
+from engagement.reminders import planner
+from tests.factories import CheckInFactory
+from tests.factories import make_couple
 from tests.pushes import written_pushes
 from tests.reminders.push_service import PushService
 

@@ -17,19 +17,20 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Device
-from engagement.models import (
-    CheckIn,
-    Couple,
-    Membership,
-    SafeContact,
-    SafetyAlert,
-    SafetyAlertDelivery,
-    WeeklyReport,
-)
+from engagement.models import CheckIn
+from engagement.models import Couple
+from engagement.models import Membership
+from engagement.models import SafeContact
+from engagement.models import SafetyAlert
+from engagement.models import SafetyAlertDelivery
+from engagement.models import WeeklyReport
 from engagement.safety import delivery
-from engagement.safety.tasks import send_safety_alert, sweep_safety_alerts
-from tests.conftest import ClientFor, World
-from tests.factories import TherapistFactory, make_couple
+from engagement.safety.tasks import send_safety_alert
+from engagement.safety.tasks import sweep_safety_alerts
+from tests.conftest import ClientFor
+from tests.conftest import World
+from tests.factories import TherapistFactory
+from tests.factories import make_couple
 from tests.pushes import written_pushes
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,11 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from engagement.models import CheckIn, Couple, SafetyAlert
-from tests.conftest import ClientFor, World
+from engagement.models import CheckIn
+from engagement.models import Couple
+from engagement.models import SafetyAlert
+from tests.conftest import ClientFor
+from tests.conftest import World
 from tests.factories import make_couple
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,10 +17,14 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from config.celery import app as celery_app
-from engagement.models import Membership, SafetyAlert, SafetyAlertDelivery
+from engagement.models import Membership
+from engagement.models import SafetyAlert
+from engagement.models import SafetyAlertDelivery
 from tests.conftest import THROUGH_THE_BROKER
-from tests.factories import TherapistFactory, make_couple
-from tests.processes import celery_worker, wait_for
+from tests.factories import TherapistFactory
+from tests.factories import make_couple
+from tests.processes import celery_worker
+from tests.processes import wait_for
 from tests.smtp import Mailbox
 
 pytestmark = THROUGH_THE_BROKER

@@ -13,10 +13,16 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from engagement.models import Attendance, SafeContact, SafetyAlert, TherapySession
+from engagement.models import Attendance
+from engagement.models import SafeContact
+from engagement.models import SafetyAlert
+from engagement.models import TherapySession
 from engagement.privacy.erasure import clinical_records_purge
-from tests.conftest import ClientFor, World
-from tests.factories import PASSWORD, AttendanceFactory, TherapySessionFactory
+from tests.conftest import ClientFor
+from tests.conftest import World
+from tests.factories import PASSWORD
+from tests.factories import AttendanceFactory
+from tests.factories import TherapySessionFactory
 
 pytestmark = pytest.mark.django_db
 

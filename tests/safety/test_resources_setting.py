@@ -9,12 +9,10 @@ import sys
 
 import pytest
 
-from config.safety_resources import (
-    DEFAULT_SAFETY_RESOURCES,
-    SafetyResourcesError,
-    parse_safety_resources,
-    resources_for,
-)
+from config.safety_resources import DEFAULT_SAFETY_RESOURCES
+from config.safety_resources import SafetyResourcesError
+from config.safety_resources import parse_safety_resources
+from config.safety_resources import resources_for
 
 LANGUAGES = ["en", "es"]
 

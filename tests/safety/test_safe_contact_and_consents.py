@@ -9,8 +9,11 @@ import pytest
 from django.db import models
 from django.utils import timezone
 
-from engagement.models import Consent, Membership, SafeContact
-from tests.conftest import ClientFor, World
+from engagement.models import Consent
+from engagement.models import Membership
+from engagement.models import SafeContact
+from tests.conftest import ClientFor
+from tests.conftest import World
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,10 +6,13 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
+from django.core.management.base import CommandParser
 from django.db import transaction
 
-from accounts.models import User, normalize_email
+from accounts.models import User
+from accounts.models import normalize_email
 from accounts.services import therapist_create_or_promote
 from accounts.validators import validate_name
 

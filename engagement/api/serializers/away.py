@@ -7,7 +7,9 @@ from typing import Any
 from rest_framework import serializers
 
 from config.api.fields import utc_timestamp
-from engagement.api.serializers.fields import CalendarDateField, ChoiceField, VisibleCoupleField
+from engagement.api.serializers.fields import CalendarDateField
+from engagement.api.serializers.fields import ChoiceField
+from engagement.api.serializers.fields import VisibleCoupleField
 from engagement.models import AwayPeriod
 
 

@@ -7,10 +7,15 @@ from typing import Any
 
 from rest_framework import serializers
 
-from config.api.fields import BoolField, ModelSerializer, StringField, utc_timestamp
+from config.api.fields import BoolField
+from config.api.fields import ModelSerializer
+from config.api.fields import StringField
+from config.api.fields import utc_timestamp
 from config.api.views import SafetyResourceSerializer
-from engagement.api.serializers.fields import ChoiceField, VisibleCoupleField
-from engagement.models import CheckIn, Visibility
+from engagement.api.serializers.fields import ChoiceField
+from engagement.api.serializers.fields import VisibleCoupleField
+from engagement.models import CheckIn
+from engagement.models import Visibility
 from engagement.models.checkins import SCALES
 from engagement.services.checkins import checkin_date_window
 

@@ -6,13 +6,13 @@ from typing import Any
 
 from rest_framework import serializers
 
-from config.api.fields import ModelSerializer, StringField, utc_timestamp
-from engagement.api.serializers.fields import (
-    CalendarDateField,
-    ChoiceField,
-    VisibleCoupleField,
-    does_not_exist,
-)
+from config.api.fields import ModelSerializer
+from config.api.fields import StringField
+from config.api.fields import utc_timestamp
+from engagement.api.serializers.fields import CalendarDateField
+from engagement.api.serializers.fields import ChoiceField
+from engagement.api.serializers.fields import VisibleCoupleField
+from engagement.api.serializers.fields import does_not_exist
 from engagement.models import Commitment
 from engagement.selectors.visibility import active_partner_ids
 

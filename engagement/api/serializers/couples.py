@@ -9,18 +9,19 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import User, validate_timezone
+from accounts.models import User
+from accounts.models import validate_timezone
 from accounts.validators import validate_name
-from config.api.fields import (
-    AwareDateTimeField,
-    BoolField,
-    ModelSerializer,
-    StringField,
-    utc_timestamp,
-)
+from config.api.fields import AwareDateTimeField
+from config.api.fields import BoolField
+from config.api.fields import ModelSerializer
+from config.api.fields import StringField
+from config.api.fields import utc_timestamp
 from engagement.api.permissions import role_of
-from engagement.api.serializers.safety import SafeContactSerializer, safe_contact_data
-from engagement.models import Couple, Membership
+from engagement.api.serializers.safety import SafeContactSerializer
+from engagement.api.serializers.safety import safe_contact_data
+from engagement.models import Couple
+from engagement.models import Membership
 
 Role = Membership.Role
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from config.api.fields import StringField, utc_timestamp
+from config.api.fields import StringField
+from config.api.fields import utc_timestamp
 from engagement.models import SessionFeedback
 
 COMMENT_MAX_LENGTH = 1_000

@@ -6,7 +6,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from config.api.fields import StringField, utc_timestamp
+from config.api.fields import StringField
+from config.api.fields import utc_timestamp
 from engagement.api.serializers.fields import ChoiceField
 from engagement.models import Goal
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from config.api.fields import AwareDateTimeField, ModelSerializer, StringField
+from config.api.fields import AwareDateTimeField
+from config.api.fields import ModelSerializer
+from config.api.fields import StringField
 from engagement.api.serializers.fields import VisibleCoupleField
-from engagement.models import Invitation, Membership
+from engagement.models import Invitation
+from engagement.models import Membership
 
 
 class InvitationApprovalSerializer(serializers.Serializer):

@@ -13,9 +13,13 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from config.api.fields import AwareDateTimeField
-from engagement.api.serializers.fields import CalendarDateField, VisibleCoupleField
-from engagement.models import Couple, WeeklyReport
-from engagement.reports.scoring import FLAG_CODES, RECOMMENDATION_CODES, URGENCY_LEVELS
+from engagement.api.serializers.fields import CalendarDateField
+from engagement.api.serializers.fields import VisibleCoupleField
+from engagement.models import Couple
+from engagement.models import WeeklyReport
+from engagement.reports.scoring import FLAG_CODES
+from engagement.reports.scoring import RECOMMENDATION_CODES
+from engagement.reports.scoring import URGENCY_LEVELS
 from engagement.reports.weeks import LocalWeek
 from engagement.selectors.reports import report_for_viewer
 

@@ -8,8 +8,12 @@ from typing import Any
 from django.core.validators import validate_slug
 from rest_framework import serializers
 
-from config.api.fields import BoolField, ModelSerializer, StringField
-from engagement.models import Consent, SafeContact, SafetyAlert
+from config.api.fields import BoolField
+from config.api.fields import ModelSerializer
+from config.api.fields import StringField
+from engagement.models import Consent
+from engagement.models import SafeContact
+from engagement.models import SafetyAlert
 from engagement.models.safety import SAFETY_ALERT_SHOWN_FIELDS
 
 # Digits with the separators people write: +34 600 000 000, (555) 010-0000.

@@ -9,14 +9,16 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
-from config.api.fields import ModelSerializer, StringField, utc_timestamp
-from engagement.api.serializers.fields import (
-    CalendarDateTimeField,
-    ChoiceField,
-    VisibleCoupleField,
-    does_not_exist,
-)
-from engagement.models import Attendance, Membership, TherapySession
+from config.api.fields import ModelSerializer
+from config.api.fields import StringField
+from config.api.fields import utc_timestamp
+from engagement.api.serializers.fields import CalendarDateTimeField
+from engagement.api.serializers.fields import ChoiceField
+from engagement.api.serializers.fields import VisibleCoupleField
+from engagement.api.serializers.fields import does_not_exist
+from engagement.models import Attendance
+from engagement.models import Membership
+from engagement.models import TherapySession
 from engagement.selectors.visibility import active_partner_ids
 
 Kind = TherapySession.Kind

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
 from django.core.mail import EmailMultiAlternatives
-from django.utils import dateformat, translation
+from django.utils import dateformat
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from config import emails
 from config.emails import frontend_url
-from engagement.models import Membership, WeeklyReport
+from engagement.models import Membership
+from engagement.models import WeeklyReport
 
 Role = Membership.Role
 

@@ -22,28 +22,30 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
-from engagement.digests.compose.common import (
-    BALANCE_FOR_PARTNERS,
-    CELL_DONE,
-    CELL_EMPTY,
-    CELL_TARGET,
-    TREND_FOR_PARTNERS,
-    WELLBEING_LINES,
-    RenderedDigest,
-    Role,
-    _day,
-    _join,
-    _known,
-    _short_date,
-    report_url,
-    user_digest,
-    week_url,
-)
-from engagement.digests.sources import CHART_WEEKS, DigestSources
-from engagement.models import Couple, Membership, WeeklyReport
+from engagement.digests.compose.common import BALANCE_FOR_PARTNERS
+from engagement.digests.compose.common import CELL_DONE
+from engagement.digests.compose.common import CELL_EMPTY
+from engagement.digests.compose.common import CELL_TARGET
+from engagement.digests.compose.common import TREND_FOR_PARTNERS
+from engagement.digests.compose.common import WELLBEING_LINES
+from engagement.digests.compose.common import RenderedDigest
+from engagement.digests.compose.common import Role
+from engagement.digests.compose.common import _day
+from engagement.digests.compose.common import _join
+from engagement.digests.compose.common import _known
+from engagement.digests.compose.common import _short_date
+from engagement.digests.compose.common import report_url
+from engagement.digests.compose.common import user_digest
+from engagement.digests.compose.common import week_url
+from engagement.digests.sources import CHART_WEEKS
+from engagement.digests.sources import DigestSources
+from engagement.models import Couple
+from engagement.models import Membership
+from engagement.models import WeeklyReport
 from engagement.reports.weeks import WEEK
 from engagement.selectors.partnerships import week_readable
-from engagement.selectors.reports import report_for_viewer, sharing_of
+from engagement.selectors.reports import report_for_viewer
+from engagement.selectors.reports import sharing_of
 
 # --- the partner digest -------------------------------------------------------------------
 

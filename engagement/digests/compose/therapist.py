@@ -10,16 +10,16 @@ from dataclasses import dataclass
 from django.utils.translation import ngettext
 
 from accounts.models import User
-from engagement.digests.compose.common import (
-    BALANCE_FOR_THERAPISTS,
-    RenderedDigest,
-    _known,
-    caseload_url,
-    report_url,
-    user_digest,
-)
+from engagement.digests.compose.common import BALANCE_FOR_THERAPISTS
+from engagement.digests.compose.common import RenderedDigest
+from engagement.digests.compose.common import _known
+from engagement.digests.compose.common import caseload_url
+from engagement.digests.compose.common import report_url
+from engagement.digests.compose.common import user_digest
 from engagement.digests.sources import DigestSources
-from engagement.models import Couple, Membership, WeeklyReport
+from engagement.models import Couple
+from engagement.models import Membership
+from engagement.models import WeeklyReport
 from engagement.reports.scoring import urgency_key
 from engagement.reports.weeks import WEEK
 

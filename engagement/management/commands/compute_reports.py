@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from argparse import ArgumentParser, ArgumentTypeError
+from argparse import ArgumentParser
+from argparse import ArgumentTypeError
 from collections import defaultdict
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
 from django.utils import timezone
 
-from engagement.models import Couple, WeeklyReport
-from engagement.reports.pipeline import (
-    RunSummary,
-    chunked,
-    compute_reports,
-    onboarding_history_due,
-)
+from engagement.models import Couple
+from engagement.models import WeeklyReport
+from engagement.reports.pipeline import RunSummary
+from engagement.reports.pipeline import chunked
+from engagement.reports.pipeline import compute_reports
+from engagement.reports.pipeline import onboarding_history_due
 from engagement.reports.tasks import queue_chunks
 from engagement.reports.weeks import last_completed_week
 

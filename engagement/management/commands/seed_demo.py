@@ -12,7 +12,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,28 +22,27 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from engagement.models import (
-    AwayPeriod,
-    CheckIn,
-    Commitment,
-    Couple,
-    CoupleStatusChange,
-    Goal,
-    Membership,
-    SessionFeedback,
-    TherapySession,
-    WeeklyReport,
-)
+from engagement.models import AwayPeriod
+from engagement.models import CheckIn
+from engagement.models import Commitment
+from engagement.models import Couple
+from engagement.models import CoupleStatusChange
+from engagement.models import Goal
+from engagement.models import Membership
+from engagement.models import SessionFeedback
+from engagement.models import TherapySession
+from engagement.models import WeeklyReport
 from engagement.models.feedback import FEEDBACK_ITEMS
 from engagement.reports.pipeline import compute_reports
-from engagement.reports.weeks import LocalWeek, last_completed_week
+from engagement.reports.weeks import LocalWeek
+from engagement.reports.weeks import last_completed_week
 from engagement.services.checkins import checkin_upsert
-from engagement.services.commitments import (
-    commitment_create,
-    commitment_renew,
-    commitment_resolve,
-)
-from engagement.services.sessions import AttendanceEntry, attendance_record, session_create
+from engagement.services.commitments import commitment_create
+from engagement.services.commitments import commitment_renew
+from engagement.services.commitments import commitment_resolve
+from engagement.services.sessions import AttendanceEntry
+from engagement.services.sessions import attendance_record
+from engagement.services.sessions import session_create
 
 DEMO_PASSWORD = "duet-demo-password"  # noqa: S105 - printed on purpose: demo accounts only
 HISTORY_WEEKS = 8

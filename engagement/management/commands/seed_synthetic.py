@@ -6,11 +6,15 @@ import sys
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, transaction
+from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
+from django.core.management.base import CommandParser
+from django.db import connection
+from django.db import transaction
 
 from accounts.models import User
-from engagement.synthetic.generate import EMAIL_DOMAIN, SyntheticWorld
+from engagement.synthetic.generate import EMAIL_DOMAIN
+from engagement.synthetic.generate import SyntheticWorld
 
 BATCH_COUPLES = 1000
 

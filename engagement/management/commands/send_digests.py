@@ -10,7 +10,9 @@ from typing import Any
 from django.utils import timezone
 
 from engagement.chunks import queue_chunks
-from engagement.digests import delivery, pipeline, schedule
+from engagement.digests import delivery
+from engagement.digests import pipeline
+from engagement.digests import schedule
 from engagement.digests.tasks import send_digest_chunk
 from engagement.management.commands.compute_reports import monday
 from engagement.management.sending import LedgerSendCommand

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from engagement.chunks import queue_chunks
 from engagement.management.sending import LedgerSendCommand
-from engagement.reminders import delivery, planner
+from engagement.reminders import delivery
+from engagement.reminders import planner
 from engagement.reminders.tasks import send_reminder_chunk
 
 # What each count means, in the order they are printed.

@@ -18,75 +18,68 @@ decimal.ROUND_HALF_UP does; see docs/reports.md, "Rounding".
 - urgency.py: a couple's place in a therapist's caseload (SPEC 5.8).
 """
 
-from engagement.reports.scoring.figures import (
-    ATTENDANCE_WEIGHT,
-    AVERAGE_PLACES,
-    CHECKIN_WEIGHT,
-    FOLLOW_THROUGH_WEIGHT,
-    LEANING_FROM,
-    ONE_SIDED_FROM,
-    PARTICIPATION_WEIGHT,
-    RATIO_PLACES,
-    SCORE_PLACES,
-    TREND_MIN_GAPS,
-    TREND_SLOPE,
-    TREND_WEEKS,
-    Balance,
-    BalanceResult,
-    GapTrend,
-    PartnerFigures,
-    compute_balance,
-    compute_partner_figures,
-    gap_trend,
-)
-from engagement.reports.scoring.flags import (
-    FLAG_CODES,
-    LOOKBACK_WEEKS,
-    LOW_ALLIANCE_BELOW,
-    LOW_ALLIANCE_SESSIONS,
-    LOW_ENGAGEMENT_BELOW,
-    RECOMMENDATION_CODES,
-    RESENTMENT_HIGH,
-    RESENTMENT_MIN_RATINGS,
-    RESENTMENT_RISE,
-    SAFETY_RECOMMENDATIONS,
-    SPLIT_GAP,
-    SPLIT_MIN_SESSIONS,
-    SPLIT_SESSIONS,
-    STREAK_WEEKS,
-    UNKEPT_FOLLOW_THROUGH_BELOW,
-    UNKEPT_MIN_MISSED,
-    UNKEPT_WEEKS,
-    WELLBEING_DROP,
-    WELLBEING_LOW,
-    WELLBEING_MIN_EARLIER_WEEKS,
-    WELLBEING_WEEKS,
-    Flag,
-    FlagCode,
-    Recommendation,
-    RecommendationCode,
-)
-from engagement.reports.scoring.inputs import (
-    FEEDBACK_POINTS,
-    SELF_REPORT_VISIBILITIES,
-    CheckinRatings,
-    CoupleWeekInput,
-    GoalAtEnd,
-    JsonValue,
-    PartnerId,
-    PartnerWeekInput,
-    RatingTally,
-    SelfReportRatings,
-    SessionFeedbackScore,
-    self_report_ratings,
-)
-from engagement.reports.scoring.report import (
-    METHODOLOGY,
-    PartnerViewScores,
-    WeekReport,
-    compute_week_report,
-)
-from engagement.reports.scoring.urgency import URGENCY_LEVELS, urgency_key
+from engagement.reports.scoring.figures import ATTENDANCE_WEIGHT
+from engagement.reports.scoring.figures import AVERAGE_PLACES
+from engagement.reports.scoring.figures import CHECKIN_WEIGHT
+from engagement.reports.scoring.figures import FOLLOW_THROUGH_WEIGHT
+from engagement.reports.scoring.figures import LEANING_FROM
+from engagement.reports.scoring.figures import ONE_SIDED_FROM
+from engagement.reports.scoring.figures import PARTICIPATION_WEIGHT
+from engagement.reports.scoring.figures import RATIO_PLACES
+from engagement.reports.scoring.figures import SCORE_PLACES
+from engagement.reports.scoring.figures import TREND_MIN_GAPS
+from engagement.reports.scoring.figures import TREND_SLOPE
+from engagement.reports.scoring.figures import TREND_WEEKS
+from engagement.reports.scoring.figures import Balance
+from engagement.reports.scoring.figures import BalanceResult
+from engagement.reports.scoring.figures import GapTrend
+from engagement.reports.scoring.figures import PartnerFigures
+from engagement.reports.scoring.figures import compute_balance
+from engagement.reports.scoring.figures import compute_partner_figures
+from engagement.reports.scoring.figures import gap_trend
+from engagement.reports.scoring.flags import FLAG_CODES
+from engagement.reports.scoring.flags import LOOKBACK_WEEKS
+from engagement.reports.scoring.flags import LOW_ALLIANCE_BELOW
+from engagement.reports.scoring.flags import LOW_ALLIANCE_SESSIONS
+from engagement.reports.scoring.flags import LOW_ENGAGEMENT_BELOW
+from engagement.reports.scoring.flags import RECOMMENDATION_CODES
+from engagement.reports.scoring.flags import RESENTMENT_HIGH
+from engagement.reports.scoring.flags import RESENTMENT_MIN_RATINGS
+from engagement.reports.scoring.flags import RESENTMENT_RISE
+from engagement.reports.scoring.flags import SAFETY_RECOMMENDATIONS
+from engagement.reports.scoring.flags import SPLIT_GAP
+from engagement.reports.scoring.flags import SPLIT_MIN_SESSIONS
+from engagement.reports.scoring.flags import SPLIT_SESSIONS
+from engagement.reports.scoring.flags import STREAK_WEEKS
+from engagement.reports.scoring.flags import UNKEPT_FOLLOW_THROUGH_BELOW
+from engagement.reports.scoring.flags import UNKEPT_MIN_MISSED
+from engagement.reports.scoring.flags import UNKEPT_WEEKS
+from engagement.reports.scoring.flags import WELLBEING_DROP
+from engagement.reports.scoring.flags import WELLBEING_LOW
+from engagement.reports.scoring.flags import WELLBEING_MIN_EARLIER_WEEKS
+from engagement.reports.scoring.flags import WELLBEING_WEEKS
+from engagement.reports.scoring.flags import Flag
+from engagement.reports.scoring.flags import FlagCode
+from engagement.reports.scoring.flags import Recommendation
+from engagement.reports.scoring.flags import RecommendationCode
+from engagement.reports.scoring.inputs import FEEDBACK_POINTS
+from engagement.reports.scoring.inputs import SELF_REPORT_VISIBILITIES
+from engagement.reports.scoring.inputs import CheckinRatings
+from engagement.reports.scoring.inputs import CoupleWeekInput
+from engagement.reports.scoring.inputs import GoalAtEnd
+from engagement.reports.scoring.inputs import JsonValue
+from engagement.reports.scoring.inputs import PartnerId
+from engagement.reports.scoring.inputs import PartnerWeekInput
+from engagement.reports.scoring.inputs import RatingTally
+from engagement.reports.scoring.inputs import SelfReportRatings
+from engagement.reports.scoring.inputs import SessionFeedbackScore
+from engagement.reports.scoring.inputs import self_report_ratings
+from engagement.reports.scoring.report import METHODOLOGY
+from engagement.reports.scoring.report import PartnerViewScores
+from engagement.reports.scoring.report import WeekReport
+from engagement.reports.scoring.report import compute_week_report
+from engagement.reports.scoring.urgency import URGENCY_LEVELS
+from engagement.reports.scoring.urgency import urgency_key
 
 __all__ = [
     "ATTENDANCE_WEIGHT",

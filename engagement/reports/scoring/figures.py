@@ -4,18 +4,21 @@ used for the full balance and the shared balance (SPEC 5.6) alike."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import fields
 from fractions import Fraction
-from typing import Final, Literal, TypeAlias, TypeVar
+from typing import Final
+from typing import Literal
+from typing import TypeAlias
+from typing import TypeVar
 
-from engagement.reports.scoring.inputs import (
-    FEEDBACK_POINTS,
-    JsonValue,
-    PartnerId,
-    PartnerWeekInput,
-    _check_target,
-)
+from engagement.reports.scoring.inputs import FEEDBACK_POINTS
+from engagement.reports.scoring.inputs import JsonValue
+from engagement.reports.scoring.inputs import PartnerId
+from engagement.reports.scoring.inputs import PartnerWeekInput
+from engagement.reports.scoring.inputs import _check_target
 
 Balance: TypeAlias = Literal["balanced", "leaning", "one_sided", "insufficient_data"]
 GapTrend: TypeAlias = Literal["widening", "stable", "narrowing"]

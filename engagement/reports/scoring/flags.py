@@ -6,35 +6,38 @@ and the choices the API and its schema offer (engagement/api/serializers/reports
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import timedelta
 from fractions import Fraction
-from typing import Final, Literal, TypeAlias, get_args
+from typing import Final
+from typing import Literal
+from typing import TypeAlias
+from typing import get_args
 
-from engagement.reports.scoring.figures import (
-    _SCORE_SCALE,
-    AVERAGE_PLACES,
-    RATIO_PLACES,
-    BalanceResult,
-    PartnerFigures,
-    _balance,
-    _half_up,
-    _partner_figures,
-    _score_units,
-    _shared_score_units,
-    _shown_ratio,
-)
-from engagement.reports.scoring.inputs import (
-    FEEDBACK_POINTS,
-    CoupleWeekInput,
-    JsonValue,
-    PartnerId,
-    PartnerWeekInput,
-    RatingTally,
-    SessionFeedbackScore,
-    _to_json,
-)
+from engagement.reports.scoring.figures import _SCORE_SCALE
+from engagement.reports.scoring.figures import AVERAGE_PLACES
+from engagement.reports.scoring.figures import RATIO_PLACES
+from engagement.reports.scoring.figures import BalanceResult
+from engagement.reports.scoring.figures import PartnerFigures
+from engagement.reports.scoring.figures import _balance
+from engagement.reports.scoring.figures import _half_up
+from engagement.reports.scoring.figures import _partner_figures
+from engagement.reports.scoring.figures import _score_units
+from engagement.reports.scoring.figures import _shared_score_units
+from engagement.reports.scoring.figures import _shown_ratio
+from engagement.reports.scoring.inputs import FEEDBACK_POINTS
+from engagement.reports.scoring.inputs import CoupleWeekInput
+from engagement.reports.scoring.inputs import JsonValue
+from engagement.reports.scoring.inputs import PartnerId
+from engagement.reports.scoring.inputs import PartnerWeekInput
+from engagement.reports.scoring.inputs import RatingTally
+from engagement.reports.scoring.inputs import SessionFeedbackScore
+from engagement.reports.scoring.inputs import _to_json
 
 FlagCode: TypeAlias = Literal[
     "low_engagement_streak",

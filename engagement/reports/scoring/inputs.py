@@ -6,11 +6,16 @@ Inputs are validated when built, so every figure below is computed from well-for
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
 from fractions import Fraction
-from typing import Final, TypeAlias
+from typing import Final
+from typing import TypeAlias
 
 PartnerId: TypeAlias = str
 JsonValue: TypeAlias = (

@@ -4,29 +4,28 @@ week w, and each partner's own view (SPEC 5.6)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from dataclasses import fields
 from datetime import date
 from typing import Final
 
-from engagement.reports.scoring.figures import (
-    _SCORE_SCALE,
-    TREND_WEEKS,
-    Balance,
-    GapTrend,
-    PartnerFigures,
-    _own_score_units,
-    _shared_score_units,
-    _trend,
-)
-from engagement.reports.scoring.flags import (
-    Flag,
-    Recommendation,
-    _flags,
-    _Lookback,
-    _recommendations,
-    safety_in_lookback,
-)
-from engagement.reports.scoring.inputs import CoupleWeekInput, JsonValue, PartnerId
+from engagement.reports.scoring.figures import _SCORE_SCALE
+from engagement.reports.scoring.figures import TREND_WEEKS
+from engagement.reports.scoring.figures import Balance
+from engagement.reports.scoring.figures import GapTrend
+from engagement.reports.scoring.figures import PartnerFigures
+from engagement.reports.scoring.figures import _own_score_units
+from engagement.reports.scoring.figures import _shared_score_units
+from engagement.reports.scoring.figures import _trend
+from engagement.reports.scoring.flags import Flag
+from engagement.reports.scoring.flags import Recommendation
+from engagement.reports.scoring.flags import _flags
+from engagement.reports.scoring.flags import _Lookback
+from engagement.reports.scoring.flags import _recommendations
+from engagement.reports.scoring.flags import safety_in_lookback
+from engagement.reports.scoring.inputs import CoupleWeekInput
+from engagement.reports.scoring.inputs import JsonValue
+from engagement.reports.scoring.inputs import PartnerId
 
 METHODOLOGY: Final = "v1.1"
 

@@ -11,7 +11,8 @@ import time_machine
 
 from accounts.models import User
 from engagement.digests.tasks import send_due_digests
-from engagement.models import Couple, WeeklyReport
+from engagement.models import Couple
+from engagement.models import WeeklyReport
 from tests.factories import make_couple
 
 FRONTEND_URL = "https://app.duet.test"

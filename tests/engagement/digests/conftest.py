@@ -8,8 +8,11 @@ from typing import Any
 import pytest
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from tests.engagement.digests.builders import FRONTEND_URL, SITE_URL
-from tests.smtp import Mailbox, send_mail_to, smtp_server
+from tests.engagement.digests.builders import FRONTEND_URL
+from tests.engagement.digests.builders import SITE_URL
+from tests.smtp import Mailbox
+from tests.smtp import send_mail_to
+from tests.smtp import smtp_server
 
 
 @pytest.fixture(autouse=True)

@@ -15,13 +15,11 @@ from accounts.models import User
 from engagement.digests import delivery
 from engagement.digests.delivery import DeliveryKey
 from engagement.models import DigestDelivery
-from tests.engagement.digests.builders import (
-    NEXT_MONDAY,
-    WEEK,
-    local,
-    reported_couple,
-    send_digests_at,
-)
+from tests.engagement.digests.builders import NEXT_MONDAY
+from tests.engagement.digests.builders import WEEK
+from tests.engagement.digests.builders import local
+from tests.engagement.digests.builders import reported_couple
+from tests.engagement.digests.builders import send_digests_at
 from tests.engagement.digests.conftest import RefusingMailbox
 
 pytestmark = pytest.mark.django_db
@@ -239,7 +237,9 @@ def test_an_unreachable_server_claims_nothing(
 
 
 def test_a_late_report_is_waited_for(mailbox: RefusingMailbox) -> None:
-    from tests.engagement.digests.builders import LONG_AGO, figures, store_report
+    from tests.engagement.digests.builders import LONG_AGO
+    from tests.engagement.digests.builders import figures
+    from tests.engagement.digests.builders import store_report
     from tests.factories import make_couple
 
     couple, a, b, _ = make_couple(therapist=False, created_at=LONG_AGO)

@@ -9,23 +9,30 @@ import re
 import pytest
 import time_machine
 
-from engagement.models import Commitment, Couple, Membership, TherapySession
+from engagement.models import Commitment
+from engagement.models import Couple
+from engagement.models import Membership
+from engagement.models import TherapySession
 from engagement.reports.pipeline import compute_reports
-from tests.engagement.digests.builders import (
-    FRONTEND_URL,
-    LONG_AGO,
-    NEXT_MONDAY,
-    SEND,
-    WEEK,
-    figures,
-    local,
-    reported_couple,
-    send_digests_at,
-    store_report,
-)
+from tests.engagement.digests.builders import FRONTEND_URL
+from tests.engagement.digests.builders import LONG_AGO
+from tests.engagement.digests.builders import NEXT_MONDAY
+from tests.engagement.digests.builders import SEND
+from tests.engagement.digests.builders import WEEK
+from tests.engagement.digests.builders import figures
+from tests.engagement.digests.builders import local
+from tests.engagement.digests.builders import reported_couple
+from tests.engagement.digests.builders import send_digests_at
+from tests.engagement.digests.builders import store_report
 from tests.engagement.digests.conftest import RefusingMailbox
-from tests.engagement.reports.builders import away, feedback, goal, safety_alert
-from tests.factories import CheckInFactory, CommitmentFactory, TherapySessionFactory, make_couple
+from tests.engagement.reports.builders import away
+from tests.engagement.reports.builders import feedback
+from tests.engagement.reports.builders import goal
+from tests.engagement.reports.builders import safety_alert
+from tests.factories import CheckInFactory
+from tests.factories import CommitmentFactory
+from tests.factories import TherapySessionFactory
+from tests.factories import make_couple
 
 pytestmark = pytest.mark.django_db
 

@@ -8,13 +8,11 @@ import pytest
 
 from accounts.models import User
 from engagement.digests import schedule
-from tests.engagement.digests.builders import (
-    NEXT_MONDAY,
-    WEEK,
-    local,
-    reported_couple,
-    send_digests_at,
-)
+from tests.engagement.digests.builders import NEXT_MONDAY
+from tests.engagement.digests.builders import WEEK
+from tests.engagement.digests.builders import local
+from tests.engagement.digests.builders import reported_couple
+from tests.engagement.digests.builders import send_digests_at
 from tests.engagement.digests.conftest import RefusingMailbox
 
 

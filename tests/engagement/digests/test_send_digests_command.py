@@ -7,23 +7,25 @@ from io import StringIO
 
 import pytest
 import time_machine
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from engagement.digests import pipeline, schedule
+from engagement.digests import pipeline
+from engagement.digests import schedule
 from engagement.management.commands.seed_demo import DEMO_COUPLES
-from engagement.models import Couple, DigestDelivery, Membership
+from engagement.models import Couple
+from engagement.models import DigestDelivery
+from engagement.models import Membership
 from engagement.reports.weeks import last_completed_week
-from tests.engagement.digests.builders import (
-    NEXT_MONDAY,
-    WEEK,
-    figures,
-    local,
-    reported_couple,
-    store_report,
-)
+from tests.engagement.digests.builders import NEXT_MONDAY
+from tests.engagement.digests.builders import WEEK
+from tests.engagement.digests.builders import figures
+from tests.engagement.digests.builders import local
+from tests.engagement.digests.builders import reported_couple
+from tests.engagement.digests.builders import store_report
 from tests.engagement.digests.conftest import RefusingMailbox
 
 pytestmark = pytest.mark.django_db

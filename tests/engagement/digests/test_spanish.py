@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from collections.abc import Iterable
 from typing import Any
 
 import polib  # type: ignore[import-untyped]
@@ -22,26 +23,27 @@ from rest_framework.test import APIClient
 from accounts import emails as account_emails
 from accounts.models import User
 from engagement.invitations import emails as invitation_emails
-from engagement.models import DigestDelivery, Invitation, Membership, WeeklyReport
-from tests.engagement.digests.builders import (
-    NEXT_MONDAY,
-    WEEK,
-    figures,
-    local,
-    reported_couple,
-    send_digests_at,
-    store_report,
-)
+from engagement.models import DigestDelivery
+from engagement.models import Invitation
+from engagement.models import Membership
+from engagement.models import WeeklyReport
+from tests.engagement.digests.builders import NEXT_MONDAY
+from tests.engagement.digests.builders import WEEK
+from tests.engagement.digests.builders import figures
+from tests.engagement.digests.builders import local
+from tests.engagement.digests.builders import reported_couple
+from tests.engagement.digests.builders import send_digests_at
+from tests.engagement.digests.builders import store_report
 from tests.engagement.digests.conftest import RefusingMailbox
-from tests.engagement.digests.test_therapist_digest import couple_of, flag, store_week
-from tests.factories import (
-    CommitmentFactory,
-    TherapistFactory,
-    TherapySessionFactory,
-    UserFactory,
-    make_couple,
-    make_invitation,
-)
+from tests.engagement.digests.test_therapist_digest import couple_of
+from tests.engagement.digests.test_therapist_digest import flag
+from tests.engagement.digests.test_therapist_digest import store_week
+from tests.factories import CommitmentFactory
+from tests.factories import TherapistFactory
+from tests.factories import TherapySessionFactory
+from tests.factories import UserFactory
+from tests.factories import make_couple
+from tests.factories import make_invitation
 from tests.reminders.test_languages import CATALOGUES
 
 pytestmark = pytest.mark.django_db

@@ -9,18 +9,19 @@ from typing import Any
 import pytest
 
 from accounts.models import User
-from engagement.models import Couple, WeeklyReport
-from tests.engagement.digests.builders import (
-    FRONTEND_URL,
-    NEXT_MONDAY,
-    WEEK,
-    figures,
-    local,
-    send_digests_at,
-    store_report,
-)
+from engagement.models import Couple
+from engagement.models import WeeklyReport
+from tests.engagement.digests.builders import FRONTEND_URL
+from tests.engagement.digests.builders import NEXT_MONDAY
+from tests.engagement.digests.builders import WEEK
+from tests.engagement.digests.builders import figures
+from tests.engagement.digests.builders import local
+from tests.engagement.digests.builders import send_digests_at
+from tests.engagement.digests.builders import store_report
 from tests.engagement.digests.conftest import RefusingMailbox
-from tests.factories import TherapistFactory, TherapySessionFactory, make_couple
+from tests.factories import TherapistFactory
+from tests.factories import TherapySessionFactory
+from tests.factories import make_couple
 
 pytestmark = pytest.mark.django_db
 

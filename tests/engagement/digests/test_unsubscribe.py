@@ -11,14 +11,13 @@ from django.core import signing
 from django.test import Client
 
 from accounts.models import User
-from engagement.digests.unsubscribe import SALT, unsubscribe_token
-from tests.engagement.digests.builders import (
-    NEXT_MONDAY,
-    SITE_URL,
-    local,
-    reported_couple,
-    send_digests_at,
-)
+from engagement.digests.unsubscribe import SALT
+from engagement.digests.unsubscribe import unsubscribe_token
+from tests.engagement.digests.builders import NEXT_MONDAY
+from tests.engagement.digests.builders import SITE_URL
+from tests.engagement.digests.builders import local
+from tests.engagement.digests.builders import reported_couple
+from tests.engagement.digests.builders import send_digests_at
 from tests.engagement.digests.conftest import RefusingMailbox
 
 pytestmark = pytest.mark.django_db

@@ -8,18 +8,16 @@ import datetime as dt
 from typing import Any
 
 from accounts.models import User
-from engagement.models import (
-    Attendance,
-    AwayPeriod,
-    CheckIn,
-    Commitment,
-    Couple,
-    CoupleStatusChange,
-    Goal,
-    SafetyAlert,
-    SessionFeedback,
-    TherapySession,
-)
+from engagement.models import Attendance
+from engagement.models import AwayPeriod
+from engagement.models import CheckIn
+from engagement.models import Commitment
+from engagement.models import Couple
+from engagement.models import CoupleStatusChange
+from engagement.models import Goal
+from engagement.models import SafetyAlert
+from engagement.models import SessionFeedback
+from engagement.models import TherapySession
 from tests.factories import make_couple
 
 # A partner's figures in a report, in SPEC 5.2's order, for the week of a partner who attended

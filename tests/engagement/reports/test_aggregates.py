@@ -9,27 +9,30 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engagement.models import Attendance, Commitment, Couple, Membership
+from engagement.models import Attendance
+from engagement.models import Commitment
+from engagement.models import Couple
+from engagement.models import Membership
 from engagement.reports.aggregates import couple_histories
-from engagement.reports.scoring import (
-    CoupleWeekInput,
-    PartnerWeekInput,
-    RatingTally,
-    SelfReportRatings,
-)
-from engagement.reports.weeks import LocalWeek, last_completed_week, local_week_start
-from tests.engagement.dates import LONG_AGO, YEAR_END, W
-from tests.engagement.reports.builders import (
-    away,
-    checkin,
-    commitment,
-    couple_in,
-    feedback,
-    goal,
-    safety_alert,
-    session,
-    status_change,
-)
+from engagement.reports.scoring import CoupleWeekInput
+from engagement.reports.scoring import PartnerWeekInput
+from engagement.reports.scoring import RatingTally
+from engagement.reports.scoring import SelfReportRatings
+from engagement.reports.weeks import LocalWeek
+from engagement.reports.weeks import last_completed_week
+from engagement.reports.weeks import local_week_start
+from tests.engagement.dates import LONG_AGO
+from tests.engagement.dates import YEAR_END
+from tests.engagement.dates import W
+from tests.engagement.reports.builders import away
+from tests.engagement.reports.builders import checkin
+from tests.engagement.reports.builders import commitment
+from tests.engagement.reports.builders import couple_in
+from tests.engagement.reports.builders import feedback
+from tests.engagement.reports.builders import goal
+from tests.engagement.reports.builders import safety_alert
+from tests.engagement.reports.builders import session
+from tests.engagement.reports.builders import status_change
 
 pytestmark = pytest.mark.django_db
 

@@ -7,13 +7,19 @@ from io import StringIO
 
 import pytest
 import time_machine
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
+from django.core.management import call_command
 
 from engagement.management.commands.seed_demo import DEMO_COUPLES
-from engagement.models import Couple, WeeklyReport
+from engagement.models import Couple
+from engagement.models import WeeklyReport
 from engagement.reports.staleness import mark_stale
-from tests.engagement.dates import LONG_AGO, NOW, W
-from tests.engagement.reports.builders import couple_in, session, status_change
+from tests.engagement.dates import LONG_AGO
+from tests.engagement.dates import NOW
+from tests.engagement.dates import W
+from tests.engagement.reports.builders import couple_in
+from tests.engagement.reports.builders import session
+from tests.engagement.reports.builders import status_change
 
 pytestmark = pytest.mark.django_db
 

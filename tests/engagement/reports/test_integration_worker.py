@@ -11,12 +11,16 @@ import pytest
 from django.utils import timezone
 
 from config.celery import app as celery_app
-from engagement.models import Couple, WeeklyReport
+from engagement.models import Couple
+from engagement.models import WeeklyReport
 from engagement.reports.staleness import mark_stale
 from engagement.reports.weeks import last_completed_week
 from tests.conftest import THROUGH_THE_BROKER
-from tests.engagement.reports.builders import checkin, couple_in, session
-from tests.processes import celery_worker, wait_for
+from tests.engagement.reports.builders import checkin
+from tests.engagement.reports.builders import couple_in
+from tests.engagement.reports.builders import session
+from tests.processes import celery_worker
+from tests.processes import wait_for
 
 CHUNK_SIZE = 2
 

@@ -15,25 +15,28 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from config.celery import app as celery_app
-from engagement.models import Couple, Membership, WeeklyReport
-from engagement.reports import aggregates, pipeline
-from engagement.reports.pipeline import RunSummary, compute_reports, reports_due
+from engagement.models import Couple
+from engagement.models import Membership
+from engagement.models import WeeklyReport
+from engagement.reports import aggregates
+from engagement.reports import pipeline
+from engagement.reports.pipeline import RunSummary
+from engagement.reports.pipeline import compute_reports
+from engagement.reports.pipeline import reports_due
 from engagement.reports.staleness import mark_stale
-from engagement.reports.tasks import (
-    compute_report_chunk,
-    queue_chunks,
-    queue_chunks_as_found,
-    schedule_weekly_reports,
-)
-from tests.engagement.dates import LONG_AGO, YEAR_END, W
-from tests.engagement.reports.builders import (
-    checkin,
-    commitment,
-    couple_in,
-    partner_entry,
-    session,
-    status_change,
-)
+from engagement.reports.tasks import compute_report_chunk
+from engagement.reports.tasks import queue_chunks
+from engagement.reports.tasks import queue_chunks_as_found
+from engagement.reports.tasks import schedule_weekly_reports
+from tests.engagement.dates import LONG_AGO
+from tests.engagement.dates import YEAR_END
+from tests.engagement.dates import W
+from tests.engagement.reports.builders import checkin
+from tests.engagement.reports.builders import commitment
+from tests.engagement.reports.builders import couple_in
+from tests.engagement.reports.builders import partner_entry
+from tests.engagement.reports.builders import session
+from tests.engagement.reports.builders import status_change
 
 pytestmark = pytest.mark.django_db
 

@@ -9,16 +9,20 @@ from uuid import uuid4
 
 import pytest
 import time_machine
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from accounts.models import User
-from engagement.models import Membership, WeeklyReport
+from engagement.models import Membership
+from engagement.models import WeeklyReport
 from engagement.reports.pipeline import compute_reports
-from engagement.selectors.partnerships import Partnership, week_readable
+from engagement.selectors.partnerships import Partnership
+from engagement.selectors.partnerships import week_readable
 from engagement.selectors.reports import readable_week_range
 from tests.conftest import ClientFor
-from tests.engagement.reports.builders import checkin, couple_in
+from tests.engagement.reports.builders import checkin
+from tests.engagement.reports.builders import couple_in
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

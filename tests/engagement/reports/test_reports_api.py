@@ -11,18 +11,22 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from engagement.models import Couple, Membership, WeeklyReport
-from tests.conftest import ACTORS, ClientFor, World
-from tests.engagement.dates import NOW, W
-from tests.engagement.reports.builders import (
-    checkin,
-    couple_in,
-    figures,
-    partner_view,
-    session,
-    status_change,
-)
-from tests.factories import TherapistFactory, make_couple
+from engagement.models import Couple
+from engagement.models import Membership
+from engagement.models import WeeklyReport
+from tests.conftest import ACTORS
+from tests.conftest import ClientFor
+from tests.conftest import World
+from tests.engagement.dates import NOW
+from tests.engagement.dates import W
+from tests.engagement.reports.builders import checkin
+from tests.engagement.reports.builders import couple_in
+from tests.engagement.reports.builders import figures
+from tests.engagement.reports.builders import partner_view
+from tests.engagement.reports.builders import session
+from tests.engagement.reports.builders import status_change
+from tests.factories import TherapistFactory
+from tests.factories import make_couple
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,8 @@ from engagement.reports.tasks import schedule_weekly_reports
 from tests.conftest import ClientFor
 from tests.engagement.dates import W
 from tests.engagement.reports.spec_example import spec_example
-from tests.factories import TherapistFactory, UserFactory
+from tests.factories import TherapistFactory
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

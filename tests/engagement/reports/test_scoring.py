@@ -5,27 +5,29 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from fractions import Fraction
 from typing import Any
 
 import pytest
 
-from engagement.reports.scoring import (
-    CheckinRatings,
-    CoupleWeekInput,
-    PartnerWeekInput,
-    RatingTally,
-    SelfReportRatings,
-    compute_balance,
-    compute_partner_figures,
-    compute_week_report,
-    gap_trend,
-    self_report_ratings,
-    urgency_key,
-)
+from engagement.reports.scoring import CheckinRatings
+from engagement.reports.scoring import CoupleWeekInput
+from engagement.reports.scoring import PartnerWeekInput
+from engagement.reports.scoring import RatingTally
+from engagement.reports.scoring import SelfReportRatings
+from engagement.reports.scoring import compute_balance
+from engagement.reports.scoring import compute_partner_figures
+from engagement.reports.scoring import compute_week_report
+from engagement.reports.scoring import gap_trend
+from engagement.reports.scoring import self_report_ratings
+from engagement.reports.scoring import urgency_key
 from tests.engagement.dates import W
-from tests.engagement.reports.spec_example import ENGAGED, RELUCTANT, spec_example
+from tests.engagement.reports.spec_example import ENGAGED
+from tests.engagement.reports.spec_example import RELUCTANT
+from tests.engagement.reports.spec_example import spec_example
 
 
 def week_before(n: int) -> date:

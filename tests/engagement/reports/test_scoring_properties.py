@@ -4,29 +4,31 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from fractions import Fraction
 
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from engagement.reports.scoring import (
-    CheckinRatings,
-    CoupleWeekInput,
-    Flag,
-    GoalAtEnd,
-    PartnerWeekInput,
-    RatingTally,
-    SelfReportRatings,
-    SessionFeedbackScore,
-    WeekReport,
-    compute_balance,
-    compute_partner_figures,
-    compute_week_report,
-    gap_trend,
-    self_report_ratings,
-    urgency_key,
-)
+from engagement.reports.scoring import CheckinRatings
+from engagement.reports.scoring import CoupleWeekInput
+from engagement.reports.scoring import Flag
+from engagement.reports.scoring import GoalAtEnd
+from engagement.reports.scoring import PartnerWeekInput
+from engagement.reports.scoring import RatingTally
+from engagement.reports.scoring import SelfReportRatings
+from engagement.reports.scoring import SessionFeedbackScore
+from engagement.reports.scoring import WeekReport
+from engagement.reports.scoring import compute_balance
+from engagement.reports.scoring import compute_partner_figures
+from engagement.reports.scoring import compute_week_report
+from engagement.reports.scoring import gap_trend
+from engagement.reports.scoring import self_report_ratings
+from engagement.reports.scoring import urgency_key
 from tests.engagement.dates import W
 
 # Per test, not a global profile: other hypothesis tests keep their own settings.

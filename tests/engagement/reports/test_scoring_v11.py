@@ -4,20 +4,21 @@ feedback (alliance), goals and safety, each rule at its boundary."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from engagement.reports.scoring import (
-    CoupleWeekInput,
-    GoalAtEnd,
-    PartnerWeekInput,
-    SessionFeedbackScore,
-    compute_partner_figures,
-    compute_week_report,
-    urgency_key,
-)
+from engagement.reports.scoring import CoupleWeekInput
+from engagement.reports.scoring import GoalAtEnd
+from engagement.reports.scoring import PartnerWeekInput
+from engagement.reports.scoring import SessionFeedbackScore
+from engagement.reports.scoring import compute_partner_figures
+from engagement.reports.scoring import compute_week_report
+from engagement.reports.scoring import urgency_key
 from tests.engagement.dates import W
 
 A, B = "a", "b"

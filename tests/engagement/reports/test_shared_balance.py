@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from engagement.reports.scoring import (
-    CoupleWeekInput,
-    GoalAtEnd,
-    PartnerWeekInput,
-    SessionFeedbackScore,
-    compute_week_report,
-)
+from engagement.reports.scoring import CoupleWeekInput
+from engagement.reports.scoring import GoalAtEnd
+from engagement.reports.scoring import PartnerWeekInput
+from engagement.reports.scoring import SessionFeedbackScore
+from engagement.reports.scoring import compute_week_report
 from tests.engagement.dates import W
 
 

@@ -10,19 +10,27 @@ import pytest
 import time_machine
 
 from accounts.models import User
-from engagement.models import Commitment, Couple, TherapySession, WeeklyReport
+from engagement.models import Commitment
+from engagement.models import Couple
+from engagement.models import TherapySession
+from engagement.models import WeeklyReport
 from engagement.reports.pipeline import compute_reports
-from engagement.reports.staleness import (
-    mark_stale_for_alert,
-    mark_stale_for_away,
-    mark_stale_for_feedback,
-    mark_stale_for_goal,
-)
-from engagement.services.checkins import checkin_delete, checkin_upsert
-from engagement.services.commitments import commitment_resolve, commitment_update
-from engagement.services.sessions import AttendanceEntry, attendance_record, session_update
+from engagement.reports.staleness import mark_stale_for_alert
+from engagement.reports.staleness import mark_stale_for_away
+from engagement.reports.staleness import mark_stale_for_feedback
+from engagement.reports.staleness import mark_stale_for_goal
+from engagement.services.checkins import checkin_delete
+from engagement.services.checkins import checkin_upsert
+from engagement.services.commitments import commitment_resolve
+from engagement.services.commitments import commitment_update
+from engagement.services.sessions import AttendanceEntry
+from engagement.services.sessions import attendance_record
+from engagement.services.sessions import session_update
 from tests.engagement.dates import W
-from tests.engagement.reports.builders import checkin, commitment, couple_in, session
+from tests.engagement.reports.builders import checkin
+from tests.engagement.reports.builders import commitment
+from tests.engagement.reports.builders import couple_in
+from tests.engagement.reports.builders import session
 
 pytestmark = pytest.mark.django_db
 

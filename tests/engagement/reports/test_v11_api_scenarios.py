@@ -18,7 +18,8 @@ from django.core.management import call_command
 from accounts.models import User
 from engagement.models import WeeklyReport
 from tests.conftest import ClientFor
-from tests.engagement.dates import NOW, W
+from tests.engagement.dates import NOW
+from tests.engagement.dates import W
 from tests.engagement.reports.builders import partner_entry
 from tests.engagement.reports.test_scenario import Couple
 from tests.factories import TherapistFactory

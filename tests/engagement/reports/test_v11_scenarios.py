@@ -13,20 +13,23 @@ import pytest
 import time_machine
 
 from accounts.models import User
-from engagement.models import Couple, SafetyAlert, WeeklyReport
+from engagement.models import Couple
+from engagement.models import SafetyAlert
+from engagement.models import WeeklyReport
 from engagement.reports.pipeline import compute_reports
 from tests.conftest import ClientFor
-from tests.engagement.dates import LONG_AGO, NOW, W
-from tests.engagement.reports.builders import (
-    away,
-    checkin,
-    couple_in,
-    feedback,
-    goal,
-    safety_alert,
-    session,
-)
-from tests.factories import TherapistFactory, make_couple
+from tests.engagement.dates import LONG_AGO
+from tests.engagement.dates import NOW
+from tests.engagement.dates import W
+from tests.engagement.reports.builders import away
+from tests.engagement.reports.builders import checkin
+from tests.engagement.reports.builders import couple_in
+from tests.engagement.reports.builders import feedback
+from tests.engagement.reports.builders import goal
+from tests.engagement.reports.builders import safety_alert
+from tests.engagement.reports.builders import session
+from tests.factories import TherapistFactory
+from tests.factories import make_couple
 
 pytestmark = pytest.mark.django_db
 

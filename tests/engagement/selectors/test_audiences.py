@@ -9,42 +9,37 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.db.models import Model, QuerySet
+from django.db.models import Model
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from engagement.models import (
-    Attendance,
-    AwayPeriod,
-    CheckIn,
-    Commitment,
-    Couple,
-    Membership,
-    Removal,
-    TherapySession,
-)
-from engagement.selectors.visibility import (
-    away_audience,
-    away_visible_to,
-    checkin_audience,
-    checkins_visible_to,
-    commitment_audience,
-    commitments_visible_to,
-    session_audience,
-    sessions_visible_to,
-)
+from engagement.models import Attendance
+from engagement.models import AwayPeriod
+from engagement.models import CheckIn
+from engagement.models import Commitment
+from engagement.models import Couple
+from engagement.models import Membership
+from engagement.models import Removal
+from engagement.models import TherapySession
+from engagement.selectors.visibility import away_audience
+from engagement.selectors.visibility import away_visible_to
+from engagement.selectors.visibility import checkin_audience
+from engagement.selectors.visibility import checkins_visible_to
+from engagement.selectors.visibility import commitment_audience
+from engagement.selectors.visibility import commitments_visible_to
+from engagement.selectors.visibility import session_audience
+from engagement.selectors.visibility import sessions_visible_to
 from engagement.services.away import away_delete
 from engagement.services.checkins import checkin_delete
 from engagement.services.commitments import commitment_update
 from engagement.services.sessions import session_delete
-from tests.factories import (
-    CheckInFactory,
-    CommitmentFactory,
-    CoupleFactory,
-    TherapistFactory,
-    TherapySessionFactory,
-    UserFactory,
-)
+from tests.factories import CheckInFactory
+from tests.factories import CommitmentFactory
+from tests.factories import CoupleFactory
+from tests.factories import TherapistFactory
+from tests.factories import TherapySessionFactory
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

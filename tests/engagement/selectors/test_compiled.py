@@ -7,7 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
+from uuid import uuid4
 
 import pytest
 from django.db.models import QuerySet
@@ -16,8 +17,10 @@ from django.utils import timezone
 from accounts.models import User
 from engagement.models import Membership
 from engagement.selectors.compiled import CompiledRead
-from engagement.selectors.visibility import _reach_rows, reach_of
-from tests.factories import UserFactory, make_couple
+from engagement.selectors.visibility import _reach_rows
+from engagement.selectors.visibility import reach_of
+from tests.factories import UserFactory
+from tests.factories import make_couple
 
 pytestmark = pytest.mark.django_db
 

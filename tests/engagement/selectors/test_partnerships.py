@@ -5,15 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from engagement.selectors.partnerships import (
-    Partnership,
-    PartnerSpan,
-    date_bounds,
-    date_in,
-    partnerships_of,
-    shared_partnerships,
-    week_readable,
-)
+from engagement.selectors.partnerships import Partnership
+from engagement.selectors.partnerships import PartnerSpan
+from engagement.selectors.partnerships import date_bounds
+from engagement.selectors.partnerships import date_in
+from engagement.selectors.partnerships import partnerships_of
+from engagement.selectors.partnerships import shared_partnerships
+from engagement.selectors.partnerships import week_readable
 
 A, B, C = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 UTC = dt.UTC

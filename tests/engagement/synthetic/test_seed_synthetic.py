@@ -5,20 +5,19 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
+from django.core.management import call_command
 from django.db.models import Count
 
 from accounts.models import User
-from engagement.models import (
-    Attendance,
-    CheckIn,
-    Commitment,
-    Couple,
-    Goal,
-    Membership,
-    SessionFeedback,
-    TherapySession,
-)
+from engagement.models import Attendance
+from engagement.models import CheckIn
+from engagement.models import Commitment
+from engagement.models import Couple
+from engagement.models import Goal
+from engagement.models import Membership
+from engagement.models import SessionFeedback
+from engagement.models import TherapySession
 
 pytestmark = pytest.mark.django_db
 
