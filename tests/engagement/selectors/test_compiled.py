@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 from uuid import uuid4
@@ -58,4 +59,23 @@ def test_a_query_whose_sql_depends_on_its_ids_is_refused() -> None:
         return Membership.objects.filter(**{field: user_id}).values_list("id")
 
     with pytest.raises(ValueError, match="depends on the values"):
+        CompiledRead(build).rows(uuid4())
+
+
+def _clock_in_the_filter(user_id: UUID) -> QuerySet[Membership, Any]:
+    return Membership.objects.filter(user=user_id, joined_at__lte=timezone.now()).values_list("id")
+
+
+def _clock_in_a_subquery(user_id: UUID) -> QuerySet[Membership, Any]:
+    today = timezone.localdate()
+    recent = Membership.objects.filter(user=user_id, joined_at__date__gte=today).values("couple_id")
+    return Membership.objects.filter(couple_id__in=recent).values_list("id")
+
+
+@pytest.mark.parametrize("build", [_clock_in_the_filter, _clock_in_a_subquery])
+def test_a_query_holding_a_date_or_time_is_refused(
+    build: Callable[[UUID], QuerySet[Membership, Any]],
+) -> None:
+    """A "now" compiled once would stay at the first request's now for the process's life."""
+    with pytest.raises(ValueError, match="date or a time"):
         CompiledRead(build).rows(uuid4())
