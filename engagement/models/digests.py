@@ -29,6 +29,7 @@ class DigestDelivery(UUIDModel, LedgerRow):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=255, blank=True, default="")
 
+    # Not LedgerRow.Meta: the one index here serves the retries' schedule, not the claim sweep.
     class Meta:
         verbose_name_plural = "digest deliveries"
         ordering = ("-week_start", "user_id")

@@ -32,3 +32,6 @@ class LedgerRow(models.Model):
 
     class Meta:
         abstract = True
+        # Each ledger's sweep of claims whose worker died (status claimed, claimed_at older than
+        # the claim timeout). A ledger whose Meta does not extend this one leaves it out.
+        indexes = [models.Index(fields=["status", "claimed_at"])]

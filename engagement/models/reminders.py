@@ -29,10 +29,9 @@ class ReminderDelivery(UUIDModel, LedgerRow):
     local_date = models.DateField()
     channel = models.CharField(max_length=5, choices=Channel.choices)
 
-    class Meta:
+    class Meta(LedgerRow.Meta):
         verbose_name_plural = "reminder deliveries"
         ordering = ("-local_date", "user_id")
-        indexes = [models.Index(fields=["status", "claimed_at"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "local_date"], name="reminder_once_per_user_and_date"

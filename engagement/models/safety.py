@@ -97,10 +97,9 @@ class SafetyAlertDelivery(UUIDModel, LedgerRow):
     message_id = models.CharField(max_length=255, blank=True, default="")
     push_outcome = models.CharField(max_length=200, blank=True, default="")
 
-    class Meta:
+    class Meta(LedgerRow.Meta):
         verbose_name_plural = "safety alert deliveries"
         ordering = ("-created_at", "id")
-        indexes = [models.Index(fields=["status", "claimed_at"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["alert", "round", "recipient"],
