@@ -15,6 +15,7 @@ from config.model_base import UUIDModel
 from engagement.models.couples import Couple
 from engagement.models.sharing import CoupleOrTherapist
 from engagement.models.sharing import SharedByAuthor
+from engagement.models.sharing import by_couple_and_author
 
 MAX_AWAY_DAYS = 28
 
@@ -39,10 +40,7 @@ class AwayPeriod(UUIDModel, SharedByAuthor):
 
     class Meta:
         ordering = ("-starts_on", "id")
-        indexes = [
-            models.Index(fields=["couple", "starts_on"]),
-            models.Index(fields=["partner", "starts_on"]),
-        ]
+        indexes = by_couple_and_author("partner", "starts_on")
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_on__gte=F("starts_on")), name="away_ends_after_it_starts"

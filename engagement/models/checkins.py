@@ -14,6 +14,7 @@ from django.db.models import Q
 from config.model_base import UUIDModel
 from engagement.models.couples import Couple
 from engagement.models.sharing import SharedByAuthor
+from engagement.models.sharing import by_couple_and_author
 
 # The self-report ratings, 1 to 5 or null, at least one given. Everything that handles a check-in's
 # ratings (the API, the service, the export, the admin, the constraints below) takes them from here.
@@ -52,10 +53,7 @@ class CheckIn(UUIDModel, SharedByAuthor):
 
     class Meta:
         ordering = ("-date", "id")
-        indexes = [
-            models.Index(fields=["couple", "date"]),
-            models.Index(fields=["author", "date"]),
-        ]
+        indexes = by_couple_and_author("author", "date")
         constraints = [
             models.UniqueConstraint(
                 fields=["couple", "author", "date"], name="checkin_one_per_partner_and_day"

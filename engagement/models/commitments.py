@@ -9,6 +9,7 @@ from config.model_base import UUIDModel
 from engagement.models.couples import Couple
 from engagement.models.sharing import CoupleOrTherapist
 from engagement.models.sharing import SharedByAuthor
+from engagement.models.sharing import by_couple_and_author
 
 
 class Commitment(UUIDModel, SharedByAuthor):
@@ -56,10 +57,7 @@ class Commitment(UUIDModel, SharedByAuthor):
 
     class Meta:
         ordering = ("due_on", "id")
-        indexes = [
-            models.Index(fields=["couple", "due_on"]),
-            models.Index(fields=["owner", "due_on"]),
-        ]
+        indexes = by_couple_and_author("owner", "due_on")
 
     def __str__(self) -> str:
         return f"{self.title} (due {self.due_on}, {self.status})"

@@ -1,5 +1,5 @@
 """Rows a partner writes and chooses who reads (check-ins, commitments, away periods): their
-timestamps, and the choice of readers that commitments and away periods offer."""
+timestamps, their indexes, and the choice of readers that commitments and away periods offer."""
 
 from __future__ import annotations
 
@@ -24,3 +24,9 @@ class SharedByAuthor(models.Model):
 
     class Meta:
         abstract = True
+
+
+def by_couple_and_author(author: str, day: str) -> list[models.Index]:
+    """The indexes of such a row: a couple's rows and one author's rows, each by their day (the
+    date field named `day`; `author` is the field of the partner who wrote it)."""
+    return [models.Index(fields=["couple", day]), models.Index(fields=[author, day])]
