@@ -27,14 +27,16 @@ from engagement.services.couples import CoupleChanges
 from engagement.services.couples import couple_update
 from engagement.services.invitations import invitation_revoke
 
-# The couple's rows elsewhere in the admin, each a changelist filtered on the couple.
+# The couple's rows elsewhere in the admin, each a changelist filtered on the couple: its label,
+# the model's name and the filter, the couple's foreign key but where the model has a plain id.
+BY_COUPLE = "couple__id__exact"
 RELATED_PAGES = (
-    ("Reports", "admin:engagement_weeklyreport_changelist", "couple__id__exact"),
-    ("Sessions", "admin:engagement_therapysession_changelist", "couple__id__exact"),
-    ("Commitments", "admin:engagement_commitment_changelist", "couple__id__exact"),
-    ("Check-ins", "admin:engagement_checkin_changelist", "couple__id__exact"),
-    ("Invitations", "admin:engagement_invitation_changelist", "couple__id__exact"),
-    ("Audit events", "admin:engagement_auditevent_changelist", "couple_id"),
+    ("Reports", "weeklyreport", BY_COUPLE),
+    ("Sessions", "therapysession", BY_COUPLE),
+    ("Commitments", "commitment", BY_COUPLE),
+    ("Check-ins", "checkin", BY_COUPLE),
+    ("Invitations", "invitation", BY_COUPLE),
+    ("Audit events", "auditevent", "couple_id"),
 )
 
 
@@ -126,7 +128,10 @@ class CoupleAdmin(admin.ModelAdmin[Couple]):
         return format_html_join(
             " · ",
             '<a href="{}?{}={}">{}</a>',
-            ((reverse(url), lookup, couple.pk, label) for label, url, lookup in RELATED_PAGES),
+            (
+                (reverse(f"admin:engagement_{model}_changelist"), lookup, couple.pk, label)
+                for label, model, lookup in RELATED_PAGES
+            ),
         )
 
 
