@@ -798,25 +798,32 @@ def test_an_accepted_invitation_cannot_be_revoked(client_for: ClientFor) -> None
     assert invitation.status == "accepted"
 
 
-def test_a_partner_revokes_their_own_invitation_in_a_couple_without_therapist(
-    client_for: ClientFor,
-) -> None:
+def sent_by_the_revoking_partner() -> tuple[Invitation, User]:
+    """A therapist invitation and the partner who sent it, in a couple without therapist."""
     couple, partner, _other, _none = make_couple(therapist=False)
     invitation, _token = make_invitation(couple=couple, invited_by=partner, role="therapist")
+    return invitation, partner
+
+
+def declined_by_the_other_partner() -> tuple[Invitation, User]:
+    """A therapist invitation and the partner asked to approve it, who declines by revoking."""
+    invitation, _token, _partner, other = therapist_asked_for()
+    return invitation, other
+
+
+@pytest.mark.parametrize(
+    "revoking",
+    [
+        pytest.param(sent_by_the_revoking_partner, id="their-own-invitation"),
+        pytest.param(declined_by_the_other_partner, id="the-other-partner-declines"),
+    ],
+)
+def test_a_partner_revokes_a_therapist_invitation_in_a_couple_without_therapist(
+    client_for: ClientFor, revoking: Callable[[], tuple[Invitation, User]]
+) -> None:
+    invitation, partner = revoking()
 
     response = client_for(partner).post(revoke_url(invitation))
-
-    assert response.status_code == 200
-    invitation.refresh_from_db()
-    assert invitation.status == "revoked"
-
-
-def test_the_other_partner_declines_a_therapist_invitation_by_revoking_it(
-    client_for: ClientFor,
-) -> None:
-    invitation, _token, _partner, other = therapist_asked_for()
-
-    response = client_for(other).post(revoke_url(invitation))
 
     assert response.status_code == 200
     invitation.refresh_from_db()
