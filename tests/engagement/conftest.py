@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import time_machine
 from django.db.models import Model
+from rest_framework.test import APIClient
 
 from tests.engagement.dates import NOW
 from tests.errors import errors
@@ -29,4 +31,26 @@ def assert_refused(
     """A 400 naming exactly these fields and codes, the model's rows still ``rows``."""
     assert response.status_code == 400
     assert errors(response) == expected
+    assert model._default_manager.count() == rows
+
+
+def assert_idempotent_create(
+    client: APIClient,
+    path: str,
+    body: dict[str, Any],
+    another_body: dict[str, Any],
+    *,
+    key: str,
+    model: type[Model],
+    rows: int,
+) -> None:
+    """A POST under an Idempotency-Key: the same body again replays the first 201 and writes
+    nothing more (``rows`` of the model); another body under the same key is refused with 422."""
+    first = client.post(path, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    replay = client.post(path, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert first.status_code == replay.status_code == 201
+    assert json.loads(first.content) == json.loads(replay.content)
+    assert model._default_manager.count() == rows
+    other = client.post(path, another_body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert other.status_code == 422
     assert model._default_manager.count() == rows

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from datetime import timedelta
 from typing import Any
@@ -17,6 +16,7 @@ from engagement.models import Couple
 from engagement.models import Removal
 from tests.conftest import ClientFor
 from tests.conftest import World
+from tests.engagement.conftest import assert_idempotent_create
 from tests.engagement.conftest import assert_refused
 from tests.errors import errors
 from tests.factories import CommitmentFactory
@@ -352,32 +352,29 @@ def test_commitments_list_by_due_date_and_sync_by_updated_at(
 def test_an_idempotency_key_replays_a_commitment_create(
     world: World, client_for: ClientFor
 ) -> None:
-    client = client_for(world.therapist)
     body = _create_body(world)
-    first = client.post(COMMITMENTS, body, format="json", HTTP_IDEMPOTENCY_KEY="c-1")
-    replay = client.post(COMMITMENTS, body, format="json", HTTP_IDEMPOTENCY_KEY="c-1")
-    assert first.status_code == replay.status_code == 201
-    assert json.loads(first.content) == json.loads(replay.content)
-    assert Commitment.objects.count() == 1
-    other = client.post(
-        COMMITMENTS, {**body, "title": "Another"}, format="json", HTTP_IDEMPOTENCY_KEY="c-1"
+    assert_idempotent_create(
+        client_for(world.therapist),
+        COMMITMENTS,
+        body,
+        {**body, "title": "Another"},
+        key="c-1",
+        model=Commitment,
+        rows=1,
     )
-    assert other.status_code == 422
-    assert Commitment.objects.count() == 1
 
 
 def test_an_idempotency_key_replays_a_renewal(world: World, client_for: ClientFor) -> None:
     commitment = _commitment(world)
-    client = client_for(world.partner)
-    path = _detail(commitment, "renew")
-    first = client.post(path, {"due_on": "2026-12-06"}, format="json", HTTP_IDEMPOTENCY_KEY="r-1")
-    replay = client.post(path, {"due_on": "2026-12-06"}, format="json", HTTP_IDEMPOTENCY_KEY="r-1")
-    assert first.status_code == replay.status_code == 201
-    assert first.json() == replay.json()
-    assert Commitment.objects.count() == 2
-    other = client.post(path, {"due_on": "2026-12-13"}, format="json", HTTP_IDEMPOTENCY_KEY="r-1")
-    assert other.status_code == 422
-    assert Commitment.objects.count() == 2
+    assert_idempotent_create(
+        client_for(world.partner),
+        _detail(commitment, "renew"),
+        {"due_on": "2026-12-06"},
+        {"due_on": "2026-12-13"},
+        key="r-1",
+        model=Commitment,
+        rows=2,
+    )
 
 
 def test_reading_a_commitment_again_with_its_etag_answers_304(

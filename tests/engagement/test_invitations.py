@@ -798,25 +798,32 @@ def test_an_accepted_invitation_cannot_be_revoked(client_for: ClientFor) -> None
     assert invitation.status == "accepted"
 
 
-def test_a_partner_revokes_their_own_invitation_in_a_couple_without_therapist(
-    client_for: ClientFor,
-) -> None:
+def sent_by_the_revoking_partner() -> tuple[Invitation, User]:
+    """A therapist invitation and the partner who sent it, in a couple without therapist."""
     couple, partner, _other, _none = make_couple(therapist=False)
     invitation, _token = make_invitation(couple=couple, invited_by=partner, role="therapist")
+    return invitation, partner
+
+
+def declined_by_the_other_partner() -> tuple[Invitation, User]:
+    """A therapist invitation and the partner asked to approve it, who declines by revoking."""
+    invitation, _token, _partner, other = therapist_asked_for()
+    return invitation, other
+
+
+@pytest.mark.parametrize(
+    "revoking",
+    [
+        pytest.param(sent_by_the_revoking_partner, id="their-own-invitation"),
+        pytest.param(declined_by_the_other_partner, id="the-other-partner-declines"),
+    ],
+)
+def test_a_partner_revokes_a_therapist_invitation_in_a_couple_without_therapist(
+    client_for: ClientFor, revoking: Callable[[], tuple[Invitation, User]]
+) -> None:
+    invitation, partner = revoking()
 
     response = client_for(partner).post(revoke_url(invitation))
-
-    assert response.status_code == 200
-    invitation.refresh_from_db()
-    assert invitation.status == "revoked"
-
-
-def test_the_other_partner_declines_a_therapist_invitation_by_revoking_it(
-    client_for: ClientFor,
-) -> None:
-    invitation, _token, _partner, other = therapist_asked_for()
-
-    response = client_for(other).post(revoke_url(invitation))
 
     assert response.status_code == 200
     invitation.refresh_from_db()
@@ -1028,13 +1035,31 @@ def test_once_approved_the_therapist_invitation_is_accepted(client_for: ClientFo
     assert [t["id"] for t in response.json()["therapists"]] == [str(therapist.pk)]
 
 
-def test_a_sole_partners_therapist_invitation_needs_no_one_elses_approval(
-    client_for: ClientFor,
-) -> None:
+def asked_by_a_sole_partner(client_for: ClientFor) -> str:
+    """The token of a therapist invitation from a couple's only partner."""
     couple, partner, _none = couple_with_one_partner_and_no_therapist()
     _invitation, token = asked_therapist(couple, partner)
+    return token
 
-    response = accept(client_for(TherapistFactory.create()), token)
+
+def asked_before_the_other_partner_left(client_for: ClientFor) -> str:
+    """The token of a therapist invitation whose approver has since left the couple."""
+    invitation, token, _partner, other = therapist_asked_for()
+    client_for(other).post(f"/api/v1/couples/{invitation.couple.pk}/leave/")
+    return token
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        pytest.param(asked_by_a_sole_partner, id="a-sole-partner-asked"),
+        pytest.param(asked_before_the_other_partner_left, id="the-other-partner-left"),
+    ],
+)
+def test_a_therapist_invitation_needs_no_approval_from_anyone_outside_the_couple(
+    client_for: ClientFor, asked: Callable[[ClientFor], str]
+) -> None:
+    response = accept(client_for(TherapistFactory.create()), asked(client_for))
 
     assert response.status_code == 200
 
@@ -1074,16 +1099,6 @@ def test_a_newcomer_approves_what_is_asked_after_they_joined(client_for: ClientF
     assert first_error(refused)["code"] == "approval_pending"
     assert approved.status_code == 200
     assert accepted.status_code == 200
-
-
-def test_an_approval_is_not_needed_from_a_partner_who_left(client_for: ClientFor) -> None:
-    invitation, token, _partner, other = therapist_asked_for()
-    couple = invitation.couple
-    client_for(other).post(f"/api/v1/couples/{couple.pk}/leave/")
-
-    response = accept(client_for(TherapistFactory.create()), token)
-
-    assert response.status_code == 200
 
 
 # --- who may still be let in (SPEC section 1, "Invitations and membership ends") -------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +16,7 @@ from engagement.models import Removal
 from engagement.models import TherapySession
 from tests.conftest import ClientFor
 from tests.conftest import World
+from tests.engagement.conftest import assert_idempotent_create
 from tests.engagement.conftest import assert_refused
 from tests.errors import errors
 from tests.factories import AttendanceFactory
@@ -691,18 +691,16 @@ def test_a_therapists_note_moves_the_therapists_session_tag_and_never_the_partne
 def test_an_idempotency_key_replays_a_session_create_and_refuses_another_body(
     world: World, client_for: ClientFor
 ) -> None:
-    client = client_for(world.therapist)
     body = {"couple": str(world.couple.pk), "kind": "joint", "starts_at": _past()}
-    first = client.post(SESSIONS, body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
-    replay = client.post(SESSIONS, body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
-    assert first.status_code == replay.status_code == 201
-    assert json.loads(first.content) == json.loads(replay.content)
-    assert TherapySession.objects.count() == 1
-    other = client.post(
-        SESSIONS, {**body, "duration_minutes": 60}, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    assert_idempotent_create(
+        client_for(world.therapist),
+        SESSIONS,
+        body,
+        {**body, "duration_minutes": 60},
+        key="k-1",
+        model=TherapySession,
+        rows=1,
     )
-    assert other.status_code == 422
-    assert TherapySession.objects.count() == 1
 
 
 def test_an_ended_couple_is_read_only(world: World, client_for: ClientFor) -> None:
