@@ -32,17 +32,25 @@ logger = logging.getLogger(__name__)
 
 REPORT_CHUNK_TASK = "engagement.reports.tasks.compute_report_chunk"
 REPORT_PLANNER_TASK = "engagement.reports.tasks.schedule_weekly_reports"
-# Email tasks: (stream, kind). The account tasks count their sends where they send; the
-# invitation tasks return how many they sent (a bool or a number).
-EMAIL_TASKS = {
-    "accounts.tasks.send_verification_email": ("account", "verification"),
-    "accounts.tasks.send_password_reset_email": ("account", "password_reset"),
-    "accounts.tasks.send_account_note": ("account", "account_note"),
-    "engagement.invitations.send_invitation": ("invitation", "invitation"),
-    "engagement.invitations.notify_inviter_of_acceptance": ("invitation", "accepted"),
-    "engagement.invitations.notify_partners_of_therapist": ("invitation", "therapist_joined"),
+# Email tasks by stream, each with the kind its messages count as. The account tasks count
+# their sends where they send; the invitation tasks return how many they sent (a bool or a
+# number), counted here.
+_ACCOUNT_EMAIL_TASKS = {
+    "accounts.tasks.send_verification_email": "verification",
+    "accounts.tasks.send_password_reset_email": "password_reset",
+    "accounts.tasks.send_account_note": "account_note",
 }
-COUNTS_ITS_RESULT = {name for name, (stream, _) in EMAIL_TASKS.items() if stream == "invitation"}
+_INVITATION_EMAIL_TASKS = {
+    "engagement.invitations.send_invitation": "invitation",
+    "engagement.invitations.notify_inviter_of_acceptance": "accepted",
+    "engagement.invitations.notify_partners_of_therapist": "therapist_joined",
+}
+# Email tasks: (stream, kind).
+EMAIL_TASKS = {
+    **{name: ("account", kind) for name, kind in _ACCOUNT_EMAIL_TASKS.items()},
+    **{name: ("invitation", kind) for name, kind in _INVITATION_EMAIL_TASKS.items()},
+}
+COUNTS_ITS_RESULT = set(_INVITATION_EMAIL_TASKS)
 
 _started: dict[str, float] = {}
 _server: list[WSGIServer] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import warnings
 from typing import Any
+from typing import Final
 
 from config.logging import REDACTED
 from config.logging import redact
@@ -23,6 +24,13 @@ SECRET_KEYS = re.compile(
     r"sessionid|csrftoken|api_?key|email|note|notes|text|body|content|answers?|comment|data|"
     r"args|kwargs)(?:$|[_.-])"
 )
+# The SDK's own switches for the module's first promise: no user, IP address, cookies or auth
+# headers (`send_default_pii`), no local variables, no request bodies.
+NEVER_CAPTURED: Final = {
+    "send_default_pii": False,
+    "include_local_variables": False,
+    "max_request_body_size": "never",
+}
 # Parts of an event that are replaced whole: what the request carried and who sent it.
 _REQUEST_DROPPED = ("data", "cookies", "env")
 
@@ -134,9 +142,7 @@ def _init(
         environment=environment,
         release=release,
         integrations=[DjangoIntegration(), CeleryIntegration()],
-        send_default_pii=False,
-        include_local_variables=False,
-        max_request_body_size="never",
+        **NEVER_CAPTURED,
         traces_sample_rate=traces_sample_rate,
         before_send=scrub,
         before_send_transaction=scrub,

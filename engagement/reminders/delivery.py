@@ -72,6 +72,11 @@ def claim(row_id: UUID, *, channel: str) -> UUID | None:
     return token if won == 1 else None
 
 
+def _outcome_unknown(exc: BaseException) -> str:
+    """The error of a send that raised: whether it went out is unknown."""
+    return OUTCOME_UNKNOWN.format(reason=repr(exc))
+
+
 def _settle(row_id: UUID, token: UUID, *, status: str, error: str = "") -> None:
     now = timezone.now()
     ReminderDelivery.objects.filter(pk=row_id, claim_token=token).update(
@@ -124,7 +129,7 @@ def _send_email(item: Planned, connection: BaseEmailBackend) -> tuple[str, str]:
     except (smtplib.SMTPException, OSError) as exc:
         code = refusal_code(exc)
         if code is None:
-            return Status.FAILED, OUTCOME_UNKNOWN.format(reason=repr(exc))
+            return Status.FAILED, _outcome_unknown(exc)
         return Status.FAILED, f"refused ({code}): {exc}"
     return Status.SENT, ""
 
@@ -156,12 +161,7 @@ def send_reminders(users: Sequence[User], *, now: dt.datetime) -> Counter[str]:
                     assert connection is not None
                     status, error = _send_email(item, connection)
             except BaseException as exc:
-                _settle(
-                    row.id,
-                    token,
-                    status=Status.FAILED,
-                    error=OUTCOME_UNKNOWN.format(reason=repr(exc)),
-                )
+                _settle(row.id, token, status=Status.FAILED, error=_outcome_unknown(exc))
                 raise
             _settle(row.id, token, status=status, error=error)
             counts[f"{item.channel}_{status}"] += 1

@@ -99,6 +99,11 @@ def claim(row_id: UUID) -> UUID | None:
     return token if won == 1 else None
 
 
+def _outcome_unknown(exc: BaseException) -> str:
+    """The error of a send that raised: whether it went out is unknown."""
+    return OUTCOME_UNKNOWN.format(reason=repr(exc))
+
+
 def _settle(row_id: UUID, token: UUID, *, status: str, error: str = "", push: str = "") -> None:
     now = timezone.now()
     SafetyAlertDelivery.objects.filter(pk=row_id, claim_token=token).update(
@@ -153,22 +158,12 @@ def _send(row: SafetyAlertDelivery, token: UUID) -> str:
             )
             metrics.message("alert", "safety", "retrying")
             return "retrying"
-        error = (
-            f"refused ({code}): {exc}"
-            if code is not None
-            else OUTCOME_UNKNOWN.format(reason=repr(exc))
-        )
+        error = f"refused ({code}): {exc}" if code is not None else _outcome_unknown(exc)
         _settle(row.id, token, status=Status.FAILED, error=error, push=push)
         metrics.message("alert", "safety", "failed" if code is not None else "unknown")
         return "failed"
     except BaseException as exc:
-        _settle(
-            row.id,
-            token,
-            status=Status.FAILED,
-            error=OUTCOME_UNKNOWN.format(reason=repr(exc)),
-            push=push,
-        )
+        _settle(row.id, token, status=Status.FAILED, error=_outcome_unknown(exc), push=push)
         metrics.message("alert", "safety", "unknown")
         raise
     _settle(row.id, token, status=Status.SENT, push=push)

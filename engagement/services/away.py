@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from datetime import timedelta
+from typing import TypedDict
+from typing import Unpack
 from uuid import UUID
 
 from django.db import transaction
@@ -25,6 +27,7 @@ from engagement.reports.staleness import mark_stale
 from engagement.selectors.visibility import away_audience
 from engagement.services.couples import ensure_not_ended
 from engagement.services.couples import lock_partner_seat
+from engagement.services.edits import assign
 from engagement.services.edits import changed_fields
 from engagement.services.removals import removals_record
 
@@ -86,40 +89,35 @@ def away_create(
     return away
 
 
+class AwayChanges(TypedDict, total=False):
+    """What an away period edit may change (None: unchanged)."""
+
+    starts_on: date | None
+    ends_on: date | None
+    reason: str | None
+    visibility: str | None
+
+
 @transaction.atomic
-def away_update(
-    *,
-    away: AwayPeriod,
-    starts_on: date | None = None,
-    ends_on: date | None = None,
-    reason: str | None = None,
-    visibility: str | None = None,
-) -> AwayPeriod:
-    """Edit what may change (None: unchanged); whoever loses sight of it gets a removal."""
+def away_update(*, away: AwayPeriod, **changes: Unpack[AwayChanges]) -> AwayPeriod:
+    """Edit what may change (AwayChanges); whoever loses sight of it gets a removal."""
     couple = away.couple
     ensure_not_ended(couple)
     lock_partner_seat(couple, away.partner)
     away = AwayPeriod.objects.select_for_update().get(pk=away.pk)
-    changes = {
-        "starts_on": starts_on,
-        "ends_on": ends_on,
-        "reason": reason,
-        "visibility": visibility,
-    }
     changed = changed_fields(away, changes)
     if not changed:
         return away
     was = (away.starts_on, away.ends_on)
-    new_start = starts_on if starts_on is not None else away.starts_on
-    new_end = ends_on if ends_on is not None else away.ends_on
+    new_start = changes.get("starts_on") or away.starts_on
+    new_end = changes.get("ends_on") or away.ends_on
     _check_span(
         couple=couple, author=away.partner, starts_on=new_start, ends_on=new_end, exclude=away.pk
     )
     # A new start can move it into or out of a partnership (SPEC 1, membership periods).
     resharing = "visibility" in changed or "starts_on" in changed
     before = away_audience(away) if resharing else set()
-    for name in changed:
-        setattr(away, name, changes[name])
+    assign(away, changes, changed)
     update_fields = [*changed, "updated_at"]
     if "visibility" in changed:
         # The other partner who gains access reads this moment as its `created_at` (SPEC 1).

@@ -22,6 +22,7 @@ from engagement.models.checkins import SCALES
 from engagement.reports.staleness import mark_stale
 from engagement.selectors.visibility import checkin_audience
 from engagement.services.couples import ensure_not_ended
+from engagement.services.edits import assign
 from engagement.services.removals import removals_record
 from engagement.services.safety import safety_alerts_retract
 from engagement.services.safety import safety_answer_recorded
@@ -97,8 +98,7 @@ def checkin_upsert(
     if not changed:
         return checkin, False
     before = checkin_audience(checkin) if "visibility" in changed else set()
-    for name in changed:
-        setattr(checkin, name, values[name])
+    assign(checkin, values, changed)
     if "visibility" in changed:
         # The other partner who gains access reads this moment as its `created_at` (SPEC 1).
         checkin.shared_at = timezone.now() if visibility == Visibility.COUPLE else None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TypedDict
+from typing import Unpack
 from uuid import UUID
 
 from django.db import transaction
@@ -16,6 +18,7 @@ from engagement.models import Removal
 from engagement.reports.staleness import mark_stale
 from engagement.selectors.visibility import commitment_audience
 from engagement.services.couples import ensure_not_ended
+from engagement.services.edits import assign
 from engagement.services.edits import changed_fields
 from engagement.services.edits import lock_record
 from engagement.services.removals import removals_record
@@ -56,18 +59,21 @@ def commitment_create(
     return commitment
 
 
+class CommitmentChanges(TypedDict, total=False):
+    """What a commitment edit may change (None: unchanged)."""
+
+    title: str | None
+    details: str | None
+    due_on: date | None
+    visibility: str | None
+
+
 @transaction.atomic
 def commitment_update(
-    *,
-    commitment: Commitment,
-    title: str | None = None,
-    details: str | None = None,
-    due_on: date | None = None,
-    visibility: str | None = None,
+    *, commitment: Commitment, **changes: Unpack[CommitmentChanges]
 ) -> Commitment:
-    """Edit what may change (None: unchanged); whoever loses sight of it gets a removal."""
+    """Edit what may change (CommitmentChanges); whoever loses sight of it gets a removal."""
     commitment = lock_record(commitment)
-    changes = {"title": title, "details": details, "due_on": due_on, "visibility": visibility}
     changed = changed_fields(commitment, changes)
     if not changed:
         return commitment
@@ -75,8 +81,7 @@ def commitment_update(
     resharing = "visibility" in changed or "due_on" in changed
     before = commitment_audience(commitment) if resharing else set()
     was_due_on = commitment.due_on
-    for name in changed:
-        setattr(commitment, name, changes[name])
+    assign(commitment, changes, changed)
     if "visibility" in changed:
         # The other partner who gains access reads this moment as its `created_at` (SPEC 1).
         shared = commitment.visibility == Commitment.Visibility.COUPLE

@@ -1,8 +1,9 @@
-"""What the edit services of a couple's records share: the row, locked, and the fields a
-request changes."""
+"""What the edit services of a couple's records share: the row, locked, the fields a request
+changes, and their new values set."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from collections.abc import Mapping
 from typing import TypeVar
 
@@ -27,3 +28,9 @@ def changed_fields(row: Model, changes: Mapping[str, object]) -> list[str]:
     return [
         name for name, value in changes.items() if value is not None and getattr(row, name) != value
     ]
+
+
+def assign(row: Model, values: Mapping[str, object], names: Iterable[str]) -> None:
+    """Set the row's fields ``names`` to their ``values`` (unsaved)."""
+    for name in names:
+        setattr(row, name, values[name])

@@ -24,6 +24,7 @@ from engagement.models.feedback import FEEDBACK_ITEMS
 from engagement.reports.staleness import local_date
 from engagement.reports.staleness import mark_stale
 from engagement.services.couples import ensure_not_ended
+from engagement.services.edits import assign
 
 ATTENDED = (Attendance.Status.ATTENDED, Attendance.Status.LATE)
 
@@ -82,8 +83,7 @@ def feedback_put(
     changed = [name for name, value in values.items() if getattr(feedback, name) != value]
     if not changed:
         return feedback, False
-    for name in changed:
-        setattr(feedback, name, values[name])
+    assign(feedback, values, changed)
     feedback.save(update_fields=[*changed, "updated_at"])
     mark_stale(couple_id=session.couple_id, dates=[day])
     return feedback, False

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict
+from typing import Unpack
 from uuid import UUID
 
 from django.db import transaction
@@ -19,6 +21,7 @@ from engagement.reports.staleness import local_date
 from engagement.reports.staleness import mark_stale
 from engagement.selectors.visibility import session_audience
 from engagement.services.couples import ensure_not_ended
+from engagement.services.edits import assign
 from engagement.services.edits import changed_fields
 from engagement.services.edits import lock_record
 from engagement.services.removals import removals_record
@@ -59,30 +62,25 @@ def session_create(
     )
 
 
+class SessionChanges(TypedDict, total=False):
+    """What a session edit may change (None: unchanged); `kind` and `focus_partner` never do."""
+
+    starts_at: datetime | None
+    duration_minutes: int | None
+    status: str | None
+    therapist_notes: str | None
+
+
 @transaction.atomic
-def session_update(
-    *,
-    session: TherapySession,
-    starts_at: datetime | None = None,
-    duration_minutes: int | None = None,
-    status: str | None = None,
-    therapist_notes: str | None = None,
-) -> TherapySession:
-    """Change what may change (None: unchanged); `kind` and `focus_partner` never do."""
+def session_update(*, session: TherapySession, **changes: Unpack[SessionChanges]) -> TherapySession:
+    """Change what may change (SessionChanges)."""
     session = lock_record(session)
     before = session_audience(session)
-    changes = {
-        "starts_at": starts_at,
-        "duration_minutes": duration_minutes,
-        "status": status,
-        "therapist_notes": therapist_notes,
-    }
     changed = changed_fields(session, changes)
     if not changed:
         return session
     was_completed, started_at = session.status == TherapySession.Status.COMPLETED, session.starts_at
-    for name in changed:
-        setattr(session, name, changes[name])
+    assign(session, changes, changed)
     # Notes alone move only the therapists' `updated_at` (TherapySession.PARTNER_HIDDEN_FIELDS).
     session.save(update_fields=[*changed, "updated_at"])
     if "starts_at" in changed:

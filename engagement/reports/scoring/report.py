@@ -39,14 +39,16 @@ class PartnerViewScores:
     partner: PartnerId
     engagement_score_without_participation: float | None
     shared_engagement_score: float | None
-    joint_sessions_expected: int = 0
-    joint_sessions_attended: int = 0
-    shared_checkin_days: int = 0
-    shared_commitments_kept: int = 0
-    shared_commitments_missed: int = 0
-    shared_commitments_unreported: int = 0
+    # No defaults: compute_week_report gives every count, so one left out fails instead of
+    # showing 0.
+    joint_sessions_expected: int
+    joint_sessions_attended: int
+    shared_checkin_days: int
+    shared_commitments_kept: int
+    shared_commitments_missed: int
+    shared_commitments_unreported: int
     # Days of the week in the partner's `couple` away periods: the partner digest shows them.
-    shared_away_days: int = 0
+    shared_away_days: int
 
     def to_dict(self) -> dict[str, JsonValue]:
         return {name: getattr(self, name) for name in _PARTNER_VIEW_NAMES}
