@@ -66,6 +66,13 @@ def put_answer(data: Any, *, created: bool) -> Response:
     return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
+def replaces(body: Any, answer: Any, **documentation: Any) -> Callable[[_F], _F]:
+    """A PUT documented as `put_answer` answers it: the body `body` creates (201) or replaces
+    (200) the caller's own object, read back in `answer`; `documentation` (summary,
+    description, examples, ...) goes to `extend_schema` as it is."""
+    return extend_schema(request=body, responses={200: answer, 201: answer}, **documentation)
+
+
 def command(answer: Any, *, summary: str, description: str) -> Callable[[_F], ViewSetAction[_F]]:
     """A POST without a body on one object (`/things/{id}/<method name>/`), documented: it
     answers the object in the serializer `answer` (200), or nothing (204) when that is None."""

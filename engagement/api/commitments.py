@@ -75,8 +75,7 @@ class CommitmentViewSet(ReaderViewSet[Commitment]):
     # Earliest due first; with `updated_since`, (updated_at, id) ascending for sync.
     list_ordering = ("due_on", "id")
 
-    def visible_to(self, user: User) -> QuerySet[Commitment]:
-        return commitments_visible_to(user)
+    visible_to = staticmethod(commitments_visible_to)
 
     def _changeable(self, user: User) -> Commitment:
         """The commitment in the path, if the caller may change it (else 403)."""

@@ -123,8 +123,7 @@ class InvitationViewSet(VisibleViewSet[Invitation]):
     filterset_class = InvitationFilter
     list_ordering = ("-created_at", "id")
 
-    def visible_to(self, user: User) -> QuerySet[Invitation]:
-        return invitations_visible_to(user)
+    visible_to = staticmethod(invitations_visible_to)
 
     def get_throttles(self) -> list[BaseThrottle]:
         throttles = list(super().get_throttles())
