@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import status
@@ -93,7 +92,6 @@ class CommitmentViewSet(ReaderViewSet[Commitment]):
             "left out). `visibility` is required. Past due dates are allowed."
         ),
         request=CommitmentCreateSerializer,
-        responses={201: CommitmentSerializer},
         examples=openapi.COMMITMENT_CREATE,
     )
     @idempotent()
@@ -124,7 +122,6 @@ class CommitmentViewSet(ReaderViewSet[Commitment]):
             "Only the owner may widen `visibility` from `therapist` to `couple`."
         ),
         request=CommitmentUpdateSerializer,
-        responses={200: CommitmentSerializer},
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = self.caller

@@ -92,7 +92,6 @@ class CoupleViewSet(ReaderViewSet[Couple]):
             "when a therapist creates it."
         ),
         request=CoupleCreateSerializer,
-        responses={201: CoupleSerializer},
     )
     @idempotent()
     def create(self, request: Request) -> Response:
@@ -115,7 +114,6 @@ class CoupleViewSet(ReaderViewSet[Couple]):
             "the change; `ended` is final: later writes answer 409 `invalid_transition`."
         ),
         request=CoupleSettingsSerializer,
-        responses={200: CoupleSerializer},
     )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         couple = self.get_object()
@@ -130,7 +128,6 @@ class CoupleViewSet(ReaderViewSet[Couple]):
         summary="Consent to see the couple's balance, or withdraw it",
         description="Partners only (403 for therapists). Sets the caller's `shares_balance`.",
         request=ShareBalanceSerializer,
-        responses={200: CoupleSerializer},
     )
     @action(detail=True, methods=["post"], url_path="share-balance")
     def share_balance(self, request: Request, pk: str | None = None) -> Response:

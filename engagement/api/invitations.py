@@ -23,7 +23,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-from accounts.models import User
 from accounts.models import normalize_email
 from accounts.throttling import CountingThrottle
 from engagement.api.base import VisibleViewSet

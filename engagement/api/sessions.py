@@ -71,7 +71,6 @@ from engagement.services.sessions import session_update
             "`updated_at` and the ETag are the caller's own: a therapist's notes or ratings "
             "never move a partner's."
         ),
-        responses={200: SessionSerializer},
         examples=openapi.SESSION_READ,
     ),
 )
@@ -139,7 +138,6 @@ class SessionViewSet(ReaderViewSet[TherapySession]):
             "session and must be an active partner of the couple."
         ),
         request=SessionCreateSerializer,
-        responses={201: SessionSerializer},
         examples=openapi.SESSION_CREATE,
     )
     @idempotent()
@@ -176,7 +174,6 @@ class SessionViewSet(ReaderViewSet[TherapySession]):
             "a different value answers 400 naming the field."
         ),
         request=SessionUpdateSerializer,
-        responses={200: SessionSerializer},
         examples=openapi.SESSION_UPDATE,
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -204,7 +201,6 @@ class SessionViewSet(ReaderViewSet[TherapySession]):
     @extend_schema(
         summary="Delete a session",
         description="Everyone who could see it finds it in their removals.",
-        responses={204: None},
     )
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         session = self.get_object()
@@ -223,7 +219,6 @@ class SessionViewSet(ReaderViewSet[TherapySession]):
             "the entries given."
         ),
         request=AttendanceRecordSerializer,
-        responses={200: SessionSerializer},
         examples=openapi.SESSION_ATTENDANCE,
     )
     @action(detail=True, methods=["put"], url_path="attendance")
