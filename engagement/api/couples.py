@@ -20,8 +20,8 @@ from accounts.models import User
 from engagement.api.base import ReaderViewSet
 from engagement.api.base import command
 from engagement.api.base import validated
-from engagement.api.filters import AwareDateTimeFilter
 from engagement.api.filters import FilterSet
+from engagement.api.filters import reader_updated_since
 from engagement.api.idempotency import idempotent
 from engagement.api.permissions import SETTINGS_DENIED
 from engagement.api.permissions import may_change_settings
@@ -53,11 +53,7 @@ class CoupleFilter(FilterSet):
         method="filter_role",
         label="The caller's own role in the couple.",
     )
-    updated_since = AwareDateTimeFilter(field_name="reader_updated_at", lookup_expr="gte")
-
-    class Meta:
-        model = Couple
-        fields: list[str] = []
+    updated_since = reader_updated_since()
 
     def filter_role(self, queryset: QuerySet[Couple], name: str, value: str) -> QuerySet[Couple]:
         mine = active_memberships(self.request.user).filter(role=value).values("couple_id")

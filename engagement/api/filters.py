@@ -18,11 +18,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from engagement.models import AwayPeriod
-from engagement.models import CheckIn
 from engagement.models import Commitment
-from engagement.models import Removal
-from engagement.models import SafetyAlert
 from engagement.models import TherapySession
 
 # `?updated_since=2026-11-23T10:00:00+01:00` sent without encoding the `+` arrives with a space
@@ -63,7 +59,10 @@ class AwareDateTimeFilter(django_filters.IsoDateTimeFilter):
 class FilterSet(django_filters.FilterSet):
     """django-filter's FilterSet with its validating form class built once per FilterSet
     class, not once per request (issue 20: building it, a field and a label per filter, cost
-    the check-in list more than validating the query). No filter here depends on the request."""
+    the check-in list more than validating the query). No filter here depends on the request.
+
+    No `Meta`: every filter is declared, none generated from a model's fields, and each works
+    on the model of the queryset it is given."""
 
     _form_classes: dict[type, type[forms.Form]] = {}
 
@@ -79,59 +78,53 @@ class FilterSet(django_filters.FilterSet):
 READER_SYNC_ORDERING = ("reader_updated_at", "id")
 
 
-class SessionFilter(FilterSet):
+def inclusive_range(
+    filter_class: type[django_filters.Filter], field_name: str
+) -> tuple[django_filters.Filter, django_filters.Filter]:
+    """`*_after` and `*_before` on one field: ≥ and ≤, as every range filter here."""
+    return (
+        filter_class(field_name=field_name, lookup_expr="gte"),
+        filter_class(field_name=field_name, lookup_expr="lte"),
+    )
+
+
+def reader_updated_since() -> AwareDateTimeFilter:
+    """`updated_since` on the caller's own `updated_at` (SPEC section 1)."""
+    return AwareDateTimeFilter(field_name="reader_updated_at", lookup_expr="gte")
+
+
+class CoupleRowFilter(FilterSet):
+    """Rows of couples: `couple` narrows them to one, the first filter of every list."""
+
     couple = django_filters.UUIDFilter(field_name="couple_id")
+
+
+class SessionFilter(CoupleRowFilter):
     status = django_filters.ChoiceFilter(choices=TherapySession.Status.choices)
-    starts_after = AwareDateTimeFilter(field_name="starts_at", lookup_expr="gte")
-    starts_before = AwareDateTimeFilter(field_name="starts_at", lookup_expr="lte")
-    updated_since = AwareDateTimeFilter(field_name="reader_updated_at", lookup_expr="gte")
-
-    class Meta:
-        model = TherapySession
-        fields: list[str] = []
+    starts_after, starts_before = inclusive_range(AwareDateTimeFilter, "starts_at")
+    updated_since = reader_updated_since()
 
 
-class CommitmentFilter(FilterSet):
-    couple = django_filters.UUIDFilter(field_name="couple_id")
+class CommitmentFilter(CoupleRowFilter):
     owner = django_filters.UUIDFilter(field_name="owner_id")
     status = django_filters.ChoiceFilter(choices=Commitment.Status.choices)
-    due_after = django_filters.DateFilter(field_name="due_on", lookup_expr="gte")
-    due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte")
-    updated_since = AwareDateTimeFilter(field_name="reader_updated_at", lookup_expr="gte")
-
-    class Meta:
-        model = Commitment
-        fields: list[str] = []
+    due_after, due_before = inclusive_range(django_filters.DateFilter, "due_on")
+    updated_since = reader_updated_since()
 
 
-class CheckInFilter(FilterSet):
-    couple = django_filters.UUIDFilter(field_name="couple_id")
+class CheckInFilter(CoupleRowFilter):
     author = django_filters.UUIDFilter(field_name="author_id")
-    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte")
-    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte")
-    updated_since = AwareDateTimeFilter(field_name="reader_updated_at", lookup_expr="gte")
-
-    class Meta:
-        model = CheckIn
-        fields: list[str] = []
+    date_after, date_before = inclusive_range(django_filters.DateFilter, "date")
+    updated_since = reader_updated_since()
 
 
-class AwayPeriodFilter(FilterSet):
-    couple = django_filters.UUIDFilter(field_name="couple_id")
+class AwayPeriodFilter(CoupleRowFilter):
     partner = django_filters.UUIDFilter(field_name="partner_id")
-    updated_since = AwareDateTimeFilter(field_name="reader_updated_at", lookup_expr="gte")
-
-    class Meta:
-        model = AwayPeriod
-        fields: list[str] = []
+    updated_since = reader_updated_since()
 
 
 class RemovalFilter(FilterSet):
     since = AwareDateTimeFilter(field_name="removed_at", lookup_expr="gte")
-
-    class Meta:
-        model = Removal
-        fields: list[str] = []
 
 
 class StrictBooleanFormField(forms.Field):
@@ -150,12 +143,7 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanFormField
 
 
-class SafetyAlertFilter(FilterSet):
-    couple = django_filters.UUIDFilter(field_name="couple_id")
+class SafetyAlertFilter(CoupleRowFilter):
     acknowledged = StrictBooleanFilter(
         field_name="acknowledged_at", lookup_expr="isnull", exclude=True
     )
-
-    class Meta:
-        model = SafetyAlert
-        fields: list[str] = []

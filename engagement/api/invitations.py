@@ -29,7 +29,7 @@ from engagement.api.base import VisibleViewSet
 from engagement.api.base import command
 from engagement.api.base import validated
 from engagement.api.filters import AwareDateTimeFilter
-from engagement.api.filters import FilterSet
+from engagement.api.filters import CoupleRowFilter
 from engagement.api.idempotency import idempotent
 from engagement.api.permissions import may_approve_invitations
 from engagement.api.permissions import may_invite
@@ -77,17 +77,12 @@ class InviteEmailThrottle(CountingThrottle):
         return hashlib.sha256(normalize_email(self.email).encode()).hexdigest()
 
 
-class InvitationFilter(FilterSet):
-    couple = django_filters.UUIDFilter(field_name="couple_id")
+class InvitationFilter(CoupleRowFilter):
     role = django_filters.ChoiceFilter(choices=Membership.Role.choices)
     status = django_filters.ChoiceFilter(
         choices=Invitation.Status.choices, method="filter_status", label="Effective status."
     )
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-
-    class Meta:
-        model = Invitation
-        fields: list[str] = []
 
     def filter_status(
         self, queryset: QuerySet[Invitation], name: str, value: str

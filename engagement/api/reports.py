@@ -40,8 +40,9 @@ from engagement.api.base import couple_query_param
 from engagement.api.base import found
 from engagement.api.base import generating_schema
 from engagement.api.base import validated
-from engagement.api.filters import AwareDateTimeFilter
-from engagement.api.filters import FilterSet
+from engagement.api.filters import CoupleRowFilter
+from engagement.api.filters import inclusive_range
+from engagement.api.filters import reader_updated_since
 from engagement.api.permissions import may_read_caseload
 from engagement.api.permissions import may_recompute_reports
 from engagement.api.permissions import require
@@ -84,17 +85,11 @@ def conditional(request: Request, response: Response) -> Response:
     return response
 
 
-class ReportFilter(FilterSet):
-    couple = django_filters.UUIDFilter(field_name="couple_id")
+class ReportFilter(CoupleRowFilter):
     week_start = django_filters.DateFilter(field_name="week_start")
-    week_after = django_filters.DateFilter(field_name="week_start", lookup_expr="gte")
-    week_before = django_filters.DateFilter(field_name="week_start", lookup_expr="lte")
+    week_after, week_before = inclusive_range(django_filters.DateFilter, "week_start")
     # The caller's own updated_at (SPEC 1, "Derived changes stay invisible").
-    updated_since = AwareDateTimeFilter(field_name="reader_updated_at", lookup_expr="gte")
-
-    class Meta:
-        model = WeeklyReport
-        fields: list[str] = []
+    updated_since = reader_updated_since()
 
 
 class _RecomputeCoupleSerializer(serializers.Serializer):
