@@ -111,7 +111,9 @@ class CallerViewMixin(GenericAPIView[Any]):
     """`get_queryset()` starts from `visible_to(caller)`: a view only ever finds what its caller
     may see (SPEC section 1), and answers 404 for the rest. Put it first among the bases."""
 
-    model: type[Model]
+    # The model of the rows, for the empty querysets of the schema: by default the model of the
+    # view's ModelSerializer, named there once; a view answering in a plain Serializer names it.
+    model: type[Model] | None = None
 
     @property
     def caller(self) -> User:
@@ -122,7 +124,8 @@ class CallerViewMixin(GenericAPIView[Any]):
 
     def get_queryset(self) -> QuerySet[Any]:
         if generating_schema(self):
-            return self.model._default_manager.none()
+            model = self.model or self.get_serializer_class().Meta.model  # type: ignore[attr-defined]
+            return model._default_manager.none()
         return self.visible_to(self.caller)
 
     def read_back(self, pk: Any) -> Any:

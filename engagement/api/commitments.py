@@ -68,7 +68,6 @@ def _resolution(target: str, summary: str) -> Any:
 class CommitmentViewSet(ReaderViewSet[Commitment]):
     """Homework, or promises partners make; earliest due first."""
 
-    model = Commitment
     serializer_class = CommitmentSerializer
     filterset_class = CommitmentFilter
     # Earliest due first; with `updated_since`, (updated_at, id) ascending for sync.

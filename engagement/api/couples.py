@@ -71,7 +71,6 @@ class CoupleFilter(FilterSet):
     retrieve=extend_schema(summary="A couple", description="With an ETag (If-None-Match → 304)."),
 )
 class CoupleViewSet(ReaderViewSet[Couple]):
-    model = Couple
     serializer_class = CoupleSerializer
     filterset_class = CoupleFilter
     list_ordering = ("-created_at", "id")

@@ -112,7 +112,6 @@ class InvitationFilter(CoupleRowFilter):
     ),
 )
 class InvitationViewSet(VisibleViewSet[Invitation]):
-    model = Invitation
     serializer_class = InvitationSerializer
     filterset_class = InvitationFilter
     list_ordering = ("-created_at", "id")

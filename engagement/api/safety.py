@@ -80,7 +80,6 @@ def safety_alerts_visible_to(user: User) -> QuerySet[SafetyAlert]:
 class SafetyAlertViewSet(AuditedListMixin, CallerListViewSet[SafetyAlert]):
     """Safety alerts of the caller's couples (therapists); the newest first."""
 
-    model = SafetyAlert
     serializer_class = SafetyAlertSerializer
     filterset_class = SafetyAlertFilter
     list_ordering = ("-created_at", "id")
@@ -233,7 +232,6 @@ class ConsentView(
 ):
     """`/me/consents/`: the caller's acceptances of the data rules, newest first."""
 
-    model = Consent
     serializer_class = ConsentSerializer
     list_ordering = ("-accepted_at", "id")
     supports_sync = False

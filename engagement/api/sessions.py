@@ -77,7 +77,6 @@ from engagement.services.sessions import session_update
 class SessionViewSet(ReaderViewSet[TherapySession]):
     """Therapy sessions, joint or individual, newest first."""
 
-    model = TherapySession
     serializer_class = SessionSerializer
     filterset_class = SessionFilter
     # Newest first; with `updated_since`, (updated_at, id) ascending for sync.
