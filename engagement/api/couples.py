@@ -7,7 +7,6 @@ one they see but may not change; 400 for a bad body; 409 for a change its state 
 
 from __future__ import annotations
 
-import django_filters
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.utils import extend_schema_view
@@ -20,8 +19,7 @@ from accounts.models import User
 from engagement.api.base import ReaderViewSet
 from engagement.api.base import command
 from engagement.api.base import validated
-from engagement.api.filters import FilterSet
-from engagement.api.filters import reader_updated_since
+from engagement.api.filters import CoupleFilter
 from engagement.api.idempotency import idempotent
 from engagement.api.permissions import SETTINGS_DENIED
 from engagement.api.permissions import may_change_settings
@@ -36,28 +34,12 @@ from engagement.api.serializers.couples import CoupleSettingsSerializer
 from engagement.api.serializers.couples import RemoveMemberSerializer
 from engagement.api.serializers.couples import ShareBalanceSerializer
 from engagement.models import Couple
-from engagement.models import Membership
-from engagement.selectors.visibility import active_memberships
 from engagement.selectors.visibility import couples_visible_to
 from engagement.services.couples import couple_create
 from engagement.services.couples import couple_leave
 from engagement.services.couples import couple_remove_member
 from engagement.services.couples import couple_share_balance
 from engagement.services.couples import couple_update
-
-
-class CoupleFilter(FilterSet):
-    status = django_filters.ChoiceFilter(choices=Couple.Status.choices)
-    role = django_filters.ChoiceFilter(
-        choices=Membership.Role.choices,
-        method="filter_role",
-        label="The caller's own role in the couple.",
-    )
-    updated_since = reader_updated_since()
-
-    def filter_role(self, queryset: QuerySet[Couple], name: str, value: str) -> QuerySet[Couple]:
-        mine = active_memberships(self.request.user).filter(role=value).values("couple_id")
-        return queryset.filter(id__in=mine)
 
 
 @extend_schema_view(
@@ -145,8 +127,7 @@ class CoupleViewSet(ReaderViewSet[Couple]):
         ),
     )
     def leave(self, request: Request, pk: str | None = None) -> Response:
-        couple = self.get_object()
-        couple_leave(couple=couple, user=self.caller)
+        couple_leave(couple=self.get_object(), user=self.caller)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(

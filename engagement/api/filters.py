@@ -1,9 +1,11 @@
-"""Filters of the session, commitment, check-in, away period and removal lists.
+"""Filters of the API's lists: couples, invitations, sessions, commitments, check-ins, away
+periods, reports, removals and safety alerts.
 
 Range filters are inclusive (`*_after` is ≥, `*_before` is ≤, `updated_since` and `since` are ≥).
 Datetimes must carry an offset, as everywhere in the API. An id the caller cannot see filters the
 caller's own visible rows, so it simply yields an empty list. `updated_since` compares the caller's
-own `updated_at` (`reader_updated_at`, annotated by the selectors: SPEC section 1).
+own `updated_at` (`reader_updated_at`, annotated by the selectors: SPEC section 1); an
+invitation's is the same for every reader.
 """
 
 from __future__ import annotations
@@ -15,11 +17,17 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.db.models import Q
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from engagement.models import Commitment
+from engagement.models import Couple
+from engagement.models import Invitation
+from engagement.models import Membership
 from engagement.models import TherapySession
+from engagement.selectors.visibility import active_memberships
 
 # `?updated_since=2026-11-23T10:00:00+01:00` sent without encoding the `+` arrives with a space
 # in its place; mobile clients get this wrong often enough to read it as meant.
@@ -99,6 +107,40 @@ class CoupleRowFilter(FilterSet):
     couple = django_filters.UUIDFilter(field_name="couple_id")
 
 
+class CoupleFilter(FilterSet):
+    status = django_filters.ChoiceFilter(choices=Couple.Status.choices)
+    role = django_filters.ChoiceFilter(
+        choices=Membership.Role.choices,
+        method="filter_role",
+        label="The caller's own role in the couple.",
+    )
+    updated_since = reader_updated_since()
+
+    def filter_role(self, queryset: QuerySet[Couple], name: str, value: str) -> QuerySet[Couple]:
+        mine = active_memberships(self.request.user).filter(role=value).values("couple_id")
+        return queryset.filter(id__in=mine)
+
+
+class InvitationFilter(CoupleRowFilter):
+    role = django_filters.ChoiceFilter(choices=Membership.Role.choices)
+    status = django_filters.ChoiceFilter(
+        choices=Invitation.Status.choices, method="filter_status", label="Effective status."
+    )
+    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    def filter_status(
+        self, queryset: QuerySet[Invitation], name: str, value: str
+    ) -> QuerySet[Invitation]:
+        # `expired` is not stored: it is a pending invitation past its expiry.
+        now = timezone.now()
+        pending = Q(status=Invitation.Status.PENDING)
+        if value == Invitation.Status.PENDING:
+            return queryset.filter(pending, expires_at__gt=now)
+        if value == Invitation.Status.EXPIRED:
+            return queryset.filter(pending, expires_at__lte=now)
+        return queryset.filter(status=value)
+
+
 class SessionFilter(CoupleRowFilter):
     status = django_filters.ChoiceFilter(choices=TherapySession.Status.choices)
     starts_after, starts_before = inclusive_range(AwareDateTimeFilter, "starts_at")
@@ -120,6 +162,13 @@ class CheckInFilter(CoupleRowFilter):
 
 class AwayPeriodFilter(CoupleRowFilter):
     partner = django_filters.UUIDFilter(field_name="partner_id")
+    updated_since = reader_updated_since()
+
+
+class ReportFilter(CoupleRowFilter):
+    week_start = django_filters.DateFilter()
+    week_after, week_before = inclusive_range(django_filters.DateFilter, "week_start")
+    # The caller's own updated_at (SPEC 1, "Derived changes stay invisible").
     updated_since = reader_updated_since()
 
 

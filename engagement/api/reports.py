@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-import django_filters
 from django.db import transaction
 from django.db.models import OuterRef
 from django.db.models import Prefetch
@@ -40,9 +39,7 @@ from engagement.api.base import couple_query_param
 from engagement.api.base import found
 from engagement.api.base import generating_schema
 from engagement.api.base import validated
-from engagement.api.filters import CoupleRowFilter
-from engagement.api.filters import inclusive_range
-from engagement.api.filters import reader_updated_since
+from engagement.api.filters import ReportFilter
 from engagement.api.permissions import may_read_caseload
 from engagement.api.permissions import may_recompute_reports
 from engagement.api.permissions import require
@@ -83,13 +80,6 @@ def conditional(request: Request, response: Response) -> Response:
         response = Response(status=status.HTTP_304_NOT_MODIFIED)
     response["ETag"] = etag
     return response
-
-
-class ReportFilter(CoupleRowFilter):
-    week_start = django_filters.DateFilter(field_name="week_start")
-    week_after, week_before = inclusive_range(django_filters.DateFilter, "week_start")
-    # The caller's own updated_at (SPEC 1, "Derived changes stay invisible").
-    updated_since = reader_updated_since()
 
 
 class _RecomputeCoupleSerializer(serializers.Serializer):
