@@ -90,9 +90,11 @@ class SessionFeedbackView(APIView):
                 request, action="feedback.read", object_type="feedback", objects=[session]
             )
             data: Any = FeedbackSerializer(rows, many=True).data
-            return conditional(request, Response(data))
-        own = found(feedback.filter(partner=user).first())
-        return conditional(request, Response(FeedbackSerializer(own).data))
+        else:
+            own = found(feedback.filter(partner=user).first())
+            data = FeedbackSerializer(own).data
+        # Either answer carries an ETag (SPEC section 3).
+        return conditional(request, Response(data))
 
     @replaces(
         FeedbackPutSerializer,
