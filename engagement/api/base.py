@@ -66,6 +66,13 @@ def put_answer(data: Any, *, created: bool) -> Response:
     return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
+def replaces(body: Any, answer: Any, **documentation: Any) -> Callable[[_F], _F]:
+    """A PUT documented as `put_answer` answers it: the body `body` creates (201) or replaces
+    (200) the caller's own object, read back in `answer`; `documentation` (summary,
+    description, examples, ...) goes to `extend_schema` as it is."""
+    return extend_schema(request=body, responses={200: answer, 201: answer}, **documentation)
+
+
 def command(answer: Any, *, summary: str, description: str) -> Callable[[_F], ViewSetAction[_F]]:
     """A POST without a body on one object (`/things/{id}/<method name>/`), documented: it
     answers the object in the serializer `answer` (200), or nothing (204) when that is None."""
@@ -104,7 +111,9 @@ class CallerViewMixin(GenericAPIView[Any]):
     """`get_queryset()` starts from `visible_to(caller)`: a view only ever finds what its caller
     may see (SPEC section 1), and answers 404 for the rest. Put it first among the bases."""
 
-    model: type[Model]
+    # The model of the rows, for the empty querysets of the schema: by default the model of the
+    # view's ModelSerializer, named there once; a view answering in a plain Serializer names it.
+    model: type[Model] | None = None
 
     @property
     def caller(self) -> User:
@@ -115,7 +124,8 @@ class CallerViewMixin(GenericAPIView[Any]):
 
     def get_queryset(self) -> QuerySet[Any]:
         if generating_schema(self):
-            return self.model._default_manager.none()
+            model = self.model or self.get_serializer_class().Meta.model  # type: ignore[attr-defined]
+            return model._default_manager.none()
         return self.visible_to(self.caller)
 
     def read_back(self, pk: Any) -> Any:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import status
@@ -69,14 +68,12 @@ def _resolution(target: str, summary: str) -> Any:
 class CommitmentViewSet(ReaderViewSet[Commitment]):
     """Homework, or promises partners make; earliest due first."""
 
-    model = Commitment
     serializer_class = CommitmentSerializer
     filterset_class = CommitmentFilter
     # Earliest due first; with `updated_since`, (updated_at, id) ascending for sync.
     list_ordering = ("due_on", "id")
 
-    def visible_to(self, user: User) -> QuerySet[Commitment]:
-        return commitments_visible_to(user)
+    visible_to = staticmethod(commitments_visible_to)
 
     def _changeable(self, user: User) -> Commitment:
         """The commitment in the path, if the caller may change it (else 403)."""
@@ -94,7 +91,6 @@ class CommitmentViewSet(ReaderViewSet[Commitment]):
             "left out). `visibility` is required. Past due dates are allowed."
         ),
         request=CommitmentCreateSerializer,
-        responses={201: CommitmentSerializer},
         examples=openapi.COMMITMENT_CREATE,
     )
     @idempotent()
@@ -125,7 +121,6 @@ class CommitmentViewSet(ReaderViewSet[Commitment]):
             "Only the owner may widen `visibility` from `therapist` to `couple`."
         ),
         request=CommitmentUpdateSerializer,
-        responses={200: CommitmentSerializer},
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = self.caller

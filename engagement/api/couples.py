@@ -7,7 +7,6 @@ one they see but may not change; 400 for a bad body; 409 for a change its state 
 
 from __future__ import annotations
 
-import django_filters
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.utils import extend_schema_view
@@ -20,8 +19,7 @@ from accounts.models import User
 from engagement.api.base import ReaderViewSet
 from engagement.api.base import command
 from engagement.api.base import validated
-from engagement.api.filters import AwareDateTimeFilter
-from engagement.api.filters import FilterSet
+from engagement.api.filters import CoupleFilter
 from engagement.api.idempotency import idempotent
 from engagement.api.permissions import SETTINGS_DENIED
 from engagement.api.permissions import may_change_settings
@@ -36,32 +34,12 @@ from engagement.api.serializers.couples import CoupleSettingsSerializer
 from engagement.api.serializers.couples import RemoveMemberSerializer
 from engagement.api.serializers.couples import ShareBalanceSerializer
 from engagement.models import Couple
-from engagement.models import Membership
-from engagement.selectors.visibility import active_memberships
 from engagement.selectors.visibility import couples_visible_to
 from engagement.services.couples import couple_create
 from engagement.services.couples import couple_leave
 from engagement.services.couples import couple_remove_member
 from engagement.services.couples import couple_share_balance
 from engagement.services.couples import couple_update
-
-
-class CoupleFilter(FilterSet):
-    status = django_filters.ChoiceFilter(choices=Couple.Status.choices)
-    role = django_filters.ChoiceFilter(
-        choices=Membership.Role.choices,
-        method="filter_role",
-        label="The caller's own role in the couple.",
-    )
-    updated_since = AwareDateTimeFilter(field_name="reader_updated_at", lookup_expr="gte")
-
-    class Meta:
-        model = Couple
-        fields: list[str] = []
-
-    def filter_role(self, queryset: QuerySet[Couple], name: str, value: str) -> QuerySet[Couple]:
-        mine = active_memberships(self.request.user).filter(role=value).values("couple_id")
-        return queryset.filter(id__in=mine)
 
 
 @extend_schema_view(
@@ -75,7 +53,6 @@ class CoupleFilter(FilterSet):
     retrieve=extend_schema(summary="A couple", description="With an ETag (If-None-Match → 304)."),
 )
 class CoupleViewSet(ReaderViewSet[Couple]):
-    model = Couple
     serializer_class = CoupleSerializer
     filterset_class = CoupleFilter
     list_ordering = ("-created_at", "id")
@@ -92,7 +69,6 @@ class CoupleViewSet(ReaderViewSet[Couple]):
             "when a therapist creates it."
         ),
         request=CoupleCreateSerializer,
-        responses={201: CoupleSerializer},
     )
     @idempotent()
     def create(self, request: Request) -> Response:
@@ -115,7 +91,6 @@ class CoupleViewSet(ReaderViewSet[Couple]):
             "the change; `ended` is final: later writes answer 409 `invalid_transition`."
         ),
         request=CoupleSettingsSerializer,
-        responses={200: CoupleSerializer},
     )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         couple = self.get_object()
@@ -130,7 +105,6 @@ class CoupleViewSet(ReaderViewSet[Couple]):
         summary="Consent to see the couple's balance, or withdraw it",
         description="Partners only (403 for therapists). Sets the caller's `shares_balance`.",
         request=ShareBalanceSerializer,
-        responses={200: CoupleSerializer},
     )
     @action(detail=True, methods=["post"], url_path="share-balance")
     def share_balance(self, request: Request, pk: str | None = None) -> Response:
@@ -153,8 +127,7 @@ class CoupleViewSet(ReaderViewSet[Couple]):
         ),
     )
     def leave(self, request: Request, pk: str | None = None) -> Response:
-        couple = self.get_object()
-        couple_leave(couple=couple, user=self.caller)
+        couple_leave(couple=self.get_object(), user=self.caller)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(

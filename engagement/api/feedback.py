@@ -18,7 +18,6 @@ from uuid import UUID
 from drf_spectacular.utils import OpenApiExample
 from drf_spectacular.utils import PolymorphicProxySerializer
 from drf_spectacular.utils import extend_schema
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,8 +27,10 @@ from engagement.api.audit import record_therapist_reads
 from engagement.api.base import caller
 from engagement.api.base import found
 from engagement.api.base import put_answer
+from engagement.api.base import replaces
 from engagement.api.base import validated
 from engagement.api.conditional import conditional
+from engagement.api.permissions import require_partner
 from engagement.api.permissions import role_of
 from engagement.api.serializers.feedback import FeedbackPutSerializer
 from engagement.api.serializers.feedback import FeedbackSerializer
@@ -89,11 +90,15 @@ class SessionFeedbackView(APIView):
                 request, action="feedback.read", object_type="feedback", objects=[session]
             )
             data: Any = FeedbackSerializer(rows, many=True).data
-            return conditional(request, Response(data))
-        own = found(feedback.filter(partner=user).first())
-        return conditional(request, Response(FeedbackSerializer(own).data))
+        else:
+            own = found(feedback.filter(partner=user).first())
+            data = FeedbackSerializer(own).data
+        # Either answer carries an ETag (SPEC section 3).
+        return conditional(request, Response(data))
 
-    @extend_schema(
+    @replaces(
+        FeedbackPutSerializer,
+        FeedbackSerializer,
         operation_id="sessions_feedback_update",
         summary="Give or replace the caller's feedback on a session",
         description=(
@@ -104,8 +109,6 @@ class SessionFeedbackView(APIView):
             "changes nothing. Therapists: 403. Not attended: 409 `not_attended`; too late: "
             "409 `feedback_window_closed`."
         ),
-        request=FeedbackPutSerializer,
-        responses={200: FeedbackSerializer, 201: FeedbackSerializer},
         examples=[
             OpenApiExample(
                 "After a session",
@@ -123,8 +126,7 @@ class SessionFeedbackView(APIView):
     def put(self, request: Request, id: UUID) -> Response:
         user = caller(request)
         session = self._session(user, id)
-        if role_of(user, session.couple) != Role.PARTNER:
-            raise PermissionDenied("Session feedback is given by the partners.")
+        require_partner(user, session.couple, "Session feedback is given by the partners.")
         data = validated(FeedbackPutSerializer, request)
         feedback, created = feedback_put(session=session, partner=user, **data)
         return put_answer(FeedbackSerializer(feedback).data, created=created)

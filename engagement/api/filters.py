@@ -1,9 +1,11 @@
-"""Filters of the session, commitment, check-in, away period and removal lists.
+"""Filters of the API's lists: couples, invitations, sessions, commitments, check-ins, away
+periods, reports, removals and safety alerts.
 
 Range filters are inclusive (`*_after` is ≥, `*_before` is ≤, `updated_since` and `since` are ≥).
 Datetimes must carry an offset, as everywhere in the API. An id the caller cannot see filters the
 caller's own visible rows, so it simply yields an empty list. `updated_since` compares the caller's
-own `updated_at` (`reader_updated_at`, annotated by the selectors: SPEC section 1).
+own `updated_at` (`reader_updated_at`, annotated by the selectors: SPEC section 1); an
+invitation's is the same for every reader.
 """
 
 from __future__ import annotations
@@ -15,15 +17,17 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.db.models import Q
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from engagement.models import AwayPeriod
-from engagement.models import CheckIn
 from engagement.models import Commitment
-from engagement.models import Removal
-from engagement.models import SafetyAlert
+from engagement.models import Couple
+from engagement.models import Invitation
+from engagement.models import Membership
 from engagement.models import TherapySession
+from engagement.selectors.visibility import active_memberships
 
 # `?updated_since=2026-11-23T10:00:00+01:00` sent without encoding the `+` arrives with a space
 # in its place; mobile clients get this wrong often enough to read it as meant.
@@ -63,7 +67,10 @@ class AwareDateTimeFilter(django_filters.IsoDateTimeFilter):
 class FilterSet(django_filters.FilterSet):
     """django-filter's FilterSet with its validating form class built once per FilterSet
     class, not once per request (issue 20: building it, a field and a label per filter, cost
-    the check-in list more than validating the query). No filter here depends on the request."""
+    the check-in list more than validating the query). No filter here depends on the request.
+
+    No `Meta`: every filter is declared, none generated from a model's fields, and each works
+    on the model of the queryset it is given."""
 
     _form_classes: dict[type, type[forms.Form]] = {}
 
@@ -79,59 +86,94 @@ class FilterSet(django_filters.FilterSet):
 READER_SYNC_ORDERING = ("reader_updated_at", "id")
 
 
-class SessionFilter(FilterSet):
+def inclusive_range(
+    filter_class: type[django_filters.Filter], field_name: str
+) -> tuple[django_filters.Filter, django_filters.Filter]:
+    """`*_after` and `*_before` on one field: ≥ and ≤, as every range filter here."""
+    return (
+        filter_class(field_name=field_name, lookup_expr="gte"),
+        filter_class(field_name=field_name, lookup_expr="lte"),
+    )
+
+
+def reader_updated_since() -> AwareDateTimeFilter:
+    """`updated_since` on the caller's own `updated_at` (SPEC section 1)."""
+    return AwareDateTimeFilter(field_name="reader_updated_at", lookup_expr="gte")
+
+
+class CoupleRowFilter(FilterSet):
+    """Rows of couples: `couple` narrows them to one, the first filter of every list."""
+
     couple = django_filters.UUIDFilter(field_name="couple_id")
+
+
+class CoupleFilter(FilterSet):
+    status = django_filters.ChoiceFilter(choices=Couple.Status.choices)
+    role = django_filters.ChoiceFilter(
+        choices=Membership.Role.choices,
+        method="filter_role",
+        label="The caller's own role in the couple.",
+    )
+    updated_since = reader_updated_since()
+
+    def filter_role(self, queryset: QuerySet[Couple], name: str, value: str) -> QuerySet[Couple]:
+        mine = active_memberships(self.request.user).filter(role=value).values("couple_id")
+        return queryset.filter(id__in=mine)
+
+
+class InvitationFilter(CoupleRowFilter):
+    role = django_filters.ChoiceFilter(choices=Membership.Role.choices)
+    status = django_filters.ChoiceFilter(
+        choices=Invitation.Status.choices, method="filter_status", label="Effective status."
+    )
+    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    def filter_status(
+        self, queryset: QuerySet[Invitation], name: str, value: str
+    ) -> QuerySet[Invitation]:
+        # `expired` is not stored: it is a pending invitation past its expiry.
+        now = timezone.now()
+        pending = Q(status=Invitation.Status.PENDING)
+        if value == Invitation.Status.PENDING:
+            return queryset.filter(pending, expires_at__gt=now)
+        if value == Invitation.Status.EXPIRED:
+            return queryset.filter(pending, expires_at__lte=now)
+        return queryset.filter(status=value)
+
+
+class SessionFilter(CoupleRowFilter):
     status = django_filters.ChoiceFilter(choices=TherapySession.Status.choices)
-    starts_after = AwareDateTimeFilter(field_name="starts_at", lookup_expr="gte")
-    starts_before = AwareDateTimeFilter(field_name="starts_at", lookup_expr="lte")
-    updated_since = AwareDateTimeFilter(field_name="reader_updated_at", lookup_expr="gte")
-
-    class Meta:
-        model = TherapySession
-        fields: list[str] = []
+    starts_after, starts_before = inclusive_range(AwareDateTimeFilter, "starts_at")
+    updated_since = reader_updated_since()
 
 
-class CommitmentFilter(FilterSet):
-    couple = django_filters.UUIDFilter(field_name="couple_id")
+class CommitmentFilter(CoupleRowFilter):
     owner = django_filters.UUIDFilter(field_name="owner_id")
     status = django_filters.ChoiceFilter(choices=Commitment.Status.choices)
-    due_after = django_filters.DateFilter(field_name="due_on", lookup_expr="gte")
-    due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte")
-    updated_since = AwareDateTimeFilter(field_name="reader_updated_at", lookup_expr="gte")
-
-    class Meta:
-        model = Commitment
-        fields: list[str] = []
+    due_after, due_before = inclusive_range(django_filters.DateFilter, "due_on")
+    updated_since = reader_updated_since()
 
 
-class CheckInFilter(FilterSet):
-    couple = django_filters.UUIDFilter(field_name="couple_id")
+class CheckInFilter(CoupleRowFilter):
     author = django_filters.UUIDFilter(field_name="author_id")
-    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte")
-    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte")
-    updated_since = AwareDateTimeFilter(field_name="reader_updated_at", lookup_expr="gte")
-
-    class Meta:
-        model = CheckIn
-        fields: list[str] = []
+    date_after, date_before = inclusive_range(django_filters.DateFilter, "date")
+    updated_since = reader_updated_since()
 
 
-class AwayPeriodFilter(FilterSet):
-    couple = django_filters.UUIDFilter(field_name="couple_id")
+class AwayPeriodFilter(CoupleRowFilter):
     partner = django_filters.UUIDFilter(field_name="partner_id")
-    updated_since = AwareDateTimeFilter(field_name="reader_updated_at", lookup_expr="gte")
+    updated_since = reader_updated_since()
 
-    class Meta:
-        model = AwayPeriod
-        fields: list[str] = []
+
+class ReportFilter(CoupleRowFilter):
+    week_start = django_filters.DateFilter()
+    week_after, week_before = inclusive_range(django_filters.DateFilter, "week_start")
+    # The caller's own updated_at (SPEC 1, "Derived changes stay invisible").
+    updated_since = reader_updated_since()
 
 
 class RemovalFilter(FilterSet):
     since = AwareDateTimeFilter(field_name="removed_at", lookup_expr="gte")
-
-    class Meta:
-        model = Removal
-        fields: list[str] = []
 
 
 class StrictBooleanFormField(forms.Field):
@@ -150,12 +192,7 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanFormField
 
 
-class SafetyAlertFilter(FilterSet):
-    couple = django_filters.UUIDFilter(field_name="couple_id")
+class SafetyAlertFilter(CoupleRowFilter):
     acknowledged = StrictBooleanFilter(
         field_name="acknowledged_at", lookup_expr="isnull", exclude=True
     )
-
-    class Meta:
-        model = SafetyAlert
-        fields: list[str] = []

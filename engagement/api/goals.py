@@ -17,7 +17,6 @@ from uuid import UUID
 from drf_spectacular.utils import OpenApiExample
 from drf_spectacular.utils import extend_schema
 from drf_standardized_errors.openapi_serializers import ErrorResponse403Serializer
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,22 +26,21 @@ from engagement.api.audit import record_therapist_reads
 from engagement.api.base import caller
 from engagement.api.base import found
 from engagement.api.base import put_answer
+from engagement.api.base import replaces
 from engagement.api.base import validated
 from engagement.api.conditional import conditional
-from engagement.api.permissions import role_of
+from engagement.api.permissions import require_partner
+from engagement.api.permissions import require_therapist
 from engagement.api.serializers.goals import CoupleGoalsSerializer
 from engagement.api.serializers.goals import GoalPutSerializer
 from engagement.api.serializers.goals import OwnGoalSerializer
 from engagement.api.serializers.goals import PartnerGoalSerializer
 from engagement.models import Couple
 from engagement.models import Goal
-from engagement.models import Membership
 from engagement.selectors.visibility import active_partner_ids
 from engagement.selectors.visibility import couples_visible_to
 from engagement.services.goals import current_goal
 from engagement.services.goals import goal_set
-
-Role = Membership.Role
 
 
 def _couple(user: User, couple_id: UUID) -> Couple:
@@ -67,7 +65,9 @@ class OwnGoalView(APIView):
         goal = found(current_goal(couple=couple, partner=user))
         return conditional(request, Response(OwnGoalSerializer(goal).data))
 
-    @extend_schema(
+    @replaces(
+        GoalPutSerializer,
+        OwnGoalSerializer,
         operation_id="couples_goal_update",
         summary="Set the caller's goal",
         description=(
@@ -76,8 +76,6 @@ class OwnGoalView(APIView):
             "its therapists; the other partner never reads it. 201 for a partner's first goal "
             "in the couple, 200 after; the same body again changes nothing."
         ),
-        request=GoalPutSerializer,
-        responses={200: OwnGoalSerializer, 201: OwnGoalSerializer},
         examples=[
             OpenApiExample(
                 "Unsure for now",
@@ -89,8 +87,7 @@ class OwnGoalView(APIView):
     def put(self, request: Request, id: UUID) -> Response:
         user = caller(request)
         couple = _couple(user, id)
-        if role_of(user, couple) != Role.PARTNER:
-            raise PermissionDenied("Goals are set by the partners.")
+        require_partner(user, couple, "Goals are set by the partners.")
         data = validated(GoalPutSerializer, request)
         goal, first = goal_set(couple=couple, partner=user, **data)
         return put_answer(OwnGoalSerializer(goal).data, created=first)
@@ -112,8 +109,7 @@ class CoupleGoalsView(APIView):
     def get(self, request: Request, id: UUID) -> Response:
         user = caller(request)
         couple = _couple(user, id)
-        if role_of(user, couple) != Role.THERAPIST:
-            raise PermissionDenied("The partners' goals are read by the couple's therapists.")
+        require_therapist(user, couple, "The partners' goals are read by the couple's therapists.")
         history = list(Goal.objects.filter(couple=couple).order_by("set_at", "id"))
         latest: dict[UUID, Goal] = {}
         for goal in history:

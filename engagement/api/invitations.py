@@ -11,10 +11,6 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-import django_filters
-from django.db.models import Q
-from django.db.models import QuerySet
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import status
@@ -23,14 +19,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-from accounts.models import User
 from accounts.models import normalize_email
 from accounts.throttling import CountingThrottle
 from engagement.api.base import VisibleViewSet
 from engagement.api.base import command
 from engagement.api.base import validated
-from engagement.api.filters import AwareDateTimeFilter
-from engagement.api.filters import FilterSet
+from engagement.api.filters import InvitationFilter
 from engagement.api.idempotency import idempotent
 from engagement.api.permissions import may_approve_invitations
 from engagement.api.permissions import may_invite
@@ -43,7 +37,6 @@ from engagement.api.serializers.invitations import InvitationCreateSerializer
 from engagement.api.serializers.invitations import InvitationSerializer
 from engagement.invitations.emails import invitation_url
 from engagement.models import Invitation
-from engagement.models import Membership
 from engagement.selectors.visibility import couples_visible_to
 from engagement.selectors.visibility import invitations_visible_to
 from engagement.services.invitations import invitation_accept
@@ -78,31 +71,6 @@ class InviteEmailThrottle(CountingThrottle):
         return hashlib.sha256(normalize_email(self.email).encode()).hexdigest()
 
 
-class InvitationFilter(FilterSet):
-    couple = django_filters.UUIDFilter(field_name="couple_id")
-    role = django_filters.ChoiceFilter(choices=Membership.Role.choices)
-    status = django_filters.ChoiceFilter(
-        choices=Invitation.Status.choices, method="filter_status", label="Effective status."
-    )
-    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-
-    class Meta:
-        model = Invitation
-        fields: list[str] = []
-
-    def filter_status(
-        self, queryset: QuerySet[Invitation], name: str, value: str
-    ) -> QuerySet[Invitation]:
-        # `expired` is not stored: it is a pending invitation past its expiry.
-        now = timezone.now()
-        pending = Q(status=Invitation.Status.PENDING)
-        if value == Invitation.Status.PENDING:
-            return queryset.filter(pending, expires_at__gt=now)
-        if value == Invitation.Status.EXPIRED:
-            return queryset.filter(pending, expires_at__lte=now)
-        return queryset.filter(status=value)
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="Invitations of the caller's couples",
@@ -118,13 +86,11 @@ class InvitationFilter(FilterSet):
     ),
 )
 class InvitationViewSet(VisibleViewSet[Invitation]):
-    model = Invitation
     serializer_class = InvitationSerializer
     filterset_class = InvitationFilter
     list_ordering = ("-created_at", "id")
 
-    def visible_to(self, user: User) -> QuerySet[Invitation]:
-        return invitations_visible_to(user)
+    visible_to = staticmethod(invitations_visible_to)
 
     def get_throttles(self) -> list[BaseThrottle]:
         throttles = list(super().get_throttles())

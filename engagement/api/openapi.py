@@ -22,6 +22,21 @@ def _only(example: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {key: example[key] for key in keys}
 
 
+def _written(
+    name: str, body: dict[str, Any], answer: dict[str, Any], status_codes: list[str] | None = None
+) -> list[OpenApiExample]:
+    """A write's examples: the request, `name`d, and the object it created."""
+    return [
+        OpenApiExample(name, request_only=True, value=body),
+        OpenApiExample("Created", response_only=True, status_codes=status_codes, value=answer),
+    ]
+
+
+def _new(at: str) -> dict[str, str]:
+    """The timestamps of an object as written: created and last updated at one moment."""
+    return {"created_at": at, "updated_at": at}
+
+
 # --- Parameters ---
 
 CHECKIN_DATE_PARAMETER = OpenApiParameter(
@@ -59,25 +74,15 @@ _CHECKIN = {
     "wellbeing": 3,
     "note": "Talked about the holidays without a fight.",
     "visibility": "therapist",
-    "created_at": "2026-11-23T21:40:00Z",
-    "updated_at": "2026-11-23T21:40:00Z",
+    **_new("2026-11-23T21:40:00Z"),
 }
 CHECKIN_READ = [OpenApiExample("A check-in for the therapist", value=_CHECKIN)]
-CHECKIN_PUT = [
-    OpenApiExample(
-        "Tonight's check-in, for the therapist's eyes",
-        request_only=True,
-        value=_only(
-            _CHECKIN, "couple", "visibility", "mood", "effort", "resentment", "wellbeing", "note"
-        ),
-    ),
-    OpenApiExample(
-        "Created",
-        response_only=True,
-        status_codes=["201"],
-        value={**_CHECKIN, "safety_resources": []},
-    ),
-]
+CHECKIN_PUT = _written(
+    "Tonight's check-in, for the therapist's eyes",
+    _only(_CHECKIN, "couple", "visibility", "mood", "effort", "resentment", "wellbeing", "note"),
+    {**_CHECKIN, "safety_resources": []},
+    status_codes=["201"],
+)
 
 # --- Commitments ---
 
@@ -93,18 +98,14 @@ _COMMITMENT = {
     "resolved_at": None,
     "renewed_from": None,
     "visibility": "couple",
-    "created_at": "2026-11-23T19:05:00Z",
-    "updated_at": "2026-11-23T19:05:00Z",
+    **_new("2026-11-23T19:05:00Z"),
 }
 COMMITMENT_READ = [OpenApiExample("An open commitment", value=_COMMITMENT)]
-COMMITMENT_CREATE = [
-    OpenApiExample(
-        "A therapist sets homework",
-        request_only=True,
-        value=_only(_COMMITMENT, "couple", "owner", "title", "details", "due_on", "visibility"),
-    ),
-    OpenApiExample("Created", response_only=True, value=_COMMITMENT),
-]
+COMMITMENT_CREATE = _written(
+    "A therapist sets homework",
+    _only(_COMMITMENT, "couple", "owner", "title", "details", "due_on", "visibility"),
+    _COMMITMENT,
+)
 COMMITMENT_RENEW = [
     OpenApiExample("Again next week", request_only=True, value={"due_on": "2026-12-06"}),
 ]

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-import django_filters
 from django.db import transaction
 from django.db.models import OuterRef
 from django.db.models import Prefetch
@@ -40,8 +39,7 @@ from engagement.api.base import couple_query_param
 from engagement.api.base import found
 from engagement.api.base import generating_schema
 from engagement.api.base import validated
-from engagement.api.filters import AwareDateTimeFilter
-from engagement.api.filters import FilterSet
+from engagement.api.filters import ReportFilter
 from engagement.api.permissions import may_read_caseload
 from engagement.api.permissions import may_recompute_reports
 from engagement.api.permissions import require
@@ -82,19 +80,6 @@ def conditional(request: Request, response: Response) -> Response:
         response = Response(status=status.HTTP_304_NOT_MODIFIED)
     response["ETag"] = etag
     return response
-
-
-class ReportFilter(FilterSet):
-    couple = django_filters.UUIDFilter(field_name="couple_id")
-    week_start = django_filters.DateFilter(field_name="week_start")
-    week_after = django_filters.DateFilter(field_name="week_start", lookup_expr="gte")
-    week_before = django_filters.DateFilter(field_name="week_start", lookup_expr="lte")
-    # The caller's own updated_at (SPEC 1, "Derived changes stay invisible").
-    updated_since = AwareDateTimeFilter(field_name="reader_updated_at", lookup_expr="gte")
-
-    class Meta:
-        model = WeeklyReport
-        fields: list[str] = []
 
 
 class _RecomputeCoupleSerializer(serializers.Serializer):

@@ -20,7 +20,6 @@ from rest_framework import mixins
 from rest_framework import serializers
 from rest_framework import status
 from rest_framework.exceptions import NotFound
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -36,11 +35,13 @@ from engagement.api.base import caller
 from engagement.api.base import command
 from engagement.api.base import found
 from engagement.api.base import put_answer
+from engagement.api.base import replaces
 from engagement.api.base import validated
 from engagement.api.conditional import ConditionalListMixin
 from engagement.api.conditional import conditional
 from engagement.api.filters import SafetyAlertFilter
 from engagement.api.permissions import members_prefetch
+from engagement.api.permissions import require_partner
 from engagement.api.permissions import role_of
 from engagement.api.serializers.safety import ConsentSerializer
 from engagement.api.serializers.safety import SafeContactSerializer
@@ -79,14 +80,12 @@ def safety_alerts_visible_to(user: User) -> QuerySet[SafetyAlert]:
 class SafetyAlertViewSet(AuditedListMixin, CallerListViewSet[SafetyAlert]):
     """Safety alerts of the caller's couples (therapists); the newest first."""
 
-    model = SafetyAlert
     serializer_class = SafetyAlertSerializer
     filterset_class = SafetyAlertFilter
     list_ordering = ("-created_at", "id")
     list_audit = ("safety_alert.list", "safety_alert")
 
-    def visible_to(self, user: User) -> QuerySet[SafetyAlert]:
-        return safety_alerts_visible_to(user)
+    visible_to = staticmethod(safety_alerts_visible_to)
 
     @extend_schema(
         summary="List the safety alerts of the caller's couples",
@@ -191,7 +190,9 @@ class SafeContactView(APIView):
             contact = SafeContact.objects.filter(couple=couple, partner=user).first()
         return conditional(request, Response(safe_contact_data(contact)))
 
-    @extend_schema(
+    @replaces(
+        SafeContactSerializer,
+        SafeContactSerializer,
         summary="Set the caller's safe contact",
         description=(
             "Partners only: how a therapist may reach them safely after a safety alert, when "
@@ -199,8 +200,6 @@ class SafeContactView(APIView):
             "contact (a key left out is cleared). 201 when created, 200 when replaced. Never "
             "shown to the other partner nor in any digest."
         ),
-        request=SafeContactSerializer,
-        responses={200: SafeContactSerializer, 201: SafeContactSerializer},
         examples=[
             OpenApiExample(
                 "A work phone, mornings",
@@ -216,8 +215,7 @@ class SafeContactView(APIView):
     def put(self, request: Request, pk: str) -> Response:
         user = caller(request)
         couple = self._couple(request, pk)
-        if role_of(user, couple) != Membership.Role.PARTNER:
-            raise PermissionDenied("Only partners set a safe contact.")
+        require_partner(user, couple, "Only partners set a safe contact.")
         data = validated(SafeContactSerializer, request)
         values = {k: v for k, v in data.items() if k != "voicemail_ok"}
         contact, created = safe_contact_put(
@@ -234,7 +232,6 @@ class ConsentView(
 ):
     """`/me/consents/`: the caller's acceptances of the data rules, newest first."""
 
-    model = Consent
     serializer_class = ConsentSerializer
     list_ordering = ("-accepted_at", "id")
     supports_sync = False

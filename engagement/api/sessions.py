@@ -71,14 +71,12 @@ from engagement.services.sessions import session_update
             "`updated_at` and the ETag are the caller's own: a therapist's notes or ratings "
             "never move a partner's."
         ),
-        responses={200: SessionSerializer},
         examples=openapi.SESSION_READ,
     ),
 )
 class SessionViewSet(ReaderViewSet[TherapySession]):
     """Therapy sessions, joint or individual, newest first."""
 
-    model = TherapySession
     serializer_class = SessionSerializer
     filterset_class = SessionFilter
     # Newest first; with `updated_since`, (updated_at, id) ascending for sync.
@@ -139,7 +137,6 @@ class SessionViewSet(ReaderViewSet[TherapySession]):
             "session and must be an active partner of the couple."
         ),
         request=SessionCreateSerializer,
-        responses={201: SessionSerializer},
         examples=openapi.SESSION_CREATE,
     )
     @idempotent()
@@ -176,7 +173,6 @@ class SessionViewSet(ReaderViewSet[TherapySession]):
             "a different value answers 400 naming the field."
         ),
         request=SessionUpdateSerializer,
-        responses={200: SessionSerializer},
         examples=openapi.SESSION_UPDATE,
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -204,7 +200,6 @@ class SessionViewSet(ReaderViewSet[TherapySession]):
     @extend_schema(
         summary="Delete a session",
         description="Everyone who could see it finds it in their removals.",
-        responses={204: None},
     )
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         session = self.get_object()
@@ -223,7 +218,6 @@ class SessionViewSet(ReaderViewSet[TherapySession]):
             "the entries given."
         ),
         request=AttendanceRecordSerializer,
-        responses={200: SessionSerializer},
         examples=openapi.SESSION_ATTENDANCE,
     )
     @action(detail=True, methods=["put"], url_path="attendance")
