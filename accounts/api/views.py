@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -59,6 +61,50 @@ def _validated(
     return serializer.validated_data
 
 
+# What a form answers: 202 or 204 with no body, or 200 with the handler's result in this
+# serializer.
+Answer = int | type[BaseSerializer[Any]]
+_NO_BODY = {status.HTTP_202_ACCEPTED: ACCEPTED, status.HTTP_204_NO_CONTENT: NO_CONTENT}
+
+
+def form(
+    body: type[BaseSerializer[Any]],
+    answer: Answer,
+    *,
+    operation_id: str,
+    description: str,
+    with_request: bool = False,
+    refusal: bool = False,
+) -> Callable[[Callable[[Any, Request, Any], Any]], Callable[[Any, Request], Response]]:
+    """A POST whose body `body` validates (else 400 naming the fields; `with_request` gives the
+    serializer the request, for those that check the caller): the decorated handler takes the
+    validated data and does the work, and the view answers `answer`, documented; `refusal`
+    documents the 401 of a handler that refuses credentials."""
+    response: Any
+    if isinstance(answer, int):
+        code, response = answer, _NO_BODY[answer]
+    else:
+        code, response = status.HTTP_200_OK, answer
+    responses: dict[int, Any] = {code: response}
+    if refusal:
+        responses[status.HTTP_401_UNAUTHORIZED] = ErrorResponse401Serializer
+
+    def decorate(handler: Callable[[Any, Request, Any], Any]) -> Callable[[Any, Request], Response]:
+        @functools.wraps(handler)
+        def post(view: Any, request: Request) -> Response:
+            result = handler(view, request, _validated(body, request, with_request=with_request))
+            if isinstance(answer, int):
+                return Response(status=answer)
+            return Response(answer(result).data)
+
+        documented = extend_schema(
+            operation_id=operation_id, request=body, responses=responses, description=description
+        )
+        return documented(post)
+
+    return decorate
+
+
 class PublicAuthView(APIView):
     """No bearer token needed, and a stale one sent along is ignored rather than refused."""
 
@@ -76,10 +122,10 @@ class SignedInView(APIView):
 
 
 class RegisterView(PublicAuthView):
-    @extend_schema(
+    @form(
+        s.RegisterSerializer,
+        status.HTTP_202_ACCEPTED,
         operation_id="auth_register",
-        request=s.RegisterSerializer,
-        responses={202: ACCEPTED},
         description=(
             "Start a registration. Answers 202 whatever the address: a new address receives a "
             "verification link, one that already has an account a note saying so. The "
@@ -87,8 +133,7 @@ class RegisterView(PublicAuthView):
             "for, else `en`."
         ),
     )
-    def post(self, request: Request) -> Response:
-        data = _validated(s.RegisterSerializer, request)
+    def post(self, request: Request, data: Any) -> None:
         services.user_register(
             email=data["email"],
             password=data["password"],
@@ -96,36 +141,33 @@ class RegisterView(PublicAuthView):
             timezone_name=data["timezone"],
             language=language_from_accept(request.headers.get("Accept-Language", "")),
         )
-        return Response(status=status.HTTP_202_ACCEPTED)
 
 
 class VerifyEmailView(PublicAuthView):
     throttle_classes = [RequestRateThrottle, AuthIPThrottle]
 
-    @extend_schema(
+    @form(
+        s.VerifyEmailSerializer,
+        s.TokenPairSerializer,
         operation_id="auth_verify",
-        request=s.VerifyEmailSerializer,
-        responses={200: s.TokenPairSerializer},
         description="Open a verification link: confirms the address and signs in.",
     )
-    def post(self, request: Request) -> Response:
-        data = _validated(s.VerifyEmailSerializer, request)
-        pair = services.user_verify_email(token=data["token"])
-        return Response(s.TokenPairSerializer(pair).data)
+    def post(self, request: Request, data: Any) -> Any:
+        return services.user_verify_email(token=data["token"])
 
 
 class TokenObtainView(PublicAuthView):
     # Failed attempts are counted in the view (FailedSignIns): a success never counts.
     throttle_classes = [RequestRateThrottle]
 
-    @extend_schema(
+    @form(
+        s.TokenObtainSerializer,
+        s.TokenPairSerializer,
         operation_id="auth_token",
-        request=s.TokenObtainSerializer,
-        responses={200: s.TokenPairSerializer, 401: ErrorResponse401Serializer},
         description="Sign in. 401 alike for wrong credentials and for an unverified email.",
+        refusal=True,
     )
-    def post(self, request: Request) -> Response:
-        data = _validated(s.TokenObtainSerializer, request)
+    def post(self, request: Request, data: Any) -> Any:
         email = data["email"]
         attempts = FailedSignIns(email=email, ip=client_ip(request))
         wait = attempts.reserve()
@@ -141,109 +183,101 @@ class TokenObtainView(PublicAuthView):
                 "No active account found with the given credentials.", code="no_active_account"
             )
         attempts.forgive()
-        return Response(s.TokenPairSerializer(pair).data)
+        return pair
 
 
 class TokenRefreshView(PublicAuthView):
     # Refresh tokens are unguessable; the general anonymous rate is enough here.
     throttle_classes = [RequestRateThrottle]
 
-    @extend_schema(
+    @form(
+        s.RefreshSerializer,
+        s.TokenPairSerializer,
         operation_id="auth_token_refresh",
-        request=s.RefreshSerializer,
-        responses={200: s.TokenPairSerializer, 401: ErrorResponse401Serializer},
         description=(
             "Rotate a refresh token. Presented again within the grace window it returns the "
             "same pair; later it is treated as stolen and every token of the account is revoked."
         ),
+        refusal=True,
     )
-    def post(self, request: Request) -> Response:
-        data = _validated(s.RefreshSerializer, request)
+    def post(self, request: Request, data: Any) -> Any:
         try:
-            pair = tokens.refresh_rotate(raw=data["refresh"])
+            return tokens.refresh_rotate(raw=data["refresh"])
         except tokens.RefreshRejected:
             raise AuthenticationFailed(
                 "Token is invalid or expired.", code="token_not_valid"
             ) from None
-        return Response(s.TokenPairSerializer(pair).data)
 
 
 class LogoutView(PublicAuthView):
     throttle_classes = [RequestRateThrottle]
 
-    @extend_schema(
+    @form(
+        s.LogoutSerializer,
+        status.HTTP_204_NO_CONTENT,
         operation_id="auth_logout",
-        request=s.LogoutSerializer,
-        responses={204: NO_CONTENT},
         description=(
             "Revoke a refresh token. Idempotent: an already revoked one answers 204 too. Given "
             "`device_token`, the device registered with it stops receiving the account's pushes."
         ),
     )
-    def post(self, request: Request) -> Response:
-        data = _validated(s.LogoutSerializer, request)
+    def post(self, request: Request, data: Any) -> None:
         tokens.refresh_revoke(raw=data["refresh"])
         if "device_token" in data:
             devices.device_forget_at_logout(raw_refresh=data["refresh"], token=data["device_token"])
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PasswordChangeView(SignedInView):
     throttle_classes = [RequestRateThrottle, AuthIPThrottle]
 
-    @extend_schema(
+    @form(
+        s.PasswordChangeSerializer,
+        status.HTTP_204_NO_CONTENT,
         operation_id="auth_password_change",
-        request=s.PasswordChangeSerializer,
-        responses={204: NO_CONTENT},
         description=(
             "Change the password. Every token issued before stops working, and every push "
             "device of the account is forgotten but the one named in `device`."
         ),
+        with_request=True,
     )
-    def post(self, request: Request) -> Response:
-        data = _validated(s.PasswordChangeSerializer, request, with_request=True)
+    def post(self, request: Request, data: Any) -> None:
         services.password_change(
             user=_user(request),
             new_password=data["new_password"],
             keep_device=data.get("device"),
         )
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PasswordResetView(PublicAuthView):
-    @extend_schema(
+    @form(
+        s.PasswordResetSerializer,
+        status.HTTP_202_ACCEPTED,
         operation_id="auth_password_reset",
-        request=s.PasswordResetSerializer,
-        responses={202: ACCEPTED},
         description="Mail a reset link valid one hour, if the address has an account.",
     )
-    def post(self, request: Request) -> Response:
-        data = _validated(s.PasswordResetSerializer, request)
+    def post(self, request: Request, data: Any) -> None:
         services.password_reset_request(email=data["email"])
-        return Response(status=status.HTTP_202_ACCEPTED)
 
 
 class PasswordResetConfirmView(PublicAuthView):
     throttle_classes = [RequestRateThrottle, AuthIPThrottle]
 
-    @extend_schema(
+    @form(
+        s.PasswordResetConfirmSerializer,
+        status.HTTP_204_NO_CONTENT,
         operation_id="auth_password_reset_confirm",
-        request=s.PasswordResetConfirmSerializer,
-        responses={204: NO_CONTENT},
         description=(
             "Set a new password from a reset link. Every earlier token stops working, and every "
             "push device of the account is forgotten but the one named in `device`."
         ),
     )
-    def post(self, request: Request) -> Response:
-        data = _validated(s.PasswordResetConfirmSerializer, request)
+    def post(self, request: Request, data: Any) -> None:
         services.password_reset_confirm(
             uid=data["uid"],
             token=data["token"],
             new_password=data["new_password"],
             keep_device=data.get("device"),
         )
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # `DELETE /me/` erases the account: engagement/api/privacy.py adds it to this view (erasing
@@ -269,19 +303,18 @@ class EmailChangeView(SignedInView):
     # Per address too: nobody may use this to flood someone else's inbox.
     throttle_classes = [RequestRateThrottle, AuthIPThrottle, AuthEmailThrottle]
 
-    @extend_schema(
+    @form(
+        s.EmailChangeSerializer,
+        status.HTTP_202_ACCEPTED,
         operation_id="me_email_change",
-        request=s.EmailChangeSerializer,
-        responses={202: ACCEPTED},
         description=(
             "The new address gets a verification link (the change happens when it is opened), "
             "the current one a notice. The same answer if the new address is taken."
         ),
+        with_request=True,
     )
-    def post(self, request: Request) -> Response:
-        data = _validated(s.EmailChangeSerializer, request, with_request=True)
+    def post(self, request: Request, data: Any) -> None:
         services.email_change_request(user=_user(request), new_email=data["email"])
-        return Response(status=status.HTTP_202_ACCEPTED)
 
 
 class DeviceViewSet(
