@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date
 from datetime import timedelta
 from typing import Any
@@ -115,6 +116,37 @@ class _ReportPage:
 
     def name(self, partner: Any) -> str:
         return MISSING if partner is None else self.names.get(str(partner), f"partner {partner}")
+
+
+def _table(css_class: str, head: SafeString, rows: SafeString) -> SafeString:
+    """A table of the report's page: its header cells `head`, its body rows `rows`."""
+    return format_html(
+        "<table class='{}'><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
+        css_class,
+        head,
+        rows,
+    )
+
+
+def _flags_table(flags: list[dict[str, Any]], page: _ReportPage) -> SafeString:
+    rows = format_html_join(
+        "",
+        "<tr><td><strong>{}</strong></td><td>{}</td><td>{}</td></tr>",
+        ((flag.get("code"), page.name(flag.get("partner")), evidence_html(flag)) for flag in flags),
+    )
+    head = format_html_join("", "<th>{}</th>", (("flag",), ("about",), ("evidence",)))
+    return _table("duet-flags", head, rows)
+
+
+def _recommendation_list(items: list[dict[str, Any]], page: _ReportPage) -> SafeString:
+    return format_html(
+        "<ul>{}</ul>",
+        format_html_join(
+            "",
+            "<li><strong>{}</strong> for {}</li>",
+            ((item.get("code"), page.name(item.get("partner"))) for item in items),
+        ),
+    )
 
 
 def _uuids(values: list[str]) -> list[UUID]:
@@ -249,51 +281,30 @@ class WeeklyReportAdmin(AuditedReadsMixin, ViewOnlyAdmin[WeeklyReport]):
                 for key, label, kind in rows
             ),
         )
-        return format_html(
-            "<table class='duet-figures'><thead><tr><th scope='col'>{}</th>{}</tr></thead>"
-            "<tbody>{}</tbody></table>",
-            "figure",
-            header,
-            body,
-        )
+        head = format_html("<th scope='col'>{}</th>{}", "figure", header)
+        return _table("duet-figures", head, body)
 
     @admin.display(description="flags")
     def flags_shown(self, report: WeeklyReport) -> SafeString:
-        flags = dict_entries(report.flags)
-        if not flags:
-            return format_html("<p>{}</p>", "No flag this week.")
-        page = self._page(report)
-        rows = format_html_join(
-            "",
-            "<tr><td><strong>{}</strong></td><td>{}</td><td>{}</td></tr>",
-            (
-                (flag.get("code"), page.name(flag.get("partner")), evidence_html(flag))
-                for flag in flags
-            ),
-        )
-        return format_html(
-            "<table class='duet-flags'><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
-            "<tbody>{}</tbody></table>",
-            "flag",
-            "about",
-            "evidence",
-            rows,
-        )
+        return self._listed(report, report.flags, "No flag this week.", _flags_table)
 
     @admin.display(description="recommendations")
     def recommendations_shown(self, report: WeeklyReport) -> SafeString:
-        items = dict_entries(report.recommendations)
-        if not items:
-            return format_html("<p>{}</p>", "None.")
-        page = self._page(report)
-        return format_html(
-            "<ul>{}</ul>",
-            format_html_join(
-                "",
-                "<li><strong>{}</strong> for {}</li>",
-                ((item.get("code"), page.name(item.get("partner"))) for item in items),
-            ),
-        )
+        return self._listed(report, report.recommendations, "None.", _recommendation_list)
+
+    def _listed(
+        self,
+        report: WeeklyReport,
+        stored: Any,
+        empty: str,
+        shown: Callable[[list[dict[str, Any]], _ReportPage], SafeString],
+    ) -> SafeString:
+        """A stored list of the report (flags, recommendations) `shown` with the partners'
+        names, or the sentence `empty` when it holds nothing."""
+        entries = dict_entries(stored)
+        if not entries:
+            return format_html("<p>{}</p>", empty)
+        return shown(entries, self._page(report))
 
     def has_recompute_permission(self, request: HttpRequest) -> bool:
         # Nothing on the page is editable; recomputing is for those who may change reports.
