@@ -20,8 +20,9 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from config.admin_base import ViewOnlyAdmin
 from config.admin_base import person_search_fields
+from engagement.admin.ledger import LedgerAdmin
+from engagement.admin.ledger import ledger_fields
 from engagement.models import DigestDelivery
 
 Status = DigestDelivery.Status
@@ -29,7 +30,7 @@ OUTCOME_UNKNOWN_PREFIX = "outcome unknown"
 
 
 @admin.register(DigestDelivery)
-class DigestDeliveryAdmin(ViewOnlyAdmin[DigestDelivery]):
+class DigestDeliveryAdmin(LedgerAdmin[DigestDelivery]):
     list_display = (
         "week_start",
         "recipient",
@@ -44,30 +45,18 @@ class DigestDeliveryAdmin(ViewOnlyAdmin[DigestDelivery]):
     search_fields = (*person_search_fields("user"), "message_id")
     date_hierarchy = "week_start"
     autocomplete_fields = ("user",)
-    fields = (
-        "id",
+    fields = ledger_fields(
         "user",
         "kind",
         "week_start",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "claimed_at",
-        "sent_at",
-        "message_id",
-        "error",
-        "created_at",
-        "updated_at",
+        retries=("attempts", "next_attempt_at"),
+        outcome=("message_id",),
     )
     actions = ("resend_failed",)
 
     @admin.display(description="recipient", ordering="user__email")
     def recipient(self, row: DigestDelivery) -> str:
         return row.user.email
-
-    @admin.display(description="error")
-    def short_error(self, row: DigestDelivery) -> str:
-        return row.error if len(row.error) <= 40 else row.error[:39] + "…"
 
     def has_resend_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("engagement.change_digestdelivery")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from config.admin_base import ViewOnlyAdmin
 from config.admin_base import person_search_fields
+from engagement.admin.ledger import LedgerAdmin
+from engagement.admin.ledger import ledger_fields
 from engagement.models import ReminderDelivery
 
 
 @admin.register(ReminderDelivery)
-class ReminderDeliveryAdmin(ViewOnlyAdmin[ReminderDelivery]):
+class ReminderDeliveryAdmin(LedgerAdmin[ReminderDelivery]):
     # A failed row whose outcome is unknown is never sent again: a reminder is at most daily,
     # and one lost costs less than one doubled.
     list_display = ("local_date", "user", "channel", "status", "sent_at", "short_error")
@@ -19,19 +20,4 @@ class ReminderDeliveryAdmin(ViewOnlyAdmin[ReminderDelivery]):
     search_fields = person_search_fields("user")
     date_hierarchy = "local_date"
     autocomplete_fields = ("user",)
-    fields = (
-        "id",
-        "user",
-        "local_date",
-        "channel",
-        "status",
-        "claimed_at",
-        "sent_at",
-        "error",
-        "created_at",
-        "updated_at",
-    )
-
-    @admin.display(description="error")
-    def short_error(self, row: ReminderDelivery) -> str:
-        return row.error[:80]
+    fields = ledger_fields("user", "local_date", "channel")

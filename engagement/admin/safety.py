@@ -14,6 +14,8 @@ from django.contrib import admin
 
 from config.admin_base import ViewOnlyAdmin
 from config.admin_base import ViewOnlyTabularInline
+from engagement.admin.ledger import LedgerAdmin
+from engagement.admin.ledger import ledger_fields
 from engagement.models import Consent
 from engagement.models import SafeContact
 from engagement.models import SafetyAlert
@@ -43,35 +45,19 @@ class SafetyAlertAdmin(ViewOnlyAdmin[SafetyAlert]):
 
 
 @admin.register(SafetyAlertDelivery)
-class SafetyAlertDeliveryAdmin(ViewOnlyAdmin[SafetyAlertDelivery]):
+class SafetyAlertDeliveryAdmin(LedgerAdmin[SafetyAlertDelivery]):
     list_display = ("created_at", "alert", "round", "to", "status", "sent_at", "short_error")
     list_filter = ("status", "round")
     list_select_related = ("recipient", "alert")
     search_fields = ("message_id", "recipient__email", "address")
-    fields = (
-        "id",
-        "alert",
-        "round",
-        "recipient",
-        "address",
-        "status",
-        "claimed_at",
-        "sent_at",
-        "message_id",
-        "push_outcome",
-        "error",
-        "created_at",
-        "updated_at",
+    fields = ledger_fields(
+        "alert", "round", "recipient", "address", outcome=("message_id", "push_outcome")
     )
     readonly_fields = fields
 
     @admin.display(description="to")
     def to(self, row: SafetyAlertDelivery) -> str:
         return row.recipient.email if row.recipient is not None else row.address
-
-    @admin.display(description="error")
-    def short_error(self, row: SafetyAlertDelivery) -> str:
-        return row.error if len(row.error) <= 40 else row.error[:39] + "…"
 
 
 @admin.register(SafeContact)
