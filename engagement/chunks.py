@@ -1,8 +1,9 @@
 """Sending to users chunk by chunk, as the digests and the reminders do: users walked in pages,
-one Celery task queued per page, and the options those chunk tasks share."""
+one Celery task queued per page by a planner, and the options those tasks share."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
@@ -13,9 +14,14 @@ from uuid import UUID
 
 from celery import Task
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from config.celery_retry import BULK_MAIL_RETRY
+from config.celery_retry import PLANNER_RETRY
+
+# Beat's planners (they read who is due and queue the chunks): nothing reads their result.
+PLANNER_TASK_OPTIONS: Final[dict[str, Any]] = {"ignore_result": True, **PLANNER_RETRY}
 
 # Only a failure to reach the mail server escapes a chunk, before any row is claimed; each
 # message's own failures are kept on its ledger row and retried from there. The ledger makes a
@@ -60,3 +66,16 @@ def queue_chunks(pages: Iterable[list[str]], chunk_task: Task, *args: Any) -> Qu
         users += len(user_ids)
         tasks += 1
     return Queued(users, tasks)
+
+
+def queue_due(
+    release_abandoned_claims: Callable[..., Any],
+    due_user_ids: Callable[..., Iterable[list[str]]],
+    chunk_task: Task,
+) -> int:
+    """A planner's run: give up the claims of workers that died (their rows' outcome is
+    unknown, for an operator), then queue ``chunk_task`` per page of the users due now; the
+    number of users queued."""
+    now = timezone.now()
+    release_abandoned_claims(now=now)
+    return queue_chunks(due_user_ids(now=now), chunk_task).users

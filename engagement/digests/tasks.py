@@ -8,24 +8,18 @@ from collections import Counter
 from celery import shared_task
 from django.utils import timezone
 
-from config.celery_retry import PLANNER_RETRY
 from engagement.chunks import CHUNK_TASK_OPTIONS
-from engagement.chunks import queue_chunks
+from engagement.chunks import PLANNER_TASK_OPTIONS
+from engagement.chunks import queue_due
 from engagement.digests import delivery
 from engagement.digests import pipeline
 from engagement.digests import schedule
 
 
-@shared_task(
-    name="engagement.digests.tasks.send_due_digests",
-    ignore_result=True,
-    **PLANNER_RETRY,
-)
+@shared_task(name="engagement.digests.tasks.send_due_digests", **PLANNER_TASK_OPTIONS)
 def send_due_digests() -> int:
     """Every 15 minutes (beat): queue a chunk task per page of users owed a digest now."""
-    now = timezone.now()
-    delivery.release_abandoned_claims(now=now)
-    return queue_chunks(pipeline.due_user_ids(now=now), send_digest_chunk).users
+    return queue_due(delivery.release_abandoned_claims, pipeline.due_user_ids, send_digest_chunk)
 
 
 @shared_task(name="engagement.digests.tasks.send_digest_chunk", **CHUNK_TASK_OPTIONS)

@@ -8,23 +8,17 @@ from collections import Counter
 from celery import shared_task
 from django.utils import timezone
 
-from config.celery_retry import PLANNER_RETRY
 from engagement.chunks import CHUNK_TASK_OPTIONS
-from engagement.chunks import queue_chunks
+from engagement.chunks import PLANNER_TASK_OPTIONS
+from engagement.chunks import queue_due
 from engagement.reminders import delivery
 from engagement.reminders import planner
 
 
-@shared_task(
-    name="engagement.reminders.tasks.send_due_reminders",
-    ignore_result=True,
-    **PLANNER_RETRY,
-)
+@shared_task(name="engagement.reminders.tasks.send_due_reminders", **PLANNER_TASK_OPTIONS)
 def send_due_reminders() -> int:
     """Every 15 minutes (beat): queue a chunk task per page of users whose hour has passed."""
-    now = timezone.now()
-    delivery.release_abandoned_claims(now=now)
-    return queue_chunks(planner.due_user_ids(now=now), send_reminder_chunk).users
+    return queue_due(delivery.release_abandoned_claims, planner.due_user_ids, send_reminder_chunk)
 
 
 @shared_task(name="engagement.reminders.tasks.send_reminder_chunk", **CHUNK_TASK_OPTIONS)

@@ -7,7 +7,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from config.celery_retry import ALERT_RETRY
-from config.celery_retry import PLANNER_RETRY
+from engagement.chunks import PLANNER_TASK_OPTIONS
 from engagement.models import SafetyAlertDelivery
 from engagement.safety import delivery
 
@@ -24,11 +24,7 @@ def send_safety_alert(alert_id: str, round: int = SafetyAlertDelivery.INITIAL) -
     return dict(delivery.send_round(alert_id, round=round))
 
 
-@shared_task(
-    name="engagement.safety.tasks.sweep_safety_alerts",
-    ignore_result=True,
-    **PLANNER_RETRY,
-)
+@shared_task(name="engagement.safety.tasks.sweep_safety_alerts", **PLANNER_TASK_OPTIONS)
 def sweep_safety_alerts() -> int:
     """Every few minutes (beat): resend what stayed unacknowledged for 24 hours, send what was
     never picked up, and give up claims whose worker died (outcome unknown, for operators)."""
@@ -48,11 +44,7 @@ def sweep_safety_alerts() -> int:
     return queued
 
 
-@shared_task(
-    name="engagement.safety.tasks.purge_clinical_records",
-    ignore_result=True,
-    **PLANNER_RETRY,
-)
+@shared_task(name="engagement.safety.tasks.purge_clinical_records", **PLANNER_TASK_OPTIONS)
 def purge_clinical_records() -> int:
     """Daily (beat): the clinical record of partners erased longer than
     CLINICAL_RETENTION_YEARS ago goes (nothing to do with the default 0: it went at erasure)."""
