@@ -3,7 +3,11 @@ timestamps, their indexes, and the choice of readers that commitments and away p
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from django.db import models
+from django.utils import timezone
 
 
 class CoupleOrTherapist(models.TextChoices):
@@ -24,6 +28,22 @@ class SharedByAuthor(models.Model):
 
     class Meta:
         abstract = True
+
+    def visibility_changed(self) -> None:
+        """Its `visibility` was just set anew (unsaved): `shared_at` follows. Save both."""
+        self.shared_at = shared_at(self.visibility)  # type: ignore[attr-defined]
+
+
+def shared_at(visibility: str) -> datetime | None:
+    """A row's `shared_at` when it is written with this visibility: now if the couple reads it
+    (the other partner who gains access reads this moment as its `created_at`, SPEC section
+    1), else null."""
+    return timezone.now() if visibility == CoupleOrTherapist.COUPLE else None
+
+
+def sharing(visibility: str) -> dict[str, Any]:
+    """The fields of a new row written with this visibility: who reads it, and since when."""
+    return {"visibility": visibility, "shared_at": shared_at(visibility)}
 
 
 def by_couple_and_author(author: str, day: str) -> list[models.Index]:

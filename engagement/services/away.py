@@ -15,7 +15,6 @@ from typing import Unpack
 from uuid import UUID
 
 from django.db import transaction
-from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import User
@@ -23,6 +22,7 @@ from engagement.models import AwayPeriod
 from engagement.models import Couple
 from engagement.models import Removal
 from engagement.models.away import MAX_AWAY_DAYS
+from engagement.models.sharing import sharing
 from engagement.reports.staleness import mark_stale
 from engagement.selectors.visibility import away_audience
 from engagement.services.couples import ensure_not_ended
@@ -74,15 +74,13 @@ def away_create(
     ensure_not_ended(couple)
     lock_partner_seat(couple, author)
     _check_span(couple=couple, author=author, starts_on=starts_on, ends_on=ends_on, exclude=None)
-    shared = visibility == AwayPeriod.Visibility.COUPLE
     away = AwayPeriod.objects.create(
         couple=couple,
         partner=author,
         starts_on=starts_on,
         ends_on=ends_on,
         reason=reason,
-        visibility=visibility,
-        shared_at=timezone.now() if shared else None,
+        **sharing(visibility),
     )
     # SPEC 5.7: the check-in target of every week it covers changes.
     mark_stale(couple_id=couple.pk, dates=away_days(starts_on, ends_on))
@@ -120,9 +118,7 @@ def away_update(*, away: AwayPeriod, **changes: Unpack[AwayChanges]) -> AwayPeri
     assign(away, changes, changed)
     update_fields = [*changed, "updated_at"]
     if "visibility" in changed:
-        # The other partner who gains access reads this moment as its `created_at` (SPEC 1).
-        shared = away.visibility == AwayPeriod.Visibility.COUPLE
-        away.shared_at = timezone.now() if shared else None
+        away.visibility_changed()
         update_fields.append("shared_at")
     away.save(update_fields=update_fields)
     if resharing:

@@ -17,8 +17,8 @@ from accounts.models import User
 from engagement.models import CheckIn
 from engagement.models import Couple
 from engagement.models import Removal
-from engagement.models import Visibility
 from engagement.models.checkins import SCALES
+from engagement.models.sharing import shared_at
 from engagement.reports.staleness import mark_stale
 from engagement.selectors.visibility import checkin_audience
 from engagement.services.couples import ensure_not_ended
@@ -78,10 +78,9 @@ def checkin_upsert(
     if checkin is None:
         try:
             with transaction.atomic():
-                shared_at = timezone.now() if visibility == Visibility.COUPLE else None
                 answer = None if isinstance(afraid_or_hurt, _Unchanged) else afraid_or_hurt
                 created = CheckIn.objects.create(
-                    **lookup, **values, afraid_or_hurt=answer, shared_at=shared_at
+                    **lookup, **values, afraid_or_hurt=answer, shared_at=shared_at(visibility)
                 )
                 # SPEC 5.7: a check-in written after its week's report makes it stale.
                 mark_stale(couple_id=couple.pk, dates=[date])
@@ -100,8 +99,7 @@ def checkin_upsert(
     before = checkin_audience(checkin) if "visibility" in changed else set()
     assign(checkin, values, changed)
     if "visibility" in changed:
-        # The other partner who gains access reads this moment as its `created_at` (SPEC 1).
-        checkin.shared_at = timezone.now() if visibility == Visibility.COUPLE else None
+        checkin.visibility_changed()
         changed.append("shared_at")
     checkin.save(update_fields=[*changed, "updated_at"])
     if "visibility" in changed:

@@ -15,6 +15,7 @@ from engagement.exceptions import InvalidTransition
 from engagement.models import Commitment
 from engagement.models import Couple
 from engagement.models import Removal
+from engagement.models.sharing import sharing
 from engagement.reports.staleness import mark_stale
 from engagement.selectors.visibility import commitment_audience
 from engagement.services.couples import ensure_not_ended
@@ -42,7 +43,6 @@ def commitment_create(
 ) -> Commitment:
     """A new open commitment (past due dates allowed: homework recorded after the fact)."""
     ensure_not_ended(couple)
-    shared = visibility == Commitment.Visibility.COUPLE
     commitment = Commitment.objects.create(
         couple=couple,
         owner_id=owner_id,
@@ -50,9 +50,8 @@ def commitment_create(
         title=title,
         details=details,
         due_on=due_on,
-        visibility=visibility,
         renewed_from=renewed_from,
-        shared_at=timezone.now() if shared else None,
+        **sharing(visibility),
     )
     # SPEC 5.7: one due in a week already reported counts there (as unreported while open).
     mark_stale(couple_id=couple.pk, dates=[due_on])
@@ -83,9 +82,7 @@ def commitment_update(
     was_due_on = commitment.due_on
     assign(commitment, changes, changed)
     if "visibility" in changed:
-        # The other partner who gains access reads this moment as its `created_at` (SPEC 1).
-        shared = commitment.visibility == Commitment.Visibility.COUPLE
-        commitment.shared_at = timezone.now() if shared else None
+        commitment.visibility_changed()
         changed.append("shared_at")
     commitment.save(update_fields=[*changed, "updated_at"])
     if resharing:
