@@ -8,34 +8,18 @@ from typing import Any
 from accounts.models import User
 from engagement.models import Couple
 from engagement.models import WeeklyReport
+from tests.engagement.reports.builders import partner_entry as stored_entry
 
 MONDAY = dt.date(2026, 11, 16)
 
 
 def partner_entry(partner: User, score: float | None, **figures: Any) -> dict[str, Any]:
-    """A partner's figures as the pipeline stores them (SPEC 5.2)."""
-    entry: dict[str, Any] = {
-        "partner": str(partner.pk),
-        "engagement_score": score,
-        "attendance_rate": 1.0,
-        "participation": 1.0,
-        "checkin_rate": 1.0,
-        "follow_through": 1.0,
-        "sessions_expected": 1,
-        "sessions_attended": 1,
-        "checkin_days": 5,
-        "commitments_due": 1,
-        "commitments_kept": 1,
-        "commitments_missed": 0,
-        "commitments_unreported": 0,
-        "mood_avg": None,
-        "effort_avg": 5.0,
-        "connection_avg": None,
-        "resentment_avg": 4.0,
-        "wellbeing_avg": 2.0,
-    }
-    entry.update(figures)
-    return entry
+    """A partner's figures as the pipeline stores them (SPEC 5.2), with a score, ratings for
+    effort, resentment and wellbeing, and five check-in days."""
+    ratings = {"effort_avg": 5.0, "resentment_avg": 4.0, "wellbeing_avg": 2.0}
+    return stored_entry(
+        partner, **{"engagement_score": score, "checkin_days": 5, **ratings, **figures}
+    )
 
 
 def store_report(
