@@ -13,6 +13,8 @@ the headers the caller asks for: a Message-ID known before sending, one-click un
 from __future__ import annotations
 
 import contextlib
+import secrets
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parseaddr
@@ -21,6 +23,8 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import SafeMIMEMultipart
+from django.core.mail.message import SafeMIMEText
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -39,6 +43,33 @@ def message_id_domain() -> str:
 def one_line(text: str) -> str:
     """A subject is one line: every run of whitespace, newlines included, becomes one space."""
     return " ".join(text.split())
+
+
+# The standard library's boundaries: fifteen '=', a random number of a 64-bit int's width, '=='.
+_BOUNDARY_DIGITS = len(str(sys.maxsize))
+
+
+def _boundary(texts: list[str]) -> str:
+    """A random MIME boundary found in none of ``texts`` (what the parts will write)."""
+    while True:
+        boundary = f"{'=' * 15}{secrets.randbelow(sys.maxsize):0{_BOUNDARY_DIGITS}d}=="
+        if not any(f"--{boundary}" in text for text in texts):
+            return boundary
+
+
+class AlternativesMessage(EmailMultiAlternatives):
+    """Django's message, its MIME boundary chosen as it is built. Left to the standard
+    library's generator, the boundary costs a regular expression compiled for every message
+    and searched through the whole serialised text: a tenth of a digest's CPU (issue 20,
+    docs/benchmarks.md). The same form of boundary, checked against the parts' bodies; the
+    message is otherwise Django's, byte for byte."""
+
+    def message(self) -> SafeMIMEText | SafeMIMEMultipart:
+        msg = super().message()
+        parts = msg.get_payload() if msg.is_multipart() else []
+        if parts and msg.get_boundary() is None and not any(p.is_multipart() for p in parts):
+            msg.set_boundary(_boundary([str(part.get_payload()) for part in parts]))
+        return msg
 
 
 @dataclass(frozen=True)
@@ -97,7 +128,7 @@ def message(
     all_headers.update(headers or {})
     if language is not None:
         all_headers["Content-Language"] = language
-    email = EmailMultiAlternatives(
+    email = AlternativesMessage(
         one_line(rendered.subject),
         rendered.text,
         settings.DEFAULT_FROM_EMAIL,

@@ -6,6 +6,11 @@ messages per second, CPU per message and queries per chunk (their ledger rows de
 
 With a sink such as `python -m aiosmtpd -n -l 127.0.0.1:<port> -c aiosmtpd.handlers.Sink`, on a
 database with the week's reports (docs/benchmarks.md, issue 20).
+
+    ... bench/compare/digests.py <root> <first chunk> <chunks> phases
+
+sends nothing and writes no row: CPU per digest of loading the chunks' sources, composing
+(Python and templates) and serialising the MIME message, the best of five repetitions.
 """
 
 from __future__ import annotations
@@ -14,12 +19,14 @@ import datetime as dt
 import os
 import sys
 import time
+from typing import Any
 
 
-def main(root: str, first: int, chunks: int, port: int) -> None:
+def main(root: str, first: int, chunks: int, port: int | None) -> None:
     sys.path.insert(0, root)
     os.chdir(root)
-    os.environ["EMAIL_URL"] = f"smtp://127.0.0.1:{port}"
+    if port is not None:
+        os.environ["EMAIL_URL"] = f"smtp://127.0.0.1:{port}"
     import django
 
     django.setup()
@@ -44,6 +51,9 @@ def main(root: str, first: int, chunks: int, port: int) -> None:
     DigestDelivery.objects.filter(user_id__in=ids, week_start=week).delete()
     users = list(schedule.eligible_users().filter(id__in=ids).order_by("id"))
     now = timezone.now()
+    if port is None:
+        phases(root, users, week, now)
+        return
     sent, queries = 0, []
     wall, cpu = time.monotonic(), time.process_time()
     for i in range(0, len(users), size):
@@ -60,5 +70,39 @@ def main(root: str, first: int, chunks: int, port: int) -> None:
     )
 
 
+def phases(root: str, users: list[Any], week: dt.date, now: dt.datetime) -> None:
+    from engagement.digests import pipeline
+    from engagement.digests.sources import DigestSources
+    from engagement.models import DigestDelivery
+
+    best = dict.fromkeys(("load", "compose", "mime"), float("inf"))
+    for repetition in range(6):
+        spent = dict.fromkeys(best, 0.0)
+        messages = 0
+        for i in range(0, len(users), pipeline.CHUNK_SIZE):
+            chunk = users[i : i + pipeline.CHUNK_SIZE]
+            weeks = {user.id: week for user in chunk}
+            started = time.process_time()
+            sources = DigestSources.load(user_ids=weeks.keys(), weeks={week}, now=now)
+            loaded = time.process_time()
+            outgoing = []
+            for plan in pipeline._plans(chunk, sources, weeks):
+                row = DigestDelivery(user=plan.user, kind=plan.key.kind, week_start=week)
+                if item := pipeline._compose(plan, sources, row):
+                    outgoing.append(item)
+            composed = time.process_time()
+            for item in outgoing:
+                item.message.message().as_bytes(linesep="\r\n")
+            spent["load"] += loaded - started
+            spent["compose"] += composed - loaded
+            spent["mime"] += time.process_time() - composed
+            messages += len(outgoing)
+        if repetition:  # the first warms up: templates compiled, the URL resolver filled
+            best = {k: min(best[k], v / messages * 1000) for k, v in spent.items()}
+    each = ", ".join(f"{k} {v:.3f}" for k, v in best.items())
+    print(f"{root}: {messages} digests, CPU ms each: {each}")
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    port = None if sys.argv[4] == "phases" else int(sys.argv[4])
+    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), port)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from collections.abc import Sequence
 from typing import Any
@@ -117,9 +118,24 @@ def _join(parts: Sequence[str]) -> str:
     return _("%(first)s and %(last)s") % {"first": ", ".join(parts[:-1]), "last": parts[-1]}
 
 
+def _date_format(day: dt.date, format_string: str) -> str:
+    """Django's ``dateformat.format`` of a calendar date (a datetime's own date: the formats
+    used here name no time) in the active language, worked out once per date, format and
+    language: a chunk's digests name the same few weeks thousands of times (issue 20)."""
+    return _date_format_in(
+        dt.date(day.year, day.month, day.day), format_string, translation.get_language()
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_format_in(day: dt.date, format_string: str, language: str | None) -> str:
+    # ``language`` is the active one: it is passed to key the cache, dateformat reads it.
+    return dateformat.format(day, format_string)
+
+
 def _month_year(day: dt.date) -> str:
     """'January 2026', in the active language (Django's month names, not the C locale's)."""
-    return dateformat.format(day, "F Y")
+    return _date_format(day, "F Y")
 
 
 def week_label(week_start: dt.date) -> str:
@@ -129,18 +145,18 @@ def week_label(week_start: dt.date) -> str:
     if week_start.month == end.month:
         return f"{week_start.day}{EN_DASH}{end.day} {_month_year(end)}"
     if week_start.year == end.year:
-        month = dateformat.format(week_start, "F")
+        month = _date_format(week_start, "F")
         return f"{week_start.day} {month} {EN_DASH} {end.day} {_month_year(end)}"
     return f"{week_start.day} {_month_year(week_start)} {EN_DASH} {end.day} {_month_year(end)}"
 
 
 def _short_date(day: dt.date) -> str:
-    return f"{day.day} {dateformat.format(day, 'M')}"
+    return f"{day.day} {_date_format(day, 'M')}"
 
 
 def _day(day: dt.date) -> str:
     """'Tue 10 Feb' (in the active language)."""
-    return f"{dateformat.format(day, 'D')} {_short_date(day)}"
+    return f"{_date_format(day, 'D')} {_short_date(day)}"
 
 
 # --- rendering ------------------------------------------------------------------------------
