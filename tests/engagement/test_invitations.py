@@ -632,6 +632,15 @@ def test_an_inviter_who_left_before_the_email_went_out_is_not_told_who_accepted(
     assert mail.outbox == []
 
 
+def _refused_to_a_newcomer(client_for: ClientFor, token: str) -> dict[str, Any]:
+    """A user in no couple opens the invitation: 409, and they joined nothing; the error."""
+    newcomer = UserFactory.create()
+    response = accept(client_for(newcomer), token)
+    assert response.status_code == 409
+    assert not Membership.objects.filter(user=newcomer).exists()
+    return first_error(response)
+
+
 def test_only_a_therapist_account_accepts_a_therapist_invitation(client_for: ClientFor) -> None:
     couple, _partner, therapist = couple_with_one_partner()
     invitation, token = make_invitation(couple=couple, invited_by=therapist, role="therapist")
@@ -650,13 +659,8 @@ def test_a_token_works_once(client_for: ClientFor) -> None:
     invitation, token = make_invitation(couple=couple, invited_by=therapist)
     first = UserFactory.create()
     accept(client_for(first), token)
-    second = UserFactory.create()
 
-    response = accept(client_for(second), token)
-
-    assert response.status_code == 409
-    assert first_error(response)["code"] == "invalid_transition"
-    assert not Membership.objects.filter(user=second).exists()
+    assert _refused_to_a_newcomer(client_for, token)["code"] == "invalid_transition"
     invitation.refresh_from_db()
     assert invitation.accepted_by == first
 
@@ -679,26 +683,19 @@ def test_accepting_again_after_a_lost_answer_answers_the_couple_again(
 def test_an_expired_invitation_cannot_be_accepted(client_for: ClientFor) -> None:
     couple, _partner, therapist = couple_with_one_partner()
     _invitation, token = make_invitation(couple=couple, invited_by=therapist)
-    user = UserFactory.create()
 
     with time_machine.travel(timezone.now() + timedelta(days=7, seconds=1)):
-        response = accept(client_for(user), token)
+        error = _refused_to_a_newcomer(client_for, token)
 
-    assert response.status_code == 409
-    assert first_error(response)["code"] == "invalid_transition"
-    assert "expired" in first_error(response)["detail"]
-    assert not Membership.objects.filter(user=user).exists()
+    assert error["code"] == "invalid_transition"
+    assert "expired" in error["detail"]
 
 
 def test_a_revoked_invitation_cannot_be_accepted(client_for: ClientFor) -> None:
     couple, _partner, therapist = couple_with_one_partner()
     _invitation, token = make_invitation(couple=couple, invited_by=therapist, status="revoked")
-    user = UserFactory.create()
 
-    response = accept(client_for(user), token)
-
-    assert response.status_code == 409
-    assert not Membership.objects.filter(user=user).exists()
+    assert _refused_to_a_newcomer(client_for, token)["detail"] == "This invitation was revoked."
 
 
 def test_an_unknown_token_is_refused_on_the_token_field(client_for: ClientFor) -> None:
@@ -1124,13 +1121,8 @@ def test_an_invitation_from_a_partner_is_refused_once_the_couple_has_a_therapist
     # The backstop at acceptance, for an invitation the revocation missed.
     couple, partner, _therapist = couple_with_one_partner()
     invitation, token = make_invitation(couple=couple, invited_by=partner)
-    newcomer = UserFactory.create()
 
-    response = accept(client_for(newcomer), token)
-
-    assert response.status_code == 409
-    assert first_error(response)["code"] == "invalid_transition"
-    assert not Membership.objects.filter(user=newcomer).exists()
+    assert _refused_to_a_newcomer(client_for, token)["code"] == "invalid_transition"
     assert Invitation.objects.get(pk=invitation.pk).status == "pending"
 
 
@@ -1140,13 +1132,8 @@ def test_an_invitation_from_someone_no_longer_in_the_couple_is_refused(
     couple, _partner, therapist = couple_with_one_partner()
     _invitation, token = make_invitation(couple=couple, invited_by=therapist)
     Membership.objects.filter(couple=couple, user=therapist).update(left_at=timezone.now())
-    newcomer = UserFactory.create()
 
-    response = accept(client_for(newcomer), token)
-
-    assert response.status_code == 409
-    assert first_error(response)["detail"] == "This invitation was revoked."
-    assert not Membership.objects.filter(user=newcomer).exists()
+    assert _refused_to_a_newcomer(client_for, token)["detail"] == "This invitation was revoked."
 
 
 def test_a_former_partner_never_becomes_the_couples_therapist(client_for: ClientFor) -> None:
