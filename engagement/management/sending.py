@@ -1,17 +1,27 @@
 """What `send_digests` and `send_reminders` share: `--async`, releasing the claims of workers
-that died mid-send (never resent: the outcome is unknown), and the printed tally."""
+that died mid-send (never resent: the outcome is unknown), the run itself (here, page by page,
+or handed to the workers a chunk a task) and the printed tally."""
 
 from __future__ import annotations
 
+import datetime as dt
 from argparse import ArgumentParser
 from collections import Counter
+from collections.abc import Iterable
+from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from accounts.models import User
+from engagement.chunks import Queued
 
 
 class LedgerSendCommand(BaseCommand):
     # What each count means, in the order they are printed.
     outcomes: dict[str, str]
+    # What nothing to send means, printed under the title of an empty tally.
+    nothing: str
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
@@ -21,16 +31,50 @@ class LedgerSendCommand(BaseCommand):
             help="hand the work to the Celery workers instead of sending in this process",
         )
 
-    def report_released(self, released: int) -> None:
+    # What a command says: these five, and the tally's title if not "<What>:".
+    def release_abandoned_claims(self, *, now: dt.datetime) -> int:
+        raise NotImplementedError
+
+    def queue(self, *, now: dt.datetime, **options: Any) -> Queued:
+        """Hand the work to the workers, a chunk task per page of users."""
+        raise NotImplementedError
+
+    def pages(self) -> Iterable[list[User]]:
+        raise NotImplementedError
+
+    def send(self, page: list[User], *, now: dt.datetime, **options: Any) -> Counter[str]:
+        """Send in this process what these users are owed."""
+        raise NotImplementedError
+
+    def what(self, **options: Any) -> str:
+        """What is sent ("reminders", "digests of the week of 2026-11-23")."""
+        raise NotImplementedError
+
+    def title(self, **options: Any) -> str:
+        """The tally's title."""
+        what = self.what(**options)
+        return f"{what[:1].upper()}{what[1:]}:"
+
+    def handle(self, *args: Any, run_async: bool, **options: Any) -> None:
+        now = timezone.now()
+        released = self.release_abandoned_claims(now=now)
         if released:
             self.stdout.write(
                 f"{released} abandoned claim(s) marked failed, outcome unknown (not resent)."
             )
-
-    def report_counts(self, title: str, counts: Counter[str], nothing: str) -> None:
-        self.stdout.write(title)
+        if run_async:
+            queued = self.queue(now=now, **options)
+            self.stdout.write(
+                f"Queued {self.what(**options)} for {queued.users} user(s) in {queued.tasks} "
+                "task(s)."
+            )
+            return
+        counts: Counter[str] = Counter()
+        for page in self.pages():
+            counts += self.send(page, now=now, **options)
+        self.stdout.write(self.title(**options))
         if not +counts:
-            self.stdout.write(f"  {nothing}")
+            self.stdout.write(f"  {self.nothing}")
         for key, label in self.outcomes.items():
             if counts[key]:
                 self.stdout.write(f"  {counts[key]:>5}  {label}")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from argparse import ArgumentParser
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
-from django.utils import timezone
-
+from accounts.models import User
+from engagement.chunks import Queued
 from engagement.chunks import queue_chunks
 from engagement.digests import delivery
 from engagement.digests import pipeline
@@ -33,6 +34,7 @@ OUTCOMES = {
 
 class Command(LedgerSendCommand):
     outcomes = OUTCOMES
+    nothing = "nothing to send (no verified, subscribed user in an active couple)"
     help = (
         "Send now every digest summarising a week that was not sent yet, whatever the "
         "recipients' send times. Safe to run again: a digest is never sent twice."
@@ -46,27 +48,26 @@ class Command(LedgerSendCommand):
         )
         super().add_arguments(parser)
 
-    def handle(self, *args: Any, week: dt.date | None, run_async: bool, **options: Any) -> None:
-        now = timezone.now()
+    def release_abandoned_claims(self, *, now: dt.datetime) -> int:
+        return delivery.release_abandoned_claims(now=now)
+
+    def what(self, *, week: dt.date | None = None, **options: Any) -> str:
         which = f"the week of {week}" if week else "each recipient's last completed week"
-        self.report_released(delivery.release_abandoned_claims(now=now))
-        if run_async:
-            pages = schedule.user_pages(pipeline.CHUNK_SIZE)
-            queued = queue_chunks(
-                ([str(user.id) for user in page] for page in pages),
-                send_digest_chunk,
-                week.isoformat() if week else None,
-                False,
-            )
-            self.stdout.write(
-                f"Queued digests of {which} for {queued.users} user(s) in {queued.tasks} task(s)."
-            )
-            return
-        counts: Counter[str] = Counter()
-        for page in schedule.user_pages(pipeline.CHUNK_SIZE):
-            counts += pipeline.send_digests(page, now=now, week=week, on_schedule=False)
-        self.report_counts(
-            f"Digests of {which}:",
-            counts,
-            nothing="nothing to send (no verified, subscribed user in an active couple)",
+        return f"digests of {which}"
+
+    def queue(self, *, now: dt.datetime, week: dt.date | None = None, **options: Any) -> Queued:
+        pages = schedule.user_pages(pipeline.CHUNK_SIZE)
+        return queue_chunks(
+            ([str(user.id) for user in page] for page in pages),
+            send_digest_chunk,
+            week.isoformat() if week else None,
+            False,
         )
+
+    def pages(self) -> Iterable[list[User]]:
+        return schedule.user_pages(pipeline.CHUNK_SIZE)
+
+    def send(
+        self, page: list[User], *, now: dt.datetime, week: dt.date | None = None, **options: Any
+    ) -> Counter[str]:
+        return pipeline.send_digests(page, now=now, week=week, on_schedule=False)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
-from django.utils import timezone
-
+from accounts.models import User
+from engagement.chunks import Queued
 from engagement.chunks import queue_chunks
 from engagement.management.sending import LedgerSendCommand
 from engagement.reminders import delivery
@@ -27,21 +29,26 @@ OUTCOMES = {
 
 class Command(LedgerSendCommand):
     outcomes = OUTCOMES
+    nothing = "nothing due"
     help = (
         "Send now the check-in reminders that are due (users whose reminder hour has passed "
         "and who have not checked in today). Safe to run again: one reminder per day at most."
     )
 
-    def handle(self, *args: Any, run_async: bool, **options: Any) -> None:
-        now = timezone.now()
-        self.report_released(delivery.release_abandoned_claims(now=now))
-        if run_async:
-            queued = queue_chunks(planner.due_user_ids(now=now), send_reminder_chunk)
-            self.stdout.write(
-                f"Queued reminders for {queued.users} user(s) in {queued.tasks} task(s)."
-            )
-            return
-        counts: Counter[str] = Counter()
-        for page in planner.user_pages():
-            counts += delivery.send_reminders(page, now=now)
-        self.report_counts("Check-in reminders:", counts, nothing="nothing due")
+    def release_abandoned_claims(self, *, now: dt.datetime) -> int:
+        return delivery.release_abandoned_claims(now=now)
+
+    def what(self, **options: Any) -> str:
+        return "reminders"
+
+    def title(self, **options: Any) -> str:
+        return "Check-in reminders:"
+
+    def queue(self, *, now: dt.datetime, **options: Any) -> Queued:
+        return queue_chunks(planner.due_user_ids(now=now), send_reminder_chunk)
+
+    def pages(self) -> Iterable[list[User]]:
+        return planner.user_pages()
+
+    def send(self, page: list[User], *, now: dt.datetime, **options: Any) -> Counter[str]:
+        return delivery.send_reminders(page, now=now)
