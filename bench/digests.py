@@ -1,6 +1,7 @@
-"""`digests_10k` and `digests_queries_per_chunk`: every digest of the 10k database rendered and
-sent over SMTP to an aiosmtpd sink by `manage.py send_digests`, one process
-(docs/benchmarks.md)."""
+"""`digests_10k`, `digests_queries_per_chunk` and `digests_10k_worker_pool`: every digest of the
+10k database rendered and sent over SMTP to an aiosmtpd sink by `manage.py send_digests`, one
+process; then the same digests again the way production sends them, a chunk a task through a
+real Celery worker pool (docs/benchmarks.md)."""
 
 from __future__ import annotations
 
@@ -21,16 +22,7 @@ def run(bench: Bench) -> None:
     from engagement.models import DigestDelivery
 
     port = bench_port()
-    sink = [
-        sys.executable,
-        "-m",
-        "aiosmtpd",
-        "-n",
-        "-l",
-        f"127.0.0.1:{port}",
-        "-c",
-        "aiosmtpd.handlers.Sink",
-    ]
+    sink = _sink(port)
     week = last_completed_week()
     # A run on a reused database sends them all again.
     DigestDelivery.objects.filter(week_start=week).delete()
@@ -66,6 +58,7 @@ def run(bench: Bench) -> None:
             f"{sent} digests rendered and sent over SMTP in {elapsed:.1f} s, one process",
         )
     )
+    through_workers(bench, week)
     if per_chunk is not None:
         queries, size = per_chunk
         bench.add(
@@ -107,3 +100,52 @@ def queries_per_chunk(week: date, port: int) -> tuple[int, int]:
         counts = pipeline.send_digests(users, now=timezone.now(), week=week, on_schedule=False)
     log(f"digests: one chunk again in-process: {dict(counts)}")
     return len(queries.captured_queries), len(users)
+
+
+_SINK = "aiosmtpd.handlers.Sink"
+
+
+def _sink(port: int) -> list[str]:
+    """An SMTP server that takes every message and keeps none."""
+    return [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", _SINK]
+
+
+def through_workers(bench: Bench, week: date) -> None:
+    """The same digests again as production sends them: `send_digests --async` queues a chunk
+    task per page of users and the worker pool (`--worker-processes`, as many as the machine
+    has cores in production) sends them; timed from the queueing until as many digests as the
+    one-process run sent are recorded sent."""
+    from engagement.models import DigestDelivery
+
+    port = bench_port()
+    sink = _sink(port)
+    expected = DigestDelivery.objects.filter(week_start=week, status="sent").count()
+    DigestDelivery.objects.filter(week_start=week).delete()
+    env = {**bench.env, "EMAIL_URL": f"smtp://127.0.0.1:{port}"}
+    processes = bench.args.worker_processes
+    with bench.process(sink, "smtp-sink-pool"), bench.worker(processes, env):
+        started = time.monotonic()
+        bench.manage("send_digests", "--week", week.isoformat(), "--async", quiet=True)
+        sent = 0
+        deadline = started + 30 * 60
+        while time.monotonic() < deadline:
+            sent = DigestDelivery.objects.filter(week_start=week, status="sent").count()
+            if sent >= expected:
+                break
+            time.sleep(0.2)
+        elapsed = time.monotonic() - started
+    if sent < expected:
+        log(f"digests through the workers: {sent} of {expected} sent in {elapsed:.0f} s")
+        return
+    bench.add(
+        Result(
+            "digests_10k_worker_pool",
+            sent / elapsed,
+            "msg/s",
+            None,
+            None,
+            "reported",
+            f"{sent} digests sent by `send_digests --async` and a worker pool of {processes} "
+            f"processes in {elapsed:.1f} s (the SMTP sink on the same cores)",
+        )
+    )

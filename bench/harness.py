@@ -186,7 +186,9 @@ class Bench:
         print(result.line(), flush=True)
 
     @contextmanager
-    def worker(self, concurrency: int) -> Iterator[subprocess.Popen[bytes]]:
+    def worker(
+        self, concurrency: int, env: dict[str, str] | None = None
+    ) -> Iterator[subprocess.Popen[bytes]]:
         argv = [
             str(BIN / "celery"),
             "-A",
@@ -200,7 +202,7 @@ class Bench:
             "--without-mingle",
             "--loglevel=WARNING",
         ]
-        with self.process(argv, "worker") as proc:
+        with self.process(argv, "worker", env) as proc:
             from django.core.cache import cache
 
             from config.celery import app
