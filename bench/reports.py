@@ -72,7 +72,7 @@ def weekly_run(bench: Bench, label: str) -> tuple[float, int, float, float]:
     return elapsed, expected, peak_pss / 1024, peak_rss / 1024
 
 
-# What a weekly run reads: the tables and every index on them.
+# What a weekly run reads and writes: the tables and every index on them.
 READ_BY_THE_RUN = (
     "engagement_couple",
     "engagement_membership",
@@ -85,19 +85,25 @@ READ_BY_THE_RUN = (
     "engagement_sessionfeedback",
     "engagement_safetyalert",
     "engagement_goal",
+    "engagement_weeklyreport",
+    "engagement_reportreaderstate",
+    "accounts_user",
 )
 
 
 def warm_up(bench: Bench) -> None:
-    """Read what the run reads into the operating system's page cache first (pg_prewarm's
-    'read' mode), before the 10k run and the 50k run alike.
+    """Read what the run reads into PostgreSQL's shared buffers first (pg_prewarm's 'buffer'
+    mode, which reads through the operating system's page cache), before the 10k run and the
+    50k run alike: what a production server, whose buffers are a quarter of memory, holds.
 
     On the machine's shared PostgreSQL (128 MB of shared buffers) the 50k database was in
     memory or not depending on what other work had read since the seed, which made
     `reports_50k` 22 s one run and 26.5 s the next (docs/benchmarks.md, issue 20). The bench's
-    own cluster has production's buffers (a quarter of memory, bench/postgres.py) but starts
-    with them empty, and BENCH_DATABASE_URL's server may be anything: warming both runs the
-    same way measures the pipeline, not the neighbours."""
+    own cluster has production's buffers (bench/postgres.py), but what they hold depends on
+    what ran before: a 50k run on a cluster just started copied 250,000 pages from the page
+    cache into them, which a 10k run right after the seed did not. Warming both runs the same
+    way measures the pipeline, not the history of the cache. Buffers smaller than the tables
+    keep what was read last, and the page cache the rest."""
     from django.db import connection
 
     started = time.monotonic()
@@ -105,7 +111,7 @@ def warm_up(bench: Bench) -> None:
         with connection.cursor() as cursor:
             cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
             cursor.execute(
-                "SELECT sum(pg_prewarm(c.oid, 'read')) FROM pg_class c "
+                "SELECT sum(pg_prewarm(c.oid, 'buffer')) FROM pg_class c "
                 "WHERE c.relname = ANY(%s) OR c.oid IN (SELECT indexrelid FROM pg_index "
                 "WHERE indrelid IN (SELECT oid FROM pg_class WHERE relname = ANY(%s)))",
                 [list(READ_BY_THE_RUN), list(READ_BY_THE_RUN)],
