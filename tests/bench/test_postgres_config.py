@@ -8,6 +8,7 @@ import re
 import pytest
 import yaml
 
+from bench import postgres
 from bench.postgres import CONFIG
 from bench.postgres import parse_memory
 from bench.postgres import setting_names
@@ -81,3 +82,9 @@ def test_production_settings_are_the_ones_benchmarked() -> None:
     mount = "${POSTGRES_CONFIG:-./deploy/postgresql.conf}:/etc/postgresql/postgresql.conf:ro"
     assert mount in postgres["volumes"]
     assert postgres["command"] == ["postgres", "-c", "config_file=/etc/postgresql/postgresql.conf"]
+
+
+def test_without_postgresql_the_bench_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(postgres, "server_binaries", lambda: None)
+    with pytest.raises(SystemExit, match="no PostgreSQL server here"), postgres.own_cluster(1):
+        pass
