@@ -69,8 +69,10 @@ messages:
 	$(BIN)/python -m config.locale
 	$(BIN)/python -c 'import pathlib, polib; [polib.pofile(str(p)).save_as_mofile(str(p.with_suffix(".mo"))) or print("compiled", p) for p in sorted(pathlib.Path().glob("*/locale/*/LC_MESSAGES/django.po"))]'
 
-## make bench: benchmarks on PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL), results
-## in docs/benchmarks.md. Needs wrk for the API figures (Debian package, installed when root).
+## make bench: benchmarks on PostgreSQL and Redis (BENCH_REDIS_URL), results in
+## docs/benchmarks.md. PostgreSQL: a cluster the bench starts of its own with production's
+## deploy/postgresql.conf (needs the server binaries, initdb and postgres), or BENCH_DATABASE_URL's.
+## Needs wrk for the API figures (Debian package, installed when root).
 bench: install-dev
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } \
 		|| echo "bench: wrk is missing; the API benchmarks will be skipped"

@@ -33,7 +33,6 @@ from tests.processes import manage_or_exit
 from tests.processes import poll
 from tests.processes import running
 
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/duet_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 
 
@@ -109,6 +108,9 @@ class Bench:
         )
         self.results: list[Result] = []
         self.facts: dict[str, Any] = {}
+        # The postmaster of the bench's own cluster (None on BENCH_DATABASE_URL's server, whose
+        # CPU time is not the bench's alone).
+        self.postmaster: int | None = getattr(args, "postmaster", None)
 
     # --- set-up -----------------------------------------------------------------------------
 
@@ -136,6 +138,29 @@ class Bench:
         import django
 
         django.setup()
+
+    def describe_postgres(self, origin: str) -> None:
+        """Which PostgreSQL the figures come from, for the results block: its version, whose
+        server it is, and the settings of deploy/postgresql.conf as the server reports them."""
+        from django.db import connection
+
+        from bench.postgres import CONFIG
+        from bench.postgres import setting_names
+
+        names = [
+            name
+            for name in setting_names(CONFIG.read_text())
+            if name != "listen_addresses" and not name.startswith("log_")
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            version = cursor.fetchone()[0].split()[0]
+            cursor.execute(
+                "SELECT name, current_setting(name) FROM unnest(%s::text[]) AS name", [names]
+            )
+            settings = ", ".join(f"{name}={value}" for name, value in cursor.fetchall())
+        self.facts["postgres"] = f"PostgreSQL {version}, {origin} ({settings})"
+        log(self.facts["postgres"])
 
     # --- processes ----------------------------------------------------------------------------
 
@@ -230,6 +255,19 @@ def process_tree(pid: int) -> list[int]:
     return pids
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) of ``pid`` and its descendants, those it has reaped included;
+    0 for a process that is gone."""
+    ticks = 0
+    for each in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _proc_kib(path: str, field: str) -> int:
     """The KiB of ``field`` in a /proc file of `Name:  value kB` lines; 0 when it is gone."""
     try:
@@ -320,7 +358,7 @@ START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
 
 
 def write_markdown(bench: Bench) -> None:
-    facts = machine()
+    facts = {**machine(), **bench.facts}
     lines = [
         START,
         f"Last run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, with "

@@ -1,5 +1,8 @@
 """`make bench`: every benchmark of docs/benchmarks.md, end to end, on PostgreSQL and Redis.
 
+The PostgreSQL is a cluster the bench starts of its own with production's settings
+(bench/postgres.py, deploy/postgresql.conf), or the server BENCH_DATABASE_URL names.
+
 Prints one line per benchmark,
 `BENCH name=<name> value=<number> unit=<unit> baseline=<number> ratio=<number>`, and rewrites
 docs/benchmarks.md with the machine, the commands and the results. Figures are measured here,
@@ -20,27 +23,29 @@ from bench import api
 from bench import digests
 from bench import reminders
 from bench import reports
-from bench.harness import DEFAULT_DATABASE_URL
 from bench.harness import DEFAULT_REDIS_URL
 from bench.harness import Bench
 from bench.harness import Result
+from bench.harness import bench_port
 from bench.harness import last_completed_week
 from bench.harness import log
 from bench.harness import parse_wrk
 from bench.harness import write_markdown
+from bench.postgres import own_cluster
 
 __all__ = ["Bench", "Result", "last_completed_week", "log", "main", "parse_wrk"]
 
 STEPS = ("reports_10k", "api", "digests", "reports_50k", "reminders")
 
 
-def run(bench: Bench) -> None:
+def run(bench: Bench, origin: str) -> None:
     args = bench.args
     only = set(args.only.split(",")) if args.only else set(STEPS)
     if not args.reuse:
         bench.recreate_database()
     bench.manage("migrate", "--no-input", quiet=True)
     bench.django()
+    bench.describe_postgres(origin)
     if args.only_reminders:
         reminders.run(bench)
         return
@@ -64,7 +69,9 @@ def run(bench: Bench) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", ""),
+        help="a server of yours (default: a cluster of the bench's, deploy/postgresql.conf)",
     )
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL))
     parser.add_argument("--couples", type=int, default=10_000)
@@ -89,7 +96,15 @@ def main(argv: list[str] | None = None) -> None:
         "--reuse", action="store_true", help="keep the database an earlier run seeded"
     )
     args = parser.parse_args(argv)
-    run(Bench(args))
+    if args.database_url:
+        run(Bench(args), "the server of BENCH_DATABASE_URL")
+        return
+    with own_cluster(bench_port()) as cluster:
+        log(f"PostgreSQL {cluster.version} of the bench in {cluster.data}, port {cluster.port}")
+        args.database_url = f"postgres://postgres@127.0.0.1:{cluster.port}/duet_bench"
+        args.postmaster = cluster.postmaster_pid()
+        sized = f"deploy/postgresql.conf sized for {cluster.memory / 2**30:.0f} GiB"
+        run(Bench(args), f"the bench's own cluster, {sized}")
 
 
 if __name__ == "__main__":
