@@ -20,7 +20,9 @@ from tests.accounts.client import bearer
 from tests.factories import PASSWORD
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+# Every test on the in-process cache and on Redis, where the cache is read in the script that
+# also counts the request's throttles (tests/accounts/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("backend")]
 
 ME = "/api/v1/me/"
 CHANGE = "/api/v1/auth/password/change/"
