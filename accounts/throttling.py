@@ -454,14 +454,19 @@ def read_and_count(request: Request, user_id: str, key: str, admitting: list[Any
 
 def _throttles_after_sign_in_only(view: Any) -> bool:
     """Whether, once the caller is signed in, the next thing the view does is count them with
-    RequestRateThrottle alone (DRF's APIView.initial; IsAuthenticated alone)."""
+    RequestRateThrottle alone (DRF's APIView.initial; IsAuthenticated alone). Read from the
+    view's class, calling none of its methods: one that read `request.user` would come back
+    here before the user is known."""
     # (Here, not above: DRF's views module imports this one for its default throttles.)
     from rest_framework.permissions import IsAuthenticated
     from rest_framework.views import APIView
 
+    kind = type(view)
     return (
-        type(view).initial is APIView.initial
-        and type(view).check_permissions is APIView.check_permissions
-        and [type(permission) for permission in view.get_permissions()] == [IsAuthenticated]
-        and [type(throttle) for throttle in view.get_throttles()] == [RequestRateThrottle]
+        kind.initial is APIView.initial
+        and kind.check_permissions is APIView.check_permissions
+        and kind.get_permissions is APIView.get_permissions
+        and kind.get_throttles is APIView.get_throttles
+        and list(view.permission_classes) == [IsAuthenticated]
+        and list(view.throttle_classes) == [RequestRateThrottle]
     )

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
 
 ME = "/api/v1/me/"
 META = "/api/v1/meta/"
+COUPLES = "/api/v1/couples/"
 
 
 def rates(settings: SettingsWrapper, user: str, anon: str) -> None:
@@ -126,21 +127,21 @@ def test_a_request_refused_at_sign_in_is_not_counted(
 
     with time_machine.travel("2026-12-01 10:00:00Z", tick=False):
         old = signed_in(user)
-        assert old.get(ME).status_code == 200
+        assert old.get(COUPLES).status_code == 200
         User.objects.filter(pk=user.pk).update(token_generation=user.token_generation + 1)
         user.refresh_from_db()
         new = signed_in(user)
-        assert new.get(ME).status_code == 200  # fills the cache with the new generation
-        assert [old.get(ME).status_code for _ in range(3)] == [401, 401, 401]
+        assert new.get(COUPLES).status_code == 200  # fills the cache with the new generation
+        assert [old.get(COUPLES).status_code for _ in range(3)] == [401, 401, 401]
 
-        assert [new.get(ME).status_code for _ in range(2)] == [200, 429]
+        assert [new.get(COUPLES).status_code for _ in range(2)] == [200, 429]
 
 
 def test_a_request_is_counted_once_whichever_way_it_is_counted(
     backend: str, settings: SettingsWrapper
 ) -> None:
-    # GET /me/ asks only IsAuthenticated: counted with the authentication read. Creating an
-    # invitation has a throttle of its own as well: counted by the throttles, after the
+    # The couples list asks only IsAuthenticated: counted with the authentication read. The
+    # invitations choose their throttles per action: counted by the throttles, after the
     # permissions (then refused for its empty body). One log, each request once.
     settings.AUTH_USER_CACHE = True
     rates(settings, user="4/min", anon="100/min")
@@ -150,7 +151,7 @@ def test_a_request_is_counted_once_whichever_way_it_is_counted(
         client = signed_in(user)
         codes = []
         for _ in range(3):
-            codes.append(client.get(ME).status_code)
+            codes.append(client.get(COUPLES).status_code)
             codes.append(client.post("/api/v1/invitations/", {}, format="json").status_code)
 
     assert codes == [200, 400, 200, 400, 429, 429]
