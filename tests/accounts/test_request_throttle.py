@@ -5,11 +5,13 @@ round trips an authenticated request makes to the cache altogether."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import time_machine
 from django.core.cache import caches
+from django.db.models import F
 from pytest_django.fixtures import Settings as SettingsWrapper
 from rest_framework.test import APIClient
 
@@ -116,45 +118,43 @@ def test_an_authenticated_request_makes_one_round_trip_to_redis(
     assert trips.count == 3
 
 
-def test_a_request_refused_at_sign_in_is_not_counted(
-    backend: str, settings: SettingsWrapper
-) -> None:
-    # The cache entry then holds another generation than the token's: the script reads it
-    # and counts nothing, as DRF counts nothing before authentication lets a request in.
+@pytest.fixture
+def cached_user(settings: SettingsWrapper) -> Iterator[User]:
+    """A user allowed three requests a minute, whose requests read the authentication cache
+    (with the throttles, on Redis); the clock stands still."""
     settings.AUTH_USER_CACHE = True
     rates(settings, user="3/min", anon="100/min")
-    user = UserFactory.create()
-
     with time_machine.travel("2026-12-01 10:00:00Z", tick=False):
-        old = signed_in(user)
-        assert old.get(COUPLES).status_code == 200
-        User.objects.filter(pk=user.pk).update(token_generation=user.token_generation + 1)
-        user.refresh_from_db()
-        new = signed_in(user)
-        assert new.get(COUPLES).status_code == 200  # fills the cache with the new generation
-        assert [old.get(COUPLES).status_code for _ in range(3)] == [401, 401, 401]
+        yield UserFactory.create()
 
-        assert [new.get(COUPLES).status_code for _ in range(2)] == [200, 429]
+
+def test_a_request_refused_at_sign_in_is_not_counted(backend: str, cached_user: User) -> None:
+    # The cache entry then holds another generation than the token's: the script reads it
+    # and counts nothing, as DRF counts nothing before authentication lets a request in.
+    old = signed_in(cached_user)
+    assert old.get(COUPLES).status_code == 200
+    User.objects.filter(pk=cached_user.pk).update(token_generation=F("token_generation") + 1)
+    new = signed_in(User.objects.get(pk=cached_user.pk))
+    assert new.get(COUPLES).status_code == 200  # fills the cache with the new generation
+    assert [old.get(COUPLES).status_code for _ in range(3)] == [401, 401, 401]
+
+    assert [new.get(COUPLES).status_code for _ in range(2)] == [200, 429]
 
 
 def test_a_request_is_counted_once_whichever_way_it_is_counted(
-    backend: str, settings: SettingsWrapper
+    backend: str, cached_user: User
 ) -> None:
     # The couples list asks only IsAuthenticated: counted with the authentication read. The
     # invitations choose their throttles per action: counted by the throttles, after the
     # permissions (then refused for its empty body). One log, each request once.
-    settings.AUTH_USER_CACHE = True
-    rates(settings, user="4/min", anon="100/min")
-    user = UserFactory.create()
+    client = signed_in(cached_user)
 
-    with time_machine.travel("2026-12-01 10:00:00Z", tick=False):
-        client = signed_in(user)
-        codes = []
-        for _ in range(3):
-            codes.append(client.get(COUPLES).status_code)
-            codes.append(client.post("/api/v1/invitations/", {}, format="json").status_code)
+    codes = []
+    for _ in range(3):
+        codes.append(client.get(COUPLES).status_code)
+        codes.append(client.post("/api/v1/invitations/", {}, format="json").status_code)
 
-    assert codes == [200, 400, 200, 400, 429, 429]
+    assert codes == [200, 400, 200, 429, 429, 429]
 
 
 @time_machine.travel("2026-11-25T12:00:00+00:00", tick=False)
