@@ -11,6 +11,7 @@ import jwt
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication as BaseJWTAuthentication
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
@@ -154,16 +155,33 @@ def issue_tokens(user: User) -> dict[str, str]:
 class JWTAuthentication(BaseJWTAuthentication):
     """simplejwt's bearer auth plus the checks SPEC section 3 asks for."""
 
+    def authenticate(self, request: Request) -> tuple[Any, Token] | None:
+        """simplejwt's, with the request passed on to `user_of`."""
+        header = self.get_header(request)
+        if header is None:
+            return None
+        raw_token = self.get_raw_token(header)
+        if raw_token is None:
+            return None
+        validated_token = self.get_validated_token(raw_token)
+        return self.user_of(validated_token, request), validated_token
+
     def get_user(self, validated_token: Token) -> Any:
+        return self.user_of(validated_token, None)
+
+    def user_of(self, validated_token: Token, request: Request | None) -> Any:
         """The token's user, from the authentication cache when it holds them (only users who
         may sign in are cached, and every change to the row invalidates them:
-        accounts/auth_cache.py)."""
+        accounts/auth_cache.py); with the request, its throttle counted in the same round
+        trip to Redis."""
         try:
             user_id = validated_token[api_settings.USER_ID_CLAIM]
         except KeyError:
             raise InvalidToken("Token contained no recognizable user identification") from None
         try:
-            user, cached = auth_cache.user_for_token(user_id)
+            user, cached = auth_cache.user_for_token(
+                user_id, request=request, generation=validated_token.get(TOKEN_GENERATION_CLAIM)
+            )
         except (ValueError, ValidationError):
             user, cached = None, False
         if user is None:

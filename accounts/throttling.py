@@ -227,12 +227,33 @@ class FailedSignIns:
 # request passes while fewer than the rate's number lie within its period, and only a request
 # that passes is logged), for every key of a request in one script: one round trip to Redis
 # where DRF's UserRateThrottle made two (a GET of the pickled list, a SET of it again).
+#
+# Optionally behind a gate (ARGV[2] > 0): KEYS[1] is first read and returned, and the logs are
+# counted only when its value is one of the ARGV[2] values after it. Authentication reads the
+# caller's cache entry this way (accounts/auth_cache.py): a request whose entry shows it will
+# be let in is counted in the same round trip; any other is counted later, or not at all, as
+# DRF would.
 _SLIDING_LOG_LUA = """
 local now = tonumber(ARGV[1])
+local gates = tonumber(ARGV[2])
 local out = {}
-for i, key in ipairs(KEYS) do
-    local limit = tonumber(ARGV[2 * i])
-    local duration = tonumber(ARGV[2 * i + 1])
+local first = 1
+if gates > 0 then
+    local value = redis.call('GET', KEYS[1])
+    table.insert(out, value or '')
+    local open = false
+    for j = 1, gates do
+        if value == ARGV[2 + j] then open = true end
+    end
+    if not open then return out end
+    first = 2
+end
+local arg = 3 + gates
+for i = first, #KEYS do
+    local key = KEYS[i]
+    local limit = tonumber(ARGV[arg])
+    local duration = tonumber(ARGV[arg + 1])
+    arg = arg + 2
     while true do
         local last = redis.call('LINDEX', key, -1)
         if not last or tonumber(last) > now - duration then break end
@@ -255,8 +276,44 @@ return out
 
 _script: Any = None
 
+# For each check, (passed, requests in the window before this one, the oldest of them or 0.0).
+LogResults = list[tuple[bool, int, float]]
 
-def _sliding_logs(checks: list[tuple[str, int, int]], now: float) -> list[tuple[bool, int, float]]:
+
+def _run_script(
+    client: Any,
+    backend: Any,
+    checks: list[tuple[str, int, int]],
+    now: float,
+    gate: tuple[str, list[bytes]] | None = None,
+) -> tuple[bytes | None, LogResults | None]:
+    """The gate's value (None without a gate, b"" when the key is absent) and the logs' results
+    (None when the gate stayed shut)."""
+    global _script  # one registered script per process
+    if _script is None:
+        _script = client.register_script(_SLIDING_LOG_LUA)
+    keys = [backend.make_and_validate_key(key) for key, _, _ in checks]
+    args: list[Any] = [repr(now), 0]
+    if gate is not None:
+        gate_key, accepted = gate
+        keys.insert(0, backend.make_and_validate_key(gate_key))
+        args = [repr(now), len(accepted), *accepted]
+    for _, limit, seconds in checks:
+        args += [limit, seconds]
+    raw = _script(keys=keys, args=args, client=client)
+    value = None
+    if gate is not None:
+        value, raw = raw[0], raw[1:]
+        if not raw:
+            return value, None
+    out = []
+    for i in range(len(checks)):
+        passed, count, oldest = raw[3 * i : 3 * i + 3]
+        out.append((bool(passed), int(count), float(oldest) if oldest else 0.0))
+    return value, out
+
+
+def _sliding_logs(checks: list[tuple[str, int, int]], now: float) -> LogResults:
     """For each (cache key, limit, seconds): (passed, requests in the window before this one,
     the oldest of them or 0.0). Logs this request in every key it passed."""
     from django.core.cache import caches
@@ -268,19 +325,9 @@ def _sliding_logs(checks: list[tuple[str, int, int]], now: float) -> list[tuple[
             _sliding_log_in_cache(backend, key, limit, seconds, now)
             for key, limit, seconds in checks
         ]
-    global _script  # one registered script per process
-    if _script is None:
-        _script = client.register_script(_SLIDING_LOG_LUA)
-    keys = [backend.make_and_validate_key(key) for key, _, _ in checks]
-    args: list[Any] = [repr(now)]
-    for _, limit, seconds in checks:
-        args += [limit, seconds]
-    raw = _script(keys=keys, args=args, client=client)
-    out = []
-    for i in range(len(checks)):
-        passed, count, oldest = raw[3 * i : 3 * i + 3]
-        out.append((bool(passed), int(count), float(oldest) if oldest else 0.0))
-    return out
+    _, results = _run_script(client, backend, checks, now)
+    assert results is not None
+    return results
 
 
 def _redis_client_of(backend: Any) -> Any:
@@ -305,38 +352,33 @@ def _sliding_log_in_cache(
 
 class RequestRateThrottle(BaseThrottle):
     """DRF's `UserRateThrottle` and `AnonRateThrottle` together, with their semantics, in one
-    round trip: the default throttle of every view (settings DEFAULT_THROTTLE_CLASSES)."""
+    round trip: the default throttle of every view (settings DEFAULT_THROTTLE_CLASSES).
+
+    For a signed-in caller that round trip is usually authentication's (`read_and_count`):
+    the request arrives here already counted."""
 
     def __init__(self) -> None:
         self._wait: float | None = None
 
     def _checks(self, request: Request) -> list[tuple[str, int, int]]:
-        rates = api_settings.DEFAULT_THROTTLE_RATES
         if request.user and request.user.is_authenticated:
-            scopes = [("user", str(request.user.pk))]
-        else:
-            ident = str(self.get_ident(request))
-            scopes = [("user", ident), ("anon", ident)]
-        checks: list[tuple[str, int, int]] = []
-        for scope, ident in scopes:
-            rate = rates.get(scope)
-            if isinstance(rate, str):
-                limit, seconds = parse_rate(rate)
-                # Not DRF's key (`throttle_user_<id>`): there a process still running DRF's
-                # throttle during a deploy keeps a pickled list, which is not a Redis list.
-                checks.append((f"throttle:log:{scope}:{ident}", limit, seconds))
-        return checks
+            return _checks_of([("user", str(request.user.pk))])
+        ident = str(self.get_ident(request))
+        return _checks_of([("user", ident), ("anon", ident)])
 
     def allow_request(self, request: Request, view: Any) -> bool:
         checks = self._checks(request)
         if not checks:
             return True
-        now = time.time()
+        counted: _Counted | None = getattr(request, _COUNTED, None)
+        if counted is not None and counted.checks == checks:
+            now, results = counted.now, counted.results
+        else:
+            now = time.time()
+            results = _sliding_logs(checks, now)
         refused = False
         waits = []
-        for (_, limit, seconds), (passed, count, oldest) in zip(
-            checks, _sliding_logs(checks, now), strict=True
-        ):
+        for (_, limit, seconds), (passed, count, oldest) in zip(checks, results, strict=True):
             if not passed:
                 refused = True
                 # SimpleRateThrottle.wait(), on the log as this request found it.
@@ -349,3 +391,82 @@ class RequestRateThrottle(BaseThrottle):
 
     def wait(self) -> float | None:
         return self._wait
+
+
+def _checks_of(scopes: list[tuple[str, str]]) -> list[tuple[str, int, int]]:
+    """(cache key, limit, seconds) of each (scope, identity) whose rate is set."""
+    rates = api_settings.DEFAULT_THROTTLE_RATES
+    checks: list[tuple[str, int, int]] = []
+    for scope, ident in scopes:
+        rate = rates.get(scope)
+        if isinstance(rate, str):
+            limit, seconds = parse_rate(rate)
+            # Not DRF's key (`throttle_user_<id>`): there a process still running DRF's
+            # throttle during a deploy keeps a pickled list, which is not a Redis list.
+            checks.append((f"throttle:log:{scope}:{ident}", limit, seconds))
+    return checks
+
+
+# Where `read_and_count` leaves the count of a request for RequestRateThrottle.
+_COUNTED = "_duet_request_rate_counted"
+
+
+@dataclass(frozen=True)
+class _Counted:
+    checks: list[tuple[str, int, int]]
+    now: float
+    results: LogResults
+
+
+NOT_READ = object()
+
+
+def read_and_count(request: Request, user_id: str, key: str, admitting: list[Any]) -> Any:
+    """The cache's value under `key` (None when absent) and, in the same round trip, the count
+    of this request by the default throttle as user `user_id`, when that value is one of
+    `admitting`: the values with which authentication lets the request in.
+
+    DRF checks a view's permissions after authentication and its throttles after them, and
+    counts only a request that got that far; so this counts only for a view that asks nothing
+    but IsAuthenticated (which a signed-in caller passes) and throttles with nothing but
+    RequestRateThrottle, and only a caller whose entry admits them. A request refused at
+    authentication is counted by nobody, as before. NOT_READ when this cannot be done in one
+    round trip (no Redis, another view): the caller reads the cache itself."""
+    from django.core.cache import caches
+
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    backend = caches["default"]
+    client = _redis_client_of(backend)
+    if client is None or view is None or not _throttles_after_sign_in_only(view):
+        return NOT_READ
+    checks = _checks_of([("user", user_id)])
+    if not checks:
+        return NOT_READ
+    serializer = backend._cache._serializer  # type: ignore[attr-defined]
+    now = time.time()
+    value, results = _run_script(
+        client, backend, checks, now, gate=(key, [serializer.dumps(v) for v in admitting])
+    )
+    if results is not None:
+        setattr(request, _COUNTED, _Counted(checks, now, results))
+    return serializer.loads(value) if value else None
+
+
+def _throttles_after_sign_in_only(view: Any) -> bool:
+    """Whether, once the caller is signed in, the next thing the view does is count them with
+    RequestRateThrottle alone (DRF's APIView.initial; IsAuthenticated alone). Read from the
+    view's class, calling none of its methods: one that read `request.user` would come back
+    here before the user is known."""
+    # (Here, not above: DRF's views module imports this one for its default throttles.)
+    from rest_framework.permissions import IsAuthenticated
+    from rest_framework.views import APIView
+
+    kind = type(view)
+    return (
+        kind.initial is APIView.initial
+        and kind.check_permissions is APIView.check_permissions
+        and kind.get_permissions is APIView.get_permissions
+        and kind.get_throttles is APIView.get_throttles
+        and list(view.permission_classes) == [IsAuthenticated]
+        and list(view.throttle_classes) == [RequestRateThrottle]
+    )

@@ -1,16 +1,17 @@
 """The default throttle (accounts/throttling.py `RequestRateThrottle`, issue 20): DRF's user and
-anonymous rates with their sliding log, in one round trip to Redis per request; and the number
-of round trips an authenticated request makes to the cache altogether."""
+anonymous rates with their sliding log, in one round trip to Redis per request, shared with the
+authentication cache's read when the view lets every signed-in caller in; and the number of
+round trips an authenticated request makes to the cache altogether."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import time_machine
 from django.core.cache import caches
+from django.db.models import F
 from pytest_django.fixtures import Settings as SettingsWrapper
 from rest_framework.test import APIClient
 
@@ -18,31 +19,12 @@ from accounts import auth_cache
 from accounts.authentication import issue_tokens
 from accounts.models import User
 from tests.factories import UserFactory
-from tests.processes import reachable
 
 pytestmark = pytest.mark.django_db
 
 ME = "/api/v1/me/"
 META = "/api/v1/meta/"
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/8")
-
-
-@pytest.fixture(params=["locmem", "redis"])
-def backend(request: pytest.FixtureRequest, settings: SettingsWrapper) -> Iterator[str]:
-    """Each test on the in-process cache (DRF's steps) and on Redis (the script)."""
-    if request.param == "redis":
-        if not reachable(REDIS_URL, 6379):
-            pytest.skip(f"no Redis at {REDIS_URL}")
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
-                "LOCATION": REDIS_URL,
-                "KEY_PREFIX": f"duet-test-throttle-{os.getpid()}",
-            }
-        }
-    caches["default"].clear()
-    yield request.param
-    caches["default"].clear()
+COUPLES = "/api/v1/couples/"
 
 
 def rates(settings: SettingsWrapper, user: str, anon: str) -> None:
@@ -116,10 +98,10 @@ class RoundTrips:
         monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
 
 
-def test_an_authenticated_request_makes_two_round_trips_to_redis(
+def test_an_authenticated_request_makes_one_round_trip_to_redis(
     backend: str, settings: SettingsWrapper, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One to read the authentication cache, one for every throttle of the request; none to
+    """The authentication cache read and every throttle of the request in one script; none to
     read the user's row from the database either (tests/accounts/test_auth_cache.py)."""
     if backend != "redis":
         pytest.skip("round trips are Redis's")
@@ -133,7 +115,46 @@ def test_an_authenticated_request_makes_two_round_trips_to_redis(
     for _ in range(3):
         assert client.get("/api/v1/couples/").status_code == 200
 
-    assert trips.count == 3 * 2
+    assert trips.count == 3
+
+
+@pytest.fixture
+def cached_user(settings: SettingsWrapper) -> Iterator[User]:
+    """A user allowed three requests a minute, whose requests read the authentication cache
+    (with the throttles, on Redis); the clock stands still."""
+    settings.AUTH_USER_CACHE = True
+    rates(settings, user="3/min", anon="100/min")
+    with time_machine.travel("2026-12-01 10:00:00Z", tick=False):
+        yield UserFactory.create()
+
+
+def test_a_request_refused_at_sign_in_is_not_counted(backend: str, cached_user: User) -> None:
+    # The cache entry then holds another generation than the token's: the script reads it
+    # and counts nothing, as DRF counts nothing before authentication lets a request in.
+    old = signed_in(cached_user)
+    assert old.get(COUPLES).status_code == 200
+    User.objects.filter(pk=cached_user.pk).update(token_generation=F("token_generation") + 1)
+    new = signed_in(User.objects.get(pk=cached_user.pk))
+    assert new.get(COUPLES).status_code == 200  # fills the cache with the new generation
+    assert [old.get(COUPLES).status_code for _ in range(3)] == [401, 401, 401]
+
+    assert [new.get(COUPLES).status_code for _ in range(2)] == [200, 429]
+
+
+def test_a_request_is_counted_once_whichever_way_it_is_counted(
+    backend: str, cached_user: User
+) -> None:
+    # The couples list asks only IsAuthenticated: counted with the authentication read. The
+    # invitations choose their throttles per action: counted by the throttles, after the
+    # permissions (then refused for its empty body). One log, each request once.
+    client = signed_in(cached_user)
+
+    codes = []
+    for _ in range(3):
+        codes.append(client.get(COUPLES).status_code)
+        codes.append(client.post("/api/v1/invitations/", {}, format="json").status_code)
+
+    assert codes == [200, 400, 200, 429, 429, 429]
 
 
 @time_machine.travel("2026-11-25T12:00:00+00:00", tick=False)

@@ -62,12 +62,16 @@ CHECKIN_ROW = (
 def checkin_representation(row: Any) -> dict[str, Any]:
     """A check-in as the caller reads it, from a `checkins_visible_to` instance or a row of
     `CHECKIN_ROW`: what CheckInSerializer's fields would give one by one (the same values and
-    types; the fields still define the schema, and tests/engagement/test_checkins.py compares
-    the two), read straight from the row, as a list page holds up to 100 check-ins."""
+    types, but ids already as text, which JSON writes the same; the fields still define the
+    schema, and tests/engagement/test_checkins.py compares the two), read straight from the
+    row, as a list page holds up to 100 check-ins."""
     return {
+        # Ids as the text JSON writes them: the same bytes, but encoded twice per page (the
+        # body and the ETag's sorted form), a UUID left to the encoders costs a call back into
+        # Python each time (issue 20).
         "id": str(row.id),
-        "couple": row.couple_id,
-        "author": row.author_id,
+        "couple": str(row.couple_id),
+        "author": str(row.author_id),
         "date": row.date.isoformat(),
         **{scale: getattr(row, scale) for scale in SCALES},
         "note": row.note,
