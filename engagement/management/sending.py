@@ -5,6 +5,8 @@ or handed to the workers a chunk a task) and the printed tally."""
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABCMeta
+from abc import abstractmethod
 from argparse import ArgumentParser
 from collections import Counter
 from collections.abc import Iterable
@@ -17,7 +19,7 @@ from accounts.models import User
 from engagement.chunks import Queued
 
 
-class LedgerSendCommand(BaseCommand):
+class LedgerSendCommand(BaseCommand, metaclass=ABCMeta):
     # What each count means, in the order they are printed.
     outcomes: dict[str, str]
     # What nothing to send means, printed under the title of an empty tally.
@@ -32,23 +34,25 @@ class LedgerSendCommand(BaseCommand):
         )
 
     # What a command says: these five, and the tally's title if not "<What>:".
+    @abstractmethod
     def release_abandoned_claims(self, *, now: dt.datetime) -> int:
-        raise NotImplementedError
+        """Mark failed, outcome unknown, the rows whose worker died mid-send; how many."""
 
+    @abstractmethod
     def queue(self, *, now: dt.datetime, **options: Any) -> Queued:
         """Hand the work to the workers, a chunk task per page of users."""
-        raise NotImplementedError
 
+    @abstractmethod
     def pages(self) -> Iterable[list[User]]:
-        raise NotImplementedError
+        """Every user who may be owed a send, page by page."""
 
+    @abstractmethod
     def send(self, page: list[User], *, now: dt.datetime, **options: Any) -> Counter[str]:
         """Send in this process what these users are owed."""
-        raise NotImplementedError
 
+    @abstractmethod
     def what(self, **options: Any) -> str:
         """What is sent ("reminders", "digests of the week of 2026-11-23")."""
-        raise NotImplementedError
 
     def title(self, **options: Any) -> str:
         """The tally's title."""
