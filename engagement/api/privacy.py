@@ -26,11 +26,11 @@ from config.api.fields import AwareDateTimeField
 from config.api.fields import StringField
 from config.api.schema import AutoSchema
 from engagement.api.base import caller
+from engagement.api.serializers.away import AwayPeriodSerializer
 from engagement.api.serializers.checkins import CheckInSerializer
 from engagement.api.serializers.commitments import CommitmentSerializer
 from engagement.api.serializers.sessions import SessionSerializer
 from engagement.models import Attendance
-from engagement.models import AwayPeriod
 from engagement.models import Goal
 from engagement.models import Membership
 from engagement.models import WeeklyReport
@@ -128,15 +128,10 @@ class _ExportGoalSerializer(serializers.Serializer):
     set_at = AwareDateTimeField()
 
 
-class _ExportAwayPeriodSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    couple = serializers.UUIDField()
-    starts_on = serializers.DateField()
-    ends_on = serializers.DateField()
-    reason = _enum(AwayPeriod.Reason, allow_null=True)
-    visibility = _enum(AwayPeriod.Visibility)
-    created_at = AwareDateTimeField()
-    updated_at = AwareDateTimeField()
+class _ExportAwayPeriodSerializer(AwayPeriodSerializer):
+    """One of the caller's own away periods, as its author reads it in the app."""
+
+    partner = None  # type: ignore[assignment]
 
 
 class _ExportReportSerializer(serializers.Serializer):

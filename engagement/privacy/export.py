@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 from typing import TypeVar
 
+from django.db.models import F
 from django.db.models import Field
 from django.db.models import Model
 from django.db.models import Q
@@ -23,6 +24,7 @@ from django.utils import timezone
 from accounts.models import User
 from config.api.fields import ModelSerializer
 from config.api.fields import utc_timestamp
+from engagement.api.serializers.away import AwayPeriodSerializer
 from engagement.api.serializers.checkins import CheckInSerializer
 from engagement.api.serializers.commitments import CommitmentSerializer
 from engagement.api.serializers.sessions import THERAPIST_ONLY_FIELDS
@@ -193,19 +195,19 @@ def _goals(user: User) -> list[dict[str, Any]]:
 
 
 def _away_periods(user: User) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": str(a.id),
-            "couple": str(a.couple_id),
-            "starts_on": a.starts_on.isoformat(),
-            "ends_on": a.ends_on.isoformat(),
-            "reason": a.reason or None,
-            "visibility": a.visibility,
-            "created_at": _utc(a.created_at),
-            "updated_at": _utc(a.updated_at),
-        }
-        for a in AwayPeriod.objects.filter(partner=user).order_by("starts_on", "id")
-    ]
+    """The caller's own periods as the API shows them to their author, who has read each since
+    recording it (SPEC section 1), less `partner`: the caller is the author of every one."""
+    periods = (
+        AwayPeriod.objects.filter(partner=user)
+        .annotate(reader_created_at=F("created_at"), reader_updated_at=F("updated_at"))
+        .order_by("starts_on", "id")
+    )
+    representation = AwayPeriodSerializer().to_representation
+    return [_without(representation(a), "partner") for a in periods]
+
+
+def _without(row: dict[str, Any], *left_out: str) -> dict[str, Any]:
+    return {name: value for name, value in row.items() if name not in left_out}
 
 
 def _reports(user: User) -> list[dict[str, Any]]:
