@@ -150,6 +150,25 @@ def checkins_visible_to(user: User, reach: Reach | None = None) -> QuerySet[Chec
     )
 
 
+def checkins_of_couple_visible_to(
+    user: User, couple_id: UUID, reach: Reach | None = None
+) -> QuerySet[CheckIn]:
+    """`checkins_visible_to(user).filter(couple_id=couple_id)`, built from the caller's reach in
+    that couple alone (the check-in list's `?couple=`, issue 20): every term of the rule and of
+    `reader_created_at` names its couples, so the other couples' terms can only match rows
+    this filter leaves out. The same rows, the same annotations (tests/engagement/selectors/
+    test_checkin_worlds.py compares both with SPEC's rule written plainly, over random worlds)."""
+    reach = (reach or reach_of(user)).narrowed_to(couple_id)
+    return (
+        CheckIn.objects.filter(couple_id=couple_id)
+        .filter(_checkin_rule(reach))
+        .annotate(
+            reader_created_at=_reader_created_at(reach, "author_id"),
+            reader_updated_at=F("updated_at"),
+        )
+    )
+
+
 def away_visible_to(user: User, reach: Reach | None = None) -> QuerySet[AwayPeriod]:
     """Therapists: every away period of their couples. Partners: their own (both visibilities,
     in couples they still belong to) and the other partner's `couple` ones that start within a
@@ -189,6 +208,15 @@ class Reach:
     user_id: UUID
     therapist_of: frozenset[UUID]
     partner_of: Mapping[UUID, tuple[Sequence[Partnership], str]]
+
+    def narrowed_to(self, couple_id: UUID) -> Reach:
+        """The reach as far as one couple goes."""
+        partner_of = self.partner_of.get(couple_id)
+        return Reach(
+            user_id=self.user_id,
+            therapist_of=self.therapist_of & {couple_id},
+            partner_of={} if partner_of is None else {couple_id: partner_of},
+        )
 
     def role(self, couple_id: UUID) -> str | None:
         if couple_id in self.therapist_of:
