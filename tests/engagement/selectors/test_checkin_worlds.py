@@ -28,6 +28,7 @@ from engagement.models import Membership
 from engagement.selectors.partnerships import PartnerSpan
 from engagement.selectors.partnerships import local_midnight
 from engagement.selectors.partnerships import partnerships_of
+from engagement.selectors.visibility import checkin_page_of_couple
 from engagement.selectors.visibility import checkins_of_couple_visible_to
 from engagement.selectors.visibility import checkins_visible_to
 from engagement.selectors.visibility import reach_of
@@ -206,6 +207,16 @@ def test_every_reader_reads_exactly_what_spec_lets_them_in_random_worlds(seed: i
             assert _rows(checkins_visible_to(user).filter(couple_id=couple.pk)) == expected
             assert _rows(checkins_of_couple_visible_to(user, couple.pk)) == expected
             assert _rows(checkins_of_couple_visible_to(user, couple.pk, reach)) == expected
+            # The page read through SQL compiled once per shape of reach (the shapes repeat
+            # from reader to reader and world to world): the same rows, in order.
+            columns, order = ("id", "reader_created_at", "reader_updated_at"), ("-date", "id")
+            page = checkin_page_of_couple(user, couple.pk, columns, order, 1_000)
+            assert set(page) == expected
+            assert len(page) == len(expected)
+            ordered = checkins_visible_to(user).filter(couple_id=couple.pk).order_by(*order)
+            assert checkin_page_of_couple(user, couple.pk, columns, order, 9) == list(
+                ordered.values_list(*columns)[:9]
+            )
         assert _rows(checkins_visible_to(user)) == everything
     assert readers  # the world is not empty: someone reads something
 
