@@ -8,10 +8,14 @@ therapist's PUT answers 403 (they can see the couple, but a check-in is a partne
 
 from __future__ import annotations
 
+from collections import namedtuple
 from datetime import date
 from typing import Any
+from uuid import UUID
 
+from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils import translation
 from drf_spectacular.utils import extend_schema
@@ -41,9 +45,53 @@ from engagement.api.serializers.checkins import CheckInSerializer
 from engagement.api.serializers.checkins import checkin_representation
 from engagement.models import CheckIn
 from engagement.models.checkins import SCALES
+from engagement.selectors.visibility import checkin_page_of_couple
 from engagement.selectors.visibility import checkins_visible_to
 from engagement.services.checkins import checkin_delete
 from engagement.services.checkins import checkin_upsert
+
+# The FilterSet's own field for `couple` (django-filter's UUIDFilter): what it reads as a UUID.
+_COUPLE_FIELD = forms.UUIDField(required=False)
+
+
+def _only_a_couple(request: Request) -> Any:
+    """The couple of a list asked with `?couple=` (given once, a UUID) and nothing else but a
+    single `page_size`, else None (the filters then decide, and refuse what they refuse)."""
+    params = request.query_params
+    if not params.keys() <= {"couple", "page_size"} or len(params.getlist("page_size")) > 1:
+        return None
+    couples = params.getlist("couple")
+    if len(couples) != 1:
+        return None
+    try:
+        return _COUPLE_FIELD.clean(couples[0])
+    except DjangoValidationError:
+        return None
+
+
+CheckInRow = namedtuple("CheckInRow", CHECKIN_ROW)  # type: ignore[misc]
+
+
+class _FirstPageOfCouple:
+    """What the cursor paginator reads of a queryset for a first page (no cursor: it orders and
+    takes the first rows), from `checkin_page_of_couple`: SQL compiled once per shape of the
+    caller's reach, the rows of `checkins_of_couple_visible_to` (issue 20)."""
+
+    def __init__(self, user: User, couple_id: UUID, ordering: tuple[str, ...]) -> None:
+        self._user, self._couple_id, self._ordering = user, couple_id, ordering
+
+    def order_by(self, *ordering: str) -> _FirstPageOfCouple:
+        if ordering != self._ordering:
+            raise ValueError(f"Only the list's own order: {ordering}")
+        return self
+
+    def __getitem__(self, window: slice) -> list[Any]:
+        if window.start not in (0, None) or window.step is not None or window.stop is None:
+            raise ValueError(f"Only a first page: {window}")
+        rows = checkin_page_of_couple(
+            self._user, self._couple_id, CHECKIN_ROW, self._ordering, window.stop
+        )
+        return [CheckInRow._make(row) for row in rows]
 
 
 class CheckInViewSet(ReaderViewSet[CheckIn]):
@@ -87,8 +135,18 @@ class CheckInViewSet(ReaderViewSet[CheckIn]):
         ),
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        # Rows, not model instances: a page holds up to 100 check-ins (issue 20).
-        rows = self.filter_queryset(self.get_queryset()).values_list(*CHECKIN_ROW, named=True)
+        # The list of one couple (`?couple=` and at most `page_size`, the common read) is built
+        # for that couple alone: the same rows as the caller's whole rule narrowed by the filter
+        # (`checkins_of_couple_visible_to`), without the FilterSet's form and the other couples'
+        # terms (issue 20). Anything else goes through the filters, which refuse what they refuse.
+        couple_id = _only_a_couple(request)
+        if couple_id is None:
+            # Rows, not model instances: a page holds up to 100 check-ins (issue 20).
+            rows: Any = self.filter_queryset(self.get_queryset()).values_list(
+                *CHECKIN_ROW, named=True
+            )
+        else:
+            rows = _FirstPageOfCouple(self.caller, couple_id, self.list_ordering)
         page = self.paginate_queryset(rows)
         items = [checkin_representation(row) for row in page]
         return conditional(request, self.get_paginated_response(items))

@@ -9,12 +9,15 @@ answered 404 by the API, never 403, so ids cannot be probed.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from collections.abc import Hashable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from typing import cast
 from uuid import UUID
 
 from django.db.models import BooleanField
@@ -43,6 +46,7 @@ from engagement.models import TherapySession
 from engagement.models import Visibility
 from engagement.models import WeeklyReport
 from engagement.selectors.compiled import CompiledRead
+from engagement.selectors.compiled import CompiledShapes
 from engagement.selectors.partnerships import Partnership
 from engagement.selectors.partnerships import PartnerSpan
 from engagement.selectors.partnerships import date_bounds
@@ -150,6 +154,91 @@ def checkins_visible_to(user: User, reach: Reach | None = None) -> QuerySet[Chec
     )
 
 
+def checkins_of_couple_visible_to(
+    user: User, couple_id: UUID, reach: Reach | None = None
+) -> QuerySet[CheckIn]:
+    """`checkins_visible_to(user).filter(couple_id=couple_id)`, built from the caller's reach in
+    that couple alone (the check-in list's `?couple=`, issue 20): every term of the rule and of
+    `reader_created_at` names its couples, so the other couples' terms can only match rows
+    this filter leaves out. The same rows, the same annotations (tests/engagement/selectors/
+    test_checkin_worlds.py compares both with SPEC's rule written plainly, over random worlds)."""
+    terms = _rule_terms((reach or reach_of(user)).narrowed_to(couple_id))
+    return _checkins_of_couple(terms, couple_id)
+
+
+def _checkins_of_couple(terms: RuleTerms, couple_id: UUID) -> QuerySet[CheckIn]:
+    return (
+        CheckIn.objects.filter(couple_id=couple_id)
+        .filter(_checkin_rule(terms))
+        .annotate(
+            reader_created_at=_reader_created_at(terms, "author_id"),
+            reader_updated_at=F("updated_at"),
+        )
+    )
+
+
+# A page of one couple's check-ins: (therapist of it, partner of it, for each shared
+# partnership (how many other partners, a first date, an end date), columns, order, size).
+CheckInPageShape = tuple[
+    bool, bool, tuple[tuple[int, bool, bool], ...], tuple[str, ...], tuple[str, ...], int
+]
+
+
+def _checkin_page_build(shape: Hashable) -> Callable[..., QuerySet[CheckIn]]:
+    therapist, partner, spans, columns, ordering, size = cast(CheckInPageShape, shape)
+
+    def build(user_id: UUID, couple_id: UUID, *values: Any) -> QuerySet[CheckIn]:
+        given = iter(values)
+        shared = []
+        for others, has_first, has_end in spans:
+            partners = tuple(next(given) for _ in range(others))
+            first = next(given) if has_first else None
+            end = next(given) if has_end else None
+            shared.append((couple_id, partners, first, end))
+        terms = RuleTerms(
+            user_id=user_id,
+            therapist_of=[couple_id] if therapist else [],
+            partner_of=[couple_id] if partner else [],
+            shared=shared,
+        )
+        rows = _checkins_of_couple(terms, couple_id).order_by(*ordering)
+        return rows.values_list(*columns)[:size]
+
+    return build
+
+
+# The page's SQL is the same for every reader of one shape: compiled once per shape.
+_CHECKIN_PAGES = CompiledShapes(_checkin_page_build)
+
+
+def checkin_page_of_couple(
+    user: User, couple_id: UUID, columns: Sequence[str], ordering: Sequence[str], size: int
+) -> list[tuple[Any, ...]]:
+    """The first `size` rows (`columns`, in `ordering`) of `checkins_of_couple_visible_to`,
+    from SQL compiled once per shape of the caller's reach in the couple (issue 20): what
+    decides the query's terms is the shape, which the values fill in, in order."""
+    terms = _rule_terms(reach_of(user).narrowed_to(couple_id))
+    if not terms.therapist_of and not terms.partner_of:
+        return []  # no membership: nothing to read
+    values: list[UUID | dt.date] = [terms.user_id, couple_id]
+    spans = []
+    for shared_couple, others, first, end in terms.shared:
+        if shared_couple != couple_id:  # (a reach narrowed to the couple holds no other)
+            raise ValueError("A partnership of another couple.")
+        spans.append((len(others), first is not None, end is not None))
+        values.extend(others)
+        values.extend(bound for bound in (first, end) if bound is not None)
+    shape: CheckInPageShape = (
+        bool(terms.therapist_of),
+        bool(terms.partner_of),
+        tuple(spans),
+        tuple(columns),
+        tuple(ordering),
+        size,
+    )
+    return _CHECKIN_PAGES.rows(shape, values)
+
+
 def away_visible_to(user: User, reach: Reach | None = None) -> QuerySet[AwayPeriod]:
     """Therapists: every away period of their couples. Partners: their own (both visibilities,
     in couples they still belong to) and the other partner's `couple` ones that start within a
@@ -189,6 +278,15 @@ class Reach:
     user_id: UUID
     therapist_of: frozenset[UUID]
     partner_of: Mapping[UUID, tuple[Sequence[Partnership], str]]
+
+    def narrowed_to(self, couple_id: UUID) -> Reach:
+        """The reach as far as one couple goes."""
+        partner_of = self.partner_of.get(couple_id)
+        return Reach(
+            user_id=self.user_id,
+            therapist_of=self.therapist_of & {couple_id},
+            partner_of={} if partner_of is None else {couple_id: partner_of},
+        )
 
     def role(self, couple_id: UUID) -> str | None:
         if couple_id in self.therapist_of:
@@ -269,8 +367,34 @@ def _shared_spans(reach: Reach) -> Iterator[tuple[UUID, Partnership, frozenset[U
 _NOTHING = Q(pk__in=[])
 
 
+@dataclass(frozen=True)
+class RuleTerms:
+    """What a reader's rule is built from, as plain values: the couples they are therapist of,
+    those they are a partner of, and for each partnership they shared with others (couple, the
+    other partners, its first local date and the date it ended, either None for no limit)."""
+
+    user_id: UUID
+    therapist_of: Sequence[UUID]
+    partner_of: Sequence[UUID]
+    shared: Sequence[tuple[UUID, Sequence[UUID], dt.date | None, dt.date | None]]
+
+
+def _rule_terms(reach: Reach) -> RuleTerms:
+    shared = []
+    for couple_id, partnership, others, tz in _shared_spans(reach):
+        if others:
+            first, end = date_bounds(partnership, tz)
+            shared.append((couple_id, tuple(others), first, end))
+    return RuleTerms(
+        user_id=reach.user_id,
+        therapist_of=list(reach.therapist_of),
+        partner_of=list(reach.partner_of),
+        shared=shared,
+    )
+
+
 def _own_or_shared_rule(
-    reach: Reach,
+    reach: Reach | RuleTerms,
     owner: str,
     shared: str,
     date_field: str,
@@ -281,22 +405,21 @@ def _own_or_shared_rule(
     `therapist_reads`, when given), the reader's own rows (`owner` is the reader) in their
     partner couples, and the other partners' rows whose visibility is `shared` and whose
     `date_field` falls within a span the reader shared the couple with them."""
-    rule = Q(couple_id__in=list(reach.partner_of), **{owner: reach.user_id})
-    if reach.therapist_of:  # (left out when it matches nothing: less for Django to build)
-        therapist = Q(couple_id__in=list(reach.therapist_of))
+    terms = _rule_terms(reach) if isinstance(reach, Reach) else reach
+    rule = Q(couple_id__in=list(terms.partner_of), **{owner: terms.user_id})
+    if terms.therapist_of:  # (left out when it matches nothing: less for Django to build)
+        therapist = Q(couple_id__in=list(terms.therapist_of))
         if therapist_reads is not None:
             therapist &= Q(visibility__in=therapist_reads)
         rule = therapist | rule
-    for couple_id, partnership, others, tz in _shared_spans(reach):
-        if others:
-            first, end = date_bounds(partnership, tz)
-            rule |= Q(
-                couple_id=couple_id, **{f"{owner}__in": others}, visibility=shared
-            ) & _in_range(date_field, first, end)
+    for couple_id, others, first, end in terms.shared:
+        rule |= Q(
+            couple_id=couple_id, **{f"{owner}__in": list(others)}, visibility=shared
+        ) & _in_range(date_field, first, end)
     return rule
 
 
-def _checkin_rule(reach: Reach) -> Q:
+def _checkin_rule(reach: Reach | RuleTerms) -> Q:
     return _own_or_shared_rule(
         reach,
         "author_id",
@@ -340,7 +463,7 @@ def _reader_clock(reach: Reach, couple_field: str) -> Case:
     )
 
 
-def _reader_created_at(reach: Reach, author_field: str) -> Case:
+def _reader_created_at(reach: Reach | RuleTerms, author_field: str) -> Case:
     """The caller's `created_at`: a partner reading the other partner's record reads the moment
     it was shared with them (SPEC section 1, a reader who gains access)."""
     whens = [When(**{author_field: reach.user_id}, then=F("created_at"))]

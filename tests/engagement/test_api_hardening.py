@@ -402,3 +402,24 @@ def test_a_list_costs_the_same_queries_for_one_row_or_a_hundred(
         assert sync.status_code == 200
     assert counts[0] == counts[1]
     assert counts[1] <= 5
+
+
+@pytest.mark.parametrize("actor", ["partner", "therapist"])
+def test_the_check_in_list_of_one_couple_costs_the_same_queries_for_one_row_or_a_hundred(
+    world: World, client_for: ClientFor, actor: str
+) -> None:
+    """`?couple=` alone (the list's narrowed path, issue 20): the caller's reach and the page,
+    and for a therapist the audit of the read (their roles, one insert)."""
+    _fill(world, 6)
+    client = client_for(world.actor(actor))
+    assert client.get("/api/v1/checkins/", {"couple": str(world.couple.pk)}).status_code == 200
+    counts = []
+    for page_size in (1, 100):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(
+                "/api/v1/checkins/", {"couple": str(world.couple.pk), "page_size": page_size}
+            )
+        assert response.status_code == 200
+        assert len(response.json()["results"]) == min(page_size, 6)
+        counts.append(len(queries))
+    assert counts == ([2, 2] if actor == "partner" else [4, 4])

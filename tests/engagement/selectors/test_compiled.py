@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import User
 from engagement.models import Membership
 from engagement.selectors.compiled import CompiledRead
+from engagement.selectors.compiled import CompiledShapes
 from engagement.selectors.visibility import _reach_rows
 from engagement.selectors.visibility import reach_of
 from tests.factories import UserFactory
@@ -79,3 +80,25 @@ def test_a_query_holding_a_date_or_time_is_refused(
     """A "now" compiled once would stay at the first request's now for the process's life."""
     with pytest.raises(ValueError, match="date or a time"):
         CompiledRead(build).rows(uuid4())
+
+
+def _joined_since(shape: Any) -> Callable[..., QuerySet[Membership, Any]]:
+    def build(user_id: UUID, day: dt.date) -> QuerySet[Membership, Any]:
+        joined = Membership.objects.filter(user=user_id, joined_at__date__gte=day)
+        if shape == "and a clock":
+            joined = joined.filter(joined_at__lte=timezone.now())
+        return joined.values_list("couple_id")
+
+    return build
+
+
+def test_a_read_compiled_per_shape_binds_its_dates_and_refuses_a_clock() -> None:
+    """Dates given as values are the query's parameters, filled in each call (a page of
+    check-ins between partnership bounds); a date of the query's own is still refused."""
+    couple, partner, _, _ = make_couple(joined_at=dt.datetime(2026, 3, 10, 12, tzinfo=dt.UTC))
+    shapes = CompiledShapes(_joined_since)
+    for day, expected in ((dt.date(2026, 3, 10), [(couple.pk,)]), (dt.date(2026, 3, 11), [])):
+        assert shapes.rows("plain", [partner.pk, day]) == expected
+        assert list(_joined_since("plain")(partner.pk, day)) == expected
+    with pytest.raises(ValueError, match="date or a time"):
+        shapes.rows("and a clock", [partner.pk, dt.date(2026, 3, 10)])
