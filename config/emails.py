@@ -57,23 +57,6 @@ def _boundary(texts: list[str]) -> str:
             return boundary
 
 
-class Serialised:
-    """A built MIME message and its bytes as an SMTP backend sends them (CRLF line ends),
-    serialised once; everything else is the message's."""
-
-    def __init__(self, message: SafeMIMEText | SafeMIMEMultipart) -> None:
-        self._message = message
-        self._smtp_bytes = message.as_bytes(linesep="\r\n")
-
-    def as_bytes(self, unixfrom: bool = False, linesep: str = "\n", **kwargs: Any) -> bytes:
-        if not unixfrom and linesep == "\r\n" and not kwargs:
-            return self._smtp_bytes
-        return self._message.as_bytes(unixfrom, linesep=linesep, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._message, name)
-
-
 class AlternativesMessage(EmailMultiAlternatives):
     """Django's message, its MIME boundary chosen as it is built. Left to the standard
     library's generator, the boundary costs a regular expression compiled for every message
@@ -81,20 +64,7 @@ class AlternativesMessage(EmailMultiAlternatives):
     docs/benchmarks.md). The same form of boundary, checked against the parts' bodies; the
     message is otherwise Django's, byte for byte."""
 
-    _serialised: Serialised | None = None
-
-    def serialise(self) -> None:
-        """Build the message and its bytes now, on the thread that composes it, so that a
-        backend sending it later (a thread of its own: `engagement.digests.delivery.
-        BackgroundSender`) only writes them out; the message is not to be changed after. A
-        message that cannot be built is left to raise the same error when it is sent."""
-        self._serialised = None
-        with contextlib.suppress(ValueError, TypeError):
-            self._serialised = Serialised(self.message())
-
     def message(self) -> SafeMIMEText | SafeMIMEMultipart:
-        if self._serialised is not None:
-            return self._serialised  # type: ignore[return-value]
         msg = super().message()
         parts = msg.get_payload() if msg.is_multipart() else []
         if parts and msg.get_boundary() is None and not any(p.is_multipart() for p in parts):

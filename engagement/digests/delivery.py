@@ -18,8 +18,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import smtplib
-import sys
-import threading
 import time
 import uuid
 from collections import Counter
@@ -46,7 +44,6 @@ from django.db.models import Value
 from django.db.models import When
 from django.utils import timezone
 
-from config.emails import AlternativesMessage
 from config.emails import message_id_domain
 from config.observability import metrics
 from engagement.models import DigestDelivery
@@ -360,166 +357,37 @@ def deliver(outgoing: Sequence[Outgoing], *, respect_backoff: bool = True) -> Co
     which went out). An exception that lets this worker record (a time limit, a shutdown, the
     server gone) records what it knows: the sent as sent, the one in flight as unknown, those
     never tried as pending again."""
+    counts: Counter[str] = Counter()
     if not outgoing:
-        return Counter()
-    chunk = _Chunk(outgoing, respect_backoff=respect_backoff)  # raises before any claim
+        return counts
+    connection = open_connection()  # raises before anything is claimed
+    sent: list[UUID] = []
+    failures: dict[UUID, Failure] = {}
+    token: UUID | None = None
+    pending: set[UUID] = set()
     try:
-        chunk.claim()
-        chunk.send()
-    finally:
-        chunk.record()
-    return chunk.counts
-
-
-class _Chunk:
-    """One chunk's send, in three steps: claim (the database), send (SMTP only, so that it may
-    run on a thread of its own: `BackgroundSender`), record (the database). The connection is
-    opened when the chunk is made: an unreachable server raises before anything is claimed."""
-
-    def __init__(self, outgoing: Sequence[Outgoing], *, respect_backoff: bool) -> None:
-        self.outgoing = outgoing
-        self.respect_backoff = respect_backoff
-        self.counts: Counter[str] = Counter()
-        self.sent: list[UUID] = []
-        self.failures: dict[UUID, Failure] = {}
-        self.token: UUID | None = None
-        self.pending: set[UUID] = set()  # claimed, not tried yet
-        self.stop = threading.Event()  # set: send no further message
-        self.error: BaseException | None = None  # what `send` raised on a thread of its own
-        self.connection = open_connection()
-
-    def claim(self) -> None:
-        try:
-            self.token, won = claim_chunk(self.outgoing, respect_backoff=self.respect_backoff)
-        except BaseException:
-            self._close()
-            raise
-        self.counts["taken"] += len(self.outgoing) - len(won)  # another worker has it, or sent it
-        self.pending = set(won)
-
-    def send(self) -> None:
-        """Each claimed message in turn, until done or told to stop. Touches no database."""
-        try:
+        token, won = claim_chunk(outgoing, respect_backoff=respect_backoff)
+        counts["taken"] += len(outgoing) - len(won)  # another worker has it, or has sent it
+        pending = set(won)
+        answered_at = time.monotonic()
+        for item in outgoing:
+            row = item.delivery
+            if row.id not in pending:
+                continue
+            # Raises when the server is gone: the rest of the chunk goes back to pending.
+            _ensure_open(connection, idle_seconds=time.monotonic() - answered_at)
+            pending.discard(row.id)
+            outcome = _send(connection, item, failures)
+            if outcome == "sent":
+                sent.append(row.id)
+            counts[outcome] += 1
             answered_at = time.monotonic()
-            for item in self.outgoing:
-                row = item.delivery
-                if row.id not in self.pending:
-                    continue
-                if self.stop.is_set():
-                    return  # the rest stays pending, released when recorded
-                # Raises when the server is gone: the rest of the chunk goes back to pending.
-                _ensure_open(self.connection, idle_seconds=time.monotonic() - answered_at)
-                self.pending.discard(row.id)
-                outcome = _send(self.connection, item, self.failures)
-                if outcome == "sent":
-                    self.sent.append(row.id)
-                self.counts[outcome] += 1
-                answered_at = time.monotonic()
-        finally:
-            self._close()
-
-    def record(self) -> None:
-        self._close()
-        if self.token is not None:
-            _record(self.token, self.sent, self.failures, self.pending)
-
-    def _close(self) -> None:
+    finally:
         with contextlib.suppress(smtplib.SMTPException, OSError):
-            self.connection.close()
-
-
-class BackgroundSender:
-    """`deliver` for a run of chunks in one process (`manage.py send_digests`): each chunk is
-    claimed and then recorded by the caller's thread, as `deliver` does, but its messages go
-    out from a thread of its own while the caller composes the next chunk; the SMTP server's
-    time per message is then no longer spent waiting. The sending thread speaks only SMTP; only
-    the caller's thread touches the database.
-
-    One chunk is in flight at a time: `submit` first waits for the previous chunk and records
-    its outcomes (raising what its thread raised, after recording), then claims the new one and
-    starts its thread. Leaving the block waits for the last chunk the same way; leaving it on an
-    exception first tells the thread to stop after the message it is sending, so that the rows
-    it never tried go back to pending. Never twice holds as in `deliver`: a process killed
-    outright leaves the chunk in flight claimed, for `release_abandoned_claims`.
-
-    While a chunk is in flight the interpreter switches threads every SWITCH_INTERVAL seconds
-    instead of every 5 ms: the sending thread needs the interpreter for a moment after each of
-    the server's replies, and would otherwise wait up to 5 ms for the composing thread each
-    time (four replies a message)."""
-
-    SWITCH_INTERVAL = 0.001
-
-    def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
-        self._chunk: _Chunk | None = None
-        self._thread: threading.Thread | None = None
-        self._interval: float | None = None
-
-    def __enter__(self) -> BackgroundSender:
-        self._interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(self._interval, self.SWITCH_INTERVAL))
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, *rest: object
-    ) -> None:
-        try:
-            if error is None:
-                self.wait()
-                return
-            if self._chunk is not None:
-                self._chunk.stop.set()
-            try:
-                self.wait()
-            except BaseException as also:  # the caller's exception goes on, this one noted
-                error.add_note(f"The digest-sending thread raised too: {also!r}")
-        finally:
-            if self._interval is not None:
-                sys.setswitchinterval(self._interval)
-
-    def submit(self, outgoing: Sequence[Outgoing], *, respect_backoff: bool = True) -> None:
-        """Record the chunk in flight, then claim these messages and start sending them."""
-        self.wait()
-        if not outgoing:
-            return
-        for item in outgoing:  # the MIME work on this thread, the sender's only writes bytes
-            if isinstance(item.message, AlternativesMessage):
-                item.message.serialise()
-        chunk = _Chunk(outgoing, respect_backoff=respect_backoff)  # raises before any claim
-        try:
-            chunk.claim()
-        except BaseException:
-            chunk.record()
-            raise
-        self._chunk = chunk
-        self._thread = threading.Thread(
-            target=_send_on_thread, args=(chunk,), name="digest-sender", daemon=True
-        )
-        try:
-            self._thread.start()
-        except BaseException:
-            self._chunk = self._thread = None
-            chunk.record()  # nothing sent: every claimed row goes back to pending
-            raise
-
-    def wait(self) -> None:
-        """The chunk in flight, sent and recorded; what its thread raised, raised here."""
-        chunk, thread = self._chunk, self._thread
-        if chunk is None or thread is None:
-            return
-        self._chunk = self._thread = None
-        thread.join()
-        chunk.record()
-        self.counts += chunk.counts
-        if chunk.error is not None:
-            raise chunk.error
-
-
-def _send_on_thread(chunk: _Chunk) -> None:
-    try:
-        chunk.send()
-    except BaseException as exc:  # raised in the caller's thread, after the record
-        chunk.error = exc
+            connection.close()
+        if token is not None:
+            _record(token, sent, failures, pending)
+    return counts
 
 
 def _record(

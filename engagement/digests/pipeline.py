@@ -101,16 +101,12 @@ def send_digests(
     now: dt.datetime,
     week: dt.date | None = None,
     on_schedule: bool = True,
-    sender: delivery.BackgroundSender | None = None,
 ) -> Counter[str]:
     """Send the digests these users are owed; safe to run twice, or in two workers at once.
 
     ``on_schedule``: only digests whose send time has passed, each the latest week whose send
     time has; rows are created only until the report deadline. Otherwise (the management
     command) ``week``, or each user's last completed week, whatever the send times.
-
-    ``sender``: hand the messages to it (sent while the caller composes the next chunk) instead
-    of sending them before returning; their outcomes are then counted in ``sender.counts``.
     """
     counts: Counter[str] = Counter()
     weeks = {
@@ -157,10 +153,7 @@ def send_digests(
             )
             continue
         outgoing.append(item)
-    if sender is None:
-        counts.update(delivery.deliver(outgoing, respect_backoff=on_schedule))
-    else:
-        sender.submit(outgoing, respect_backoff=on_schedule)
+    counts.update(delivery.deliver(outgoing, respect_backoff=on_schedule))
     return counts
 
 

@@ -54,13 +54,6 @@ class LedgerSendCommand(BaseCommand, metaclass=ABCMeta):
     def what(self, **options: Any) -> str:
         """What is sent ("reminders", "digests of the week of 2026-11-23")."""
 
-    def run(self, *, now: dt.datetime, **options: Any) -> Counter[str]:
-        """Send in this process, page by page; the tally."""
-        counts: Counter[str] = Counter()
-        for page in self.pages():
-            counts += self.send(page, now=now, **options)
-        return counts
-
     def title(self, **options: Any) -> str:
         """The tally's title."""
         what = self.what(**options)
@@ -80,7 +73,9 @@ class LedgerSendCommand(BaseCommand, metaclass=ABCMeta):
                 "task(s)."
             )
             return
-        counts = self.run(now=now, **options)
+        counts: Counter[str] = Counter()
+        for page in self.pages():
+            counts += self.send(page, now=now, **options)
         self.stdout.write(self.title(**options))
         if not +counts:
             self.stdout.write(f"  {self.nothing}")

@@ -67,20 +67,7 @@ class Command(LedgerSendCommand):
     def pages(self) -> Iterable[list[User]]:
         return schedule.user_pages(pipeline.CHUNK_SIZE)
 
-    def run(self, *, now: dt.datetime, **options: Any) -> Counter[str]:
-        """Page by page, each page's messages sent on a thread while the next page is composed
-        (`delivery.BackgroundSender`)."""
-        with delivery.BackgroundSender() as sender:
-            counts = super().run(now=now, sender=sender, **options)
-        return counts + sender.counts
-
     def send(
-        self,
-        page: list[User],
-        *,
-        now: dt.datetime,
-        week: dt.date | None = None,
-        sender: delivery.BackgroundSender | None = None,
-        **options: Any,
+        self, page: list[User], *, now: dt.datetime, week: dt.date | None = None, **options: Any
     ) -> Counter[str]:
-        return pipeline.send_digests(page, now=now, week=week, on_schedule=False, sender=sender)
+        return pipeline.send_digests(page, now=now, week=week, on_schedule=False)
