@@ -82,7 +82,9 @@ WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Django's, `{% load i18n %}` loading config/i18n_tags.py (issue 20).
+        "BACKEND": "config.i18n_tags.DjangoTemplates",
+        "NAME": "django",
         "DIRS": [BASE_DIR / "config" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
