@@ -34,10 +34,14 @@ register.filters.update(django_i18n.register.filters)
 
 
 def _catalog() -> object | None:
-    """The active translation catalog; None when translation is off (nothing is kept)."""
+    """The active translation catalog; None when translation is off or deactivated (nothing is
+    kept). Only Django's catalogs of a language are keys: Django keeps one per language, so the
+    texts kept stay a few per tag; `deactivate_all()` makes a new catalog at each call, which
+    would grow them without end in a long-lived worker."""
     if not settings.USE_I18N:
         return None
-    return trans_real.catalog()
+    catalog = trans_real.catalog()
+    return catalog if isinstance(catalog, trans_real.DjangoTranslation) else None
 
 
 def _literal(expression: FilterExpression | None) -> bool:

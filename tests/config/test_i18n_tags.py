@@ -75,3 +75,19 @@ def test_only_constant_translations_are_kept() -> None:
     assert "Arvessa" in first
     assert "Quillon" in second
     assert "Arvessa" not in second
+
+
+def test_nothing_is_kept_while_translation_is_deactivated() -> None:
+    # deactivate_all() makes a new catalog at every call: keyed by it, a long-lived worker
+    # would keep one more text per call, without end.
+    page = template('{% translate "Your week" %}')
+    [node] = page.template.nodelist.get_nodes_by_type(ConstantTranslateNode)
+
+    for _ in range(3):
+        with translation.override(None):
+            assert page.render({}) == "Your week"
+
+    assert node.rendered == {}
+    with translation.override("es"):
+        assert page.render({}) == "Tu semana"
+    assert len(node.rendered) == 1
