@@ -22,6 +22,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Collection
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
@@ -168,12 +169,19 @@ def mark_failed(
     )
 
 
-def mark_skipped(delivery_id: UUID, *, reason: str) -> bool:
-    """A digest that will not be sent this week (its report never came), with why."""
-    return bool(
-        DigestDelivery.objects.filter(pk=delivery_id, status=Status.PENDING).update(
-            status=Status.SKIPPED, error=reason[:2000], updated_at=timezone.now()
-        )
+def mark_skipped(reasons: Mapping[UUID, str]) -> int:
+    """Digests that will not be sent this week (their report never came, or nothing to
+    summarise), each with why: one statement for a chunk's, however many. Only rows still
+    pending are skipped; how many were is returned."""
+    if not reasons:
+        return 0
+    return DigestDelivery.objects.filter(pk__in=list(reasons), status=Status.PENDING).update(
+        status=Status.SKIPPED,
+        error=Case(
+            *(When(pk=pk, then=Value(reason[:2000])) for pk, reason in reasons.items()),
+            output_field=TextField(),
+        ),
+        updated_at=timezone.now(),
     )
 
 

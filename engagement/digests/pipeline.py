@@ -120,6 +120,7 @@ def send_digests(
         create=[plan.key for plan in plans if not on_schedule or now < plan.deadline],
     )
     outgoing: list[Outgoing] = []
+    skipped: dict[UUID, str] = {}
     for plan in plans:
         row = rows.get(plan.key)
         if row is None:
@@ -142,17 +143,17 @@ def send_digests(
                 ", ".join(str(c.id) for c in missing),
                 plan.deadline.astimezone(dt.UTC),
             )
-            counts["skipped"] += delivery.mark_skipped(row.id, reason=reason)
+            skipped[row.id] = reason
             continue
         # A therapist's digest goes without the missing report: the rest of the caseload
         # matters more than one late couple, which it lists as having no report.
         item = _compose(plan, sources, row)
         if item is None:
-            counts["skipped"] += delivery.mark_skipped(
-                row.id, reason="nothing of this week to summarise"
-            )
+            skipped[row.id] = "nothing of this week to summarise"
             continue
         outgoing.append(item)
+    if skipped:  # one statement for the chunk's skips, whatever their number (issue 20)
+        counts["skipped"] += delivery.mark_skipped(skipped)
     counts.update(delivery.deliver(outgoing, respect_backoff=on_schedule))
     return counts
 

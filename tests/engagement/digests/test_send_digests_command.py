@@ -20,6 +20,7 @@ from engagement.models import Couple
 from engagement.models import DigestDelivery
 from engagement.models import Membership
 from engagement.reports.weeks import last_completed_week
+from tests.engagement.digests.builders import LONG_AGO
 from tests.engagement.digests.builders import NEXT_MONDAY
 from tests.engagement.digests.builders import WEEK
 from tests.engagement.digests.builders import figures
@@ -27,6 +28,7 @@ from tests.engagement.digests.builders import local
 from tests.engagement.digests.builders import reported_couple
 from tests.engagement.digests.builders import store_report
 from tests.engagement.digests.conftest import RefusingMailbox
+from tests.factories import make_couple
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +159,32 @@ def test_a_chunk_costs_the_same_queries_for_few_or_many_users(
     # UPDATE of the sent), whatever the chunk's size (issue 20). Balances shared: the partner
     # view reads the consents from the prefetched memberships.
     assert queries_for(2) == queries_for(7) == 8 + 3
+
+
+def test_skipped_digests_cost_one_statement_for_the_chunk_each_with_its_reason(
+    mailbox: RefusingMailbox,
+) -> None:
+    """Past the deadline, a partner digest whose report never came is skipped, naming its own
+    couple; the chunk records every skip in one statement, however many (issue 20)."""
+
+    def queries_for(couples: int) -> int:
+        pairs = [make_couple(therapist=False, created_at=LONG_AGO) for _ in range(couples)]
+        users = list(
+            schedule.eligible_users().filter(id__in=[u.id for _, a, b, _ in pairs for u in (a, b)])
+        )
+        first = local(NEXT_MONDAY, 8)
+        with time_machine.travel(first, tick=False):
+            assert pipeline.send_digests(users, now=first)["waiting"] == 2 * couples
+        late = first + dt.timedelta(hours=24)
+        with time_machine.travel(late, tick=False), CaptureQueriesContext(connection) as ctx:
+            counts = pipeline.send_digests(users, now=late)
+        assert counts["skipped"] == 2 * couples
+        for couple, a, b, _ in pairs:
+            for partner in (a, b):
+                row = DigestDelivery.objects.get(user=partner, week_start=WEEK)
+                assert row.status == DigestDelivery.Status.SKIPPED
+                assert row.error.startswith(f"no report of week {WEEK} for couple {couple.id} ")
+        return len(ctx.captured_queries)
+
+    assert queries_for(1) == queries_for(4)
+    assert mailbox.messages == []
