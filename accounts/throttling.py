@@ -20,6 +20,8 @@ import contextlib
 import hashlib
 import math
 import time
+from abc import ABCMeta
+from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,7 +105,7 @@ class _Window:
         return cls(f"throttle:{scope}:{ident}:{window}", limit, period, (window + 1) * period)
 
 
-class CountingThrottle(BaseThrottle):
+class CountingThrottle(BaseThrottle, metaclass=ABCMeta):
     """A fixed-window counter per (scope, identity), counting every request it sees; the rate
     comes from settings at call time."""
 
@@ -112,9 +114,9 @@ class CountingThrottle(BaseThrottle):
     def __init__(self) -> None:
         self._wait: float | None = None
 
+    @abstractmethod
     def identity(self, request: Request, view: Any) -> str | None:
         """What the throttle counts by; None lets the request through (nothing to count)."""
-        raise NotImplementedError
 
     def allow_request(self, request: Request, view: Any) -> bool:
         ident = self.identity(request, view)

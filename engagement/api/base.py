@@ -4,6 +4,8 @@ as the caller sees it, and the `?couple=` parameter."""
 
 from __future__ import annotations
 
+from abc import ABCMeta
+from abc import abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 from typing import Any
@@ -107,7 +109,7 @@ def couple_query_param(request: Request) -> UUID:
         raise ValidationError({"couple": exc.detail}) from None
 
 
-class CallerViewMixin(GenericAPIView[Any]):
+class CallerViewMixin(GenericAPIView[Any], metaclass=ABCMeta):
     """`get_queryset()` starts from `visible_to(caller)`: a view only ever finds what its caller
     may see (SPEC section 1), and answers 404 for the rest. Put it first among the bases."""
 
@@ -119,8 +121,9 @@ class CallerViewMixin(GenericAPIView[Any]):
     def caller(self) -> User:
         return caller(self.request)
 
+    @abstractmethod
     def visible_to(self, user: User) -> QuerySet[Any]:
-        raise NotImplementedError
+        """What `user` may see of the view's rows (engagement/selectors/visibility.py)."""
 
     def get_queryset(self) -> QuerySet[Any]:
         if generating_schema(self):
