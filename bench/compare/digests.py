@@ -89,10 +89,10 @@ def phases(root: str, users: list[Any], week: dt.date, now: dt.datetime) -> None
             for plan in pipeline._plans(chunk, sources, weeks):
                 row = DigestDelivery(user=plan.user, kind=plan.key.kind, week_start=week)
                 if item := pipeline._compose(plan, sources, row):
-                    outgoing.append(item)
+                    outgoing.append((item, item.message))  # rendered now, even where lazy
             composed = time.process_time()
-            for item in outgoing:
-                item.message.message().as_bytes(linesep="\r\n")
+            for _item, message in outgoing:
+                message.message().as_bytes(linesep="\r\n")
             spent["load"] += loaded - started
             spent["compose"] += composed - loaded
             spent["mime"] += time.process_time() - composed

@@ -21,12 +21,15 @@ import smtplib
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from collections.abc import Collection
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
+from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from uuid import UUID
 
 from django.conf import settings
@@ -45,6 +48,7 @@ from django.db.models import Value
 from django.db.models import When
 from django.utils import timezone
 
+from config import smtp
 from config.emails import message_id_domain
 from config.observability import metrics
 from engagement.models import DigestDelivery
@@ -75,8 +79,12 @@ class DeliveryKey:
 @dataclass(frozen=True)
 class Outgoing:
     delivery: DigestDelivery
-    message: EmailMultiAlternatives
+    render: Callable[[], EmailMultiAlternatives]  # the message, built when it is to be sent
     message_id: str  # also in the message's headers
+
+    @cached_property
+    def message(self) -> EmailMultiAlternatives:
+        return self.render()
 
 
 def ledger(
@@ -234,12 +242,13 @@ def _ensure_open(connection: BaseEmailBackend, *, idle_seconds: float) -> None:
     A connection that answered a moment ago is taken as alive: servers drop idle connections
     after minutes (RFC 5321 suggests five), and a NOOP before every message would cost a round
     trip each. A server that closes without a reply within that moment costs at most one
-    message, marked outcome unknown, never a second copy.
+    message, marked outcome unknown, never a second copy; a connection seen to close (a
+    dropped connection, a 421) is opened again at once.
     """
     if not isinstance(connection, SMTPEmailBackend):
         return
     if connection.connection is not None:
-        if idle_seconds < IDLE_CHECK_SECONDS:
+        if connection.connection.sock is not None and idle_seconds < IDLE_CHECK_SECONDS:
             return
         try:
             if connection.connection.noop()[0] == 250:
@@ -358,6 +367,10 @@ def deliver(outgoing: Sequence[Outgoing], *, respect_backoff: bool = True) -> Co
     the outcomes: one statement for the sent, one for the failed (issue 20). What happened to
     each, counted.
 
+    Each message is rendered as its turn comes, while the server still takes the one before
+    (`config/smtp.py`): its verdict is read once the next is ready, before anything more is
+    said on the connection.
+
     Never twice still holds: a row is claimed before its message leaves, and a worker killed
     before the record leaves the chunk's rows claimed, which `release_abandoned_claims` marks
     failed, outcome unknown, for an operator; none is ever sent again by itself. Such a kill now
@@ -373,29 +386,64 @@ def deliver(outgoing: Sequence[Outgoing], *, respect_backoff: bool = True) -> Co
     failures: dict[UUID, Failure] = {}
     token: UUID | None = None
     pending: set[UUID] = set()
+    in_flight: Outgoing | None = None  # written to the server, its verdict not read yet
+    answered_at = time.monotonic()
+
+    def settle() -> None:
+        nonlocal in_flight, answered_at
+        if in_flight is not None:
+            item, in_flight = in_flight, None
+            _tally(item, _finish(connection, item, failures), sent, counts)
+            answered_at = time.monotonic()
+
     try:
         token, won = claim_chunk(outgoing, respect_backoff=respect_backoff)
         counts["taken"] += len(outgoing) - len(won)  # another worker has it, or has sent it
         pending = set(won)
-        answered_at = time.monotonic()
         for item in outgoing:
             row = item.delivery
             if row.id not in pending:
                 continue
+            # Rendered while the server takes the message before; a rendering error leaves
+            # this row and the rest untried (pending again).
+            envelope = _envelope(connection, item, failures)
+            settle()
+            if envelope is None:  # could not be built: nothing went out
+                pending.discard(row.id)
+                _tally(item, "failed", sent, counts)
+                continue
             # Raises when the server is gone: the rest of the chunk goes back to pending.
             _ensure_open(connection, idle_seconds=time.monotonic() - answered_at)
             pending.discard(row.id)
-            outcome = _send(connection, item, failures)
-            if outcome == "sent":
-                sent.append(row.id)
-            counts[outcome] += 1
-            answered_at = time.monotonic()
+            outcome = _start(connection, item, envelope, failures)
+            if outcome == IN_FLIGHT:
+                in_flight = item
+            else:
+                _tally(item, outcome, sent, counts)
+                answered_at = time.monotonic()
+        settle()
+    except Exception:
+        settle()  # an error of this worker's, not the server's: the verdict is still there
+        raise
+    except BaseException as exc:
+        if in_flight is not None:  # a time limit or a shutdown: no time to read it
+            failures[in_flight.delivery.id] = Failure(
+                OUTCOME_UNKNOWN.format(reason=repr(exc)), None
+            )
+            metrics.digest(in_flight.delivery.kind, "unknown")
+        raise
     finally:
         with contextlib.suppress(smtplib.SMTPException, OSError):
             connection.close()
         if token is not None:
             _record(token, sent, failures, pending)
     return counts
+
+
+def _tally(item: Outgoing, outcome: str, sent: list[UUID], counts: Counter[str]) -> None:
+    if outcome == "sent":
+        sent.append(item.delivery.id)
+    counts[outcome] += 1
 
 
 def _record(
@@ -414,36 +462,87 @@ def _record(
     release_unattempted(pending, token)
 
 
-def _send(connection: BaseEmailBackend, item: Outgoing, failures: dict[UUID, Failure]) -> str:
-    """Send one claimed message; its outcome, with a failure noted in ``failures`` (recorded
-    with the chunk's)."""
-    row = item.delivery
+# `_start`'s outcome for a message written whole to the server, its verdict not read yet.
+IN_FLIGHT = "in_flight"
+
+
+def _envelope(
+    connection: BaseEmailBackend, item: Outgoing, failures: dict[UUID, Failure]
+) -> smtp.Envelope | Literal[True] | None:
+    """The message rendered and, for SMTP, its bytes: the envelope (True for the other
+    backends, which build it as they send); None, with the failure noted, when it cannot be
+    built (a header no server would take): nothing went out, and trying again would not help."""
+    message = item.message  # renders it: an error here is a bug, and propagates
+    if not isinstance(connection, SMTPEmailBackend):
+        return True
     try:
+        return smtp.Envelope.of(message)
+    except (ValueError, TypeError) as exc:
+        failures[item.delivery.id] = Failure(f"could not build the message: {exc!r}", None)
+        metrics.digest(item.delivery.kind, "failed")
+        return None
+
+
+def _start(
+    connection: BaseEmailBackend,
+    item: Outgoing,
+    envelope: smtp.Envelope | Literal[True],
+    failures: dict[UUID, Failure],
+) -> str:
+    """Send one claimed message: over SMTP up to its final dot (IN_FLIGHT, its verdict for
+    `_finish`), through any other backend whole. An outcome now when the server refused it or
+    went away, with the failure noted in ``failures`` (recorded with the chunk's)."""
+    try:
+        if isinstance(envelope, smtp.Envelope):
+            smtp.start(_wire(connection), envelope)
+            return IN_FLIGHT
         connection.send_messages([item.message])
     except (ValueError, TypeError) as exc:
-        # The message could not be built (a header no server would take): the backend builds
-        # it before it talks to the server, so nothing went out; trying again would not help.
-        failures[row.id] = Failure(f"could not build the message: {exc!r}", None)
-        metrics.digest(row.kind, "failed")
+        # Another backend building the message: it does so before it sends anything.
+        failures[item.delivery.id] = Failure(f"could not build the message: {exc!r}", None)
+        metrics.digest(item.delivery.kind, "failed")
         return "failed"
-    except (smtplib.SMTPException, OSError) as exc:
-        code = refusal_code(exc)
-        if code is None:
-            failures[row.id] = Failure(OUTCOME_UNKNOWN.format(reason=repr(exc)), None)
-            metrics.digest(row.kind, "unknown")
-            return "unknown"
-        # The claim counted this attempt; the delay is worked out again from the attempts
-        # read back when the chunk is recorded (`_record`).
-        retry_in = retry_delay(row.attempts + 1) if code < 500 else None
-        failures[row.id] = Failure(f"refused ({code}): {exc}", retry_in)
-        outcome = "retrying" if retry_in is not None else "failed"
-        metrics.digest(row.kind, outcome)
-        return outcome
     except BaseException as exc:
-        # A time limit or a shutdown mid-send: record what we know, then let it stop us.
+        return _failed(item, exc, failures)
+    _keep_html_copy(connection, item)
+    metrics.digest(item.delivery.kind, "sent")
+    return "sent"
+
+
+def _finish(connection: BaseEmailBackend, item: Outgoing, failures: dict[UUID, Failure]) -> str:
+    """The server's verdict on a message in flight: "sent", or what `_failed` makes of it."""
+    try:
+        smtp.finish(_wire(connection))
+    except BaseException as exc:
+        return _failed(item, exc, failures)
+    metrics.digest(item.delivery.kind, "sent")
+    return "sent"
+
+
+def _wire(connection: BaseEmailBackend) -> smtplib.SMTP:
+    """The SMTP backend's connection (`_ensure_open` opened it)."""
+    wire = getattr(connection, "connection", None)
+    if not isinstance(wire, smtplib.SMTP):
+        raise smtplib.SMTPServerDisconnected("not connected")
+    return wire
+
+
+def _failed(item: Outgoing, exc: BaseException, failures: dict[UUID, Failure]) -> str:
+    """What a send that raised means, noted in ``failures``: refused with a code (retried
+    later on a 4xx, failed on a 5xx), else unknown (the server may have taken it). Anything
+    but the server's error (a time limit, a shutdown) is noted unknown and raised again."""
+    row = item.delivery
+    code = refusal_code(exc) if isinstance(exc, smtplib.SMTPException | OSError) else None
+    if code is None:
         failures[row.id] = Failure(OUTCOME_UNKNOWN.format(reason=repr(exc)), None)
         metrics.digest(row.kind, "unknown")
-        raise
-    metrics.digest(row.kind, "sent")
-    _keep_html_copy(connection, item)
-    return "sent"
+        if not isinstance(exc, smtplib.SMTPException | OSError):
+            raise exc
+        return "unknown"
+    # The claim counted this attempt; the delay is worked out again from the attempts read
+    # back when the chunk is recorded (`_record`).
+    retry_in = retry_delay(row.attempts + 1) if code < 500 else None
+    failures[row.id] = Failure(f"refused ({code}): {exc}", retry_in)
+    outcome = "retrying" if retry_in is not None else "failed"
+    metrics.digest(row.kind, outcome)
+    return outcome

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
+from functools import partial
 from uuid import UUID
 
+from django.core.mail import EmailMultiAlternatives
 from django.utils import translation
 
 from accounts.models import User
@@ -74,8 +77,12 @@ def _compose(plan: Plan, sources: DigestSources, row: DigestDelivery) -> Outgoin
 def _compose_in_language(
     plan: Plan, sources: DigestSources, row: DigestDelivery
 ) -> Outgoing | None:
+    """What the digest says, decided now (None: nothing to say); its templates are rendered
+    when it is sent, while the server takes the message before (`delivery.deliver`)."""
     user, week = plan.user, plan.key.week_start
     link = unsubscribe_url(user.id)
+    message_id = row.message_id or make_msgid(domain=delivery.message_id_domain())
+    digest: Callable[[], compose.RenderedDigest]
     if plan.key.kind == Kind.PARTNER:
         sections = [
             section
@@ -84,15 +91,18 @@ def _compose_in_language(
         ]
         if not sections:
             return None
-        digest = compose.partner_digest(user, sections, week, link)
+        digest = partial(compose.partner_digest, user, sections, week, link)
     else:
         rows = compose.caseload_rows(sources, plan.seats, week)
-        digest = compose.therapist_digest(user, rows, week, link)
-    message_id = row.message_id or make_msgid(domain=delivery.message_id_domain())
-    message = compose.email_message(
-        digest, to=user.email, message_id=message_id, unsubscribe_url=link
-    )
-    return Outgoing(row, message, message_id)
+        digest = partial(compose.therapist_digest, user, rows, week, link)
+
+    def render() -> EmailMultiAlternatives:
+        with translation.override(user.language):
+            return compose.email_message(
+                digest(), to=user.email, message_id=message_id, unsubscribe_url=link
+            )
+
+    return Outgoing(row, render, message_id)
 
 
 def send_digests(

@@ -23,15 +23,22 @@ def _urls(settings: SettingsWrapper) -> None:
 
 class RefusingMailbox:
     """A real SMTP server's mailbox that refuses the next messages with the replies queued in
-    ``refusals`` (say "451 4.3.0 Try again later"), as a busy server would."""
+    ``refusals`` (say "451 4.3.0 Try again later"), as a busy server would, and hangs up on
+    the next ``hang_ups`` messages once it has read them, neither keeping them nor replying
+    (a server that crashed, a connection cut)."""
 
     def __init__(self, box: Mailbox) -> None:
         self.box = box
         self.port = box.port
         self.refusals: list[str] = []
+        self.hang_ups = 0
         accept = box.handle_DATA
 
         async def handle_data(server: Any, session: Any, envelope: Any) -> str:
+            if self.hang_ups:
+                self.hang_ups -= 1
+                server.transport.abort()
+                return "421 never written: the connection is gone"
             if self.refusals:
                 return self.refusals.pop(0)
             return await accept(server, session, envelope)

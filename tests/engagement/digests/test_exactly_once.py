@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import time_machine
@@ -13,6 +15,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from accounts.models import User
 from engagement.digests import delivery
+from engagement.digests import pipeline
 from engagement.digests.delivery import DeliveryKey
 from engagement.models import DigestDelivery
 from tests.engagement.digests.builders import NEXT_MONDAY
@@ -187,22 +190,101 @@ def test_a_worker_dying_after_the_server_took_the_message_causes_no_second_copy(
 
 
 def test_a_connection_dropped_mid_send_is_not_retried(
-    mailbox: RefusingMailbox, only_a: User, monkeypatch: pytest.MonkeyPatch
+    mailbox: RefusingMailbox, only_a: User
 ) -> None:
-    from django.core.mail.backends.smtp import EmailBackend
-
-    def drop(self: EmailBackend, messages: object) -> int:
-        raise ConnectionResetError("connection reset by peer")
-
-    monkeypatch.setattr(EmailBackend, "send_messages", drop)
+    mailbox.hang_ups = 1  # the server reads the message, then the connection is gone
     send_digests_at(SEND)
-    monkeypatch.undo()
     send_digests_at(SEND + dt.timedelta(hours=1))
 
     row = row_of(only_a)
     assert row.status == Status.FAILED
     assert row.error.startswith("outcome unknown")
     assert mailbox.to(only_a.email) == []
+
+
+def test_a_dropped_connection_costs_only_the_message_in_flight(mailbox: RefusingMailbox) -> None:
+    """The message after the one whose verdict never came goes on a new connection, once."""
+    _, a, b, _ = reported_couple(therapist=False)
+    mailbox.hang_ups = 1
+    send_digests_at(SEND)
+
+    rows = {row.user_id: row for row in DigestDelivery.objects.all()}
+    lost, other = (a, b) if rows[a.id].status == Status.FAILED else (b, a)
+    assert rows[lost.id].error.startswith("outcome unknown")
+    assert rows[other.id].status == Status.SENT
+    assert mailbox.to(lost.email) == []
+    assert len(mailbox.to(other.email)) == 1
+
+
+def test_the_next_digest_is_rendered_while_the_server_takes_the_one_before(
+    mailbox: RefusingMailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What makes one process fast (issue 20): the verdict on a message is read only once the
+    next one is ready, and before anything more is said on the connection."""
+    from config import smtp
+    from engagement.digests import compose
+
+    _, a, b, therapist = reported_couple()
+    events: list[str] = []
+
+    def spy(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def called(*args: Any, **kwargs: Any) -> Any:
+            events.append(name)
+            return real(*args, **kwargs)
+
+        return called
+
+    monkeypatch.setattr(compose, "email_message", spy("render", compose.email_message))
+    monkeypatch.setattr(smtp, "start", spy("start", smtp.start))
+    monkeypatch.setattr(smtp, "finish", spy("finish", smtp.finish))
+    send_digests_at(SEND)
+
+    assert events == [
+        "render",
+        "start",
+        "render",
+        "finish",
+        "start",
+        "render",
+        "finish",
+        "start",
+        "finish",
+    ]
+    assert therapist is not None
+    assert {m.recipients[0] for m in mailbox.messages} == {a.email, b.email, therapist.email}
+    assert set(DigestDelivery.objects.values_list("status", flat=True)) == {Status.SENT}
+
+
+def test_a_digest_that_fails_to_render_stops_the_chunk_after_recording_the_one_sent(
+    mailbox: RefusingMailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in a template: the message in flight still gets its verdict and is recorded sent;
+    the rest of the chunk goes back to pending, its attempt uncounted, for the fixed code."""
+    from engagement.digests import compose
+
+    _, a, b, _ = reported_couple(therapist=False)
+    real = compose.email_message
+    calls: list[int] = []
+
+    def second_fails(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("a template bug")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(compose, "email_message", second_fails)
+    users = list(User.objects.filter(pk__in=[a.pk, b.pk]).order_by("pk"))
+    with time_machine.travel(SEND, tick=False), pytest.raises(RuntimeError, match="template"):
+        pipeline.send_digests(users, now=SEND)
+    monkeypatch.undo()
+
+    rows = {row.user_id: row for row in DigestDelivery.objects.all()}
+    first, second = (a, b) if rows[a.id].status == Status.SENT else (b, a)
+    assert len(mailbox.to(first.email)) == 1
+    assert (rows[second.id].status, rows[second.id].attempts) == (Status.PENDING, 0)
+
+    send_digests_at(SEND + dt.timedelta(minutes=15))
+    assert len(mailbox.to(a.email)) == len(mailbox.to(b.email)) == 1
 
 
 def test_two_workers_cannot_both_claim_a_digest(db: None) -> None:
@@ -278,20 +360,16 @@ def test_a_report_that_never_comes_is_skipped_after_a_day_with_the_reason(
 def test_a_connection_the_server_dropped_while_idle_is_reopened_without_losing_a_message(
     mailbox: RefusingMailbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from django.core.mail.backends.smtp import EmailBackend
-
     _, a, b, _ = reported_couple(therapist=False)
     monkeypatch.setattr(delivery, "IDLE_CHECK_SECONDS", 0.0)  # always ask before a claim
-    send = EmailBackend.send_messages
+    finish = delivery._finish
 
-    def send_then_drop(self: EmailBackend, messages: list[object]) -> int:
-        sent = send(self, messages)  # type: ignore[arg-type]
-        assert self.connection is not None
-        assert self.connection.sock is not None
-        self.connection.sock.shutdown(socket.SHUT_RDWR)  # the connection is gone
-        return sent
+    def finish_then_drop(connection: Any, item: Any, failures: Any) -> str:
+        outcome = finish(connection, item, failures)  # the server took the message
+        connection.connection.sock.shutdown(socket.SHUT_RDWR)  # then the connection is gone
+        return outcome
 
-    monkeypatch.setattr(EmailBackend, "send_messages", send_then_drop)
+    monkeypatch.setattr(delivery, "_finish", finish_then_drop)
     send_digests_at(SEND)
 
     assert len(mailbox.to(a.email)) == 1

@@ -1,0 +1,167 @@
+"""`config/smtp.py` against a real SMTP server: what goes over the wire is what Django's SMTP
+backend sends, the verdict is read only by `finish`, and every refusal raises what
+`smtplib.SMTP.sendmail` raises, the connection left as it leaves it."""
+
+from __future__ import annotations
+
+import smtplib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.core.mail import EmailMessage
+from django.core.mail.backends.smtp import EmailBackend
+
+from config import smtp
+from tests.processes import free_port
+
+
+class Server:
+    """An aiosmtpd handler that keeps each message's envelope and bytes, answers MAIL, RCPT
+    and DATA with the replies queued for them ("250 OK" when none is), and can hold back its
+    verdict on a message until the test lets it go."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.received: list[tuple[str, list[str], bytes]] = []
+        self.replies: dict[str, list[str]] = {"MAIL": [], "RCPT": [], "DATA": []}
+        self.hold = threading.Event()
+        self.hold.set()
+        self.read = threading.Event()  # the server has the whole message
+
+    def _next(self, command: str) -> str | None:
+        queued = self.replies[command]
+        return queued.pop(0) if queued else None
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if (reply := self._next("MAIL")) is not None:
+            return reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if (reply := self._next("RCPT")) is not None:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.read.set()
+        while not self.hold.is_set():  # the verdict waits; the event loop keeps running
+            await _sleep()
+        if (reply := self._next("DATA")) is not None:
+            return reply
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted for delivery"
+
+
+async def _sleep() -> None:
+    import asyncio
+
+    await asyncio.sleep(0.005)
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    handler = Server()
+    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
+    controller.start()
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def wire(server: Server) -> Iterator[smtplib.SMTP]:
+    connection = smtplib.SMTP("127.0.0.1", server.port, timeout=5)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def message(to: str = "Ana <ana@example.com>", body: str = "Hello.\n.\nA dot alone.\n") -> Any:
+    headers = {"Date": "Mon, 07 Dec 2026 08:00:00 +0000", "Message-ID": "<1@duet.test>"}
+    return EmailMessage("Your week", body, "Duet <digests@duet.test>", [to], headers=headers)
+
+
+def test_the_envelope_and_bytes_are_those_djangos_backend_sends(server: Server) -> None:
+    sent = message(body="Ünïcode, and a line with a lone dot:\n.\nthe end")
+    with smtplib.SMTP("127.0.0.1", server.port, timeout=5) as wire:
+        smtp.send(wire, smtp.Envelope.of(sent))
+    backend = EmailBackend(host="127.0.0.1", port=server.port, timeout=5)
+    backend.send_messages([sent])
+
+    ours, djangos = server.received
+    assert ours == djangos
+    assert ours[:2] == ("digests@duet.test", ["ana@example.com"])
+    assert ours[2].endswith(b"\r\n.\r\nthe end\r\n")  # the lone dot quoted on the wire
+
+
+def test_start_returns_before_the_verdict_and_finish_reads_it(
+    server: Server, wire: smtplib.SMTP
+) -> None:
+    server.hold.clear()
+    smtp.start(wire, smtp.Envelope.of(message()))  # returns though the server has not answered
+    assert server.read.wait(5)
+    assert server.received == []
+    server.hold.set()
+    smtp.finish(wire)
+    assert len(server.received) == 1
+    smtp.send(wire, smtp.Envelope.of(message(to="bo@example.com")))  # the connection goes on
+    assert [rcpt for _, rcpt, _ in server.received] == [["ana@example.com"], ["bo@example.com"]]
+
+
+@pytest.mark.parametrize(
+    ("command", "reply", "raised", "code"),
+    [
+        ("MAIL", "451 4.3.0 Try again later", smtplib.SMTPSenderRefused, 451),
+        ("RCPT", "550 5.1.1 No such user", smtplib.SMTPRecipientsRefused, None),
+        ("DATA", "452 4.3.1 Insufficient storage", smtplib.SMTPDataError, 452),
+        ("DATA", "554 5.7.1 Rejected", smtplib.SMTPDataError, 554),
+    ],
+)
+def test_a_refusal_raises_what_sendmail_raises_and_the_connection_goes_on(
+    server: Server,
+    wire: smtplib.SMTP,
+    command: str,
+    reply: str,
+    raised: type[smtplib.SMTPException],
+    code: int | None,
+) -> None:
+    server.replies[command].append(reply)
+    with pytest.raises(raised) as refused:
+        smtp.send(wire, smtp.Envelope.of(message()))
+    if code is not None:
+        assert isinstance(refused.value, smtplib.SMTPResponseException)
+        assert refused.value.smtp_code == code
+    else:
+        assert isinstance(refused.value, smtplib.SMTPRecipientsRefused)
+        recipient = "Ana <ana@example.com>"  # keyed as given, as sendmail does
+        assert refused.value.recipients == {recipient: (550, b"5.1.1 No such user")}
+    assert server.received == []
+    smtp.send(wire, smtp.Envelope.of(message(to="bo@example.com")))  # reset for the next one
+    assert [rcpt for _, rcpt, _ in server.received] == [["bo@example.com"]]
+
+
+def test_a_421_closes_the_connection_as_sendmail_does(server: Server, wire: smtplib.SMTP) -> None:
+    server.replies["DATA"].append("421 4.3.2 Shutting down")
+    with pytest.raises(smtplib.SMTPDataError):
+        smtp.send(wire, smtp.Envelope.of(message()))
+    assert wire.sock is None
+
+
+def test_a_message_that_cannot_be_built_raises_before_the_server_hears_of_it(
+    server: Server,
+) -> None:
+    with pytest.raises(ValueError, match="newlines"):
+        smtp.Envelope.of(EmailMessage("Your\nweek", "x", "digests@duet.test", ["a@example.com"]))
+    assert server.received == []
