@@ -13,12 +13,15 @@ the headers the caller asks for: a Message-ID known before sending, one-click un
 from __future__ import annotations
 
 import contextlib
+import re
 import secrets
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.message import Message
 from email.policy import Compat32
 from email.utils import parseaddr
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -79,6 +82,68 @@ class _ShortHeaders(Compat32):
 
 
 _SHORT_HEADERS = _ShortHeaders()
+CRLF = b"\r\n"
+_NEWLINES = re.compile(r"\r\n|\r|\n")  # what the standard library's generator splits lines on
+
+
+@lru_cache(maxsize=8)
+def _on_the_wire(policy: Compat32) -> Compat32:
+    return policy.clone(linesep="\r\n")
+
+
+def wire_bytes(msg: SafeMIMEText | SafeMIMEMultipart) -> bytes:
+    """``msg.as_bytes(linesep="\\r\\n")``, what goes to the SMTP server, written directly for
+    the shapes Duet's messages take: text parts alone or in one multipart, under a compat32
+    policy. The standard library's generator writes each line of a body with two calls and
+    each part through a generator of its own: a tenth of a digest's CPU (issue 20). The same
+    bytes, the same way: each header through the policy's own `fold_binary`, each body's
+    line breaks made CRLF, the boundary lines as the generator writes them
+    (tests/config/test_emails.py compares the two on random messages). Any other message goes
+    through the generator."""
+    policy = msg.policy
+    parts = msg.get_payload() if msg.is_multipart() else [msg]
+    texts = [part for part in parts if isinstance(part, Message) and _plain_text(part)]
+    if (
+        not isinstance(policy, Compat32)
+        or policy.cte_type == "7bit"
+        or msg.preamble is not None
+        or msg.epilogue is not None
+        or (msg.is_multipart() and not msg.get_boundary())
+        or len(texts) != len(parts)
+    ):
+        return msg.as_bytes(linesep="\r\n")
+    wire = _on_the_wire(policy)
+
+    def headers(part: Message) -> bytes:
+        return b"".join(wire.fold_binary(name, value) for name, value in part.raw_items()) + CRLF
+
+    def written(part: Message) -> bytes:
+        body: str = part._payload  # type: ignore[attr-defined]
+        # A template's text has only \n: replacing them is ten times the regular expression's
+        # speed, and the same.
+        body = _NEWLINES.sub("\r\n", body) if "\r" in body else body.replace("\n", "\r\n")
+        return headers(part) + body.encode("ascii", "surrogateescape")
+
+    if not msg.is_multipart():
+        return written(msg)
+    boundary = str(msg.get_boundary()).encode("ascii")
+    return b"".join(
+        (
+            headers(msg),
+            b"--" + boundary + CRLF,
+            (CRLF + b"--" + boundary + CRLF).join(written(part) for part in texts),
+            CRLF + b"--" + boundary + b"--" + CRLF,
+        )
+    )
+
+
+def _plain_text(part: Message) -> bool:
+    """A part the generator writes as its headers and its body's lines and nothing more."""
+    return (
+        not part.is_multipart()
+        and part.get_content_maintype() == "text"
+        and isinstance(part._payload, str)  # type: ignore[attr-defined]
+    )
 
 
 class AlternativesMessage(EmailMultiAlternatives):

@@ -23,6 +23,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.message import sanitize_address
 
+from config.emails import wire_bytes
+
 CRLF = b"\r\n"
 
 
@@ -43,7 +45,7 @@ class Envelope:
         return cls(
             _sender(message.from_email, encoding),
             [sanitize_address(address, encoding) for address in message.recipients()],
-            message.message().as_bytes(linesep="\r\n"),
+            wire_bytes(message.message()),
         )
 
 
@@ -67,30 +69,92 @@ def start(smtp: smtplib.SMTP, envelope: Envelope) -> None:
     """Everything of the message up to its final dot; the verdict is left for `finish`."""
     smtp.ehlo_or_helo_if_needed()
     options = [f"size={len(envelope.data)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
-    code, reply = smtp.mail(envelope.sender, options)
-    if code != 250:
-        _refused(smtp, code)
-        raise smtplib.SMTPSenderRefused(code, reply, envelope.sender)
-    refused: dict[str, tuple[int, bytes]] = {}
-    for recipient in envelope.recipients:
-        code, reply = smtp.rcpt(recipient)
-        if code not in (250, 251):
-            refused[recipient] = (code, reply)
-        if code == 421:
-            smtp.close()
-            raise smtplib.SMTPRecipientsRefused(refused)
-    if len(refused) == len(envelope.recipients):
-        smtp._rset()  # type: ignore[attr-defined]
-        raise smtplib.SMTPRecipientsRefused(refused)
-    smtp.putcmd("data")
-    code, reply = smtp.getreply()
-    if code != 354:
-        # What sendmail does here: the transaction is left for the next MAIL to replace.
-        raise smtplib.SMTPDataError(code, reply)
+    if smtp.does_esmtp and smtp.has_extn("pipelining"):
+        _ask_pipelined(smtp, envelope, options)
+    else:
+        _ask(smtp, envelope, options)
     quoted = smtplib._quote_periods(envelope.data)  # type: ignore[attr-defined]
     if not quoted.endswith(CRLF):
         quoted += CRLF
     smtp.send(quoted + b"." + CRLF)
+
+
+def _ask(smtp: smtplib.SMTP, envelope: Envelope, options: list[str]) -> None:
+    """MAIL, RCPT and DATA, each answered before the next is said; returns on the 354."""
+    code, reply = smtp.mail(envelope.sender, options)
+    _sender_taken(smtp, envelope, code, reply)
+    refused: dict[str, tuple[int, bytes]] = {}
+    for recipient in envelope.recipients:
+        code, reply = smtp.rcpt(recipient)
+        _recipient_taken(smtp, refused, recipient, code, reply)
+    _some_recipient_taken(smtp, envelope, refused)
+    smtp.putcmd("data")
+    _data_taken(*smtp.getreply())
+
+
+def _ask_pipelined(smtp: smtplib.SMTP, envelope: Envelope, options: list[str]) -> None:
+    """`_ask` in one write when the server offers PIPELINING (RFC 2920), as every production
+    relay does: one round trip instead of two or more. The replies are read in order and
+    judged as `_ask` judges them; a server closing the connection (421) is believed at once."""
+    option_list = f" {' '.join(options)}" if options else ""
+    commands = [
+        f"MAIL FROM:{smtplib.quoteaddr(envelope.sender)}{option_list}",
+        *(f"RCPT TO:{smtplib.quoteaddr(recipient)}" for recipient in envelope.recipients),
+        "DATA",
+    ]
+    if any("\r" in command or "\n" in command for command in commands):
+        raise ValueError("command and arguments contain prohibited newline characters")
+    smtp.send("".join(f"{command}\r\n" for command in commands))
+    mail = smtp.getreply()
+    if mail[0] == 421:
+        _sender_taken(smtp, envelope, *mail)
+    refused: dict[str, tuple[int, bytes]] = {}
+    for recipient in envelope.recipients:
+        code, reply = smtp.getreply()
+        if mail[0] == 250:
+            _recipient_taken(smtp, refused, recipient, code, reply)
+    code, reply = smtp.getreply()
+    if code == 354 and (mail[0] != 250 or len(refused) == len(envelope.recipients)):
+        # DATA accepted with nothing to deliver: RFC 2920 asks for the empty message's end.
+        smtp.send(b"." + CRLF)
+        smtp.getreply()
+    _sender_taken(smtp, envelope, *mail)
+    _some_recipient_taken(smtp, envelope, refused)
+    _data_taken(code, reply)
+
+
+def _sender_taken(smtp: smtplib.SMTP, envelope: Envelope, code: int, reply: bytes) -> None:
+    if code != 250:
+        _refused(smtp, code)
+        raise smtplib.SMTPSenderRefused(code, reply, envelope.sender)
+
+
+def _recipient_taken(
+    smtp: smtplib.SMTP,
+    refused: dict[str, tuple[int, bytes]],
+    recipient: str,
+    code: int,
+    reply: bytes,
+) -> None:
+    if code not in (250, 251):
+        refused[recipient] = (code, reply)
+    if code == 421:
+        smtp.close()
+        raise smtplib.SMTPRecipientsRefused(refused)
+
+
+def _some_recipient_taken(
+    smtp: smtplib.SMTP, envelope: Envelope, refused: dict[str, tuple[int, bytes]]
+) -> None:
+    if len(refused) == len(envelope.recipients):
+        smtp._rset()  # type: ignore[attr-defined]
+        raise smtplib.SMTPRecipientsRefused(refused)
+
+
+def _data_taken(code: int, reply: bytes) -> None:
+    if code != 354:
+        # What sendmail does here: the transaction is left for the next MAIL to replace.
+        raise smtplib.SMTPDataError(code, reply)
 
 
 def finish(smtp: smtplib.SMTP) -> None:

@@ -3,10 +3,17 @@ as the message is built, never one that a part's body contains."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+from unittest import mock
 
 import pytest
+from django.core.mail import EmailMessage
 from django.core.mail import EmailMultiAlternatives
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from config import emails
 
@@ -78,3 +85,57 @@ def test_headers_are_written_as_djangos_whatever_their_shape(subject: str, lines
 
     assert written(ours) == written(django)
     assert type(ours.message().policy) is not type(django.message().policy)
+
+
+# --- what goes on the wire ------------------------------------------------------------------
+
+# Bodies as templates and names make them: line breaks of every kind, lone dots, "From " at a
+# line's start, lines over 998 bytes (Django then quotes them printable), accents, emoji.
+_PIECES = st.sampled_from(
+    ["\n", "\r\n", "\r", ".", "From me", "  ", "día ñ", "🙂", "=", "x" * 1000, "--", "<b>&</b>"]
+)
+_BODIES = st.lists(st.one_of(_PIECES, st.text(max_size=20)), max_size=30).map("".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    subject=st.text(max_size=120).map(emails.one_line),
+    text=_BODIES,
+    html=st.one_of(st.none(), _BODIES),
+    name=st.sampled_from(["", "Ana", "Zoë Ñandú", 'O"Brien, Jr.']),
+    ours=st.booleans(),
+)
+def test_the_wire_bytes_are_the_generators_for_any_message_duet_writes(
+    subject: str, text: str, html: str | None, name: str, ours: bool
+) -> None:
+    """`wire_bytes` writes what `as_bytes(linesep="\\r\\n")` writes, for Duet's messages (ours:
+    the one builder's policy and boundary) and Django's own, with one part or two."""
+    to = f"{name} <ana@example.com>" if name else "ana@example.com"
+    headers = {"Date": "Mon, 07 Dec 2026 08:00:00 -0000", "Message-ID": "<1@duet.test>"}
+    if ours:
+        rendered = emails.Rendered(subject=subject, text=text, html=html or "")
+        message: EmailMessage = emails.message(rendered, to=to, headers=headers)
+    elif html is None:
+        message = EmailMessage(subject, text, "Duet <d@duet.test>", [to], headers=headers)
+    else:
+        message = EmailMultiAlternatives(subject, text, "Duet <d@duet.test>", [to], headers=headers)
+        message.attach_alternative(html, "text/html")
+    built = message.message()
+    # Django's own multipart has no boundary until the generator picks one: it writes it.
+    direct = ours or html is None
+    generator = mock.patch.object(built, "as_bytes", side_effect=AssertionError("generator"))
+    with generator if direct else contextlib.nullcontext():
+        written = emails.wire_bytes(built)
+
+    assert written == built.as_bytes(linesep="\r\n")
+
+
+def test_a_message_of_another_shape_goes_through_the_generator() -> None:
+    """An attachment (a multipart inside the multipart): the generator writes it."""
+    message = EmailMultiAlternatives("s", "text", "d@duet.test", ["ana@example.com"])
+    message.attach_alternative("<p>html</p>", "text/html")
+    message.attach("notes.txt", "some notes", "text/plain")
+    built = message.message()
+
+    assert built.get_payload()[0].is_multipart()
+    assert emails.wire_bytes(built) == built.as_bytes(linesep="\r\n")

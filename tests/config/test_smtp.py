@@ -23,13 +23,22 @@ class Server:
     and DATA with the replies queued for them ("250 OK" when none is), and can hold back its
     verdict on a message until the test lets it go."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, pipelining: bool) -> None:
+        self.pipelining = pipelining
         self.port = free_port()
         self.received: list[tuple[str, list[str], bytes]] = []
         self.replies: dict[str, list[str]] = {"MAIL": [], "RCPT": [], "DATA": []}
         self.hold = threading.Event()
         self.hold.set()
         self.read = threading.Event()  # the server has the whole message
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:  # what production relays offer (RFC 2920)
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     def _next(self, command: str) -> str | None:
         queued = self.replies[command]
@@ -68,9 +77,9 @@ async def _sleep() -> None:
     await asyncio.sleep(0.005)
 
 
-@pytest.fixture
-def server() -> Iterator[Server]:
-    handler = Server()
+@pytest.fixture(params=[False, True], ids=["one-by-one", "pipelining"])
+def server(request: pytest.FixtureRequest) -> Iterator[Server]:
+    handler = Server(pipelining=request.param)
     controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
     controller.start()
     try:
@@ -150,6 +159,28 @@ def test_a_refusal_raises_what_sendmail_raises_and_the_connection_goes_on(
     assert server.received == []
     smtp.send(wire, smtp.Envelope.of(message(to="bo@example.com")))  # reset for the next one
     assert [rcpt for _, rcpt, _ in server.received] == [["bo@example.com"]]
+
+
+def test_with_pipelining_a_message_is_two_writes_not_four(
+    server: Server, wire: smtplib.SMTP, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writes: list[bytes | str] = []
+    send = wire.send
+
+    def counted(data: bytes | str) -> None:
+        writes.append(data)
+        send(data)
+
+    wire.ehlo()
+    monkeypatch.setattr(wire, "send", counted)
+    smtp.send(wire, smtp.Envelope.of(message()))
+    assert len(server.received) == 1
+    if server.pipelining:
+        assert len(writes) == 2
+        assert str(writes[0]).startswith("MAIL FROM:<digests@duet.test> size=")
+        assert str(writes[0]).endswith("\r\nRCPT TO:<ana@example.com>\r\nDATA\r\n")
+    else:
+        assert len(writes) == 4  # MAIL, RCPT, DATA, the message
 
 
 def test_a_421_closes_the_connection_as_sendmail_does(server: Server, wire: smtplib.SMTP) -> None:
