@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from celery import Celery
@@ -90,17 +92,36 @@ app.conf.update(
 )
 
 
-@worker_process_init.connect
-def _freeze_imported_objects(**kwargs: Any) -> None:
-    """Leave what the pool process inherited (Django, the apps, their modules) out of garbage
+def freeze_imported_objects() -> None:
+    """Leave what the process holds now (Django, the apps, their modules) out of garbage
     collection: a report chunk allocates enough to trigger hundreds of collections, and each
-    older-generation one walked every one of those objects (a fifth of a chunk's CPU).
+    older-generation one walked every one of those objects (a fifth of a chunk's CPU; for
+    digests sent in one process, 0.2 ms a digest, docs/benchmarks.md, session 7).
 
     The youngest generation is collected once 50,000 more objects are allocated than freed
     instead of 700: most of a chunk's objects are gone by then, and a chunk takes 5 % fewer
-    instructions (docs/benchmarks.md, session 4)."""
+    instructions (docs/benchmarks.md, session 4). For the pool's processes and for the
+    commands that send a week's messages in one process (`engagement/management/sending.py`)."""
     gc.freeze()
     gc.set_threshold(50_000, 10, 10)
+
+
+@contextmanager
+def imported_objects_frozen() -> Iterator[None]:
+    """`freeze_imported_objects` for a block (a command's run), undone after it: a test that
+    calls the command leaves the collector as it found it."""
+    threshold = gc.get_threshold()
+    freeze_imported_objects()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+
+
+@worker_process_init.connect
+def _freeze_in_pool_process(**kwargs: Any) -> None:
+    freeze_imported_objects()
 
 
 app.conf.imports = ("config.tasks",)

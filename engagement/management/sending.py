@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from accounts.models import User
+from config.celery import imported_objects_frozen
 from engagement.chunks import Queued
 
 
@@ -74,8 +75,9 @@ class LedgerSendCommand(BaseCommand, metaclass=ABCMeta):
             )
             return
         counts: Counter[str] = Counter()
-        for page in self.pages():
-            counts += self.send(page, now=now, **options)
+        with imported_objects_frozen():  # as in a worker pool process: a week's sends are long
+            for page in self.pages():
+                counts += self.send(page, now=now, **options)
         self.stdout.write(self.title(**options))
         if not +counts:
             self.stdout.write(f"  {self.nothing}")

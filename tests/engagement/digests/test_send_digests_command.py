@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from io import StringIO
+from typing import Any
 
 import pytest
 import time_machine
@@ -59,6 +61,31 @@ def test_sends_the_last_completed_week_now_whatever_the_send_time(
     again = send_digests()
     assert "3  already sent or settled" in again
     assert len(mailbox.messages) == 3
+
+
+def test_the_run_leaves_imported_objects_out_of_garbage_collection_and_then_puts_them_back(
+    mailbox: RefusingMailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a worker pool process does (config/celery.py): while the command sends, what was
+    loaded before is frozen and the youngest generation collected less often; after it, the
+    collector is as it was (a test calling the command changes nothing for the next)."""
+    reported_couple(therapist=False)
+    before = (gc.get_threshold(), gc.get_freeze_count())
+    seen: list[tuple[tuple[int, int, int], int]] = []
+    send = pipeline.send_digests
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        seen.append((gc.get_threshold(), gc.get_freeze_count()))
+        return send(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "send_digests", watched)
+    send_digests()
+
+    assert len(mailbox.messages) == 2
+    ((threshold, frozen),) = seen
+    assert threshold[0] == 50_000
+    assert frozen > before[1] + 10_000  # Django and the apps, at the least
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
 
 
 def test_sends_an_earlier_week_when_asked(mailbox: RefusingMailbox) -> None:
