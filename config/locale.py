@@ -12,7 +12,7 @@ LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 def compiled_catalogs() -> dict[Path, bytes]:
     """Each .po file's .mo path and the bytes it compiles to."""
     # A development tool: the runtime reads the committed .mo files.
-    import polib  # type: ignore[import-untyped]
+    import polib
 
     compiled: dict[Path, bytes] = {}
     for po_path in sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.po")):

@@ -93,16 +93,23 @@ class Mailbox:
 
 
 @contextmanager
+def serving(handler: Any, port: int) -> Iterator[None]:
+    """An aiosmtpd server with this handler on 127.0.0.1:``port`` for the block."""
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield
+    finally:
+        controller.stop()
+
+
+@contextmanager
 def smtp_server() -> Iterator[Mailbox]:
     """Run an SMTP server on 127.0.0.1 for the duration of the block."""
     mailbox = Mailbox()
     mailbox.port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port)
-    controller.start()
-    try:
+    with serving(mailbox, mailbox.port):
         yield mailbox
-    finally:
-        controller.stop()
 
 
 def send_mail_to(settings: Any, box: Mailbox) -> None:

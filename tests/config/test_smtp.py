@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core.mail import EmailMessage
 from django.core.mail.backends.smtp import EmailBackend
 
 from config import smtp
 from tests.processes import free_port
+from tests.smtp import serving
 
 
 class Server:
@@ -80,12 +80,8 @@ async def _sleep() -> None:
 @pytest.fixture(params=[False, True], ids=["one-by-one", "pipelining"])
 def server(request: pytest.FixtureRequest) -> Iterator[Server]:
     handler = Server(pipelining=request.param)
-    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
-    controller.start()
-    try:
+    with serving(handler, handler.port):
         yield handler
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

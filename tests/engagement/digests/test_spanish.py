@@ -13,7 +13,7 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from typing import Any
 
-import polib  # type: ignore[import-untyped]
+import polib
 import pytest
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
