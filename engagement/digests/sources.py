@@ -34,6 +34,17 @@ UPCOMING = dt.timedelta(days=7)
 Role = Membership.Role
 
 
+# What a digest reads of a member: the membership whole and, of the user, who they are, their
+# name (the other partner's, in the partner digest) and their timezone (the recipient's coming
+# week). The recipients' own rows come with the chunk; a user row is wide, and a chunk reads
+# some 700 of them (issue 20).
+_MEMBER_FIELDS = (
+    *(field.name for field in Membership._meta.concrete_fields),
+    "user__display_name",
+    "user__timezone",
+)
+
+
 @dataclass
 class DigestSources:
     """Rows behind the digests of one chunk of users, indexed for composing them."""
@@ -65,6 +76,7 @@ class DigestSources:
         active_members = (
             Membership.objects.filter(left_at__isnull=True)
             .select_related("user")
+            .only(*_MEMBER_FIELDS)
             .order_by("joined_at", "id")
         )
         memberships = [

@@ -25,7 +25,8 @@ class RefusingMailbox:
     """A real SMTP server's mailbox that refuses the next messages with the replies queued in
     ``refusals`` (say "451 4.3.0 Try again later"), as a busy server would, and hangs up on
     the next ``hang_ups`` messages once it has read them, neither keeping them nor replying
-    (a server that crashed, a connection cut)."""
+    (a server that crashed, a connection cut). With ``pipelining`` it offers PIPELINING
+    (RFC 2920) to the connections opened after, as production relays do."""
 
     def __init__(self, box: Mailbox) -> None:
         self.box = box
@@ -43,8 +44,18 @@ class RefusingMailbox:
                 return self.refusals.pop(0)
             return await accept(server, session, envelope)
 
-        # aiosmtpd looks its hooks up on the handler instance.
+        self.pipelining = False
+
+        async def handle_ehlo(
+            server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+        ) -> list[str]:
+            session.host_name = hostname
+            offered = ["250-PIPELINING"] if self.pipelining else []
+            return [*responses[:-1], *offered, responses[-1]]
+
+        # aiosmtpd looks its hooks up on the handler instance, per connection.
         box.handle_DATA = handle_data  # type: ignore[method-assign]
+        box.handle_EHLO = handle_ehlo  # type: ignore[attr-defined]
 
     def to(self, address: str) -> list[Any]:
         return self.box.to(address)

@@ -101,6 +101,36 @@ def test_refused_send_is_retried_later_and_sent_once(
     assert message.message["Message-ID"] == row.message_id
 
 
+def test_through_a_server_that_offers_pipelining_the_ledger_rules_hold(
+    mailbox: RefusingMailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MAIL, RCPT and DATA in one write (config/smtp.py): a refusal is still retried later,
+    every other message sent and recorded once."""
+    from config import smtp
+
+    _, a, b, therapist = reported_couple()
+    assert therapist is not None
+    mailbox.pipelining = True
+    pipelined: list[bool] = []
+    start = smtp.start
+
+    def watched(wire: Any, envelope: Any) -> None:
+        start(wire, envelope)
+        pipelined.append(wire.has_extn("pipelining"))  # known once start has said EHLO
+
+    monkeypatch.setattr(smtp, "start", watched)
+    mailbox.refusals.append("451 4.3.0 Try again later")
+    send_digests_at(SEND)
+
+    assert pipelined == [True, True, True]
+    statuses = sorted(DigestDelivery.objects.values_list("status", flat=True))
+    assert statuses == [Status.FAILED, Status.SENT, Status.SENT]
+    send_digests_at(SEND + dt.timedelta(minutes=15))
+    for user in (a, b, therapist):
+        assert len(mailbox.to(user.email)) == 1
+    assert set(DigestDelivery.objects.values_list("status", flat=True)) == {Status.SENT}
+
+
 def test_permanent_refusal_fails_at_once_and_keeps_the_error(
     mailbox: RefusingMailbox, only_a: User
 ) -> None:
