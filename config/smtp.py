@@ -1,12 +1,12 @@
 """One message over an open SMTP connection in two steps, so that the sender prepares the next
 message while the server takes this one (issue 20, docs/benchmarks.md).
 
-`start` says MAIL, RCPT and DATA, waiting for each reply as RFC 5321 requires of a client that
-does not pipeline, then writes the message and its final dot, and returns without the server's
-verdict on the message. `finish` reads that verdict. Between the two the client may do
-anything but talk on the connection; the server meanwhile receives, checks and queues the
-message. With the server on another core (or another host, a round trip away) that work was
-time the sender spent waiting.
+`start` says MAIL, RCPT and DATA (in one write when the server offers PIPELINING, RFC 2920;
+else each after the reply to the one before, as RFC 5321 requires), then writes the message and
+its final dot, and returns without the server's verdict on the message. `finish` reads that
+verdict. Between the two the client may do anything but talk on the connection; the server
+meanwhile receives, checks and queues the message. With the server on another core (or
+another host, a round trip away) that work was time the sender spent waiting.
 
 Both raise what `smtplib.SMTP.sendmail` raises for the same replies (a refused sender,
 refused recipients, a refused message, a connection gone), and leave the connection as it
@@ -93,8 +93,8 @@ def _ask(smtp: smtplib.SMTP, envelope: Envelope, options: list[str]) -> None:
 
 
 def _ask_pipelined(smtp: smtplib.SMTP, envelope: Envelope, options: list[str]) -> None:
-    """`_ask` in one write when the server offers PIPELINING (RFC 2920), as every production
-    relay does: one round trip instead of two or more. The replies are read in order and
+    """`_ask` in one write when the server offers PIPELINING (RFC 2920), as production relays
+    commonly do: one round trip instead of three. The replies are read in order and
     judged as `_ask` judges them; a server closing the connection (421) is believed at once."""
     option_list = f" {' '.join(options)}" if options else ""
     commands = [

@@ -376,8 +376,9 @@ def deliver(outgoing: Sequence[Outgoing], *, respect_backoff: bool = True) -> Co
     failed, outcome unknown, for an operator; none is ever sent again by itself. Such a kill now
     leaves the whole chunk in doubt rather than one message (the operator finds by Message-ID
     which went out). An exception that lets this worker record (a time limit, a shutdown, the
-    server gone) records what it knows: the sent as sent, the one in flight as unknown, those
-    never tried as pending again."""
+    server gone, a rendering bug) records what it knows: the sent as sent, those never tried as
+    pending again, and the message in flight by its verdict, read first when the exception is
+    an ordinary one (Celery's soft time limit is), else as unknown."""
     counts: Counter[str] = Counter()
     if not outgoing:
         return counts
@@ -423,10 +424,10 @@ def deliver(outgoing: Sequence[Outgoing], *, respect_backoff: bool = True) -> Co
                 answered_at = time.monotonic()
         settle()
     except Exception:
-        settle()  # an error of this worker's, not the server's: the verdict is still there
+        settle()  # a bug, a soft time limit, the server gone: a verdict owed is read first
         raise
     except BaseException as exc:
-        if in_flight is not None:  # a time limit or a shutdown: no time to read it
+        if in_flight is not None:  # the process is stopping: no time to read it
             failures[in_flight.delivery.id] = Failure(
                 OUTCOME_UNKNOWN.format(reason=repr(exc)), None
             )
