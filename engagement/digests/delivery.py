@@ -471,16 +471,14 @@ def _envelope(
     connection: BaseEmailBackend, item: Outgoing, failures: dict[UUID, Failure]
 ) -> smtp.Envelope | Literal[True] | None:
     """The message rendered and, for SMTP, its bytes: the envelope (True for the other
-    backends, which build it as they send); None, with the failure noted, when it cannot be
-    built (a header no server would take): nothing went out, and trying again would not help."""
+    backends, which build it as they send); None, the failure noted, when it cannot be built."""
     message = item.message  # renders it: an error here is a bug, and propagates
     if not isinstance(connection, SMTPEmailBackend):
         return True
     try:
         return smtp.Envelope.of(message)
     except (ValueError, TypeError) as exc:
-        failures[item.delivery.id] = Failure(f"could not build the message: {exc!r}", None)
-        metrics.digest(item.delivery.kind, "failed")
+        _unbuildable(item, exc, failures)
         return None
 
 
@@ -500,9 +498,7 @@ def _start(
         connection.send_messages([item.message])
     except (ValueError, TypeError) as exc:
         # Another backend building the message: it does so before it sends anything.
-        failures[item.delivery.id] = Failure(f"could not build the message: {exc!r}", None)
-        metrics.digest(item.delivery.kind, "failed")
-        return "failed"
+        return _unbuildable(item, exc, failures)
     except BaseException as exc:
         return _failed(item, exc, failures)
     _keep_html_copy(connection, item)
@@ -518,6 +514,14 @@ def _finish(connection: BaseEmailBackend, item: Outgoing, failures: dict[UUID, F
         return _failed(item, exc, failures)
     metrics.digest(item.delivery.kind, "sent")
     return "sent"
+
+
+def _unbuildable(item: Outgoing, exc: Exception, failures: dict[UUID, Failure]) -> str:
+    """A message that could not be built (a header no server would take): nothing went out,
+    and trying again would not help."""
+    failures[item.delivery.id] = Failure(f"could not build the message: {exc!r}", None)
+    metrics.digest(item.delivery.kind, "failed")
+    return "failed"
 
 
 def _wire(connection: BaseEmailBackend) -> smtplib.SMTP:

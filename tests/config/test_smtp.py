@@ -15,6 +15,7 @@ from django.core.mail.backends.smtp import EmailBackend
 
 from config import smtp
 from tests.processes import free_port
+from tests.smtp import offering_pipelining
 from tests.smtp import serving
 
 
@@ -35,9 +36,9 @@ class Server:
     async def handle_EHLO(
         self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
     ) -> list[str]:
+        if self.pipelining:
+            return offering_pipelining(session, hostname, responses)
         session.host_name = hostname
-        if self.pipelining:  # what production relays offer (RFC 2920)
-            responses.insert(-1, "250-PIPELINING")
         return responses
 
     def _next(self, command: str) -> str | None:

@@ -11,6 +11,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from tests.engagement.digests.builders import FRONTEND_URL
 from tests.engagement.digests.builders import SITE_URL
 from tests.smtp import Mailbox
+from tests.smtp import offering_pipelining
 from tests.smtp import send_mail_to
 from tests.smtp import smtp_server
 
@@ -49,9 +50,10 @@ class RefusingMailbox:
         async def handle_ehlo(
             server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
         ) -> list[str]:
+            if self.pipelining:
+                return offering_pipelining(session, hostname, responses)
             session.host_name = hostname
-            offered = ["250-PIPELINING"] if self.pipelining else []
-            return [*responses[:-1], *offered, responses[-1]]
+            return responses
 
         # aiosmtpd looks its hooks up on the handler instance, per connection.
         box.handle_DATA = handle_data  # type: ignore[method-assign]
