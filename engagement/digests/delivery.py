@@ -21,6 +21,7 @@ import smtplib
 import time
 import uuid
 from collections import Counter
+from collections import deque
 from collections.abc import Callable
 from collections.abc import Collection
 from collections.abc import Mapping
@@ -28,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
 from functools import cached_property
+from functools import partial
 from pathlib import Path
 from typing import Literal
 from uuid import UUID
@@ -38,6 +40,8 @@ from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.filebased import EmailBackend as FileEmailBackend
 from django.core.mail.backends.smtp import EmailBackend as SMTPEmailBackend
+from django.core.mail.message import SafeMIMEMultipart
+from django.core.mail.message import SafeMIMEText
 from django.db.models import Case
 from django.db.models import CharField
 from django.db.models import DateTimeField
@@ -81,6 +85,9 @@ class Outgoing:
     delivery: DigestDelivery
     render: Callable[[], EmailMultiAlternatives]  # the message, built when it is to be sent
     message_id: str  # also in the message's headers
+    # Parts of ``render`` that may be done ahead, in order, each a step short enough to fill
+    # a wait for the server (the templates, say); each keeps what it made for ``render``.
+    prepare: tuple[Callable[[], object], ...] = ()
 
     @cached_property
     def message(self) -> EmailMultiAlternatives:
@@ -367,9 +374,10 @@ def deliver(outgoing: Sequence[Outgoing], *, respect_backoff: bool = True) -> Co
     the outcomes: one statement for the sent, one for the failed (issue 20). What happened to
     each, counted.
 
-    Each message is rendered as its turn comes, while the server still takes the one before
-    (`config/smtp.py`): its verdict is read once the next is ready, before anything more is
-    said on the connection.
+    The messages are rendered while the server answers (`_Ahead`, `config/smtp.py`): a step
+    of the next message's rendering whenever a reply is awaited (to MAIL, RCPT, DATA, or the
+    verdict on the message before), and what is left of it when its turn comes. A verdict is
+    read before anything more is said on the connection.
 
     Never twice still holds: a row is claimed before its message leaves, and a worker killed
     before the record leaves the chunk's rows claimed, which `release_abandoned_claims` marks
@@ -390,25 +398,24 @@ def deliver(outgoing: Sequence[Outgoing], *, respect_backoff: bool = True) -> Co
     in_flight: Outgoing | None = None  # written to the server, its verdict not read yet
     answered_at = time.monotonic()
 
-    def settle() -> None:
+    def settle(meanwhile: smtp.Meanwhile) -> None:
         nonlocal in_flight, answered_at
         if in_flight is not None:
             item, in_flight = in_flight, None
-            _tally(item, _finish(connection, item, failures), sent, counts)
+            _tally(item, _finish(connection, item, failures, meanwhile), sent, counts)
             answered_at = time.monotonic()
 
     try:
         token, won = claim_chunk(outgoing, respect_backoff=respect_backoff)
         counts["taken"] += len(outgoing) - len(won)  # another worker has it, or has sent it
         pending = set(won)
-        for item in outgoing:
+        ahead = _Ahead(connection, [item for item in outgoing if item.delivery.id in won])
+        for item in ahead.items:
             row = item.delivery
-            if row.id not in pending:
-                continue
-            # Rendered while the server takes the message before; a rendering error leaves
-            # this row and the rest untried (pending again).
-            envelope = _envelope(connection, item, failures)
-            settle()
+            # What is left of its rendering, done while the server takes the message before;
+            # a rendering error leaves this row and the rest untried (pending again).
+            envelope = ahead.take(item, failures)
+            settle(ahead.step)  # rendering the message after it while the server decides
             if envelope is None:  # could not be built: nothing went out
                 pending.discard(row.id)
                 _tally(item, "failed", sent, counts)
@@ -416,15 +423,15 @@ def deliver(outgoing: Sequence[Outgoing], *, respect_backoff: bool = True) -> Co
             # Raises when the server is gone: the rest of the chunk goes back to pending.
             _ensure_open(connection, idle_seconds=time.monotonic() - answered_at)
             pending.discard(row.id)
-            outcome = _start(connection, item, envelope, failures)
+            outcome = _start(connection, item, envelope, failures, meanwhile=ahead.step)
             if outcome == IN_FLIGHT:
                 in_flight = item
             else:
                 _tally(item, outcome, sent, counts)
                 answered_at = time.monotonic()
-        settle()
+        settle(smtp.nothing)
     except Exception:
-        settle()  # a bug, a soft time limit, the server gone: a verdict owed is read first
+        settle(smtp.nothing)  # a bug, a time limit, the server gone: a verdict owed is read first
         raise
     except BaseException as exc:
         if in_flight is not None:  # the process is stopping: no time to read it
@@ -467,19 +474,104 @@ def _record(
 IN_FLIGHT = "in_flight"
 
 
-def _envelope(
-    connection: BaseEmailBackend, item: Outgoing, failures: dict[UUID, Failure]
-) -> smtp.Envelope | Literal[True] | None:
-    """The message rendered and, for SMTP, its bytes: the envelope (True for the other
-    backends, which build it as they send); None, the failure noted, when it cannot be built."""
-    message = item.message  # renders it: an error here is a bug, and propagates
-    if not isinstance(connection, SMTPEmailBackend):
+class _Unbuildable(Exception):
+    """The message was rendered but cannot be built into bytes (a header no server would take):
+    a failure of that message, where any other error while rendering is a bug."""
+
+    def __init__(self, error: ValueError | TypeError) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+@dataclass
+class _Rendering:
+    """A message being rendered ahead, step by step; the error of a step kept for its turn."""
+
+    item: Outgoing
+    steps: list[Callable[[], object]]
+    error: Exception | None = None
+    mime: SafeMIMEText | SafeMIMEMultipart | None = None
+    envelope: smtp.Envelope | Literal[True] | None = None
+
+    def advance(self) -> None:
+        step = self.steps.pop(0)
+        try:
+            step()
+        except Exception as exc:
+            self.error = exc
+            self.steps.clear()
+
+
+class _Ahead:
+    """The chunk's messages rendered ahead of the one being sent, a step at a time.
+
+    `step`, called while the server answers (`smtp.start`'s and `smtp.finish`'s
+    ``meanwhile``), does the next step of the first message not yet rendered, at most DEPTH
+    messages ahead: its ``prepare`` steps (its templates), then its MIME message, then, for
+    SMTP, its bytes. `take` does what is left of a message's steps when its turn comes. An
+    error in a step is kept for `take` to raise, so that the conversation about the message
+    before goes on as if nothing happened; interrupts (a shutdown) are not kept."""
+
+    DEPTH = 2  # the replies' waits and the rendering take about as long (docs/benchmarks.md)
+
+    def __init__(self, connection: BaseEmailBackend, items: Sequence[Outgoing]) -> None:
+        self.items = items
+        self._connection = connection
+        self._ahead: deque[_Rendering] = deque()
+        self._started = 0  # how many of the items have been started
+
+    def step(self) -> bool:
+        """One step; False when none is left within DEPTH."""
+        rendering = next((r for r in self._ahead if r.steps), None)
+        if rendering is None:
+            if len(self._ahead) >= self.DEPTH or self._started >= len(self.items):
+                return False
+            rendering = self._start()
+        rendering.advance()
         return True
-    try:
-        return smtp.Envelope.of(message)
-    except (ValueError, TypeError) as exc:
-        _unbuildable(item, exc, failures)
-        return None
+
+    def take(
+        self, item: Outgoing, failures: dict[UUID, Failure]
+    ) -> smtp.Envelope | Literal[True] | None:
+        """The next message (they are taken in order) rendered and, for SMTP, its bytes: the
+        envelope (True for the other backends, which build it as they send); None, the failure
+        noted, when it cannot be built."""
+        if not self._ahead:
+            self._start()
+        rendering = self._ahead.popleft()
+        while rendering.steps:
+            rendering.advance()
+        if isinstance(rendering.error, _Unbuildable):
+            _unbuildable(item, rendering.error.error, failures)
+            return None
+        if rendering.error is not None:
+            raise rendering.error  # a bug: it propagates
+        return rendering.envelope
+
+    def _start(self) -> _Rendering:
+        item = self.items[self._started]
+        self._started += 1
+        rendering = _Rendering(item, [*item.prepare])
+        rendering.steps += [partial(self._mime, rendering), partial(self._build, rendering)]
+        self._ahead.append(rendering)
+        return rendering
+
+    def _mime(self, rendering: _Rendering) -> None:
+        message = rendering.item.message  # renders it: an error here is a bug
+        if isinstance(self._connection, SMTPEmailBackend):
+            try:
+                rendering.mime = message.message()
+            except (ValueError, TypeError) as exc:  # a header no server would take
+                raise _Unbuildable(exc) from exc
+
+    def _build(self, rendering: _Rendering) -> None:
+        if not isinstance(self._connection, SMTPEmailBackend):
+            rendering.envelope = True
+            return
+        try:
+            rendering.envelope = smtp.Envelope.of(rendering.item.message, rendering.mime)
+        except (ValueError, TypeError) as exc:
+            raise _Unbuildable(exc) from exc
 
 
 def _start(
@@ -487,13 +579,16 @@ def _start(
     item: Outgoing,
     envelope: smtp.Envelope | Literal[True],
     failures: dict[UUID, Failure],
+    *,
+    meanwhile: smtp.Meanwhile,
 ) -> str:
     """Send one claimed message: over SMTP up to its final dot (IN_FLIGHT, its verdict for
-    `_finish`), through any other backend whole. An outcome now when the server refused it or
-    went away, with the failure noted in ``failures`` (recorded with the chunk's)."""
+    `_finish`), ``meanwhile`` done while the server answers each command; through any other
+    backend whole. An outcome now when the server refused it or went away, with the failure
+    noted in ``failures`` (recorded with the chunk's)."""
     try:
         if isinstance(envelope, smtp.Envelope):
-            smtp.start(_wire(connection), envelope)
+            smtp.start(_wire(connection), envelope, meanwhile=meanwhile)
             return IN_FLIGHT
         connection.send_messages([item.message])
     except (ValueError, TypeError) as exc:
@@ -506,10 +601,16 @@ def _start(
     return "sent"
 
 
-def _finish(connection: BaseEmailBackend, item: Outgoing, failures: dict[UUID, Failure]) -> str:
-    """The server's verdict on a message in flight: "sent", or what `_failed` makes of it."""
+def _finish(
+    connection: BaseEmailBackend,
+    item: Outgoing,
+    failures: dict[UUID, Failure],
+    meanwhile: smtp.Meanwhile,
+) -> str:
+    """The server's verdict on a message in flight, ``meanwhile`` done while it decides:
+    "sent", or what `_failed` makes of it."""
     try:
-        smtp.finish(_wire(connection))
+        smtp.finish(_wire(connection), meanwhile=meanwhile)
     except BaseException as exc:
         return _failed(item, exc, failures)
     metrics.digest(item.delivery.kind, "sent")

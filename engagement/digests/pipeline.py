@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
+from functools import cache
 from functools import partial
 from uuid import UUID
 
@@ -96,13 +97,18 @@ def _compose_in_language(
         rows = compose.caseload_rows(sources, plan.seats, week)
         digest = partial(compose.therapist_digest, user, rows, week, link)
 
+    @cache
+    def templates() -> compose.RenderedDigest:
+        with translation.override(user.language):
+            return digest()
+
     def render() -> EmailMultiAlternatives:
         with translation.override(user.language):
             return compose.email_message(
-                digest(), to=user.email, message_id=message_id, unsubscribe_url=link
+                templates(), to=user.email, message_id=message_id, unsubscribe_url=link
             )
 
-    return Outgoing(row, render, message_id)
+    return Outgoing(row, render, message_id, prepare=(templates,))
 
 
 def send_digests(

@@ -31,6 +31,8 @@ class Server:
         self.replies: dict[str, list[str]] = {"MAIL": [], "RCPT": [], "DATA": []}
         self.hold = threading.Event()
         self.hold.set()
+        self.hold_mail = threading.Event()  # cleared: the reply to MAIL waits for it
+        self.hold_mail.set()
         self.read = threading.Event()  # the server has the whole message
 
     async def handle_EHLO(
@@ -48,6 +50,8 @@ class Server:
     async def handle_MAIL(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
     ) -> str:
+        while not self.hold_mail.is_set():
+            await _sleep()
         if (reply := self._next("MAIL")) is not None:
             return reply
         envelope.mail_from = address
@@ -123,6 +127,53 @@ def test_start_returns_before_the_verdict_and_finish_reads_it(
     smtp.finish(wire)
     assert len(server.received) == 1
     smtp.send(wire, smtp.Envelope.of(message(to="bo@example.com")))  # the connection goes on
+    assert [rcpt for _, rcpt, _ in server.received] == [["ana@example.com"], ["bo@example.com"]]
+
+
+def test_meanwhile_is_done_once_a_wait_with_nothing_to_do(
+    server: Server, wire: smtplib.SMTP
+) -> None:
+    """Each reply awaited gets one call: MAIL, RCPT and DATA one by one (one write with
+    PIPELINING), then the verdict. A ``meanwhile`` with nothing to do is not asked again."""
+    waits: list[str] = []
+
+    def nothing_to_do() -> bool:
+        waits.append("verdict" if server.read.is_set() else "command")
+        return False
+
+    envelope = smtp.Envelope.of(message())
+    server.hold.clear()  # the verdict waits until the last call is counted
+    smtp.start(wire, envelope, meanwhile=nothing_to_do)
+    assert server.read.wait(5)
+
+    def then_let_the_verdict_go() -> bool:
+        nothing_to_do()
+        server.hold.set()
+        return False
+
+    smtp.finish(wire, meanwhile=then_let_the_verdict_go)
+
+    commands = ["command"] if server.pipelining else ["command"] * 3
+    assert waits == [*commands, "verdict"]
+    assert [data for _, _, data in server.received] == [envelope.data]
+
+
+def test_meanwhile_goes_on_until_the_reply_has_come(server: Server, wire: smtplib.SMTP) -> None:
+    """A server slow to answer MAIL: the client keeps doing steps of other work until its
+    reply is there, then reads it and goes on; the message arrives whole."""
+    steps: list[str] = []
+
+    def step() -> bool:
+        steps.append("step")
+        if len(steps) == 3:  # the server answers only now
+            server.hold_mail.set()
+        return True
+
+    smtp.send(wire, smtp.Envelope.of(message()))  # without: nothing to do, as before
+    server.hold_mail.clear()
+    smtp.start(wire, smtp.Envelope.of(message(to="bo@example.com")), meanwhile=step)
+    assert len(steps) >= 3
+    smtp.finish(wire)
     assert [rcpt for _, rcpt, _ in server.received] == [["ana@example.com"], ["bo@example.com"]]
 
 

@@ -114,8 +114,8 @@ def test_through_a_server_that_offers_pipelining_the_ledger_rules_hold(
     pipelined: list[bool] = []
     start = smtp.start
 
-    def watched(wire: Any, envelope: Any) -> None:
-        start(wire, envelope)
+    def watched(wire: Any, envelope: Any, **kwargs: Any) -> None:
+        start(wire, envelope, **kwargs)
         pipelined.append(wire.has_extn("pipelining"))  # known once start has said EHLO
 
     monkeypatch.setattr(smtp, "start", watched)
@@ -246,43 +246,126 @@ def test_a_dropped_connection_costs_only_the_message_in_flight(mailbox: Refusing
     assert len(mailbox.to(other.email)) == 1
 
 
-def test_the_next_digest_is_rendered_while_the_server_takes_the_one_before(
-    mailbox: RefusingMailbox, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """What makes one process fast (issue 20): the verdict on a message is read only once the
-    next one is ready, and before anything more is said on the connection."""
+def _sending_order(monkeypatch: pytest.MonkeyPatch, *, replies_at_once: bool) -> list[str]:
+    """What a chunk of three digests does, in order: rendering steps (templates, message,
+    MIME, bytes) and SMTP commands and replies; the server's replies taken as there at once
+    (or as never there before the client asks) when the client looks without waiting."""
+    import smtplib
+
+    from config import emails
     from config import smtp
     from engagement.digests import compose
 
-    _, a, b, therapist = reported_couple()
+    reported_couple()
     events: list[str] = []
 
-    def spy(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+    def spy(name: str | Callable[..., str], real: Callable[..., Any]) -> Callable[..., Any]:
         def called(*args: Any, **kwargs: Any) -> Any:
-            events.append(name)
+            events.append(name(*args) if callable(name) else name)
             return real(*args, **kwargs)
 
         return called
 
-    monkeypatch.setattr(compose, "email_message", spy("render", compose.email_message))
-    monkeypatch.setattr(smtp, "start", spy("start", smtp.start))
-    monkeypatch.setattr(smtp, "finish", spy("finish", smtp.finish))
+    monkeypatch.setattr(smtp, "_answered", lambda poller: replies_at_once)
+    monkeypatch.setattr(emails, "render", spy("templates", emails.render))
+    monkeypatch.setattr(compose, "email_message", spy("message", compose.email_message))
+    monkeypatch.setattr(
+        emails.AlternativesMessage, "message", spy("mime", emails.AlternativesMessage.message)
+    )
+    monkeypatch.setattr(smtp, "wire_bytes", spy("bytes", smtp.wire_bytes))
+    monkeypatch.setattr(
+        smtplib.SMTP, "putcmd", spy(lambda _, cmd, *__: cmd.split()[0], smtplib.SMTP.putcmd)
+    )
+    monkeypatch.setattr(smtplib.SMTP, "getreply", spy("reply", smtplib.SMTP.getreply))
+    send_digests_at(SEND)
+    assert set(DigestDelivery.objects.values_list("status", flat=True)) == {Status.SENT}
+    return events
+
+
+RENDER = ["templates", "message", "mime", "bytes"]  # a message's rendering, step by step
+
+
+def test_a_step_of_the_next_digest_fills_each_wait_for_the_server(
+    mailbox: RefusingMailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What makes one process fast (issue 20): without PIPELINING the server answers MAIL,
+    RCPT, DATA and the message one by one, and while it does the client renders the next
+    message a step at a time: a reply that is there at once waits for one step only. Each
+    verdict is read before anything more is said on the connection."""
+    events = _sending_order(monkeypatch, replies_at_once=True)
+
+    # The greeting on connecting (before the chunk is claimed), then the first message whole.
+    assert events[: events.index("MAIL")] == ["reply", *RENDER, "ehlo", "reply"]
+    assert events[events.index("MAIL") :] == [
+        *["MAIL", "templates", "reply", "RCPT", "message", "mime", "reply"],
+        *["DATA", "bytes", "reply", "templates", "reply"],  # the third's templates: the verdict
+        *["MAIL", "message", "mime", "reply", "RCPT", "bytes", "reply", "DATA", "reply", "reply"],
+        *["MAIL", "reply", "RCPT", "reply", "DATA", "reply", "reply"],
+        *["quit", "reply"],
+    ]
+    assert len(mailbox.messages) == 3
+
+
+def test_a_slow_server_lets_the_client_render_two_digests_ahead_no_more(
+    mailbox: RefusingMailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = _sending_order(monkeypatch, replies_at_once=False)
+
+    first = events.index("MAIL")
+    assert events[first:] == [
+        *["MAIL", *RENDER, *RENDER, "reply", "RCPT", "reply", "DATA", "reply", "reply"],
+        *["MAIL", "reply", "RCPT", "reply", "DATA", "reply", "reply"],
+        *["MAIL", "reply", "RCPT", "reply", "DATA", "reply", "reply"],
+        *["quit", "reply"],
+    ]
+    assert len(mailbox.messages) == 3
+
+
+def test_an_error_rendering_ahead_waits_for_its_turn(
+    mailbox: RefusingMailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second digest's templates fail while the server answers the first's MAIL: the
+    first is still sent whole and recorded sent; the error is raised at the second's turn."""
+    from config import emails
+
+    _, a, b, _ = reported_couple(therapist=False)
+    real = emails.render
+    calls: list[int] = []
+
+    def second_fails(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("a template bug")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(emails, "render", second_fails)
+    users = list(User.objects.filter(pk__in=[a.pk, b.pk]).order_by("pk"))
+    with time_machine.travel(SEND, tick=False), pytest.raises(RuntimeError, match="template"):
+        pipeline.send_digests(users, now=SEND)
+
+    rows = {row.user_id: row for row in DigestDelivery.objects.all()}
+    first, second = (a, b) if rows[a.id].status == Status.SENT else (b, a)
+    assert len(mailbox.to(first.email)) == 1
+    assert mailbox.to(second.email) == []
+    assert (rows[second.id].status, rows[second.id].attempts) == (Status.PENDING, 0)
+
+
+def test_a_digest_no_server_would_take_fails_alone(mailbox: RefusingMailbox) -> None:
+    """An address with a line break (written past the API's validation) cannot be put on the
+    wire: that digest fails for good, saying why, and the chunk's others are sent."""
+    _, a, b, therapist = reported_couple()
+    assert therapist is not None
+    User.objects.filter(pk=b.pk).update(email="quillon@example.com\nBcc: a@example.com")
     send_digests_at(SEND)
 
-    assert events == [
-        "render",
-        "start",
-        "render",
-        "finish",
-        "start",
-        "render",
-        "finish",
-        "start",
-        "finish",
-    ]
-    assert therapist is not None
-    assert {m.recipients[0] for m in mailbox.messages} == {a.email, b.email, therapist.email}
-    assert set(DigestDelivery.objects.values_list("status", flat=True)) == {Status.SENT}
+    rows = {row.user_id: row for row in DigestDelivery.objects.all()}
+    assert rows[b.id].status == Status.FAILED
+    assert rows[b.id].error.startswith("could not build the message: BadHeaderError(")
+    assert rows[b.id].next_attempt_at is None
+    assert (rows[a.id].status, rows[therapist.id].status) == (Status.SENT, Status.SENT)
+    assert {m.recipients[0] for m in mailbox.messages} == {a.email, therapist.email}
+    send_digests_at(SEND + dt.timedelta(hours=1))
+    assert len(mailbox.messages) == 2
 
 
 def test_a_digest_that_fails_to_render_stops_the_chunk_after_recording_the_one_sent(
@@ -394,8 +477,8 @@ def test_a_connection_the_server_dropped_while_idle_is_reopened_without_losing_a
     monkeypatch.setattr(delivery, "IDLE_CHECK_SECONDS", 0.0)  # always ask before a claim
     finish = delivery._finish
 
-    def finish_then_drop(connection: Any, item: Any, failures: Any) -> str:
-        outcome = finish(connection, item, failures)  # the server took the message
+    def finish_then_drop(connection: Any, item: Any, *args: Any) -> str:
+        outcome = finish(connection, item, *args)  # the server took the message
         connection.connection.sock.shutdown(socket.SHUT_RDWR)  # then the connection is gone
         return outcome
 
