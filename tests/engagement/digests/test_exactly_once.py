@@ -321,35 +321,6 @@ def test_a_slow_server_lets_the_client_render_two_digests_ahead_no_more(
     assert len(mailbox.messages) == 3
 
 
-def test_an_error_rendering_ahead_waits_for_its_turn(
-    mailbox: RefusingMailbox, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The second digest's templates fail while the server answers the first's MAIL: the
-    first is still sent whole and recorded sent; the error is raised at the second's turn."""
-    from config import emails
-
-    _, a, b, _ = reported_couple(therapist=False)
-    real = emails.render
-    calls: list[int] = []
-
-    def second_fails(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("a template bug")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(emails, "render", second_fails)
-    users = list(User.objects.filter(pk__in=[a.pk, b.pk]).order_by("pk"))
-    with time_machine.travel(SEND, tick=False), pytest.raises(RuntimeError, match="template"):
-        pipeline.send_digests(users, now=SEND)
-
-    rows = {row.user_id: row for row in DigestDelivery.objects.all()}
-    first, second = (a, b) if rows[a.id].status == Status.SENT else (b, a)
-    assert len(mailbox.to(first.email)) == 1
-    assert mailbox.to(second.email) == []
-    assert (rows[second.id].status, rows[second.id].attempts) == (Status.PENDING, 0)
-
-
 def test_a_digest_no_server_would_take_fails_alone(mailbox: RefusingMailbox) -> None:
     """An address with a line break (written past the API's validation) cannot be put on the
     wire: that digest fails for good, saying why, and the chunk's others are sent."""
@@ -368,15 +339,21 @@ def test_a_digest_no_server_would_take_fails_alone(mailbox: RefusingMailbox) -> 
     assert len(mailbox.messages) == 2
 
 
+@pytest.mark.parametrize("failing", ["templates", "message"])
 def test_a_digest_that_fails_to_render_stops_the_chunk_after_recording_the_one_sent(
-    mailbox: RefusingMailbox, monkeypatch: pytest.MonkeyPatch
+    mailbox: RefusingMailbox, monkeypatch: pytest.MonkeyPatch, failing: str
 ) -> None:
-    """A bug in a template: the message in flight still gets its verdict and is recorded sent;
-    the rest of the chunk goes back to pending, its attempt uncounted, for the fixed code."""
+    """A bug in a template, or in building the message: it happens while the server answers
+    about the first digest (rendering ahead), yet the first is still sent whole, its verdict
+    read and recorded sent; the error is raised at the second's turn, and the rest of the
+    chunk goes back to pending, its attempt uncounted, for the fixed code."""
+    from config import emails
     from engagement.digests import compose
 
     _, a, b, _ = reported_couple(therapist=False)
-    real = compose.email_message
+    module: Any = emails if failing == "templates" else compose
+    name = "render" if failing == "templates" else "email_message"
+    real = getattr(module, name)
     calls: list[int] = []
 
     def second_fails(*args: Any, **kwargs: Any) -> Any:
@@ -385,7 +362,7 @@ def test_a_digest_that_fails_to_render_stops_the_chunk_after_recording_the_one_s
             raise RuntimeError("a template bug")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(compose, "email_message", second_fails)
+    monkeypatch.setattr(module, name, second_fails)
     users = list(User.objects.filter(pk__in=[a.pk, b.pk]).order_by("pk"))
     with time_machine.travel(SEND, tick=False), pytest.raises(RuntimeError, match="template"):
         pipeline.send_digests(users, now=SEND)
@@ -394,6 +371,7 @@ def test_a_digest_that_fails_to_render_stops_the_chunk_after_recording_the_one_s
     rows = {row.user_id: row for row in DigestDelivery.objects.all()}
     first, second = (a, b) if rows[a.id].status == Status.SENT else (b, a)
     assert len(mailbox.to(first.email)) == 1
+    assert mailbox.to(second.email) == []
     assert (rows[second.id].status, rows[second.id].attempts) == (Status.PENDING, 0)
 
     send_digests_at(SEND + dt.timedelta(minutes=15))
