@@ -11,6 +11,12 @@ database with the week's reports (docs/benchmarks.md, issue 20).
 
 sends nothing and writes no row: CPU per digest of loading the chunks' sources, composing
 (Python and templates) and serialising the MIME message, the best of five repetitions.
+
+    ... bench/compare/digests.py <root> <first chunk> <chunks> <sink port> waits
+
+sends as the first form and also prints how long the sender sat waiting for each kind of
+reply (to MAIL, RCPT, DATA, and the verdict on the message, END), mean ms a message: the
+time rendering ahead did not fill (docs/benchmarks.md, session 8).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import time
 from typing import Any
 
 
-def main(root: str, first: int, chunks: int, port: int | None) -> None:
+def main(root: str, first: int, chunks: int, port: int | None, watch_waits: bool) -> None:
     sys.path.insert(0, root)
     os.chdir(root)
     if port is not None:
@@ -54,6 +60,7 @@ def main(root: str, first: int, chunks: int, port: int | None) -> None:
     if port is None:
         phases(root, users, week, now)
         return
+    waits = _time_the_waits() if watch_waits else {}
     sent, queries = 0, []
     wall, cpu = time.monotonic(), time.process_time()
     for i in range(0, len(users), size):
@@ -68,6 +75,38 @@ def main(root: str, first: int, chunks: int, port: int | None) -> None:
         f"{root}: {sent} sent in {elapsed:.1f} s = {sent / elapsed:.1f} msg/s; "
         f"cpu {cpu / max(sent, 1) * 1000:.2f} ms/msg; queries per chunk {queries}"
     )
+    if waits:
+        each = ", ".join(f"{k} {sum(v) / max(sent, 1) * 1000:.3f}" for k, v in waits.items())
+        print(f"{root}: waiting for the server, ms a message: {each}")
+
+
+def _time_the_waits() -> dict[str, list[float]]:
+    """Time every blocking read of a reply, by the command it answers."""
+    import smtplib
+
+    waits: dict[str, list[float]] = {"MAIL": [], "RCPT": [], "DATA": [], "END": []}
+    said = ["?"]
+    putcmd, send, getreply = smtplib.SMTP.putcmd, smtplib.SMTP.send, smtplib.SMTP.getreply
+
+    def putcmd_(self: smtplib.SMTP, cmd: str, args: str = "") -> None:
+        said[0] = cmd.split()[0].upper()
+        putcmd(self, cmd, args)
+
+    def send_(self: smtplib.SMTP, data: Any) -> None:
+        if isinstance(data, bytes) and data.endswith(b"\r\n.\r\n"):
+            said[0] = "END"
+        send(self, data)
+
+    def getreply_(self: smtplib.SMTP) -> tuple[int, bytes]:
+        started = time.perf_counter()
+        try:
+            return getreply(self)
+        finally:
+            waits.setdefault(said[0], []).append(time.perf_counter() - started)
+
+    for name, spy in (("putcmd", putcmd_), ("send", send_), ("getreply", getreply_)):
+        setattr(smtplib.SMTP, name, spy)
+    return waits
 
 
 def phases(root: str, users: list[Any], week: dt.date, now: dt.datetime) -> None:
@@ -105,4 +144,4 @@ def phases(root: str, users: list[Any], week: dt.date, now: dt.datetime) -> None
 
 if __name__ == "__main__":
     port = None if sys.argv[4] == "phases" else int(sys.argv[4])
-    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), port)
+    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), port, sys.argv[5:] == ["waits"])
