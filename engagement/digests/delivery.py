@@ -414,7 +414,7 @@ def deliver(outgoing: Sequence[Outgoing], *, respect_backoff: bool = True) -> Co
             row = item.delivery
             # What is left of its rendering, done while the server takes the message before;
             # a rendering error leaves this row and the rest untried (pending again).
-            envelope = ahead.take(item, failures)
+            envelope = ahead.take(failures)
             settle(ahead.step)  # rendering the message after it while the server decides
             if envelope is None:  # could not be built: nothing went out
                 pending.discard(row.id)
@@ -512,7 +512,7 @@ class _Ahead:
     error in a step is kept for `take` to raise, so that the conversation about the message
     before goes on as if nothing happened; interrupts (a shutdown) are not kept."""
 
-    DEPTH = 2  # the replies' waits and the rendering take about as long (docs/benchmarks.md)
+    DEPTH = 2  # three measured no faster (docs/benchmarks.md, session 8)
 
     def __init__(self, connection: BaseEmailBackend, items: Sequence[Outgoing]) -> None:
         self.items = items
@@ -530,19 +530,17 @@ class _Ahead:
         rendering.advance()
         return True
 
-    def take(
-        self, item: Outgoing, failures: dict[UUID, Failure]
-    ) -> smtp.Envelope | Literal[True] | None:
-        """The next message (they are taken in order) rendered and, for SMTP, its bytes: the
-        envelope (True for the other backends, which build it as they send); None, the failure
-        noted, when it cannot be built."""
+    def take(self, failures: dict[UUID, Failure]) -> smtp.Envelope | Literal[True] | None:
+        """The next of `items` rendered and, for SMTP, its bytes: the envelope (True for the
+        other backends, which build it as they send); None, the failure noted, when it cannot
+        be built."""
         if not self._ahead:
             self._start()
         rendering = self._ahead.popleft()
         while rendering.steps:
             rendering.advance()
         if isinstance(rendering.error, _Unbuildable):
-            _unbuildable(item, rendering.error.error, failures)
+            _unbuildable(rendering.item, rendering.error.error, failures)
             return None
         if rendering.error is not None:
             raise rendering.error  # a bug: it propagates
