@@ -92,13 +92,6 @@ class Mailbox:
             self._messages.clear()
 
 
-def offering_pipelining(session: Any, hostname: str, responses: list[str]) -> list[str]:
-    """An aiosmtpd `handle_EHLO` hook's answer that also offers PIPELINING (RFC 2920), as
-    production relays do; aiosmtpd answers pipelined commands in order, it only never says so."""
-    session.host_name = hostname
-    return [*responses[:-1], "250-PIPELINING", responses[-1]]
-
-
 @contextmanager
 def serving(handler: Any, port: int) -> Iterator[None]:
     """An aiosmtpd server with this handler on 127.0.0.1:``port`` for the block."""

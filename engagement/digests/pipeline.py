@@ -79,7 +79,7 @@ def _compose_in_language(
     plan: Plan, sources: DigestSources, row: DigestDelivery
 ) -> Outgoing | None:
     """What the digest says, decided now (None: nothing to say); its templates are rendered
-    when it is sent, while the server takes the message before (`delivery.deliver`)."""
+    later, a step while the server answers about the messages before (`delivery._Ahead`)."""
     user, week = plan.user, plan.key.week_start
     link = unsubscribe_url(user.id)
     message_id = row.message_id or make_msgid(domain=delivery.message_id_domain())
@@ -97,10 +97,7 @@ def _compose_in_language(
         rows = compose.caseload_rows(sources, plan.seats, week)
         digest = partial(compose.therapist_digest, user, rows, week, link)
 
-    @cache
-    def templates() -> compose.RenderedDigest:
-        with translation.override(user.language):
-            return digest()
+    templates = cache(digest)  # in the user's language: `compose.user_digest` sees to it
 
     def render() -> EmailMultiAlternatives:
         with translation.override(user.language):

@@ -13,9 +13,9 @@ import pytest
 from django.core.mail import EmailMessage
 from django.core.mail.backends.smtp import EmailBackend
 
+from bench.smtp_sink import offering_pipelining
 from config import smtp
 from tests.processes import free_port
-from tests.smtp import offering_pipelining
 from tests.smtp import serving
 
 

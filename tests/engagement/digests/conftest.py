@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from pytest_django.fixtures import Settings as SettingsWrapper
 
+from bench.smtp_sink import offering_pipelining
 from tests.engagement.digests.builders import FRONTEND_URL
 from tests.engagement.digests.builders import SITE_URL
 from tests.smtp import Mailbox
-from tests.smtp import offering_pipelining
 from tests.smtp import send_mail_to
 from tests.smtp import smtp_server
 
